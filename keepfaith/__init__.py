@@ -1,0 +1,1 @@
+"""keepfaith: customer-facing systems that keep their privacy policy by construction."""

@@ -1,0 +1,231 @@
+"""The one settings module. Every value comes from the environment (see ``.env.example``).
+
+Defaults are safe for development: a SQLite file and generated secrets under ``var/``, mail
+written to files under ``var/mail/``. ``KEEPFAITH_MODE=production`` turns on every HTTPS
+protection and refuses to start with development secrets.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from keepfaith.env import envbool, envchoice, envint, envlist, envstr, generated_secret
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(envstr("KEEPFAITH_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+
+MODE = envchoice("KEEPFAITH_MODE", "development", ("development", "production"))
+PRODUCTION = MODE == "production"
+DEBUG = envbool("KEEPFAITH_DEBUG", not PRODUCTION)
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("KEEPFAITH_DEBUG must be off when KEEPFAITH_MODE=production")
+
+
+def _secret(name: str, dev_file: str) -> str:
+    """A secret from ``NAME`` / ``NAME_FILE``; in development, generated under ``var/``."""
+    value = envstr(name, "")
+    dev_path = VAR_DIR / dev_file
+    if PRODUCTION:
+        if not value:
+            raise ImproperlyConfigured(f"{name} (or {name}_FILE) is required in production mode")
+        if dev_path.exists() and dev_path.read_text(encoding="utf-8").strip() == value:
+            raise ImproperlyConfigured(f"{name} is the generated development secret; set your own")
+        if len(value) < 50 or len(set(value)) < 5 or value.startswith("django-insecure"):
+            raise ImproperlyConfigured(f"{name} is too weak: use at least 50 random characters")
+        return value
+    return value or generated_secret(dev_path)
+
+
+SECRET_KEY = _secret("KEEPFAITH_SECRET_KEY", "secret_key")
+# Seals the audit chain (HMAC): a forger without this key cannot append a valid entry.
+AUDIT_KEY = _secret("KEEPFAITH_AUDIT_KEY", "audit_key")
+
+ALLOWED_HOSTS = envlist(
+    "KEEPFAITH_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("KEEPFAITH_ALLOWED_HOSTS is required in production mode")
+CSRF_TRUSTED_ORIGINS = envlist("KEEPFAITH_CSRF_TRUSTED_ORIGINS", [])
+
+POLICY_PATH = Path(
+    envstr("KEEPFAITH_POLICY", str(BASE_DIR / "examples" / "qualityssl" / "policy.yaml"))
+)
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
+    "keepfaith.audit",
+    "keepfaith.accounts",
+    "keepfaith.portal",
+    "keepfaith.console",
+]
+ADMIN_ENABLED = envbool("KEEPFAITH_ADMIN_ENABLED", False)
+if ADMIN_ENABLED:
+    INSTALLED_APPS.insert(0, "django.contrib.admin")
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "keepfaith.urls"
+WSGI_APPLICATION = "keepfaith.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'keepfaith.sqlite3'}")
+try:
+    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=envint("KEEPFAITH_DB_CONN_MAX_AGE", 0))
+except (ValueError, KeyError) as exc:
+    raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r}: {exc}") from exc
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE transactions serialise writers up front, so a read-then-append (the hash
+    # chains) never fails half-way with "database is locked".
+    _db["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 30,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    if _db["NAME"] and _db["NAME"] != ":memory:":
+        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+
+# Login throttling (django-axes) on every authenticate() call: staff and customer logins.
+AXES_FAILURE_LIMIT = envint("KEEPFAITH_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = envint("KEEPFAITH_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # do not keep IP addresses of successful logins
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_IPWARE_PROXY_COUNT = envint("KEEPFAITH_PROXY_COUNT", 0, minimum=0)
+
+OTP_TOTP_ISSUER = envstr("KEEPFAITH_OTP_ISSUER", "keepfaith")
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("da", "Dansk")]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# Mail: a file sink under var/mail/ unless an SMTP host is configured.
+EMAIL_HOST = envstr("KEEPFAITH_EMAIL_HOST", "")
+EMAIL_PORT = envint("KEEPFAITH_EMAIL_PORT", 25, minimum=1, maximum=65535)
+EMAIL_HOST_USER = envstr("KEEPFAITH_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = envstr("KEEPFAITH_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = envbool("KEEPFAITH_EMAIL_TLS", False)
+EMAIL_USE_SSL = envbool("KEEPFAITH_EMAIL_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("KEEPFAITH_EMAIL_TLS and KEEPFAITH_EMAIL_SSL exclude each other")
+EMAIL_TIMEOUT = 30
+DEFAULT_FROM_EMAIL = envstr("KEEPFAITH_EMAIL_FROM", "keepfaith <noreply@localhost>")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# HTTP hardening. In production every check of `check --deploy` is satisfied.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = envint("KEEPFAITH_SESSION_HOURS", 12, minimum=1) * 3600
+SECURE_SSL_REDIRECT = PRODUCTION and envbool("KEEPFAITH_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = envint("KEEPFAITH_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+if envbool("KEEPFAITH_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": envstr("KEEPFAITH_LOG_LEVEL", "INFO").upper()},
+}
