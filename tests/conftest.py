@@ -1,9 +1,99 @@
-"""Shared fixtures: personas and helpers used across the suite."""
+"""Shared fixtures: the personas (customers alice and carol; staff bob, pat, ada) and clients."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+
+from keepfaith.accounts.models import User
+from keepfaith.accounts.services import staff_create
+
+PASSWORD = "correct horse battery staple"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "clause(id): the test guards a promise of CLAUSES.md")
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    from django.conf import settings
+
+    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
+
+
+@pytest.fixture
+def alice(db: Any) -> User:
+    return User.objects.create_user("alice@example.com", PASSWORD, full_name="Alice Andersen")
+
+
+@pytest.fixture
+def carol(db: Any) -> User:
+    return User.objects.create_user("carol@example.com", PASSWORD, full_name="Carol Christensen")
+
+
+def make_staff(email: str, role: str) -> User:
+    user, _ = staff_create(email=email, password=PASSWORD, roles=[role])
+    return user
+
+
+@pytest.fixture
+def bob(db: Any) -> User:
+    """Support agent."""
+    return make_staff("bob@staff.example", "support")
+
+
+@pytest.fixture
+def pat(db: Any) -> User:
+    """Privacy officer."""
+    return make_staff("pat@staff.example", "privacy officer")
+
+
+@pytest.fixture
+def mia(db: Any) -> User:
+    """Marketing."""
+    return make_staff("mia@staff.example", "marketing")
+
+
+def verified_client(user: User) -> Client:
+    """A client signed in as ``user`` with the second factor already passed."""
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = user.totpdevice_set.get().persistent_id  # type: ignore[attr-defined]
+    session.save()
+    return client
+
+
+_triggers_dropped = False
+
+
+@pytest.fixture
+def flushable_chains(transactional_db: Any) -> Any:
+    """For transactional tests on chained tables: lets the teardown flush empty them."""
+    from django.db import connection
+
+    from keepfaith.audit.triggers import append_only_tables, drop_append_only
+
+    global _triggers_dropped
+    yield
+    for table in append_only_tables():
+        drop_append_only(connection, table)
+    _triggers_dropped = True
+
+
+@pytest.fixture(autouse=True)
+def _restore_append_only(django_db_blocker: Any) -> None:
+    """Put the append-only triggers back after a test that dropped them for its flush."""
+    global _triggers_dropped
+    if not _triggers_dropped:
+        return
+    from django.db import connection
+
+    from keepfaith.audit.triggers import append_only_tables, create_append_only
+
+    with django_db_blocker.unblock():
+        for table in append_only_tables():
+            create_append_only(connection, table)
+    _triggers_dropped = False

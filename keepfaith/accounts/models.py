@@ -6,12 +6,20 @@ has ``is_staff`` true and reaches the console only with a verified second factor
 
 from __future__ import annotations
 
+import secrets
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models.functions import Lower
 from django.utils import timezone
+
+_CUSTOMER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
+
+
+def new_customer_number() -> str:
+    """A customer number: 10 random base32 symbols (50 bits), neither guessable nor sequential."""
+    symbols = "".join(secrets.choice(_CUSTOMER_NUMBER_ALPHABET) for _ in range(10))
+    return f"KF-{symbols[:5]}-{symbols[5:]}"
 
 
 def normalise_email(address: str) -> str:
@@ -26,6 +34,8 @@ class UserManager(BaseUserManager["User"]):
         if not email:
             raise ValueError("an e-mail address is required")
         user = self.model(email=normalise_email(email), **extra)
+        if not user.is_staff and not user.customer_number:
+            user.customer_number = new_customer_number()
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save(using=self._db)
@@ -43,8 +53,16 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    email = models.EmailField("e-mail address", max_length=254)
+    email = models.EmailField("e-mail address", max_length=254, unique=True)
     full_name = models.CharField(max_length=150, blank=True)
+    customer_number = models.CharField(
+        max_length=16,
+        unique=True,
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="Customers only: the reference staff and audit entries use for this person.",
+    )
     is_staff = models.BooleanField(
         default=False, help_text="Staff account: may sign in to the console (with a second factor)."
     )
@@ -58,7 +76,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
-        constraints = [models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci")]
         permissions = [
             ("use_console", "Can sign in to the staff console"),
             ("view_customer_data", "Can view customers' personal data (every read is audited)"),
@@ -71,6 +88,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = normalise_email(self.email)
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = normalise_email(self.email)  # stored lower-case, so unique ignores case
+        super().save(*args, **kwargs)
 
     @property
     def role_names(self) -> list[str]:

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from keepfaith.console import views
+
+app_name = "console"
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("login/", views.staff_login, name="login"),
+    path("verify/", views.staff_verify, name="verify"),
+    path("logout/", views.staff_logout, name="logout"),
+    path("customers/", views.customers, name="customers"),
+    path("audit/", views.audit_log, name="audit"),
+]

@@ -1,0 +1,106 @@
+"""Only staff with a second factor reach the console; every read of customer data is audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from keepfaith.accounts.totp import current_code
+from keepfaith.audit.models import AuditEntry
+from tests.conftest import PASSWORD, verified_client
+
+pytestmark = [pytest.mark.clause("QS-3")]
+
+
+def test_anonymous_visitor_is_sent_to_the_staff_login(db):
+    response = Client().get("/console/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/console/login/?next=/console/")
+
+
+def test_password_alone_does_not_open_the_console(bob):
+    client = Client()
+    response = client.post("/console/login/", {"username": bob.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/console/verify/")
+    assert client.get("/console/").status_code == 302
+    assert client.get("/console/customers/")["Location"].startswith("/console/verify/")
+
+
+def test_staff_without_a_second_factor_cannot_reach_the_console(bob):
+    bob.totpdevice_set.all().delete()
+    client = Client()
+    response = client.post("/console/login/", {"username": bob.email, "password": PASSWORD})
+    assert response.status_code == 403
+    assert b"Second factor required" in response.content
+    assert client.get("/console/").status_code == 403
+
+
+def test_full_sign_in_with_password_and_totp(bob):
+    client = Client()
+    client.post("/console/login/", {"username": bob.email, "password": PASSWORD})
+    device = bob.totpdevice_set.get()
+    wrong = client.post("/console/verify/", {"token": "000000", "next": "/console/"})
+    assert b"not valid" in wrong.content
+    device.refresh_from_db()
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save()
+    response = client.post("/console/verify/", {"token": current_code(device), "next": "/console/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/console/"
+    assert b"Dashboard" in client.get("/console/").content
+
+
+def test_a_customer_cannot_sign_in_to_the_console(alice):
+    response = Client().post("/console/login/", {"username": alice.email, "password": PASSWORD})
+    assert response.status_code == 200
+    assert b"password of a staff account" in response.content
+
+
+def test_a_role_without_the_permission_is_refused(mia):
+    response = verified_client(mia).get("/console/customers/")
+    assert response.status_code == 403
+
+
+def test_reading_customers_writes_an_audit_entry(bob, alice, carol):
+    response = verified_client(bob).get("/console/customers/")
+    assert response.status_code == 200
+    assert alice.email.encode() in response.content
+    entry = AuditEntry.objects.get(action="console.customers.list")
+    assert entry.actor == bob.email
+    assert entry.actor_kind == "staff"
+    assert entry.outcome == "read"
+    assert sorted(entry.detail["subjects"]) == sorted(
+        [alice.customer_number, carol.customer_number]
+    )
+    assert entry.categories == ["user.contact.email", "user.unique_id"]
+
+
+def test_a_refused_read_is_not_recorded_as_a_read(mia, alice):
+    verified_client(mia).get("/console/customers/")
+    assert AuditEntry.objects.filter(action="console.customers.list").exists() is False
+
+
+def test_privacy_officer_sees_and_verifies_the_audit_log(pat, bob, alice):
+    verified_client(bob).get("/console/customers/")
+    response = verified_client(pat).get("/console/audit/?verify=1")
+    assert response.status_code == 200
+    assert b"Chain intact" in response.content
+    assert b"console.customers.list" in response.content
+    assert AuditEntry.objects.filter(action="console.audit.list", actor=pat.email).count() == 1
+
+
+def test_logout_needs_post(bob):
+    client = verified_client(bob)
+    assert client.get("/console/logout/").status_code == 405
+    assert client.post("/console/logout/").status_code == 302
+    assert client.get("/console/").status_code == 302
+
+
+def test_next_cannot_leave_the_console(bob):
+    client = Client()
+    response = client.post(
+        "/console/login/?next=https://evil.example/", {"username": bob.email, "password": PASSWORD}
+    )
+    assert response["Location"] == "/console/verify/?next=/console/"

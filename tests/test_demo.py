@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from io import StringIO
+
+from django.core.management import call_command
+
+from keepfaith.accounts.models import User
+
+
+def test_demo_is_idempotent(db):
+    call_command("demo", stdout=StringIO())
+    counts = User.objects.count()
+    out = StringIO()
+    call_command("demo", stdout=out)
+    assert User.objects.count() == counts == 7
+    assert "pat@staff.example" in out.getvalue()
+    assert User.objects.get(email="pat@staff.example").role_names == ["privacy officer"]
