@@ -227,11 +227,27 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# The card vault: KEKs live in a key-ring file outside the database (mode 0600, created on first
+# use); "token-only" keeps just the processor's token, brand and last four of each card.
+VAULT_KEYRING_PATH = Path(envstr("KEEPFAITH_VAULT_KEYRING", str(VAR_DIR / "vault-keyring.json")))
+CARD_STORAGE = envchoice("KEEPFAITH_CARD_STORAGE", "encrypted", ("encrypted", "token-only"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Card numbers and security codes never reach a log line (PCI DSS 3.3.1, 3.4.1).
+    "filters": {
+        "scrub_card_numbers": {"()": "keepfaith.vault.scrub.CardNumberScrubFilter"},
+        "scrub_security_codes": {"()": "keepfaith.vault.scrub.SecurityCodeScrubFilter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["scrub_card_numbers", "scrub_security_codes"],
+        }
+    },
     "root": {"handlers": ["console"], "level": envstr("KEEPFAITH_LOG_LEVEL", "INFO").upper()},
     "loggers": {"axes": {"level": "WARNING"}},
 }
