@@ -84,6 +84,15 @@ def flushable_chains(transactional_db: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _transactional_flush(request: pytest.FixtureRequest) -> None:
+    """Every transactional test (live server, parallel writers) can be flushed afterwards."""
+    if {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        (marker := request.node.get_closest_marker("django_db")) and marker.kwargs.get("transaction")
+    ):
+        request.getfixturevalue("flushable_chains")
+
+
+@pytest.fixture(autouse=True)
 def _restore_append_only(django_db_blocker: Any) -> None:
     """Put the append-only triggers back after a test that dropped them for its flush."""
     global _triggers_dropped

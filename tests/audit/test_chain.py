@@ -138,7 +138,8 @@ def test_verify_finds_an_entry_inserted_in_the_middle(db, no_triggers):
     assert "BROKEN at entry 3" in message
 
 
-def test_parallel_writers_never_fork_the_chain(flushable_chains):
+@pytest.mark.django_db(transaction=True)
+def test_parallel_writers_never_fork_the_chain():
     errors: list[BaseException] = []
 
     def writer(n: int) -> None:

@@ -11,7 +11,7 @@ from tests.conftest import PASSWORD, make_staff
 pytestmark = [pytest.mark.clause("QS-3")]
 
 
-def test_staff_signs_in_with_a_second_factor(page, live_server, transactional_db, flushable_chains):
+def test_staff_signs_in_with_a_second_factor(page, live_server, transactional_db):
     bob = make_staff("bob@staff.example", "support")
     page.goto(f"{live_server.url}/console/customers/")
     assert "/console/login/" in page.url
