@@ -232,7 +232,7 @@ class _Reader:
 
 
 def _describe(defect: object) -> str:
-    detail = str(defect)
+    detail = clean_text(str(defect))[:200]
     name = type(defect).__name__
     return f"{name}: {detail}" if detail and detail != name else name
 
@@ -321,11 +321,12 @@ def _parse_structured(
     envelope_rcpts: tuple[str, ...],
     defects: list[str],
     modern: bool,
+    headers_only: bool,
 ) -> InboundMessage:
     message: Message = BytesParser(
         _class=EmailMessage if modern else Message,
         policy=policy.default if modern else policy.compat32,
-    ).parsebytes(data)
+    ).parsebytes(data, headersonly=headers_only)
     reader = _Reader(message, defects, modern=modern)
     defects.extend(_message_defects(message))
     senders = reader.addresses("From") + reader.addresses("Sender")
@@ -339,7 +340,7 @@ def _parse_structured(
         sender=sender,
         recipients=tuple(dict.fromkeys(recipients)),
         subject=subject,
-        body_text=_body_text(message, defects),
+        body_text="" if headers_only else _body_text(message, defects),
         message_id=reader.text("Message-ID") or None,
         is_auto_reply=_auto_reply(reader, subject),
         is_bounce=_bounce(message, reader, sender, _null_sender(envelope_from, reader)),
@@ -365,6 +366,9 @@ def _unparsed(envelope_from: str | None) -> InboundMessage:
     )
 
 
+_PARSERS = (("default", True, False), ("compat32", False, False), ("headers-only", False, True))
+
+
 def parse_inbound(
     raw: bytes,
     *,
@@ -377,8 +381,8 @@ def parse_inbound(
     The sender is the ``From`` address, else ``Sender``, the envelope sender, ``Return-Path``.
     Recipients are ``To``, ``Cc``, ``Delivered-To``, ``X-Original-To`` and the envelope
     recipients. Only the first ``max_bytes`` bytes are parsed; ``size`` is the full size.
-    If the modern parser fails on hostile structure the compat32 one is used; if both fail,
-    the message is returned empty with the failures in ``defects``, for the staff queue.
+    If the modern parser fails on hostile structure the compat32 one is used, then the
+    headers alone (empty body); every failure is named in ``defects``, for the staff queue.
     """
     size = len(raw)
     truncated = size > max_bytes
@@ -388,7 +392,7 @@ def parse_inbound(
         defects.append(f"message of {size} bytes truncated to {max_bytes} bytes for parsing")
     rcpts = tuple(envelope_rcpts)
     parsed = _unparsed(envelope_from)
-    for modern in (True, False):
+    for parser, modern, headers_only in _PARSERS:
         attempt: list[str] = []
         try:
             parsed = _parse_structured(
@@ -397,9 +401,9 @@ def parse_inbound(
                 envelope_rcpts=rcpts,
                 defects=attempt,
                 modern=modern,
+                headers_only=headers_only,
             )
         except Exception as error:  # the email package can fail on hostile structure
-            parser = "default" if modern else "compat32"
             defects.append(f"{parser} parse failed ({type(error).__name__})")
             continue
         defects.extend(attempt)

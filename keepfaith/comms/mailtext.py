@@ -58,7 +58,7 @@ def decode_body_bytes(data: bytes, charset: str | None) -> tuple[str, str | None
     codec = _known_codec(charset)
     if codec is not None:
         try:
-            return data.decode(codec), None
+            return clean_text(data.decode(codec)), None
         except (UnicodeDecodeError, LookupError):
             pass
     note = None if codec is not None or charset is None else f"unknown charset {charset!r}"

@@ -246,7 +246,7 @@ def _privacy_request(
         OptOutOutcome.TO_QUEUE,
         sender,
         addressed_to="privacy",
-        evidence=" | ".join(reading.evidence)[:500],
+        evidence=" | ".join(dict.fromkeys(reading.evidence))[:500],
     )
     if reading.mixed or set(reading.opted) & reading.kept or (reading.all_lang and reading.kept):
         return replace(base, reason=QueueReason.AMBIGUOUS)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from email import policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -49,7 +50,7 @@ def customer_mail(
     html: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> bytes:
-    """A well-formed message as a customer's mail client would send it."""
+    """A well-formed message as a customer's mail client would send it (CRLF lines)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = to
@@ -60,7 +61,7 @@ def customer_mail(
     message.set_content(body)
     if html is not None:
         message.add_alternative(html, subtype="html")
-    return message.as_bytes()
+    return message.as_bytes(policy=policy.SMTP)
 
 
 def delivery_status_notification(*, original_to: str = ALICE) -> bytes:
