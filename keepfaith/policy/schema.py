@@ -136,7 +136,7 @@ class Controller(PolicyModel):
 
     legal_name: str
     trading_names: tuple[str, ...] = ()
-    postal_address: PostalAddress
+    postal_address: PostalAddress | None = None
     privacy_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")]
     unsubscribe_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")] | None = None
     jurisdiction: Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
