@@ -61,6 +61,7 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 
 def _pydantic_findings(source: YamlSource, error: ValidationError) -> list[Problem]:
     problems: list[Problem] = []
+    misspelt: set[DataPath] = set()
     for item in error.errors(include_url=False):
         path, present = _resolve(source, tuple(item["loc"]))
         message = str(item["msg"]).removeprefix("Value error, ")
@@ -70,15 +71,18 @@ def _pydantic_findings(source: YamlSource, error: ValidationError) -> list[Probl
             close = difflib.get_close_matches(name, _known_fields(path[:-1]), n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             message = f"unknown key {name!r}{hint}"
+            misspelt.update((*path[:-1], match) for match in close)
         elif kind == "missing":
             message = f"missing required key {path[-1]!r}"
         line, column = source.mark_of(path, key=kind == "extra_forbidden" or not present)
         problems.append(Problem("", line, column, path_text(path), message))
-    return problems
+    # a misspelt key is one mistake: drop the "missing" twin of a did-you-mean hint
+    twins = {path_text(path) for path in misspelt}
+    return [p for p in problems if not (p.path in twins and p.message.startswith("missing"))]
 
 
 def _locate(file: str, source: YamlSource, finding: Finding) -> Problem:
-    line, column = source.mark_of(finding.path)
+    line, column = source.problem_mark(finding.path)
     return Problem(file, line, column, path_text(finding.path), finding.message, finding.severity)
 
 
@@ -109,7 +113,10 @@ def _policy_report(raw: bytes | str, file: str) -> Report:
     except ValidationError as exc:
         problems += [_with_file(p, file) for p in _pydantic_findings(source, exc)]
         return Report(file, tuple(sorted(problems, key=_order)))
-    findings = [*reference_findings(policy), *semantic_findings(policy)]
+    findings = reference_findings(policy)
+    flagged = {finding.path for finding in findings}
+    # a value already wrong by reference is not judged again (no cascades)
+    findings += [f for f in semantic_findings(policy) if f.path not in flagged]
     problems += [_locate(file, source, f) for f in findings]
     return Report(file, tuple(sorted(problems, key=_order)), policy)
 

@@ -43,6 +43,7 @@ class YamlSource:
     value_marks: dict[DataPath, Mark] = field(default_factory=dict)
     key_marks: dict[DataPath, Mark] = field(default_factory=dict)
     errors: list[tuple[Mark, DataPath, str]] = field(default_factory=list)
+    containers: set[DataPath] = field(default_factory=set)
 
     def mark_of(self, path: DataPath, *, key: bool = False) -> Mark:
         """The mark of ``path`` or of its nearest written ancestor (1, 1 for the root)."""
@@ -53,6 +54,10 @@ class YamlSource:
             if prefix in self.value_marks:
                 return self.value_marks[prefix]
         return (1, 1)
+
+    def problem_mark(self, path: DataPath) -> Mark:
+        """Where to point at ``path``: the key of a mapping or list, a scalar's own value."""
+        return self.mark_of(path, key=path in self.containers or path not in self.value_marks)
 
 
 def _mark(node: Node) -> Mark:
@@ -110,6 +115,8 @@ class _Builder:
         if depth > MAX_DEPTH:
             raise _TooLarge(f"document nests deeper than {MAX_DEPTH} levels", _mark(node))
         self.source.value_marks.setdefault(path, _mark(node))
+        if isinstance(node, MappingNode | SequenceNode):
+            self.source.containers.add(path)
         if isinstance(node, MappingNode):
             return self._mapping(node, path, depth)
         if isinstance(node, SequenceNode):
