@@ -1,0 +1,155 @@
+"""Semantic rules a well-formed policy must also keep, each reported at a path.
+
+Errors (the policy would break a promise or cannot be enforced):
+
+- an essential cookie serving a marketing use, or a use that needs consent;
+- a non-essential cookie whose purpose is not opt-in (it may only be set after consent);
+- a marketing use with choice ``none`` (marketing can always be declined);
+- an opt-out use that no form, mail kind, portal switch or e-mail address lets anyone decline;
+- an opt-in use that nothing offers (no form, portal switch or cookie consent);
+- a form offering a choice for a use whose choice is ``none``;
+- a form collecting a category none of its uses needs;
+- a mail kind that cannot be unsubscribed while its use is marketing or has a choice;
+- a partner receiving financial data, or without ``min_cell_size`` of at least 2.
+
+Warnings come from the controller's jurisdiction (``jurisdiction.py``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from keepfaith.policy.jurisdiction import jurisdiction_rules
+from keepfaith.policy.problems import Finding
+from keepfaith.policy.schema import Policy, Use
+
+
+def _is_marketing(key: str) -> bool:
+    return key == "marketing" or key.startswith("marketing.")
+
+
+def cookie_findings(policy: Policy) -> Iterator[Finding]:
+    """Essential cookies serve only essential uses; others wait for consent."""
+    for i, cookie in enumerate(policy.cookies):
+        use = policy.use_by_key(cookie.purpose)
+        if use is None:
+            continue
+        path = ("cookies", i, "essential")
+        if cookie.essential and _is_marketing(use.key):
+            yield Finding(path, f"an essential cookie cannot serve the marketing use {use.key!r}")
+        elif cookie.essential and use.choice != "none":
+            yield Finding(path, f"an essential cookie cannot serve {use.key!r}, which has a choice")
+        elif not cookie.essential and use.choice != "opt-in":
+            message = (
+                f"a non-essential cookie needs consent: its purpose {use.key!r} must be opt-in"
+            )
+            yield Finding(("cookies", i, "purpose"), message)
+
+
+def _declinable_by_mail(policy: Policy, use: Use) -> bool:
+    return any(kind.use == use.key and kind.unsubscribe for kind in policy.mail_kinds)
+
+
+def _offered_on_form(policy: Policy, use: Use) -> bool:
+    return any(use.key in point.choices for point in policy.collection_points)
+
+
+def choice_findings(policy: Policy) -> Iterator[Finding]:
+    """Every use with a choice can be chosen; marketing always has one."""
+    for i, use in enumerate(policy.uses):
+        path = ("uses", i, "choice")
+        if use.choice == "none" and _is_marketing(use.key):
+            yield Finding(path, "a marketing use must be opt-out or opt-in, never none")
+        on_form = _offered_on_form(policy, use)
+        if use.choice == "opt-out" and not (
+            on_form
+            or use.portal_preference
+            or use.opt_out_by_email
+            or _declinable_by_mail(policy, use)
+        ):
+            yield Finding(path, "an opt-out use that nothing lets anyone decline")
+        if use.choice == "opt-in" and not (
+            on_form or use.portal_preference or policy_cookie_offers(policy, use)
+        ):
+            yield Finding(path, "an opt-in use that no form, portal switch or cookie offers")
+
+
+def policy_cookie_offers(policy: Policy, use: Use) -> bool:
+    """True when a non-essential cookie serves ``use`` (the cookie banner asks for it)."""
+    return any(c.purpose == use.key and not c.essential for c in policy.cookies)
+
+
+def form_findings(policy: Policy) -> Iterator[Finding]:
+    """Forms collect only what their uses need and offer only real choices."""
+    for i, point in enumerate(policy.collection_points):
+        uses = [policy.use_by_key(key) for key in point.uses]
+        needed = {category for use in uses if use is not None for category in use.categories}
+        for j, item in enumerate(point.categories if None not in uses else ()):
+            if item.category not in needed:
+                message = f"collects {item.category!r} but none of the form's uses needs it"
+                yield Finding(("collection_points", i, "categories", j, "category"), message)
+        for j, key in enumerate(point.choices):
+            use = policy.use_by_key(key)
+            if use is not None and use.choice == "none":
+                message = f"offers a choice for {key!r}, whose choice is none"
+                yield Finding(("collection_points", i, "choices", j), message)
+
+
+def mail_findings(policy: Policy) -> Iterator[Finding]:
+    """Only mail whose use has no choice may go out without an unsubscribe."""
+    for i, kind in enumerate(policy.mail_kinds):
+        use = policy.use_by_key(kind.use)
+        if kind.unsubscribe or use is None:
+            continue
+        if _is_marketing(use.key) or use.choice != "none":
+            message = f"cannot be unsubscribed but its use {use.key!r} is marketing or has a choice"
+            yield Finding(("mail_kinds", i, "unsubscribe"), message)
+
+
+def partner_findings(policy: Policy) -> Iterator[Finding]:
+    """Partners get aggregates of non-financial data with a small-cell floor of 2 or more."""
+    for i, partner in enumerate(policy.recipients.partners):
+        path = ("recipients", "partners", i)
+        for j, category in enumerate(partner.categories):
+            if category == "user.financial" or category.startswith("user.financial."):
+                message = f"financial data ({category!r}) may never go to a partner"
+                yield Finding((*path, "categories", j), message)
+        if partner.min_cell_size is None or partner.min_cell_size < 2:
+            yield Finding((*path, "min_cell_size"), "a partner needs min_cell_size of at least 2")
+
+
+def jurisdiction_findings(policy: Policy) -> Iterator[Finding]:
+    """Warnings from the controller's jurisdiction."""
+    rules = jurisdiction_rules(country=policy.controller.jurisdiction)
+    country = rules.country
+    for i, kind in enumerate(policy.mail_kinds):
+        use = policy.use_by_key(kind.use)
+        if (
+            kind.key == "partner_promotions"
+            and use is not None
+            and use.choice != "opt-in"
+            and rules.partner_email_requires_opt_in
+        ):
+            message = f"in {country} partner promotions by e-mail need prior consent (opt-in)"
+            yield Finding(("mail_kinds", i, "use"), message, "warning")
+    for i, use in enumerate(policy.uses):
+        if (
+            rules.marketing_email_soft_opt_in_customers_only
+            and use.key.startswith("marketing.communications")
+            and use.choice == "opt-out"
+            and "visitors" in use.audience
+        ):
+            message = f"in {country} opt-out marketing may reach existing customers only"
+            yield Finding(("uses", i, "audience"), message, "warning")
+
+
+def semantic_findings(policy: Policy) -> list[Finding]:
+    """Every semantic problem of ``policy``: errors first by section, then warnings."""
+    return [
+        *cookie_findings(policy),
+        *choice_findings(policy),
+        *form_findings(policy),
+        *mail_findings(policy),
+        *partner_findings(policy),
+        *jurisdiction_findings(policy),
+    ]

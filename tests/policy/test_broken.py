@@ -1,0 +1,312 @@
+"""Broken policies: each mistake is reported once, at its line, column and field path."""
+
+from __future__ import annotations
+
+import pytest
+
+from keepfaith.policy import PolicyError, load_policy, load_policy_text
+from tests.policy.helpers import BE_TEXT, QS_TEXT, check, line_of, mutate, only_error
+
+# (name, old, new, marker in new text, expected path, message fragment)
+BE_MUTATIONS = [
+    (
+        "typo-key",
+        "    choice: opt-in\n    audience: [established_customers]",
+        "    chioce: opt-in\n    audience: [established_customers]",
+        "chioce",
+        "uses[8].chioce",
+        "unknown key 'chioce' (did you mean 'choice'?)",
+    ),
+    (
+        "wrong-type",
+        "min_cell_size: 10",
+        "min_cell_size: many",
+        "many",
+        "recipients.partners[0].min_cell_size",
+        "valid integer",
+    ),
+    (
+        "bad-choice",
+        "    choice: opt-in\n    audience: [established_customers]",
+        "    choice: maybe\n    audience: [established_customers]",
+        "maybe",
+        "uses[8].choice",
+        "'none', 'opt-out' or 'opt-in'",
+    ),
+    (
+        "unknown-clause",
+        "clauses: [BE-7]",
+        "clauses: [BE-99]",
+        "BE-99",
+        "external_links.clauses[0]",
+        "unknown clause id 'BE-99'",
+    ),
+    (
+        "missing-danish",
+        "      da: Vores nyhedsbrev.\n",
+        "",
+        "description:\n      en: Our newsletter.",
+        "mail_kinds[0].description",
+        "missing text in language 'da'",
+    ),
+    (
+        "extra-language",
+        "      da: Vores nyhedsbrev.\n",
+        "      da: Vores nyhedsbrev.\n      de: Unser Newsletter.\n",
+        "de: Unser",
+        "mail_kinds[0].description.de",
+        "language 'de' is not in controller.languages",
+    ),
+    (
+        "no-english",
+        "      en: Our newsletter.\n",
+        "",
+        "      da: Vores nyhedsbrev.",
+        "mail_kinds[0].description",
+        "an English text (en) is required",
+    ),
+    (
+        "unknown-category",
+        "      - {category: user.device.computer_configuration}",
+        "      - {category: user.device.computer_config}",
+        "user.device.computer_config}",
+        "collection_points[4].categories[3].category",
+        "unknown data category 'user.device.computer_config'",
+    ),
+    (
+        "undeclared-property",
+        "  - id: signup\n    property: www",
+        "  - id: signup\n    property: shop",
+        "property: shop",
+        "collection_points[0].property",
+        "property 'shop' is not declared",
+    ),
+    (
+        "undeclared-outside-party",
+        "outside_party: certificate-authority",
+        "outside_party: notary",
+        "notary",
+        "collection_points[6].outside_party",
+        "outside party 'notary' is not declared",
+    ),
+    (
+        "fideslang-use-not-declared",
+        "    purpose: essential.service.security",
+        "    purpose: essential.service.upgrades",
+        "essential.service.upgrades",
+        "cookies[1].purpose",
+        "use 'essential.service.upgrades' is not declared in uses",
+    ),
+    (
+        "bad-retention",
+        "retention: 90d",
+        "retention: 90 days",
+        "retention: 90 days",
+        "uses[2].retention",
+        "'90 days' is not a retention",
+    ),
+    (
+        "essential-marketing-cookie",
+        "    purpose: essential.service.security\n    lifetime: 1y\n    essential: true",
+        "    purpose: marketing.advertising.third_party\n    lifetime: 1y\n    essential: true",
+        "essential: true\n    categories: [user.device.cookie_id]\n    description:\n"
+        "      en: Protects forms",
+        "cookies[1].essential",
+        "an essential cookie cannot serve the marketing use",
+    ),
+    (
+        "partner-small-cells",
+        "min_cell_size: 10",
+        "min_cell_size: 1",
+        "min_cell_size: 1",
+        "recipients.partners[0].min_cell_size",
+        "min_cell_size of at least 2",
+    ),
+    (
+        "partner-financial",
+        "      categories: [user.device.ip_address]\n      uses: [third_party_sharing]",
+        "      categories: [user.financial.bank_account]\n      uses: [third_party_sharing]",
+        "user.financial.bank_account]\n      uses: [third_party_sharing]",
+        "recipients.partners[0].categories[0]",
+        "financial data ('user.financial.bank_account') may never go to a partner",
+    ),
+    (
+        "service-announcement-marketing",
+        "    use: essential.service.notifications.email\n    unsubscribe: false",
+        "    use: marketing.communications.email\n    unsubscribe: false",
+        "unsubscribe: false",
+        "mail_kinds[3].unsubscribe",
+        "cannot be unsubscribed but its use 'marketing.communications.email'",
+    ),
+    (
+        "choice-for-essential-use",
+        "    choices: [marketing.communications.email.newsletter]\n    clauses: [BE-2, BE-3",
+        "    choices: [essential.service.operations.information_request]\n    clauses: [BE-2, BE-3",
+        "essential.service.operations.information_request]\n    clauses: [BE-2",
+        "collection_points[3].choices[0]",
+        "whose choice is none",
+    ),
+    (
+        "duplicate-key",
+        "  jurisdiction: DK\n",
+        "  jurisdiction: DK\n  jurisdiction: SE\n",
+        "jurisdiction: SE",
+        "controller.jurisdiction",
+        "duplicate key 'jurisdiction' (first given on line 17)",
+    ),
+    (
+        "missing-key",
+        "  currency: EUR\n",
+        "",
+        "controller:\n  legal_name",
+        "controller.currency",
+        "missing required key 'currency'",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", BE_MUTATIONS, ids=[c[0] for c in BE_MUTATIONS])
+def test_be_mutation_is_located(case):
+    _, old, new, marker, path, fragment = case
+    text = mutate(BE_TEXT, old, new)
+    problem = only_error(check(text))
+    assert problem.path == path
+    assert fragment in problem.message
+    assert problem.line == line_of(text, marker)
+    assert problem.file == "p.yaml"
+
+
+@pytest.mark.clause("BE-8")
+def test_unsubscribable_marketing_mail_is_refused():
+    text = mutate(
+        BE_TEXT,
+        "    use: marketing.communications.email.newsletter\n",
+        "    use: marketing.communications.email.newsletter\n    unsubscribe: false\n",
+    )
+    problem = only_error(check(text))
+    assert problem.path == "mail_kinds[0].unsubscribe"
+
+
+@pytest.mark.clause("BE-9")
+def test_opt_out_use_nobody_can_decline():
+    # newsletter: drop it from every form, the portal, mail opt-out and its mail kind
+    text = BE_TEXT.replace(", marketing.communications.email.newsletter]", "]")
+    text = text.replace("choices: [marketing.communications.email.newsletter]", "choices: []")
+    text = text.replace("      - marketing.communications.email.newsletter\n", "")
+    block = (
+        "    categories: [user.contact.email, user.name]\n"
+        "    portal_preference: true\n    opt_out_by_email: true\n    clauses: [BE-8, BE-9]\n"
+        "  - key: marketing.communications.email.partner_promotions"
+    )
+    text = mutate(
+        text,
+        block,
+        "    categories: [user.contact.email, user.name]\n    clauses: [BE-8, BE-9]\n"
+        "  - key: marketing.communications.email.partner_promotions",
+    )
+    text = mutate(
+        text,
+        "    use: marketing.communications.email.newsletter\n",
+        "    use: marketing.communications.email.newsletter\n    unsubscribe: false\n",
+    )
+    messages = [(p.path, p.message) for p in check(text).errors]
+    assert ("uses[7].choice", "an opt-out use that nothing lets anyone decline") in messages
+
+
+def test_opt_in_use_offered_nowhere():
+    text = mutate(
+        BE_TEXT, "    purpose: personalize.content\n", "    purpose: analytics.reporting\n"
+    )
+    paths = {p.path: p.message for p in check(text).errors}
+    assert paths["uses[12].choice"] == "an opt-in use that no form, portal switch or cookie offers"
+    assert "must be opt-in" in paths["cookies[3].purpose"]
+
+
+def test_form_collecting_unneeded_category():
+    text = mutate(
+        BE_TEXT,
+        "      - {category: user.device.computer_configuration}\n",
+        "      - {category: user.device.computer_configuration}\n"
+        "      - {category: user.financial.credit_card}\n",
+    )
+    problem = only_error(check(text))
+    assert problem.path == "collection_points[4].categories[4].category"
+    assert problem.line == line_of(text, "user.financial.credit_card}")
+    assert "none of the form's uses needs it" in problem.message
+
+
+def test_taxonomy_extension_must_extend_its_parent():
+    text = mutate(
+        BE_TEXT,
+        "  - key: user.device.computer_configuration\n",
+        "  - key: user.computer_configuration\n",
+    )
+    messages = [p.message for p in check(text).errors]
+    assert "'user.computer_configuration' must extend its parent as user.device.<name>" in messages
+
+
+def test_dk_partner_promotions_opt_out_is_a_warning():
+    text = mutate(
+        BE_TEXT,
+        "    legal_basis: consent\n    choice: opt-in\n    audience: [established_customers]",
+        "    legal_basis: consent\n    choice: opt-out\n    audience: [established_customers]",
+    )
+    report = check(text)
+    assert report.ok is True
+    [warning] = report.warnings
+    assert warning.path == "mail_kinds[2].use"
+    assert "in DK partner promotions by e-mail need prior consent" in warning.message
+
+
+def test_all_problems_reported_at_once():
+    text = mutate(BE_TEXT, "min_cell_size: 10", "min_cell_size: 1")
+    text = mutate(text, "clauses: [BE-7]", "clauses: [BE-70]")
+    text = mutate(text, "retention: 90d", "retention: forever")
+    # shape errors stop before semantic checks, so two shape errors are both listed
+    report = check(text)
+    assert {p.path for p in report.errors} == {"external_links.clauses[0]", "uses[2].retention"}
+
+
+def test_semantic_errors_all_listed():
+    text = mutate(QS_TEXT, "property: my\n  contact", "property: web\n  contact")
+    text = mutate(
+        text,
+        "    party: first\n    purpose: essential.service.shopping_cart",
+        "    party: third\n    purpose: essential.service.shopping_cart",
+    )
+    report = check(text)
+    assert [p.path for p in report.errors] == ["cookies[2].recipient", "portal.property"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment", "line"),
+    [
+        (b"", "this one is empty", 1),
+        (b"- a\n- b\n", "this one is a list", 1),
+        (b"version: 1\n\xff\n", "not valid UTF-8", 2),
+        (b"version: [1,\n", "YAML syntax", 2),
+        (b"a: &a [*a]\n", "nests deeper than", 1),
+        (b"[" * 1200, "nests deeper", 1),
+        (b"a: !!python/object x\n", "unsupported YAML tag", 1),
+        (b"a: 1\n---\nb: 2\n", "YAML syntax", 2),
+        (b"a: 1\r\n\x00", "YAML could not be read", 1),
+    ],
+)
+def test_unreadable_input_is_one_problem(raw, fragment, line):
+    report = check(raw)
+    assert report.ok is False
+    assert any(fragment in p.message and p.line == line for p in report.errors)
+    with pytest.raises(PolicyError, match="error"):
+        load_policy_text(raw)
+
+
+def test_alias_bomb_is_refused():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    report = check("\n".join(lines) + "\n")
+    assert "expands to more than" in report.errors[0].message
+
+
+def test_missing_file_is_a_problem(tmp_path):
+    with pytest.raises(PolicyError, match="cannot read the file"):
+        load_policy(tmp_path / "nope.yaml")
