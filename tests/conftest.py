@@ -87,7 +87,8 @@ def flushable_chains(transactional_db: Any) -> Any:
 def _transactional_flush(request: pytest.FixtureRequest) -> None:
     """Every transactional test (live server, parallel writers) can be flushed afterwards."""
     if {"transactional_db", "live_server"} & set(request.fixturenames) or (
-        (marker := request.node.get_closest_marker("django_db")) and marker.kwargs.get("transaction")
+        (marker := request.node.get_closest_marker("django_db"))
+        and marker.kwargs.get("transaction")
     ):
         request.getfixturevalue("flushable_chains")
 

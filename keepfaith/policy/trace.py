@@ -10,6 +10,7 @@ files that are not imported anywhere.
 from __future__ import annotations
 
 import ast
+import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +24,9 @@ def enforces(*clause_ids: str) -> Callable[[T], T]:
 
     def mark(target: T) -> T:
         existing = getattr(target, "__enforces__", ())
-        try:
+        # builtins and slotted objects refuse the attribute: the source scan still finds it
+        with contextlib.suppress(AttributeError, TypeError):
             target.__enforces__ = (*existing, *clause_ids)  # type: ignore[attr-defined]
-        except (AttributeError, TypeError):
-            pass  # builtins and slotted objects: the source scan still finds the marker
         return target
 
     return mark
@@ -74,11 +74,12 @@ def _clause_marks(node: ast.AST) -> list[str]:
     """Clause ids of every ``*.mark.clause("X")`` call below ``node``."""
     ids: list[str] = []
     for sub in ast.walk(node):
-        if _is_call_named(sub, "clause") and isinstance(sub, ast.Call):
-            func = sub.func
-            if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Attribute):
-                if func.value.attr == "mark":
-                    ids.extend(_string_args(sub))
+        if not (_is_call_named(sub, "clause") and isinstance(sub, ast.Call)):
+            continue
+        func = sub.func
+        owner = func.value if isinstance(func, ast.Attribute) else None
+        if isinstance(owner, ast.Attribute) and owner.attr == "mark":
+            ids.extend(_string_args(sub))
     return ids
 
 
@@ -138,8 +139,11 @@ def build_trace(
     """The matrix, in catalogue order, and the ids used somewhere but absent from it."""
     rows = {cid: ClauseTrace(cid, title) for cid, title in catalogue.items()}
     unknown: set[str] = set()
-    for bucket, found in (("stated_by", statements), ("enforced_by", enforcers),
-                          ("tested_by", tests)):
+    for bucket, found in (
+        ("stated_by", statements),
+        ("enforced_by", enforcers),
+        ("tested_by", tests),
+    ):
         for clause, site in found:
             if clause in rows:
                 getattr(rows[clause], bucket).append(site)

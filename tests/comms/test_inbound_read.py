@@ -51,7 +51,7 @@ def test_every_message_of_an_mbox_is_handed_out_in_order(tmp_path):
 @pytest.mark.clause("QS-4")
 def test_every_message_of_a_maildir_new_and_cur_is_handed_out(tmp_path):
     box = mailbox.Maildir(tmp_path / "Maildir")
-    keys = {box.add(raw): raw for raw in _three_messages()}
+    keys: dict[str | None, bytes | None] = {box.add(raw): raw for raw in _three_messages()}
     seen = mailbox.MaildirMessage(customer_mail(subject="already read", body="x"))
     seen.set_subdir("cur")
     keys[box.add(seen)] = None
