@@ -43,6 +43,8 @@ def _secret(name: str, dev_file: str) -> str:
 SECRET_KEY = _secret("KEEPFAITH_SECRET_KEY", "secret_key")
 # Seals the audit chain (HMAC): a forger without this key cannot append a valid entry.
 AUDIT_KEY = _secret("KEEPFAITH_AUDIT_KEY", "audit_key")
+# Retired sealing keys, comma-separated: entries sealed with them still verify.
+AUDIT_KEY_FALLBACKS = envlist("KEEPFAITH_AUDIT_KEY_FALLBACKS", [])
 
 ALLOWED_HOSTS = envlist(
     "KEEPFAITH_ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]"]
@@ -66,6 +68,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "keepfaith.audit",
+    "keepfaith.versions",
     "keepfaith.accounts",
     "keepfaith.portal",
     "keepfaith.console",
@@ -78,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -1,9 +1,15 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.urls import URLPattern, URLResolver, include, path
+
+from keepfaith.portal import statement
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("console/", include("keepfaith.console.urls")),
-    path("", include("keepfaith.portal.urls")),
+    path("privacy.json", statement.privacy_json, name="privacy_json"),
+    # Public pages in every language: /privacy/ (English), /da/privacy/ (Danish). The language
+    # lives in the URL, so switching it needs no cookie.
+    *i18n_patterns(path("", include("keepfaith.portal.urls")), prefix_default_language=False),
 ]
 
 if settings.ADMIN_ENABLED:  # Django admin only behind the console's second factor

@@ -21,7 +21,7 @@ def sealing_key() -> bytes:
 
 def sealing_keys() -> dict[str, bytes]:
     """The current sealing key and retired ones (KEEPFAITH_AUDIT_KEY_FALLBACKS), by key id."""
-    keys = [sealing_key()] + [k.encode() for k in getattr(settings, "AUDIT_KEY_FALLBACKS", [])]
+    keys = [sealing_key()] + [k.encode() for k in settings.AUDIT_KEY_FALLBACKS]
     return {chain.key_id(key): key for key in keys}
 
 
