@@ -80,14 +80,13 @@ def make_workload(book: Rulebook, rng: random.Random) -> list[Item]:
             use, cat = rng.choice(pairs)
             work.append((use, (cat,), subject, None, False))
         elif roll < 0.75:
-            (recipient, use), cats = rng.choice(recipient_pairs)
-            cat = rng.choice(sorted(cats) or categories)
-            aggregate = book.recipients[recipient].kind == "partner" and rng.random() < 0.7
-            work.append((use, (cat,), subject, recipient, aggregate))
+            (receiver, use), received = rng.choice(recipient_pairs)
+            cat = rng.choice(sorted(received) or categories)
+            aggregate = book.recipients[receiver].kind == "partner" and rng.random() < 0.7
+            work.append((use, (cat,), subject, receiver, aggregate))
         elif roll < 0.9:
             use = rng.choice(uses)
-            cats = tuple(rng.sample(categories, 2))
-            work.append((use, cats, subject, None, False))
+            work.append((use, tuple(rng.sample(categories, 2)), subject, None, False))
         else:
             use = rng.choice([*uses, "marketing.unknown"])
             recipient = rng.choice([None, *sorted(book.recipients), "nobody"])
