@@ -249,7 +249,7 @@ def report(
     print(f"workload: {len(work)} decisions ({with_subject} with a subject, {allowed} allowed),")
     print(f"  {SUBJECTS} subjects with choices in memory;")
     print(f"  seed {SEED}; pycasbin model: {rules} p-lines, {groups} g-lines; median of {RUNS}")
-    print(f"{'side':<34}{'decisions/s':>14}{'gate ratio':>12}")
+    print(f"{'side':<34}{'decisions/s':>14}{'gate / side':>12}")
     rows = [
         ("gate.check (no audit sink)", "gate"),
         ("gate.check (audit: list.append)", "audited"),
