@@ -1,0 +1,251 @@
+"""The gate's rules before any subject choice is read, with messages a developer can act on.
+
+``verdict_for`` is pure and runs once per distinct question (the gate remembers the
+verdict); it says either why the rulebook refuses, or which choices of the subject the
+answer still depends on. Every refusal message names the policy element it comes from
+and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from keepfaith.gate.choices import ChoiceStatus, go_ahead_key
+from keepfaith.policy.rulebook import RecipientRule, Rulebook, UseRule
+
+KIND_NAMES = {
+    "staff": "staff role",
+    "processor": "processor",
+    "outside_party": "outside party",
+    "partner": "partner",
+}
+
+
+class ChoiceCheck(NamedTuple):
+    """A choice the answer depends on: its key, and (allowed, reason) for each status."""
+
+    key: str
+    outcomes: dict[ChoiceStatus, tuple[bool, str]]
+
+
+class Verdict(NamedTuple):
+    """The rulebook's answer: a refusal reason, or the choices still to read."""
+
+    refusal: str | None
+    reason: str
+    clauses: tuple[str, ...]
+    checks: tuple[ChoiceCheck, ...]
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str, clauses: Iterable[str] = ()) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.clauses = tuple(clauses)
+
+
+def verdict_for(
+    book: Rulebook,
+    use: str,
+    cats: tuple[str, ...],
+    recipient: str | None,
+    aggregate: bool,
+    has_subject: bool,
+) -> Verdict:
+    """Apply the rules on use, categories, log linking, recipient and choice kind."""
+    rule = book.uses.get(use)
+    try:
+        if rule is None:
+            raise _Refused(_unknown("use", use, book.uses, "declare it under uses"))
+        _check_categories(book, rule, cats)
+        _check_unlinkable(book, cats, has_subject)
+        party = _check_recipient(book, rule, cats, recipient, aggregate, has_subject)
+        checks = _choice_checks(rule, party, has_subject)
+    except _Refused as refused:
+        own = () if rule is None else rule.clauses
+        return Verdict(refused.reason, refused.reason, _merge(refused.clauses, own), ())
+    target = None if recipient is None else book.recipients.get(recipient)
+    extra = () if target is None else target.clauses
+    reason = f"allowed: use {use!r} ({rule.path}, choice {rule.choice}) may process " + (
+        ", ".join(cats) + ("" if recipient is None else f" for recipient {recipient!r}")
+    )
+    return Verdict(None, reason, _merge(rule.clauses, extra), checks)
+
+
+def _merge(*groups: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(clause for group in groups for clause in group))
+
+
+def _unknown(what: str, key: object, known: Iterable[str], fix: str) -> str:
+    close = difflib.get_close_matches(str(key), list(known), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"{what} {key!r} is not declared in the policy{hint}: {fix}"
+
+
+def _check_categories(book: Rulebook, rule: UseRule, cats: tuple[str, ...]) -> None:
+    if not cats:
+        raise _Refused(
+            f"use {rule.key!r}: no data categories named; pass the categories it processes, "
+            f"e.g. categories=({rule.declared[0]!r},)"
+        )
+    for cat in cats:
+        if cat not in book.known_categories:
+            fix = "use a fideslang key or declare it under taxonomy.data_categories"
+            raise _Refused(_unknown("data category", cat, book.known_categories, fix))
+        if (rule.key, cat) not in book.use_categories:
+            raise _Refused(
+                f"use {rule.key!r} may not process {cat!r}: the policy declares it only for "
+                f"{', '.join(rule.declared)} (policy: {rule.path}); add {cat!r} to "
+                f"{rule.path}.categories, or ask for a use that declares it"
+            )
+
+
+def _check_unlinkable(book: Rulebook, cats: tuple[str, ...], has_subject: bool) -> None:
+    """BE-5: log data (IP addresses) is never linked to a person."""
+    if not has_subject:
+        return
+    for cat in cats:
+        if cat in book.unlinkable_categories:
+            raise _Refused(
+                f"{cat!r} comes from the access logs, which are never linked to a person "
+                "(policy: log_files.linked_to_customers is false); decide without subject= "
+                "and work on pseudonyms only",
+                book.unlinkable_clauses,
+            )
+
+
+def _check_recipient(
+    book: Rulebook,
+    rule: UseRule,
+    cats: tuple[str, ...],
+    recipient: str | None,
+    aggregate: bool,
+    has_subject: bool,
+) -> str | None:
+    """Refuse what the recipient may not receive; return an outside party's key."""
+    if recipient is None:
+        return None
+    target = book.recipients.get(recipient)
+    if target is None:
+        fix = "declare it under recipients (staff, processors, outside_parties or partners)"
+        raise _Refused(_unknown("recipient", recipient, book.recipients, fix))
+    if target.kind == "partner":
+        _check_partner(book, target, cats, aggregate, has_subject)
+    allowed = book.recipient_categories.get((recipient, rule.key))
+    name = f"{KIND_NAMES[target.kind]} {recipient!r}"
+    if allowed is None:
+        raise _Refused(
+            f"{name} does not receive data for use {rule.key!r}: it is declared only for "
+            f"{', '.join(target.uses)} (policy: {target.path}); ask for one of those uses",
+            target.clauses,
+        )
+    for cat in cats:
+        if cat not in allowed:
+            raise _Refused(
+                f"{name} may not receive {cat!r} for use {rule.key!r}: it receives only "
+                f"{', '.join(sorted(target.declared))} (policy: {target.path}); "
+                + _who_may(book, rule.key, cat),
+                _merge(target.clauses, rule.clauses),
+            )
+    return recipient if target.kind == "outside_party" else None
+
+
+def _who_may(book: Rulebook, use: str, cat: str) -> str:
+    keys = sorted(
+        r for (r, u), cats in book.recipient_categories.items() if u == use and cat in cats
+    )
+    if not keys:
+        return f"no recipient may receive {cat!r} for this use"
+    return f"{cat!r} goes only to: {', '.join(keys)}"
+
+
+def _check_partner(
+    book: Rulebook, target: RecipientRule, cats: tuple[str, ...], aggregate: bool, subject: bool
+) -> None:
+    """BE-6: partners get aggregates only, never about one subject, never financial data."""
+    name = f"partner {target.key!r}"
+    for cat in cats:
+        if cat in book.financial_categories:
+            raise _Refused(
+                f"{name} never receives financial data ({cat!r}) (policy: {target.path}); "
+                "leave it out of the aggregate",
+                target.clauses,
+            )
+    if subject:
+        raise _Refused(
+            f"{name} receives aggregates only, never data about one subject (policy: "
+            f"{target.path}); drop subject= and send an aggregate report",
+            target.clauses,
+        )
+    if not aggregate:
+        raise _Refused(
+            f"{name} receives aggregates only (policy: {target.path}: "
+            f"{', '.join(target.aggregates)}); pass aggregate=True for a report that passed "
+            "the small-cell rule, never rows about people",
+            target.clauses,
+        )
+
+
+def _choice_checks(rule: UseRule, party: str | None, has_subject: bool) -> tuple[ChoiceCheck, ...]:
+    checks = []
+    if rule.choice != "none":
+        checks.append(_use_check(rule))
+    if party is not None:
+        checks.append(_go_ahead_check(party))
+    if checks and not has_subject:
+        what = f"use {rule.key!r} is {rule.choice}" if rule.choice != "none" else ""
+        what = what or f"outside party {party!r} needs a go-ahead"
+        raise _Refused(
+            f"{what}: the answer depends on the subject's choice; pass subject= "
+            f"(policy: {rule.path})"
+        )
+    return tuple(checks)
+
+
+def _use_check(rule: UseRule) -> ChoiceCheck:
+    use, where = rule.key, f"policy: {rule.path}, choice {rule.choice}"
+    allowed = f"allowed: use {use!r} ({where})"
+    declined = (
+        False,
+        f"the subject declined use {use!r} ({where}); leave this subject out "
+        "(a mail kind's audience_filter does that)",
+    )
+    outcomes = {
+        ChoiceStatus.GIVEN: (True, f"{allowed}: the subject agreed"),
+        ChoiceStatus.OPTED_OUT: declined,
+        ChoiceStatus.WITHDRAWN: declined,
+    }
+    if rule.choice == "opt-out":
+        outcomes[ChoiceStatus.NOT_ASKED] = (True, f"{allowed}: the subject has not opted out")
+    else:
+        outcomes[ChoiceStatus.NOT_ASKED] = (
+            False,
+            f"use {use!r} is opt-in and the subject has not consented ({where}); ask for "
+            "consent and record it in the consent ledger first",
+        )
+    return ChoiceCheck(use, outcomes)
+
+
+def _go_ahead_check(party: str) -> ChoiceCheck:
+    key = go_ahead_key(party)
+    missing = (
+        False,
+        f"outside party {party!r} needs the subject's go-ahead before it gets anything: "
+        f"show its notice and record the subject's choice {key!r} in the consent ledger",
+    )
+    declined = (
+        False,
+        f"the subject chose not to go on with outside party {party!r}; stop this flow "
+        "and send it nothing",
+    )
+    return ChoiceCheck(
+        key,
+        {
+            ChoiceStatus.GIVEN: (True, f"allowed: the subject gave the go-ahead for {party!r}"),
+            ChoiceStatus.NOT_ASKED: missing,
+            ChoiceStatus.OPTED_OUT: declined,
+            ChoiceStatus.WITHDRAWN: declined,
+        },
+    )
