@@ -142,7 +142,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "way_email": "by writing to {email}",
         "way_unsubscribe": "with the unsubscribe link in each such e-mail",
         "way_cookie_settings": "in the cookie settings of our sites",
-        "no_choices": "Every use listed here is needed for the service; there is nothing to choose.",
+        "no_choices": (
+            "Every use listed here is needed for the service; there is nothing to choose."
+        ),
         "service_mail": "These e-mails cannot be declined while you have an active service:",
         "portal_contact": (
             "You can change your contact details in {portal} at any time; the change takes "
@@ -285,7 +287,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "partner_item": "{name}: {description} Tal, der deles: {aggregates}.",
         "partner_min_cell": "Et tal, der omfatter færre end {k} personer, udelades.",
         "partner_noise": "Der lægges lidt tilfældig støj til hvert tal.",
-        "no_partners": "Vi deler ingen personoplysninger med partnere, heller ikke som samlede tal.",
+        "no_partners": (
+            "Vi deler ingen personoplysninger med partnere, heller ikke som samlede tal."
+        ),
         "nobody_else": "Ingen andre modtager personoplysninger fra os.",
         "outside_always": (
             "Vi fortæller dig altid, før en ekstern part indsamler dine oplysninger, og du kan "

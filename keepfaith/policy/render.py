@@ -28,12 +28,12 @@ from keepfaith.policy.schema import Policy, Use
 from keepfaith.policy.sections import (
     SectionBuilder,
     Writer,
-    merge_clauses,
     collection_section,
     controller_section,
     cookies_section,
     display_name,
     log_files_section,
+    merge_clauses,
     outside_parties_section,
     properties_section,
     security_section,
