@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
 from keepfaith.policy import Policy, load_policy_text
 from keepfaith.policy.diff import KINDS, diff_to_dict, diff_to_text, policy_diff
 from keepfaith.policy.schema import Processor, Use
-from tests.policy.examples import BE_FILE, be_policy, qs_policy
+from tests.policy.examples import BE_FILE, be_policy, qs_policy, yaml_flow_dump, yaml_load
 
 pytestmark = pytest.mark.clause("BE-11")
 
@@ -47,8 +46,8 @@ def test_no_change_gives_an_empty_diff() -> None:
 
 
 def test_reformatted_file_gives_an_empty_diff() -> None:
-    data = yaml.safe_load(BE_FILE.read_text(encoding="utf-8"))
-    reformatted = "# a new comment\n" + yaml.safe_dump(data, default_flow_style=True)
+    data = yaml_load(BE_FILE.read_text(encoding="utf-8"))
+    reformatted = "# a new comment\n" + yaml_flow_dump(data)
     assert bool(policy_diff(be_policy(), load_policy_text(reformatted))) is False
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import yaml
 
 from keepfaith.policy import load_policy_text
 from keepfaith.policy.render import (
@@ -14,7 +13,7 @@ from keepfaith.policy.render import (
     policy_from_json,
     to_json,
 )
-from tests.policy.examples import BE_FILE, QS_FILE, be_policy, qs_policy
+from tests.policy.examples import BE_FILE, QS_FILE, be_policy, qs_policy, yaml_flow_dump, yaml_load
 
 
 @pytest.mark.parametrize("policy", [be_policy(), qs_policy()])
@@ -41,9 +40,9 @@ def test_json_of_unknown_format_is_refused() -> None:
 @pytest.mark.parametrize("path", [BE_FILE, QS_FILE])
 def test_hash_ignores_comments_order_and_layout(path) -> None:  # type: ignore[no-untyped-def]
     original = load_policy_text(path.read_text(encoding="utf-8"))
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = yaml_load(path.read_text(encoding="utf-8"))
     reordered = dict(reversed(list(data.items())))
-    reformatted = yaml.safe_dump(reordered, default_flow_style=True, allow_unicode=True)
+    reformatted = yaml_flow_dump(reordered)
     assert "#" not in reformatted
     again = load_policy_text(reformatted)
     assert policy_content_hash(again) == policy_content_hash(original)
