@@ -1,0 +1,322 @@
+"""The generated statement: sections from the data, both languages, safe HTML and Markdown."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from keepfaith.policy import Policy
+from keepfaith.policy.document import Paragraph, Section, Statement, Table, to_html, to_markdown
+from keepfaith.policy.render import statement
+from keepfaith.policy.schema import Use
+from tests.policy.examples import be_policy, qs_policy
+
+SECTION_ORDER = (
+    "controller",
+    "properties",
+    "collection",
+    "security",
+    "uses",
+    "cookies",
+    "log-files",
+    "sharing",
+    "outside-parties",
+    "choices",
+    "external-links",
+    "changes",
+)
+HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)> | *bold* [a](b)'
+
+
+def _tables(section: Section) -> list[Table]:
+    return [block for block in section.blocks if isinstance(block, Table)]
+
+
+def _with_use_description(policy: Policy, text: str) -> Policy:
+    first = policy.uses[0]
+    hostile: Use = first.model_copy(update={"description": {"en": text, "da": text}})
+    return policy.model_copy(update={"uses": (hostile, *policy.uses[1:])})
+
+
+@pytest.mark.parametrize(
+    ("policy", "lang"), [(be_policy(), "en"), (be_policy(), "da"), (qs_policy(), "en")]
+)
+def test_sections_come_from_the_data_in_order(policy: Policy, lang: str) -> None:
+    doc = statement(policy, lang=lang)
+    assert doc.keys == SECTION_ORDER
+    assert doc.lang == lang
+    assert doc.version == policy.version
+    assert all(section.blocks for section in doc.sections)
+
+
+@pytest.mark.clause("BE-1")
+def test_controller_contacts_are_rendered() -> None:
+    policy = be_policy()
+    address = policy.controller.postal_address
+    assert address is not None
+    for lang in ("en", "da"):
+        text = statement(policy, lang=lang).section("controller").text
+        assert policy.controller.privacy_email in text
+        assert address.street in text
+        assert f"{address.postal_code} {address.city}" in text
+        assert policy.controller.legal_name in text
+
+
+@pytest.mark.clause("QS-1")
+def test_statement_names_every_property() -> None:
+    policy = qs_policy()
+    text = statement(policy).section("properties").text
+    for prop in policy.properties:
+        assert prop.name in text
+    html_out = to_html(statement(policy))
+    for prop in policy.properties:
+        assert f'href="{prop.base_url}"' in html_out
+
+
+@pytest.mark.clause("QS-2")
+def test_collection_table_lists_every_form_and_its_categories() -> None:
+    policy = qs_policy()
+    (table,) = _tables(statement(policy).section("collection"))
+    assert len(table.rows) == len(policy.collection_points)
+    rows = table.texts
+    assert "e-mail address (required)" in rows[0][2]
+    checkout = next(row for row in rows if row[0] == "Configure and pay")
+    assert "card number (optional)" in checkout[2]
+    assert "bank account number (optional)" in checkout[2]
+    assert "customer number (required)" in checkout[2]
+
+
+@pytest.mark.clause("QS-3")
+def test_security_measures_are_shown_with_their_controls() -> None:
+    policy = qs_policy()
+    text = statement(policy).section("security").text
+    for measure in policy.security_measures:
+        assert measure.description["en"] in text
+        assert measure.control in text
+    assert "system administrators: IP address" in text
+
+
+@pytest.mark.parametrize(("policy", "lang"), [(be_policy(), "en"), (be_policy(), "da")])
+def test_every_use_is_described_in_the_language(policy: Policy, lang: str) -> None:
+    (table,) = _tables(statement(policy, lang=lang).section("uses"))
+    assert len(table.rows) == len(policy.uses)
+    for use, row in zip(policy.uses, table.texts, strict=True):
+        assert row[0] == use.name[lang]
+        assert row[1] == use.description[lang]
+
+
+@pytest.mark.clause("QS-7")
+@pytest.mark.clause("BE-4")
+@pytest.mark.parametrize(
+    ("policy", "lang"), [(be_policy(), "en"), (be_policy(), "da"), (qs_policy(), "en")]
+)
+def test_cookie_table_has_a_row_for_every_cookie(policy: Policy, lang: str) -> None:
+    (table,) = _tables(statement(policy, lang=lang).section("cookies"))
+    names = [row[0] for row in table.texts]
+    assert names == [cookie.name for cookie in policy.cookies]
+    for cookie, row in zip(policy.cookies, table.texts, strict=True):
+        assert row[5] == cookie.description[lang]
+        assert (
+            row[4]
+            == {"en": {True: "yes", False: "no"}, "da": {True: "ja", False: "nej"}}[lang][
+                cookie.essential
+            ]
+        )
+
+
+@pytest.mark.clause("BE-4")
+def test_partner_cookie_names_the_partner() -> None:
+    (table,) = _tables(statement(be_policy()).section("cookies"))
+    row = next(row for row in table.texts if row[0] == "partner_ref")
+    assert row[1] == "Reseller and affiliate partners (third party)"
+
+
+@pytest.mark.clause("QS-7")
+def test_cookie_data_stays_inside_when_no_partner_sets_cookies() -> None:
+    assert "we give it to no one" in statement(qs_policy()).section("cookies").text
+    assert "we give it to no one" not in statement(be_policy()).section("cookies").text
+
+
+@pytest.mark.clause("BE-5")
+@pytest.mark.clause("QS-6")
+def test_log_files_section_states_pseudonyms_and_raw_ip_retention() -> None:
+    en = statement(be_policy()).section("log-files").text
+    da = statement(be_policy(), lang="da").section("log-files").text
+    assert "kept for 7 days" in en
+    assert "only by system administrators" in en
+    assert "never linked to a customer account" in en
+    assert "first 24 bits" in en
+    assert "gemmes i 7 dage" in da
+    assert "kobles aldrig til en kundekonto" in da
+
+
+@pytest.mark.clause("BE-6")
+def test_partners_get_aggregates_with_small_cells_left_out() -> None:
+    en = statement(be_policy()).section("sharing").text
+    assert "totals only" in en
+    assert "fewer than 10 people is left out" in en
+    da = statement(be_policy(), lang="da").section("sharing").text
+    assert "færre end 10 personer" in da
+
+
+@pytest.mark.clause("QS-5")
+def test_processor_is_named_with_what_it_receives() -> None:
+    text = statement(qs_policy()).section("sharing").text
+    assert "Card and bank payment processor (United States)" in text
+    assert "card number and bank account number" in text
+    assert "not even as totals" in text
+
+
+@pytest.mark.clause("BE-10")
+def test_outside_party_notice_is_shown() -> None:
+    policy = be_policy()
+    party = policy.recipients.outside_parties[0]
+    for lang in ("en", "da"):
+        text = statement(policy, lang=lang).section("outside-parties").text
+        assert party.notice[lang] in text
+    assert "No outside party" in statement(qs_policy()).section("outside-parties").text
+
+
+@pytest.mark.clause("QS-4")
+def test_choices_list_every_way_to_opt_out() -> None:
+    text = statement(qs_policy()).section("choices").text
+    line = next(line for line in text.splitlines() if line.startswith("Company news"))
+    assert "unsubscribe@qualispace.com" in line
+    assert "preferences page in MyQualiSpace" in line
+    assert "unsubscribe link" in line
+    assert "on each form that offers the choice" in line
+    assert "change your contact details in MyQualiSpace" in text
+
+
+@pytest.mark.clause("BE-8")
+@pytest.mark.clause("BE-9")
+def test_service_announcements_cannot_be_declined_and_opt_out_by_mail() -> None:
+    policy = be_policy()
+    text = statement(policy).section("choices").text
+    assert "cannot be declined" in text
+    assert policy.mail_kinds[3].description["en"] in text
+    newsletter = next(line for line in text.splitlines() if line.startswith("Newsletter"))
+    assert "privacy@qualityssl.com" in newsletter
+    da = statement(policy, lang="da").section("choices").text
+    assert "kan ikke fravælges" in da
+
+
+@pytest.mark.clause("QS-8")
+@pytest.mark.clause("BE-7")
+@pytest.mark.parametrize("policy", [be_policy(), qs_policy()])
+def test_external_links_section_limits_the_scope(policy: Policy) -> None:
+    section = statement(policy).section("external-links")
+    assert section.text.count("applies only to") == 1
+    for key in policy.external_links.covered_properties:
+        prop = policy.property_by_key(key)
+        assert prop is not None
+        assert prop.name in section.text
+    assert "marked as external" in section.text
+    assert set(policy.external_links.clauses) <= section.clauses
+
+
+@pytest.mark.clause("BE-11")
+def test_changes_section_links_the_update_page() -> None:
+    doc = statement(be_policy())
+    text = doc.section("changes").text
+    assert "https://www.qualityssl.com/privacy/updates/" in text
+    assert "ask you again" in text
+    assert "BE-11" in doc.section("changes").clauses
+
+
+def test_a_language_the_policy_lacks_is_refused() -> None:
+    with pytest.raises(ValueError, match="the policy has no 'da' text; its languages are en"):
+        statement(qs_policy(), lang="da")
+
+
+def test_a_language_without_wording_is_refused() -> None:
+    policy = qs_policy()
+    controller = policy.controller.model_copy(update={"languages": ("en", "de")})
+    with pytest.raises(ValueError, match="no statement wording for 'de'"):
+        statement(policy.model_copy(update={"controller": controller}), lang="de")
+
+
+def test_html_escapes_hostile_text_and_has_no_style_or_script() -> None:
+    policy = _with_use_description(be_policy(), HOSTILE)
+    out = to_html(statement(policy))
+    assert "<script" not in out
+    assert "<img" not in out
+    assert html.escape(HOSTILE) in out
+    assert "style=" not in out
+    assert "onerror=alert" in out  # as escaped text inside a cell, never as an attribute
+    assert re.search(r"<[^>]*onerror", out) is None
+
+
+def test_html_escapes_hostile_link_targets() -> None:
+    policy = be_policy()
+    prop = policy.properties[0].model_copy(
+        update={"name": "<b>site</b>", "base_url": 'https://x.example/"onmouseover="alert(1)'}
+    )
+    out = to_html(statement(policy.model_copy(update={"properties": (prop,)})))
+    assert "&lt;b&gt;site&lt;/b&gt;" in out
+    assert 'href="https://x.example/&quot;onmouseover=&quot;alert(1)"' in out
+
+
+def test_html_structure_anchors_headers_and_external_links() -> None:
+    policy = be_policy()
+    party = policy.recipients.outside_parties[0].model_copy(
+        update={"privacy_url": "https://ca.example/privacy"}
+    )
+    recipients = policy.recipients.model_copy(update={"outside_parties": (party,)})
+    out = to_html(statement(policy.model_copy(update={"recipients": recipients})))
+    ids = re.findall(r'<h2 id="([^"]+)">', out)
+    assert tuple(ids) == SECTION_ORDER
+    assert out.count('<th scope="col">') == 4 + 6 + 6  # forms, uses, cookies
+    assert '<a class="external" rel="noopener external" href="https://ca.example/privacy">' in out
+    assert 'data-clauses="BE-1"' in out
+
+
+def test_markdown_has_headings_tables_and_escapes() -> None:
+    policy = _with_use_description(be_policy(), HOSTILE)
+    doc = statement(policy)
+    out = to_markdown(doc)
+    assert out.startswith("# Privacy statement of QualitySSL (BitEngines)\n")
+    assert out.count("\n## ") == len(doc.sections)
+    for cookie in policy.cookies:
+        assert f"| {cookie.name.replace('_', chr(92) + '_')} |" in out
+    assert "<script>" not in out
+    assert r"\<script\>" in out
+    assert "[privacy@qualityssl.com](mailto:privacy@qualityssl.com)" in out
+
+
+def test_danish_markdown_is_danish() -> None:
+    out = to_markdown(statement(be_policy(), lang="da"))
+    assert out.startswith("# Privatlivspolitik for QualitySSL (BitEngines)\n")
+    assert "## Hvad vi bruger dine oplysninger til" in out
+    assert "e-mail-adresse (skal udfyldes)" in out
+    assert "indtil du lukker browseren" in out
+    assert "Privacy" not in out.replace("privacy@", "")
+
+
+def test_statement_is_plain_data() -> None:
+    doc = statement(be_policy())
+    assert isinstance(doc, Statement)
+    with pytest.raises(AttributeError):
+        doc.title = "changed"  # type: ignore[misc]
+    assert json.dumps([s.text for s in doc.sections])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_any_text_is_escaped_in_html(text: str) -> None:
+    doc = Statement("t", "en", "1", "2024-01-01", "i", (Section("s", "h", (Paragraph((text,)),)),))
+    assert f"<p>{html.escape(text)}</p>" in to_html(doc)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text())
+def test_any_text_stays_on_its_markdown_line(text: str) -> None:
+    doc = Statement("t", "en", "1", "2024-01-01", "i", (Section("s", "h", (Paragraph((text,)),)),))
+    body = to_markdown(doc).split("## h\n\n", 1)[1]
+    assert body.count("\n") == 1
+    assert "<" not in body.replace("\\<", "")
