@@ -6,11 +6,18 @@ Each step is idempotent (running the demo twice changes nothing) and returns lin
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from ruamel.yaml import YAML
 
 from keepfaith.accounts.models import User
 from keepfaith.accounts.services import staff_create
 from keepfaith.accounts.totp import current_code
+from keepfaith.versions.models import PolicyVersion
+from keepfaith.versions.services import policy_publish, policy_publish_file
 
 DEMO_PASSWORD = "keepfaith-demo"  # noqa: S105 - demo accounts only; the demo refuses production
 DEMO_STAFF = (
@@ -58,4 +65,32 @@ def demo_customers() -> list[str]:
     return lines
 
 
-STEPS: list[Callable[[], list[str]]] = [demo_staff, demo_customers]
+def earlier_policy_text(source: str) -> str | None:
+    """The demo's history: the same policy a year earlier, when raw IPs were kept 14 days and
+    the campaign cookie lived a year. None when the file has no such fields to turn back."""
+    yaml = YAML()
+    data = yaml.load(source)
+    logs = data.get("log_files")
+    if not logs or "raw_ip_retention" not in logs:
+        return None
+    data["version"], data["effective"] = "2023.1", "2023-01-01"
+    logs["raw_ip_retention"] = "14d"
+    for cookie in data.get("cookies") or []:
+        if not cookie.get("essential") and cookie.get("lifetime") not in (None, "session"):
+            cookie["lifetime"] = "1y"
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def demo_policy() -> list[str]:
+    path = Path(settings.POLICY_PATH)
+    if not PolicyVersion.objects.exists():
+        earlier = earlier_policy_text(path.read_text(encoding="utf-8"))
+        if earlier is not None:
+            policy_publish(source=earlier, source_name=f"{path} (demo: an earlier version)")
+    version, _ = policy_publish_file(path=path)
+    return [f"Policy in force: {version.label} from {path} (see /privacy/ and /privacy/updates/)"]
+
+
+STEPS: list[Callable[[], list[str]]] = [demo_policy, demo_staff, demo_customers]

@@ -13,9 +13,12 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from keepfaith.policy.trace import enforces
+
 _CUSTOMER_NUMBER_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 
 
+@enforces("SITE-1")
 def new_customer_number() -> str:
     """A customer number: 10 random base32 symbols (50 bits), neither guessable nor sequential."""
     symbols = "".join(secrets.choice(_CUSTOMER_NUMBER_ALPHABET) for _ in range(10))

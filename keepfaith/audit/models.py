@@ -7,6 +7,8 @@ from typing import Any, ClassVar
 from django.db import models
 from django.utils import timezone
 
+from keepfaith.audit.chain import plain_value
+
 
 class ChainHead(models.Model):
     """The last sequence number and hash of each chain, locked while an entry is appended."""
@@ -39,10 +41,7 @@ class ChainedRecord(models.Model):
         """The fields the hash covers, as plain JSON-able values (sequence number included)."""
         payload: dict[str, Any] = {"seq": self.seq}
         for name in self.HASHED_FIELDS:
-            value = getattr(self, name)
-            payload[name] = (
-                value.isoformat(timespec="microseconds") if hasattr(value, "isoformat") else value
-            )
+            payload[name] = plain_value(getattr(self, name))
         return payload
 
 

@@ -45,3 +45,11 @@ def chain_verify(model: type[ChainedRecord] = AuditEntry) -> chain.Verdict:
         head_seq=head.seq if head else 0,
         head_hash=head.hash if head else chain.GENESIS,
     )
+
+
+def chained_models() -> list[type[ChainedRecord]]:
+    """Every hash-chained model, the audit log first."""
+    from django.apps import apps
+
+    others = [m for m in apps.get_models() if issubclass(m, ChainedRecord) and m is not AuditEntry]
+    return [AuditEntry, *sorted(others, key=lambda m: m.CHAIN)]

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from keepfaith.comms.inbound import InboundMessage, normalise_address
+from keepfaith.policy.trace import enforces
 
 __all__ = [
     "MailKindWords",
@@ -279,6 +280,7 @@ def _privacy_request(
     return replace(base, reason=QueueReason.UNCLEAR)
 
 
+@enforces("QS-4", "BE-9", "BE-1")
 def classify_optout(
     message: InboundMessage,
     *,

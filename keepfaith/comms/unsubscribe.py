@@ -33,6 +33,8 @@ from email.parser import BytesParser
 from email.policy import compat32
 from urllib.parse import parse_qsl
 
+from keepfaith.policy.trace import enforces
+
 __all__ = [
     "InvalidToken",
     "UnsubscribeClaim",
@@ -169,6 +171,7 @@ def read_unsubscribe_token(
 _URI_FORBIDDEN = re.compile(r"[\s<>,\"]")
 
 
+@enforces("BE-8")
 def list_unsubscribe_headers(*, https_url: str, mailto: str) -> dict[str, str]:
     """The ``List-Unsubscribe`` and ``List-Unsubscribe-Post`` headers of a marketing message.
 
@@ -215,6 +218,7 @@ def _multipart_fields(body: bytes, content_type: str) -> list[tuple[str, str]]:
     return fields
 
 
+@enforces("BE-8")
 def is_one_click_body(body: bytes, content_type: str) -> bool:
     """Whether an HTTP POST body is an RFC 8058 one-click unsubscribe.
 

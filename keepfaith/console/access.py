@@ -21,10 +21,12 @@ from django_otp import user_has_device
 from keepfaith.accounts.roles import CONSOLE
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
+from keepfaith.policy.trace import enforces
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
+@enforces("QS-3")
 def staff_view(permission: str = CONSOLE) -> Callable[[View], View]:
     def decorate(view: View) -> View:
         @functools.wraps(view)
@@ -49,6 +51,7 @@ def staff_actor(request: HttpRequest) -> Actor:
     return Actor(ActorKind.STAFF, str(getattr(request.user, "email", "")))
 
 
+@enforces("QS-3")
 def audited_read(
     action: str, *, categories: Iterable[str], use: str, clauses: Iterable[str] = ()
 ) -> Callable[[View], View]:

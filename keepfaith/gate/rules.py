@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from keepfaith.gate.choices import ChoiceStatus, go_ahead_key
 from keepfaith.policy.rulebook import RecipientRule, Rulebook, UseRule
+from keepfaith.policy.trace import enforces
 
 KIND_NAMES = {
     "staff": "staff role",
@@ -84,6 +85,7 @@ def _unknown(what: str, key: object, known: Iterable[str], fix: str) -> str:
     return f"{what} {key!r} is not declared in the policy{hint}: {fix}"
 
 
+@enforces("QS-2")
 def _check_categories(book: Rulebook, rule: UseRule, cats: tuple[str, ...]) -> None:
     if not cats:
         raise _Refused(
@@ -102,6 +104,7 @@ def _check_categories(book: Rulebook, rule: UseRule, cats: tuple[str, ...]) -> N
             )
 
 
+@enforces("BE-5")
 def _check_unlinkable(book: Rulebook, cats: tuple[str, ...], has_subject: bool) -> None:
     """BE-5: log data (IP addresses) is never linked to a person."""
     if not has_subject:
@@ -116,6 +119,7 @@ def _check_unlinkable(book: Rulebook, cats: tuple[str, ...], has_subject: bool) 
             )
 
 
+@enforces("QS-5")
 def _check_recipient(
     book: Rulebook,
     rule: UseRule,
@@ -161,6 +165,7 @@ def _who_may(book: Rulebook, use: str, cat: str) -> str:
     return f"{cat!r} goes only to: {', '.join(keys)}"
 
 
+@enforces("BE-6")
 def _check_partner(
     book: Rulebook, target: RecipientRule, cats: tuple[str, ...], aggregate: bool, subject: bool
 ) -> None:
@@ -204,6 +209,7 @@ def _choice_checks(rule: UseRule, party: str | None, has_subject: bool) -> tuple
     return tuple(checks)
 
 
+@enforces("BE-2", "QS-4", "BE-8")
 def _use_check(rule: UseRule) -> ChoiceCheck:
     use, where = rule.key, f"policy: {rule.path}, choice {rule.choice}"
     allowed = f"allowed: use {use!r} ({where})"
@@ -228,6 +234,7 @@ def _use_check(rule: UseRule) -> ChoiceCheck:
     return ChoiceCheck(use, outcomes)
 
 
+@enforces("BE-10")
 def _go_ahead_check(party: str) -> ChoiceCheck:
     key = go_ahead_key(party)
     missing = (

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from keepfaith.policy.schema import Policy, Use
+from keepfaith.policy.trace import enforces
 
 Json = Any
 KINDS = (
@@ -220,6 +221,7 @@ def _reconsent(old: Policy, new: Policy) -> tuple[str, ...]:
     return tuple(needed)
 
 
+@enforces("BE-11")
 def policy_diff(old: Policy, new: Policy) -> PolicyDiff:
     """The changes from ``old`` to ``new``, kind by kind, and the uses needing re-consent."""
     kinds = [

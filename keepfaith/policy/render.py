@@ -40,6 +40,7 @@ from keepfaith.policy.sections import (
     sharing_section,
     uses_section,
 )
+from keepfaith.policy.trace import enforces
 
 KEEPFAITH_FORMAT = 1
 """Version of the /privacy.json layout; raise it when the layout changes."""
@@ -99,6 +100,7 @@ def choices_section(w: Writer) -> Section:
     )
 
 
+@enforces("QS-8", "BE-7")
 def external_links_section(w: Writer) -> Section:
     """The statement covers the listed properties only (QS-8, BE-7)."""
     pol = w.policy
@@ -157,6 +159,7 @@ SECTIONS: tuple[SectionBuilder, ...] = (
 """The section builders in the order the statement shows them."""
 
 
+@enforces("BE-1", "QS-1", "SITE-6")
 def statement(policy: Policy, *, lang: str = "en") -> Statement:
     """The statement of ``policy`` in ``lang``; ValueError if the policy or the phrasebook
     lacks that language."""

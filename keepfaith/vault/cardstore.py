@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from keepfaith.policy.trace import enforces
 from keepfaith.vault.cards import CardBrand, CardNumber, masked
 from keepfaith.vault.envelope import open_sealed, seal
 from keepfaith.vault.errors import VaultError
@@ -79,6 +80,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+@enforces("QS-5", "QS-3")
 def card_store(
     *,
     card: CardNumber,
@@ -111,6 +113,7 @@ def _open(stored: StoredCard, record_id: str, keyring: KeyRing) -> CardNumber:
     return CardNumber._trusted(text, stored.brand)
 
 
+@enforces("QS-5")
 def card_disclose(
     *,
     stored: StoredCard,

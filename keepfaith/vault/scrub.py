@@ -20,6 +20,7 @@ import logging
 import re
 import traceback
 
+from keepfaith.policy.trace import enforces
 from keepfaith.vault.cards import luhn_valid
 
 _CARD_LIKE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
@@ -86,6 +87,7 @@ def _as_tuple(args: object) -> tuple[object, ...]:
     return args if isinstance(args, tuple) else (args,)
 
 
+@enforces("QS-5")
 class CardNumberScrubFilter(_RecordScrubber):
     """Masks card-number-like digit runs in every record it sees."""
 
@@ -93,6 +95,7 @@ class CardNumberScrubFilter(_RecordScrubber):
         return scrub_card_numbers(text)
 
 
+@enforces("QS-5")
 class SecurityCodeScrubFilter(_RecordScrubber):
     """Blanks the values of security-code-like fields in every record it sees."""
 

@@ -17,12 +17,16 @@ class PolicyVersion(ChainedRecord):
     HASHED_FIELDS = ("label", "content_hash", "effective", "published_at", "source")
 
     label = models.CharField(max_length=100, help_text="The policy file's own `version`.")
-    content_hash = models.CharField(max_length=64, unique=True)
+    content_hash = models.CharField(
+        max_length=80, unique=True, help_text="sha256:<hex> of the canonical policy."
+    )
     effective = models.DateField()
     published_at = models.DateTimeField(default=timezone.now)
     source = models.TextField(help_text="The policy file exactly as published (YAML).")
     source_name = models.CharField(max_length=500, blank=True)
-    changes = models.JSONField(default=dict, blank=True, help_text="Diff against the version before.")
+    changes = models.JSONField(
+        default=dict, blank=True, help_text="Diff against the version before."
+    )
     requires_reconsent = models.JSONField(
         default=list, blank=True, help_text="Uses added or made stricter that need fresh consent."
     )

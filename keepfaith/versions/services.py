@@ -11,10 +11,12 @@ from keepfaith.audit.services import Actor, audit_append, chain_append
 from keepfaith.policy import load_policy_text
 from keepfaith.policy.diff import diff_to_dict, policy_diff
 from keepfaith.policy.render import policy_content_hash
+from keepfaith.policy.trace import enforces
 from keepfaith.versions.models import PolicyVersion
 from keepfaith.versions.selectors import policy_of
 
 
+@enforces("BE-11")
 def policy_publish(*, source: str, source_name: str = "<policy>") -> tuple[PolicyVersion, bool]:
     """Publish the policy text ``source``; the same content twice publishes nothing.
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from django.contrib.auth.models import Group, Permission
 
 from keepfaith.accounts.models import User
@@ -24,6 +25,7 @@ def test_every_listed_permission_exists(db):
             ).exists(), name
 
 
+@pytest.mark.clause("SITE-1")
 def test_customer_numbers_are_unique_random_and_not_for_staff(alice, carol, bob):
     pattern = re.compile(r"^KF-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$")
     assert pattern.match(alice.customer_number)

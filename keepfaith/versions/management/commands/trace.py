@@ -38,8 +38,11 @@ class Command(BaseCommand):
     help = "Print the clause matrix: policy elements, enforcing code and tests for each clause."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--strict", action="store_true",
-                            help="exit 1 if any clause lacks a policy element, code or a test")
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="exit 1 if any clause lacks a policy element, code or a test",
+        )
         parser.add_argument("--verbose", "-V", action="store_true", help="list every site")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -54,8 +57,9 @@ class Command(BaseCommand):
         for row in rows:
             self._row(row, verbose=options["verbose"])
         complete = sum(1 for row in rows if not row.missing)
-        self.stdout.write(f"\n{complete} of {len(rows)} clauses have a policy element, code "
-                          "and a test.")
+        self.stdout.write(
+            f"\n{complete} of {len(rows)} clauses have a policy element, code and a test."
+        )
         for kind in ("policy", "code", "tests"):
             lacking = [row.clause for row in rows if kind in row.missing]
             self.stdout.write(f"without {kind}: {', '.join(lacking) or 'none'}")
@@ -65,10 +69,15 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def _row(self, row: ClauseTrace, *, verbose: bool) -> None:
-        self.stdout.write(f"{row.clause:<8} {len(row.stated_by):>6} {len(row.enforced_by):>5} "
-                          f"{len(row.tested_by):>5}  {', '.join(row.missing)}")
+        self.stdout.write(
+            f"{row.clause:<8} {len(row.stated_by):>6} {len(row.enforced_by):>5} "
+            f"{len(row.tested_by):>5}  {', '.join(row.missing)}"
+        )
         if verbose:
-            for label, sites in (("policy", row.stated_by), ("code", row.enforced_by),
-                                 ("test", row.tested_by)):
+            for label, sites in (
+                ("policy", row.stated_by),
+                ("code", row.enforced_by),
+                ("test", row.tested_by),
+            ):
                 for site in sites:
                     self.stdout.write(f"           {label}: {site}")

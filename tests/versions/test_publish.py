@@ -1,0 +1,84 @@
+"""Policy versions: published once per content, diffed, kept in a chain (BE-11)."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+
+from keepfaith.audit.models import AuditEntry
+from keepfaith.audit.selectors import chain_verify
+from keepfaith.demo import earlier_policy_text
+from keepfaith.policy import PolicyError
+from keepfaith.versions.models import PolicyVersion
+from keepfaith.versions.services import policy_publish, policy_publish_file
+
+BE = Path("examples/qualityssl/policy.yaml")
+
+pytestmark = [pytest.mark.clause("BE-11")]
+
+
+def test_publishing_the_same_content_twice_creates_one_version(db):
+    first, created = policy_publish_file(path=BE)
+    again, created_again = policy_publish_file(path=BE)
+    assert (created, created_again) == (True, False)
+    assert again.pk == first.pk
+    assert PolicyVersion.objects.count() == 1
+    assert AuditEntry.objects.filter(action="policy.publish").count() == 1
+
+
+def test_reformatting_a_file_publishes_nothing_new(db):
+    policy_publish_file(path=BE)
+    reflowed = "# a comment added\n" + BE.read_text(encoding="utf-8")
+    _, created = policy_publish(source=reflowed)
+    assert created is False
+
+
+def test_a_new_version_stores_its_diff_and_chain(db):
+    policy_publish(source=earlier_policy_text(BE.read_text(encoding="utf-8")) or "")
+    version, created = policy_publish_file(path=BE)
+    assert created is True
+    assert version.changes  # the raw IP retention and cookie lifetimes changed
+    assert version.prev_hash == PolicyVersion.objects.get(label="2023.1").entry_hash
+    assert chain_verify(PolicyVersion).intact is True
+
+
+def test_an_invalid_policy_is_refused_with_located_problems(db):
+    with pytest.raises(PolicyError) as caught:
+        policy_publish(source="version: 1\nnot_a_key: true\n", source_name="bad.yaml")
+    assert any(p.file == "bad.yaml" and p.line >= 1 for p in caught.value.problems)
+    assert PolicyVersion.objects.count() == 0
+
+
+def test_published_versions_cannot_be_edited(db):
+    policy_publish_file(path=BE)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        connection.cursor().execute("UPDATE versions_policyversion SET source = 'x'")
+
+
+def test_policy_command_check_render_publish_diff(db, tmp_path):
+    out = StringIO()
+    call_command("policy", "check", str(BE), stdout=out)
+    assert "0 error(s)" in out.getvalue()
+    out = StringIO()
+    call_command("policy", "render", str(BE), "--format", "md", "--lang", "da", stdout=out)
+    assert "# Privatlivspolitik" in out.getvalue()
+    out = StringIO()
+    call_command("policy", "publish", str(BE), stdout=out)
+    assert "published version 2024.1" in out.getvalue()
+    older = tmp_path / "older.yaml"
+    older.write_text(earlier_policy_text(BE.read_text(encoding="utf-8")) or "", encoding="utf-8")
+    out = StringIO()
+    call_command("policy", "diff", str(older), "2024.1", stdout=out)
+    assert "14 days" in out.getvalue() or "14d" in out.getvalue()
+
+
+def test_policy_check_exits_1_on_errors(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("version: [unclosed\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        call_command("policy", "check", str(bad), stdout=StringIO())
+    assert exit_.value.code == 1
