@@ -21,8 +21,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from keepfaith.cookies.consent import VisitorConsent, consent_choice_store, visitor_consent
-from keepfaith.portal.context_processors import policy_text
 from keepfaith.policy.trace import enforces
+from keepfaith.portal.context_processors import policy_text
 from keepfaith.versions.selectors import active_policy
 
 CROSS_SITE_REFUSAL = "Cross-site request refused: a cookie choice can only be made on this site."
