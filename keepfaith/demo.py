@@ -93,4 +93,17 @@ def demo_policy() -> list[str]:
     return [f"Policy in force: {version.label} from {path} (see /privacy/ and /privacy/updates/)"]
 
 
-STEPS: list[Callable[[], list[str]]] = [demo_policy, demo_staff, demo_customers]
+def demo_cookies() -> list[str]:
+    from keepfaith.cookies.middleware import registry_in_force
+
+    registry = registry_in_force()
+    essential = sorted(n for n, rule in registry.cookies.items() if rule.essential)
+    optional = sorted(n for n, rule in registry.cookies.items() if not rule.essential)
+    return [
+        "Cookies (see /cookies/): the banner asks first; browsing sets none.",
+        f"  strictly necessary: {', '.join(essential)}",
+        f"  only after consent: {', '.join(optional)} (try /?utm_campaign=spring)",
+    ]
+
+
+STEPS: list[Callable[[], list[str]]] = [demo_policy, demo_staff, demo_customers, demo_cookies]

@@ -78,6 +78,8 @@ if ADMIN_ENABLED:
     INSTALLED_APPS.insert(0, "django.contrib.admin")
 
 MIDDLEWARE = [
+    # First, so its response phase runs last and checks every Set-Cookie (BE-4).
+    "keepfaith.cookies.middleware.CookieGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -86,6 +88,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # After sessions and auth: reads the visitor's cookie choice and GPC (QS-7, BE-2).
+    "keepfaith.cookies.middleware.CookieConsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -104,6 +108,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "keepfaith.portal.context_processors.cookie_banner",
             ],
         },
     },
@@ -203,6 +208,14 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Cookie names must be those of the policy's cookie registry (docs/cookies.md).
+SESSION_COOKIE_NAME = "sessionid"
+CSRF_COOKIE_NAME = "csrftoken"
+# Messages ride in the session, never in a cookie of their own (not in the registry), and
+# nothing adds a message for a visitor who only browses, so no session row appears either.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+# The cookie guard raises instead of only blocking and reporting (the test suite turns it on).
+KEEPFAITH_COOKIE_GUARD_STRICT = envbool("KEEPFAITH_COOKIE_GUARD_STRICT", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True

@@ -23,6 +23,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
 
 
+@pytest.fixture(autouse=True)
+def _strict_cookie_guard(settings: Any) -> None:
+    """Under tests a cookie the guard blocks fails the test instead of only being reported."""
+    settings.KEEPFAITH_COOKIE_GUARD_STRICT = True
+
+
 @pytest.fixture
 def alice(db: Any) -> User:
     return User.objects.create_user("alice@example.com", PASSWORD, full_name="Alice Andersen")

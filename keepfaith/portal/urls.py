@@ -1,13 +1,14 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from keepfaith.portal import statement, views
+from keepfaith.portal import cookie_pages, statement, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("privacy/", statement.privacy, name="privacy"),
     path("privacy/updates/", statement.privacy_updates, name="privacy_updates"),
+    path("cookies/", cookie_pages.cookie_settings, name="cookies"),
     path("account/", views.account, name="account"),
     path("account/login/", views.CustomerLoginView.as_view(), name="login"),
     path("account/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),

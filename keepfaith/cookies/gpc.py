@@ -1,0 +1,62 @@
+"""Global Privacy Control (``Sec-GPC: 1``): honoured server-side as a refusal (BE-2, BE-4).
+
+The signal refuses every purpose the registry marks as tracking for marketing (see
+``CookieRegistry.gpc_refused``), whatever the visitor's cookie choice says. For a signed-in
+customer it is recorded once: today as an audit entry; ``gpc_record`` is the one place where
+the consent ledger's ``consent_record`` call goes when that ledger lands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.http import HttpRequest
+
+from keepfaith.audit.models import ActorKind
+from keepfaith.audit.selectors import audit_entries
+from keepfaith.audit.services import Actor, audit_append
+from keepfaith.policy.trace import enforces
+
+GPC_ACTION = "cookie.gpc"
+_SESSION_FLAG = "kf_gpc_recorded"
+
+
+def gpc_signal(request: HttpRequest) -> bool:
+    """Does the browser send ``Sec-GPC: 1``? (Any other value is no signal.)"""
+    return request.headers.get("Sec-GPC", "").strip() == "1"
+
+
+@enforces("BE-2", "BE-4")
+def gpc_record(*, customer_number: str, refused: Iterable[str], policy_version: str) -> None:
+    """Record that ``customer_number``'s browser refuses ``refused`` through GPC.
+
+    The consent ledger, once on main, records the same thing here: for each purpose,
+    ``consent_record(subject=customer_number, key=purpose, event="opted-out", source="gpc",
+    policy_version=policy_version, evidence={"header": "Sec-GPC: 1"})``.
+    """
+    purposes = sorted(refused)
+    audit_append(
+        actor=Actor(ActorKind.CUSTOMER, customer_number),
+        action=GPC_ACTION,
+        outcome="refused",
+        subject=customer_number,
+        categories=["user.device.cookie_id"],
+        clauses=["BE-2", "BE-4"],
+        detail={"signal": "Sec-GPC: 1", "refused": purposes, "policy_version": policy_version},
+    )
+
+
+def gpc_note(request: HttpRequest, *, refused: frozenset[str], policy_version: str) -> None:
+    """Record the signal once per signed-in customer (anonymous visitors leave no record)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.is_staff:
+        return
+    number = getattr(user, "customer_number", "") or ""
+    if not number or request.session.get(_SESSION_FLAG) == policy_version:
+        return
+    already = audit_entries(subject=number, action=GPC_ACTION).filter(
+        detail__policy_version=policy_version
+    )
+    if not already.exists():
+        gpc_record(customer_number=number, refused=refused, policy_version=policy_version)
+    request.session[_SESSION_FLAG] = policy_version

@@ -1,0 +1,32 @@
+"""Template context for every page: whether the cookie banner asks (QS-7, BE-2)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.translation import get_language
+
+from keepfaith.cookies.consent import visitor_consent
+from keepfaith.policy.schema import Policy
+
+
+def cookie_banner(request: HttpRequest) -> dict[str, object]:
+    """``cookie_banner``: True while the visitor has something to choose and has not chosen.
+
+    Not on the cookie settings page itself, which offers the same buttons.
+    """
+    consent = visitor_consent(request)
+    if consent is None or not consent.ask:
+        return {"cookie_banner": False}
+    on_settings = request.path.rstrip("/").endswith(reverse("portal:cookies").rstrip("/"))
+    names = []
+    for purpose in consent.registry.purposes:
+        use = consent.policy.use_by_key(purpose.key)
+        names.append(policy_text(consent.policy, use.name) if use else purpose.key)
+    return {"cookie_banner": not on_settings, "cookie_gpc": consent.gpc, "cookie_purposes": names}
+
+
+def policy_text(policy: Policy, text: dict[str, str]) -> str:
+    """A policy text in the page's language, else the policy's first language."""
+    lang = get_language() or "en"
+    return text.get(lang) or text.get(policy.controller.languages[0]) or next(iter(text.values()))
