@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from keepfaith.portal import statement, views
+from keepfaith.portal import consent, statement, views
 
 app_name = "portal"
 urlpatterns = [
@@ -9,6 +9,14 @@ urlpatterns = [
     path("privacy/", statement.privacy, name="privacy"),
     path("privacy/updates/", statement.privacy_updates, name="privacy_updates"),
     path("account/", views.account, name="account"),
+    path("account/consent/", consent.consent_list, name="consent"),
+    path("account/consent/renew/", consent.consent_renew, name="consent_renew"),
+    path("account/consent/<int:event_id>/", consent.consent_receipt_page, name="consent_receipt"),
+    path(
+        "account/consent/<int:event_id>/receipt.json",
+        consent.consent_receipt_json,
+        name="consent_receipt_json",
+    ),
     path("account/login/", views.CustomerLoginView.as_view(), name="login"),
     path("account/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
 ]
