@@ -8,6 +8,7 @@ reads "not asked" until they answer again, so the gate refuses the use meanwhile
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,11 +35,24 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ReconsentVersion:
-    """The latest published version that asks for fresh consent to one use."""
+    """The latest published version that asks for fresh consent to one use.
+
+    ``asks_everyone``: the use newly needs consent there (added, or its choice became
+    opt-in), so every customer is asked; otherwise an opt-in use took more data or a wider
+    audience, and only those who had agreed to it before are asked again.
+    """
 
     seq: int
     label: str
     published_at: dt.datetime
+    asks_everyone: bool
+
+
+def _newly_opt_in(changes: dict[str, Any]) -> set[str]:
+    kinds = (changes or {}).get("kinds", {})
+    added = kinds.get("uses", {}).get("added", [])
+    flipped = kinds.get("choices", {}).get("changed", [])
+    return {item["key"] for item in [*added, *flipped]}
 
 
 def reconsent_versions() -> dict[str, ReconsentVersion]:
@@ -48,12 +62,16 @@ def reconsent_versions() -> dict[str, ReconsentVersion]:
         "seq", "label", "published_at", "requires_reconsent"
     )
     for seq, label, published_at, keys in rows:
-        for key in keys or ():
-            found[key] = ReconsentVersion(seq, label, published_at)
+        if not keys:
+            continue
+        changes = PolicyVersion.objects.values_list("changes", flat=True).get(seq=seq)
+        newly = _newly_opt_in(changes)
+        for key in keys:
+            found[key] = ReconsentVersion(seq, label, published_at, key in newly)
     return found
 
 
-def _is_stale(row: dict[str, Any], needed: ReconsentVersion | None) -> bool:
+def _is_stale(row: Mapping[str, Any], needed: ReconsentVersion | None) -> bool:
     """Was this agreement given before the version that asks for it again?"""
     if needed is None or row["status"] != ChoiceStatus.GIVEN:
         return False
@@ -108,14 +126,16 @@ def consent_event_of(*, subject: str, event_id: int) -> ConsentEvent | None:
 def _joined(subject: str) -> dt.datetime | None:
     from keepfaith.accounts.models import User
 
-    return User.objects.filter(customer_number=subject).values_list("date_joined", flat=True).first()
+    joined = User.objects.filter(customer_number=subject).values_list("date_joined", flat=True)
+    return joined.first()
 
 
 @enforces("BE-11")
 def pending_reconsent(*, subject: str) -> list[str]:
     """Opt-in uses of the policy in force that a version asked fresh consent for and that
-    this subject has not answered since. A version published before the subject's account
-    existed asks them nothing; a subject who declined has answered."""
+    this subject has not answered since: those that newly need consent, and those the
+    subject agreed to before the version widened them. A version published before the
+    subject's account existed asks them nothing; a subject who declined has answered."""
     needed = reconsent_versions()
     if not needed:
         return []
@@ -125,10 +145,14 @@ def pending_reconsent(*, subject: str) -> list[str]:
     states = _states(subject, needed)
     pending = []
     for key in sorted(opt_in & set(needed)):
-        if joined is not None and joined >= needed[key].published_at:
+        version = needed[key]
+        if joined is not None and joined >= version.published_at:
             continue
-        if states.get(key, NOT_ASKED).status == ChoiceStatus.NOT_ASKED:
+        state = states.get(key)
+        if state is None and version.asks_everyone:
             pending.append(key)
+        elif state is not None and state.status == ChoiceStatus.NOT_ASKED:
+            pending.append(key)  # agreed before the version that asks again
     return pending
 
 

@@ -26,7 +26,7 @@ from keepfaith.versions.selectors import active_policy
 SOURCE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}(:[A-Za-z0-9_.@/-]{1,80})?$")
 """A source: a word (portal, email, one-click, staff, gpc, checkout) or word:id (form:<id>)."""
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9_.:@/-]{1,200}$")
-AGREEING = frozenset({ConsentEventKind.GIVEN, ConsentEventKind.OPTED_IN})
+AGREEING: frozenset[str] = frozenset({ConsentEventKind.GIVEN, ConsentEventKind.OPTED_IN})
 
 
 class ConsentError(ValueError):

@@ -81,6 +81,9 @@ def consent_receipt_json(request: HttpRequest, event_id: int) -> JsonResponse:
     return response
 
 
+YES_NO = ("yes", "no")
+
+
 @dataclass(frozen=True)
 class Question:
     key: str
@@ -90,12 +93,14 @@ class Question:
 
 
 def _questions(policy: Policy, keys: list[str], lang: str) -> list[Question]:
+    """The questions, each answered in a field named after its use (never by position, so a
+    stale form cannot put an answer on the wrong use)."""
     found = []
-    for number, key in enumerate(keys):
+    for key in keys:
         use = policy.use_by_key(key)
         if use is not None:
             name, text = use.name, use.description
-            found.append(Question(key, name.get(lang, key), text.get(lang, ""), f"use-{number}"))
+            found.append(Question(key, name.get(lang, key), text.get(lang, ""), f"use:{key}"))
     return found
 
 
@@ -131,8 +136,10 @@ def consent_renew(request: HttpRequest) -> HttpResponse:
                 changes=changes,
                 source="portal",
                 policy_version=version,
-                evidence={"form": "account/consent/renew", "form_hash": consent_form_hash(
-                    shown=shown)},
+                evidence={
+                    "form": "account/consent/renew",
+                    "form_hash": consent_form_hash(shown=shown),
+                },
                 actor=Actor(ActorKind.CUSTOMER, subject),
             )
             messages.success(request, "Thank you: your answers are recorded.")
@@ -140,9 +147,6 @@ def consent_renew(request: HttpRequest) -> HttpResponse:
             return redirect(next_url)
     context = {"questions_html": shown, "next": next_url, "version": version}
     return render(request, "portal/consent_renew.html", context)
-
-
-YES_NO = ("yes", "no")
 
 
 def _event_for(subject: str, key: str, answer: str | None) -> str:

@@ -8,57 +8,153 @@ from keepfaith.audit.triggers import append_only
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('versions', '0001_initial'),
+        ("versions", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ConsentEvent',
+            name="ConsentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(editable=False, unique=True)),
-                ('prev_hash', models.CharField(editable=False, max_length=64)),
-                ('entry_hash', models.CharField(editable=False, max_length=64)),
-                ('seal', models.CharField(editable=False, max_length=64)),
-                ('key_id', models.CharField(editable=False, max_length=12)),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('subject', models.CharField(help_text='Whose choice: a customer number or another subject reference.', max_length=254)),
-                ('key', models.CharField(help_text='A use key, or outside_party:<key> for a go-ahead (BE-10).', max_length=200)),
-                ('event', models.CharField(choices=[('given', 'given'), ('withdrawn', 'withdrawn'), ('opted-out', 'opted out'), ('opted-in', 'opted in'), ('notice-acknowledged', 'notice acknowledged')], max_length=32)),
-                ('source', models.CharField(help_text='Where: form:<id>, portal, email, one-click, staff, gpc, checkout, ...', max_length=120)),
-                ('evidence', models.JSONField(blank=True, default=dict, help_text='e.g. the hash of the form as shown, a message id.')),
-                ('actor_kind', models.CharField(choices=[('staff', 'staff'), ('customer', 'customer'), ('system', 'system')], max_length=16)),
-                ('actor', models.CharField(help_text='Who recorded it.', max_length=254)),
-                ('policy_version', models.ForeignKey(blank=True, help_text='The policy version the person was shown.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='consent_events', to='versions.policyversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField(editable=False, unique=True)),
+                ("prev_hash", models.CharField(editable=False, max_length=64)),
+                ("entry_hash", models.CharField(editable=False, max_length=64)),
+                ("seal", models.CharField(editable=False, max_length=64)),
+                ("key_id", models.CharField(editable=False, max_length=12)),
+                ("at", models.DateTimeField(default=django.utils.timezone.now, editable=False)),
+                (
+                    "subject",
+                    models.CharField(
+                        help_text="Whose choice: a customer number or another subject reference.",
+                        max_length=254,
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="A use key, or outside_party:<key> for a go-ahead (BE-10).",
+                        max_length=200,
+                    ),
+                ),
+                (
+                    "event",
+                    models.CharField(
+                        choices=[
+                            ("given", "given"),
+                            ("withdrawn", "withdrawn"),
+                            ("opted-out", "opted out"),
+                            ("opted-in", "opted in"),
+                            ("notice-acknowledged", "notice acknowledged"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        help_text="Where: form:<id>, portal, email, one-click, staff, gpc, checkout, ...",
+                        max_length=120,
+                    ),
+                ),
+                (
+                    "evidence",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        help_text="e.g. the hash of the form as shown, a message id.",
+                    ),
+                ),
+                (
+                    "actor_kind",
+                    models.CharField(
+                        choices=[
+                            ("staff", "staff"),
+                            ("customer", "customer"),
+                            ("system", "system"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("actor", models.CharField(help_text="Who recorded it.", max_length=254)),
+                (
+                    "policy_version",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The policy version the person was shown.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="consent_events",
+                        to="versions.policyversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('seq',),
-                'abstract': False,
+                "ordering": ("seq",),
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='CurrentChoice',
+            name="CurrentChoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('subject', models.CharField(max_length=254)),
-                ('key', models.CharField(max_length=200)),
-                ('status', models.CharField(choices=[('given', 'given'), ('withdrawn', 'withdrawn'), ('opted-out', 'opted-out')], max_length=16)),
-                ('at', models.DateTimeField()),
-                ('event', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='consent.consentevent')),
-                ('policy_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='versions.policyversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("subject", models.CharField(max_length=254)),
+                ("key", models.CharField(max_length=200)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("given", "given"),
+                            ("withdrawn", "withdrawn"),
+                            ("opted-out", "opted-out"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("at", models.DateTimeField()),
+                (
+                    "event",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="consent.consentevent",
+                    ),
+                ),
+                (
+                    "policy_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="versions.policyversion",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='consentevent',
-            index=models.Index(fields=['subject', 'key', 'seq'], name='consent_con_subject_b83242_idx'),
+            model_name="consentevent",
+            index=models.Index(
+                fields=["subject", "key", "seq"], name="consent_con_subject_b83242_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='currentchoice',
-            constraint=models.UniqueConstraint(fields=('subject', 'key'), name='consent_one_choice_per_key'),
+            model_name="currentchoice",
+            constraint=models.UniqueConstraint(
+                fields=("subject", "key"), name="consent_one_choice_per_key"
+            ),
         ),
         append_only("consent_consentevent"),
     ]
