@@ -106,4 +106,48 @@ def demo_cookies() -> list[str]:
     ]
 
 
-STEPS: list[Callable[[], list[str]]] = [demo_policy, demo_staff, demo_customers, demo_cookies]
+DEMO_CONSENT = (
+    # (customer e-mail, use or go-ahead key, event, source)
+    ("alice@example.com", "marketing.communications.email.newsletter", "opted-out", "one-click"),
+    ("alice@example.com", "analytics.reporting.campaign_insights", "given", "portal"),
+    ("alice@example.com", "analytics.reporting.campaign_insights", "withdrawn", "portal"),
+    ("carol@example.com", "outside_party:certificate-authority", "notice-acknowledged", "checkout"),
+    ("carol@example.com", "outside_party:certificate-authority", "given", "checkout"),
+    ("carol@example.com", "marketing.communications.email.partner_promotions", "given", "portal"),
+)
+
+
+def demo_consent() -> list[str]:
+    """A few consent events for alice and carol (once: skipped when they have any)."""
+    from keepfaith.consent.models import ConsentEvent
+    from keepfaith.consent.services import ConsentError, consent_form_hash, consent_record
+    from keepfaith.versions.selectors import active_version
+
+    version = active_version()
+    lines = ["Consent ledger (see /account/consent/ and `keepfaith consent show NUMBER`):"]
+    for email, key, event, source in DEMO_CONSENT:
+        number = User.objects.get(email=email).customer_number or ""
+        if not ConsentEvent.objects.filter(subject=number, key=key, event=event).exists():
+            try:
+                consent_record(
+                    subject=number,
+                    key=key,
+                    event=event,
+                    source=source,
+                    policy_version=version,
+                    evidence={"form_hash": consent_form_hash(shown=f"demo form for {key}")},
+                )
+            except ConsentError as exc:  # another policy file without this use
+                lines.append(f"  skipped: {exc}")
+                continue
+        lines.append(f"  {email:<22} {event:<19} {key}")
+    return lines
+
+
+STEPS: list[Callable[[], list[str]]] = [
+    demo_policy,
+    demo_staff,
+    demo_customers,
+    demo_consent,
+    demo_cookies,
+]

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "csp",
     "keepfaith.audit",
     "keepfaith.versions",
+    "keepfaith.consent",
     "keepfaith.accounts",
     "keepfaith.portal",
     "keepfaith.console",
@@ -91,6 +92,7 @@ MIDDLEWARE = [
     # After sessions and auth: reads the visitor's cookie choice and GPC (QS-7, BE-2).
     "keepfaith.cookies.middleware.CookieConsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "keepfaith.portal.reconsent.ReconsentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",

@@ -5,7 +5,8 @@ from __future__ import annotations
 import threading
 
 from keepfaith.audit.services import Actor, audit_append
-from keepfaith.gate.choices import ChoiceSource, InMemoryChoices
+from keepfaith.consent.selectors import LedgerChoices
+from keepfaith.gate.choices import ChoiceSource
 from keepfaith.gate.core import Decision, Gate, audit_fields
 from keepfaith.policy.render import policy_content_hash
 from keepfaith.policy.rulebook import Rulebook, compile_rulebook
@@ -27,9 +28,9 @@ def active_rulebook() -> Rulebook:
 
 
 def default_choices() -> ChoiceSource:
-    """Subjects' recorded choices. Until the consent ledger lands nobody has recorded any,
-    so opt-in uses are refused and opt-out uses allowed ("not asked")."""
-    return InMemoryChoices()
+    """Subjects' recorded choices: the consent ledger's current-choices table, read once per
+    subject by this snapshot (one gate per request or batch)."""
+    return LedgerChoices()
 
 
 def active_gate(*, actor: Actor, choices: ChoiceSource | None = None) -> Gate:

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from keepfaith.portal import cookie_pages, statement, views
+from keepfaith.portal import consent, cookie_pages, statement, views
 
 app_name = "portal"
 urlpatterns = [
@@ -10,6 +10,14 @@ urlpatterns = [
     path("privacy/updates/", statement.privacy_updates, name="privacy_updates"),
     path("cookies/", cookie_pages.cookie_settings, name="cookies"),
     path("account/", views.account, name="account"),
+    path("account/consent/", consent.consent_list, name="consent"),
+    path("account/consent/renew/", consent.consent_renew, name="consent_renew"),
+    path("account/consent/<int:event_id>/", consent.consent_receipt_page, name="consent_receipt"),
+    path(
+        "account/consent/<int:event_id>/receipt.json",
+        consent.consent_receipt_json,
+        name="consent_receipt_json",
+    ),
     path("account/login/", views.CustomerLoginView.as_view(), name="login"),
     path("account/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
 ]

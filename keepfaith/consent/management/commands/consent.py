@@ -1,0 +1,66 @@
+"""``keepfaith consent rebuild|verify|show SUBJECT``: the consent ledger from the command line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from keepfaith.audit.selectors import chain_verify
+from keepfaith.consent.models import ConsentEvent
+from keepfaith.consent.selectors import consent_history, current_choices, pending_reconsent
+from keepfaith.consent.services import consent_rebuild
+
+
+class Command(BaseCommand):
+    help = "Rebuild the current choices from the consent ledger, verify it, or show a subject."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("rebuild", help="regenerate the current-choices table from the ledger")
+        sub.add_parser("verify", help="walk the ledger's chain; exit 1 naming the first bad entry")
+        show = sub.add_parser("show", help="a subject's current choices and ledger history")
+        show.add_argument("subject", help="a customer number or other subject reference")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        if action == "rebuild":
+            rows = consent_rebuild()
+            self.stdout.write(f"current choices rebuilt from the ledger: {rows} rows")
+        elif action == "verify":
+            self._verify()
+        else:
+            self._show(options["subject"])
+
+    def _verify(self) -> None:
+        verdict = chain_verify(ConsentEvent)
+        if verdict.first_break is None:
+            self.stdout.write(
+                f"consent ledger intact: {verdict.checked} entries, head {verdict.head_hash}"
+            )
+            return
+        bad = verdict.first_break
+        self.stderr.write(
+            f"consent ledger BROKEN at entry {bad.seq} (row id {bad.pk}): {bad.kind}: "
+            f"{bad.message}; {verdict.checked} entries before it verified"
+        )
+        sys.exit(1)
+
+    def _show(self, subject: str) -> None:
+        choices = current_choices(subject=subject)
+        self.stdout.write(f"{subject}: current choices")
+        if not choices:
+            self.stdout.write("  (none recorded: every use reads 'not asked')")
+        for key, state in sorted(choices.items()):
+            shown = f" (policy {state.policy_version})" if state.policy_version else ""
+            self.stdout.write(f"  {key:<55} {state.status}{shown}")
+        for key in pending_reconsent(subject=subject):
+            self.stdout.write(f"  needs fresh consent: {key}")
+        self.stdout.write("history, newest first:")
+        for event in consent_history(subject=subject):
+            version = f" policy {event.policy_version.label}" if event.policy_version else ""
+            self.stdout.write(
+                f"  #{event.seq} {event.at:%Y-%m-%d %H:%M:%S} {event.event:<19} {event.key} "
+                f"via {event.source}{version} by {event.actor}"
+            )

@@ -1,0 +1,224 @@
+"""The consent ledger: recorded choices, tamper evidence, and the derived current-choices table."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import DatabaseError, connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from keepfaith.audit.selectors import chain_verify
+from keepfaith.audit.triggers import create_append_only, drop_append_only
+from keepfaith.consent.models import ConsentEvent, CurrentChoice
+from keepfaith.consent.selectors import consent_history, current_choices
+from keepfaith.consent.services import (
+    ConsentError,
+    consent_form_hash,
+    consent_rebuild,
+    consent_record,
+    consent_record_many,
+)
+from keepfaith.gate.choices import ChoiceStatus
+from tests.consent.helpers import NEWSLETTER, PARTNER
+
+TABLE = "consent_consentevent"
+CAMPAIGN = "analytics.reporting.campaign_insights"
+
+
+def _command(*args: str) -> tuple[int, str, str]:
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("consent", *args, stdout=out, stderr=err)
+    except SystemExit as exit_:
+        return int(exit_.code or 0), out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def _table() -> set[tuple[object, ...]]:
+    return set(
+        CurrentChoice.objects.values_list(
+            "subject", "key", "status", "event_id", "policy_version_id", "at"
+        )
+    )
+
+
+def _fill(subject: str, version=None) -> list[ConsentEvent]:
+    steps = [
+        (PARTNER, "given", "form:newsletter-signup"),
+        (NEWSLETTER, "opted-out", "one-click"),
+        (PARTNER, "withdrawn", "email"),
+        ("outside_party:certificate-authority", "notice-acknowledged", "checkout"),
+        ("outside_party:certificate-authority", "given", "checkout"),
+    ]
+    return [
+        consent_record(subject=subject, key=key, event=event, source=source, policy_version=version)
+        for key, event, source in steps
+    ]
+
+
+def test_recording_updates_current_choices_and_history(published, alice):
+    subject = alice.customer_number
+    events = _fill(subject, published)
+    assert [e.seq for e in events] == [1, 2, 3, 4, 5]
+    choices = current_choices(subject=subject)
+    assert choices[PARTNER].status is ChoiceStatus.WITHDRAWN
+    assert choices[NEWSLETTER].status is ChoiceStatus.OPTED_OUT
+    assert choices["outside_party:certificate-authority"].status is ChoiceStatus.GIVEN
+    assert choices[PARTNER].policy_version == "2024.1"
+    assert [e.seq for e in consent_history(subject=subject)] == [5, 4, 3, 2, 1]
+    assert events[0].actor == subject and events[0].actor_kind == "customer"
+
+
+def test_a_notice_acknowledgement_changes_no_choice(published, alice):
+    consent_record(
+        subject=alice.customer_number,
+        key="outside_party:certificate-authority",
+        event="notice-acknowledged",
+        source="checkout",
+        evidence={"form_hash": consent_form_hash(shown="<form>notice</form>")},
+    )
+    assert current_choices(subject=alice.customer_number) == {}
+    assert ConsentEvent.objects.get().evidence["form_hash"].startswith("sha256:")
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"event": "maybe"}, "event 'maybe': one of given"),
+        ({"source": "by carrier pigeon"}, "source 'by carrier pigeon'"),
+        ({"key": "no spaces allowed"}, "key 'no spaces allowed'"),
+        ({"subject": ""}, "subject '': give a customer number"),
+        ({"key": "marketing.unknown"}, "is neither a use nor an outside party of the policy"),
+    ],
+)
+def test_bad_events_are_refused_with_a_reason_and_write_nothing(published, alice, fields, message):
+    args = {"subject": alice.customer_number, "key": PARTNER, "event": "given", "source": "portal"}
+    with pytest.raises(ConsentError, match=message):
+        consent_record(**{**args, **fields})
+    assert ConsentEvent.objects.count() == 0
+
+
+def test_declining_an_unknown_key_is_always_possible(published, alice):
+    consent_record(
+        subject=alice.customer_number, key="marketing.gone", event="withdrawn", source="staff"
+    )
+    assert (
+        current_choices(subject=alice.customer_number)["marketing.gone"].status
+        is ChoiceStatus.WITHDRAWN
+    )
+
+
+def test_record_many_is_all_or_nothing(published, alice):
+    with pytest.raises(ConsentError, match="event 'nope'"):
+        consent_record_many(
+            subject=alice.customer_number,
+            changes={PARTNER: "given", NEWSLETTER: "nope"},
+            source="portal",
+        )
+    assert ConsentEvent.objects.count() == 0
+    events = consent_record_many(
+        subject=alice.customer_number,
+        changes={PARTNER: "given", NEWSLETTER: "opted-out"},
+        source="portal",
+    )
+    assert [e.key for e in events] == [PARTNER, NEWSLETTER]
+
+
+@pytest.mark.clause("QS-3")
+@pytest.mark.clause("BE-2")
+def test_the_ledger_refuses_update_and_delete(published, alice):
+    _fill(alice.customer_number)
+    for sql in (f"UPDATE {TABLE} SET event = 'given'", f"DELETE FROM {TABLE}"):
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            connection.cursor().execute(sql)
+    assert ConsentEvent.objects.count() == 5
+
+
+@pytest.fixture
+def no_triggers(db):
+    drop_append_only(connection, TABLE)
+    yield
+    create_append_only(connection, TABLE)
+
+
+@pytest.mark.clause("QS-3")
+@pytest.mark.clause("BE-2")
+def test_verify_exits_1_naming_a_row_edited_with_raw_sql(published, alice, no_triggers):
+    events = _fill(alice.customer_number)
+    code, out, _ = _command("verify")
+    assert (code, "consent ledger intact: 5 entries" in out) == (0, True)
+    with connection.cursor() as cur:  # withdrawn -> given: the attacker "restores" consent
+        cur.execute(f"UPDATE {TABLE} SET event = 'given' WHERE seq = 3")
+    code, _, err = _command("verify")
+    assert code == 1
+    assert f"consent ledger BROKEN at entry 3 (row id {events[2].pk}): edited" in err
+    bad = chain_verify(ConsentEvent).first_break
+    assert bad is not None and bad.seq == 3
+
+
+@pytest.mark.clause("QS-3")
+def test_verify_names_a_deleted_row(published, alice, no_triggers):
+    _fill(alice.customer_number)
+    CurrentChoice.objects.all().delete()  # the derived table points at events
+    with connection.cursor() as cur:
+        cur.execute(f"DELETE FROM {TABLE} WHERE seq = 2")
+    code, _, err = _command("verify")
+    assert code == 1
+    assert "BROKEN at entry 2" in err and "deleted" in err
+
+
+def test_rebuild_gives_back_the_table_exactly(published, alice, carol):
+    _fill(alice.customer_number, published)
+    _fill(carol.customer_number)
+    consent_record(subject=carol.customer_number, key=PARTNER, event="opted-in", source="portal")
+    before = _table()
+    assert len(before) == 6
+    code, out, _ = _command("rebuild")
+    assert (code, out.strip()) == (0, "current choices rebuilt from the ledger: 6 rows")
+    assert _table() == before
+
+
+def test_rebuild_repairs_a_damaged_table(published, alice):
+    _fill(alice.customer_number)
+    before = _table()
+    CurrentChoice.objects.filter(key=NEWSLETTER).delete()
+    CurrentChoice.objects.filter(key=PARTNER).update(status="given")
+    assert _table() != before
+    assert consent_rebuild() == len(before)
+    assert _table() == before
+
+
+EVENTS = st.sampled_from(["given", "withdrawn", "opted-out", "opted-in", "notice-acknowledged"])
+KEYS = st.sampled_from([PARTNER, NEWSLETTER, CAMPAIGN, "outside_party:certificate-authority"])
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(st.tuples(st.sampled_from(["KF-A", "KF-B"]), KEYS, EVENTS), min_size=1, max_size=12)
+)
+def test_the_table_always_equals_its_rebuild(published, steps):
+    with transaction.atomic():
+        for subject, key, event in steps:
+            consent_record(subject=subject, key=key, event=event, source="portal")
+        incremental = _table()
+        consent_rebuild()
+        assert _table() == incremental
+        last = {}
+        for subject, key, event in steps:
+            if event != "notice-acknowledged":
+                last[(subject, key)] = "given" if event == "opted-in" else event
+        assert {(s, k): st_ for s, k, st_, *_ in incremental} == last
+        transaction.set_rollback(True)
+
+
+def test_show_prints_choices_and_history(published, alice):
+    _fill(alice.customer_number, published)
+    code, out, _ = _command("show", alice.customer_number)
+    assert code == 0
+    assert f"{NEWSLETTER}" in out and "opted-out" in out
+    assert "#5" in out and "via checkout policy 2024.1" in out

@@ -1,0 +1,95 @@
+"""Every consent event has a receipt, shown to the customer it belongs to and nobody else."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from keepfaith.consent.selectors import consent_receipt
+from keepfaith.consent.services import consent_form_hash, consent_record
+from tests.conftest import verified_client
+from tests.consent.helpers import NEWSLETTER, PARTNER
+
+
+@pytest.fixture
+def alice_event(published, alice):
+    return consent_record(
+        subject=alice.customer_number,
+        key=PARTNER,
+        event="given",
+        source="form:newsletter-signup",
+        policy_version=published,
+        evidence={"form_hash": consent_form_hash(shown="<form>partner offers</form>")},
+    )
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_receipt_follows_the_kantara_fields_and_names_its_ledger_entry(alice_event):
+    receipt = consent_receipt(event=alice_event)
+    assert receipt["version"] == "KI-CR-v1.1.0"
+    assert receipt["jurisdiction"] == "DK"
+    assert receipt["collectionMethod"] == "form:newsletter-signup"
+    assert receipt["piiPrincipalId"] == alice_event.subject
+    assert receipt["piiControllers"][0]["piiController"] == "BitEngines"
+    assert receipt["policyUrl"] == "https://www.qualityssl.com/privacy/"
+    (service,) = receipt["services"]
+    assert service["service"] == "Partner promotions"
+    (purpose,) = service["purposes"]
+    assert (purpose["consentType"], purpose["purposeCategory"]) == ("EXPLICIT", [PARTNER])
+    assert purpose["piiCategory"] == ["user.contact.email"]
+    ledger = receipt["keepfaith"]["ledger"]
+    assert (ledger["seq"], ledger["entryHash"]) == (alice_event.seq, alice_event.entry_hash)
+    assert receipt["keepfaith"]["policyVersion"]["label"] == "2024.1"
+    assert receipt["consentReceiptID"] == consent_receipt(event=alice_event)["consentReceiptID"]
+
+
+def test_a_go_ahead_receipt_names_the_outside_party(published, carol):
+    event = consent_record(
+        subject=carol.customer_number,
+        key="outside_party:certificate-authority",
+        event="given",
+        source="checkout",
+    )
+    purpose = consent_receipt(event=event)["services"][0]["purposes"][0]
+    assert purpose["thirdPartyDisclosure"] is True
+    assert purpose["thirdPartyName"]
+
+
+@pytest.mark.clause("SITE-1")
+def test_the_owner_sees_the_history_the_page_and_the_json(alice_event, alice):
+    client = _client(alice)
+    listing = client.get("/account/consent/")
+    assert listing.status_code == 200
+    assert f"/account/consent/{alice_event.pk}/receipt.json" in listing.content.decode()
+    page = client.get(f"/account/consent/{alice_event.pk}/")
+    assert page.status_code == 200
+    assert "Partner promotions" in page.content.decode()
+    assert alice_event.entry_hash in page.content.decode()
+    data = client.get(f"/account/consent/{alice_event.pk}/receipt.json")
+    assert data["Content-Type"] == "application/json"
+    assert json.loads(data.content)["keepfaith"]["event"] == "given"
+
+
+@pytest.mark.clause("SITE-1")
+def test_nobody_else_sees_a_receipt(alice_event, carol, bob):
+    consent_record(subject=carol.customer_number, key=NEWSLETTER, event="opted-out", source="email")
+    urls = [
+        f"/account/consent/{alice_event.pk}/",
+        f"/account/consent/{alice_event.pk}/receipt.json",
+    ]
+    carols = _client(carol)
+    for url in urls:
+        assert carols.get(url).status_code == 404
+        assert verified_client(bob).get(url).status_code == 404  # staff have no customer area
+        assert Client().get(url).status_code == 302  # to the login page
+    listing = carols.get("/account/consent/").content.decode()
+    assert f"/account/consent/{alice_event.pk}/" not in listing
+    assert NEWSLETTER in listing
+    assert carols.get("/account/consent/999999/").status_code == 404
