@@ -2,8 +2,8 @@
 
 The signal refuses every purpose the registry marks as tracking for marketing (see
 ``CookieRegistry.gpc_refused``), whatever the visitor's cookie choice says. For a signed-in
-customer it is recorded once: today as an audit entry; ``gpc_record`` is the one place where
-the consent ledger's ``consent_record`` call goes when that ledger lands.
+customer it is recorded once per policy version: as opt-outs in the consent ledger (source
+``gpc``) and as an audit entry.
 """
 
 from __future__ import annotations
@@ -15,7 +15,11 @@ from django.http import HttpRequest
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.selectors import audit_entries
 from keepfaith.audit.services import Actor, audit_append
+from keepfaith.consent.selectors import current_choices
+from keepfaith.consent.services import consent_record_many
+from keepfaith.gate.choices import ChoiceStatus
 from keepfaith.policy.trace import enforces
+from keepfaith.versions.selectors import active_version
 
 GPC_ACTION = "cookie.gpc"
 _SESSION_FLAG = "kf_gpc_recorded"
@@ -28,13 +32,24 @@ def gpc_signal(request: HttpRequest) -> bool:
 
 @enforces("BE-2", "BE-4")
 def gpc_record(*, customer_number: str, refused: Iterable[str], policy_version: str) -> None:
-    """Record that ``customer_number``'s browser refuses ``refused`` through GPC.
-
-    The consent ledger, once on main, records the same thing here: for each purpose,
-    ``consent_record(subject=customer_number, key=purpose, event="opted-out", source="gpc",
-    policy_version=policy_version, evidence={"header": "Sec-GPC: 1"})``.
-    """
+    """Record that ``customer_number``'s browser refuses ``refused`` through GPC: an opt-out in
+    the consent ledger for each purpose not already declined, and one audit entry."""
     purposes = sorted(refused)
+    declined = {ChoiceStatus.OPTED_OUT, ChoiceStatus.WITHDRAWN}
+    current = current_choices(subject=customer_number)
+    changes = {
+        key: "opted-out"
+        for key in purposes
+        if key not in current or current[key].status not in declined
+    }
+    if changes:
+        consent_record_many(
+            subject=customer_number,
+            changes=changes,
+            source="gpc",
+            policy_version=active_version(),
+            evidence={"header": "Sec-GPC: 1"},
+        )
     audit_append(
         actor=Actor(ActorKind.CUSTOMER, customer_number),
         action=GPC_ACTION,

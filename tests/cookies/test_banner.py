@@ -155,6 +155,13 @@ def test_gpc_of_a_signed_in_customer_is_recorded_once(client, alice):
         "analytics.reporting.campaign_insights",
         "marketing.advertising.third_party",
     ]
+    from keepfaith.consent.models import ConsentEvent
+
+    events = ConsentEvent.objects.filter(subject=alice.customer_number, source="gpc")
+    assert sorted(events.values_list("key", "event")) == [
+        ("analytics.reporting.campaign_insights", "opted-out"),
+        ("marketing.advertising.third_party", "opted-out"),
+    ]
 
 
 def test_anonymous_gpc_leaves_no_record(client, db):
