@@ -98,6 +98,16 @@ class Verdict:
     def intact(self) -> bool:
         return self.first_break is None
 
+    def summary(self, name: str) -> str:
+        """One line for people: ``<name> intact: ...`` or ``<name> BROKEN at entry N ...``."""
+        bad = self.first_break
+        if bad is None:
+            return f"{name} intact: {self.checked} entries, head {self.head_hash}"
+        return (
+            f"{name} BROKEN at entry {bad.seq} (row id {bad.pk}): {bad.kind}: {bad.message}; "
+            f"{self.checked} entries before it verified"
+        )
+
 
 @enforces("QS-3")
 def verify_links(

@@ -82,3 +82,21 @@ def test_policy_check_exits_1_on_errors(tmp_path):
     with pytest.raises(SystemExit) as exit_:
         call_command("policy", "check", str(bad), stdout=StringIO())
     assert exit_.value.code == 1
+
+
+def test_audit_verify_walks_the_policy_chain_too(db):
+    from keepfaith.audit.triggers import create_append_only, drop_append_only
+
+    policy_publish_file(path=BE)
+    drop_append_only(connection, "versions_policyversion")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE versions_policyversion SET source = source || '#'")
+        err = StringIO()
+        with pytest.raises(SystemExit) as exit_:
+            call_command("audit", "verify", stdout=StringIO(), stderr=err)
+        assert exit_.value.code == 1
+        assert "policy chain BROKEN at entry 1" in err.getvalue()
+        assert "edited" in err.getvalue()
+    finally:
+        create_append_only(connection, "versions_policyversion")

@@ -7,7 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from keepfaith.audit.selectors import audit_entries, chain_verify
+from keepfaith.audit.models import AuditEntry
+from keepfaith.audit.selectors import audit_entries, chain_verify, chained_models
 
 
 class Command(BaseCommand):
@@ -32,15 +33,11 @@ class Command(BaseCommand):
                 self.stdout.write(str(entry))
 
     def _verify(self) -> None:
-        verdict = chain_verify()
-        if verdict.first_break is None:
-            self.stdout.write(
-                f"audit chain intact: {verdict.checked} entries, head {verdict.head_hash}"
-            )
-            return
-        bad = verdict.first_break
-        self.stderr.write(
-            f"audit chain BROKEN at entry {bad.seq} (row id {bad.pk}): {bad.kind}: {bad.message}; "
-            f"{verdict.checked} entries before it verified"
-        )
-        sys.exit(1)
+        broken = False
+        for model in chained_models():  # the audit log first, then every other chain
+            verdict = chain_verify(model)
+            name = "audit chain" if model is AuditEntry else f"{model.CHAIN} chain"
+            (self.stdout if verdict.intact else self.stderr).write(verdict.summary(name))
+            broken = broken or not verdict.intact
+        if broken:
+            sys.exit(1)

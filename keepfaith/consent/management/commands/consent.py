@@ -35,16 +35,10 @@ class Command(BaseCommand):
 
     def _verify(self) -> None:
         verdict = chain_verify(ConsentEvent)
-        if verdict.first_break is None:
-            self.stdout.write(
-                f"consent ledger intact: {verdict.checked} entries, head {verdict.head_hash}"
-            )
+        if verdict.intact:
+            self.stdout.write(verdict.summary("consent ledger"))
             return
-        bad = verdict.first_break
-        self.stderr.write(
-            f"consent ledger BROKEN at entry {bad.seq} (row id {bad.pk}): {bad.kind}: "
-            f"{bad.message}; {verdict.checked} entries before it verified"
-        )
+        self.stderr.write(verdict.summary("consent ledger"))
         sys.exit(1)
 
     def _show(self, subject: str) -> None:
