@@ -74,8 +74,10 @@ def test_a_waiting_order_sends_nothing_until_the_go_ahead(alice):
 
     # even a transfer row made behind the shop's back is refused by the gate, and audited
     rogue = OutsideTransfer.objects.create(
-        order=order, party="certificate-authority",
-        use="essential.service.certificate_validation", categories=["user.contact.organization"],
+        order=order,
+        party="certificate-authority",
+        use="essential.service.certificate_validation",
+        categories=["user.contact.organization"],
     )
     with pytest.raises(PolicyViolation, match="needs the subject's go-ahead"):
         outside_transfer_send(transfer=rogue, actor=Actor.system("test"))

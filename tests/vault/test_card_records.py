@@ -67,9 +67,7 @@ def test_the_declared_processor_gets_the_number_and_the_disclosure_is_audited(ca
 
 @pytest.mark.clause("QS-5")
 @pytest.mark.parametrize("recipient", ["billing", "certificate-authority", "affiliates", "evil"])
-def test_disclosure_to_anyone_but_the_declared_processor_is_refused_and_audited(
-    cards, recipient
-):
+def test_disclosure_to_anyone_but_the_declared_processor_is_refused_and_audited(cards, recipient):
     with pytest.raises(PolicyViolation):
         card_for_processor(record=cards[0], actor=BILLING, recipient=recipient)
     entry = AuditEntry.objects.get(action="vault.disclose")

@@ -86,7 +86,11 @@ def files_at_rest() -> Iterator[Path]:
     if connection.vendor == "sqlite":
         yield from (p for p in (db, Path(f"{db}-wal"), Path(f"{db}-journal")) if p.exists())
     for path in Path(settings.VAR_DIR).rglob("*"):
-        if path.is_file() and not path.name.startswith(("test", ".")) and path.stat().st_size < 50e6:
+        if (
+            path.is_file()
+            and not path.name.startswith(("test", "."))
+            and path.stat().st_size < 50e6
+        ):
             yield path
 
 
