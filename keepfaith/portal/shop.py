@@ -22,10 +22,11 @@ from keepfaith.portal.checkout_forms import CheckoutForm
 from keepfaith.store.cart import cart_add, cart_clear, cart_priced, cart_remove, checkout_token
 from keepfaith.store.catalog import Catalog, Product, text_in
 from keepfaith.store.errors import CheckoutError, ShopError
+from keepfaith.store.models import Order, Renewal
 from keepfaith.store.outside import outside_party_go_ahead, outside_party_notice
 from keepfaith.store.pricing import configuration_validate, line_price, money, order_totals
 from keepfaith.store.selectors import active_catalog, order_of, orders_of
-from keepfaith.store.services import order_place
+from keepfaith.store.services import order_place, renewal_pay
 
 
 def _lang() -> str:
@@ -233,6 +234,12 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
     found = order_of(user, number)
     if found is None:
         raise Http404("no such order")
+    return _order_page(request, found)
+
+
+def _order_page(
+    request: HttpRequest, found: Order, *, error: str = "", status: int = 200
+) -> HttpResponse:
     notice = None
     if found.outside_party and not found.go_ahead_given:
         notice = _order_notice(found.outside_party)
@@ -246,8 +253,9 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
         "lines": [
             (line, money(line.total_minor, found.currency, lang=lang)) for line in found.lines.all()
         ],
+        "error": error,
     }
-    return render(request, "portal/order.html", context)
+    return render(request, "portal/order.html", context, status=status)
 
 
 def _order_notice(party: str) -> dict[str, Any] | None:
@@ -276,4 +284,23 @@ def order_go_ahead(request: HttpRequest, number: str) -> HttpResponse:
     if request.POST.get("go_ahead") == "proceed":
         actor = Actor("customer", user.customer_number or str(user.pk))
         outside_party_go_ahead(order=found, actor=actor, source="portal")
+    return redirect("portal:order", number=found.number)
+
+
+@enforces("SITE-2")
+@require_POST
+@login_required
+def renewal_renew(request: HttpRequest, number: str, renewal_id: int) -> HttpResponse:
+    """Pay one of the customer's own due renewals with the card on file."""
+    user = request.user
+    assert isinstance(user, User)
+    found = order_of(user, number)
+    renewal = Renewal.objects.filter(line__order=found, pk=renewal_id).first() if found else None
+    if found is None or renewal is None:
+        raise Http404("no such renewal")
+    actor = Actor("customer", user.customer_number or str(user.pk))
+    try:
+        renewal_pay(renewal=renewal, actor=actor)
+    except CheckoutError as exc:
+        return _order_page(request, found, error=str(exc), status=400)
     return redirect("portal:order", number=found.number)

@@ -16,6 +16,11 @@ urlpatterns = [
     path("account/orders/", shop.orders, name="orders"),
     path("account/orders/<str:number>/", shop.order, name="order"),
     path("account/orders/<str:number>/go-ahead/", shop.order_go_ahead, name="order_go_ahead"),
+    path(
+        "account/orders/<str:number>/renew/<int:renewal_id>/",
+        shop.renewal_renew,
+        name="renewal_renew",
+    ),
     path("account/login/", views.CustomerLoginView.as_view(), name="login"),
     path("account/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
 ]

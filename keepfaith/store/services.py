@@ -11,6 +11,7 @@ Rules kept here:
 - The card is charged before the order is written; a declined card leaves no order. The
   order, its lines, renewals and the stored card are written in one transaction.
 - The security code is passed to the processor in memory and never stored (PCI DSS 3.3.1).
+- A renewal is paid with the card on file, opened only for the declared processor.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -29,14 +31,14 @@ from keepfaith.audit.services import Actor, audit_append
 from keepfaith.policy.trace import enforces
 from keepfaith.store.catalog import Catalog
 from keepfaith.store.errors import CheckoutError
-from keepfaith.store.models import Order, OrderLine, OrderStatus, Renewal
+from keepfaith.store.models import Order, OrderLine, OrderStatus, Renewal, RenewalStatus
 from keepfaith.store.outside import outside_party_go_ahead, validation_fields_check
 from keepfaith.store.pricing import PricedLine, Totals, configuration_validate, line_price
 from keepfaith.store.pricing import order_totals as totals_of
 from keepfaith.vault.cards import CardExpiry, CardNumber, SecurityCode
 from keepfaith.vault.gateway import PAYMENT_USE, payment_processor
-from keepfaith.vault.processors import ChargeResult, ProcessorError
-from keepfaith.vault.services import card_keep
+from keepfaith.vault.processors import CardToken, ChargeResult, ProcessorError
+from keepfaith.vault.services import card_for_processor, card_keep
 from keepfaith.versions.selectors import active_version
 
 
@@ -226,3 +228,50 @@ def _order_write(
         detail={"order": order.number, "total": totals.total_minor, "card": str(card or "")},
     )
     return order
+
+
+@enforces("SITE-2", "QS-5")
+def renewal_pay(*, renewal: Renewal, actor: Actor) -> Renewal:
+    """Pay a due renewal with the order's card on file: the vault discloses the card to the
+    declared processor only (gated, audited); no security code exists any more, none is sent.
+    One renewal is charged once (its idempotency key is the renewal's own)."""
+    if renewal.status == RenewalStatus.RENEWED:
+        return renewal
+    order = renewal.line.order
+    if order.card is None:
+        raise CheckoutError("this renewal has no card on file; renew it from the shop")
+    processor = payment_processor()
+    vat = int(
+        (Decimal(renewal.price_minor) * order.vat_rate / 100).quantize(
+            Decimal(1), rounding=ROUND_HALF_UP
+        )
+    )
+    card: CardNumber | CardToken
+    if order.card.sealed:
+        card = card_for_processor(record=order.card, actor=actor, recipient=processor.name)
+    else:
+        stored = order.card.stored()
+        card = CardToken(order.card.processor_token, stored.brand, stored.last4)
+    result = processor.charge(
+        amount_minor=renewal.price_minor + vat,
+        currency=order.currency,
+        card=card,
+        security_code=None,
+        idempotency_key=f"renewal-{order.number}-{renewal.pk}",
+    )
+    if not result.approved:
+        reason = result.decline_reason.value if result.decline_reason else ""
+        raise CheckoutError(f"{DECLINE_MESSAGES.get(reason, 'the card was declined')}")
+    renewal.status, renewal.payment_reference = RenewalStatus.RENEWED, result.reference
+    renewal.save(update_fields=["status", "payment_reference"])
+    audit_append(
+        actor=actor,
+        action="store.renewal_pay",
+        outcome="paid",
+        subject=order.customer.customer_number or "",
+        categories=["user.financial.credit_card"],
+        use=PAYMENT_USE,
+        clauses=["SITE-2", "QS-5"],
+        detail={"order": order.number, "renewal": renewal.pk, "amount": result.amount_minor},
+    )
+    return renewal

@@ -6,6 +6,7 @@ import re
 
 import pytest
 from django.test import Client
+from django.views.debug import SafeExceptionReporterFilter
 
 from keepfaith.store.models import Order, OrderLine, Renewal
 from keepfaith.vault.models import StoredCardRecord
@@ -179,3 +180,16 @@ def test_another_customers_order_is_not_found(alice, carol):
     other = customer_client(carol)
     assert other.get(f"/account/orders/{number}/").status_code == 404
     assert other.get("/account/orders/").context["orders"] == []
+
+
+@pytest.mark.clause("QS-5")
+def test_error_reports_hide_the_card_fields_and_the_orders_list_shows_the_masked_card(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl-mobile")
+    response = checkout(client)
+    request = response.wsgi_request
+    assert set(request.sensitive_post_parameters) >= {"card_number", "security_code"}
+    cleansed = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert cleansed["card_number"] == cleansed["security_code"] == "********************"
+    listing = client.get("/account/orders/").content.decode()
+    assert "Visa •••• 4242" in listing and "4242424242424242" not in listing
