@@ -187,26 +187,9 @@ def _text_findings(path: DataPath, text: dict[str, str], langs: tuple[str, ...])
     return []
 
 
-def _product_findings(i: int, product: Product, catalog: Catalog, policy: Policy) -> list[Finding]:
-    path: DataPath = ("products", i)
-    langs = policy.controller.languages
-    found = _text_findings((*path, "name"), product.name, langs)
-    found += _text_findings((*path, "summary"), product.summary, langs)
-    option_ids = [o.id for o in product.options]
-    if len(set(option_ids)) != len(option_ids):
-        found.append(Finding((*path, "options"), "option ids must be unique"))
-    for j, option in enumerate(product.options):
-        found += _option_findings((*path, "options", j), option, langs)
-    for j, term in enumerate(product.terms):
-        if term.months % product.period_months:
-            found.append(
-                Finding(
-                    (*path, "terms", j, "months"),
-                    f"a term must be a whole number of periods ({product.period_months} months)",
-                )
-            )
-    if product.trial_days is not None and product.price:
-        found.append(Finding((*path, "price"), "a trial is free: its price must be 0"))
+def _party_findings(path: DataPath, product: Product, policy: Policy) -> list[Finding]:
+    """An outside party must be the policy's, with the collection point that asks for it."""
+    found: list[Finding] = []
     parties = {p.key: p for p in policy.recipients.outside_parties}
     if product.outside_party is not None and product.outside_party not in parties:
         known = ", ".join(parties) or "none"
@@ -236,6 +219,30 @@ def _product_findings(i: int, product: Product, catalog: Catalog, policy: Policy
         found.append(
             Finding((*path, "outside_party"), "name the collection_point that asks for the data")
         )
+    return found
+
+
+def _product_findings(i: int, product: Product, catalog: Catalog, policy: Policy) -> list[Finding]:
+    path: DataPath = ("products", i)
+    langs = policy.controller.languages
+    found = _text_findings((*path, "name"), product.name, langs)
+    found += _text_findings((*path, "summary"), product.summary, langs)
+    option_ids = [o.id for o in product.options]
+    if len(set(option_ids)) != len(option_ids):
+        found.append(Finding((*path, "options"), "option ids must be unique"))
+    for j, option in enumerate(product.options):
+        found += _option_findings((*path, "options", j), option, langs)
+    for j, term in enumerate(product.terms):
+        if term.months % product.period_months:
+            found.append(
+                Finding(
+                    (*path, "terms", j, "months"),
+                    f"a term must be a whole number of periods ({product.period_months} months)",
+                )
+            )
+    if product.trial_days is not None and product.price:
+        found.append(Finding((*path, "price"), "a trial is free: its price must be 0"))
+    found += _party_findings(path, product, policy)
     renewal = product.renewal
     if renewal is not None and renewal.product and catalog.product(renewal.product) is None:
         found.append(Finding((*path, "renewal", "product"), "not a product of this catalogue"))

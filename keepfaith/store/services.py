@@ -204,6 +204,21 @@ def _order_write(
         payment_reference=result.reference if result else "",
         policy_version=version.label if version is not None else "",
     )
+    _lines_write(order, lines, catalog)
+    audit_append(
+        actor=_customer_actor(customer),
+        action="store.order_place",
+        outcome="paid" if result else "free",
+        subject=subject,
+        categories=["user.financial.credit_card"] if card else [],
+        use=PAYMENT_USE,
+        clauses=["SITE-2", "QS-5"],
+        detail={"order": order.number, "total": totals.total_minor, "card": str(card or "")},
+    )
+    return order
+
+
+def _lines_write(order: Order, lines: Sequence[PricedLine], catalog: Catalog) -> None:
     today = timezone.now().date()
     for priced in lines:
         line = OrderLine.objects.create(
@@ -217,17 +232,15 @@ def _order_write(
             total_minor=priced.total_minor,
         )
         _renewal_for(line, priced, catalog, today)
-    audit_append(
-        actor=_customer_actor(customer),
-        action="store.order_place",
-        outcome="paid" if result else "free",
-        subject=subject,
-        categories=["user.financial.credit_card"] if card else [],
-        use=PAYMENT_USE,
-        clauses=["SITE-2", "QS-5"],
-        detail={"order": order.number, "total": totals.total_minor, "card": str(card or "")},
-    )
-    return order
+
+
+def _renewal_charge_card(order: Order, processor_name: str, actor: Actor) -> CardNumber | CardToken:
+    """The card on file for the processor: opened by the vault, or the processor's token."""
+    assert order.card is not None
+    if order.card.sealed:
+        return card_for_processor(record=order.card, actor=actor, recipient=processor_name)
+    stored = order.card.stored()
+    return CardToken(order.card.processor_token, stored.brand, stored.last4)
 
 
 @enforces("SITE-2", "QS-5")
@@ -246,12 +259,7 @@ def renewal_pay(*, renewal: Renewal, actor: Actor) -> Renewal:
             Decimal(1), rounding=ROUND_HALF_UP
         )
     )
-    card: CardNumber | CardToken
-    if order.card.sealed:
-        card = card_for_processor(record=order.card, actor=actor, recipient=processor.name)
-    else:
-        stored = order.card.stored()
-        card = CardToken(order.card.processor_token, stored.brand, stored.last4)
+    card = _renewal_charge_card(order, processor.name, actor)
     result = processor.charge(
         amount_minor=renewal.price_minor + vat,
         currency=order.currency,
