@@ -144,10 +144,58 @@ def demo_consent() -> list[str]:
     return lines
 
 
+def _demo_order(alice: User, product_id: str, token: str, *, party: bool) -> str:
+    from datetime import date
+
+    from keepfaith.store.selectors import active_catalog
+    from keepfaith.store.services import Payment, order_place
+    from keepfaith.vault.cards import CardNumber, validate_expiry, validate_security_code
+
+    card = CardNumber("4242 4242 4242 4242")
+    payment = Payment(
+        card=card,
+        expiry=validate_expiry(12, date.today().year + 2),
+        security_code=validate_security_code("123", card.brand),
+    )
+    details = {
+        "name": alice.full_name,
+        "email": alice.email,
+        "phone": "+45 12 34 56 78",
+        "organisation": "Andersen ApS",
+        "address": "Nellikevej 1, 2625 Vallensbaek",
+    }
+    order = order_place(
+        customer=alice,
+        catalog=active_catalog(),
+        cart=[{"product": product_id, "options": {}, "quantity": 1}],
+        checkout_token=token,
+        payment=payment,
+        validation=details if party else None,
+        go_ahead=True if party else None,
+    )
+    return f"  {order.number} {product_id:<22} {order.card_masked()}"
+
+
+def demo_orders() -> list[str]:
+    """Orders for alice paid with the Visa test card (one needing an outside party, if any)."""
+    from keepfaith.store.selectors import active_catalog
+
+    alice = User.objects.get(email=DEMO_CUSTOMERS[0][0])
+    catalog = active_catalog()
+    plain = next(p for p in catalog.products if not p.outside_party and p.price)
+    party = next((p for p in catalog.products if p.outside_party), None)
+    lines = ["Orders of alice (see /account/orders/ and, for billing staff, /console/orders/):"]
+    lines.append(_demo_order(alice, plain.id, "demo-alice-order-1", party=False))
+    if party is not None:
+        lines.append(_demo_order(alice, party.id, "demo-alice-order-2", party=True))
+    return lines
+
+
 STEPS: list[Callable[[], list[str]]] = [
     demo_policy,
     demo_staff,
     demo_customers,
     demo_consent,
     demo_cookies,
+    demo_orders,
 ]

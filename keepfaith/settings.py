@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "keepfaith.versions",
     "keepfaith.consent",
     "keepfaith.accounts",
+    "keepfaith.vault",
+    "keepfaith.store",
     "keepfaith.portal",
     "keepfaith.console",
 ]
@@ -250,6 +252,11 @@ CONTENT_SECURITY_POLICY = {
 # use); "token-only" keeps just the processor's token, brand and last four of each card.
 VAULT_KEYRING_PATH = Path(envstr("KEEPFAITH_VAULT_KEYRING", str(VAR_DIR / "vault-keyring.json")))
 CARD_STORAGE = envchoice("KEEPFAITH_CARD_STORAGE", "encrypted", ("encrypted", "token-only"))
+# The payment processor adapter (package.module.ClassName, built with name=<the policy's
+# processor key>). The default local test processor is refused in production mode.
+PAYMENT_PROCESSOR = envstr(
+    "KEEPFAITH_PAYMENT_PROCESSOR", "keepfaith.vault.processors.LocalTestProcessor"
+)
 
 LOGGING = {
     "version": 1,

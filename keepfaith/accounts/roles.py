@@ -12,7 +12,7 @@ CONSOLE = "accounts.use_console"
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "support": (CONSOLE, "accounts.view_customer_data"),
-    "billing": (CONSOLE, "accounts.view_customer_data"),
+    "billing": (CONSOLE, "accounts.view_customer_data", "store.view_order"),
     "marketing": (CONSOLE,),
     "privacy officer": (
         CONSOLE,
@@ -24,6 +24,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         CONSOLE,
         "accounts.view_customer_data",
         "accounts.manage_staff",
+        "store.view_order",
         "audit.view_auditentry",
         "audit.verify_chain",
     ),

@@ -10,4 +10,5 @@ urlpatterns = [
     path("logout/", views.staff_logout, name="logout"),
     path("customers/", views.customers, name="customers"),
     path("audit/", views.audit_log, name="audit"),
+    path("orders/", views.orders, name="orders"),
 ]

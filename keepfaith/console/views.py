@@ -14,6 +14,8 @@ from keepfaith.accounts.selectors import customer_list
 from keepfaith.audit.selectors import audit_entries, chain_verify
 from keepfaith.console.access import audited_read, staff_view
 from keepfaith.console.forms import SecondFactorForm, StaffLoginForm
+from keepfaith.store.pricing import money
+from keepfaith.store.selectors import orders_for_billing
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -59,6 +61,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     panels = [
         ("Customers", "/console/customers/", user.has_perm("accounts.view_customer_data")),
+        ("Orders", "/console/orders/", user.has_perm("store.view_order")),
         ("Audit log", "/console/audit/", user.has_perm("audit.view_auditentry")),
     ]
     return render(request, "console/dashboard.html", {"panels": [p for p in panels if p[2]]})
@@ -95,3 +98,21 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         else None
     )
     return render(request, "console/audit.html", {"entries": entries, "verdict": verdict})
+
+
+@staff_view("store.view_order")
+@audited_read(
+    "console.orders.list",
+    categories=["user.unique_id", "user.financial.credit_card"],
+    use="essential.service.payment_processing",
+    clauses=["QS-3", "QS-5", "SITE-2"],
+)
+def orders(request: HttpRequest) -> HttpResponse:
+    """Orders for billing staff; a card is only ever shown as brand and last four."""
+    q = request.GET.get("q", "")
+    rows = list(orders_for_billing(search=q)[:200])
+    request.audited_subjects.extend(  # type: ignore[attr-defined]
+        sorted({o.customer.customer_number or str(o.customer_id) for o in rows})
+    )
+    shown = [(o, money(o.total_minor, o.currency)) for o in rows]
+    return render(request, "console/orders.html", {"orders": shown, "q": q})

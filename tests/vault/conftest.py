@@ -18,3 +18,14 @@ def with_check_digit(body: str) -> str:
 @pytest.fixture
 def keyring(tmp_path: Path) -> FileKeyRing:
     return FileKeyRing(tmp_path / "keys" / "keyring.json")
+
+
+@pytest.fixture
+def django_vault(settings, tmp_path: Path):
+    """The Django side of the vault on a private key ring and a fresh local test processor."""
+    from keepfaith.vault.gateway import payment_processor_reset
+
+    settings.VAULT_KEYRING_PATH = tmp_path / "django-vault" / "keyring.json"
+    payment_processor_reset()
+    yield settings
+    payment_processor_reset()

@@ -1,0 +1,178 @@
+"""Outside parties (BE-10): the notice, the customer's go-ahead, and the transfer outbox.
+
+Rules kept here:
+
+- A product that needs an outside party (the certificate authority validating an
+  organisation) shows the party's notice from the policy, naming it and the data categories,
+  with an explicit choice to go on; nothing is preselected.
+- Without the go-ahead the order waits and nothing is queued or sent. The go-ahead is
+  recorded once (``outside_party_go_ahead``); only then is an ``OutsideTransfer`` queued.
+- Sending asks the gate, which reads the go-ahead as the choice ``outside_party:<key>``
+  (``go_ahead_key``); a refusal is audited by the gate and leaves the transfer queued.
+  Every send is audited.
+
+The go-ahead is an event in the consent ledger (key ``outside_party:<key>``, source
+``checkout`` or ``portal``); the order keeps a copy of the choice for display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.db import transaction
+from django.utils import timezone
+
+from keepfaith.audit.services import Actor, audit_append
+from keepfaith.consent.services import consent_record
+from keepfaith.gate import go_ahead_key
+from keepfaith.gate.runtime import active_gate
+from keepfaith.policy.schema import OutsideParty, Policy
+from keepfaith.policy.trace import enforces
+from keepfaith.store.catalog import text_in
+from keepfaith.store.errors import CheckoutError
+from keepfaith.store.models import Order, OrderStatus, OutsideTransfer, TransferStatus
+from keepfaith.store.pricing import PricedLine
+from keepfaith.versions.selectors import active_policy, active_version
+
+# The form field that asks for each category a collection point may need.
+FIELD_OF_CATEGORY = {
+    "user.name": ("name", "Name"),
+    "user.contact.email": ("email", "E-mail"),
+    "user.contact.phone_number": ("phone", "Phone"),
+    "user.contact.organization": ("organisation", "Organisation"),
+    "user.contact.address": ("address", "Address"),
+}
+MAX_FIELD = 200
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the customer sees before choosing: the party, its data, the notice text."""
+
+    party: str
+    name: str
+    categories: tuple[str, ...]
+    text: str
+    fields: tuple[tuple[str, str, bool], ...]  # (field name, label, required)
+
+
+def _party(policy: Policy, key: str) -> OutsideParty:
+    return next(p for p in policy.recipients.outside_parties if p.key == key)
+
+
+def outside_party_notice(*, lines: Sequence[PricedLine], lang: str) -> Notice | None:
+    """The notice for the outside party the cart's products need, in ``lang``; None if none."""
+    product = next((line.product for line in lines if line.product.outside_party), None)
+    if product is None or product.outside_party is None:
+        return None
+    policy, _ = active_policy()
+    party = _party(policy, product.outside_party)
+    point = next(c for c in policy.collection_points if c.id == product.collection_point)
+    fields = tuple(
+        (*FIELD_OF_CATEGORY[c.category], c.required)
+        for c in point.categories
+        if c.category in FIELD_OF_CATEGORY
+    )
+    return Notice(party.key, party.name, party.categories, text_in(party.notice, lang), fields)
+
+
+def validation_fields_check(
+    *, lines: Sequence[PricedLine], values: Mapping[str, str]
+) -> dict[str, str]:
+    """The details the outside party needs, checked: required ones present, none too long."""
+    notice = outside_party_notice(lines=lines, lang="en")
+    if notice is None:
+        return {}
+    details = {}
+    for field, label, required in notice.fields:
+        value = str(values.get(field) or "").strip()
+        if len(value) > MAX_FIELD:
+            raise CheckoutError(f"{label} is too long (at most {MAX_FIELD} characters)")
+        if required and not value:
+            raise CheckoutError(f"{label} is needed for {notice.name}")
+        details[field] = value
+    return details
+
+
+@enforces("BE-10")
+def outside_party_go_ahead(*, order: Order, actor: Actor, source: str = "checkout") -> Order:
+    """Record the customer's go-ahead for the order's outside party and queue the transfer.
+
+    Idempotent: a second go-ahead for the same order changes nothing.
+    """
+    if not order.outside_party or order.go_ahead_given:
+        return order
+    policy, _ = active_policy()
+    party = _party(policy, order.outside_party)
+    with transaction.atomic():
+        order.outside_party_choice = "given"
+        order.outside_party_choice_at = timezone.now()
+        order.status = OrderStatus.ACTIVE
+        order.save(update_fields=["outside_party_choice", "outside_party_choice_at", "status"])
+        consent_record(
+            subject=order.customer.customer_number or "",
+            key=go_ahead_key(party.key),
+            event="given",
+            source=source,
+            policy_version=active_version(),
+            evidence={"order": order.number, "notice_categories": list(party.categories)},
+            actor=actor,
+        )
+        OutsideTransfer.objects.create(
+            order=order, party=party.key, use=party.uses[0], categories=list(party.categories)
+        )
+    return order
+
+
+class OutsidePartyDelivery(Protocol):
+    """Sends an order's details to an outside party; returns the party's reference."""
+
+    def deliver(self, *, party: str, order: str, details: Mapping[str, str]) -> str: ...
+
+
+class OutboxRecord:
+    """The delivery until a real adapter (e.g. the CA's validation API) is configured: the
+    transfer is recorded as sent with a local reference; no data leaves the system."""
+
+    def deliver(self, *, party: str, order: str, details: Mapping[str, str]) -> str:
+        return f"local:{party}:{order}"
+
+
+@enforces("BE-10")
+def outside_transfer_send(
+    *, transfer: OutsideTransfer, actor: Actor, delivery: OutsidePartyDelivery | None = None
+) -> OutsideTransfer:
+    """Send one queued transfer through the gate; raises ``PolicyViolation`` without a
+    go-ahead (the gate audits the refusal) and leaves the transfer queued."""
+    if transfer.status == TransferStatus.SENT:
+        return transfer
+    order = transfer.order
+    subject = order.customer.customer_number or ""
+    gate = active_gate(actor=actor)
+    gate.require(
+        use=transfer.use,
+        categories=transfer.categories,
+        subject=subject,
+        recipient=transfer.party,
+        purpose_context=f"order {order.number}",
+    )
+    reference = (delivery or OutboxRecord()).deliver(
+        party=transfer.party, order=order.number, details=order.validation_details
+    )
+    with transaction.atomic():
+        transfer.status, transfer.sent_at = TransferStatus.SENT, timezone.now()
+        transfer.reference = reference[:100]
+        transfer.save(update_fields=["status", "sent_at", "reference"])
+        audit_append(
+            actor=actor,
+            action="store.outside_transfer",
+            outcome="sent",
+            subject=subject,
+            categories=transfer.categories,
+            use=transfer.use,
+            clauses=["BE-10"],
+            detail={"order": order.number, "party": transfer.party, "reference": reference},
+        )
+    return transfer

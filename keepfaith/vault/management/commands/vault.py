@@ -1,0 +1,51 @@
+"""``keepfaith vault rotate|rewrap|status``: key rotation for the card vault (PCI DSS 3.7)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db.models import Count
+
+from keepfaith.audit.services import Actor
+from keepfaith.vault.models import StoredCardRecord
+from keepfaith.vault.services import vault_keyring, vault_rewrap, vault_rotate
+
+
+class Command(BaseCommand):
+    help = (
+        "rotate: add a new key version and re-wrap every stored card's data key under it "
+        "(retired versions only decrypt). rewrap: finish an interrupted rotation. "
+        "status: key versions and how many cards each one wraps."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        for name in ("rotate", "rewrap"):
+            cmd = sub.add_parser(name)
+            cmd.add_argument("--batch-size", type=int, default=500)
+        sub.add_parser("status")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        if action == "status":
+            self._status()
+            return
+        batch = max(1, int(options["batch_size"]))
+        if action == "rotate":
+            report = vault_rotate(actor=Actor.system("vault rotate"), batch_size=batch)
+        else:
+            report = vault_rewrap(batch_size=batch)
+        self.stdout.write(str(report))
+
+    def _status(self) -> None:
+        counts = dict(
+            StoredCardRecord.objects.values_list("key_version")
+            .annotate(n=Count("pk"))
+            .values_list("key_version", "n")
+        )
+        for version in vault_keyring().versions():
+            n = counts.get(version.version, 0)
+            self.stdout.write(f"kek {version.version} {version.status:<8} {n} card(s)")
+        if counts.get(None):
+            self.stdout.write(f"token-only   {counts[None]} card(s)")

@@ -1,0 +1,195 @@
+"""Cart and checkout through the real views: one order, one charge; bad input is refused."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client
+from django.views.debug import SafeExceptionReporterFilter
+
+from keepfaith.store.models import Order, OrderLine, Renewal
+from keepfaith.vault.models import StoredCardRecord
+from tests.store.conftest import add_to_cart, card_fields, checkout, processor_ledger
+
+
+def customer_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.clause("QS-7")
+def test_browsing_the_shop_creates_no_session(db):
+    client = Client()
+    for path in (
+        "/shop/",
+        "/shop/qualityssl/",
+        "/shop/qualityssl-ucc/?option_extra_names=3",
+        "/cart/",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "sessionid" not in response.cookies, path
+
+
+@pytest.mark.clause("QS-7")
+@pytest.mark.clause("SITE-2")
+def test_the_cart_works_before_login_and_checkout_asks_for_an_account(db):
+    client = Client()
+    response = add_to_cart(client, "qualityssl-mobile", term="24")
+    assert response.status_code == 302
+    assert "sessionid" in response.cookies
+    cart = client.get("/cart/")
+    assert "QualitySSL Mobile, 24 months" in cart.content.decode()
+    response = client.get("/checkout/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/account/login/?next=/checkout/")
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.clause("QS-5")
+def test_a_checkout_makes_one_paid_order_with_a_masked_card(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl-mobile", term="12")
+    response = checkout(client)
+    assert response.status_code == 302
+    order = Order.objects.get(customer=alice)
+    assert response["Location"] == f"/account/orders/{order.number}/"
+    assert order.card_masked() == "Visa •••• 4242"
+    assert len(processor_ledger()) == 1
+    assert processor_ledger()[0].amount_minor == order.total_minor
+    page = client.get(response["Location"]).content.decode()
+    assert "Visa •••• 4242" in page
+    assert "4242 4242 4242 4242" not in page and "4242424242424242" not in page
+    assert Renewal.objects.filter(line__order=order).count() == 1
+    assert client.get("/cart/").context["lines"] == []
+
+
+@pytest.mark.clause("SITE-2")
+def test_a_double_submit_makes_one_order_and_one_charge(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl-mobile")
+    token = client.get("/checkout/").context["form"].initial["checkout_token"]
+    data = {"checkout_token": token, **card_fields()}
+    first = client.post("/checkout/", data)
+    add_to_cart(client, "qualityssl-mobile")  # the cart is not empty on the second submit
+    second = client.post("/checkout/", data)
+    assert first["Location"] == second["Location"]
+    assert Order.objects.count() == 1
+    assert len(processor_ledger()) == 1
+
+
+@pytest.mark.clause("SITE-2")
+def test_a_posted_price_is_ignored(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl-mobile", price="1", total_minor="1", unit_minor="1")
+    checkout(client, total="1", total_minor="1", amount_minor="1")
+    order = Order.objects.get()
+    assert order.total_minor > 1
+    assert processor_ledger()[0].amount_minor == order.total_minor
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"product": "qualityssl-platinum"}, "there is no such product"),
+        ({"quantity": "-3"}, "the quantity cannot be negative"),
+        ({"quantity": "0"}, "the quantity must be at least 1"),
+        ({"quantity": "9" * 5000}, "the quantity is too long"),
+        ({"term": "7"}, "is not sold for 7 months"),
+        ({"option_extra_names": "-1"}, "extra names cannot be negative"),
+        ({"option_extra_names": "98"}, "extra names can be at most 97"),
+        ({"option_colour": "red"}, "an option was sent that this product does not have"),
+    ],
+)
+def test_tampered_cart_input_is_refused_and_adds_nothing(db, fields, message):
+    client = Client()
+    data = {"product": "qualityssl-ucc", "action": "add", "quantity": "1", **fields}
+    response = client.post("/cart/", data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert client.session.get("cart") in (None, [])
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.clause("QS-5")
+@pytest.mark.parametrize(
+    ("card", "message"),
+    [
+        (card_fields(year="2020"), "the card has expired"),
+        (card_fields(number="4242 4242 4242 4241"), "the card number is not valid"),
+        (card_fields(number="4" * 5000), "the card number is too long"),
+        (card_fields(code="12"), "security code has 3 digits"),
+        (card_fields(number="4000 0000 0000 9995"), "declined for insufficient funds"),
+        (card_fields(number="4000 0000 0000 0002"), "declined by its bank"),
+    ],
+)
+def test_bad_or_declined_cards_leave_no_order_and_a_clear_message(alice, card, message):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl-mobile")
+    response = checkout(client, **card)
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert message in body
+    digits = card["card_number"].replace(" ", "")
+    assert card["card_number"] not in body and digits not in body
+    for name in ("card_number", "security_code"):  # the card fields are never filled back in
+        assert re.search(rf'name="{name}"[^>]*value=', body) is None
+    assert Order.objects.count() == 0
+    assert OrderLine.objects.count() == 0
+    assert StoredCardRecord.objects.count() == 0
+    assert processor_ledger() == []
+
+
+@pytest.mark.clause("SITE-2")
+def test_after_a_decline_a_new_card_can_pay(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl-mobile")
+    declined = checkout(client, **card_fields(number="4000 0000 0000 9995"))
+    assert declined.status_code == 400
+    token = declined.context["form"].initial["checkout_token"]
+    paid = client.post("/checkout/", {"checkout_token": token, **card_fields()})
+    assert paid.status_code == 302
+    assert Order.objects.count() == 1
+    assert len(processor_ledger()) == 1
+
+
+@pytest.mark.clause("SITE-2")
+def test_a_free_trial_needs_no_card_and_renews_as_the_standard_product(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl-trial")
+    page = client.get("/checkout/")
+    assert "Nothing to pay" in page.content.decode()
+    response = checkout(client, card_number="", security_code="")
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.total_minor == 0 and order.card is None
+    renewal = Renewal.objects.get(line__order=order)
+    assert renewal.product_id == "qualityssl"
+    assert (renewal.due - order.created.date()).days == 30
+    assert processor_ledger() == []
+
+
+def test_another_customers_order_is_not_found(alice, carol):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl-mobile")
+    checkout(client)
+    number = Order.objects.get().number
+    other = customer_client(carol)
+    assert other.get(f"/account/orders/{number}/").status_code == 404
+    assert other.get("/account/orders/").context["orders"] == []
+
+
+@pytest.mark.clause("QS-5")
+def test_error_reports_hide_the_card_fields_and_the_orders_list_shows_the_masked_card(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl-mobile")
+    response = checkout(client)
+    request = response.wsgi_request
+    assert set(request.sensitive_post_parameters) >= {"card_number", "security_code"}
+    cleansed = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert cleansed["card_number"] == cleansed["security_code"] == "********************"
+    listing = client.get("/account/orders/").content.decode()
+    assert "Visa •••• 4242" in listing and "4242424242424242" not in listing

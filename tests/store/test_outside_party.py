@@ -1,0 +1,117 @@
+"""BE-10: the certificate authority gets nothing before the customer's explicit go-ahead."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from keepfaith.audit.models import AuditEntry
+from keepfaith.audit.services import Actor
+from keepfaith.consent.models import ConsentEvent
+from keepfaith.gate import PolicyViolation
+from keepfaith.store.models import Order, OrderStatus, OutsideTransfer
+from keepfaith.store.outside import outside_transfer_send
+from tests.store.conftest import OV_DETAILS, add_to_cart, checkout
+
+
+def customer_client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def transfers_command() -> str:
+    out, err = StringIO(), StringIO()
+    call_command("store", "transfers", stdout=out, stderr=err)
+    return out.getvalue() + err.getvalue()
+
+
+@pytest.mark.clause("BE-10")
+def test_the_checkout_shows_the_notice_in_the_page_language(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl")
+    english = client.get("/checkout/").content.decode()
+    assert "certificate authority will collect your name" in english
+    assert 'name="go_ahead"' in english and "checked" not in english
+    danish = client.get("/da/checkout/").content.decode()
+    assert "indsamler certifikatudstederen dit navn" in danish
+
+
+@pytest.mark.clause("BE-10")
+def test_no_choice_means_no_order(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl")
+    response = checkout(client, **OV_DETAILS)
+    assert response.status_code == 400
+    assert "choose whether to go on" in response.content.decode()
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.clause("BE-10")
+def test_missing_details_for_the_party_are_refused(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl")
+    response = checkout(client, go_ahead="proceed", **{**OV_DETAILS, "organisation": ""})
+    assert response.status_code == 400
+    assert Order.objects.count() == 0
+
+
+@pytest.mark.clause("BE-10")
+def test_a_waiting_order_sends_nothing_until_the_go_ahead(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl")
+    response = checkout(client, go_ahead="wait", **OV_DETAILS)
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.status == OrderStatus.WAITING
+    assert order.go_ahead_given is False
+    assert OutsideTransfer.objects.count() == 0
+    assert "sent 0 transfer(s)" in transfers_command()
+    page = client.get(response["Location"]).content.decode()
+    assert "nothing has been sent to Certificate authority" in page
+
+    # even a transfer row made behind the shop's back is refused by the gate, and audited
+    rogue = OutsideTransfer.objects.create(
+        order=order,
+        party="certificate-authority",
+        use="essential.service.certificate_validation",
+        categories=["user.contact.organization"],
+    )
+    with pytest.raises(PolicyViolation, match="needs the subject's go-ahead"):
+        outside_transfer_send(transfer=rogue, actor=Actor.system("test"))
+    rogue.refresh_from_db()
+    assert rogue.status == "queued"
+    assert AuditEntry.objects.filter(
+        action="gate.check", outcome="refused", subject=alice.customer_number
+    ).exists()
+    rogue.delete()
+
+    client.post(f"/account/orders/{order.number}/go-ahead/", {"go_ahead": "proceed"})
+    order.refresh_from_db()
+    assert order.go_ahead_given is True and order.status == OrderStatus.ACTIVE
+    consent = ConsentEvent.objects.get(key="outside_party:certificate-authority")
+    assert consent.event == "given"
+    assert consent.subject == alice.customer_number
+    assert consent.evidence["order"] == order.number
+    assert "sent 1 transfer(s), 0 refused" in transfers_command()
+    transfer = OutsideTransfer.objects.get(order=order)
+    assert transfer.status == "sent"
+    assert AuditEntry.objects.filter(action="store.outside_transfer", outcome="sent").count() == 1
+    assert "sent 0 transfer(s)" in transfers_command()
+
+
+@pytest.mark.clause("BE-10")
+def test_proceeding_at_checkout_queues_one_transfer(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl-ucc", option_extra_names="2")
+    response = checkout(client, go_ahead="proceed", **OV_DETAILS)
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.status == OrderStatus.ACTIVE
+    assert order.validation_details["organisation"] == "Andersen ApS"
+    assert OutsideTransfer.objects.filter(order=order, status="queued").count() == 1
+    client.post(f"/account/orders/{order.number}/go-ahead/", {"go_ahead": "proceed"})
+    assert OutsideTransfer.objects.count() == 1  # a second go-ahead changes nothing

@@ -1,0 +1,104 @@
+"""Stored cards per transaction, gated and audited disclosure, and key rotation."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from keepfaith.audit.models import AuditEntry
+from keepfaith.audit.services import Actor
+from keepfaith.gate import PolicyViolation
+from keepfaith.vault.cards import CardNumber
+from keepfaith.vault.errors import VaultError
+from keepfaith.vault.gateway import payment_processor, payment_recipient
+from keepfaith.vault.keyring import FileKeyRing
+from keepfaith.vault.models import StoredCardRecord
+from keepfaith.vault.services import card_for_processor, card_keep, vault_rotate
+
+NUMBERS = ["4242424242424242", "5555555555554444", "378282246310005", "6011111111111117"]
+BILLING = Actor("staff", "bill@staff.example")
+
+
+@pytest.fixture
+def cards(django_vault, alice):
+    return [card_keep(card=CardNumber(n), subject=alice.customer_number) for n in NUMBERS]
+
+
+@pytest.mark.clause("QS-5")
+def test_a_stored_card_keeps_brand_last_four_and_only_a_sealed_number(cards):
+    row = StoredCardRecord.objects.get(pk=cards[0].pk)
+    assert row.masked() == "Visa •••• 4242" and str(row) == "Visa •••• 4242"
+    assert row.sealed.startswith("kf1$aes256gcm$kek=1$")
+    assert row.key_version == 1
+    assert "4242424242424242" not in row.sealed
+    assert row.processor_token == ""
+
+
+@pytest.mark.clause("QS-5")
+def test_token_only_storage_keeps_nothing_that_decrypts(django_vault, alice):
+    django_vault.CARD_STORAGE = "token-only"
+    card = CardNumber(NUMBERS[0])
+    token = payment_processor().tokenize(card=card)
+    row = card_keep(card=card, subject=alice.customer_number, card_token=token)
+    assert row.sealed == "" and row.key_version is None
+    assert row.processor_token == token.token
+    with pytest.raises(VaultError, match="processor token only"):
+        card_for_processor(record=row, actor=BILLING, recipient=payment_recipient())
+
+
+@pytest.mark.clause("QS-5")
+def test_the_declared_processor_gets_the_number_and_the_disclosure_is_audited(cards, alice):
+    recipient = payment_recipient()
+    assert recipient == "payment-processor"
+    card = card_for_processor(record=cards[1], actor=BILLING, recipient=recipient)
+    assert card.reveal_for_processor() == NUMBERS[1]
+    entry = AuditEntry.objects.get(action="vault.disclose")
+    assert (entry.actor, entry.subject, entry.outcome) == (
+        "bill@staff.example",
+        alice.customer_number,
+        "disclosed",
+    )
+    assert entry.detail["record"] == cards[1].record_id
+    assert entry.detail["recipient"] == recipient and entry.detail["at"]
+    assert NUMBERS[1] not in str(entry.detail)
+
+
+@pytest.mark.clause("QS-5")
+@pytest.mark.parametrize("recipient", ["billing", "certificate-authority", "affiliates", "evil"])
+def test_disclosure_to_anyone_but_the_declared_processor_is_refused_and_audited(cards, recipient):
+    with pytest.raises(PolicyViolation):
+        card_for_processor(record=cards[0], actor=BILLING, recipient=recipient)
+    entry = AuditEntry.objects.get(action="vault.disclose")
+    assert entry.outcome == "refused"
+    assert entry.detail["recipient"] == recipient
+    assert AuditEntry.objects.filter(action="gate.check", outcome="refused").exists()
+
+
+@pytest.mark.clause("QS-3")
+@pytest.mark.clause("QS-5")
+def test_rotation_rewraps_every_card_in_batches_and_every_card_still_opens(cards, django_vault):
+    report = vault_rotate(actor=Actor.system("test"), batch_size=3)
+    assert (report.version, report.rewrapped, report.current_before) == (2, len(NUMBERS), 0)
+    assert set(StoredCardRecord.objects.values_list("key_version", flat=True)) == {2}
+    ring = FileKeyRing(django_vault.VAULT_KEYRING_PATH)
+    assert [(v.version, v.status) for v in ring.versions()] == [(1, "retired"), (2, "current")]
+    for row, number in zip(StoredCardRecord.objects.order_by("pk"), NUMBERS, strict=True):
+        opened = card_for_processor(record=row, actor=BILLING, recipient=payment_recipient())
+        assert opened.reveal_for_processor() == number
+    out = StringIO()
+    call_command("vault", "rewrap", stdout=out)  # nothing left to do: idempotent
+    assert "re-wrapped 0 card(s), 4 already under it" in out.getvalue()
+
+
+@pytest.mark.clause("QS-3")
+def test_the_vault_command_rotates_and_reports(cards):
+    out = StringIO()
+    call_command("vault", "rotate", stdout=out)
+    assert "key version 2 is current; re-wrapped 4 card(s)" in out.getvalue()
+    out = StringIO()
+    call_command("vault", "status", stdout=out)
+    assert "kek 1 retired  0 card(s)" in out.getvalue()
+    assert "kek 2 current  4 card(s)" in out.getvalue()
+    assert AuditEntry.objects.filter(action="vault.rotate", outcome="done").count() == 1

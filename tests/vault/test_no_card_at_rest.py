@@ -1,0 +1,165 @@
+"""Real checkouts, then the raw bytes at rest are searched for the card numbers and codes.
+
+The numbers are random (Luhn-valid) for each run, so no other test can have left them
+anywhere. A security code is 3 or 4 digits and such runs occur by chance in any file, so it
+is searched as a token on its own (not inside a longer run of letters or digits), the way a
+stored value would be written.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+
+from keepfaith.audit.services import Actor
+from keepfaith.store.models import Order
+from keepfaith.vault.gateway import payment_recipient
+from keepfaith.vault.models import StoredCardRecord
+from keepfaith.vault.services import card_for_processor
+from tests.vault.conftest import with_check_digit
+
+NEXT_YEAR = str(date.today().year + 1)
+
+
+def random_card(prefix: str, length: int) -> str:
+    body = prefix + "".join(secrets.choice("0123456789") for _ in range(length - len(prefix) - 1))
+    return with_check_digit(body)
+
+
+def random_code(width: int) -> str:
+    return "".join(secrets.choice("123456789") for _ in range(width))
+
+
+def spellings(number: str) -> list[bytes]:
+    """How a card number could be written: digits, grouped, and as UTF-16 text."""
+    groups = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+    forms = [number, groups, groups.replace(" ", "-")]
+    return [f.encode() for f in forms] + [f.encode("utf-16-le") for f in forms]
+
+
+def code_pattern(code: str) -> re.Pattern[bytes]:
+    return re.compile(rb"(?<![0-9A-Za-z])" + code.encode() + rb"(?![0-9A-Za-z])")
+
+
+class Secrets:
+    def __init__(self) -> None:
+        self.cards = [random_card("4", 16), random_card("37", 15)]
+        self.codes = [random_code(3), random_code(4)]
+
+    def leaks_in(self, data: bytes) -> list[str]:
+        found = [f"card ...{n[-4:]}" for n in self.cards for f in spellings(n) if f in data]
+        found += [f"code #{i}" for i, c in enumerate(self.codes) if code_pattern(c).search(data)]
+        return found
+
+
+def checkouts(client: Client, leaked: Secrets) -> None:
+    """One order per card through the real views, plus a refused attempt (an error path)."""
+    for number, code in zip(leaked.cards, leaked.codes, strict=True):
+        client.post("/cart/", {"product": "qualityssl-mobile", "action": "add", "quantity": "1"})
+        token = client.get("/checkout/").context["form"].initial["checkout_token"]
+        bad = {"card_number": number, "expiry_month": "13", "expiry_year": NEXT_YEAR}
+        refused = client.post("/checkout/", {"checkout_token": token, **bad, "security_code": code})
+        assert refused.status_code == 400
+        assert not leaked.leaks_in(refused.content)
+        good = {**bad, "expiry_month": "11", "security_code": code}
+        paid = client.post("/checkout/", {"checkout_token": token, **good})
+        assert paid.status_code == 302, paid.content.decode()[:2000]
+        assert not leaked.leaks_in(client.get(paid["Location"]).content)
+    assert Order.objects.count() == 2
+
+
+def files_at_rest() -> Iterator[Path]:
+    db = Path(str(connection.settings_dict["NAME"]))
+    if connection.vendor == "sqlite":
+        yield from (p for p in (db, Path(f"{db}-wal"), Path(f"{db}-journal")) if p.exists())
+    for path in Path(settings.VAR_DIR).rglob("*"):
+        if (
+            path.is_file()
+            and not path.name.startswith(("test", "."))
+            and path.stat().st_size < 50e6
+        ):
+            yield path
+
+
+def assert_nothing_at_rest(leaked: Secrets, caplog: pytest.LogCaptureFixture) -> None:
+    # the search itself works: each secret is found where it is written
+    sample = f"x {leaked.cards[1]} cvc={leaked.codes[0]} y".encode()
+    assert leaked.leaks_in(sample) == [f"card ...{leaked.cards[1][-4:]}", "code #0"]
+    connection.close()  # let SQLite write its pages out
+    scanned = []
+    for path in files_at_rest():
+        assert leaked.leaks_in(path.read_bytes()) == [], path
+        scanned.append(path)
+    if connection.vendor == "sqlite":
+        assert Path(str(connection.settings_dict["NAME"])) in scanned
+    for session in Session.objects.all():
+        assert leaked.leaks_in(repr(session.get_decoded()).encode()) == [], "session"
+        assert leaked.leaks_in(session.session_data.encode()) == [], "session"
+    for record in caplog.records:
+        assert leaked.leaks_in(record.getMessage().encode()) == [], record.getMessage()
+
+
+def every_order_opens(leaked: Secrets) -> None:
+    numbers = set()
+    for row in StoredCardRecord.objects.all():
+        card = card_for_processor(
+            record=row, actor=Actor.system("test"), recipient=payment_recipient()
+        )
+        numbers.add(card.reveal_for_processor())
+    assert numbers == set(leaked.cards)
+
+
+@pytest.fixture
+def leaked(django_vault, settings) -> Secrets:
+    settings.POLICY_PATH = Path(settings.BASE_DIR) / "examples" / "qualityssl" / "policy.yaml"
+    return Secrets()
+
+
+@pytest.mark.clause("QS-5")
+@pytest.mark.clause("QS-3")
+@pytest.mark.django_db(transaction=True)
+def test_no_card_number_or_code_at_rest_before_and_after_rotation(alice, leaked, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = Client()
+    client.force_login(alice)
+    checkouts(client, leaked)
+    assert_nothing_at_rest(leaked, caplog)
+    call_command("vault", "rotate")
+    assert set(StoredCardRecord.objects.values_list("key_version", flat=True)) == {2}
+    assert_nothing_at_rest(leaked, caplog)
+    every_order_opens(leaked)
+
+
+@pytest.mark.clause("QS-5")
+@pytest.mark.django_db(transaction=True)
+def test_a_postgresql_dump_holds_no_card_number_or_code(alice, leaked, caplog):
+    if connection.vendor != "postgresql":
+        pytest.skip("the database is not PostgreSQL (set DATABASE_URL to run this)")
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        pytest.skip("pg_dump is not on PATH")
+    client = Client()
+    client.force_login(alice)
+    checkouts(client, leaked)
+    call_command("vault", "rotate")
+    db = connection.settings_dict
+    command = [pg_dump, "--data-only", "-h", str(db["HOST"] or "127.0.0.1")]
+    command += ["-p", str(db["PORT"] or 5432), "-U", str(db["USER"]), str(db["NAME"])]
+    env = {"PGPASSWORD": str(db["PASSWORD"] or "")}
+    dump = subprocess.run(command, capture_output=True, check=True, env=env, timeout=120).stdout
+    assert b"vault_storedcard" in dump and b"kf1$aes256gcm$kek=2$" in dump
+    assert leaked.leaks_in(dump) == []
+    every_order_opens(leaked)
