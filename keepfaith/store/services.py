@@ -28,6 +28,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor, audit_append
+from keepfaith.gate.runtime import active_gate
 from keepfaith.policy.trace import enforces
 from keepfaith.store.catalog import Catalog
 from keepfaith.store.errors import CheckoutError
@@ -36,7 +37,7 @@ from keepfaith.store.outside import outside_party_go_ahead, validation_fields_ch
 from keepfaith.store.pricing import PricedLine, Totals, configuration_validate, line_price
 from keepfaith.store.pricing import order_totals as totals_of
 from keepfaith.vault.cards import CardExpiry, CardNumber, SecurityCode
-from keepfaith.vault.gateway import PAYMENT_USE, payment_processor
+from keepfaith.vault.gateway import CARD_CATEGORY, PAYMENT_USE, payment_processor
 from keepfaith.vault.processors import CardToken, ChargeResult, ProcessorError
 from keepfaith.vault.services import card_for_processor, card_keep
 from keepfaith.versions.selectors import active_version
@@ -85,11 +86,23 @@ def _outside_party(lines: Sequence[PricedLine]) -> str:
 
 
 @sensitive_variables("payment")
-def _charge(totals: Totals, catalog: Catalog, payment: Payment | None, token: str) -> ChargeResult:
+@sensitive_variables("payment")
+def _charge(
+    totals: Totals, catalog: Catalog, payment: Payment | None, token: str, customer: User
+) -> ChargeResult:
+    """Charge the card; the gate is asked (and audits) before the number reaches the processor."""
     if payment is None:
         raise CheckoutError("enter the card to pay with")
+    processor = payment_processor()
+    active_gate(actor=_customer_actor(customer)).require(
+        use=PAYMENT_USE,
+        categories=[CARD_CATEGORY],
+        subject=customer.customer_number or str(customer.pk),
+        recipient=processor.name,
+        purpose_context=f"checkout {token[:12]}",
+    )
     try:
-        result = payment_processor().charge(
+        result = processor.charge(
             amount_minor=totals.total_minor,
             currency=catalog.currency,
             card=payment.card,
@@ -154,7 +167,9 @@ def order_place(
         details = validation_fields_check(lines=lines, values=validation or {})
         if go_ahead is None:
             raise CheckoutError("choose whether to go on with the outside party named above")
-    result = _charge(totals, catalog, payment, checkout_token) if totals.total_minor else None
+    result = (
+        _charge(totals, catalog, payment, checkout_token, customer) if totals.total_minor else None
+    )
     try:
         with transaction.atomic():
             order = _order_write(customer, catalog, lines, totals, checkout_token, result, payment)

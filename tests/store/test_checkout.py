@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.views.debug import SafeExceptionReporterFilter
 
+from keepfaith.audit.models import AuditEntry
 from keepfaith.store.models import Order, OrderLine, Renewal
 from keepfaith.vault.models import StoredCardRecord
 from tests.store.conftest import add_to_cart, card_fields, checkout, processor_ledger
@@ -64,6 +65,12 @@ def test_a_checkout_makes_one_paid_order_with_a_masked_card(alice):
     assert "4242 4242 4242 4242" not in page and "4242424242424242" not in page
     assert Renewal.objects.filter(line__order=order).count() == 1
     assert client.get("/cart/").context["lines"] == []
+    asked = AuditEntry.objects.get(action="gate.check", subject=alice.customer_number)
+    assert (asked.outcome, asked.use, asked.detail["recipient"]) == (
+        "allowed",
+        "essential.service.payment_processing",
+        "payment-processor",
+    )
 
 
 @pytest.mark.clause("SITE-2")
