@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "keepfaith.versions",
     "keepfaith.consent",
     "keepfaith.accounts",
+    "keepfaith.collection",
+    "keepfaith.support",
     "keepfaith.portal",
     "keepfaith.console",
 ]

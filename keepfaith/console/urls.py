@@ -1,6 +1,6 @@
 from django.urls import path
 
-from keepfaith.console import views
+from keepfaith.console import support, views
 
 app_name = "console"
 urlpatterns = [
@@ -10,4 +10,6 @@ urlpatterns = [
     path("logout/", views.staff_logout, name="logout"),
     path("customers/", views.customers, name="customers"),
     path("audit/", views.audit_log, name="audit"),
+    path("support/", support.support_list, name="support"),
+    path("support/<int:ticket_id>/", support.support_ticket, name="support_ticket"),
 ]
