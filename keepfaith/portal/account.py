@@ -101,7 +101,8 @@ def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         pk = int(urlsafe_base64_decode(uidb64).decode())
     except (ValueError, TypeError, UnicodeDecodeError):
         pk = None
-    user = User.objects.filter(pk=pk, is_staff=False).first() if pk is not None else None
+    found = User.objects.filter(pk=pk, is_staff=False, is_active=False) if pk is not None else None
+    user = found.first() if found is not None else None  # an open account needs no link
     if user is None or not email_verification_token.check_token(user, token):
         return render(request, "portal/verify_failed.html", status=400)
     customer_verify(user=user)
