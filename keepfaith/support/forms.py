@@ -6,6 +6,8 @@ support use alone (BE-3); the information request never asks for them.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django import forms
 
 from keepfaith.collection.declare import collects, not_personal
@@ -37,7 +39,7 @@ class SupportTicketForm(CollectionPointForm):
     """Technical support for a signed-in customer, with their computer configuration."""
 
     point_id = "support-ticket"
-    implicit_categories = ("user.unique_id",)
+    implicit_categories: ClassVar[tuple[str, ...]] = ("user.unique_id",)
 
     email = collects("user.contact.email", forms.EmailField(label="E-mail", max_length=254))
     name = collects("user.name", forms.CharField(label="Name", max_length=150), if_declared=True)

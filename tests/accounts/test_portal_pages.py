@@ -54,7 +54,9 @@ def test_a_contact_change_takes_effect_at_once_and_is_kept_in_history(alice, pub
     assert "alice.a@example.com" in page
     assert "+45 1234 5678" in page
     assert 'id="contact-history"' in page
-    events = ConsentEvent.objects.filter(subject=alice.customer_number, source="form:contact-details")
+    events = ConsentEvent.objects.filter(
+        subject=alice.customer_number, source="form:contact-details"
+    )
     assert {e.policy_version_id for e in events} == {published.pk}
 
 

@@ -33,7 +33,7 @@ def sign_up(client: Client, version_label: str, email: str = "nina@example.com",
 
 
 def link_in(message) -> str:
-    found = re.search(r"https?://\S+/account/verify/\S+/", message.body)
+    found = re.search(r"https?://\S+/account/verify/\S+/", str(message.body))
     assert found is not None, message.body
     return found.group(0)
 
@@ -53,7 +53,7 @@ def test_sign_up_opens_an_inactive_account_until_the_link_is_followed(client, pu
     assert "_auth_user_id" not in client.session
     [message] = mail.outbox
     assert message.to == ["nina@example.com"]
-    assert message.alternatives[0][1] == "text/html"
+    assert getattr(message, "alternatives", [])[0][1] == "text/html"
     response = client.get(link_in(message).split("testserver")[1])
     assert response.status_code == 302
     assert response["Location"] == "/account/"
@@ -68,7 +68,7 @@ def test_sign_up_opens_an_inactive_account_until_the_link_is_followed(client, pu
 @pytest.mark.clause("BE-9")
 def test_the_sign_up_consent_record_names_the_policy_version_shown(client, published):
     sign_up(client, published.label, **{f"choice.{NEWS}": "on"})
-    subject = User.objects.get(email="nina@example.com").customer_number
+    subject = User.objects.get(email="nina@example.com").customer_number or ""
     events = list(ConsentEvent.objects.filter(subject=subject))
     assert events
     assert {e.policy_version_id for e in events} == {published.pk}
@@ -127,7 +127,7 @@ def test_password_reset_sends_a_link_and_reveals_nothing(client, alice, publishe
     assert known["Location"] == unknown["Location"] == "/account/password/reset/sent/"
     [message] = mail.outbox
     assert message.to == ["alice@example.com"]
-    found = re.search(r"/account/password/reset/[^/\s]+/[^/\s]+/", message.body)
+    found = re.search(r"/account/password/reset/[^/\s]+/[^/\s]+/", str(message.body))
     assert found is not None, message.body
     form_page = client.get(found.group(0), follow=True)
     assert "Choose a new password" in form_page.content.decode()

@@ -40,7 +40,7 @@ def test_sign_up_unticking_the_newsletter(page, live_server, transactional_db):
     assert {c["name"] for c in page.context.cookies()} == {"csrftoken"}
 
     [message] = mail.outbox
-    link = re.search(r"http://\S+/account/verify/\S+/", message.body)
+    link = re.search(r"http://\S+/account/verify/\S+/", str(message.body))
     assert link is not None, message.body
     page.goto(link.group(0))
     page.wait_for_url(f"{live_server.url}/account/")

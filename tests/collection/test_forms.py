@@ -8,12 +8,12 @@ import pytest
 from django import forms
 
 from keepfaith.accounts.forms import ContactDetailsForm, SignupForm
+from keepfaith.audit.services import Actor
 from keepfaith.collection.declare import UndeclaredCollection, collects, not_personal
 from keepfaith.collection.forms import CHOICE_PREFIX, CollectionPointForm, gate_submission
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.selectors import current_choices
 from keepfaith.gate import PolicyViolation
-from keepfaith.audit.services import Actor
 from keepfaith.support.forms import InformationRequestForm, SupportTicketForm
 from keepfaith.versions.services import policy_publish_file
 from tests.collection.conftest import BE_PATH, QS_PATH
@@ -69,7 +69,9 @@ def test_a_field_of_an_undeclared_category_is_refused(published):
 
 @pytest.mark.clause("QS-2")
 def test_a_field_without_a_declaration_is_refused(published):
-    with pytest.raises(UndeclaredCollection, match=r"UnmarkedForm.remark declares no data category"):
+    with pytest.raises(
+        UndeclaredCollection, match=r"UnmarkedForm.remark declares no data category"
+    ):
         UnmarkedForm()
 
 

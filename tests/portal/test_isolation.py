@@ -33,8 +33,16 @@ def portal_routes() -> list[tuple[str, list[str]]]:
 
 def test_the_walk_covers_the_account_and_support_pages():
     names = {name for name, _ in portal_routes()}
-    for wanted in ("account", "contact", "preferences", "signup", "support_request",
-                   "support_ticket", "support_ticket_detail", "consent_receipt"):
+    for wanted in (
+        "account",
+        "contact",
+        "preferences",
+        "signup",
+        "support_request",
+        "support_ticket",
+        "support_ticket_detail",
+        "consent_receipt",
+    ):
         assert wanted in names
 
 

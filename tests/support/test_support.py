@@ -65,6 +65,7 @@ def test_an_anonymous_information_request_leaves_no_session_and_only_the_csrf_co
 
     assert Session.objects.count() == 0
     [row] = InformationRequest.objects.all()
+    assert row.expires_at is not None
     assert row.expires_at - row.created_at == dt.timedelta(days=365)  # the use's retention: 1y
     events = ConsentEvent.objects.filter(subject=f"request:{row.reference}")
     assert {(e.key, e.event) for e in events} == {
@@ -80,7 +81,9 @@ def test_a_signed_in_customer_s_request_choices_go_to_their_record(alice, publis
     client = Client()
     client.force_login(alice)
     assert "alice@example.com" in client.get("/support/request/").content.decode()
-    client.post("/support/request/", request_data(published.label, **{f"choice.{NEWSLETTER}": "on"}))
+    client.post(
+        "/support/request/", request_data(published.label, **{f"choice.{NEWSLETTER}": "on"})
+    )
     row = InformationRequest.objects.get()
     assert not hasattr(row, "customer")  # the point does not declare the customer number
     event = ConsentEvent.objects.get(subject=alice.customer_number, key=NEWSLETTER)
@@ -99,6 +102,7 @@ def test_a_ticket_keeps_the_configuration_for_the_support_retention(alice, publi
     assert response["Location"] == f"/support/ticket/{ticket.pk}/"
     assert ticket.customer_number == alice.customer_number
     assert (ticket.operating_system, ticket.browser) == ("Debian 12", "Firefox 128")
+    assert ticket.expires_at is not None
     assert ticket.expires_at - ticket.created_at == dt.timedelta(days=90)
     gate = AuditEntry.objects.filter(subject=alice.customer_number, outcome="allowed")
     assert gate.filter(use="essential.service.operations.support").exists() is True
