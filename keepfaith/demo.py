@@ -191,11 +191,57 @@ def demo_orders() -> list[str]:
     return lines
 
 
+DEMO_CONTACT = (
+    ("alice@example.com", {"phone": "+45 4000 1001"}),
+    ("alice@example.com", {"phone": "+45 4000 2002", "full_name": "Alice B. Andersen"}),
+    ("carol@example.com", {"postal_address": "Nørregade 1, 1165 København K"}),
+)
+DEMO_TICKETS = (
+    ("alice@example.com", "Certificate chain incomplete", "Debian 12", "Firefox 128", "nginx"),
+    ("carol@example.com", "Wildcard certificate not trusted", "Windows 11", "Edge 126", "IIS 10"),
+)
+
+
+def demo_accounts() -> list[str]:
+    """Contact-detail history and a support ticket for alice and carol (once each)."""
+    from keepfaith.accounts.models import ContactDetailsChange
+    from keepfaith.accounts.services import contact_details_update
+    from keepfaith.support.forms import SupportTicketForm
+    from keepfaith.support.models import SupportTicket
+    from keepfaith.support.services import support_ticket_create
+
+    lines = ["Accounts and support (see /account/contact/, /support/, /console/support/):"]
+    fresh = not ContactDetailsChange.objects.exists()
+    for email, values in DEMO_CONTACT if fresh else ():
+        contact_details_update(customer=User.objects.get(email=email), values=values)
+    for email, summary, system, browser, software in DEMO_TICKETS:
+        customer = User.objects.get(email=email)
+        if not SupportTicket.objects.filter(customer=customer).exists():
+            form = SupportTicketForm(subject=customer.customer_number)
+            data = {
+                "email": email,
+                "name": customer.full_name,
+                "summary": summary,
+                "description": f"{summary}: seen since yesterday.",
+                "operating_system": system,
+                "browser": browser,
+                "software_versions": software,
+                "shown_policy_version": form.version_label,
+            }
+            form = SupportTicketForm(data=data, subject=customer.customer_number)
+            if form.is_valid():
+                support_ticket_create(form=form, customer=customer)
+        count = ContactDetailsChange.objects.filter(customer=customer).count()
+        lines.append(f"  {email:<22} {count} contact changes, ticket: {summary}")
+    return lines
+
+
 STEPS: list[Callable[[], list[str]]] = [
     demo_policy,
     demo_staff,
     demo_customers,
     demo_consent,
+    demo_accounts,
     demo_cookies,
     demo_orders,
 ]

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "keepfaith.accounts",
     "keepfaith.vault",
     "keepfaith.store",
+    "keepfaith.collection",
+    "keepfaith.support",
     "keepfaith.portal",
     "keepfaith.console",
 ]

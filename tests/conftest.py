@@ -39,6 +39,17 @@ def carol(db: Any) -> User:
     return User.objects.create_user("carol@example.com", PASSWORD, full_name="Carol Christensen")
 
 
+@pytest.fixture
+def published(db: Any) -> Any:
+    """The BE example policy (examples/qualityssl, Denmark) published: the version in force."""
+    from pathlib import Path
+
+    from keepfaith.versions.services import policy_publish_file
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "qualityssl" / "policy.yaml"
+    return policy_publish_file(path=path)[0]
+
+
 def make_staff(email: str, role: str) -> User:
     user, _ = staff_create(email=email, password=PASSWORD, roles=[role])
     return user

@@ -58,6 +58,9 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("e-mail address", max_length=254, unique=True)
     full_name = models.CharField(max_length=150, blank=True)
+    phone = models.CharField("phone number", max_length=40, blank=True)
+    organization = models.CharField("organisation", max_length=150, blank=True)
+    postal_address = models.TextField("postal address", max_length=500, blank=True)
     customer_number = models.CharField(
         max_length=16,
         unique=True,
@@ -99,3 +102,26 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def role_names(self) -> list[str]:
         return sorted(group.name for group in self.groups.all())
+
+
+CONTACT_FIELDS = ("full_name", "email", "phone", "organization", "postal_address")
+"""The contact details a customer can change in the portal (QS-4), each kept in history."""
+
+
+class ContactDetailsChange(models.Model):
+    """One change of one contact detail: what it was, what it became, when (QS-4).
+
+    Written only by ``contact_details_update`` in the same transaction as the change itself.
+    """
+
+    customer = models.ForeignKey(User, on_delete=models.CASCADE, related_name="contact_changes")
+    field = models.CharField(max_length=40, choices=[(f, f) for f in CONTACT_FIELDS])
+    old = models.TextField(blank=True)
+    new = models.TextField(blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ("-at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.field} changed at {self.at:%Y-%m-%d %H:%M}"

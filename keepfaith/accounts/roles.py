@@ -11,7 +11,7 @@ from typing import Any
 CONSOLE = "accounts.use_console"
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "support": (CONSOLE, "accounts.view_customer_data"),
+    "support": (CONSOLE, "accounts.view_customer_data", "support.view_ticket"),
     "billing": (CONSOLE, "accounts.view_customer_data", "store.view_order"),
     "marketing": (CONSOLE,),
     "privacy officer": (
@@ -27,6 +27,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "store.view_order",
         "audit.view_auditentry",
         "audit.verify_chain",
+        "support.view_ticket",
     ),
 }
 ROLES = tuple(ROLE_PERMISSIONS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from keepfaith.accounts.models import User
+from keepfaith.accounts.models import ContactDetailsChange, User
 
 
 def customer_list(*, search: str = "") -> QuerySet[User]:
@@ -16,3 +16,8 @@ def customer_list(*, search: str = "") -> QuerySet[User]:
 
 def staff_list() -> QuerySet[User]:
     return User.objects.filter(is_staff=True).prefetch_related("groups").order_by("email")
+
+
+def contact_history(*, customer: User) -> QuerySet[ContactDetailsChange]:
+    """The customer's own contact-detail changes, newest first (QS-4)."""
+    return ContactDetailsChange.objects.filter(customer=customer).order_by("-at", "-pk")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from keepfaith.console import views
+from keepfaith.console import support, views
 
 app_name = "console"
 urlpatterns = [
@@ -11,4 +11,6 @@ urlpatterns = [
     path("customers/", views.customers, name="customers"),
     path("audit/", views.audit_log, name="audit"),
     path("orders/", views.orders, name="orders"),
+    path("support/", support.support_list, name="support"),
+    path("support/<int:ticket_id>/", support.support_ticket, name="support_ticket"),
 ]

@@ -63,6 +63,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ("Customers", "/console/customers/", user.has_perm("accounts.view_customer_data")),
         ("Orders", "/console/orders/", user.has_perm("store.view_order")),
         ("Audit log", "/console/audit/", user.has_perm("audit.view_auditentry")),
+        ("Support", "/console/support/", user.has_perm("support.view_ticket")),
     ]
     return render(request, "console/dashboard.html", {"panels": [p for p in panels if p[2]]})
 

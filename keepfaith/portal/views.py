@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse_lazy
 
 from keepfaith.policy.trace import enforces
 
@@ -22,6 +22,13 @@ class CustomerLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
-@login_required
-def account(request: HttpRequest) -> HttpResponse:
-    return render(request, "portal/account.html")
+@enforces("SITE-1")
+class PasswordResetView(auth_views.PasswordResetView):
+    """Lost password: a reset link by e-mail (Django's tokens). The page that follows is the
+    same whether or not the address has an account, so it reveals nothing."""
+
+    template_name = "portal/password_reset.html"
+    email_template_name = "emails/password-reset-body-text.txt"
+    html_email_template_name = "emails/password-reset-body-html.html"
+    subject_template_name = "emails/password-reset-subject.txt"
+    success_url = reverse_lazy("portal:password_reset_done")

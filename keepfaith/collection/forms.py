@@ -1,0 +1,320 @@
+"""The shared base of every form that collects personal data (QS-2, QS-4, BE-2, BE-9).
+
+``CollectionPointForm`` subclasses name their point (``point_id``) and mark every field
+with ``collects(...)`` or ``not_personal(...)``. On construction the form reads the point
+from the policy in force and
+
+- refuses (``UndeclaredCollection``) any field whose category the point does not declare,
+  or that declares nothing; fields marked ``if_declared`` are dropped instead;
+- makes each collected field required exactly when the policy says the category is;
+- adds a check box per opt-out or opt-in use the point offers (``choice.<use key>``),
+  labelled with the use's name; an opt-out box starts ticked only where the jurisdiction
+  allows pre-ticked boxes, a signed-in subject sees their current choice;
+- carries the version of the policy shown, and refuses a submission made against another
+  version (the person must see the notice of the version that will be recorded).
+
+``save_consent`` writes one ledger transaction per submission: a ``notice-acknowledged``
+event for the point's first use (so every stored submission has a record naming the version
+shown) plus one event per choice whose state changes. Ticking an opt-out use records
+``opted-in``; unticking records ``opted-out`` (or ``withdrawn`` after an opt-in
+``given``); ticking an opt-in use records ``given``; leaving an opt-in use unticked
+records ``opted-out`` the first time (the person was asked and said no).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django import forms
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+
+from keepfaith.audit.services import Actor
+from keepfaith.collection.declare import (
+    CATEGORY_ATTR,
+    IF_DECLARED_ATTR,
+    UndeclaredCollection,
+    collection_point,
+    declared_category,
+    not_personal,
+    require_declared,
+)
+from keepfaith.consent.models import ConsentEvent
+from keepfaith.consent.selectors import current_choices
+from keepfaith.consent.services import consent_form_hash, consent_record_many
+from keepfaith.gate.choices import ChoiceStatus
+from keepfaith.policy import Policy
+from keepfaith.policy.jurisdiction import jurisdiction_rules
+from keepfaith.policy.phrases import category_name
+from keepfaith.policy.schema import Use
+from keepfaith.policy.trace import enforces
+from keepfaith.versions.selectors import active_policy
+
+CHOICE_PREFIX = "choice."
+VERSION_FIELD = "shown_policy_version"
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What the form tells people next to it: what it collects, why, where to read more."""
+
+    point_name: str
+    collected: tuple[str, ...]
+    purposes: tuple[str, ...]
+    statement_url: str
+    version: str
+
+    def text(self) -> str:
+        return (
+            f"{self.point_name}: we collect {', '.join(self.collected)} for "
+            f"{', '.join(self.purposes)}. Policy {self.version}: {self.statement_url}"
+        )
+
+
+def _language(policy: Policy) -> str:
+    lang = (get_language() or "en")[:2]
+    return lang if lang in policy.controller.languages else policy.controller.languages[0]
+
+
+def _event_for(use: Use, wanted: bool, current: str | None) -> str | None:
+    """The ledger event that brings the subject's choice for ``use`` to ``wanted``."""
+    if wanted:
+        if current == ChoiceStatus.GIVEN:
+            return None
+        return "given" if use.choice == "opt-in" else "opted-in"
+    if current in (ChoiceStatus.OPTED_OUT, ChoiceStatus.WITHDRAWN):
+        return None
+    if current == ChoiceStatus.GIVEN and use.choice == "opt-in":
+        return "withdrawn"
+    return "opted-out"
+
+
+@enforces("QS-2", "QS-4", "BE-2", "BE-9")
+class CollectionPointForm(forms.Form):
+    """A form declared as collection point ``point_id`` of the policy in force."""
+
+    point_id: ClassVar[str] = ""
+    implicit_categories: ClassVar[tuple[str, ...]] = ()
+    """Categories stored with a submission without a field (e.g. the customer number)."""
+
+    def __init__(self, *args: Any, subject: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.policy, self.version = active_policy()
+        self.point = collection_point(self.policy, self.point_id)
+        self.subject = subject
+        self.lang = _language(self.policy)
+        self._check_fields()
+        require_declared(
+            point=self.point,
+            categories=self.implicit_categories,
+            what=f"{type(self).__name__} (stored without a field)",
+        )
+        self.fields[VERSION_FIELD] = not_personal(
+            forms.CharField(widget=forms.HiddenInput, required=False),
+            reason="the label of the policy version shown with the form",
+        )
+        self.initial[VERSION_FIELD] = self.version_label
+        self._add_choices()
+
+    @property
+    def version_label(self) -> str:
+        return self.version.label if self.version is not None else self.policy.version
+
+    def _check_fields(self) -> None:
+        required = {item.category: item.required for item in self.point.categories}
+        for name in list(self.fields):
+            field = self.fields[name]
+            category = getattr(field, CATEGORY_ATTR, _MISSING)
+            what = f"{type(self).__name__}.{name}"
+            if category is _MISSING:
+                raise UndeclaredCollection(
+                    f"{what} declares no data category: mark it with collects(category, ...) "
+                    "or not_personal(..., reason=...)"
+                )
+            if category is None:
+                continue
+            covering = declared_category(self.point, str(category))
+            if covering is None and getattr(field, IF_DECLARED_ATTR, False):
+                del self.fields[name]
+                continue
+            require_declared(point=self.point, categories=[str(category)], what=what)
+            field.required = required[str(covering)]
+
+    def offered_uses(self) -> tuple[Use, ...]:
+        """The opt-out and opt-in uses this point offers, in the policy's order."""
+        return tuple(u for u in self.policy.uses_offered_at(self.point.id) if u.choice != "none")
+
+    def _add_choices(self) -> None:
+        rules = jurisdiction_rules(country=self.policy.controller.jurisdiction)
+        current = current_choices(subject=self.subject) if self.subject else {}
+        for use in self.offered_uses():
+            state = current.get(use.key)
+            if state is not None and state.status != ChoiceStatus.NOT_ASKED:
+                ticked = state.status == ChoiceStatus.GIVEN
+            else:
+                ticked = use.choice == "opt-out" and rules.preticked_optout_allowed
+            name = CHOICE_PREFIX + use.key
+            self.fields[name] = forms.BooleanField(
+                required=False,
+                label=use.name.get(self.lang, use.name["en"]),
+                help_text=use.description.get(self.lang, use.description["en"]),
+            )
+            self.initial[name] = ticked
+
+    def choice_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith(CHOICE_PREFIX)]
+
+    def data_fields(self) -> list[forms.BoundField]:
+        return [
+            self[name]
+            for name in self.fields
+            if not name.startswith(CHOICE_PREFIX) and name != VERSION_FIELD
+        ]
+
+    def notice(self) -> Notice:
+        declared = {e.key: e.name for e in self.policy.taxonomy.data_categories}
+        uses = [self.policy.use_by_key(key) for key in self.point.uses]
+        return Notice(
+            point_name=self.point.name.get(self.lang, self.point.name["en"]),
+            collected=tuple(
+                category_name(key, self.lang, declared=declared)
+                for key in self.point.category_keys()
+            ),
+            purposes=tuple(u.name.get(self.lang, u.name["en"]) for u in uses if u is not None),
+            statement_url="/da/privacy/" if self.lang == "da" else "/privacy/",
+            version=self.version_label,
+        )
+
+    def notice_html(self) -> SafeString:
+        return SafeString(render_to_string("collection/_notice.html", {"notice": self.notice()}))
+
+    def shown(self) -> str:
+        """The form as shown, for the evidence hash: notice, then each field's name and label
+        (and each choice's starting state). Stable across requests, unlike the HTML with its
+        forgery token."""
+        lines = [f"point {self.point.id}", self.notice().text()]
+        for name, field in self.fields.items():
+            if name != VERSION_FIELD:
+                start = (
+                    f" initial={self.initial.get(name)!r}" if name.startswith(CHOICE_PREFIX) else ""
+                )
+                lines.append(f"{name}: {field.label or ''}{start}")
+        return "\n".join(lines)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        shown = cleaned.get(VERSION_FIELD) or ""
+        if self.is_bound and shown != self.version_label:
+            raise forms.ValidationError(
+                "Our privacy policy changed while this form was open (now version "
+                f"{self.version_label}). Please read the notice again and send the form anew.",
+                code="policy_changed",
+            )
+        return cleaned
+
+    def collected_categories(self) -> list[str]:
+        """The categories this submission stores: filled personal fields and implicit ones."""
+        found = set(self.implicit_categories)
+        for name, field in self.fields.items():
+            category = getattr(field, CATEGORY_ATTR, None)
+            if category and self.cleaned_data.get(name) not in (None, ""):
+                found.add(str(category))
+        require_declared(point=self.point, categories=found, what=type(self).__name__)
+        return sorted(found)
+
+    def personal_data(self) -> dict[str, Any]:
+        """Cleaned values of the fields that collect a declared category."""
+        return {
+            name: self.cleaned_data.get(name)
+            for name, field in self.fields.items()
+            if getattr(field, CATEGORY_ATTR, None)
+        }
+
+    def wanted_choices(self) -> dict[str, bool]:
+        """Use key -> ticked, for every choice offered."""
+        return {
+            name[len(CHOICE_PREFIX) :]: bool(self.cleaned_data.get(name))
+            for name in self.fields
+            if name.startswith(CHOICE_PREFIX)
+        }
+
+    def consent_changes(self, *, subject: str) -> dict[str, str]:
+        """The ledger events this submission means for ``subject``: the notice, then choices."""
+        current = {k: s.status for k, s in current_choices(subject=subject).items()}
+        changes: dict[str, str] = {self.point.uses[0]: "notice-acknowledged"}
+        for key, wanted in self.wanted_choices().items():
+            use = self.policy.use_by_key(key)
+            event = _event_for(use, wanted, current.get(key)) if use is not None else None
+            if event is not None:
+                changes[key] = event
+        return changes
+
+    @enforces("BE-2")
+    def save_consent(
+        self,
+        *,
+        subject: str,
+        actor: Actor | None = None,
+        evidence: Mapping[str, Any] | None = None,
+    ) -> list[ConsentEvent]:
+        """Record this submission in the consent ledger under the policy version shown;
+        ``evidence`` adds references (e.g. the stored request's) to the form and its hash."""
+        return consent_record_many(
+            subject=subject,
+            changes=self.consent_changes(subject=subject),
+            source=f"form:{self.point.id}",
+            policy_version=self.version,
+            evidence={
+                **(evidence or {}),
+                "form": self.point.id,
+                "form_hash": consent_form_hash(shown=self.shown()),
+            },
+            actor=actor,
+        )
+
+
+def categories_by_use(form: CollectionPointForm, categories: Iterable[str]) -> dict[str, list[str]]:
+    """Group ``categories`` under the first use of the point that the rulebook allows them for."""
+    from keepfaith.gate.runtime import active_rulebook
+
+    pairs = active_rulebook().use_categories
+    grouped: dict[str, list[str]] = {}
+    for category in categories:
+        use = next((u for u in form.point.uses if (u, category) in pairs), form.point.uses[0])
+        grouped.setdefault(use, []).append(category)
+    return grouped
+
+
+@enforces("QS-2", "BE-3")
+def gate_submission(
+    form: CollectionPointForm, *, actor: Actor, subject: str | None, recipient: str | None = None
+) -> list[str]:
+    """Ask the gate whether the point's uses may store what this submission collects.
+
+    Raises ``PolicyViolation`` if refused; returns the categories stored."""
+    from keepfaith.gate.runtime import active_gate
+
+    categories = form.collected_categories()
+    gate = active_gate(actor=actor)
+    for use, cats in categories_by_use(form, categories).items():
+        gate.require(
+            use=use,
+            categories=cats,
+            subject=subject,
+            recipient=recipient,
+            purpose_context=f"form:{form.point.id}",
+        )
+    return categories
+
+
+__all__ = [
+    "CHOICE_PREFIX",
+    "CollectionPointForm",
+    "Notice",
+    "UndeclaredCollection",
+    "gate_submission",
+]

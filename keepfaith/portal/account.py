@@ -1,0 +1,132 @@
+"""The customer's account pages: sign-up and verification, overview, contact details and
+communication preferences (SITE-1, QS-4, BE-8, BE-9).
+
+Sign-up never reveals whether an address has an account: the same page follows every
+submission, and the address's owner learns the rest by e-mail.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.views.decorators.http import require_http_methods
+
+from keepfaith.accounts.emails import send_already_registered, send_verification
+from keepfaith.accounts.forms import ContactDetailsForm, SignupForm
+from keepfaith.accounts.models import User
+from keepfaith.accounts.selectors import contact_history
+from keepfaith.accounts.services import contact_details_update, customer_signup, customer_verify
+from keepfaith.accounts.tokens import email_verification_token
+from keepfaith.audit.models import ActorKind
+from keepfaith.audit.services import Actor
+from keepfaith.collection.forms import gate_submission
+from keepfaith.policy.trace import enforces
+from keepfaith.portal.preferences import preferences
+from keepfaith.portal.reconsent import customer_number_of
+from keepfaith.support.selectors import customer_tickets
+
+__all__ = ["account", "contact_details", "preferences", "signup", "signup_sent", "verify_email"]
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def customer_of(request: HttpRequest) -> User:
+    """The signed-in customer; 404 for staff (the customer pages are not theirs)."""
+    if customer_number_of(request.user) is None:
+        raise Http404("the account pages are for customers")
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    customer = customer_of(request)
+    context = {"tickets": customer_tickets(customer=customer)[:20]}
+    return render(request, "portal/account.html", context)
+
+
+def _verification_link(request: HttpRequest, user: User) -> str:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = email_verification_token.make_token(user)
+    path = reverse("portal:verify_email", kwargs={"uidb64": uid, "token": token})
+    return request.build_absolute_uri(path)
+
+
+@enforces("SITE-1", "BE-2", "QS-4", "BE-9")
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    """Create an account: e-mail, password, the point's choices; verified by a link."""
+    if request.user.is_authenticated:
+        return redirect("portal:account")
+    form = SignupForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with transaction.atomic():
+            outcome = customer_signup(
+                email=data["email"], password=data["password1"], full_name=data.get("full_name", "")
+            )
+            if outcome.user is not None:
+                subject = outcome.user.customer_number or ""
+                actor = Actor(ActorKind.CUSTOMER, subject)
+                gate_submission(form, actor=actor, subject=subject)
+                form.save_consent(subject=subject, actor=actor)
+        if outcome.user is not None:
+            send_verification(to=outcome.user.email, link=_verification_link(request, outcome.user))
+        else:
+            send_already_registered(
+                to=data["email"],
+                login_url=request.build_absolute_uri(reverse("portal:login")),
+                reset_url=request.build_absolute_uri(reverse("portal:password_reset")),
+            )
+        return redirect("portal:signup_sent")
+    return render(request, "portal/signup.html", {"form": form})
+
+
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/signup_sent.html")
+
+
+@enforces("SITE-1")
+def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link from the verification mail: opens the account and signs its owner in."""
+    try:
+        pk = int(urlsafe_base64_decode(uidb64).decode())
+    except (ValueError, TypeError, UnicodeDecodeError):
+        pk = None
+    found = User.objects.filter(pk=pk, is_staff=False, is_active=False) if pk is not None else None
+    user = found.first() if found is not None else None  # an open account needs no link
+    if user is None or not email_verification_token.check_token(user, token):
+        return render(request, "portal/verify_failed.html", status=400)
+    customer_verify(user=user)
+    login(request, user, backend=MODEL_BACKEND)
+    messages.success(request, "Your e-mail address is confirmed and your account is open.")
+    return redirect("portal:account")
+
+
+@enforces("QS-4", "BE-9", "QS-2")
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_details(request: HttpRequest) -> HttpResponse:
+    """Change contact details at once; every change is kept and shown (QS-4)."""
+    customer = customer_of(request)
+    subject = customer.customer_number or ""
+    form = ContactDetailsForm(data=request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        actor = Actor(ActorKind.CUSTOMER, subject)
+        with transaction.atomic():
+            gate_submission(form, actor=actor, subject=subject)
+            changes = contact_details_update(customer=customer, values=form.contact_values())
+            form.save_consent(subject=subject, actor=actor)
+        changed = ", ".join(c.get_field_display() for c in changes) or "nothing"
+        messages.success(request, f"Saved. Changed: {changed}.")
+        return redirect("portal:contact")
+    context = {"form": form, "history": contact_history(customer=customer)[:200]}
+    return render(request, "portal/contact.html", context)

@@ -1,0 +1,30 @@
+"""``keepfaith support purge``: delete support data whose retention ran out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from keepfaith.support.services import support_purge
+
+
+class Command(BaseCommand):
+    help = (
+        "Support data retention. `purge` deletes every information request and support ticket "
+        "(with the computer configuration it holds) whose retention ran out: each row keeps "
+        "the deadline its use's retention in the policy in force set when it was stored "
+        "(e.g. 1y for information requests, 90d for technical support). Run it daily, as a "
+        "cronjob. The deletion counts go to the audit log."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("purge", help="delete requests and tickets past their retention")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        counts = support_purge()
+        self.stdout.write(
+            f"purged {counts['information_requests']} information requests and "
+            f"{counts['support_tickets']} support tickets past their retention"
+        )

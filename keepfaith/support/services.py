@@ -1,0 +1,118 @@
+"""Writes to support: store a request or ticket with its consent record, purge expired ones.
+
+Each submission asks the gate for the point's use and the categories it stores, writes the
+row with ``expires_at`` from the use's retention, and records the submission in the consent
+ledger naming the policy version shown, all in one transaction (BE-2, BE-3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils import timezone
+
+from keepfaith.accounts.models import User
+from keepfaith.audit.models import ActorKind
+from keepfaith.audit.services import Actor, audit_append
+from keepfaith.collection.forms import CollectionPointForm, gate_submission
+from keepfaith.policy.schema import duration_hours
+from keepfaith.policy.trace import enforces
+from keepfaith.support.forms import InformationRequestForm, SupportTicketForm
+from keepfaith.support.models import InformationRequest, SupportTicket, new_reference
+
+
+def _now() -> dt.datetime:
+    return timezone.now()
+
+
+def retention_deadline(*, form: CollectionPointForm, start: dt.datetime) -> dt.datetime | None:
+    """When data collected at the form's point must go: the longest retention among the
+    point's uses that state a duration. None when every use states a keyword (such as
+    ``while-customer``), which this deadline does not express."""
+    hours = []
+    for key in form.point.uses:
+        use = form.policy.use_by_key(key)
+        if use is not None and (found := duration_hours(use.retention)) is not None:
+            hours.append(found)
+    return start + dt.timedelta(hours=max(hours)) if hours else None
+
+
+@enforces("BE-2", "BE-3", "SITE-3")
+def information_request_create(
+    *, form: InformationRequestForm, customer: User | None = None
+) -> InformationRequest:
+    """Store a question. Its choices go to the customer's record when signed in, else to a
+    subject reference of the request itself (``request:<reference>``)."""
+    reference = new_reference()
+    subject = customer.customer_number if customer and customer.customer_number else None
+    ledger_subject = subject or f"request:{reference}"
+    actor = Actor(ActorKind.CUSTOMER, ledger_subject)
+    data = form.cleaned_data
+    with transaction.atomic():
+        gate_submission(form, actor=actor, subject=subject)
+        created = _now()
+        row = InformationRequest(
+            reference=reference,
+            email=data["email"],
+            name=data.get("name") or "",
+            phone=data.get("phone") or "",
+            question=data["question"],
+            created_at=created,
+            expires_at=retention_deadline(form=form, start=created),
+            policy_version=form.version,
+        )
+        row.full_clean()
+        row.save()
+        form.save_consent(subject=ledger_subject, actor=actor, evidence={"request": reference})
+    return row
+
+
+@enforces("BE-2", "BE-3", "SITE-3")
+def support_ticket_create(*, form: SupportTicketForm, customer: User) -> SupportTicket:
+    """Store a customer's ticket with the computer configuration they reported, for the
+    support use only and until the support use's retention runs out."""
+    subject = customer.customer_number or ""
+    actor = Actor(ActorKind.CUSTOMER, subject)
+    data = form.cleaned_data
+    with transaction.atomic():
+        gate_submission(form, actor=actor, subject=subject)
+        created = _now()
+        row = SupportTicket(
+            customer=customer,
+            customer_number=subject,
+            email=data["email"],
+            name=data.get("name") or "",
+            summary=data["summary"],
+            description=data["description"],
+            operating_system=data.get("operating_system") or "",
+            browser=data.get("browser") or "",
+            software_versions=data.get("software_versions") or "",
+            created_at=created,
+            expires_at=retention_deadline(form=form, start=created),
+            policy_version=form.version,
+        )
+        row.full_clean()
+        row.save()
+        form.save_consent(subject=subject, actor=actor, evidence={"ticket": row.reference})
+    return row
+
+
+@enforces("BE-3")
+def support_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Delete information requests and tickets whose retention ran out; audit the counts."""
+    moment = now or _now()
+    with transaction.atomic():
+        requests, _ = InformationRequest.objects.filter(expires_at__lte=moment).delete()
+        tickets, _ = SupportTicket.objects.filter(expires_at__lte=moment).delete()
+        counts = {"information_requests": requests, "support_tickets": tickets}
+        audit_append(
+            actor=Actor.system("support purge"),
+            action="support.purge",
+            outcome="deleted",
+            categories=["user.contact.email", "user.device.computer_configuration"],
+            use="essential.service.operations.support",
+            clauses=["BE-3"],
+            detail={"before": moment.isoformat(), **counts},
+        )
+    return counts
