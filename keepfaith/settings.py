@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "keepfaith.accounts",
     "keepfaith.portal",
     "keepfaith.console",
+    "keepfaith.weblog",
 ]
 ADMIN_ENABLED = envbool("KEEPFAITH_ADMIN_ENABLED", False)
 if ADMIN_ENABLED:
@@ -153,6 +154,12 @@ AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_IPWARE_PROXY_COUNT = envint("KEEPFAITH_PROXY_COUNT", 0, minimum=0)
 
 OTP_TOTP_ISSUER = envstr("KEEPFAITH_OTP_ISSUER", "keepfaith")
+
+# Web-log analytics: DuckDB files and Parquet under WEBLOG_DIR, never the relational database.
+# Raw client addresses stay in its diagnostics store this many days (purged by `logs purge`).
+WEBLOG_DIR = Path(envstr("KEEPFAITH_WEBLOG_DIR", str(VAR_DIR / "weblog"))).resolve()
+WEBLOG_RAW_IP_RETENTION_DAYS = envint("KEEPFAITH_RAW_IP_RETENTION_DAYS", 7, minimum=0, maximum=90)
+WEBLOG_DOWNLOAD_EXTENSIONS = envlist("KEEPFAITH_WEBLOG_DOWNLOAD_EXTENSIONS", [])
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("da", "Dansk")]
