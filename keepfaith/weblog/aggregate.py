@@ -118,8 +118,7 @@ def dirty_days_refresh(
     killed half-way leaves them for the next run.
     """
     con.execute("CREATE OR REPLACE TEMP TABLE scope_days AS SELECT day FROM dirty_days")
-    days = con.execute("SELECT count(*) FROM scope_days").fetchone()
-    count = int(days[0]) if days else 0
+    count = int(con.execute("SELECT count(*) FROM scope_days").fetchall()[0][0])
     if count == 0:
         return 0
     if parquet_dir is not None:

@@ -249,17 +249,17 @@ class _Cursor:
 
 
 def _cursor(con: duckdb.DuckDBPyConnection, fingerprint: str, path: Path) -> _Cursor:
-    row = con.execute(
+    rows = con.execute(
         "SELECT byte_offset, lines, requests, malformed, out_of_order FROM ingested_files "
         "WHERE fingerprint = ?",
         [fingerprint],
-    ).fetchone()
+    ).fetchall()
     diag = con.execute(
         "SELECT byte_offset FROM diag.checkpoints WHERE fingerprint = ?", [fingerprint]
-    ).fetchone()
-    offset = int(row[0]) if row else 0
-    totals = [int(value) for value in row[1:]] if row else [0, 0, 0, 0]
-    diag_from = max(offset, int(diag[0]) if diag else 0)
+    ).fetchall()
+    offset = int(rows[0][0]) if rows else 0
+    totals = [int(value) for value in rows[0][1:]] if rows else [0, 0, 0, 0]
+    diag_from = max(offset, int(diag[0][0]) if diag else 0)
     return _Cursor(fingerprint, str(path), offset, diag_from, totals)
 
 
@@ -285,16 +285,16 @@ def _diagnostics_write(
 def _chunk_counts(con: duckdb.DuckDBPyConnection, cur: _Cursor) -> tuple[int, int, int]:
     lines, good, last = con.execute(
         "SELECT count(*), count(*) FILTER (WHERE problem IS NULL), max(ts) FROM parsed"
-    ).fetchone() or (0, 0, None)
+    ).fetchall()[0]
     row = con.execute(
         f"""SELECT count(*) FROM (SELECT ts, max(ts) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED
         PRECEDING AND 1 PRECEDING) AS before FROM parsed WHERE problem IS NULL)
         WHERE ts + INTERVAL {OUT_OF_ORDER_SLACK} < greatest(before, ?::TIMESTAMP)""",
         [cur.last_ts],
-    ).fetchone()
+    ).fetchall()
     if last is not None:
         cur.last_ts = max(last, cur.last_ts) if cur.last_ts else last
-    return int(lines), int(good), int(row[0]) if row else 0
+    return int(lines), int(good), int(row[0][0])
 
 
 def _facts_write(
