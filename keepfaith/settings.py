@@ -160,6 +160,8 @@ OTP_TOTP_ISSUER = envstr("KEEPFAITH_OTP_ISSUER", "keepfaith")
 WEBLOG_DIR = Path(envstr("KEEPFAITH_WEBLOG_DIR", str(VAR_DIR / "weblog"))).resolve()
 WEBLOG_RAW_IP_RETENTION_DAYS = envint("KEEPFAITH_RAW_IP_RETENTION_DAYS", 7, minimum=0, maximum=90)
 WEBLOG_DOWNLOAD_EXTENSIONS = envlist("KEEPFAITH_WEBLOG_DOWNLOAD_EXTENSIONS", [])
+# Host names of this site: referrals from them are moves inside the site, not referring sites.
+WEBLOG_OWN_HOSTS = envlist("KEEPFAITH_WEBLOG_OWN_HOSTS", ALLOWED_HOSTS)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("da", "Dansk")]

@@ -124,8 +124,12 @@ def weblog_report(
     end: dt.date,
     limit: int = 50,
     download_extensions: Sequence[str] = DEFAULT_DOWNLOAD_EXTENSIONS,
+    own_hosts: Sequence[str] = (),
 ) -> WeblogReport:
-    """The report for the days ``start`` to ``end`` (both included); empty if no store."""
+    """The report for the days ``start`` to ``end`` (both included); empty if no store.
+
+    Referring sites leave out ``own_hosts`` (moves inside the site are not referrals).
+    """
     if end < start:
         raise ValueError(f"report range ends ({end}) before it starts ({start})")
     if not paths.analytics.exists():
@@ -153,7 +157,10 @@ def weblog_report(
             transitions=[TransitionRow(a, b, int(n)) for a, b, n in transitions],
             downloads=[CountRow(p, int(r), int(v)) for p, r, v in downloads],
             errors=[ErrorRow(int(s), p, ref, int(n)) for s, p, ref, n in errors],
-            referring_sites=_dimension(con, "referrer", span, limit),
+            referring_sites=[
+                row for row in _dimension(con, "referrer", span, limit + len(own_hosts))
+                if row.value not in {host.lower() for host in own_hosts}
+            ][:limit],
             countries=_dimension(con, "country", span, limit),
             browsers=_dimension(con, "browser", span, limit),
             operating_systems=_dimension(con, "os", span, limit),

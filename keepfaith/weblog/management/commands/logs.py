@@ -129,7 +129,7 @@ class Command(BaseCommand):
         try:
             report = weblog_report(
                 paths=weblog_config().paths, start=start, end=end, limit=limit,
-                download_extensions=extensions,
+                download_extensions=extensions, own_hosts=settings.WEBLOG_OWN_HOSTS,
             )  # fmt: skip
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
