@@ -155,15 +155,14 @@ def parse_sql(fmt: LogFormat) -> str:
     t AS (SELECT n, line, m,
         try_strptime(m.time, '%d/%b/%Y:%H:%M:%S %z')::TIMESTAMP AS ts,
         split_part(m.request, ' ', 1) AS method, split_part(m.request, ' ', 2) AS target
-        FROM m)
-    SELECT n, line, m.host AS host, ts, method, target,
-        m.request AS request, TRY_CAST(m.status AS SMALLINT) AS status,
-        TRY_CAST(NULLIF({part("bytes")}, '-') AS BIGINT) AS bytes,
-        {part("referrer")} AS referrer, {part("user_agent")} AS user_agent,
-        {part("vhost")} AS vhost,
-        CASE WHEN m IS NULL OR m.time = '' THEN 'not the log format'
+        FROM m),
+    v AS (SELECT *, CASE WHEN m IS NULL OR m.time = '' THEN 'not the log format'
              WHEN ts IS NULL THEN 'bad date'
              WHEN target = '' OR NOT regexp_full_match(method, '[A-Za-z]+')
-                THEN 'bad request line' END AS problem
-    FROM t"""
-
+                THEN 'bad request line' END AS problem FROM t)
+    SELECT n, CASE WHEN problem IS NOT NULL THEN line END AS line, m.host AS host, ts, method,
+        target, m.request AS request, TRY_CAST(m.status AS SMALLINT) AS status,
+        TRY_CAST(NULLIF({part("bytes")}, '-') AS BIGINT) AS bytes,
+        {part("referrer")} AS referrer, {part("user_agent")} AS user_agent,
+        {part("vhost")} AS vhost, problem
+    FROM v"""
