@@ -87,13 +87,24 @@ def main() -> int:
             shutil.rmtree(store, ignore_errors=True)
             if goaccess:
                 out = Path(tmp) / "goaccess.json"
-                results["goaccess"].append(timed(
-                    [goaccess, str(log), "--log-format=COMBINED", "--no-progress", "-o", str(out)]
-                ))  # fmt: skip
+                results["goaccess"].append(
+                    timed(
+                        [
+                            goaccess,
+                            str(log),
+                            "--log-format=COMBINED",
+                            "--no-progress",
+                            "-o",
+                            str(out),
+                        ]
+                    )
+                )
             results["wc -l"].append(timed(["wc", "-l", str(log)]))
     size = log.stat().st_size
-    print(f"workload: {args.lines:,} combined lines, {size / 1e6:,.0f} MB, seed 7; "
-          f"median of {args.runs} alternating runs")  # fmt: skip
+    print(
+        f"workload: {args.lines:,} combined lines, {size / 1e6:,.0f} MB, seed 7; "
+        f"median of {args.runs} alternating runs"
+    )
     print(f"{'side':10} {'seconds':>8} {'lines/s':>12} {'peak RSS MB':>12}")
     medians: dict[str, tuple[float, float]] = {}
     for side, runs in results.items():
@@ -107,8 +118,10 @@ def main() -> int:
     if "goaccess" in medians:
         speed = medians["ours"][0] / medians["goaccess"][0]
         memory = medians["ours"][1] / medians["goaccess"][1]
-        print(f"ratio ours/goaccess: {speed:.2f}x lines/s (target >= 3x), "
-              f"{memory:.2f}x peak memory (target <= 1x)")
+        print(
+            f"ratio ours/goaccess: {speed:.2f}x lines/s (target >= 3x), "
+            f"{memory:.2f}x peak memory (target <= 1x)"
+        )
     floor = medians["ours"][0] / medians["wc -l"][0]
     print(f"ratio ours/wc -l floor: {floor:.3f}x lines/s")
     return 0

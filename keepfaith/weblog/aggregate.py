@@ -20,9 +20,15 @@ from pathlib import Path
 import duckdb
 
 AGGREGATE_TABLES = (
-    "traffic_hourly", "traffic_daily", "dimension_counts", "entry_pages", "exit_pages",
-    "transitions", "files", "errors",
-)  # fmt: skip
+    "traffic_hourly",
+    "traffic_daily",
+    "dimension_counts",
+    "entry_pages",
+    "exit_pages",
+    "transitions",
+    "files",
+    "errors",
+)
 
 VISIT_PAGES = """
 CREATE OR REPLACE TEMP TABLE visit_pages AS
@@ -126,7 +132,7 @@ def dirty_days_refresh(
     con.execute(VISIT_PAGES.format(gap=int(visit_gap_minutes)))
     con.execute("BEGIN")
     for table in AGGREGATE_TABLES:
-        con.execute(f"DELETE FROM {table} WHERE day IN (SELECT day FROM scope_days)")  # noqa: S608
+        con.execute(f"DELETE FROM {table} WHERE day IN (SELECT day FROM scope_days)")
     for statement in AGGREGATES:
         con.execute(statement)
     con.execute("DELETE FROM dirty_days WHERE day IN (SELECT day FROM scope_days)")

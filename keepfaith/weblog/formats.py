@@ -26,8 +26,15 @@ REQUIRED_FIELDS = ("host", "time", "request", "status")
 
 # Token kinds: each has one regex, which the split plan (keepfaith.weblog.sqlparse) mirrors.
 WORD, WORD0, STATUS, BYTES, DIGITS, TIME, QUOTED, ANYQ = (
-    "word", "word0", "status", "bytes", "digits", "time", "quoted", "anyq"
-)  # fmt: skip
+    "word",
+    "word0",
+    "status",
+    "bytes",
+    "digits",
+    "time",
+    "quoted",
+    "anyq",
+)
 KIND_PATTERNS: dict[str, str] = {
     WORD: '[^ "]+',
     WORD0: '[^ "]*',

@@ -30,13 +30,13 @@ import pyarrow.compute as pc
 from keepfaith.weblog import aggregate
 from keepfaith.weblog.formats import LogFormat
 from keepfaith.weblog.parse import redacted_excerpt
-from keepfaith.weblog.sqlparse import parse_sql
 from keepfaith.weblog.privacy import (
+    hmac_pads,
     pseudonym_sql,
     registry_countries,
     truncated_network,
-    hmac_pads,
 )
+from keepfaith.weblog.sqlparse import parse_sql
 from keepfaith.weblog.store import WeblogPaths, day_keys, day_keys_close, weblog_connect
 from keepfaith.weblog.useragents import agents_families
 
@@ -205,35 +205,62 @@ FROM (SELECT DISTINCT referrer FROM staged)
 
 def _lookups(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> None:
     """Register per-distinct-value tables: hosts, agents and the day pads."""
-    hosts = [row[0] for row in con.execute(
-        "SELECT DISTINCT host FROM parsed WHERE problem IS NULL").fetchall()]  # fmt: skip
+    hosts = [
+        row[0]
+        for row in con.execute("SELECT DISTINCT host FROM parsed WHERE problem IS NULL").fetchall()
+    ]
     nets = [truncated_network(host=host) for host in hosts]
     net_ids: dict[str, int] = {}
-    con.register("hosts", pa.table({
-        "host": pa.array(hosts, pa.string()),
-        "country": pa.array(registry_countries(addresses=hosts), pa.string()),
-        "net": pa.array(nets, pa.string()),
-        "net_id": pa.array([net_ids.setdefault(net, len(net_ids)) for net in nets], pa.int32()),
-    }))  # fmt: skip
-    agents = [row[0] for row in con.execute(
-        "SELECT DISTINCT user_agent FROM parsed WHERE problem IS NULL").fetchall()]  # fmt: skip
+    con.register(
+        "hosts",
+        pa.table(
+            {
+                "host": pa.array(hosts, pa.string()),
+                "country": pa.array(registry_countries(addresses=hosts), pa.string()),
+                "net": pa.array(nets, pa.string()),
+                "net_id": pa.array(
+                    [net_ids.setdefault(net, len(net_ids)) for net in nets], pa.int32()
+                ),
+            }
+        ),
+    )
+    agents = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT user_agent FROM parsed WHERE problem IS NULL"
+        ).fetchall()
+    ]
     families = agents_families(user_agents=agents)
-    con.register("agents", pa.table({
-        "user_agent": pa.array(agents, pa.string()),
-        "ua_id": pa.array(range(len(agents)), pa.int32()),
-        "browser": pa.array([item.browser for item in families], pa.string()),
-        "os": pa.array([item.os for item in families], pa.string()),
-        "crawler": pa.array([item.crawler for item in families], pa.string()),
-    }))  # fmt: skip
-    days = [row[0] for row in con.execute(
-        "SELECT DISTINCT ts::DATE FROM parsed WHERE problem IS NULL").fetchall()]  # fmt: skip
+    con.register(
+        "agents",
+        pa.table(
+            {
+                "user_agent": pa.array(agents, pa.string()),
+                "ua_id": pa.array(range(len(agents)), pa.int32()),
+                "browser": pa.array([item.browser for item in families], pa.string()),
+                "os": pa.array([item.os for item in families], pa.string()),
+                "crawler": pa.array([item.crawler for item in families], pa.string()),
+            }
+        ),
+    )
+    days = [
+        row[0]
+        for row in con.execute(
+            "SELECT DISTINCT ts::DATE FROM parsed WHERE problem IS NULL"
+        ).fetchall()
+    ]
     keys = day_keys(con=con, days=days, now=now)
     pads = [hmac_pads(key=keys[day]) for day in days]
-    con.register("day_pads", pa.table({
-        "day": pa.array(days, pa.date32()),
-        "ipad": pa.array([pad[0] for pad in pads], pa.binary()),
-        "opad": pa.array([pad[1] for pad in pads], pa.binary()),
-    }))  # fmt: skip
+    con.register(
+        "day_pads",
+        pa.table(
+            {
+                "day": pa.array(days, pa.date32()),
+                "ipad": pa.array([pad[0] for pad in pads], pa.binary()),
+                "opad": pa.array([pad[1] for pad in pads], pa.binary()),
+            }
+        ),
+    )
 
 
 @dataclass(slots=True)
@@ -384,8 +411,11 @@ def logs_ingest(
     try:
         for path in sources:
             try:
-                report.files.append(_file_ingest(
-                    con, path=path, fmt=fmt, config=config, now=moment, progress=progress))  # fmt: skip
+                report.files.append(
+                    _file_ingest(
+                        con, path=path, fmt=fmt, config=config, now=moment, progress=progress
+                    )
+                )
             except LogSourceError as exc:
                 report.files.append(FileReport(path=str(path), skipped=str(exc)))
         report.days_aggregated = aggregate.dirty_days_refresh(

@@ -21,10 +21,35 @@ import duckdb
 from keepfaith.weblog.store import WeblogPaths, weblog_connect
 
 DEFAULT_DOWNLOAD_EXTENSIONS = (
-    "pdf", "zip", "gz", "tgz", "bz2", "xz", "7z", "rar", "tar", "exe", "msi", "dmg", "pkg",
-    "deb", "rpm", "iso", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "odt", "ods", "csv",
-    "epub", "mp3", "mp4",
-)  # fmt: skip
+    "pdf",
+    "zip",
+    "gz",
+    "tgz",
+    "bz2",
+    "xz",
+    "7z",
+    "rar",
+    "tar",
+    "exe",
+    "msi",
+    "dmg",
+    "pkg",
+    "deb",
+    "rpm",
+    "iso",
+    "doc",
+    "docx",
+    "xls",
+    "xlsx",
+    "ppt",
+    "pptx",
+    "odt",
+    "ods",
+    "csv",
+    "epub",
+    "mp3",
+    "mp4",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,26 +120,43 @@ def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any]) -> li
     return con.execute(sql, list(params)).fetchall()
 
 
-def _dimension(con: duckdb.DuckDBPyConnection, name: str, span: list[Any], limit: int) -> list[CountRow]:
-    rows = _rows(con, """SELECT value, sum(requests)::BIGINT, sum(visitors)::BIGINT
+def _dimension(
+    con: duckdb.DuckDBPyConnection, name: str, span: list[Any], limit: int
+) -> list[CountRow]:
+    rows = _rows(
+        con,
+        """SELECT value, sum(requests)::BIGINT, sum(visitors)::BIGINT
         FROM dimension_counts WHERE dimension = ? AND day BETWEEN ? AND ?
-        GROUP BY value ORDER BY 2 DESC, 1 LIMIT ?""", [name, *span, limit])  # fmt: skip
+        GROUP BY value ORDER BY 2 DESC, 1 LIMIT ?""",
+        [name, *span, limit],
+    )
     return [CountRow(value=str(v), requests=int(r), visitors=int(u)) for v, r, u in rows]
 
 
-def _pages(con: duckdb.DuckDBPyConnection, table: str, span: list[Any], limit: int) -> list[CountRow]:
-    rows = _rows(con, f"""SELECT path, sum(visits)::BIGINT FROM {table}
-        WHERE day BETWEEN ? AND ? GROUP BY path ORDER BY 2 DESC, 1 LIMIT ?""",  # noqa: S608
-        [*span, limit])  # fmt: skip
+def _pages(
+    con: duckdb.DuckDBPyConnection, table: str, span: list[Any], limit: int
+) -> list[CountRow]:
+    rows = _rows(
+        con,
+        f"""SELECT path, sum(visits)::BIGINT FROM {table}
+        WHERE day BETWEEN ? AND ? GROUP BY path ORDER BY 2 DESC, 1 LIMIT ?""",
+        [*span, limit],
+    )
     return [CountRow(value=path, visits=int(visits)) for path, visits in rows]
 
 
 def _traffic(con: duckdb.DuckDBPyConnection, span: list[Any], hourly: bool) -> list[TrafficRow]:
     table, hour = ("traffic_hourly", "hour") if hourly else ("traffic_daily", "NULL")
-    rows = _rows(con, f"""SELECT day, {hour}, requests, crawler_requests, page_views, visits,
-        visitors, bytes FROM {table} WHERE day BETWEEN ? AND ? ORDER BY 1, 2""", span)  # noqa: S608
-    return [TrafficRow(day, None if h is None else int(h), *(int(x) for x in rest))
-            for day, h, *rest in rows]  # fmt: skip
+    rows = _rows(
+        con,
+        f"""SELECT day, {hour}, requests, crawler_requests, page_views, visits,
+        visitors, bytes FROM {table} WHERE day BETWEEN ? AND ? ORDER BY 1, 2""",
+        span,
+    )
+    return [
+        TrafficRow(day, None if h is None else int(h), *(int(x) for x in rest))
+        for day, h, *rest in rows
+    ]
 
 
 def weblog_report(
@@ -137,16 +179,27 @@ def weblog_report(
     con = weblog_connect(paths=paths, read_only=True)
     span: list[Any] = [start, end]
     try:
-        transitions = _rows(con, """SELECT from_path, to_path, sum(visits)::BIGINT
+        transitions = _rows(
+            con,
+            """SELECT from_path, to_path, sum(visits)::BIGINT
             FROM transitions WHERE day BETWEEN ? AND ? GROUP BY 1, 2
-            ORDER BY 3 DESC, 1, 2 LIMIT ?""", [*span, limit])  # fmt: skip
-        downloads = _rows(con, """SELECT path, sum(requests)::BIGINT, sum(visitors)::BIGINT
+            ORDER BY 3 DESC, 1, 2 LIMIT ?""",
+            [*span, limit],
+        )
+        downloads = _rows(
+            con,
+            """SELECT path, sum(requests)::BIGINT, sum(visitors)::BIGINT
             FROM files WHERE day BETWEEN ? AND ? AND list_contains(?, ext)
             GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?""",
-            [*span, [ext.lower() for ext in download_extensions], limit])  # fmt: skip
-        errors = _rows(con, """SELECT status, path, referrer_page, sum(requests)::BIGINT
+            [*span, [ext.lower() for ext in download_extensions], limit],
+        )
+        errors = _rows(
+            con,
+            """SELECT status, path, referrer_page, sum(requests)::BIGINT
             FROM errors WHERE day BETWEEN ? AND ? GROUP BY 1, 2, 3
-            ORDER BY 4 DESC, 1, 2, 3 LIMIT ?""", [*span, limit])  # fmt: skip
+            ORDER BY 4 DESC, 1, 2, 3 LIMIT ?""",
+            [*span, limit],
+        )
         return WeblogReport(
             start=start,
             end=end,
@@ -158,7 +211,8 @@ def weblog_report(
             downloads=[CountRow(p, int(r), int(v)) for p, r, v in downloads],
             errors=[ErrorRow(int(s), p, ref, int(n)) for s, p, ref, n in errors],
             referring_sites=[
-                row for row in _dimension(con, "referrer", span, limit + len(own_hosts))
+                row
+                for row in _dimension(con, "referrer", span, limit + len(own_hosts))
                 if row.value not in {host.lower() for host in own_hosts}
             ][:limit],
             countries=_dimension(con, "country", span, limit),
@@ -190,13 +244,23 @@ def report_csv(*, report: WeblogReport) -> str:
         key = row.day.isoformat() + ("" if row.hour is None else f" {row.hour:02d}:00")
         section = "daily" if row.hour is None else "hourly"
         writer.writerow([section, key, "", row.requests, row.visitors, row.visits])
-    for section in ("entry_pages", "exit_pages", "downloads", "referring_sites", "countries",
-                    "browsers", "operating_systems", "crawlers", "statuses"):  # fmt: skip
+    for section in (
+        "entry_pages",
+        "exit_pages",
+        "downloads",
+        "referring_sites",
+        "countries",
+        "browsers",
+        "operating_systems",
+        "crawlers",
+        "statuses",
+    ):
         for item in getattr(report, section):
             writer.writerow([section, item.value, "", item.requests, item.visitors, item.visits])
     for move in report.transitions:
         writer.writerow(["transitions", move.from_path, move.to_path, "", "", move.visits])
     for err in report.errors:
-        writer.writerow(["errors", f"{err.status} {err.path}", err.referrer_page or "",
-                         err.requests, "", ""])  # fmt: skip
+        writer.writerow(
+            ["errors", f"{err.status} {err.path}", err.referrer_page or "", err.requests, "", ""]
+        )
     return out.getvalue()

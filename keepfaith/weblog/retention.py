@@ -27,9 +27,7 @@ def logs_purge(*, config: WeblogConfig, now: dt.datetime | None = None) -> Purge
     moment = now or dt.datetime.now(dt.UTC)
     con = weblog_connect(paths=config.paths, threads=config.threads, memory_mb=config.memory_mb)
     try:
-        removed = raw_hits_purge(
-            con=con, now=moment, retention_days=config.raw_ip_retention_days
-        )
+        removed = raw_hits_purge(con=con, now=moment, retention_days=config.raw_ip_retention_days)
         destroyed = day_keys_close(con=con, now=moment, grace_days=config.key_grace_days)
     finally:
         con.close()

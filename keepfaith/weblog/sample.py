@@ -67,8 +67,16 @@ def sample_user_agents(*, rng: random.Random, count: int = 300) -> list[str]:
 
 def _address(rng: random.Random) -> str:
     if rng.random() < 0.06:
-        return "2a0%d:%x:%x::%x" % (rng.randint(0, 9), rng.randint(1, 0xFFFF), rng.randint(1, 0xFFFF), rng.randint(1, 0xFFFF))
-    return f"{rng.randint(2, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+        head, a, b, c = (
+            rng.randint(0, 9),
+            rng.randint(1, 0xFFFF),
+            rng.randint(1, 0xFFFF),
+            rng.randint(1, 0xFFFF),
+        )
+        return f"2a0{head}:{a:x}:{b:x}::{c:x}"
+    return (
+        f"{rng.randint(2, 223)}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}"
+    )
 
 
 def _status_for(rng: random.Random, path: str) -> tuple[int, int]:

@@ -53,9 +53,9 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _piece_sql(piece: list[Atom], value: str, time_halves: tuple[str, str] | None) -> tuple[
-    list[str], tuple[str, str] | None
-]:
+def _piece_sql(
+    piece: list[Atom], value: str, time_halves: tuple[str, str] | None
+) -> tuple[list[str], tuple[str, str] | None]:
     """Conditions on one line piece, and the (field, expression) it yields."""
     tokens = [atom for atom in piece if atom.kind is not None]
     if not tokens:

@@ -48,9 +48,18 @@ CREATE TABLE IF NOT EXISTS errors (
     day DATE, status SMALLINT, path VARCHAR, referrer_page VARCHAR, requests BIGINT);
 """
 ANALYTICS_TABLES = (
-    "ingested_files", "requests", "dirty_days", "traffic_hourly", "traffic_daily",
-    "dimension_counts", "entry_pages", "exit_pages", "transitions", "files", "errors",
-)  # fmt: skip
+    "ingested_files",
+    "requests",
+    "dirty_days",
+    "traffic_hourly",
+    "traffic_daily",
+    "dimension_counts",
+    "entry_pages",
+    "exit_pages",
+    "transitions",
+    "files",
+    "errors",
+)
 DIAGNOSTICS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS diag.raw_hits (
     ts TIMESTAMP, address VARCHAR, request VARCHAR, status SMALLINT, user_agent VARCHAR,
@@ -129,21 +138,15 @@ def day_keys(
 def day_keys_close(*, con: duckdb.DuckDBPyConnection, now: dt.datetime, grace_days: int) -> int:
     """Destroy the keys of every day that closed more than ``grace_days`` ago; return count."""
     cutoff = now.date() - dt.timedelta(days=grace_days)
-    row = con.execute(
-        "DELETE FROM diag.day_keys WHERE day < ? RETURNING day", [cutoff]
-    ).fetchall()
+    row = con.execute("DELETE FROM diag.day_keys WHERE day < ? RETURNING day", [cutoff]).fetchall()
     con.execute("CHECKPOINT diag")
     return len(row)
 
 
-def raw_hits_purge(
-    *, con: duckdb.DuckDBPyConnection, now: dt.datetime, retention_days: int
-) -> int:
+def raw_hits_purge(*, con: duckdb.DuckDBPyConnection, now: dt.datetime, retention_days: int) -> int:
     """Delete raw addresses older than the retention; rewrite the file so they are gone."""
     cutoff = now.replace(tzinfo=None) - dt.timedelta(days=retention_days)
-    removed = con.execute(
-        "DELETE FROM diag.raw_hits WHERE ts < ? RETURNING 1", [cutoff]
-    ).fetchall()
+    removed = con.execute("DELETE FROM diag.raw_hits WHERE ts < ? RETURNING 1", [cutoff]).fetchall()
     con.execute("CHECKPOINT diag")
     return len(removed)
 

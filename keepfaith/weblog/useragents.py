@@ -31,7 +31,7 @@ def agent_families(*, user_agent: str) -> AgentFamilies:
     """The families of ``user_agent`` (cached: logs repeat a few hundred agents)."""
     try:
         result = ua_parser.parse(user_agent)
-    except Exception:  # a parser bug must not stop an ingest  # noqa: BLE001
+    except Exception:  # a parser bug must not stop an ingest
         return AgentFamilies(browser=OTHER, os=OTHER, crawler=crawler_name(user_agent=user_agent))
     browser = result.user_agent.family if result.user_agent else OTHER
     os_family = result.os.family if result.os else OTHER

@@ -41,12 +41,12 @@ def _killed_run(root: Path, logs: list[Path], after: int) -> bool:
     code = CHILD.replace("{now}", NOW.isoformat())
     child = subprocess.Popen(
         [sys.executable, "-c", code, str(root), *map(str, logs)],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2],
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert child.stdout is not None
-    seen = 0
-    for _ in child.stdout:
-        seen += 1
+    for seen, _ in enumerate(child.stdout, start=1):
         if seen >= after:
             os.kill(child.pid, signal.SIGKILL)
             break
@@ -61,13 +61,16 @@ def _snapshot(root: Path) -> dict[str, list[tuple[object, ...]]]:
         for table in AGGREGATE_TABLES
     }
     tables["facts"] = con.execute(
-        "SELECT count(*), count(DISTINCT visitor), sum(bytes) FROM requests").fetchall()  # fmt: skip
+        "SELECT count(*), count(DISTINCT visitor), sum(bytes) FROM requests"
+    ).fetchall()
     tables["files"] = con.execute(
-        "SELECT fingerprint, byte_offset, lines, requests, malformed FROM ingested_files "
-        "ORDER BY 1").fetchall()  # fmt: skip
+        "SELECT fingerprint, byte_offset, lines, requests, malformed FROM ingested_files ORDER BY 1"
+    ).fetchall()
     con.close()
     diag = duckdb.connect(str(root / "diagnostics.duckdb"), read_only=True)
-    tables["raw"] = diag.execute("SELECT count(*), count(DISTINCT address) FROM raw_hits").fetchall()
+    tables["raw"] = diag.execute(
+        "SELECT count(*), count(DISTINCT address) FROM raw_hits"
+    ).fetchall()
     diag.close()
     return tables
 

@@ -23,8 +23,20 @@ from .conftest import NOW, ingest, line
 
 KNOWN = "203.0.113.77"
 KNOWN_V6 = "2001:db8:abcd:12:1:2:3:4"
-FORBIDDEN_COLUMNS = {"address", "ip", "host", "client", "user_agent", "customer", "customer_id",
-                     "user", "user_id", "email", "account", "session"}  # fmt: skip
+FORBIDDEN_COLUMNS = {
+    "address",
+    "ip",
+    "host",
+    "client",
+    "user_agent",
+    "customer",
+    "customer_id",
+    "user",
+    "user_id",
+    "email",
+    "account",
+    "session",
+}
 
 
 def test_truncation_keeps_only_the_network():
@@ -68,7 +80,8 @@ def test_analytics_schema_has_no_column_that_identifies_or_joins_to_a_customer(s
     con = duckdb.connect(str(store_config.paths.analytics), read_only=True)
     columns = con.execute(
         "SELECT table_name, column_name FROM information_schema.columns "
-        "WHERE table_catalog = 'analytics'").fetchall()  # fmt: skip
+        "WHERE table_catalog = 'analytics'"
+    ).fetchall()
     con.close()
     assert {table for table, _ in columns} == set(ANALYTICS_TABLES)
     assert [c for c in columns if c[1].lower() in FORBIDDEN_COLUMNS] == []
@@ -79,7 +92,8 @@ def test_analytics_schema_has_no_column_that_identifies_or_joins_to_a_customer(s
 def test_raw_addresses_exist_only_in_the_diagnostics_store(store_config, tmp_path):
     log = tmp_path / "access.log"
     log.write_text(
-        line(host=KNOWN) + line(host=KNOWN_V6, request="GET /missing HTTP/1.1", status=404)
+        line(host=KNOWN)
+        + line(host=KNOWN_V6, request="GET /missing HTTP/1.1", status=404)
         + line(host=KNOWN, request="GET /files/a.pdf HTTP/1.1"),
         encoding="utf-8",
     )
@@ -87,7 +101,7 @@ def test_raw_addresses_exist_only_in_the_diagnostics_store(store_config, tmp_pat
     analytics = store_config.paths.analytics.read_bytes()
     assert KNOWN.encode() not in analytics
     assert KNOWN_V6.encode() not in analytics
-    assert "Firefox/120.0".encode() not in analytics  # nor the full user agent
+    assert b"Firefox/120.0" not in analytics  # nor the full user agent
     for parquet in store_config.paths.parquet.rglob("*.parquet"):
         assert KNOWN.encode() not in parquet.read_bytes()
     diag = duckdb.connect(str(store_config.paths.diagnostics), read_only=True)

@@ -73,9 +73,11 @@ class Command(BaseCommand):
         ingest = sub.add_parser("ingest", help="read access logs")
         ingest.add_argument("paths", nargs="+", type=Path)
         ingest.add_argument(
-            "--format", dest="log_format", default="combined",
+            "--format",
+            dest="log_format",
+            default="combined",
             help="common, combined, nginx, vhost_combined, or a LogFormat / log_format string",
-        )  # fmt: skip
+        )
         report = sub.add_parser("report", help="print the aggregates of a range of days")
         report.add_argument("--from", dest="start", type=_date, required=True)
         report.add_argument("--to", dest="end", type=_date, required=True)
@@ -128,9 +130,13 @@ class Command(BaseCommand):
         extensions = settings.WEBLOG_DOWNLOAD_EXTENSIONS or DEFAULT_DOWNLOAD_EXTENSIONS
         try:
             report = weblog_report(
-                paths=weblog_config().paths, start=start, end=end, limit=limit,
-                download_extensions=extensions, own_hosts=settings.WEBLOG_OWN_HOSTS,
-            )  # fmt: skip
+                paths=weblog_config().paths,
+                start=start,
+                end=end,
+                limit=limit,
+                download_extensions=extensions,
+                own_hosts=settings.WEBLOG_OWN_HOSTS,
+            )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
         text = report_json(report=report) if output == "json" else report_csv(report=report)
