@@ -57,15 +57,15 @@ def ensure_goaccess() -> str | None:
     return shutil.which("goaccess")
 
 
-def timed(argv: list[str]) -> tuple[float, int]:
-    """(seconds, peak RSS in KiB) of one child process."""
+def timed(argv: list[str]) -> tuple[float, int, float]:
+    """(seconds, peak RSS in KiB, CPU seconds) of one child process."""
     start = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, cwd=ROOT)
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{argv[0]} failed with status {status}")
-    return elapsed, int(usage.ru_maxrss)
+    return elapsed, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -77,7 +77,7 @@ def main() -> int:
     if not log.exists():
         write_sample_log(path=log, lines=args.lines)
     goaccess = ensure_goaccess()
-    results: dict[str, list[tuple[float, int]]] = {"ours": [], "goaccess": [], "wc -l": []}
+    results: dict[str, list[tuple[float, int, float]]] = {"ours": [], "goaccess": [], "wc -l": []}
     with tempfile.TemporaryDirectory(prefix="bench-logs-") as tmp:
         for run in range(args.runs):
             store = Path(tmp) / f"store-{run}"
@@ -105,16 +105,23 @@ def main() -> int:
         f"workload: {args.lines:,} combined lines, {size / 1e6:,.0f} MB, seed 7; "
         f"median of {args.runs} alternating runs"
     )
-    print(f"{'side':10} {'seconds':>8} {'lines/s':>12} {'peak RSS MB':>12}")
-    medians: dict[str, tuple[float, float]] = {}
+    print(
+        f"{'side':10} {'seconds':>8} {'lines/s':>12} {'CPU s':>8} {'lines/CPU s':>12} "
+        f"{'peak RSS MB':>12}"
+    )
+    medians: dict[str, tuple[float, float, float]] = {}
     for side, runs in results.items():
         if not runs:
             print(f"{side:10} {'(not installed)':>34}")
             continue
         seconds = statistics.median(run[0] for run in runs)
         rss = statistics.median(run[1] for run in runs) / 1024
-        medians[side] = (args.lines / seconds, rss)
-        print(f"{side:10} {seconds:8.2f} {args.lines / seconds:12,.0f} {rss:12,.0f}")
+        cpu = statistics.median(run[2] for run in runs)
+        medians[side] = (args.lines / seconds, rss, args.lines / max(cpu, 1e-9))
+        print(
+            f"{side:10} {seconds:8.2f} {args.lines / seconds:12,.0f} {cpu:8.2f} "
+            f"{args.lines / max(cpu, 1e-9):12,.0f} {rss:12,.0f}"
+        )
     if "goaccess" in medians:
         speed = medians["ours"][0] / medians["goaccess"][0]
         memory = medians["ours"][1] / medians["goaccess"][1]

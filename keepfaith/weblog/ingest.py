@@ -54,11 +54,11 @@ class WeblogConfig:
     paths: WeblogPaths
     raw_ip_retention_days: int = 7
     key_grace_days: int = 1
-    chunk_bytes: int = 32 * 1024 * 1024
+    chunk_bytes: int = 16 * 1024 * 1024
     visit_gap_minutes: int = 30
     parquet: bool = True
     threads: int = 2
-    memory_mb: int = 512
+    memory_mb: int = 256
 
 
 @dataclass(slots=True)
@@ -131,18 +131,28 @@ def _chunks(handle: BinaryIO, start: int, size: int) -> Iterator[tuple[int, byte
         data = handle.read(size)
         if not data:
             return
-        pending += data
-        cut = pending.rfind(b"\n")
+        cut = data.rfind(b"\n")
         if cut < 0:
+            pending += data
             continue
-        chunk, pending = pending[: cut + 1], pending[cut + 1 :]
+        chunk = pending + data[: cut + 1] if pending else data[: cut + 1]
+        pending = data[cut + 1 :]
         yield offset, chunk
         offset += len(chunk)
 
 
 def _lines_table(chunk: bytes) -> pa.Table:
-    text = chunk.decode("utf-8", "replace").replace("\0", "\N{REPLACEMENT CHARACTER}")
-    lines = pc.split_pattern(pa.array([text[:-1]], pa.large_string()), "\n").flatten()
+    """The chunk's lines as Arrow text; bytes that are not UTF-8 (or NUL) become U+FFFD."""
+    whole = pa.array([chunk], pa.large_binary())
+    try:
+        if b"\0" in chunk:
+            raise pa.ArrowInvalid("NUL byte")
+        text = whole.cast(pa.large_string())
+    except pa.ArrowInvalid:
+        clean = chunk.decode("utf-8", "replace").replace("\0", "\N{REPLACEMENT CHARACTER}")
+        text = pa.array([clean], pa.large_string())
+    lines = pc.split_pattern(text, "\n").flatten()
+    lines = lines.slice(0, len(lines) - 1)  # the chunk ends with a newline
     return pa.table({"n": pa.array(range(len(lines)), pa.int32()), "line": lines})
 
 

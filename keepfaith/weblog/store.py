@@ -166,3 +166,43 @@ def store_vacuum(*, paths: WeblogPaths) -> None:
         con.close()
     os.chmod(tmp, 0o600)
     os.replace(tmp, paths.diagnostics)
+
+
+@dataclass(frozen=True, slots=True)
+class RawHit:
+    """One request as the diagnostics store keeps it (administrators only)."""
+
+    ts: dt.datetime
+    address: str
+    request: str
+    status: int
+    user_agent: str
+
+
+def diagnostics_hits(
+    *,
+    paths: WeblogPaths,
+    since: dt.datetime,
+    until: dt.datetime,
+    limit: int = 200,
+    status_from: int = 0,
+) -> list[RawHit]:
+    """Raw requests between two times, newest first, for diagnosing server problems.
+
+    Only for administrators: the caller (the console) checks the role and audits the read.
+    """
+    if not paths.diagnostics.exists():
+        return []
+    con = duckdb.connect(str(paths.diagnostics), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT ts, address, request, status, user_agent FROM raw_hits "
+            "WHERE ts BETWEEN ? AND ? AND status >= ? ORDER BY ts DESC LIMIT ?",
+            [since.replace(tzinfo=None), until.replace(tzinfo=None), status_from, limit],
+        ).fetchall()
+    finally:
+        con.close()
+    return [
+        RawHit(ts, address, request, int(status), agent)
+        for ts, address, request, status, agent in rows
+    ]

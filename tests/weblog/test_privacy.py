@@ -17,7 +17,7 @@ from keepfaith.weblog.privacy import (
     visitor_pseudonym,
 )
 from keepfaith.weblog.retention import logs_purge
-from keepfaith.weblog.store import ANALYTICS_TABLES
+from keepfaith.weblog.store import ANALYTICS_TABLES, diagnostics_hits
 
 from .conftest import NOW, ingest, line
 
@@ -141,3 +141,14 @@ def test_day_keys_are_destroyed_when_the_day_closes(store_config, tmp_path):
     days = [row[0].isoformat() for row in diag.execute("SELECT day FROM day_keys").fetchall()]
     diag.close()
     assert days == ["2024-03-06"]
+
+
+@pytest.mark.clause("QS-6")
+def test_administrators_can_read_recent_raw_hits_for_diagnosis(store_config, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(line(host=KNOWN) + line(host=KNOWN_V6, status=500), encoding="utf-8")
+    ingest(store_config, log)
+    hits = diagnostics_hits(
+        paths=store_config.paths, since=NOW - dt.timedelta(days=7), until=NOW, status_from=500
+    )
+    assert [(hit.address, hit.status) for hit in hits] == [(KNOWN_V6, 500)]
