@@ -21,7 +21,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import duckdb
 import pyarrow as pa
@@ -213,64 +213,53 @@ FROM (SELECT DISTINCT referrer FROM staged)
 """
 
 
-def _lookups(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> None:
-    """Register per-distinct-value tables: hosts, agents and the day pads."""
-    hosts = [
-        row[0]
-        for row in con.execute("SELECT DISTINCT host FROM parsed WHERE problem IS NULL").fetchall()
-    ]
+def _distinct(con: duckdb.DuckDBPyConnection, column: str) -> list[Any]:
+    sql = f"SELECT DISTINCT {column} FROM parsed WHERE problem IS NULL"
+    return [row[0] for row in con.execute(sql).fetchall()]
+
+
+def _hosts_lookup(con: duckdb.DuckDBPyConnection) -> None:
+    """Registry country and network of each distinct host, computed in memory only."""
+    hosts = _distinct(con, "host")
     nets = [truncated_network(host=host) for host in hosts]
     net_ids: dict[str, int] = {}
-    con.register(
-        "hosts",
-        pa.table(
-            {
-                "host": pa.array(hosts, pa.string()),
-                "country": pa.array(registry_countries(addresses=hosts), pa.string()),
-                "net": pa.array(nets, pa.string()),
-                "net_id": pa.array(
-                    [net_ids.setdefault(net, len(net_ids)) for net in nets], pa.int32()
-                ),
-            }
-        ),
-    )
-    agents = [
-        row[0]
-        for row in con.execute(
-            "SELECT DISTINCT user_agent FROM parsed WHERE problem IS NULL"
-        ).fetchall()
-    ]
+    ids = [net_ids.setdefault(net, len(net_ids)) for net in nets]
+    table = pa.table({
+        "host": pa.array(hosts, pa.string()),
+        "country": pa.array(registry_countries(addresses=hosts), pa.string()),
+        "net": pa.array(nets, pa.string()),
+        "net_id": pa.array(ids, pa.int32()),
+    })  # fmt: skip
+    con.register("hosts", table)
+
+
+def _agents_lookup(con: duckdb.DuckDBPyConnection) -> None:
+    """Browser, OS and crawler of each distinct user agent."""
+    agents = _distinct(con, "user_agent")
     families = agents_families(user_agents=agents)
-    con.register(
-        "agents",
-        pa.table(
-            {
-                "user_agent": pa.array(agents, pa.string()),
-                "ua_id": pa.array(range(len(agents)), pa.int32()),
-                "browser": pa.array([item.browser for item in families], pa.string()),
-                "os": pa.array([item.os for item in families], pa.string()),
-                "crawler": pa.array([item.crawler for item in families], pa.string()),
-            }
-        ),
-    )
-    days = [
-        row[0]
-        for row in con.execute(
-            "SELECT DISTINCT ts::DATE FROM parsed WHERE problem IS NULL"
-        ).fetchall()
-    ]
+    table = pa.table({
+        "user_agent": pa.array(agents, pa.string()),
+        "ua_id": pa.array(range(len(agents)), pa.int32()),
+        "browser": pa.array([item.browser for item in families], pa.string()),
+        "os": pa.array([item.os for item in families], pa.string()),
+        "crawler": pa.array([item.crawler for item in families], pa.string()),
+    })  # fmt: skip
+    con.register("agents", table)
+
+
+def _lookups(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> None:
+    """Register per-distinct-value tables: hosts, agents and the day pads."""
+    _hosts_lookup(con)
+    _agents_lookup(con)
+    days = _distinct(con, "ts::DATE")
     keys = day_keys(con=con, days=days, now=now)
     pads = [hmac_pads(key=keys[day]) for day in days]
-    con.register(
-        "day_pads",
-        pa.table(
-            {
-                "day": pa.array(days, pa.date32()),
-                "ipad": pa.array([pad[0] for pad in pads], pa.binary()),
-                "opad": pa.array([pad[1] for pad in pads], pa.binary()),
-            }
-        ),
-    )
+    table = pa.table({
+        "day": pa.array(days, pa.date32()),
+        "ipad": pa.array([pad[0] for pad in pads], pa.binary()),
+        "opad": pa.array([pad[1] for pad in pads], pa.binary()),
+    })  # fmt: skip
+    con.register("day_pads", table)
 
 
 @dataclass(slots=True)

@@ -159,6 +159,32 @@ def _traffic(con: duckdb.DuckDBPyConnection, span: list[Any], hourly: bool) -> l
     ]
 
 
+def _transitions(
+    con: duckdb.DuckDBPyConnection, span: list[Any], limit: int
+) -> list[TransitionRow]:
+    rows = _rows(con, """SELECT from_path, to_path, sum(visits)::BIGINT
+        FROM transitions WHERE day BETWEEN ? AND ? GROUP BY 1, 2
+        ORDER BY 3 DESC, 1, 2 LIMIT ?""", [*span, limit])  # fmt: skip
+    return [TransitionRow(a, b, int(n)) for a, b, n in rows]
+
+
+def _downloads(
+    con: duckdb.DuckDBPyConnection, span: list[Any], limit: int, extensions: Sequence[str]
+) -> list[CountRow]:
+    rows = _rows(con, """SELECT path, sum(requests)::BIGINT, sum(visitors)::BIGINT
+        FROM files WHERE day BETWEEN ? AND ? AND list_contains(?, ext)
+        GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?""",
+        [*span, [ext.lower() for ext in extensions], limit])  # fmt: skip
+    return [CountRow(p, int(r), int(v)) for p, r, v in rows]
+
+
+def _errors(con: duckdb.DuckDBPyConnection, span: list[Any], limit: int) -> list[ErrorRow]:
+    rows = _rows(con, """SELECT status, path, referrer_page, sum(requests)::BIGINT
+        FROM errors WHERE day BETWEEN ? AND ? GROUP BY 1, 2, 3
+        ORDER BY 4 DESC, 1, 2, 3 LIMIT ?""", [*span, limit])  # fmt: skip
+    return [ErrorRow(int(s), p, ref, int(n)) for s, p, ref, n in rows]
+
+
 def weblog_report(
     *,
     paths: WeblogPaths,
@@ -179,27 +205,6 @@ def weblog_report(
     con = weblog_connect(paths=paths, read_only=True)
     span: list[Any] = [start, end]
     try:
-        transitions = _rows(
-            con,
-            """SELECT from_path, to_path, sum(visits)::BIGINT
-            FROM transitions WHERE day BETWEEN ? AND ? GROUP BY 1, 2
-            ORDER BY 3 DESC, 1, 2 LIMIT ?""",
-            [*span, limit],
-        )
-        downloads = _rows(
-            con,
-            """SELECT path, sum(requests)::BIGINT, sum(visitors)::BIGINT
-            FROM files WHERE day BETWEEN ? AND ? AND list_contains(?, ext)
-            GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?""",
-            [*span, [ext.lower() for ext in download_extensions], limit],
-        )
-        errors = _rows(
-            con,
-            """SELECT status, path, referrer_page, sum(requests)::BIGINT
-            FROM errors WHERE day BETWEEN ? AND ? GROUP BY 1, 2, 3
-            ORDER BY 4 DESC, 1, 2, 3 LIMIT ?""",
-            [*span, limit],
-        )
         return WeblogReport(
             start=start,
             end=end,
@@ -207,9 +212,9 @@ def weblog_report(
             hourly=_traffic(con, span, hourly=True),
             entry_pages=_pages(con, "entry_pages", span, limit),
             exit_pages=_pages(con, "exit_pages", span, limit),
-            transitions=[TransitionRow(a, b, int(n)) for a, b, n in transitions],
-            downloads=[CountRow(p, int(r), int(v)) for p, r, v in downloads],
-            errors=[ErrorRow(int(s), p, ref, int(n)) for s, p, ref, n in errors],
+            transitions=_transitions(con, span, limit),
+            downloads=_downloads(con, span, limit, download_extensions),
+            errors=_errors(con, span, limit),
             referring_sites=[
                 row
                 for row in _dimension(con, "referrer", span, limit + len(own_hosts))
