@@ -11,24 +11,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from keepfaith.weblog.conf import download_extensions, weblog_config
 from keepfaith.weblog.formats import LogFormatError, log_format
-from keepfaith.weblog.ingest import IngestReport, WeblogConfig, logs_ingest
-from keepfaith.weblog.reports import (
-    DEFAULT_DOWNLOAD_EXTENSIONS,
-    report_csv,
-    report_json,
-    weblog_report,
-)
+from keepfaith.weblog.ingest import IngestReport, logs_ingest
+from keepfaith.weblog.reports import report_csv, report_json, weblog_report
 from keepfaith.weblog.retention import logs_purge
-from keepfaith.weblog.store import WeblogPaths
-
-
-def weblog_config() -> WeblogConfig:
-    """The store and retention rules from the settings (read at call time, not import)."""
-    return WeblogConfig(
-        paths=WeblogPaths(Path(settings.WEBLOG_DIR)),
-        raw_ip_retention_days=settings.WEBLOG_RAW_IP_RETENTION_DAYS,
-    )
 
 
 def _date(text: str) -> dt.date:
@@ -127,14 +114,13 @@ class Command(BaseCommand):
         )
 
     def _report(self, start: dt.date, end: dt.date, output: str, limit: int) -> None:
-        extensions = settings.WEBLOG_DOWNLOAD_EXTENSIONS or DEFAULT_DOWNLOAD_EXTENSIONS
         try:
             report = weblog_report(
                 paths=weblog_config().paths,
                 start=start,
                 end=end,
                 limit=limit,
-                download_extensions=extensions,
+                download_extensions=download_extensions(),
                 own_hosts=settings.WEBLOG_OWN_HOSTS,
             )
         except ValueError as exc:
