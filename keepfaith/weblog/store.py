@@ -106,6 +106,9 @@ def weblog_connect(
     con.execute("SET preserve_insertion_order = false")
     if read_only:
         return con
+    # Fewer, larger checkpoints: each commit still reaches the WAL (so a kill loses nothing
+    # committed); compressing into the file happens every 256 MB of WAL and at close.
+    con.execute("SET checkpoint_threshold = '256MB'")
     con.execute(ANALYTICS_SCHEMA)
     fresh = not paths.diagnostics.exists()
     con.execute("ATTACH ? AS diag", [str(paths.diagnostics)])
@@ -119,19 +122,20 @@ def day_keys(
     *, con: duckdb.DuckDBPyConnection, days: list[dt.date], now: dt.datetime
 ) -> dict[dt.date, bytes]:
     """The pseudonym key of each day, created (random, committed) where missing."""
-    con.execute("BEGIN")
     rows = con.execute(
         "SELECT day, key FROM diag.day_keys WHERE day IN (SELECT unnest(?::DATE[]))", [days]
     ).fetchall()
     keys = {day: bytes(key) for day, key in rows}
-    for day in days:
-        if day not in keys:
+    missing = [day for day in days if day not in keys]
+    if missing:
+        con.execute("BEGIN")
+        for day in missing:
             keys[day] = secrets.token_bytes(32)
             con.execute(
-                "INSERT INTO diag.day_keys VALUES (?, ?, ?)",
+                "INSERT OR IGNORE INTO diag.day_keys VALUES (?, ?, ?)",
                 [day, keys[day], now.replace(tzinfo=None)],
             )
-    con.execute("COMMIT")
+        con.execute("COMMIT")
     return keys
 
 
