@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "keepfaith.support",
     "keepfaith.portal",
     "keepfaith.console",
+    "keepfaith.weblog",
 ]
 ADMIN_ENABLED = envbool("KEEPFAITH_ADMIN_ENABLED", False)
 if ADMIN_ENABLED:
@@ -172,6 +173,14 @@ AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_IPWARE_PROXY_COUNT = envint("KEEPFAITH_PROXY_COUNT", 0, minimum=0)
 
 OTP_TOTP_ISSUER = envstr("KEEPFAITH_OTP_ISSUER", "keepfaith")
+
+# Web-log analytics: DuckDB files and Parquet under WEBLOG_DIR, never the relational database.
+# Raw client addresses stay in its diagnostics store this many days (purged by `logs purge`).
+WEBLOG_DIR = Path(envstr("KEEPFAITH_WEBLOG_DIR", str(VAR_DIR / "weblog"))).resolve()
+WEBLOG_RAW_IP_RETENTION_DAYS = envint("KEEPFAITH_RAW_IP_RETENTION_DAYS", 7, minimum=0, maximum=90)
+WEBLOG_DOWNLOAD_EXTENSIONS = envlist("KEEPFAITH_WEBLOG_DOWNLOAD_EXTENSIONS", [])
+# Host names of this site: referrals from them are moves inside the site, not referring sites.
+WEBLOG_OWN_HOSTS = envlist("KEEPFAITH_WEBLOG_OWN_HOSTS", ALLOWED_HOSTS)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("da", "Dansk")]

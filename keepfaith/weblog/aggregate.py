@@ -1,0 +1,140 @@
+"""Daily aggregates, recomputed from the request facts for each day that received rows.
+
+The statements are plain SQL over one input table, ``requests`` (the columns of
+:data:`keepfaith.weblog.store.ANALYTICS_SCHEMA`), restricted to ``scope_days``. They use
+only window functions, ``GROUP BY``, ``count(DISTINCT)`` and ``FILTER``, which Spark SQL,
+Trino and DuckDB read alike: to run them on a distributed engine, register the Parquet
+partitions as ``requests`` and the days to refresh as ``scope_days`` and run
+:data:`AGGREGATES` in order (see ``docs/weblog.md``). Only :func:`dirty_days_refresh`
+(transactions, Parquet export) is DuckDB-specific.
+
+Rules: crawlers never count as visitors or visits; a visit is a run of page views of one
+visitor with gaps of at most the visit gap; pseudonyms change daily, so visits and unique
+visitors are per day.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+AGGREGATE_TABLES = (
+    "traffic_hourly",
+    "traffic_daily",
+    "dimension_counts",
+    "entry_pages",
+    "exit_pages",
+    "transitions",
+    "files",
+    "errors",
+)
+
+VISIT_PAGES = """
+CREATE OR REPLACE TEMP TABLE visit_pages AS
+WITH pv AS (
+    SELECT day, visitor, ts, path FROM requests
+    WHERE is_page AND day IN (SELECT day FROM scope_days)),
+marked AS (
+    SELECT *, CASE WHEN lag(ts) OVER w IS NULL
+        OR ts > lag(ts) OVER w + INTERVAL {gap} MINUTE THEN 1 ELSE 0 END AS starts
+    FROM pv WINDOW w AS (PARTITION BY day, visitor ORDER BY ts, path)),
+numbered AS (
+    SELECT *, sum(starts) OVER (PARTITION BY day, visitor ORDER BY ts, path
+        ROWS UNBOUNDED PRECEDING) AS visit_no FROM marked)
+SELECT day, visitor, visit_no, ts, path, starts = 1 AS is_entry,
+    lead(path) OVER v AS next_path, lead(path) OVER v IS NULL AS is_exit
+FROM numbered WINDOW v AS (PARTITION BY day, visitor, visit_no ORDER BY ts, path)
+"""
+
+AGGREGATES: tuple[str, ...] = (
+    """INSERT INTO traffic_hourly
+    SELECT r.day, r.hour, r.requests, r.crawler_requests, r.page_views,
+        coalesce(v.visits, 0), r.visitors, r.bytes
+    FROM (SELECT day, hour(ts) AS hour, count(*) AS requests,
+            count(*) FILTER (WHERE crawler IS NOT NULL) AS crawler_requests,
+            count(*) FILTER (WHERE is_page) AS page_views,
+            count(DISTINCT visitor) FILTER (WHERE crawler IS NULL) AS visitors,
+            coalesce(sum(bytes), 0) AS bytes
+          FROM requests WHERE day IN (SELECT day FROM scope_days) GROUP BY 1, 2) r
+    LEFT JOIN (SELECT day, hour(ts) AS hour, count(*) AS visits FROM visit_pages
+          WHERE is_entry GROUP BY 1, 2) v ON v.day = r.day AND v.hour = r.hour""",
+    """INSERT INTO traffic_daily
+    SELECT r.day, r.requests, r.crawler_requests, r.page_views, coalesce(v.visits, 0),
+        r.visitors, r.bytes
+    FROM (SELECT day, count(*) AS requests,
+            count(*) FILTER (WHERE crawler IS NOT NULL) AS crawler_requests,
+            count(*) FILTER (WHERE is_page) AS page_views,
+            count(DISTINCT visitor) FILTER (WHERE crawler IS NULL) AS visitors,
+            coalesce(sum(bytes), 0) AS bytes
+          FROM requests WHERE day IN (SELECT day FROM scope_days) GROUP BY 1) r
+    LEFT JOIN (SELECT day, count(*) AS visits FROM visit_pages WHERE is_entry GROUP BY 1) v
+        ON v.day = r.day""",
+    """INSERT INTO dimension_counts
+    WITH s AS (SELECT * FROM requests WHERE day IN (SELECT day FROM scope_days))
+    SELECT day, 'status', CAST(status AS VARCHAR), count(*),
+        count(DISTINCT visitor) FILTER (WHERE crawler IS NULL) FROM s GROUP BY 1, 2, 3
+    UNION ALL SELECT day, 'method', method, count(*),
+        count(DISTINCT visitor) FILTER (WHERE crawler IS NULL) FROM s GROUP BY 1, 2, 3
+    UNION ALL SELECT day, 'crawler', crawler, count(*), 0
+        FROM s WHERE crawler IS NOT NULL GROUP BY 1, 2, 3
+    UNION ALL SELECT day, 'country', country, count(*), count(DISTINCT visitor)
+        FROM s WHERE crawler IS NULL GROUP BY 1, 2, 3
+    UNION ALL SELECT day, 'browser', browser, count(*), count(DISTINCT visitor)
+        FROM s WHERE crawler IS NULL GROUP BY 1, 2, 3
+    UNION ALL SELECT day, 'os', os, count(*), count(DISTINCT visitor)
+        FROM s WHERE crawler IS NULL GROUP BY 1, 2, 3
+    UNION ALL SELECT day, 'referrer', referrer_domain, count(*), count(DISTINCT visitor)
+        FROM s WHERE crawler IS NULL AND referrer_domain IS NOT NULL GROUP BY 1, 2, 3""",
+    """INSERT INTO entry_pages
+    SELECT day, path, count(*) FROM visit_pages WHERE is_entry GROUP BY 1, 2""",
+    """INSERT INTO exit_pages
+    SELECT day, path, count(*) FROM visit_pages WHERE is_exit GROUP BY 1, 2""",
+    """INSERT INTO transitions
+    SELECT day, path, next_path, count(*) FROM visit_pages
+    WHERE next_path IS NOT NULL GROUP BY 1, 2, 3""",
+    """INSERT INTO files
+    SELECT day, path, ext, count(*), count(DISTINCT visitor), coalesce(sum(bytes), 0)
+    FROM requests WHERE day IN (SELECT day FROM scope_days) AND crawler IS NULL
+        AND ext <> '' AND status IN (200, 206) GROUP BY 1, 2, 3""",
+    """INSERT INTO errors
+    SELECT day, status, path, referrer_page, count(*) FROM requests
+    WHERE day IN (SELECT day FROM scope_days) AND status >= 400 GROUP BY 1, 2, 3, 4""",
+)
+
+
+def _parquet_export(con: duckdb.DuckDBPyConnection, parquet_dir: Path) -> None:
+    """Write each scope day's facts to ``day=YYYY-MM-DD/requests.parquet`` (replaced whole)."""
+    for (day,) in con.execute("SELECT day FROM scope_days ORDER BY day").fetchall():
+        folder = parquet_dir / f"day={day.isoformat()}"
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / "requests.parquet.tmp"
+        con.execute(
+            f"COPY (SELECT * FROM requests WHERE day = ?) TO '{tmp}' (FORMAT parquet)", [day]
+        )
+        tmp.replace(folder / "requests.parquet")
+
+
+def dirty_days_refresh(
+    *, con: duckdb.DuckDBPyConnection, parquet_dir: Path | None, visit_gap_minutes: int
+) -> int:
+    """Recompute the aggregates (and Parquet partitions) of every dirty day; return count.
+
+    The dirty marks are cleared in the transaction that replaces the aggregates, so a run
+    killed half-way leaves them for the next run.
+    """
+    con.execute("CREATE OR REPLACE TEMP TABLE scope_days AS SELECT day FROM dirty_days")
+    count = int(con.execute("SELECT count(*) FROM scope_days").fetchall()[0][0])
+    if count == 0:
+        return 0
+    if parquet_dir is not None:
+        _parquet_export(con, parquet_dir)
+    con.execute(VISIT_PAGES.format(gap=int(visit_gap_minutes)))
+    con.execute("BEGIN")
+    for table in AGGREGATE_TABLES:
+        con.execute(f"DELETE FROM {table} WHERE day IN (SELECT day FROM scope_days)")
+    for statement in AGGREGATES:
+        con.execute(statement)
+    con.execute("DELETE FROM dirty_days WHERE day IN (SELECT day FROM scope_days)")
+    con.execute("COMMIT")
+    return count

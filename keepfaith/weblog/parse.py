@@ -1,0 +1,87 @@
+"""The per-line reference parser: what one log line means, or why it is malformed.
+
+Ingest does the same work vectorised in DuckDB (:mod:`keepfaith.weblog.ingest`); this module
+is the readable statement of the rules, used for single lines, tests and fuzzing. It never
+raises for any input: every line is either a :class:`LogRecord` or a :class:`Malformed`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from keepfaith.weblog.formats import LogFormat
+
+TIME_FORMAT = "%d/%b/%Y:%H:%M:%S %z"
+NOT_THE_FORMAT = "not the log format"
+BAD_DATE = "bad date"
+BAD_REQUEST = "bad request line"
+REQUEST_LINE = r"^([A-Za-z]+) ([^ ]+)"
+_REQUEST = re.compile(REQUEST_LINE)
+_ADDRESSY = re.compile(r"[0-9A-Fa-f:.]*[0-9A-Fa-f][.:][0-9A-Fa-f:.]*")
+
+
+@dataclass(frozen=True, slots=True)
+class LogRecord:
+    """One parsed request (still with its raw host: only ingest's privacy step removes it)."""
+
+    host: str
+    time: dt.datetime
+    method: str
+    target: str
+    status: int
+    bytes: int | None
+    referrer: str
+    user_agent: str
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A line that is not a request, and why."""
+
+    reason: str
+
+
+@lru_cache(maxsize=32)
+def _compiled(regex: str) -> re.Pattern[str]:
+    return re.compile(regex)
+
+
+def _field(match: re.Match[str], fmt: LogFormat, name: str) -> str:
+    group = fmt.group_of(name)
+    return match.group(group) if group is not None else "-"
+
+
+def log_record(*, line: str, fmt: LogFormat) -> LogRecord | Malformed:
+    """Parse one line (without its newline) in ``fmt``."""
+    match = _compiled(fmt.regex).match(line)
+    if match is None:
+        return Malformed(reason=NOT_THE_FORMAT)
+    try:
+        when = dt.datetime.strptime(_field(match, fmt, "time"), TIME_FORMAT)
+    except ValueError:
+        return Malformed(reason=BAD_DATE)
+    request = _REQUEST.match(_field(match, fmt, "request"))
+    if request is None:
+        return Malformed(reason=BAD_REQUEST)
+    size = _field(match, fmt, "bytes")
+    return LogRecord(
+        host=_field(match, fmt, "host"),
+        time=when.astimezone(dt.UTC),
+        method=request.group(1),
+        target=request.group(2),
+        status=int(_field(match, fmt, "status")),
+        bytes=int(size) if size.isdigit() else None,
+        referrer=_field(match, fmt, "referrer"),
+        user_agent=_field(match, fmt, "user_agent"),
+    )
+
+
+def redacted_excerpt(*, line: str, limit: int = 160) -> str:
+    """A malformed line safe to show in a report: addresses masked, control bytes escaped."""
+    _, space, rest = line[: limit * 2].partition(" ")
+    masked = _ADDRESSY.sub("[address]", "[host]" + space + rest)
+    printable = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in masked)
+    return printable[:limit]

@@ -1,0 +1,162 @@
+"""Ingest: counts, idempotency, growth, gzip, malformed lines (BE-5)."""
+
+from __future__ import annotations
+
+import gzip
+
+import duckdb
+import pytest
+
+from keepfaith.weblog.ingest import WeblogConfig
+from keepfaith.weblog.sample import sample_log_lines, write_sample_log
+
+from .conftest import ingest, line
+
+
+def _count(config: WeblogConfig, sql: str) -> int:
+    con = duckdb.connect(str(config.paths.analytics), read_only=True)
+    try:
+        row = con.execute(sql).fetchone()
+    finally:
+        con.close()
+    return int(row[0]) if row else 0
+
+
+@pytest.mark.clause("BE-5")
+def test_every_generated_line_becomes_one_request(store_config, tmp_path):
+    log = write_sample_log(path=tmp_path / "access.log", lines=3000)
+    report = ingest(store_config, log)
+    assert report.requests == 3000
+    assert report.malformed == 0
+    assert _count(store_config, "SELECT count(*) FROM requests") == 3000
+    assert _count(store_config, "SELECT sum(requests) FROM traffic_daily") == 3000
+
+
+@pytest.mark.clause("BE-5")
+def test_ingesting_the_same_file_again_adds_nothing(store_config, tmp_path):
+    log = write_sample_log(path=tmp_path / "access.log", lines=2000)
+    ingest(store_config, log)
+    again = ingest(store_config, log)
+    assert again.requests == 0
+    assert again.files[0].new_lines == 0
+    assert _count(store_config, "SELECT count(*) FROM requests") == 2000
+    assert _count(store_config, "SELECT sum(requests) FROM traffic_daily") == 2000
+
+
+@pytest.mark.clause("BE-5")
+def test_a_renamed_file_is_recognised_by_its_content(store_config, tmp_path):
+    log = write_sample_log(path=tmp_path / "access.log", lines=500)
+    ingest(store_config, log)
+    renamed = log.rename(tmp_path / "access.log.1")
+    assert ingest(store_config, renamed).requests == 0
+
+
+@pytest.mark.clause("BE-5")
+def test_a_grown_file_adds_only_its_new_lines(store_config, tmp_path):
+    lines = list(sample_log_lines(lines=1500))
+    log = tmp_path / "access.log"
+    log.write_text("\n".join(lines[:1000]) + "\n" + lines[1000][:40], encoding="utf-8")
+    first = ingest(store_config, log)
+    assert first.requests == 1000  # the unfinished last line waits for its newline
+    log.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    second = ingest(store_config, log)
+    assert second.requests == 500
+    assert second.malformed == 0
+    assert _count(store_config, "SELECT count(*) FROM requests") == 1500
+
+
+@pytest.mark.clause("BE-5")
+def test_gzip_logs_are_read_like_plain_ones(store_config, tmp_path):
+    plain = write_sample_log(path=tmp_path / "plain" / "access.log", lines=800, seed=3)
+    packed = tmp_path / "access.log.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    assert ingest(store_config, packed).requests == 800
+    assert ingest(store_config, plain).requests == 0  # same content, same fingerprint
+
+
+@pytest.mark.clause("BE-5")
+def test_malformed_lines_are_counted_sampled_and_never_stop_the_run(store_config, tmp_path):
+    good = [line(when=f"04/Mar/2024:10:00:{second:02d} +0000") for second in range(10)]
+    bad = [
+        b"\x00\x01\xff\xfe binary junk \x80\x81\n",
+        line()[:37].encode() + b"\n",  # truncated inside the request
+        line(when="31/Foo/2024:10:00:00 +0000").encode(),  # bad date
+        line(request="-").encode(),  # no request line
+        line(status=2000).encode(),
+    ]
+    log = tmp_path / "access.log"
+    log.write_bytes(
+        b"".join([*(x.encode() for x in good[:5]), *bad, *(x.encode() for x in good[5:])])
+    )
+    report = ingest(store_config, log)
+    item = report.files[0]
+    assert (item.requests, item.malformed) == (10, 5)
+    reasons = sorted(reason for reason, _ in item.samples)
+    assert reasons == sorted(
+        [
+            "not the log format",
+            "not the log format",
+            "bad date",
+            "bad request line",
+            "not the log format",
+        ]
+    )
+    assert all("198.51.100.7" not in excerpt for _, excerpt in item.samples)
+
+
+@pytest.mark.clause("BE-5")
+def test_out_of_order_lines_are_counted_and_kept(store_config, tmp_path):
+    stamps = [
+        "04/Mar/2024:10:00:00",
+        "04/Mar/2024:11:00:00",
+        "04/Mar/2024:09:00:00",
+        "04/Mar/2024:11:05:00",
+    ]
+    log = tmp_path / "access.log"
+    log.write_text("".join(line(when=f"{stamp} +0000") for stamp in stamps), encoding="utf-8")
+    item = ingest(store_config, log).files[0]
+    assert (item.requests, item.out_of_order, item.malformed) == (4, 1, 0)
+
+
+@pytest.mark.clause("BE-5")
+def test_time_zones_are_converted_to_utc(store_config, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(line(when="05/Mar/2024:01:30:00 +0200"), encoding="utf-8")
+    ingest(store_config, log)
+    con = duckdb.connect(str(store_config.paths.analytics), read_only=True)
+    rows = con.execute("SELECT day::VARCHAR, hour FROM traffic_hourly").fetchall()
+    con.close()
+    assert rows == [("2024-03-04", 23)]
+
+
+@pytest.mark.clause("BE-5")
+def test_a_host_name_in_the_host_field_is_accepted(store_config, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(line(host="dsl-42.customer.example.net"), encoding="utf-8")
+    assert ingest(store_config, log).requests == 1
+    assert (
+        _count(
+            store_config,
+            "SELECT count(*) FROM dimension_counts WHERE dimension = 'country' AND value = '??'",
+        )
+        == 1
+    )
+
+
+def test_nginx_and_custom_formats(store_config, tmp_path):
+    log = tmp_path / "nginx.log"
+    log.write_text(line(), encoding="utf-8")
+    assert ingest(store_config, log, spec="nginx").requests == 1
+    custom = tmp_path / "custom.log"
+    custom.write_text(
+        'shop.example.com 203.0.113.9 [04/Mar/2024:10:00:00 +0000] "GET /x HTTP/1.1" 404 1234\n',
+        encoding="utf-8",
+    )
+    report = ingest(store_config, custom, spec='%v %h %t "%r" %>s %D')
+    assert (report.requests, report.malformed) == (1, 0)
+
+
+def test_a_missing_file_is_reported_not_raised(store_config, tmp_path):
+    report = ingest(store_config, tmp_path / "absent.log")
+    assert report.files[0].skipped is not None
+    assert "cannot read" in report.files[0].skipped

@@ -1,0 +1,154 @@
+"""No raw address outside the diagnostics store; pseudonyms that cannot be recomputed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+
+import duckdb
+import pytest
+
+from keepfaith.weblog.privacy import (
+    hmac_pads,
+    pseudonym_sql,
+    registry_countries,
+    truncated_network,
+    visitor_pseudonym,
+)
+from keepfaith.weblog.retention import logs_purge
+from keepfaith.weblog.store import ANALYTICS_TABLES, diagnostics_hits
+
+from .conftest import NOW, ingest, line
+
+KNOWN = "203.0.113.77"
+KNOWN_V6 = "2001:db8:abcd:12:1:2:3:4"
+FORBIDDEN_COLUMNS = {
+    "address",
+    "ip",
+    "host",
+    "client",
+    "user_agent",
+    "customer",
+    "customer_id",
+    "user",
+    "user_id",
+    "email",
+    "account",
+    "session",
+}
+
+
+def test_truncation_keeps_only_the_network():
+    assert truncated_network(host="203.0.113.77") == "203.0.113.0/24"
+    assert truncated_network(host=KNOWN_V6) == "2001:db8:abcd::/48"
+    assert truncated_network(host="dsl-42.pool.example.net") == "*.example.net"
+    assert truncated_network(host="999.1.1.1") == "invalid"
+    assert truncated_network(host="\x00junk") == "invalid"
+
+
+def test_registry_country_comes_from_the_shipped_registry_data():
+    assert registry_countries(addresses=["8.8.8.8", "10.0.0.1", "not-an-ip"]) == ["US", "??", "??"]
+
+
+def test_pseudonym_is_an_hmac_of_day_network_and_agent():
+    key = bytes(range(32))
+    day = dt.date(2024, 3, 4)
+    expected = hmac.new(key, b"2024-03-04|203.0.113.0/24|UA", hashlib.sha256).digest()
+    got = visitor_pseudonym(key=key, day=day, network="203.0.113.0/24", user_agent="UA")
+    assert got == int.from_bytes(expected[:8], "big")
+    other = visitor_pseudonym(key=bytes(32), day=day, network="203.0.113.0/24", user_agent="UA")
+    assert other != got
+
+
+def test_the_sql_pseudonym_equals_the_python_one():
+    key = b"k" * 32
+    ipad, opad = hmac_pads(key=key)
+    day = dt.date(2024, 3, 4)
+    expr = pseudonym_sql(ipad="$i", opad="$o", day="$d", network="$n", user_agent="$u")
+    con = duckdb.connect()
+    params = {"i": ipad, "o": opad, "d": day, "n": "198.51.100.0/24", "u": "Agent ü/1.0"}
+    (value,) = con.execute(f"SELECT {expr}", params).fetchall()[0]
+    assert value == visitor_pseudonym(
+        key=key, day=day, network="198.51.100.0/24", user_agent="Agent ü/1.0"
+    )
+
+
+@pytest.mark.clause("BE-5")
+def test_analytics_schema_has_no_column_that_identifies_or_joins_to_a_customer(store_config):
+    ingest(store_config)
+    con = duckdb.connect(str(store_config.paths.analytics), read_only=True)
+    columns = con.execute(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_catalog = 'analytics'"
+    ).fetchall()
+    con.close()
+    assert {table for table, _ in columns} == set(ANALYTICS_TABLES)
+    assert [c for c in columns if c[1].lower() in FORBIDDEN_COLUMNS] == []
+
+
+@pytest.mark.clause("QS-6")
+@pytest.mark.clause("BE-5")
+def test_raw_addresses_exist_only_in_the_diagnostics_store(store_config, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(
+        line(host=KNOWN)
+        + line(host=KNOWN_V6, request="GET /missing HTTP/1.1", status=404)
+        + line(host=KNOWN, request="GET /files/a.pdf HTTP/1.1"),
+        encoding="utf-8",
+    )
+    ingest(store_config, log)
+    analytics = store_config.paths.analytics.read_bytes()
+    assert KNOWN.encode() not in analytics
+    assert KNOWN_V6.encode() not in analytics
+    assert b"Firefox/120.0" not in analytics  # nor the full user agent
+    for parquet in store_config.paths.parquet.rglob("*.parquet"):
+        assert KNOWN.encode() not in parquet.read_bytes()
+    diag = duckdb.connect(str(store_config.paths.diagnostics), read_only=True)
+    stored = {row[0] for row in diag.execute("SELECT address FROM raw_hits").fetchall()}
+    diag.close()
+    assert stored == {KNOWN, KNOWN_V6}
+    assert store_config.paths.diagnostics.stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.clause("QS-6")
+def test_purge_removes_raw_addresses_past_retention_from_the_file(store_config, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(line(host=KNOWN), encoding="utf-8")
+    ingest(store_config, log)
+    early = logs_purge(config=store_config, now=NOW)
+    assert early.raw_hits_removed == 0
+    later = logs_purge(config=store_config, now=NOW + dt.timedelta(days=8))
+    assert later.raw_hits_removed == 1
+    assert KNOWN.encode() not in store_config.paths.diagnostics.read_bytes()
+
+
+@pytest.mark.clause("QS-6")
+def test_addresses_older_than_the_retention_are_never_stored(store_config, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(line(host=KNOWN, when="01/Jan/2024:10:00:00 +0000"), encoding="utf-8")
+    assert ingest(store_config, log).requests == 1
+    assert KNOWN.encode() not in store_config.paths.diagnostics.read_bytes()
+
+
+@pytest.mark.clause("BE-5")
+def test_day_keys_are_destroyed_when_the_day_closes(store_config, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(line(when="06/Mar/2024:10:00:00 +0000") + line(), encoding="utf-8")
+    report = ingest(store_config, log)  # NOW is 2024-03-06: the 4th closed, the 6th is open
+    assert report.keys_destroyed == 1
+    diag = duckdb.connect(str(store_config.paths.diagnostics), read_only=True)
+    days = [row[0].isoformat() for row in diag.execute("SELECT day FROM day_keys").fetchall()]
+    diag.close()
+    assert days == ["2024-03-06"]
+
+
+@pytest.mark.clause("QS-6")
+def test_administrators_can_read_recent_raw_hits_for_diagnosis(store_config, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(line(host=KNOWN) + line(host=KNOWN_V6, status=500), encoding="utf-8")
+    ingest(store_config, log)
+    hits = diagnostics_hits(
+        paths=store_config.paths, since=NOW - dt.timedelta(days=7), until=NOW, status_from=500
+    )
+    assert [(hit.address, hit.status) for hit in hits] == [(KNOWN_V6, 500)]
