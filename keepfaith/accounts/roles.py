@@ -13,12 +13,14 @@ CONSOLE = "accounts.use_console"
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "support": (CONSOLE, "accounts.view_customer_data"),
     "billing": (CONSOLE, "accounts.view_customer_data"),
-    "marketing": (CONSOLE,),
+    "marketing": (CONSOLE, "comms.send_campaign", "comms.handle_optout_queue"),
     "privacy officer": (
         CONSOLE,
         "accounts.view_customer_data",
         "audit.view_auditentry",
         "audit.verify_chain",
+        "comms.send_announcement",
+        "comms.handle_optout_queue",
     ),
     "administrator": (
         CONSOLE,
@@ -26,6 +28,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "accounts.manage_staff",
         "audit.view_auditentry",
         "audit.verify_chain",
+        "comms.send_campaign",
+        "comms.send_announcement",
+        "comms.handle_optout_queue",
     ),
 }
 ROLES = tuple(ROLE_PERMISSIONS)

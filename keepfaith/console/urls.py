@@ -1,6 +1,6 @@
 from django.urls import path
 
-from keepfaith.console import views
+from keepfaith.console import mail, views
 
 app_name = "console"
 urlpatterns = [
@@ -10,4 +10,8 @@ urlpatterns = [
     path("logout/", views.staff_logout, name="logout"),
     path("customers/", views.customers, name="customers"),
     path("audit/", views.audit_log, name="audit"),
+    path("campaigns/", mail.campaigns, name="campaigns"),
+    path("campaigns/<int:campaign_id>/", mail.campaign_detail, name="campaign"),
+    path("mail/queue/", mail.mail_queue, name="mail_queue"),
+    path("mail/queue/<int:item_id>/", mail.mail_queue_resolve, name="mail_queue_resolve"),
 ]

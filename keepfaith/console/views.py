@@ -60,6 +60,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     panels = [
         ("Customers", "/console/customers/", user.has_perm("accounts.view_customer_data")),
         ("Audit log", "/console/audit/", user.has_perm("audit.view_auditentry")),
+        ("Campaigns", "/console/campaigns/", user.has_perm("comms.send_campaign")),
+        ("Opt-out mail queue", "/console/mail/queue/", user.has_perm("comms.handle_optout_queue")),
     ]
     return render(request, "console/dashboard.html", {"panels": [p for p in panels if p[2]]})
 
