@@ -38,11 +38,15 @@ BARE = {
 }
 
 
-def _rows(n: int) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+Row = tuple[int | str, ...]
+
+
+def _rows(n: int) -> tuple[list[Row], list[Row]]:
     """Customers and their choices, deterministic: about 20% declined the newsletter,
     5% withdrew, 30% opted in to partner offers."""
     rng = random.Random(8058)
-    users, choices = [], []
+    users: list[Row] = []
+    choices: list[Row] = []
     for i in range(1, n + 1):
         number = f"KF-{i:010d}"
         users.append((i, "!", f"c{i}@bench.example", "", number, "2024-01-01 00:00:00+00"))
@@ -113,16 +117,17 @@ def _measure(kind: str) -> tuple[float, float, int]:
     )
     gate = active_gate(actor=Actor.system("bench"))
 
-    def ours() -> list[str]:
+    def ours() -> list[str | None]:
         return list(audience_for(kind=kind, gate=gate).values_list("customer_number", flat=True))
 
-    def reference() -> list[str]:
+    def reference() -> list[str | None]:
         with connection.cursor() as cur:
             cur.execute(bare, [USES[kind]])
             return [row[0] for row in cur.fetchall()]
 
     assert ours() == reference(), "the two queries must return the same ids"
-    our_times, ref_times = [], []
+    our_times: list[float] = []
+    ref_times: list[float] = []
     for _ in range(RUNS):
         for side, times in ((ours, our_times), (reference, ref_times)):
             start = time.perf_counter()
@@ -146,17 +151,26 @@ def child(engine: str, n: int) -> None:
     print(f"# {engine}: loaded {n:,} customers in {time.perf_counter() - start:.1f} s")
     for kind in USES:
         ours, ref, size = _measure(kind)
-        print(f"{engine:<10} {kind:<19} {size:>9,} {ours * 1000:>9.0f} {ref * 1000:>9.0f} "
-              f"{ours / ref:>6.2f}x")  # fmt: skip
+        print(
+            f"{engine:<10} {kind:<19} {size:>9,} {ours * 1000:>9.0f} {ref * 1000:>9.0f} "
+            f"{ours / ref:>6.2f}x"
+        )
 
 
 def _run_child(engine: str, n: int, database_url: str, var_dir: str) -> None:
-    env = dict(os.environ, DATABASE_URL=database_url, KEEPFAITH_VAR_DIR=var_dir,
-               DJANGO_SETTINGS_MODULE="keepfaith.settings", KEEPFAITH_LOG_LEVEL="WARNING")  # fmt: skip
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        KEEPFAITH_VAR_DIR=var_dir,
+        DJANGO_SETTINGS_MODULE="keepfaith.settings",
+        KEEPFAITH_LOG_LEVEL="WARNING",
+    )
     subprocess.run(
         [sys.executable, __file__, "--child", engine, "--customers", str(n)],
-        env=env, cwd=ROOT, check=True,
-    )  # fmt: skip
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
 
 
 def _postgres(n: int, var_dir: str) -> None:
@@ -184,8 +198,10 @@ def main() -> None:
     if args.child:
         child(args.child, args.customers)
         return
-    print(f"audience of a marketing campaign among {args.customers:,} customers, "
-          f"median of {RUNS} alternating runs; target <= 1.50x")  # fmt: skip
+    print(
+        f"audience of a marketing campaign among {args.customers:,} customers, "
+        f"median of {RUNS} alternating runs; target <= 1.50x"
+    )
     print(f"{'engine':<10} {'kind':<19} {'audience':>9} {'ours ms':>9} {'bare ms':>9} {'ratio':>7}")
     with tempfile.TemporaryDirectory(prefix="kf-bench-audience-") as tmp:
         _run_child("sqlite", args.customers, f"sqlite:///{tmp}/bench.sqlite3", tmp)

@@ -167,10 +167,14 @@ def _apply(row: InboundMessage, parsed: ParsedMessage, request: OptOutRequest) -
         subject=number,
         kinds=kinds,
         source="email",
-        evidence={"message_id": parsed.message_id or "", "inbound": row.pk,
-                  "address": request.addressed_to or "", "request": request.evidence[:300]},
+        evidence={
+            "message_id": parsed.message_id or "",
+            "inbound": row.pk,
+            "address": request.addressed_to or "",
+            "request": request.evidence[:300],
+        },
         actor=Actor(ActorKind.CUSTOMER, number),
-    )  # fmt: skip
+    )
     row.status, row.customer, row.outcome = InboundStatus.OPTED_OUT, number, str(request.outcome)
     row.kinds = list(request.kinds)
     _confirm(row, customer=number, to=request.sender or "", request=request, kinds=row.kinds)
@@ -236,8 +240,9 @@ def queue_apply(
             evidence={"message_id": item.message.message_id, "inbound": item.message.pk},
             actor=actor,
         )
-        _close(item, status=OptOutQueueItem.Status.APPLIED, actor=actor, customer=customer,
-               note=note)  # fmt: skip
+        _close(
+            item, status=OptOutQueueItem.Status.APPLIED, actor=actor, customer=customer, note=note
+        )
     return uses
 
 

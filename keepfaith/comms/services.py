@@ -67,9 +67,12 @@ def campaign_create(
     if not subject.strip() or not text.strip():
         raise CampaignError("a campaign needs a subject and a text body")
     campaign = Campaign(
-        kind=rule.kind, subject=subject.strip(), text_body=text, html_body=html,
+        kind=rule.kind,
+        subject=subject.strip(),
+        text_body=text,
+        html_body=html,
         created_by=actor.ref,
-    )  # fmt: skip
+    )
     campaign.full_clean()
     campaign.save()
     return campaign

@@ -30,9 +30,12 @@ def _opt_out(claim: UnsubscribeClaim, *, everything: bool, source: str) -> list[
         subject=claim.subject_ref,
         kinds=None if everything else [claim.kind],
         source=source,
-        evidence={"kind": claim.kind, "scope": "all" if everything else "kind",
-                  "token_key": claim.key_index},
-    )  # fmt: skip
+        evidence={
+            "kind": claim.kind,
+            "scope": "all" if everything else "kind",
+            "token_key": claim.key_index,
+        },
+    )
 
 
 @enforces("BE-8", "BE-9", "QS-4")

@@ -25,10 +25,10 @@ def test_every_choice_and_kind_matches_the_gate(published: Any) -> None:
     kinds = sorted(gate.rulebook.mail_kinds)
     uses = sorted({gate.mail_kind(k).use for k in kinds if gate.mail_kind(k).unsubscribable})
     # one customer per combination of states over all marketing uses
-    people = {}
-    for number, combo in enumerate(itertools.product(STATUSES, repeat=len(uses))):
-        user = make_customer(f"c{number}@example.com")
-        people[user.customer_number] = dict(zip(uses, combo, strict=True))
+    people: dict[str, dict[str, str]] = {}
+    for index, combo in enumerate(itertools.product(STATUSES, repeat=len(uses))):
+        user = make_customer(f"c{index}@example.com")
+        people[user.customer_number or ""] = dict(zip(uses, combo, strict=True))
         for use, status in zip(uses, combo, strict=True):
             if status != "none":
                 consent_record(

@@ -44,11 +44,24 @@ def test_campaign_delivered_by_a_celery_worker(
         User.objects.create_user(f"cel{n}@example.com", None)
     env = worker_env(settings, KEEPFAITH_TASK_BACKEND="celery", KEEPFAITH_CELERY_BROKER=BROKER)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "keepfaith.comms.celery_worker", "worker",
-         "--pool=solo", "--loglevel=WARNING", "--without-heartbeat", "--without-gossip",
-         "--without-mingle"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "keepfaith.comms.celery_worker",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         actor = Actor(ActorKind.STAFF, "mia@staff.example")
         campaign = campaign_create(kind="newsletter", subject="Via Celery", text="x", actor=actor)
@@ -60,6 +73,8 @@ def test_campaign_delivered_by_a_celery_worker(
         worker.terminate()
         _, err = worker.communicate(timeout=30)
     assert sorted(r.rcpt_tos[0] for r in smtp_sink.received) == [
-        "cel0@example.com", "cel1@example.com", "cel2@example.com"
-    ], err.decode()[-2000:]  # fmt: skip
+        "cel0@example.com",
+        "cel1@example.com",
+        "cel2@example.com",
+    ], err.decode()[-2000:]
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}

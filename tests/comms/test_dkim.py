@@ -49,6 +49,7 @@ def test_signature_covers_list_unsubscribe(
     signature = data.split(b"\r\n\r\n", 1)[0].decode()
     signed = signature.split(" h=", 1)[1].split(";", 1)[0].replace("\r\n", "").replace(" ", "")
     assert {"list-unsubscribe", "list-unsubscribe-post"} <= set(signed.lower().split(":"))
-    tampered = data.replace(b"List-Unsubscribe-Post: List-Unsubscribe=One-Click",
-                            b"List-Unsubscribe-Post: nothing")  # fmt: skip
+    tampered = data.replace(
+        b"List-Unsubscribe-Post: List-Unsubscribe=One-Click", b"List-Unsubscribe-Post: nothing"
+    )
     assert dkim.verify(tampered, dnsfunc=dns) is False

@@ -35,10 +35,12 @@ def mixed(published: Any) -> dict[str, str]:
     """Four customers: two who never chose, one who opted out, one who withdrew."""
     emails = ["keen@example.com", "quiet@example.com", "out@example.com", "gone@example.com"]
     numbers = {e: make_customer(e).customer_number or "" for e in emails}
-    consent_record(subject=numbers["out@example.com"], key=NEWSLETTER_USE, event="opted-out",
-                   source="portal")  # fmt: skip
-    consent_record(subject=numbers["gone@example.com"], key=NEWSLETTER_USE, event="withdrawn",
-                   source="portal")  # fmt: skip
+    consent_record(
+        subject=numbers["out@example.com"], key=NEWSLETTER_USE, event="opted-out", source="portal"
+    )
+    consent_record(
+        subject=numbers["gone@example.com"], key=NEWSLETTER_USE, event="withdrawn", source="portal"
+    )
     return numbers
 
 
@@ -82,7 +84,9 @@ def test_campaign_unsubscribe_and_announcement(mixed: dict[str, str], smtp_sink:
     for item in notice:
         assert item.message["List-Unsubscribe"] is None
         assert item.message["List-Unsubscribe-Post"] is None
-        assert "cannot be unsubscribed" in item.message.get_body(("plain",)).get_content()
+        body = item.message.get_body(("plain",))
+        assert body is not None
+        assert "cannot be unsubscribed" in body.get_content()
 
 
 @pytest.mark.clause("BE-8")
@@ -91,8 +95,12 @@ def test_opt_out_after_queueing_stops_the_unsent_message(
 ) -> None:
     campaign = campaign_create(kind="newsletter", subject="Queued", text="x", actor=MIA)
     campaign_queue(campaign_id=campaign.pk, actor=MIA)
-    consent_record(subject=mixed["quiet@example.com"], key=NEWSLETTER_USE, event="opted-out",
-                   source="one-click")  # fmt: skip
+    consent_record(
+        subject=mixed["quiet@example.com"],
+        key=NEWSLETTER_USE,
+        event="opted-out",
+        source="one-click",
+    )
     deliver_pending()
     assert [r.rcpt_tos[0] for r in smtp_sink.received] == ["keen@example.com"]
     skipped = OutboxMessage.objects.get(recipient=mixed["quiet@example.com"])

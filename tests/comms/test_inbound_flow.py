@@ -25,8 +25,11 @@ from tests.comms.conftest import (
 from tests.comms.mailbuild import customer_mail
 
 NEWSLETTER = "marketing.communications.email.newsletter"
-MARKETING = {NEWSLETTER, "marketing.communications.email",
-             "marketing.communications.email.partner_promotions"}  # fmt: skip
+MARKETING = {
+    NEWSLETTER,
+    "marketing.communications.email",
+    "marketing.communications.email.partner_promotions",
+}
 
 
 @pytest.fixture
@@ -70,9 +73,13 @@ def test_privacy_address_opts_out_of_the_named_kind_in_danish(
 ) -> None:
     path = tmp_path / "da.eml"
     path.write_bytes(
-        customer_mail(sender="frida@example.com", to=PRIVACY_ADDRESS,
-                      subject="Afmeld", body="Jeg vil ikke have nyhedsbrevet mere.")
-    )  # fmt: skip
+        customer_mail(
+            sender="frida@example.com",
+            to=PRIVACY_ADDRESS,
+            subject="Afmeld",
+            body="Jeg vil ikke have nyhedsbrevet mere.",
+        )
+    )
     call_command("mail", "import", str(path))
     assert declined(frida) == {NEWSLETTER}
     deliver_pending()
@@ -87,9 +94,13 @@ def test_unknown_sender_and_auto_reply_go_to_the_queue(
     unknown.write_bytes(customer_mail(sender="stranger@else.example", to=UNSUBSCRIBE_ADDRESS))
     away = tmp_path / "away.eml"
     away.write_bytes(
-        customer_mail(sender="frida@example.com", to=UNSUBSCRIBE_ADDRESS,
-                      subject="Out of office", headers={"Auto-Submitted": "auto-replied"})
-    )  # fmt: skip
+        customer_mail(
+            sender="frida@example.com",
+            to=UNSUBSCRIBE_ADDRESS,
+            subject="Out of office",
+            headers={"Auto-Submitted": "auto-replied"},
+        )
+    )
     call_command("mail", "import", str(unknown))
     call_command("mail", "import", str(away))
     reasons = sorted(OptOutQueueItem.objects.values_list("reason", flat=True))
@@ -104,13 +115,19 @@ def test_unknown_sender_and_auto_reply_go_to_the_queue(
 def test_smtp_listener_stores_then_processes(frida: str) -> None:
     port = free_port()
     handle = start_listener(
-        host="127.0.0.1", port=port, recipients=[UNSUBSCRIBE_ADDRESS, PRIVACY_ADDRESS],
-        deliver=inbound_deliver, max_bytes=1_000_000,
-    )  # fmt: skip
+        host="127.0.0.1",
+        port=port,
+        recipients=[UNSUBSCRIBE_ADDRESS, PRIVACY_ADDRESS],
+        deliver=inbound_deliver,
+        max_bytes=1_000_000,
+    )
     try:
         with smtplib.SMTP("127.0.0.1", port) as client:
-            client.sendmail("frida@example.com", [UNSUBSCRIBE_ADDRESS],
-                            customer_mail(sender="frida@example.com", to=UNSUBSCRIBE_ADDRESS))  # fmt: skip
+            client.sendmail(
+                "frida@example.com",
+                [UNSUBSCRIBE_ADDRESS],
+                customer_mail(sender="frida@example.com", to=UNSUBSCRIBE_ADDRESS),
+            )
     finally:
         handle.stop()
     assert InboundMessage.objects.get().status == "opted_out"

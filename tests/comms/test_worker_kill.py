@@ -33,8 +33,9 @@ class KillingRecorder:
         self.worker_pid: int | None = None
         self.killed = threading.Event()
 
-    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:  # fmt: skip
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         self.mails += 1
         if self.mails in KILL_AT and self.worker_pid is not None:
             os.kill(self.worker_pid, signal.SIGKILL)
@@ -47,7 +48,9 @@ class KillingRecorder:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.sink.lock:
             self.sink.received.append(
-                Received(envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content))
+                Received(
+                    envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)
+                )
             )
         return "250 2.0.0 OK"
 
@@ -73,7 +76,7 @@ def test_killed_worker_sends_each_message_exactly_once(published: Any, settings:
             assert recorder.killed.wait(120), worker.communicate(timeout=5)
             assert worker.wait(30) == -signal.SIGKILL
         worker = start_worker(settings, "--burst", "--poll", "0.2", **env)
-        out, err = worker.communicate(timeout=180)
+        _out, err = worker.communicate(timeout=180)
         assert worker.returncode == 0, err.decode()
     finally:
         controller.stop()
