@@ -236,6 +236,39 @@ def demo_accounts() -> list[str]:
     return lines
 
 
+def demo_mail() -> list[str]:
+    """A draft campaign (not sent) and one opt-out message waiting in the staff queue."""
+    from keepfaith.audit.models import ActorKind
+    from keepfaith.audit.services import Actor
+    from keepfaith.comms.models import Campaign
+    from keepfaith.comms.receiving import inbound_process, inbound_store
+    from keepfaith.comms.selectors import optout_addresses
+    from keepfaith.comms.services import CampaignError, campaign_create
+
+    lines = ["Mail (see /console/campaigns/ as mia, /console/mail/queue/ as pat):"]
+    if not Campaign.objects.exists():
+        try:
+            campaign_create(
+                kind="newsletter",
+                subject="Spring newsletter",
+                text="What is new this spring.",
+                actor=Actor(ActorKind.STAFF, "mia@staff.example"),
+            )
+        except CampaignError as exc:  # a policy without a newsletter kind
+            lines.append(f"  skipped: {exc}")
+    unsubscribe, _ = optout_addresses()
+    raw = (
+        f"From: Someone <someone@unknown.example>\r\nTo: {unsubscribe}\r\n"
+        "Subject: please stop\r\nMessage-ID: <demo-optout@unknown.example>\r\n\r\n"
+        "Please stop sending me mail.\r\n"
+    ).encode()
+    row, created = inbound_store(raw=raw, origin="demo")
+    if created:
+        inbound_process(message_id=row.pk)
+    lines.append("  a draft campaign 'Spring newsletter'; a message from an unknown sender queued")
+    return lines
+
+
 STEPS: list[Callable[[], list[str]]] = [
     demo_policy,
     demo_staff,
@@ -244,4 +277,5 @@ STEPS: list[Callable[[], list[str]]] = [
     demo_accounts,
     demo_cookies,
     demo_orders,
+    demo_mail,
 ]

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "keepfaith.store",
     "keepfaith.collection",
     "keepfaith.support",
+    "keepfaith.comms",
     "keepfaith.portal",
     "keepfaith.console",
     "keepfaith.weblog",
@@ -213,10 +214,37 @@ if EMAIL_USE_TLS and EMAIL_USE_SSL:
 EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = envstr("KEEPFAITH_EMAIL_FROM", "keepfaith <noreply@localhost>")
 if EMAIL_HOST:
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    # Django's SMTP backend, DKIM-signing each message when a key is configured (below).
+    EMAIL_BACKEND = "keepfaith.comms.backends.SigningSMTPBackend"
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = VAR_DIR / "mail"
+
+# Marketing and service mail (docs/mail.md).
+# The https base of links in e-mail (one-click unsubscribe must be https, RFC 8058).
+PUBLIC_URL = envstr("KEEPFAITH_PUBLIC_URL", "https://localhost:8000").rstrip("/")
+# Signs the per-recipient unsubscribe tokens; retired secrets still verify old links.
+UNSUBSCRIBE_SECRET = _secret("KEEPFAITH_UNSUBSCRIBE_SECRET", "unsubscribe_secret")
+UNSUBSCRIBE_SECRET_FALLBACKS = envlist("KEEPFAITH_UNSUBSCRIBE_SECRET_FALLBACKS", [])
+# The opt-out addresses; empty: the policy's controller.unsubscribe_email / privacy_email.
+MAIL_UNSUBSCRIBE_ADDRESS = envstr("KEEPFAITH_MAIL_UNSUBSCRIBE_ADDRESS", "")
+MAIL_PRIVACY_ADDRESS = envstr("KEEPFAITH_MAIL_PRIVACY_ADDRESS", "")
+MAIL_LISTEN_PORT = envint("KEEPFAITH_MAIL_LISTEN_PORT", 8025, minimum=1, maximum=65535)
+MAIL_MAX_INBOUND_BYTES = envint("KEEPFAITH_MAIL_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# A worker that dies mid-send leaves its row "sending"; another takes it over after this.
+MAIL_LEASE_SECONDS = envint("KEEPFAITH_MAIL_LEASE_SECONDS", 120, minimum=1)
+MAIL_MAX_ATTEMPTS = envint("KEEPFAITH_MAIL_MAX_ATTEMPTS", 5, minimum=1)
+# Background work: the database queue (`keepfaith mail worker`) or Celery with Redis.
+TASK_BACKEND = envchoice("KEEPFAITH_TASK_BACKEND", "database", ("database", "celery"))
+CELERY_BROKER = envstr("KEEPFAITH_CELERY_BROKER", "redis://127.0.0.1:6379/0")
+# Optional DKIM signing of outgoing SMTP mail (all three, or none).
+DKIM_KEY_FILE = envstr("KEEPFAITH_DKIM_KEY_FILE", "")
+DKIM_SELECTOR = envstr("KEEPFAITH_DKIM_SELECTOR", "")
+DKIM_DOMAIN = envstr("KEEPFAITH_DKIM_DOMAIN", "")
+if len({bool(DKIM_KEY_FILE), bool(DKIM_SELECTOR), bool(DKIM_DOMAIN)}) > 1:
+    raise ImproperlyConfigured(
+        "KEEPFAITH_DKIM_KEY_FILE, KEEPFAITH_DKIM_SELECTOR and KEEPFAITH_DKIM_DOMAIN go together"
+    )
 
 # HTTP hardening. In production every check of `check --deploy` is satisfied.
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -2,12 +2,14 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.urls import URLPattern, URLResolver, include, path
 
-from keepfaith.portal import cookie_pages, statement
+from keepfaith.portal import cookie_pages, statement, unsubscribe
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("console/", include("keepfaith.console.urls")),
     path("privacy.json", statement.privacy_json, name="privacy_json"),
     path(".well-known/gpc.json", cookie_pages.gpc_json, name="gpc_json"),
+    # One-click unsubscribe links in marketing mail (RFC 8058): no language prefix, no cookie.
+    path("unsubscribe/<str:token>/", unsubscribe.unsubscribe, name="unsubscribe"),
     # Public pages in every language: /privacy/ (English), /da/privacy/ (Danish). The language
     # lives in the URL, so switching it needs no cookie.
     *i18n_patterns(path("", include("keepfaith.portal.urls")), prefix_default_language=False),

@@ -36,6 +36,7 @@ PRODUCTION = {
     "KEEPFAITH_ALLOWED_HOSTS": "shop.example.com",
     "KEEPFAITH_SECRET_KEY": secrets.token_urlsafe(50),
     "KEEPFAITH_AUDIT_KEY": secrets.token_urlsafe(50),
+    "KEEPFAITH_UNSUBSCRIBE_SECRET": secrets.token_urlsafe(50),
 }
 
 

@@ -13,12 +13,14 @@ CONSOLE = "accounts.use_console"
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "support": (CONSOLE, "accounts.view_customer_data", "support.view_ticket"),
     "billing": (CONSOLE, "accounts.view_customer_data", "store.view_order"),
-    "marketing": (CONSOLE,),
+    "marketing": (CONSOLE, "comms.send_campaign", "comms.handle_optout_queue"),
     "privacy officer": (
         CONSOLE,
         "accounts.view_customer_data",
         "audit.view_auditentry",
         "audit.verify_chain",
+        "comms.send_announcement",
+        "comms.handle_optout_queue",
     ),
     "administrator": (
         CONSOLE,
@@ -28,6 +30,9 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "audit.view_auditentry",
         "audit.verify_chain",
         "support.view_ticket",
+        "comms.send_campaign",
+        "comms.send_announcement",
+        "comms.handle_optout_queue",
     ),
 }
 ROLES = tuple(ROLE_PERMISSIONS)

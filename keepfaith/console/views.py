@@ -64,6 +64,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ("Orders", "/console/orders/", user.has_perm("store.view_order")),
         ("Audit log", "/console/audit/", user.has_perm("audit.view_auditentry")),
         ("Support", "/console/support/", user.has_perm("support.view_ticket")),
+        ("Campaigns", "/console/campaigns/", user.has_perm("comms.send_campaign")),
+        ("Opt-out mail queue", "/console/mail/queue/", user.has_perm("comms.handle_optout_queue")),
     ]
     return render(request, "console/dashboard.html", {"panels": [p for p in panels if p[2]]})
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+from datetime import date
 from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from keepfaith.accounts.models import User
 from keepfaith.policy.render import policy_content_hash
@@ -73,3 +75,12 @@ def orders_for_billing(*, search: str = "") -> QuerySet[Order]:
 
 def transfers_queued() -> QuerySet[OutsideTransfer]:
     return OutsideTransfer.objects.filter(status="queued").select_related("order__customer")
+
+
+def customers_with_active_service(*, today: date | None = None) -> QuerySet[User]:
+    """Customers with a service running today: an order line whose term (up to its renewal
+    date) has not ended. The audience of service announcements (BE-8)."""
+    today = today or timezone.localdate()
+    return User.objects.filter(
+        is_staff=False, is_active=True, orders__lines__renewal__due__gte=today
+    ).distinct()

@@ -1,0 +1,212 @@
+"""Audience benchmark: resolve a marketing audience among 1,000,000 customers.
+
+Our side: ``keepfaith.comms.selectors.audience_for`` (the ORM query shaped by the gate's
+audience filter, read as a list of customer numbers). Reference: the bare SQL query that
+returns the same ids, on the same connection. Both alternate, median of 7 runs each, for an
+opt-out kind (newsletter) and an opt-in kind (partner_promotions), on SQLite (a file in a
+temporary folder) and on PostgreSQL (a temporary database on 127.0.0.1:5432, dropped after;
+skipped with a message if it does not answer). Target: within 1.5x of the bare query.
+
+    python bench/audience.py [--customers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_DB = "kf_bench_audience"
+RUNS = 7
+USES = {
+    "newsletter": "marketing.communications.email.newsletter",
+    "partner_promotions": "marketing.communications.email.partner_promotions",
+}
+BARE = {
+    "newsletter": "NOT EXISTS (SELECT 1 FROM consent_currentchoice c WHERE c.subject = "
+    "u.customer_number AND c.key = %s AND c.status IN ('opted-out', 'withdrawn'))",
+    "partner_promotions": "EXISTS (SELECT 1 FROM consent_currentchoice c WHERE c.subject = "
+    "u.customer_number AND c.key = %s AND c.status = 'given')",
+}
+
+
+Row = tuple[int | str, ...]
+
+
+def _rows(n: int) -> tuple[list[Row], list[Row]]:
+    """Customers and their choices, deterministic: about 20% declined the newsletter,
+    5% withdrew, 30% opted in to partner offers."""
+    rng = random.Random(8058)
+    users: list[Row] = []
+    choices: list[Row] = []
+    for i in range(1, n + 1):
+        number = f"KF-{i:010d}"
+        users.append((i, "!", f"c{i}@bench.example", "", number, "2024-01-01 00:00:00+00"))
+        r = rng.random()
+        if r < 0.20:
+            choices.append((number, USES["newsletter"], "opted-out"))
+        elif r < 0.25:
+            choices.append((number, USES["newsletter"], "withdrawn"))
+        if rng.random() < 0.30:
+            choices.append((number, USES["partner_promotions"], "given"))
+    return users, choices
+
+
+def _load(n: int) -> None:
+    from django.db import connection
+
+    from keepfaith.consent.models import ConsentEvent
+    from keepfaith.consent.services import consent_record
+
+    consent_record(subject="KF-bench", key=USES["newsletter"], event="opted-out", source="bench")
+    event_id = ConsentEvent.objects.get().pk
+    users, choices = _rows(n)
+    user_sql = (
+        "INSERT INTO accounts_user (id, password, email, full_name, customer_number, "
+        "date_joined, is_superuser, is_staff, is_active) VALUES (%s, %s, %s, %s, %s, %s, "
+        "false, false, true)"
+    )
+    choice_sql = (
+        "INSERT INTO consent_currentchoice (subject, key, status, event_id, at) "
+        f"VALUES (%s, %s, %s, {event_id}, '2024-01-01 00:00:00+00')"
+    )
+    if connection.vendor == "postgresql":
+        raw = connection.connection
+        assert raw is not None
+        with raw.cursor() as cur:
+            with cur.copy(
+                "COPY accounts_user (id, password, email, full_name, customer_number, "
+                "date_joined, is_superuser, is_staff, is_active) FROM STDIN"
+            ) as copy:
+                for row in users:
+                    copy.write_row((*row, False, False, True))
+            with cur.copy(
+                "COPY consent_currentchoice (subject, key, status, event_id, at) FROM STDIN"
+            ) as copy:
+                for row in choices:
+                    copy.write_row((*row, event_id, "2024-01-01 00:00:00+00"))
+            cur.execute("ANALYZE")
+        raw.commit()
+        return
+    with connection.cursor() as cur:
+        cur.executemany(user_sql, users)
+        cur.executemany(choice_sql, choices)
+        cur.execute("ANALYZE")
+
+
+def _measure(kind: str) -> tuple[float, float, int]:
+    from django.db import connection
+
+    from keepfaith.audit.services import Actor
+    from keepfaith.comms.selectors import audience_for
+    from keepfaith.gate.runtime import active_gate
+
+    true = "true" if connection.vendor == "postgresql" else "1"
+    false = "false" if connection.vendor == "postgresql" else "0"
+    bare = (
+        f"SELECT u.customer_number FROM accounts_user u WHERE u.is_staff = {false} AND "
+        f"u.is_active = {true} AND u.customer_number IS NOT NULL AND {BARE[kind]} ORDER BY u.id"
+    )
+    gate = active_gate(actor=Actor.system("bench"))
+
+    def ours() -> list[str | None]:
+        return list(audience_for(kind=kind, gate=gate).values_list("customer_number", flat=True))
+
+    def reference() -> list[str | None]:
+        with connection.cursor() as cur:
+            cur.execute(bare, [USES[kind]])
+            return [row[0] for row in cur.fetchall()]
+
+    assert ours() == reference(), "the two queries must return the same ids"
+    our_times: list[float] = []
+    ref_times: list[float] = []
+    for _ in range(RUNS):
+        for side, times in ((ours, our_times), (reference, ref_times)):
+            start = time.perf_counter()
+            result = side()
+            times.append(time.perf_counter() - start)
+    return statistics.median(our_times), statistics.median(ref_times), len(result)
+
+
+def child(engine: str, n: int) -> None:
+    """Runs in its own process: Django configured for one database."""
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from keepfaith.versions.services import policy_publish_file
+
+    call_command("migrate", verbosity=0)
+    policy_publish_file(path=ROOT / "examples" / "qualityssl" / "policy.yaml")
+    start = time.perf_counter()
+    _load(n)
+    print(f"# {engine}: loaded {n:,} customers in {time.perf_counter() - start:.1f} s")
+    for kind in USES:
+        ours, ref, size = _measure(kind)
+        print(
+            f"{engine:<10} {kind:<19} {size:>9,} {ours * 1000:>9.0f} {ref * 1000:>9.0f} "
+            f"{ours / ref:>6.2f}x"
+        )
+
+
+def _run_child(engine: str, n: int, database_url: str, var_dir: str) -> None:
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url,
+        KEEPFAITH_VAR_DIR=var_dir,
+        DJANGO_SETTINGS_MODULE="keepfaith.settings",
+        KEEPFAITH_LOG_LEVEL="WARNING",
+    )
+    subprocess.run(
+        [sys.executable, __file__, "--child", engine, "--customers", str(n)],
+        env=env,
+        cwd=ROOT,
+        check=True,
+    )
+
+
+def _postgres(n: int, var_dir: str) -> None:
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except Exception as error:
+        print(f"# postgresql: skipped, no server at 127.0.0.1:5432 ({type(error).__name__})")
+        return
+    with admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
+        admin.execute(f"CREATE DATABASE {PG_DB}")
+        try:
+            _run_child("postgresql", n, f"postgres://postgres@127.0.0.1:5432/{PG_DB}", var_dir)
+        finally:
+            admin.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--child", choices=("sqlite", "postgresql"))
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.customers)
+        return
+    print(
+        f"audience of a marketing campaign among {args.customers:,} customers, "
+        f"median of {RUNS} alternating runs; target <= 1.50x"
+    )
+    print(f"{'engine':<10} {'kind':<19} {'audience':>9} {'ours ms':>9} {'bare ms':>9} {'ratio':>7}")
+    with tempfile.TemporaryDirectory(prefix="kf-bench-audience-") as tmp:
+        _run_child("sqlite", args.customers, f"sqlite:///{tmp}/bench.sqlite3", tmp)
+        _postgres(args.customers, tmp)
+
+
+if __name__ == "__main__":
+    main()

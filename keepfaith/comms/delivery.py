@@ -1,0 +1,198 @@
+"""Sending the outbox: one row per recipient, claimed, sent over SMTP, marked sent.
+
+The states of a row and the guarantee (docs/mail.md, "Delivery guarantee"):
+
+``queued`` --claim--> ``sending`` (Message-ID fixed, lease taken, committed)
+--SMTP--> ``sent`` (committed right after the server's final 250)
+
+- A claim commits before the SMTP transaction starts; marking sent commits right after it
+  ends. A worker killed anywhere outside the SMTP transaction therefore leaves each row
+  either ``queued`` / ``sending`` without the message handed over (sent again by the next
+  worker: nothing skipped), or ``sent`` (never sent again: nothing twice).
+- A row left ``sending`` by a dead worker is taken over when its lease ends
+  (``MAIL_LEASE_SECONDS``, longer than the SMTP timeout, so a live worker never loses it).
+  It is sent again **with the same Message-ID**: at-least-once for the one message that was
+  inside its SMTP transaction at the moment of the kill, because a lost security announcement
+  is worse than a duplicate, and a receiving system can tell the copy by its Message-ID.
+- Every message asks the gate again at send time, so an opt-out recorded after the campaign
+  was queued stops the messages not sent yet (BE-8, QS-4): the row becomes ``skipped``.
+- Claims use ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL (parallel workers take
+  different rows); SQLite's IMMEDIATE transactions serialise them.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import timedelta
+from email.utils import make_msgid
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from keepfaith.accounts.models import User
+from keepfaith.audit.services import Actor
+from keepfaith.comms.emails import RenderedMail, campaign_email, stored_email
+from keepfaith.comms.models import OutboxMessage, OutboxStatus
+from keepfaith.comms.selectors import optout_addresses
+from keepfaith.gate import Gate
+from keepfaith.gate.runtime import active_gate
+from keepfaith.policy.trace import enforces
+
+__all__ = ["deliver_pending", "outbox_claim", "pending_count"]
+
+WORKER_ACTOR = Actor.system("mail-worker")
+_PERMANENT = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
+
+
+def _now() -> Any:
+    return timezone.now()
+
+
+def _message_domain() -> str:
+    domain = settings.DKIM_DOMAIN or str(settings.DEFAULT_FROM_EMAIL).rpartition("@")[2]
+    return domain.strip(" >") or "localhost"
+
+
+def outbox_claim() -> OutboxMessage | None:
+    """Take the next due row: mark it ``sending`` with a lease and a fixed Message-ID."""
+    now = _now()
+    due = Q(status=OutboxStatus.QUEUED, available_at__lte=now) | Q(
+        status=OutboxStatus.SENDING, lease_until__lt=now
+    )
+    with transaction.atomic():
+        rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(due)
+        row = rows.select_related("campaign").order_by("pk").first()
+        if row is None:
+            return None
+        row.status = OutboxStatus.SENDING
+        row.attempts += 1
+        row.lease_until = now + timedelta(seconds=settings.MAIL_LEASE_SECONDS)
+        row.message_id = row.message_id or make_msgid(domain=_message_domain())
+        row.save(update_fields=["status", "attempts", "lease_until", "message_id"])
+    return row
+
+
+def pending_count() -> tuple[int, int]:
+    """(rows due now, rows held by a lease): what a burst worker still waits for."""
+    now = _now()
+    due = OutboxMessage.objects.filter(
+        Q(status=OutboxStatus.QUEUED, available_at__lte=now)
+        | Q(status=OutboxStatus.SENDING, lease_until__lt=now)
+    ).count()
+    later = OutboxMessage.objects.filter(
+        Q(status=OutboxStatus.QUEUED, available_at__gt=now)
+        | Q(status=OutboxStatus.SENDING, lease_until__gte=now)
+    ).count()
+    return due, later
+
+
+def _finish(row: OutboxMessage, status: str, error: str = "") -> None:
+    fields: dict[str, Any] = {"status": status, "lease_until": None, "last_error": error[:300]}
+    if status == OutboxStatus.SENT:
+        fields["sent_at"] = _now()
+    OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(**fields)
+
+
+def _retry(row: OutboxMessage, error: str) -> None:
+    if row.attempts >= settings.MAIL_MAX_ATTEMPTS:
+        _finish(row, OutboxStatus.FAILED, error)
+        return
+    later = _now() + timedelta(seconds=30 * 2 ** min(row.attempts, 8))
+    OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(
+        status=OutboxStatus.QUEUED, lease_until=None, available_at=later, last_error=error[:300]
+    )
+
+
+@enforces("BE-8", "QS-4")
+def _campaign_message(row: OutboxMessage, gate: Gate) -> Any:
+    """The message for a campaign row, or a reason it may not go (the gate refused)."""
+    campaign = row.campaign
+    assert campaign is not None
+    rule = gate.mail_kind(campaign.kind)
+    decision = gate.check(
+        use=rule.use,
+        categories=("user.contact.email",),
+        subject=row.recipient,
+        purpose_context=f"campaign:{campaign.pk}",
+    )
+    if not decision.allowed:
+        return decision.reason
+    address = (
+        User.objects.filter(customer_number=row.recipient, is_active=True)
+        .values_list("email", flat=True)
+        .first()
+    )
+    if address is None:
+        return "no longer an active customer"
+    return campaign_email(
+        to=address,  # the address on file now: a change takes effect at once (QS-4)
+        subject_ref=row.recipient,
+        kind=campaign.kind,
+        unsubscribable=rule.unsubscribable,
+        subject=campaign.subject,
+        text=campaign.text_body,
+        html=campaign.html_body,
+        language=row.language,
+        message_id=row.message_id,
+        unsubscribe_address=optout_addresses()[0],
+    )
+
+
+def _stored_message(row: OutboxMessage) -> Any:
+    mail = RenderedMail(row.subject, row.text_body, row.html_body)
+    return stored_email(to=row.to_address, mail=mail, message_id=row.message_id)
+
+
+def _send_one(row: OutboxMessage, connection: Any) -> bool:
+    """Send one claimed row; True if the connection is still usable."""
+    if row.campaign_id is not None:
+        gate = active_gate(actor=WORKER_ACTOR)  # fresh choices: opt-outs count at once
+        message = _campaign_message(row, gate)
+        if isinstance(message, str):
+            _finish(row, OutboxStatus.SKIPPED, message)
+            return True
+    else:
+        message = _stored_message(row)
+    message.connection = connection
+    try:
+        connection.send_messages([message])
+    except _PERMANENT as error:
+        _finish(row, OutboxStatus.FAILED, f"refused by the server ({type(error).__name__})")
+        return True
+    except (smtplib.SMTPException, OSError) as error:
+        _retry(row, f"{type(error).__name__}")
+        return False
+    _finish(row, OutboxStatus.SENT)
+    return True
+
+
+def deliver_pending(*, limit: int | None = None) -> int:
+    """Send due outbox rows until none is left (or ``limit`` were handled); returns how many
+    were handled. One SMTP connection is kept open and reopened after a failure."""
+    handled = 0
+    connection = None
+    try:
+        while limit is None or handled < limit:
+            row = outbox_claim()
+            if row is None:
+                break
+            if connection is None:
+                try:
+                    connection = get_connection()
+                    connection.open()
+                except (smtplib.SMTPException, OSError) as error:
+                    _retry(row, f"cannot reach the mail server ({type(error).__name__})")
+                    connection = None
+                    break
+            if not _send_one(row, connection):
+                connection.close()
+                connection = None
+            handled += 1
+    finally:
+        if connection is not None:
+            connection.close()
+    return handled

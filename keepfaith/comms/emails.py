@@ -1,0 +1,138 @@
+"""Every e-mail keepfaith sends: one function per kind, with subject / text / HTML templates.
+
+Templates live in ``templates/emails/<name>.subject.txt|.txt|.html``; a Danish version, when
+there is one, in ``templates/emails/da/``. Rules kept here (BE-8, RFC 2369, RFC 8058):
+
+- marketing mail carries ``List-Unsubscribe`` (an https link with a signed per-recipient,
+  per-kind token, and a mailto to the unsubscribe address) and
+  ``List-Unsubscribe-Post: List-Unsubscribe=One-Click``;
+- service announcements and transactional mail carry neither; they say why they cannot be
+  declined;
+- replies we send are marked ``Auto-Submitted: auto-replied`` (RFC 3834) so no robot answers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import select_template
+from django.utils.safestring import mark_safe
+
+from keepfaith.comms.unsubscribe import list_unsubscribe_headers, unsubscribe_token
+from keepfaith.policy.trace import enforces
+
+__all__ = [
+    "RenderedMail",
+    "campaign_email",
+    "optout_confirmation",
+    "render_mail",
+    "unsubscribe_url",
+]
+
+LANGUAGES = ("en", "da")
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+def _render(name: str, suffix: str, language: str, context: dict[str, object]) -> str:
+    names = [f"emails/{language}/{name}.{suffix}", f"emails/{name}.{suffix}"]
+    return str(select_template(names).render(context))
+
+
+def render_mail(*, name: str, language: str, context: dict[str, object]) -> RenderedMail:
+    """The subject, text and HTML of e-mail ``name`` in ``language`` (English fallback)."""
+    lang = language if language in LANGUAGES else "en"
+    full = {**context, "language": lang}
+    parts = [_render(name, suffix, lang, full) for suffix in ("subject.txt", "txt", "html")]
+    return RenderedMail(" ".join(parts[0].split()), parts[1].strip() + "\n", parts[2])
+
+
+def unsubscribe_url(*, subject_ref: str, kind: str) -> str:
+    """The https one-click link for ``subject_ref`` and ``kind`` (signed, never expires)."""
+    token = unsubscribe_token(
+        subject_ref=subject_ref,
+        kind=kind,
+        secret=settings.UNSUBSCRIBE_SECRET.encode("utf-8"),
+        issued_at=datetime.now(tz=UTC),
+    )
+    return f"{settings.PUBLIC_URL}/unsubscribe/{token}/"
+
+
+def _message(
+    *, to: str, mail: RenderedMail, message_id: str, headers: dict[str, str]
+) -> EmailMultiAlternatives:
+    message = EmailMultiAlternatives(
+        subject=mail.subject,
+        body=mail.text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[to],
+        headers={"Message-ID": message_id, **headers},
+    )
+    if mail.html:
+        message.attach_alternative(mail.html, "text/html")
+    return message
+
+
+@enforces("BE-8")
+def campaign_email(
+    *,
+    to: str,
+    subject_ref: str,
+    kind: str,
+    unsubscribable: bool,
+    subject: str,
+    text: str,
+    html: str,
+    language: str,
+    message_id: str,
+    unsubscribe_address: str,
+) -> EmailMultiAlternatives:
+    """A campaign message: marketing (with one-click unsubscribe) or a service announcement
+    (without: it reaches every customer with an active service)."""
+    context: dict[str, object] = {
+        "subject": subject,
+        "text": text,
+        "html": mark_safe(html),  # noqa: S308 - composed by marketing staff in the console
+        "kind": kind,
+    }
+    headers: dict[str, str] = {}
+    if unsubscribable:
+        link = unsubscribe_url(subject_ref=subject_ref, kind=kind)
+        context["unsubscribe_url"] = link
+        headers = list_unsubscribe_headers(https_url=link, mailto=unsubscribe_address)
+        mail = render_mail(name="marketing", language=language, context=context)
+    else:
+        headers = {"Auto-Submitted": "auto-generated"}
+        mail = render_mail(name="service_announcement", language=language, context=context)
+    return _message(to=to, mail=mail, message_id=message_id, headers=headers)
+
+
+def optout_confirmation(
+    *, language: str, kinds: list[str], refused_kinds: list[str], all_marketing: bool
+) -> RenderedMail:
+    """The reply confirming an opt-out received by e-mail (BE-9): what was recorded, and
+    which named kinds are service mail that cannot be declined (BE-8)."""
+    return render_mail(
+        name="optout_confirmation",
+        language=language,
+        context={"kinds": kinds, "refused_kinds": refused_kinds, "all_marketing": all_marketing},
+    )
+
+
+def stored_email(
+    *, to: str, mail: RenderedMail, message_id: str, in_reply_to: str = ""
+) -> EmailMultiAlternatives:
+    """A transactional message from rendered parts (no unsubscribe headers)."""
+    headers = {"Auto-Submitted": "auto-replied"}
+    if in_reply_to:
+        headers["In-Reply-To"] = in_reply_to
+        headers["References"] = in_reply_to
+    return _message(to=to, mail=mail, message_id=message_id, headers=headers)

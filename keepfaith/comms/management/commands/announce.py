@@ -1,0 +1,45 @@
+"""``keepfaith announce``: a service announcement to every customer with an active service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from keepfaith.comms.management.commands.campaign import read_text, staff_actor
+from keepfaith.comms.services import CampaignError, campaign_create, campaign_queue
+from keepfaith.gate.runtime import active_gate
+from keepfaith.policy.trace import enforces
+
+
+class Command(BaseCommand):
+    help = (
+        "Send a service announcement (may carry security information): it reaches every "
+        "customer with an active service whatever their marketing choices and carries no "
+        "unsubscribe. Privacy officer or administrator only."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--subject", required=True)
+        parser.add_argument("--text", required=True, help="file with the text body")
+        parser.add_argument("--html", help="file with the HTML body")
+        parser.add_argument("--kind", default="service_announcements")
+        parser.add_argument("--as", dest="actor", required=True, help="staff e-mail")
+
+    @enforces("BE-8")
+    def handle(self, *args: Any, **options: Any) -> None:
+        actor = staff_actor(options["actor"], "comms.send_announcement")
+        try:
+            if active_gate(actor=actor).mail_kind(options["kind"]).unsubscribable:
+                raise CommandError(f"{options['kind']} is marketing: use `keepfaith campaign`")
+            campaign = campaign_create(
+                kind=options["kind"],
+                subject=options["subject"],
+                text=read_text(options["text"]),
+                html=read_text(options["html"]),
+                actor=actor,
+            )
+        except (CampaignError, LookupError) as error:
+            raise CommandError(str(error)) from None
+        campaign = campaign_queue(campaign_id=campaign.pk, actor=actor)
+        self.stdout.write(f"announcement {campaign.pk} queued: {campaign.audience_size} messages")

@@ -1,0 +1,98 @@
+"""``keepfaith campaign create|send|status``: marketing campaigns from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from keepfaith.accounts.models import User
+from keepfaith.audit.models import ActorKind
+from keepfaith.audit.services import Actor
+from keepfaith.comms.models import Campaign
+from keepfaith.comms.selectors import audience_for, campaign_progress
+from keepfaith.comms.services import CampaignError, campaign_create, campaign_queue
+from keepfaith.gate.runtime import active_gate
+
+
+def staff_actor(email: str, permission: str) -> Actor:
+    """The staff member named by ``--as``; refuses one whose role lacks ``permission``."""
+    user = User.objects.filter(email=email.strip().lower(), is_staff=True).first()
+    if user is None or not user.is_active:
+        raise CommandError(f"--as {email}: no active staff account with that e-mail")
+    if not user.has_perm(permission):
+        raise CommandError(f"--as {email}: their role does not include {permission}")
+    return Actor(ActorKind.STAFF, user.email)
+
+
+def read_text(path: str | None) -> str:
+    if not path:
+        return ""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}") from None
+
+
+class Command(BaseCommand):
+    help = "Create a campaign, queue it for sending, or show its progress."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create", help="a draft campaign; prints its id and audience")
+        create.add_argument("--kind", required=True, help="a marketing mail kind of the policy")
+        create.add_argument("--subject", required=True)
+        create.add_argument("--text", required=True, help="file with the text body")
+        create.add_argument("--html", help="file with the HTML body")
+        create.add_argument("--as", dest="actor", required=True, help="staff e-mail (marketing)")
+        send = sub.add_parser("send", help="queue a campaign: one outbox row per recipient")
+        send.add_argument("campaign", type=int)
+        send.add_argument("--as", dest="actor", required=True, help="staff e-mail (marketing)")
+        status = sub.add_parser("status", help="outbox rows of a campaign by status")
+        status.add_argument("campaign", type=int)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        action = options["action"]
+        if action == "status":
+            self._status(options["campaign"])
+            return
+        actor = staff_actor(options["actor"], "comms.send_campaign")
+        if action == "create":
+            self._create(options, actor)
+        else:
+            self._send(options["campaign"], actor)
+
+    def _create(self, options: dict[str, Any], actor: Actor) -> None:
+        gate = active_gate(actor=actor)
+        try:
+            if not gate.mail_kind(options["kind"]).unsubscribable:
+                raise CommandError("service announcements are sent with `keepfaith announce`")
+            campaign = campaign_create(
+                kind=options["kind"],
+                subject=options["subject"],
+                text=read_text(options["text"]),
+                html=read_text(options["html"]),
+                actor=actor,
+            )
+        except (CampaignError, LookupError) as error:
+            raise CommandError(str(error)) from None
+        size = audience_for(kind=campaign.kind, gate=gate).count()
+        self.stdout.write(f"campaign {campaign.pk} created ({campaign.kind}): {size} recipients")
+
+    def _send(self, campaign_id: int, actor: Actor) -> None:
+        campaign = Campaign.objects.filter(pk=campaign_id).first()
+        if campaign is None:
+            raise CommandError(f"no campaign {campaign_id}")
+        if not active_gate(actor=actor).mail_kind(campaign.kind).unsubscribable:
+            raise CommandError("service announcements are sent with `keepfaith announce`")
+        campaign = campaign_queue(campaign_id=campaign_id, actor=actor)
+        self.stdout.write(f"campaign {campaign.pk} queued: {campaign.audience_size} messages")
+
+    def _status(self, campaign_id: int) -> None:
+        campaign = Campaign.objects.filter(pk=campaign_id).first()
+        if campaign is None:
+            raise CommandError(f"no campaign {campaign_id}")
+        counts = campaign_progress(campaign=campaign)
+        parts = ", ".join(f"{name} {count}" for name, count in counts.items())
+        self.stdout.write(f"campaign {campaign.pk} {campaign.kind} {campaign.status}: {parts}")

@@ -1,0 +1,161 @@
+"""Reads for mail: who is in a mail kind's audience, the opt-out addresses, the queues.
+
+The audience rule (BE-8, QS-4, BE-9): a kind's audience is one SQL query over customers and
+the consent ledger's current-choices table, shaped by ``Gate.audience_filter(kind)``:
+
+- choice ``opt-out``: every customer of the audience except those whose current choice for
+  the kind's use is opted-out or withdrawn;
+- choice ``opt-in``: only customers whose current choice is ``given`` and was given under
+  (or after) the latest version that asked for fresh consent to that use (BE-11), exactly as
+  ``LedgerChoices`` reads it;
+- choice ``none`` (service announcements): every customer with an active service, whatever
+  their marketing choices.
+
+``tests/comms/test_audience.py`` checks that this query and ``gate.check`` agree for every
+customer and every (choice, kind) combination.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from keepfaith.accounts.models import User
+from keepfaith.comms.models import Campaign, InboundMessage, OptOutQueueItem, OutboxMessage
+from keepfaith.comms.optout import MailKindWords
+from keepfaith.consent.models import CurrentChoice
+from keepfaith.consent.selectors import reconsent_versions
+from keepfaith.gate import Gate
+from keepfaith.gate.choices import ChoiceStatus
+from keepfaith.policy.trace import enforces
+from keepfaith.versions.models import PolicyVersion
+from keepfaith.versions.selectors import active_policy
+
+__all__ = [
+    "active_service_customers",
+    "audience_for",
+    "established_customers",
+    "mail_kind_words",
+    "marketing_kinds",
+    "optout_addresses",
+]
+
+DECLINED = (ChoiceStatus.OPTED_OUT.value, ChoiceStatus.WITHDRAWN.value)
+
+
+def established_customers() -> QuerySet[User]:
+    """Customers with an account in good standing: active, not staff, with a number.
+
+    "Established" in the policy's sense is an existing customer relationship: an active
+    customer account. (Service announcements narrow this to customers with a running service.)
+    """
+    return User.objects.filter(is_staff=False, is_active=True, customer_number__isnull=False)
+
+
+def active_service_customers() -> QuerySet[User]:
+    """Customers with an active service: the audience of service announcements, whatever
+    their marketing choices (BE-8). The store says whose service runs today."""
+    from keepfaith.store.selectors import customers_with_active_service
+
+    return customers_with_active_service().filter(customer_number__isnull=False)
+
+
+def _audience_base(use_choice: str) -> QuerySet[User]:
+    return active_service_customers() if use_choice == "none" else established_customers()
+
+
+def _fresh_consent(use: str) -> Q:
+    """Rows whose ``given`` still counts: not older than the version that asked again."""
+    needed = reconsent_versions().get(use)
+    if needed is None:
+        return Q()
+    later = PolicyVersion.objects.filter(seq__gte=needed.seq).values_list("pk", flat=True)
+    return Q(policy_version_id__in=list(later)) | Q(
+        policy_version__isnull=True, at__gte=needed.published_at
+    )
+
+
+@enforces("BE-8", "QS-4", "BE-9")
+def audience_for(*, kind: str, gate: Gate) -> QuerySet[User]:
+    """The customers a message of mail kind ``kind`` may go to, as one query (see above)."""
+    rule = gate.audience_filter(kind)
+    customers = _audience_base(rule.choice)
+    if rule.choice == "none":
+        return customers.order_by("pk")
+    choices = CurrentChoice.objects.filter(subject=OuterRef("customer_number"), key=rule.use)
+    if rule.choice == "opt-out":
+        declined = choices.filter(status__in=DECLINED)
+        return customers.filter(~Exists(declined)).order_by("pk")
+    given = choices.filter(status=ChoiceStatus.GIVEN.value).filter(_fresh_consent(rule.use))
+    return customers.filter(Exists(given)).order_by("pk")
+
+
+def marketing_kinds(*, gate: Gate) -> list[str]:
+    """Mail kinds a customer can unsubscribe from (the policy's marketing kinds)."""
+    return sorted(k for k, rule in gate.rulebook.mail_kinds.items() if rule.unsubscribable)
+
+
+def optout_addresses() -> tuple[str, str]:
+    """(unsubscribe address, privacy address): settings first, else the policy's controller.
+
+    A policy without an unsubscribe address uses its privacy address for both (BE-9).
+    """
+    policy, _ = active_policy()
+    privacy = settings.MAIL_PRIVACY_ADDRESS or policy.controller.privacy_email
+    unsubscribe = settings.MAIL_UNSUBSCRIBE_ADDRESS or policy.controller.opt_out_email
+    return unsubscribe, privacy
+
+
+# Words customers use for the usual kinds; every kind is also known by its own key.
+_KIND_WORDS: dict[str, dict[str, list[str]]] = {
+    "newsletter": {"en": ["newsletter", "newsletters"], "da": ["nyhedsbrev", "nyhedsbreve"]},
+    "promotions": {
+        "en": ["promotions", "offers", "deals", "product news"],
+        "da": ["tilbud", "kampagner", "produktnyheder"],
+    },
+    "partner_promotions": {
+        "en": ["partner promotions", "partner offers", "partner"],
+        "da": ["partnertilbud", "partner", "samarbejdspartner"],
+    },
+    "service_announcements": {
+        "en": ["service announcements", "service mail"],
+        "da": ["servicemeddelelser"],
+    },
+}
+
+
+def mail_kind_words(*, gate: Gate) -> list[MailKindWords]:
+    """The policy's mail kinds with the words the opt-out reader looks for."""
+    kinds = []
+    for key, rule in sorted(gate.rulebook.mail_kinds.items()):
+        if key == "transactional":
+            continue
+        words = {lang: list(w) for lang, w in _KIND_WORDS.get(key, {}).items()}
+        words.setdefault("en", []).append(key.replace("_", " "))
+        kinds.append(MailKindWords(key, words, marketing=rule.unsubscribable))
+    return kinds
+
+
+def campaign_list() -> QuerySet[Campaign]:
+    return Campaign.objects.order_by("-created_at")
+
+
+def campaign_progress(*, campaign: Campaign) -> dict[str, int]:
+    """Outbox rows of the campaign by status."""
+    counts = {status: 0 for status in ("queued", "sending", "sent", "skipped", "failed")}
+    rows = campaign.outbox.order_by().values_list("status").annotate(n=Count("pk"))
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+def outbox_pending() -> QuerySet[OutboxMessage]:
+    return OutboxMessage.objects.filter(status__in=("queued", "sending"))
+
+
+def optout_queue(*, open_only: bool = True) -> QuerySet[OptOutQueueItem]:
+    items = OptOutQueueItem.objects.select_related("message").order_by("-created_at")
+    return items.filter(status=OptOutQueueItem.Status.OPEN) if open_only else items
+
+
+def inbound_unprocessed() -> QuerySet[InboundMessage]:
+    return InboundMessage.objects.filter(status__in=("stored", "failed")).order_by("pk")

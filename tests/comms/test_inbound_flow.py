@@ -1,0 +1,134 @@
+"""Opt-outs by e-mail: imported or received over SMTP, stored first, matched to a customer,
+recorded in the ledger, confirmed; the rest goes to the staff queue (QS-4, BE-9, BE-1)."""
+
+from __future__ import annotations
+
+import smtplib
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+
+from keepfaith.comms.delivery import deliver_pending
+from keepfaith.comms.listener import start_listener
+from keepfaith.comms.models import InboundMessage, OptOutQueueItem
+from keepfaith.comms.receiving import inbound_deliver
+from keepfaith.consent.models import ConsentEvent
+from keepfaith.consent.selectors import current_choices
+from tests.comms.conftest import (
+    PRIVACY_ADDRESS,
+    UNSUBSCRIBE_ADDRESS,
+    SmtpSink,
+    free_port,
+    make_customer,
+)
+from tests.comms.mailbuild import customer_mail
+
+NEWSLETTER = "marketing.communications.email.newsletter"
+MARKETING = {
+    NEWSLETTER,
+    "marketing.communications.email",
+    "marketing.communications.email.partner_promotions",
+}
+
+
+@pytest.fixture
+def frida(published: Any) -> str:
+    return make_customer("frida@example.com").customer_number or ""
+
+
+def declined(number: str) -> set[str]:
+    return {k for k, v in current_choices(subject=number).items() if v.status == "opted-out"}
+
+
+@pytest.mark.clause("QS-4")
+@pytest.mark.clause("BE-9")
+def test_eml_to_the_unsubscribe_address_opts_out_and_confirms(
+    frida: str, smtp_sink: SmtpSink, tmp_path: Any
+) -> None:
+    path = tmp_path / "optout.eml"
+    path.write_bytes(
+        customer_mail(sender="Frida <Frida@Example.COM>", to=UNSUBSCRIBE_ADDRESS, subject="hi")
+    )
+    call_command("mail", "import", str(path))
+    assert declined(frida) == MARKETING
+    assert set(ConsentEvent.objects.filter(subject=frida).values_list("source", flat=True)) == {
+        "email"
+    }
+    stored = InboundMessage.objects.get()
+    assert bytes(stored.raw) == path.read_bytes() and stored.status == "opted_out"
+    assert deliver_pending() == 1
+    reply = smtp_sink.to("frida@example.com")[0].message
+    assert "opt-out is recorded" in str(reply["Subject"])
+    assert reply["List-Unsubscribe"] is None
+    assert str(reply["Auto-Submitted"]) == "auto-replied"
+    call_command("mail", "import", str(path))  # the same message again: stored once
+    assert InboundMessage.objects.count() == 1
+
+
+@pytest.mark.clause("BE-9")
+@pytest.mark.clause("BE-1")
+def test_privacy_address_opts_out_of_the_named_kind_in_danish(
+    frida: str, smtp_sink: SmtpSink, tmp_path: Any
+) -> None:
+    path = tmp_path / "da.eml"
+    path.write_bytes(
+        customer_mail(
+            sender="frida@example.com",
+            to=PRIVACY_ADDRESS,
+            subject="Afmeld",
+            body="Jeg vil ikke have nyhedsbrevet mere.",
+        )
+    )
+    call_command("mail", "import", str(path))
+    assert declined(frida) == {NEWSLETTER}
+    deliver_pending()
+    assert "afmelding" in str(smtp_sink.to("frida@example.com")[0].message["Subject"])
+
+
+@pytest.mark.clause("BE-9")
+def test_unknown_sender_and_auto_reply_go_to_the_queue(
+    frida: str, smtp_sink: SmtpSink, tmp_path: Any
+) -> None:
+    unknown = tmp_path / "unknown.eml"
+    unknown.write_bytes(customer_mail(sender="stranger@else.example", to=UNSUBSCRIBE_ADDRESS))
+    away = tmp_path / "away.eml"
+    away.write_bytes(
+        customer_mail(
+            sender="frida@example.com",
+            to=UNSUBSCRIBE_ADDRESS,
+            subject="Out of office",
+            headers={"Auto-Submitted": "auto-replied"},
+        )
+    )
+    call_command("mail", "import", str(unknown))
+    call_command("mail", "import", str(away))
+    reasons = sorted(OptOutQueueItem.objects.values_list("reason", flat=True))
+    assert reasons == ["auto_reply", "unknown_sender"]
+    assert declined(frida) == set()
+    assert deliver_pending() == 0  # no reply to either
+
+
+@pytest.mark.clause("QS-4")
+@pytest.mark.clause("BE-1")
+@pytest.mark.django_db(transaction=True)
+def test_smtp_listener_stores_then_processes(frida: str) -> None:
+    port = free_port()
+    handle = start_listener(
+        host="127.0.0.1",
+        port=port,
+        recipients=[UNSUBSCRIBE_ADDRESS, PRIVACY_ADDRESS],
+        deliver=inbound_deliver,
+        max_bytes=1_000_000,
+    )
+    try:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.sendmail(
+                "frida@example.com",
+                [UNSUBSCRIBE_ADDRESS],
+                customer_mail(sender="frida@example.com", to=UNSUBSCRIBE_ADDRESS),
+            )
+    finally:
+        handle.stop()
+    assert InboundMessage.objects.get().status == "opted_out"
+    assert declined(frida) == MARKETING
