@@ -64,7 +64,7 @@ def outbox_claim() -> OutboxMessage | None:
         status=OutboxStatus.SENDING, lease_until__lt=now
     )
     with transaction.atomic():
-        rows = OutboxMessage.objects.select_for_update(skip_locked=True).filter(due)
+        rows = OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",)).filter(due)
         row = rows.select_related("campaign").order_by("pk").first()
         if row is None:
             return None

@@ -228,7 +228,11 @@ def queue_apply(
 ) -> list[str]:
     """Staff decided: opt ``customer`` out of ``kinds`` (None: all marketing) for this item."""
     with transaction.atomic():
-        item = OptOutQueueItem.objects.select_for_update().select_related("message").get(pk=item_id)
+        item = (
+            OptOutQueueItem.objects.select_for_update(of=("self",))
+            .select_related("message")
+            .get(pk=item_id)
+        )
         if item.status != OptOutQueueItem.Status.OPEN:
             raise ValueError(f"queue item {item_id} is already {item.status}")
         if not User.objects.filter(customer_number=customer, is_staff=False).exists():

@@ -76,9 +76,12 @@ def _b64decode(text: str) -> bytes:
     if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
         raise InvalidToken("unsubscribe token is malformed: not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as error:
         raise InvalidToken("unsubscribe token is malformed: not base64url") from error
+    if _b64encode(data) != text:  # unused low bits set: one token, one spelling
+        raise InvalidToken("unsubscribe token is malformed: not canonical base64url")
+    return data
 
 
 def _signature(secret: bytes, payload_b64: str) -> bytes:

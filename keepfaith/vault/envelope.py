@@ -69,9 +69,12 @@ def _unb64(text: str, what: str) -> bytes:
         raise VaultError(f"stored value is malformed: the {what} is not base64url")
     try:
         padded = text.encode("ascii").translate(_TO_STD) + b"=" * (-len(text) % 4)
-        return binascii.a2b_base64(padded, strict_mode=True)
+        data = binascii.a2b_base64(padded, strict_mode=True)
     except (binascii.Error, ValueError):
         raise VaultError(f"stored value is malformed: the {what} is not base64url") from None
+    if _b64(data) != text:  # unused low bits set: another spelling of the same bytes
+        raise VaultError(f"stored value is malformed: the {what} is not canonical base64url")
+    return data
 
 
 def parse_sealed(token: str) -> SealedParts:
