@@ -80,7 +80,7 @@ def _b64decode(text: str) -> bytes:
     except (binascii.Error, ValueError) as error:
         raise InvalidToken("unsubscribe token is malformed: not base64url") from error
     if _b64encode(data) != text:  # unused low bits set: one token, one spelling
-        raise InvalidToken("unsubscribe token is malformed: not canonical base64url")
+        raise InvalidToken("unsubscribe token is malformed: not base64url (non-canonical)")
     return data
 
 

@@ -73,7 +73,7 @@ def _unb64(text: str, what: str) -> bytes:
     except (binascii.Error, ValueError):
         raise VaultError(f"stored value is malformed: the {what} is not base64url") from None
     if _b64(data) != text:  # unused low bits set: another spelling of the same bytes
-        raise VaultError(f"stored value is malformed: the {what} is not canonical base64url")
+        raise VaultError(f"stored value is malformed: the {what} is not base64url (non-canonical)")
     return data
 
 
