@@ -1,7 +1,8 @@
 """The shop pages: catalogue, configurator, cart, checkout, and the customer's orders.
 
 Browsing the shop and the configurator never writes the session: prices are previewed with
-a GET form and computed on the server. The session (the cart) starts with "Add to cart".
+a GET form and computed on the server. The cart is its own signed cookie (``cartcookie``),
+set by "Add to cart"; the session starts only at log-in.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.views.decorators.http import require_POST
 from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor
 from keepfaith.policy.trace import enforces
+from keepfaith.portal.cartcookie import CartCookie
 from keepfaith.portal.checkout_forms import CheckoutForm
 from keepfaith.store.cart import cart_add, cart_clear, cart_priced, cart_remove, checkout_token
 from keepfaith.store.catalog import Catalog, Product, text_in
@@ -114,7 +116,7 @@ def product(request: HttpRequest, product_id: str) -> HttpResponse:
 
 def _cart_context(request: HttpRequest, catalog: Catalog) -> dict[str, Any]:
     lang = _lang()
-    lines, dropped = cart_priced(request.session, catalog, lang=lang)
+    lines, dropped = cart_priced(CartCookie.read(request), catalog, lang=lang)
     totals = order_totals(catalog, lines)
     return {
         "lines": [
@@ -142,9 +144,10 @@ def cart(request: HttpRequest) -> HttpResponse:
     catalog = active_catalog()
     if request.method == "POST":
         action = request.POST.get("action", "")
+        visitor_cart = CartCookie.read(request)
         if action == "remove":
-            cart_remove(request.session, index=request.POST.get("line", ""))
-            return redirect(request.path)
+            cart_remove(visitor_cart, index=request.POST.get("line", ""))
+            return visitor_cart.write(redirect(request.path))
         product = catalog.product(str(request.POST.get("product", ""))[:64])
         if product is None:
             context = _cart_context(request, catalog)
@@ -157,7 +160,7 @@ def cart(request: HttpRequest) -> HttpResponse:
         }
         try:
             cart_add(
-                request.session,
+                visitor_cart,
                 catalog,
                 product_id=product.id,
                 options=options,
@@ -166,7 +169,7 @@ def cart(request: HttpRequest) -> HttpResponse:
             )
         except ShopError as exc:
             return _configurator(request, catalog, product, request.POST, refused=str(exc))
-        return redirect(request.path)
+        return visitor_cart.write(redirect(request.path))
     return render(request, "portal/cart.html", _cart_context(request, catalog))
 
 
@@ -215,9 +218,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
         form = CheckoutForm(initial=initial, notice=notice, needs_card=needs_card)
         context["error"] = str(exc)
         return _checkout_render(request, form, context, status=400)
-    cart_clear(request.session)
+    visitor_cart = CartCookie.read(request)
+    cart_clear(visitor_cart)
     checkout_token(request.session, renew=True)
-    return redirect("portal:order", number=order.number)
+    return visitor_cart.write(redirect("portal:order", number=order.number))
 
 
 @login_required

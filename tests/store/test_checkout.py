@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.test import Client
 from django.views.debug import SafeExceptionReporterFilter
 
@@ -40,7 +41,9 @@ def test_the_cart_works_before_login_and_checkout_asks_for_an_account(db):
     client = Client()
     response = add_to_cart(client, "qualityssl-mobile", term="24")
     assert response.status_code == 302
-    assert "sessionid" in response.cookies
+    assert "cart" in response.cookies  # the cart's own cookie: no session, no database row
+    assert "sessionid" not in response.cookies
+    assert Session.objects.count() == 0
     cart = client.get("/cart/")
     assert "QualitySSL Mobile, 24 months" in cart.content.decode()
     response = client.get("/checkout/")
@@ -200,3 +203,12 @@ def test_error_reports_hide_the_card_fields_and_the_orders_list_shows_the_masked
     assert cleansed["card_number"] == cleansed["security_code"] == "********************"
     listing = client.get("/account/orders/").content.decode()
     assert "Visa •••• 4242" in listing and "4242424242424242" not in listing
+
+
+@pytest.mark.clause("QS-7")
+def test_an_altered_cart_cookie_is_an_empty_cart(db):
+    client = Client()
+    add_to_cart(client, "qualityssl-mobile", term="24")
+    value = client.cookies["cart"].value
+    client.cookies["cart"] = value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB")
+    assert client.get("/cart/").context["lines"] == []
