@@ -1,7 +1,7 @@
 """Audience benchmark: resolve a marketing audience among 1,000,000 customers.
 
-Our side: ``keepfaith.comms.selectors.audience_for`` (the ORM query shaped by the gate's
-audience filter, read as a list of customer numbers). Reference: the bare SQL query that
+Our side: ``keepfaith.comms.selectors.audience_rows`` (the ORM query shaped by the gate's
+audience filter, read as plain rows of customer numbers). Reference: the bare SQL query that
 returns the same ids, on the same connection. Both alternate, median of 7 runs each, for an
 opt-out kind (newsletter) and an opt-in kind (partner_promotions), on SQLite (a file in a
 temporary folder) and on PostgreSQL (a temporary database on 127.0.0.1:5432, dropped after;
@@ -106,7 +106,7 @@ def _measure(kind: str) -> tuple[float, float, int]:
     from django.db import connection
 
     from keepfaith.audit.services import Actor
-    from keepfaith.comms.selectors import audience_for
+    from keepfaith.comms.selectors import audience_rows
     from keepfaith.gate.runtime import active_gate
 
     true = "true" if connection.vendor == "postgresql" else "1"
@@ -118,7 +118,8 @@ def _measure(kind: str) -> tuple[float, float, int]:
     gate = active_gate(actor=Actor.system("bench"))
 
     def ours() -> list[str | None]:
-        return list(audience_for(kind=kind, gate=gate).values_list("customer_number", flat=True))
+        rows = audience_rows(kind=kind, gate=gate, fields=("customer_number",))
+        return [row[0] for row in rows]
 
     def reference() -> list[str | None]:
         with connection.cursor() as cur:

@@ -2,7 +2,7 @@
 
 Rules kept here:
 
-- A campaign's outbox gets one row per recipient of its audience (``audience_for``), keyed
+- A campaign's outbox gets one row per recipient of its audience (``audience_rows``), keyed
   ``campaign:<id>:<customer>``; queueing twice adds nothing (BE-8, QS-4).
 - Transactional mail (verification, receipts, replies) never goes to a campaign audience.
 - An opt-out is a consent-ledger event (``opted-out``) on the use of each kind named, with
@@ -23,7 +23,7 @@ from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.comms.emails import RenderedMail
 from keepfaith.comms.models import Campaign, OutboxMessage
-from keepfaith.comms.selectors import DECLINED, audience_for, marketing_kinds
+from keepfaith.comms.selectors import DECLINED, audience_rows, marketing_kinds
 from keepfaith.comms.unsubscribe import UnsubscribeClaim, read_unsubscribe_token
 from keepfaith.consent.selectors import current_choices
 from keepfaith.consent.services import consent_record_many
@@ -79,9 +79,9 @@ def campaign_create(
 
 
 def _rows(campaign: Campaign, gate: Gate, language: str) -> Iterable[list[OutboxMessage]]:
-    people = audience_for(kind=campaign.kind, gate=gate).values_list("customer_number", "email")
+    people = audience_rows(kind=campaign.kind, gate=gate, fields=("customer_number", "email"))
     batch: list[OutboxMessage] = []
-    for number, email in people.iterator(chunk_size=5000):
+    for number, email in people:
         batch.append(
             OutboxMessage(
                 idempotency_key=f"campaign:{campaign.pk}:{number}",

@@ -7,13 +7,13 @@ from datetime import date
 from pathlib import Path
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from keepfaith.accounts.models import User
 from keepfaith.policy.render import policy_content_hash
 from keepfaith.store.catalog import Catalog, catalog_load
-from keepfaith.store.models import Order, OutsideTransfer
+from keepfaith.store.models import Order, OutsideTransfer, Renewal
 from keepfaith.versions.selectors import active_policy
 
 _lock = threading.Lock()
@@ -81,6 +81,5 @@ def customers_with_active_service(*, today: date | None = None) -> QuerySet[User
     """Customers with a service running today: an order line whose term (up to its renewal
     date) has not ended. The audience of service announcements (BE-8)."""
     today = today or timezone.localdate()
-    return User.objects.filter(
-        is_staff=False, is_active=True, orders__lines__renewal__due__gte=today
-    ).distinct()
+    running = Renewal.objects.filter(line__order__customer=OuterRef("pk"), due__gte=today)
+    return User.objects.filter(Exists(running), is_staff=False, is_active=True)
