@@ -272,6 +272,11 @@ def demo_mail() -> list[str]:
 DEMO_WEBLOG_LINES = 20_000
 
 
+def _demo_staff_in(roles: tuple[str, ...]) -> str:
+    names = [email.split("@")[0] for email, _, role in DEMO_STAFF if role in roles]
+    return ", ".join(names) or "no demo staff member"
+
+
 def demo_weblog() -> list[str]:
     """A generated access log of the last week, ingested once (the file is written once)."""
     import datetime as dt
@@ -291,14 +296,11 @@ def demo_weblog() -> list[str]:
     policy, _ = active_policy()
     readers = policy.log_files.report_readers if policy.log_files else ()
     raw = policy.log_files.raw_ip_readers if policy.log_files else ()
-    def who(roles: tuple[str, ...]) -> str:
-        names = [email.split("@")[0] for email, _, role in DEMO_STAFF if role in roles]
-        return ", ".join(names) or "no demo staff member"
-
     return [
         f"Web analytics: {path} ({done.requests} new requests ingested).",
-        f"  /console/analytics/ as {who(readers)}; raw addresses (kept"
-        f" {config.raw_ip_retention_days} days) at /console/analytics/diagnostics/ as {who(raw)}",
+        f"  /console/analytics/ as {_demo_staff_in(readers)}; raw addresses (kept"
+        f" {config.raw_ip_retention_days} days) at /console/analytics/diagnostics/"
+        f" as {_demo_staff_in(raw)}",
     ]
 
 

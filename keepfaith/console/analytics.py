@@ -28,6 +28,7 @@ from keepfaith.console.charts import bar_chart, line_chart
 from keepfaith.gate import PolicyViolation
 from keepfaith.gate.runtime import active_gate
 from keepfaith.policy import Policy
+from keepfaith.policy.trace import enforces
 from keepfaith.versions.selectors import active_policy
 from keepfaith.weblog.conf import download_extensions, weblog_config_in_force
 from keepfaith.weblog.reports import (
@@ -274,6 +275,7 @@ def _download(report: WeblogReport, fmt: str) -> HttpResponse:
     return response
 
 
+@enforces("BE-5")
 @staff_view(CONSOLE)
 @policy_role_required(report_readers)
 @audited_read(
@@ -327,6 +329,7 @@ def _purge_facts(retention_days: int) -> dict[str, Any]:
     }
 
 
+@enforces("QS-6", "BE-5")
 @staff_view(CONSOLE)
 @policy_role_required(raw_ip_readers)
 @audited_read(

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.jobs.models import JobRun
+from keepfaith.policy.trace import enforces
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ def _now() -> dt.datetime:
     return timezone.now()
 
 
+@enforces("QS-6")
 def _logs_purge(now: dt.datetime) -> str:
     from keepfaith.weblog.conf import weblog_config_in_force
     from keepfaith.weblog.retention import logs_purge

@@ -18,9 +18,7 @@ from keepfaith.weblog.sample import write_sample_log
 from keepfaith.weblog.store import diagnostics_hits, diagnostics_oldest
 
 T0 = dt.datetime(2026, 5, 4, 3, 0, tzinfo=dt.UTC)
-EVER = dict(
-    since=dt.datetime(1970, 1, 1, tzinfo=dt.UTC), until=dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
-)
+SINCE, UNTIL = dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -78,11 +76,11 @@ def test_the_purge_job_removes_raw_addresses_past_the_policy_retention(
     log = write_sample_log(path=tmp_path / "access.log", lines=2000, seed=5, start=T0)
     logs_ingest(config=weblog_config(), sources=[log], fmt=log_format(spec="combined"), now=T0)
     paths = weblog_config().paths
-    kept = len(diagnostics_hits(paths=paths, limit=10_000, **EVER))
+    kept = len(diagnostics_hits(paths=paths, limit=10_000, since=SINCE, until=UNTIL))
     assert kept == 2000
     clock["at"] = T0 + dt.timedelta(days=10)  # the log covers T0 .. T0 + about 7 days
     out = run_once()
-    left = diagnostics_hits(paths=paths, limit=10_000, **EVER)
+    left = diagnostics_hits(paths=paths, limit=10_000, since=SINCE, until=UNTIL)
     assert 0 < len(left) < kept
     assert f"logs-purge: purged {kept - len(left)} raw addresses" in out
     oldest = diagnostics_oldest(paths=paths)
