@@ -269,6 +269,41 @@ def demo_mail() -> list[str]:
     return lines
 
 
+DEMO_WEBLOG_LINES = 20_000
+
+
+def _demo_staff_in(roles: tuple[str, ...]) -> str:
+    names = [email.split("@")[0] for email, _, role in DEMO_STAFF if role in roles]
+    return ", ".join(names) or "no demo staff member"
+
+
+def demo_weblog() -> list[str]:
+    """A generated access log of the last week, ingested once (the file is written once)."""
+    import datetime as dt
+
+    from keepfaith.versions.selectors import active_policy
+    from keepfaith.weblog.conf import weblog_config_in_force
+    from keepfaith.weblog.formats import log_format
+    from keepfaith.weblog.ingest import logs_ingest
+    from keepfaith.weblog.sample import write_sample_log
+
+    config = weblog_config_in_force()
+    path = config.paths.root / "demo-access.log"
+    if not path.exists():
+        start = dt.datetime.now(dt.UTC) - dt.timedelta(days=7, hours=2)
+        write_sample_log(path=path, lines=DEMO_WEBLOG_LINES, seed=11, start=start)
+    done = logs_ingest(config=config, sources=[path], fmt=log_format(spec="combined"))
+    policy, _ = active_policy()
+    readers = policy.log_files.report_readers if policy.log_files else ()
+    raw = policy.log_files.raw_ip_readers if policy.log_files else ()
+    return [
+        f"Web analytics: {path} ({done.requests} new requests ingested).",
+        f"  /console/analytics/ as {_demo_staff_in(readers)}; raw addresses (kept"
+        f" {config.raw_ip_retention_days} days) at /console/analytics/diagnostics/"
+        f" as {_demo_staff_in(raw)}",
+    ]
+
+
 STEPS: list[Callable[[], list[str]]] = [
     demo_policy,
     demo_staff,
@@ -278,4 +313,5 @@ STEPS: list[Callable[[], list[str]]] = [
     demo_cookies,
     demo_orders,
     demo_mail,
+    demo_weblog,
 ]

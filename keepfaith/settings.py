@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "keepfaith.portal",
     "keepfaith.console",
     "keepfaith.weblog",
+    "keepfaith.jobs",
 ]
 ADMIN_ENABLED = envbool("KEEPFAITH_ADMIN_ENABLED", False)
 if ADMIN_ENABLED:

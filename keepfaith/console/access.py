@@ -21,6 +21,7 @@ from django_otp import user_has_device
 from keepfaith.accounts.roles import CONSOLE
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
+from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -47,16 +48,49 @@ def staff_view(permission: str = CONSOLE) -> Callable[[View], View]:
     return decorate
 
 
+def policy_role_required(roles_of: Callable[[Policy], Iterable[str]]) -> Callable[[View], View]:
+    """Admit only staff holding a role that the policy in force names (``roles_of(policy)``).
+
+    Roles are the staff groups (``keepfaith/accounts/roles.py``); the policy decides which of
+    them may open the view, so publishing a new policy changes access without a deploy.
+    """
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            from keepfaith.versions.selectors import active_policy
+
+            policy, _ = active_policy()
+            allowed = set(roles_of(policy))
+            held = set(getattr(request.user, "role_names", ()))
+            if not allowed & held:
+                named = ", ".join(sorted(allowed)) or "no staff role"
+                raise PermissionDenied(f"the policy in force opens this page to: {named}")
+            return view(request, *args, **kwargs)
+
+        return cast(View, wrapper)
+
+    return decorate
+
+
 def staff_actor(request: HttpRequest) -> Actor:
     return Actor(ActorKind.STAFF, str(getattr(request.user, "email", "")))
 
 
 @enforces("QS-3")
 def audited_read(
-    action: str, *, categories: Iterable[str], use: str, clauses: Iterable[str] = ()
+    action: str,
+    *,
+    categories: Iterable[str] | Callable[[], Iterable[str]],
+    use: str | Callable[[], str],
+    clauses: Iterable[str] = (),
 ) -> Callable[[View], View]:
-    """Record every successful response of the view as a staff read of customer data."""
-    categories, clauses = tuple(categories), tuple(clauses)
+    """Record every successful response of the view as a staff read of customer data.
+
+    ``categories`` and ``use`` may be callables, read when the entry is written (views whose
+    categories and use come from the policy in force).
+    """
+    clauses = tuple(clauses)
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
@@ -70,8 +104,8 @@ def audited_read(
                     action=action,
                     outcome="read",
                     subject=subjects[0] if len(subjects) == 1 else "",
-                    categories=categories,
-                    use=use,
+                    categories=tuple(categories() if callable(categories) else categories),
+                    use=use() if callable(use) else use,
                     clauses=clauses,
                     detail={
                         "path": request.path,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from keepfaith.console import mail, support, views
+from keepfaith.console import analytics, mail, support, views
 
 app_name = "console"
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     path("orders/", views.orders, name="orders"),
     path("support/", support.support_list, name="support"),
     path("support/<int:ticket_id>/", support.support_ticket, name="support_ticket"),
+    path("analytics/", analytics.analytics, name="analytics"),
+    path("analytics/diagnostics/", analytics.diagnostics, name="analytics_diagnostics"),
     path("campaigns/", mail.campaigns, name="campaigns"),
     path("campaigns/<int:campaign_id>/", mail.campaign_detail, name="campaign"),
     path("mail/queue/", mail.mail_queue, name="mail_queue"),

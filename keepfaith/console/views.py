@@ -13,9 +13,11 @@ from django_otp import user_has_device
 from keepfaith.accounts.selectors import customer_list
 from keepfaith.audit.selectors import audit_entries, chain_verify
 from keepfaith.console.access import audited_read, staff_view
+from keepfaith.console.analytics import raw_ip_readers, report_readers
 from keepfaith.console.forms import SecondFactorForm, StaffLoginForm
 from keepfaith.store.pricing import money
 from keepfaith.store.selectors import orders_for_billing
+from keepfaith.versions.selectors import active_policy
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -59,6 +61,8 @@ def staff_logout(request: HttpRequest) -> HttpResponse:
 @staff_view()
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
+    policy, _ = active_policy()
+    roles = set(user.role_names)  # type: ignore[union-attr]
     panels = [
         ("Customers", "/console/customers/", user.has_perm("accounts.view_customer_data")),
         ("Orders", "/console/orders/", user.has_perm("store.view_order")),
@@ -66,6 +70,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         ("Support", "/console/support/", user.has_perm("support.view_ticket")),
         ("Campaigns", "/console/campaigns/", user.has_perm("comms.send_campaign")),
         ("Opt-out mail queue", "/console/mail/queue/", user.has_perm("comms.handle_optout_queue")),
+        ("Web analytics", "/console/analytics/", bool(roles & set(report_readers(policy)))),
+        (
+            "Raw requests (diagnostics)",
+            "/console/analytics/diagnostics/",
+            roles & set(raw_ip_readers(policy)),
+        ),
     ]
     return render(request, "console/dashboard.html", {"panels": [p for p in panels if p[2]]})
 

@@ -1,11 +1,14 @@
-"""The web-log store as the Django settings configure it (read at call time, not import)."""
+"""The web-log store as the Django settings and the policy in force configure it (read at
+call time, not import)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
 
+from keepfaith.policy.schema import duration_hours
 from keepfaith.weblog.ingest import WeblogConfig
 from keepfaith.weblog.reports import DEFAULT_DOWNLOAD_EXTENSIONS
 from keepfaith.weblog.store import WeblogPaths
@@ -22,3 +25,27 @@ def weblog_config() -> WeblogConfig:
 def download_extensions() -> tuple[str, ...]:
     """The extensions the downloads report counts (``KEEPFAITH_WEBLOG_DOWNLOAD_EXTENSIONS``)."""
     return tuple(settings.WEBLOG_DOWNLOAD_EXTENSIONS) or DEFAULT_DOWNLOAD_EXTENSIONS
+
+
+def policy_raw_ip_days(*, retention: str) -> int:
+    """Whole days of a policy duration (``7d``, ``48h``): hours rounded down to days."""
+    hours = duration_hours(retention)
+    if hours is None:
+        raise ValueError(f"raw_ip_retention {retention!r} is not a duration")
+    return hours // 24
+
+
+def weblog_config_in_force() -> WeblogConfig:
+    """``weblog_config()`` with the raw-address retention the policy in force allows.
+
+    The policy's ``log_files.raw_ip_retention`` is the promise; the setting can only shorten
+    it, never lengthen it.
+    """
+    from keepfaith.versions.selectors import active_policy
+
+    config = weblog_config()
+    policy, _ = active_policy()
+    if policy.log_files is None:
+        return config
+    promised = policy_raw_ip_days(retention=policy.log_files.raw_ip_retention)
+    return replace(config, raw_ip_retention_days=min(config.raw_ip_retention_days, promised))

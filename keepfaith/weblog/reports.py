@@ -230,6 +230,21 @@ def weblog_report(
         con.close()
 
 
+def report_span(*, paths: WeblogPaths, days: int = 30) -> tuple[dt.date, dt.date] | None:
+    """The last ``days`` days up to the latest day that has data; None when there is none."""
+    if not paths.analytics.exists():
+        return None
+    con = weblog_connect(paths=paths, read_only=True)
+    try:
+        row = con.execute("SELECT max(day) FROM traffic_daily").fetchone()
+    finally:
+        con.close()
+    last = row[0] if row else None
+    if last is None:
+        return None
+    return last - dt.timedelta(days=days - 1), last
+
+
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, dt.date) else value
 

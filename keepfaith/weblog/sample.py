@@ -138,10 +138,16 @@ def sample_log_lines(
             emitted += 1
 
 
-def write_sample_log(*, path: Path, lines: int, seed: int = 7) -> Path:
-    """Write ``lines`` generated lines to ``path`` (each ending in a newline)."""
+def write_sample_log(
+    *, path: Path, lines: int, seed: int = 7, start: dt.datetime | None = None
+) -> Path:
+    """Write ``lines`` generated lines to ``path`` (each ending in a newline).
+
+    ``start`` is the time of the first line (default 2024-03-04); the lines cover about a
+    week from there, so ``start = now - 7 days`` gives a log that ends about now.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
-        for line in sample_log_lines(lines=lines, seed=seed):
+        for line in sample_log_lines(lines=lines, seed=seed, start=start):
             out.write(line + "\n")
     return path

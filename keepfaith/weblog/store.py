@@ -210,3 +210,24 @@ def diagnostics_hits(
         RawHit(ts, address, request, int(status), agent)
         for ts, address, request, status, agent in rows
     ]
+
+
+def diagnostics_oldest(*, paths: WeblogPaths) -> dt.datetime | None:
+    """The time of the oldest raw address still kept (UTC), or None when none is kept."""
+    if not paths.diagnostics.exists():
+        return None
+    con = duckdb.connect(str(paths.diagnostics), read_only=True)
+    try:
+        row = con.execute("SELECT min(ts) FROM raw_hits").fetchone()
+    finally:
+        con.close()
+    oldest = row[0] if row else None
+    return None if oldest is None else oldest.replace(tzinfo=dt.UTC)
+
+
+def store_busy(error: BaseException) -> bool:
+    """True when ``error`` says another process (a running ingest) holds the file's lock.
+
+    DuckDB allows one writing process per file; readers elsewhere are refused meanwhile.
+    """
+    return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()

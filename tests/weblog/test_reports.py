@@ -120,7 +120,7 @@ def test_a_reversed_range_is_refused(store_config):
 
 
 @pytest.mark.clause("BE-5")
-def test_the_logs_command_ingests_reports_and_purges(store_config, visits_log, settings):
+def test_the_logs_command_ingests_reports_and_purges(store_config, visits_log, settings, db):
     settings.WEBLOG_DIR = store_config.paths.root
     out = io.StringIO()
     call_command("logs", "ingest", str(visits_log), stdout=out)

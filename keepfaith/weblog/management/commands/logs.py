@@ -11,7 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from keepfaith.weblog.conf import download_extensions, weblog_config
+from keepfaith.weblog.conf import download_extensions, weblog_config, weblog_config_in_force
 from keepfaith.weblog.formats import LogFormatError, log_format
 from keepfaith.weblog.ingest import IngestReport, logs_ingest
 from keepfaith.weblog.reports import report_csv, report_json, weblog_report
@@ -51,8 +51,9 @@ class Command(BaseCommand):
     help = (
         "Web-log analytics. `ingest PATH...` reads Apache/nginx access logs (plain or gzip) "
         "idempotently; `report --from --to --format json|csv` prints the aggregates; `purge` "
-        "deletes raw addresses older than KEEPFAITH_RAW_IP_RETENTION_DAYS (default 7) and the "
-        "pseudonym keys of closed days: run it daily."
+        "deletes raw addresses older than the policy's log_files.raw_ip_retention (7d in the "
+        "examples; KEEPFAITH_RAW_IP_RETENTION_DAYS can only shorten it) and the pseudonym keys "
+        "of closed days: run it daily (`keepfaith jobs run` does)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -79,7 +80,7 @@ class Command(BaseCommand):
         elif action == "report":
             self._report(options["start"], options["end"], options["output"], options["limit"])
         else:
-            done = logs_purge(config=weblog_config())
+            done = logs_purge(config=weblog_config_in_force())
             self.stdout.write(
                 f"purged {done.raw_hits_removed} raw addresses, "
                 f"destroyed {done.keys_destroyed} day keys"
@@ -92,7 +93,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         bar = _Bar()
         try:
-            result = logs_ingest(config=weblog_config(), sources=paths, fmt=fmt, progress=bar)
+            result = logs_ingest(
+                config=weblog_config_in_force(), sources=paths, fmt=fmt, progress=bar
+            )
         finally:
             bar.close()
         self._print_ingest(result)

@@ -1,0 +1,145 @@
+"""The periodic jobs that keep retention promises, and running the ones that are due.
+
+Each job runs at most once per period: its ``JobRun`` row is claimed (compare-and-set on
+``last_run_at``) before it runs, so a restarted runner, or two runners, never run it early or
+twice. A job that fails gives its claim back and records the error; it is due again at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from keepfaith.audit.services import Actor, audit_append
+from keepfaith.jobs.models import JobRun
+from keepfaith.policy.trace import enforces
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One periodic job: its name, how often it runs, the rule it keeps, and what it does."""
+
+    name: str
+    period: dt.timedelta
+    rule: str
+    run: Callable[[dt.datetime], str]
+
+
+@dataclass(frozen=True, slots=True)
+class JobResult:
+    """What one run of a job did (``error`` set when it failed)."""
+
+    name: str
+    outcome: str = ""
+    error: str = ""
+
+
+def _now() -> dt.datetime:
+    """The clock of the runner (tests replace it)."""
+    return timezone.now()
+
+
+@enforces("QS-6")
+def _logs_purge(now: dt.datetime) -> str:
+    from keepfaith.weblog.conf import weblog_config_in_force
+    from keepfaith.weblog.retention import logs_purge
+
+    config = weblog_config_in_force()
+    done = logs_purge(config=config, now=now)
+    audit_append(
+        actor=Actor.system("jobs logs-purge"),
+        action="weblog.purge",
+        outcome="deleted",
+        categories=["user.device.ip_address"],
+        use="essential.service.operations",
+        clauses=["QS-6", "BE-5"],
+        detail={
+            "retention_days": config.raw_ip_retention_days,
+            "raw_hits_removed": done.raw_hits_removed,
+            "keys_destroyed": done.keys_destroyed,
+        },
+    )
+    return f"purged {done.raw_hits_removed} raw addresses, destroyed {done.keys_destroyed} keys"
+
+
+def _support_purge(now: dt.datetime) -> str:
+    from keepfaith.support.services import support_purge
+
+    counts = support_purge(now=now)
+    return (
+        f"purged {counts['information_requests']} information requests and "
+        f"{counts['support_tickets']} support tickets"
+    )
+
+
+DAY = dt.timedelta(days=1)
+JOBS: tuple[Job, ...] = (
+    Job(
+        "logs-purge",
+        DAY,
+        "raw client addresses older than the policy's log_files.raw_ip_retention (7d in the "
+        "examples; KEEPFAITH_RAW_IP_RETENTION_DAYS may only shorten it) are deleted and the "
+        "diagnostics file rewritten; pseudonym keys of closed days are destroyed",
+        _logs_purge,
+    ),
+    Job(
+        "support-purge",
+        DAY,
+        "information requests and support tickets are deleted once the retention of their "
+        "use in the policy ran out (e.g. 1y for information requests, 90d for support)",
+        _support_purge,
+    ),
+)
+
+
+def job_due_at(*, job: Job, last_run_at: dt.datetime | None) -> dt.datetime | None:
+    """When ``job`` is next due (None: never ran, due now)."""
+    return None if last_run_at is None else last_run_at + job.period
+
+
+def _claim(job: Job, now: dt.datetime) -> tuple[bool, dt.datetime | None]:
+    row, _ = JobRun.objects.get_or_create(name=job.name)
+    previous = row.last_run_at
+    due = job_due_at(job=job, last_run_at=previous)
+    if due is not None and now < due:
+        return False, previous
+    won = JobRun.objects.filter(pk=row.pk, last_run_at=previous).update(last_run_at=now)
+    return won == 1, previous
+
+
+def job_run(*, job: Job, now: dt.datetime) -> JobResult | None:
+    """Run ``job`` if it is due at ``now``; None when it is not due (or another runner has it)."""
+    claimed, previous = _claim(job, now)
+    if not claimed:
+        return None
+    try:
+        outcome = job.run(now)
+    except Exception as error:  # one failing job must not stop the others
+        message = f"{type(error).__name__}: {error}"[:500]
+        JobRun.objects.filter(name=job.name).update(
+            last_run_at=previous, last_error=message, last_error_at=now
+        )
+        return JobResult(job.name, error=message)
+    JobRun.objects.filter(name=job.name).update(last_outcome=outcome[:500])
+    return JobResult(job.name, outcome=outcome)
+
+
+def jobs_run_due(*, jobs: Sequence[Job] = JOBS, now: dt.datetime | None = None) -> list[JobResult]:
+    """Run every job that is due, in order; return what each that ran did."""
+    moment = now or _now()
+    results = [job_run(job=job, now=moment) for job in jobs]
+    return [result for result in results if result is not None]
+
+
+def jobs_next_due(*, jobs: Sequence[Job] = JOBS) -> dt.datetime | None:
+    """The earliest time a job is due again (None: one is due now)."""
+    runs = dict(
+        JobRun.objects.filter(name__in=[j.name for j in jobs]).values_list("name", "last_run_at")
+    )
+    dues = [job_due_at(job=job, last_run_at=runs.get(job.name)) for job in jobs]
+    if any(due is None for due in dues):
+        return None
+    return min(due for due in dues if due is not None)

@@ -1,0 +1,179 @@
+"""The analytics console pages: who may open them (the policy says), what they audit, what
+they show, and what happens while an ingest holds the store."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from django.utils import timezone
+
+from keepfaith.audit.models import AuditEntry
+from keepfaith.weblog.conf import download_extensions, weblog_config
+from keepfaith.weblog.formats import log_format
+from keepfaith.weblog.ingest import logs_ingest
+from keepfaith.weblog.reports import report_csv, report_json, weblog_report
+from keepfaith.weblog.sample import write_sample_log
+from tests.conftest import make_staff, verified_client
+
+pytestmark = [pytest.mark.clause("BE-5")]
+
+
+@pytest.fixture
+def weblog(settings, tmp_path):
+    """A small ingested log of the last week in a temporary store."""
+    settings.WEBLOG_DIR = tmp_path / "weblog"
+    now = timezone.now()
+    log = write_sample_log(
+        path=tmp_path / "access.log", lines=3000, seed=3, start=now - dt.timedelta(days=7, hours=1)
+    )
+    logs_ingest(config=weblog_config(), sources=[log], fmt=log_format(spec="combined"), now=now)
+    return weblog_config()
+
+
+@pytest.fixture
+def ada(db):
+    return make_staff("ada@staff.example", "administrator")
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("marketing", 200),
+        ("privacy officer", 200),
+        ("administrator", 200),
+        ("support", 403),
+        ("billing", 403),
+    ],
+)
+def test_the_policy_report_readers_open_the_reports_and_no_one_else(
+    published, weblog, role, status
+):
+    user = make_staff(f"{role.replace(' ', '')}@staff.example", role)
+    response = verified_client(user).get("/console/analytics/")
+    assert response.status_code == status
+    if status == 403:
+        assert AuditEntry.objects.filter(action="console.analytics.report").exists() is False
+
+
+def test_a_reader_the_policy_drops_is_refused(published, weblog, mia):
+    from pathlib import Path
+
+    from keepfaith.versions.services import policy_publish
+
+    path = Path(__file__).resolve().parents[2] / "examples" / "qualityssl" / "policy.yaml"
+    text = path.read_text(encoding="utf-8").replace(
+        "report_readers: [marketing, administrator, privacy officer]",
+        "report_readers: [administrator, privacy officer]",
+    )
+    assert verified_client(mia).get("/console/analytics/").status_code == 200
+    policy_publish(source=text, source_name="test: marketing no longer reads log reports")
+    response = verified_client(mia).get("/console/analytics/")
+    assert response.status_code == 403
+
+
+def test_the_report_page_is_audited_and_shows_charts_and_tables(published, weblog, pat):
+    response = verified_client(pat).get("/console/analytics/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count('<svg class="chart') >= 10
+    for title in ("Entry pages", "Top transitions", "Errors (4xx and 5xx)", "Registry countries"):
+        assert title in html
+    assert "Crawlers (reported apart)" in html and "Googlebot" in html
+    entry = AuditEntry.objects.get(action="console.analytics.report")
+    assert entry.actor == "pat@staff.example"
+    assert entry.use == "analytics.reporting"
+    assert entry.categories == ["user.device.ip_address"]
+    assert entry.clauses == ["BE-5"]
+
+
+def test_the_downloads_equal_the_logs_report(published, weblog, mia, settings):
+    client = verified_client(mia)
+    today = timezone.now().date()
+    start, end = today - dt.timedelta(days=10), today
+    report = weblog_report(
+        paths=weblog.paths,
+        start=start,
+        end=end,
+        download_extensions=download_extensions(),
+        own_hosts=settings.WEBLOG_OWN_HOSTS,
+    )
+    query = f"/console/analytics/?from={start}&to={end}&format="
+    csv_response = client.get(query + "csv")
+    assert csv_response["Content-Type"] == "text/csv; charset=utf-8"
+    assert csv_response.content.decode() == report_csv(report=report)
+    assert client.get(query + "json").content.decode() == report_json(report=report)
+    assert report.daily  # the range held data
+    assert AuditEntry.objects.filter(action="console.analytics.report").count() == 2
+
+
+def test_a_bad_range_is_explained(published, weblog, mia):
+    response = verified_client(mia).get("/console/analytics/?from=2024-03-09&to=2024-03-01")
+    assert response.status_code == 400
+    assert "before it starts" in response.content.decode()
+
+
+@pytest.mark.clause("QS-6")
+def test_raw_addresses_only_for_the_policy_raw_ip_readers(published, weblog, ada, pat, mia):
+    for user in (pat, mia):
+        assert verified_client(user).get("/console/analytics/diagnostics/").status_code == 403
+    response = verified_client(ada).get("/console/analytics/diagnostics/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Retention the policy states</dt><dd>7d" in html
+    assert "deleted by the first daily purge after" in html
+    assert html.count("<tr><td>") >= 100  # the raw hits of the last week
+    entry = AuditEntry.objects.get(action="console.analytics.raw_hits")
+    assert entry.actor == "ada@staff.example"
+    assert entry.clauses == ["BE-5", "QS-6"]
+    assert entry.use == "essential.service.operations"
+
+
+@pytest.mark.clause("QS-6")
+def test_the_dashboard_offers_the_panels_to_those_who_may_open_them(published, ada, mia, bob):
+    assert (
+        "/console/analytics/diagnostics/" in verified_client(ada).get("/console/").content.decode()
+    )
+    marketing = verified_client(mia).get("/console/").content.decode()
+    assert "/console/analytics/" in marketing
+    assert "/console/analytics/diagnostics/" not in marketing
+    assert "/console/analytics/" not in verified_client(bob).get("/console/").content.decode()
+
+
+HOLD_LOCK = textwrap.dedent(
+    """
+    import sys, time, duckdb
+    con = duckdb.connect(sys.argv[1])
+    con.execute("BEGIN")
+    print("locked", flush=True)
+    sys.stdin.read()
+    """
+)
+
+
+@pytest.mark.clause("QS-6")
+@pytest.mark.parametrize(
+    ("store", "url"),
+    [("analytics", "/console/analytics/"), ("diagnostics", "/console/analytics/diagnostics/")],
+)
+def test_a_running_ingest_gives_a_clear_message_not_an_error(published, weblog, ada, store, url):
+    """Another process holds the write lock of the store file, as an ingest does."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(getattr(weblog.paths, store))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        response = verified_client(ada).get(url)
+        assert response.status_code == 503
+        assert "ingest in progress" in response.content.decode().lower()
+        assert "try again shortly" in response.content.decode()
+        assert response["Retry-After"] == "15"
+    finally:
+        holder.communicate(input="")
+    assert verified_client(ada).get(url).status_code == 200

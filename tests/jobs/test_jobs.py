@@ -1,0 +1,99 @@
+"""The retention jobs runner: each job runs when due, not before, also across restarts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from keepfaith.audit.models import AuditEntry
+from keepfaith.jobs import services
+from keepfaith.jobs.models import JobRun
+from keepfaith.weblog.conf import weblog_config
+from keepfaith.weblog.formats import log_format
+from keepfaith.weblog.ingest import logs_ingest
+from keepfaith.weblog.sample import write_sample_log
+from keepfaith.weblog.store import diagnostics_hits, diagnostics_oldest
+
+T0 = dt.datetime(2026, 5, 4, 3, 0, tzinfo=dt.UTC)
+SINCE, UNTIL = dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The runner's clock, set by the test."""
+    now = {"at": T0}
+    monkeypatch.setattr(services, "_now", lambda: now["at"])
+    return now
+
+
+def run_once() -> str:
+    out = StringIO()
+    call_command("jobs", "run", "--once", stdout=out)
+    return out.getvalue()
+
+
+@pytest.mark.clause("QS-6")
+def test_a_job_runs_when_due_and_not_before(db, clock, settings, tmp_path):
+    settings.WEBLOG_DIR = tmp_path / "weblog"
+    first = run_once()
+    assert "logs-purge: purged 0 raw addresses" in first
+    assert "support-purge: purged 0 information requests" in first
+    clock["at"] = T0 + dt.timedelta(hours=23, minutes=59)
+    assert run_once() == ""  # a restarted runner does not run them early
+    clock["at"] = T0 + dt.timedelta(days=1)
+    assert "logs-purge:" in run_once()
+    assert JobRun.objects.get(name="logs-purge").last_run_at == T0 + dt.timedelta(days=1)
+    assert services.jobs_next_due() == T0 + dt.timedelta(days=2)
+
+
+def test_a_failing_job_gives_its_turn_back_and_the_others_still_run(db, clock):
+    def broken(now: dt.datetime) -> str:
+        raise OSError("disk full")
+
+    jobs = (
+        services.Job("broken", services.DAY, "test", broken),
+        services.Job("fine", services.DAY, "test", lambda now: "done"),
+    )
+    results = services.jobs_run_due(jobs=jobs)
+    assert [(r.name, r.outcome, r.error) for r in results] == [
+        ("broken", "", "OSError: disk full"),
+        ("fine", "done", ""),
+    ]
+    row = JobRun.objects.get(name="broken")
+    assert row.last_run_at is None and row.last_error == "OSError: disk full"
+    assert [r.name for r in services.jobs_run_due(jobs=jobs)] == ["broken"]
+
+
+@pytest.mark.clause("QS-6")
+def test_the_purge_job_removes_raw_addresses_past_the_policy_retention(
+    db, clock, settings, tmp_path
+):
+    settings.WEBLOG_DIR = tmp_path / "weblog"
+    settings.WEBLOG_RAW_IP_RETENTION_DAYS = 30  # the policy's 7d still applies
+    log = write_sample_log(path=tmp_path / "access.log", lines=2000, seed=5, start=T0)
+    logs_ingest(config=weblog_config(), sources=[log], fmt=log_format(spec="combined"), now=T0)
+    paths = weblog_config().paths
+    kept = len(diagnostics_hits(paths=paths, limit=10_000, since=SINCE, until=UNTIL))
+    assert kept == 2000
+    clock["at"] = T0 + dt.timedelta(days=10)  # the log covers T0 .. T0 + about 7 days
+    out = run_once()
+    left = diagnostics_hits(paths=paths, limit=10_000, since=SINCE, until=UNTIL)
+    assert 0 < len(left) < kept
+    assert f"logs-purge: purged {kept - len(left)} raw addresses" in out
+    oldest = diagnostics_oldest(paths=paths)
+    assert oldest is not None and oldest >= clock["at"] - dt.timedelta(days=7)
+    entry = AuditEntry.objects.get(action="weblog.purge")
+    assert entry.detail["raw_hits_removed"] == kept - len(left)
+    assert entry.detail["retention_days"] == 7
+
+
+def test_the_help_states_each_retention_rule():
+    from keepfaith.jobs.management.commands.jobs import Command
+
+    text = Command().help
+    assert "log_files.raw_ip_retention" in text
+    assert "support tickets" in text
+    assert "keepfaith mail worker" in text
