@@ -38,7 +38,7 @@ BARE = {
 }
 
 
-Row = tuple[int | str, ...]
+Row = tuple[int | str | bool, ...]
 
 
 def _rows(n: int) -> tuple[list[Row], list[Row]]:
@@ -60,6 +60,43 @@ def _rows(n: int) -> tuple[list[Row], list[Row]]:
     return users, choices
 
 
+BASE_COLUMNS = (
+    "id",
+    "password",
+    "email",
+    "full_name",
+    "customer_number",
+    "date_joined",
+    "is_superuser",
+    "is_staff",
+    "is_active",
+)
+
+
+def _user_columns() -> tuple[list[str], list[int | str | bool]]:
+    """The user columns to fill: ours, then every other NOT NULL one with its empty value
+    (so fields added to the user model later do not break the benchmark)."""
+    from keepfaith.accounts.models import User
+
+    empty: dict[str, str | bool] = {
+        "CharField": "",
+        "TextField": "",
+        "EmailField": "",
+        "BooleanField": False,
+    }
+    columns: list[str] = list(BASE_COLUMNS)
+    filler: list[int | str | bool] = []
+    for field in User._meta.concrete_fields:
+        if field.column in BASE_COLUMNS or field.null:
+            continue
+        kind = field.get_internal_type()
+        if kind not in empty:
+            raise SystemExit(f"bench/audience.py: fill accounts_user.{field.column} ({kind})")
+        columns.append(field.column)
+        filler.append(empty[kind])
+    return columns, filler
+
+
 def _load(n: int) -> None:
     from django.db import connection
 
@@ -69,11 +106,10 @@ def _load(n: int) -> None:
     consent_record(subject="KF-bench", key=USES["newsletter"], event="opted-out", source="bench")
     event_id = ConsentEvent.objects.get().pk
     users, choices = _rows(n)
-    user_sql = (
-        "INSERT INTO accounts_user (id, password, email, full_name, customer_number, "
-        "date_joined, is_superuser, is_staff, is_active) VALUES (%s, %s, %s, %s, %s, %s, "
-        "false, false, true)"
-    )
+    columns, filler = _user_columns()
+    users = [(*row, False, False, True, *filler) for row in users]
+    marks = ", ".join(["%s"] * len(columns))
+    user_sql = f"INSERT INTO accounts_user ({', '.join(columns)}) VALUES ({marks})"
     choice_sql = (
         "INSERT INTO consent_currentchoice (subject, key, status, event_id, at) "
         f"VALUES (%s, %s, %s, {event_id}, '2024-01-01 00:00:00+00')"
@@ -82,12 +118,9 @@ def _load(n: int) -> None:
         raw = connection.connection
         assert raw is not None
         with raw.cursor() as cur:
-            with cur.copy(
-                "COPY accounts_user (id, password, email, full_name, customer_number, "
-                "date_joined, is_superuser, is_staff, is_active) FROM STDIN"
-            ) as copy:
+            with cur.copy(f"COPY accounts_user ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in users:
-                    copy.write_row((*row, False, False, True))
+                    copy.write_row(row)
             with cur.copy(
                 "COPY consent_currentchoice (subject, key, status, event_id, at) FROM STDIN"
             ) as copy:

@@ -69,6 +69,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         editable=False,
         help_text="Customers only: the reference staff and audit entries use for this person.",
     )
+    language = models.CharField(
+        max_length=8, blank=True, help_text="The language the customer uses with us (e-mail)."
+    )
     is_staff = models.BooleanField(
         default=False, help_text="Staff account: may sign in to the console (with a second factor)."
     )

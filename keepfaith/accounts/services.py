@@ -66,7 +66,9 @@ class SignupOutcome:
 
 
 @enforces("SITE-1")
-def customer_signup(*, email: str, password: str, full_name: str = "") -> SignupOutcome:
+def customer_signup(
+    *, email: str, password: str, full_name: str = "", language: str = ""
+) -> SignupOutcome:
     """Open an inactive customer account until its address is verified.
 
     An address with an active account is left untouched (``already_active``: its owner is
@@ -79,11 +81,13 @@ def customer_signup(*, email: str, password: str, full_name: str = "") -> Signup
         if user is not None and (user.is_active or user.is_staff or user.last_login):
             return SignupOutcome(user=None, created=False, already_active=True)
         if user is None:
-            user = User.objects.create_user(address, password, full_name=full_name, is_active=False)
+            user = User.objects.create_user(
+                address, password, full_name=full_name, is_active=False, language=language
+            )
             return SignupOutcome(user=user, created=True, already_active=False)
         user.set_password(password)
-        user.full_name = full_name
-        user.save(update_fields=["password", "full_name"])
+        user.full_name, user.language = full_name, language or user.language
+        user.save(update_fields=["password", "full_name", "language"])
     return SignupOutcome(user=user, created=False, already_active=False)
 
 

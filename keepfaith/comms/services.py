@@ -79,9 +79,10 @@ def campaign_create(
 
 
 def _rows(campaign: Campaign, gate: Gate, language: str) -> Iterable[list[OutboxMessage]]:
-    people = audience_rows(kind=campaign.kind, gate=gate, fields=("customer_number", "email"))
+    fields = ("customer_number", "email", "language")
+    people = audience_rows(kind=campaign.kind, gate=gate, fields=fields)
     batch: list[OutboxMessage] = []
-    for number, email in people:
+    for number, email, own_language in people:
         batch.append(
             OutboxMessage(
                 idempotency_key=f"campaign:{campaign.pk}:{number}",
@@ -89,7 +90,7 @@ def _rows(campaign: Campaign, gate: Gate, language: str) -> Iterable[list[Outbox
                 kind=campaign.kind,
                 recipient=number or "",
                 to_address=email,
-                language=language,
+                language=own_language or language,  # the customer's, else the policy's
             )
         )
         if len(batch) >= _BATCH:

@@ -16,6 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
 from keepfaith.accounts.emails import send_already_registered, send_verification
@@ -71,7 +72,10 @@ def signup(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         with transaction.atomic():
             outcome = customer_signup(
-                email=data["email"], password=data["password1"], full_name=data.get("full_name", "")
+                email=data["email"],
+                password=data["password1"],
+                full_name=data.get("full_name", ""),
+                language=get_language() or "",
             )
             if outcome.user is not None:
                 subject = outcome.user.customer_number or ""

@@ -16,6 +16,9 @@ Rules kept here:
 
 from __future__ import annotations
 
+import functools
+import logging
+import smtplib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -28,9 +31,11 @@ from django.views.decorators.debug import sensitive_variables
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor, audit_append
+from keepfaith.gate import PolicyViolation
 from keepfaith.gate.runtime import active_gate
 from keepfaith.policy.trace import enforces
 from keepfaith.store.catalog import Catalog
+from keepfaith.store.emails import send_order_receipt
 from keepfaith.store.errors import CheckoutError
 from keepfaith.store.models import Order, OrderLine, OrderStatus, Renewal, RenewalStatus
 from keepfaith.store.outside import outside_party_go_ahead, validation_fields_check
@@ -41,6 +46,8 @@ from keepfaith.vault.gateway import CARD_CATEGORY, PAYMENT_USE, payment_processo
 from keepfaith.vault.processors import CardToken, ChargeResult, ProcessorError
 from keepfaith.vault.services import card_for_processor, card_keep
 from keepfaith.versions.selectors import active_version
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -179,12 +186,21 @@ def order_place(
                 order.save(update_fields=["outside_party", "validation_details", "status"])
                 if go_ahead:
                     outside_party_go_ahead(order=order, actor=_customer_actor(customer))
+            transaction.on_commit(functools.partial(_receipt, order=order))
     except IntegrityError:  # the same checkout submitted twice at once: the first one won
         earlier = Order.objects.filter(checkout_token=checkout_token, customer=customer).first()
         if earlier is None:
             raise
         return earlier
     return order
+
+
+def _receipt(*, order: Order) -> None:
+    """Send the receipt once the order is stored; a mail failure never undoes the order."""
+    try:
+        send_order_receipt(order=order)
+    except (OSError, smtplib.SMTPException, PolicyViolation) as exc:
+        logger.error("the receipt of order %s was not sent: %s", order.number, exc)
 
 
 def _customer_actor(customer: User) -> Actor:
