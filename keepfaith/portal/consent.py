@@ -7,6 +7,7 @@ for (BE-11); each answer is a ledger event with source ``portal`` and the versio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -31,7 +32,28 @@ from keepfaith.consent.services import consent_form_hash, consent_record_many
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.reconsent import SESSION_FLAG, customer_number_of, reconsent_required
+from keepfaith.versions.models import PolicyVersion
 from keepfaith.versions.selectors import active_policy
+
+
+def portal_choices_record(
+    *,
+    subject: str,
+    changes: Mapping[str, str],
+    version: PolicyVersion | None,
+    form: str,
+    shown: str,
+) -> None:
+    """A customer's own answers on a portal page: one ledger transaction, source ``portal``,
+    with the hash of the questions exactly as they were shown."""
+    consent_record_many(
+        subject=subject,
+        changes=changes,
+        source="portal",
+        policy_version=version,
+        evidence={"form": form, "form_hash": consent_form_hash(shown=shown)},
+        actor=Actor(ActorKind.CUSTOMER, subject),
+    )
 
 
 def _subject(request: HttpRequest) -> str:
@@ -131,16 +153,12 @@ def consent_renew(request: HttpRequest) -> HttpResponse:
         answers = {q.key: request.POST.get(q.field) for q in questions}
         changes = {key: _event_for(subject, key, a) for key, a in answers.items() if a in YES_NO}
         if changes:
-            consent_record_many(
+            portal_choices_record(
                 subject=subject,
                 changes=changes,
-                source="portal",
-                policy_version=version,
-                evidence={
-                    "form": "account/consent/renew",
-                    "form_hash": consent_form_hash(shown=shown),
-                },
-                actor=Actor(ActorKind.CUSTOMER, subject),
+                version=version,
+                form="account/consent/renew",
+                shown=shown,
             )
             messages.success(request, "Thank you: your answers are recorded.")
         if len(changes) == len(questions):

@@ -18,14 +18,12 @@ from django.template.loader import render_to_string
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
-from keepfaith.audit.models import ActorKind
-from keepfaith.audit.services import Actor
 from keepfaith.consent.selectors import current_choices
-from keepfaith.consent.services import consent_form_hash, consent_record_many
 from keepfaith.gate.choices import ChoiceState, ChoiceStatus
 from keepfaith.policy import Policy
 from keepfaith.policy.schema import MailKind
 from keepfaith.policy.trace import enforces
+from keepfaith.portal.consent import portal_choices_record
 from keepfaith.portal.reconsent import customer_number_of
 from keepfaith.versions.selectors import active_policy
 
@@ -116,16 +114,12 @@ def preferences(request: HttpRequest) -> HttpResponse:
         posted = {key for key in request.POST if key.startswith(FIELD_PREFIX)}
         changes = _changes(rows, posted)
         if changes:
-            consent_record_many(
+            portal_choices_record(
                 subject=subject,
                 changes=changes,
-                source="portal",
-                policy_version=version,
-                evidence={
-                    "form": "account/preferences",
-                    "form_hash": consent_form_hash(shown=shown),
-                },
-                actor=Actor(ActorKind.CUSTOMER, subject),
+                version=version,
+                form="account/preferences",
+                shown=shown,
             )
         messages.success(request, "Your preferences are saved." if changes else "Nothing changed.")
         return redirect("portal:preferences")

@@ -80,6 +80,18 @@ def cart_clear(session: Session) -> None:
         del session[CART_KEY]
 
 
+def line_configuration(catalog: Catalog, line: Mapping[str, Any]) -> Configuration:
+    """A stored cart line checked again against the catalogue; raises ``ShopError``."""
+    options = line.get("options")
+    return configuration_validate(
+        catalog,
+        product_id=line.get("product"),
+        options=options if isinstance(options, dict) else {},
+        term_months=line.get("term"),
+        quantity=line.get("quantity"),
+    )
+
+
 def cart_priced(
     session: Mapping[str, Any], catalog: Catalog, *, lang: str = "en"
 ) -> tuple[list[PricedLine], list[str]]:
@@ -87,15 +99,7 @@ def cart_priced(
     priced, dropped = [], []
     for line in cart_lines(session):
         try:
-            options = line.get("options")
-            configuration = configuration_validate(
-                catalog,
-                product_id=line.get("product"),
-                options=options if isinstance(options, dict) else {},
-                term_months=line.get("term"),
-                quantity=line.get("quantity"),
-            )
-            priced.append(line_price(catalog, configuration, lang=lang))
+            priced.append(line_price(catalog, line_configuration(catalog, line), lang=lang))
         except ShopError as exc:
             dropped.append(f"a line was removed from your cart: {exc}")
     return priced, dropped

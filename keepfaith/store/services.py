@@ -34,6 +34,7 @@ from keepfaith.audit.services import Actor, audit_append
 from keepfaith.gate import PolicyViolation
 from keepfaith.gate.runtime import active_gate
 from keepfaith.policy.trace import enforces
+from keepfaith.store.cart import line_configuration
 from keepfaith.store.catalog import Catalog
 from keepfaith.store.emails import send_order_receipt
 from keepfaith.store.errors import CheckoutError
@@ -71,18 +72,7 @@ DECLINE_MESSAGES = {
 def _priced(catalog: Catalog, cart: Sequence[Mapping[str, Any]]) -> list[PricedLine]:
     if not cart:
         raise CheckoutError("your cart is empty")
-    lines = []
-    for line in cart:
-        options = line.get("options")
-        configuration = configuration_validate(
-            catalog,
-            product_id=line.get("product"),
-            options=options if isinstance(options, dict) else {},
-            term_months=line.get("term"),
-            quantity=line.get("quantity"),
-        )
-        lines.append(line_price(catalog, configuration))
-    return lines
+    return [line_price(catalog, line_configuration(catalog, line)) for line in cart]
 
 
 def _outside_party(lines: Sequence[PricedLine]) -> str:
