@@ -118,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "keepfaith.portal.context_processors.cookie_banner",
+                "keepfaith.portal.context_processors.site_identity",
             ],
         },
     },

@@ -1,4 +1,5 @@
-"""Template context for every page: whether the cookie banner asks (QS-7, BE-2)."""
+"""Template context for every page: who runs the site, and whether the cookie banner asks
+(QS-7, BE-2)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from django.utils.translation import get_language
 
 from keepfaith.cookies.consent import visitor_consent
 from keepfaith.policy.schema import Policy
+from keepfaith.versions.selectors import active_policy
 
 
 def cookie_banner(request: HttpRequest) -> dict[str, object]:
@@ -15,6 +17,8 @@ def cookie_banner(request: HttpRequest) -> dict[str, object]:
 
     Not on the cookie settings page itself, which offers the same buttons.
     """
+    if request.path.startswith("/console/"):  # staff pages set strictly necessary cookies only
+        return {"cookie_banner": False}
     consent = visitor_consent(request)
     if consent is None or not consent.ask:
         return {"cookie_banner": False}
@@ -30,3 +34,11 @@ def policy_text(policy: Policy, text: dict[str, str]) -> str:
     """A policy text in the page's language, else the policy's first language."""
     lang = get_language() or "en"
     return text.get(lang) or text.get(policy.controller.languages[0]) or next(iter(text.values()))
+
+
+def site_identity(request: HttpRequest) -> dict[str, object]:
+    """``site_name``: the controller's trading name from the policy in force (BE-1)."""
+    policy, _ = active_policy()
+    controller = policy.controller
+    names = controller.trading_names or (controller.legal_name,)
+    return {"site_name": names[0]}

@@ -29,7 +29,8 @@ def test_staff_signs_in_with_a_second_factor(page, live_server, transactional_db
 def test_home_page_renders_with_its_stylesheet(page, live_server, transactional_db):
     response = page.goto(f"{live_server.url}/")
     assert response.status == 200
-    assert page.locator("h1").inner_text() == "Welcome"
+    assert page.locator("h1").inner_text() == "QualitySSL"  # the trading name from the policy
+    assert page.locator("a.brand").inner_text() == "QualitySSL"
     color = page.evaluate(
         "getComputedStyle(document.querySelector('header.top')).borderBottomStyle"
     )
