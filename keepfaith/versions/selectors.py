@@ -22,8 +22,12 @@ def policy_versions() -> QuerySet[PolicyVersion]:
 
 
 def active_version() -> PolicyVersion | None:
-    """The version in force: the latest published one."""
-    return PolicyVersion.objects.order_by("-seq").first()
+    """The version in force: the latest published one.
+
+    Read on every page, so the policy text and diff stay deferred: ``policy_of`` parses the
+    text once per process and loads it only then.
+    """
+    return PolicyVersion.objects.defer("source", "changes").order_by("-seq").first()
 
 
 def policy_of(version: PolicyVersion) -> Policy:
