@@ -6,7 +6,7 @@ only window functions, ``GROUP BY``, ``count(DISTINCT)`` and ``FILTER``, which S
 Trino and DuckDB read alike: to run them on a distributed engine, register the Parquet
 partitions as ``requests`` and the days to refresh as ``scope_days`` and run
 :data:`AGGREGATES` in order (see ``docs/weblog.md``). Only :func:`dirty_days_refresh`
-(transactions, Parquet export) is DuckDB-specific.
+(transactions, reading the listed fact parts) is DuckDB-specific.
 
 Rules: crawlers never count as visitors or visits; a visit is a run of page views of one
 visitor with gaps of at most the visit gap; pseudonyms change daily, so visits and unique
@@ -15,9 +15,9 @@ visitors are per day.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
+
+from keepfaith.weblog.store import WeblogPaths, facts_view
 
 AGGREGATE_TABLES = (
     "traffic_hourly",
@@ -103,22 +103,10 @@ AGGREGATES: tuple[str, ...] = (
 )
 
 
-def _parquet_export(con: duckdb.DuckDBPyConnection, parquet_dir: Path) -> None:
-    """Write each scope day's facts to ``day=YYYY-MM-DD/requests.parquet`` (replaced whole)."""
-    for (day,) in con.execute("SELECT day FROM scope_days ORDER BY day").fetchall():
-        folder = parquet_dir / f"day={day.isoformat()}"
-        folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / "requests.parquet.tmp"
-        con.execute(
-            f"COPY (SELECT * FROM requests WHERE day = ?) TO '{tmp}' (FORMAT parquet)", [day]
-        )
-        tmp.replace(folder / "requests.parquet")
-
-
 def dirty_days_refresh(
-    *, con: duckdb.DuckDBPyConnection, parquet_dir: Path | None, visit_gap_minutes: int
+    *, con: duckdb.DuckDBPyConnection, paths: WeblogPaths, visit_gap_minutes: int
 ) -> int:
-    """Recompute the aggregates (and Parquet partitions) of every dirty day; return count.
+    """Recompute the aggregates of every dirty day from its listed fact parts; return count.
 
     The dirty marks are cleared in the transaction that replaces the aggregates, so a run
     killed half-way leaves them for the next run.
@@ -127,8 +115,7 @@ def dirty_days_refresh(
     count = int(con.execute("SELECT count(*) FROM scope_days").fetchall()[0][0])
     if count == 0:
         return 0
-    if parquet_dir is not None:
-        _parquet_export(con, parquet_dir)
+    facts_view(con=con, paths=paths, days_sql="SELECT day FROM scope_days")
     con.execute(VISIT_PAGES.format(gap=int(visit_gap_minutes)))
     con.execute("BEGIN")
     for table in AGGREGATE_TABLES:

@@ -18,9 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import hashlib
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from threading import Lock
 from typing import Any, BinaryIO
 
 import duckdb
@@ -37,12 +41,20 @@ from keepfaith.weblog.privacy import (
     truncated_network,
 )
 from keepfaith.weblog.sqlparse import parse_sql
-from keepfaith.weblog.store import WeblogPaths, day_keys, day_keys_close, weblog_connect
+from keepfaith.weblog.store import (
+    WeblogPaths,
+    day_keys,
+    day_keys_close,
+    fact_parts,
+    raw_parts,
+    weblog_connect,
+)
 from keepfaith.weblog.useragents import agents_families
 
 FINGERPRINT_BYTES = 64 * 1024
 SAMPLES_PER_FILE = 5
-OUT_OF_ORDER_SLACK = "10 MINUTE"
+OUT_OF_ORDER_MINUTES = 10
+OUT_OF_ORDER_SLACK = f"{OUT_OF_ORDER_MINUTES} MINUTE"
 PAGE_EXTENSIONS = ("", "html", "htm", "php", "asp", "aspx", "jsp", "shtml")
 Progress = Callable[[str, int, int | None], None]
 
@@ -56,9 +68,9 @@ class WeblogConfig:
     key_grace_days: int = 1
     chunk_bytes: int = 16 * 1024 * 1024
     visit_gap_minutes: int = 30
-    parquet: bool = True
     threads: int = 2
     memory_mb: int = 256
+    workers: int = 2
 
 
 @dataclass(slots=True)
@@ -156,61 +168,55 @@ def _lines_table(chunk: bytes) -> pa.Table:
     return pa.table({"n": pa.array(range(len(lines)), pa.int32()), "line": lines})
 
 
-STAGE_SQL = """
-CREATE OR REPLACE TEMP TABLE staged AS
-SELECT p.n, p.ts, p.ts::DATE AS day, h.net_id, h.country, a.ua_id, a.browser, a.os,
-    a.crawler, upper(p.method) AS method, split_part(p.target, '?', 1) AS path, p.status,
-    p.bytes, p.referrer, NULLIF(p.vhost, '-') AS vhost
-FROM parsed p JOIN hosts h ON h.host = p.host JOIN agents a ON a.user_agent = p.user_agent
-WHERE p.problem IS NULL
-"""
+def _facts_sql() -> str:
+    """The chunk's request facts: one SELECT over ``parsed`` and the per-distinct lookups.
 
-
-def _visitors_sql() -> str:
-    """One pseudonym per distinct (day, network, user agent) of the staged chunk."""
+    Pseudonyms, file extensions and referring domains are computed once per distinct
+    (day, network, agent), path and referrer of the chunk, then joined back.
+    """
     visitor = pseudonym_sql(
         ipad="k.ipad", opad="k.opad", day="d.day", network="h.net", user_agent="a.user_agent"
     )
-    return f"""
-    CREATE OR REPLACE TEMP TABLE visitors AS
-    SELECT d.day, d.net_id, d.ua_id, {visitor} AS visitor
-    FROM (SELECT DISTINCT day, net_id, ua_id FROM staged) d JOIN day_pads k ON k.day = d.day
-    JOIN (SELECT DISTINCT net_id, net FROM hosts) h ON h.net_id = d.net_id
-    JOIN agents a ON a.ua_id = d.ua_id
-    """
-
-
-def _facts_sql() -> str:
     pages = ", ".join(f"'{ext}'" for ext in PAGE_EXTENSIONS)
     return f"""
-    INSERT INTO requests
+    WITH s AS MATERIALIZED (
+        SELECT p.ts, p.ts::DATE AS day, h.net_id, h.country, a.ua_id, a.browser, a.os,
+            a.crawler, upper(p.method) AS method, split_part(p.target, '?', 1) AS path,
+            p.status, p.bytes, p.referrer, NULLIF(p.vhost, '-') AS vhost
+        FROM parsed p JOIN hosts h ON h.host = p.host
+        JOIN agents a ON a.user_agent = p.user_agent
+        WHERE p.problem IS NULL),
+    v AS MATERIALIZED (
+        SELECT d.day, d.net_id, d.ua_id, {visitor} AS visitor
+        FROM (SELECT DISTINCT day, net_id, ua_id FROM s) d
+        JOIN day_pads k ON k.day = d.day
+        JOIN (SELECT DISTINCT net_id, net FROM hosts) h ON h.net_id = d.net_id
+        JOIN agents a ON a.ua_id = d.ua_id),
+    f AS MATERIALIZED (
+        SELECT path, CASE WHEN contains(last, '.') AND length(string_split(last, '.')[-1]) <= 10
+            THEN lower(string_split(last, '.')[-1]) ELSE '' END AS ext
+        FROM (SELECT path, string_split(path, '/')[-1] AS last
+              FROM (SELECT DISTINCT path FROM s))),
+    r AS MATERIALIZED (
+        SELECT referrer,
+            CASE WHEN contains(referrer, '://') THEN NULLIF(lower(split_part(split_part(
+                split_part(split_part(split_part(referrer, '://', 2), '/', 1), '?', 1),
+                '#', 1), ':', 1)), '') END AS domain,
+            CASE WHEN referrer NOT IN ('', '-')
+                THEN split_part(split_part(referrer, '?', 1), '#', 1) END AS page
+        FROM (SELECT DISTINCT referrer FROM s))
     SELECT s.day, s.ts, v.visitor, s.country, s.method, s.path, f.ext,
         s.crawler IS NULL AND (s.status < 300 OR s.status = 304) AND f.ext IN ({pages})
             AND s.method IN ('GET', 'POST') AS is_page,
-        s.status, s.bytes, r.domain,
+        s.status, s.bytes, r.domain AS referrer_domain,
         CASE WHEN s.status >= 400 THEN r.page END AS referrer_page,
         s.browser, s.os, s.crawler, s.vhost
-    FROM staged s
-    JOIN visitors v ON v.day = s.day AND v.net_id = s.net_id AND v.ua_id = s.ua_id
-    JOIN path_info f ON f.path = s.path JOIN referrer_info r ON r.referrer = s.referrer"""
+    FROM s
+    JOIN v ON v.day = s.day AND v.net_id = s.net_id AND v.ua_id = s.ua_id
+    JOIN f ON f.path = s.path JOIN r ON r.referrer = s.referrer"""
 
 
-PATH_INFO_SQL = """
-CREATE OR REPLACE TEMP TABLE path_info AS
-SELECT path, CASE WHEN contains(last, '.') AND length(string_split(last, '.')[-1]) <= 10
-    THEN lower(string_split(last, '.')[-1]) ELSE '' END AS ext
-FROM (SELECT path, string_split(path, '/')[-1] AS last FROM (SELECT DISTINCT path FROM staged))
-"""
-REFERRER_INFO_SQL = """
-CREATE OR REPLACE TEMP TABLE referrer_info AS
-SELECT referrer,
-    CASE WHEN contains(referrer, '://') THEN NULLIF(lower(split_part(split_part(split_part(
-        split_part(split_part(referrer, '://', 2), '/', 1), '?', 1), '#', 1), ':', 1)), '')
-        END AS domain,
-    CASE WHEN referrer NOT IN ('', '-') THEN split_part(split_part(referrer, '?', 1), '#', 1)
-        END AS page
-FROM (SELECT DISTINCT referrer FROM staged)
-"""
+FACTS_SQL = _facts_sql()
 
 
 def _distinct(con: duckdb.DuckDBPyConnection, column: str) -> list[Any]:
@@ -247,12 +253,13 @@ def _agents_lookup(con: duckdb.DuckDBPyConnection) -> None:
     con.register("agents", table)
 
 
-def _lookups(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> None:
+def _lookups(con: duckdb.DuckDBPyConnection, now: dt.datetime, keys_lock: Lock) -> None:
     """Register per-distinct-value tables: hosts, agents and the day pads."""
     _hosts_lookup(con)
     _agents_lookup(con)
     days = _distinct(con, "ts::DATE")
-    keys = day_keys(con=con, days=days, now=now)
+    with keys_lock:  # one day, one key: workers meeting a new day create it once
+        keys = day_keys(con=con, days=days, now=now)
     pads = [hmac_pads(key=keys[day]) for day in days]
     table = pa.table({
         "day": pa.array(days, pa.date32()),
@@ -289,72 +296,141 @@ def _cursor(con: duckdb.DuckDBPyConnection, fingerprint: str, path: Path) -> _Cu
     return _Cursor(fingerprint, str(path), offset, diag_from, totals)
 
 
-def _diagnostics_write(
-    con: duckdb.DuckDBPyConnection, cur: _Cursor, start: int, chunk: bytes, cutoff: dt.datetime
-) -> None:
-    """Raw addresses of recent requests, committed with the diagnostics checkpoint."""
-    end = start + len(chunk)
-    if end <= cur.diag_from:
-        return
-    first = chunk.count(b"\n", 0, cur.diag_from - start) if cur.diag_from > start else 0
-    con.execute("BEGIN")
-    con.execute(
-        "INSERT INTO diag.raw_hits SELECT ts, host, request, status, user_agent, ? "
-        "FROM parsed WHERE problem IS NULL AND n >= ? AND ts >= ?",
-        [cur.fingerprint, first, cutoff],
-    )
-    con.execute("INSERT OR REPLACE INTO diag.checkpoints VALUES (?, ?)", [cur.fingerprint, end])
-    con.execute("COMMIT")
-    cur.diag_from = end
+def _parse(con: duckdb.DuckDBPyConnection, chunk: bytes, fmt: LogFormat) -> None:
+    """Temp table ``parsed``: each line of the chunk, its fields or why it is malformed."""
+    con.register("chunk_lines", _lines_table(chunk))
+    con.execute(parse_sql(fmt), {"rx": fmt.regex})
+    con.unregister("chunk_lines")
 
 
-def _chunk_counts(con: duckdb.DuckDBPyConnection, cur: _Cursor) -> tuple[int, int, int]:
-    lines, good, last = con.execute(
-        "SELECT count(*), count(*) FILTER (WHERE problem IS NULL), max(ts) FROM parsed"
+@dataclass(slots=True)
+class _Prepared:
+    """One chunk parsed and written as fact parts by a worker, waiting for its commit."""
+
+    con: duckdb.DuckDBPyConnection  # the worker's own connection: ``parsed`` lives there
+    start: int
+    end: int
+    lines: int
+    good: int
+    parts: list[str]
+    raw: list[str]  # parts of raw requests, for the diagnostics store
+    late: int  # requests more than the slack older than an earlier one of the chunk
+    first_ts: dt.datetime | None  # the earliest and latest request of the chunk
+    last_ts: dt.datetime | None
+
+
+def _prepare(
+    con: duckdb.DuckDBPyConnection,
+    job: tuple[int, bytes],
+    *,
+    fmt: LogFormat,
+    paths: WeblogPaths,
+    fingerprint: str,
+    diag_from: int,
+    cutoff: dt.datetime,
+    now: dt.datetime,
+    keys_lock: Lock,
+) -> _Prepared:
+    """Everything about a chunk that needs no order: parse, lookups, the Parquet parts."""
+    start, chunk = job
+    stem = f"{fingerprint[:16]}-{start:014d}"
+    _parse(con, chunk, fmt)
+    lines, good, late, first_ts, last_ts = con.execute(
+        f"""SELECT count(*), count(*) FILTER (WHERE problem IS NULL),
+            count(*) FILTER (WHERE ts + INTERVAL {OUT_OF_ORDER_SLACK} < before),
+            min(ts), max(ts)
+        FROM (SELECT problem, ts, max(ts) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING
+            AND 1 PRECEDING) AS before FROM parsed)"""
     ).fetchall()[0]
-    row = con.execute(
-        f"""SELECT count(*) FROM (SELECT ts, max(ts) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED
-        PRECEDING AND 1 PRECEDING) AS before FROM parsed WHERE problem IS NULL)
-        WHERE ts + INTERVAL {OUT_OF_ORDER_SLACK} < greatest(before, ?::TIMESTAMP)""",
-        [cur.last_ts],
-    ).fetchall()
-    if last is not None:
-        cur.last_ts = max(last, cur.last_ts) if cur.last_ts else last
-    return int(lines), int(good), int(row[0][0])
+    parts: list[str] = []
+    raw: list[str] = []
+    if good:
+        _lookups(con, now, keys_lock)
+        parts = fact_parts(paths).write(con, select=FACTS_SQL, stem=stem)
+    if good and start + len(chunk) > diag_from:
+        # Lines before diag_from reached the diagnostics store in a run that was killed.
+        first = chunk.count(b"\n", 0, diag_from - start) if diag_from > start else 0
+        raw = raw_parts(paths).write(
+            con,
+            select="SELECT ts::DATE AS day, ts, host AS address, request, status, user_agent "
+            "FROM parsed WHERE problem IS NULL AND n >= ? AND ts >= ?",
+            stem=stem,
+            params=[first, cutoff],
+        )
+    return _Prepared(
+        con, start, start + len(chunk), int(lines), int(good), parts, raw, int(late),
+        first_ts, last_ts,
+    )  # fmt: skip
 
 
-def _facts_write(
-    con: duckdb.DuckDBPyConnection, cur: _Cursor, report: FileReport, chunk_end: int
+def _diagnostics_write(
+    con: duckdb.DuckDBPyConnection, cur: _Cursor, job: _Prepared, paths: WeblogPaths
 ) -> None:
-    """The chunk's pseudonymous facts, committed with the file's checkpoint."""
-    lines, good, out_of_order = _chunk_counts(con, cur)
-    if len(report.samples) < SAMPLES_PER_FILE:
+    """List the chunk's raw parts in the commit that moves the diagnostics checkpoint."""
+    if job.end <= cur.diag_from:  # a killed run got this far in the diagnostics store
+        return
+    con.execute("BEGIN")
+    if job.raw:
+        raw_parts(paths).list_parts(con, job.raw, cur.fingerprint, job.start)
+    con.execute("INSERT OR REPLACE INTO diag.checkpoints VALUES (?, ?)", [cur.fingerprint, job.end])
+    con.execute("COMMIT")
+    cur.diag_from = job.end
+
+
+def _out_of_order(con: duckdb.DuckDBPyConnection, cur: _Cursor, job: _Prepared) -> int:
+    """Requests more than the slack older than one before them in the file.
+
+    The worker counted those late within the chunk; only a chunk that starts before the
+    file's latest request so far needs a second look, with that time.
+    """
+    late = job.late
+    slack = dt.timedelta(minutes=OUT_OF_ORDER_MINUTES)
+    if cur.last_ts is not None and job.first_ts is not None and job.first_ts + slack < cur.last_ts:
+        late = con.execute(
+            f"""SELECT count(*) FROM (SELECT ts, max(ts) OVER (ORDER BY n ROWS BETWEEN
+                UNBOUNDED PRECEDING AND 1 PRECEDING) AS before FROM parsed
+                WHERE problem IS NULL)
+            WHERE ts + INTERVAL {OUT_OF_ORDER_SLACK} < greatest(before, ?::TIMESTAMP)""",
+            [cur.last_ts],
+        ).fetchall()[0][0]
+    if job.last_ts is not None:
+        cur.last_ts = max(job.last_ts, cur.last_ts) if cur.last_ts else job.last_ts
+    return int(late)
+
+
+def _facts_commit(
+    con: duckdb.DuckDBPyConnection,
+    cur: _Cursor,
+    report: FileReport,
+    job: _Prepared,
+    paths: WeblogPaths,
+) -> None:
+    """List the chunk's fact parts in the commit that moves the file's checkpoint."""
+    out_of_order = _out_of_order(con, cur, job) if job.good else 0
+    if len(report.samples) < SAMPLES_PER_FILE and job.lines > job.good:
         for reason, line in con.execute(
             "SELECT problem, line FROM parsed WHERE problem IS NOT NULL ORDER BY n LIMIT ?",
             [SAMPLES_PER_FILE - len(report.samples)],
         ).fetchall():
             report.samples.append((reason, redacted_excerpt(line=line)))
-    deltas = (lines, good, lines - good, out_of_order)
+    deltas = (job.lines, job.good, job.lines - job.good, out_of_order)
     cur.totals = [total + delta for total, delta in zip(cur.totals, deltas, strict=True)]
-    con.execute(STAGE_SQL)
-    con.execute(_visitors_sql())
-    con.execute(PATH_INFO_SQL)
-    con.execute(REFERRER_INFO_SQL)
     con.execute("BEGIN")
-    con.execute(_facts_sql())
-    con.execute(
-        "INSERT OR IGNORE INTO dirty_days "
-        "SELECT DISTINCT ts::DATE FROM parsed WHERE problem IS NULL"
-    )
+    if job.parts:
+        fact_parts(paths).list_parts(con, job.parts, cur.fingerprint, job.start)
+        con.execute(
+            "INSERT OR IGNORE INTO dirty_days "
+            "SELECT DISTINCT ts::DATE FROM parsed WHERE problem IS NULL"
+        )
     con.execute(
         "INSERT OR REPLACE INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-        [cur.fingerprint, cur.path, chunk_end, *cur.totals],
+        [cur.fingerprint, cur.path, job.end, *cur.totals],
     )
     con.execute("COMMIT")
-    cur.offset = chunk_end
-    report.new_lines += lines
-    report.requests += good
-    report.malformed += lines - good
+    cur.offset = job.end
+    report.new_lines += job.lines
+    report.requests += job.good
+    report.malformed += job.lines - job.good
     report.out_of_order += out_of_order
 
 
@@ -367,6 +443,7 @@ def _file_ingest(
     now: dt.datetime,
     progress: Progress | None,
 ) -> FileReport:
+    """Ingest one file: workers prepare chunks in parallel, commits follow file order."""
     report = FileReport(path=str(path))
     fingerprint = file_fingerprint(path=path)
     if fingerprint is None:
@@ -375,24 +452,55 @@ def _file_ingest(
     report.fingerprint = fingerprint
     cur = _cursor(con, fingerprint, path)
     cutoff = now.replace(tzinfo=None) - dt.timedelta(days=config.raw_ip_retention_days)
-    gzipped = False
-    with _open(path) as handle:
-        gzipped = isinstance(handle, gzip.GzipFile)
-        total = None if gzipped else path.stat().st_size
+    prepare = partial(
+        _prepare,
+        fmt=fmt,
+        paths=config.paths,
+        fingerprint=fingerprint,
+        diag_from=cur.diag_from,
+        cutoff=cutoff,
+        now=now,
+        keys_lock=Lock(),
+    )
+    workers = max(1, config.workers)
+    with _open(path) as handle, ThreadPoolExecutor(max_workers=workers) as pool:
+        total = None if isinstance(handle, gzip.GzipFile) else path.stat().st_size
         if total is not None and total < cur.offset:
             report.skipped = "file is shorter than what was ingested from it: not the same log"
             return report
-        params = {"rx": fmt.regex}
-        statement = parse_sql(fmt)
-        for start, chunk in _chunks(handle, cur.offset, config.chunk_bytes):
-            con.register("chunk_lines", _lines_table(chunk))
-            con.execute(statement, params)
-            _lookups(con, now)
-            _diagnostics_write(con, cur, start, chunk, cutoff)
-            _facts_write(con, cur, report, start + len(chunk))
-            if progress is not None:
-                progress(str(path), cur.offset, total)
+        done = partial(_commit, cur=cur, report=report, paths=config.paths, progress=progress)
+        pending: deque[Future[_Prepared]] = deque()
+        try:
+            for job in _chunks(handle, cur.offset, config.chunk_bytes):
+                pending.append(pool.submit(prepare, con.cursor(), job))
+                while len(pending) > workers or (pending and pending[0].done()):
+                    done(pending.popleft().result(), total=total)
+            while pending:
+                done(pending.popleft().result(), total=total)
+        finally:
+            for left in pending:  # an error stopped the run: let the workers finish first
+                left.cancel()
+            wait(pending)
     return report
+
+
+def _commit(
+    job: _Prepared,
+    *,
+    cur: _Cursor,
+    report: FileReport,
+    paths: WeblogPaths,
+    progress: Progress | None,
+    total: int | None,
+) -> None:
+    """The ordered part of a chunk: diagnostics, then facts, each with its checkpoint."""
+    try:
+        _diagnostics_write(job.con, cur, job, paths)
+        _facts_commit(job.con, cur, report, job, paths)
+    finally:
+        job.con.close()
+    if progress is not None:
+        progress(cur.path, cur.offset, total)
 
 
 def logs_ingest(
@@ -406,8 +514,11 @@ def logs_ingest(
     """Ingest ``sources`` (plain or gzip) in ``fmt``; aggregate the days they touched."""
     moment = now or dt.datetime.now(dt.UTC)
     report = IngestReport()
-    con = weblog_connect(paths=config.paths, threads=config.threads, memory_mb=config.memory_mb)
+    # Workers run a chunk's statements one thread each; the day aggregates get them all.
+    con = weblog_connect(paths=config.paths, threads=1, memory_mb=config.memory_mb)
     try:
+        for parts in (fact_parts(config.paths), raw_parts(config.paths)):
+            parts.sweep(con)
         for path in sources:
             try:
                 report.files.append(
@@ -417,10 +528,9 @@ def logs_ingest(
                 )
             except LogSourceError as exc:
                 report.files.append(FileReport(path=str(path), skipped=str(exc)))
+        con.execute(f"SET threads = {int(config.threads)}")
         report.days_aggregated = aggregate.dirty_days_refresh(
-            con=con,
-            parquet_dir=config.paths.parquet if config.parquet else None,
-            visit_gap_minutes=config.visit_gap_minutes,
+            con=con, paths=config.paths, visit_gap_minutes=config.visit_gap_minutes
         )
         report.keys_destroyed = day_keys_close(
             con=con, now=moment, grace_days=config.key_grace_days

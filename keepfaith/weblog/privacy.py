@@ -16,6 +16,7 @@ Rules this module keeps:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -26,7 +27,6 @@ import iptocc
 
 COUNTRY_UNKNOWN = "??"
 PSEUDONYM_BYTES = 8
-_IPV4 = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
 _HOST_LABEL = re.compile(r"[A-Za-z0-9-]{1,63}")
 
 
@@ -37,20 +37,25 @@ def registry_countries(*, addresses: Sequence[str]) -> list[str]:
 
 def truncated_network(*, host: str) -> str:
     """The network an address belongs to (/24, /48), or the parent domain of a host name."""
-    if _IPV4.fullmatch(host):
-        head, _, _ = host.rpartition(".")
-        if all(int(part) <= 255 for part in head.split(".")):
-            return head + ".0/24"
+    octets = host.split(".")
+    if len(octets) == 4 and all(0 < len(part) <= 3 and part.isdecimal() for part in octets):
+        if all(int(part) <= 255 for part in octets[:3]):
+            return host.rpartition(".")[0] + ".0/24"
         return "invalid"
     if ":" in host:
-        try:
-            return str(ipaddress.IPv6Network(host.strip("[]") + "/48", strict=False))
-        except ValueError:
-            return "invalid"
+        return _ipv6_network(host)
     labels = host.lower().rstrip(".").split(".")
     if len(labels) >= 2 and all(_HOST_LABEL.fullmatch(label) for label in labels):
         return "*." + ".".join(labels[-2:])
     return "invalid"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _ipv6_network(host: str) -> str:
+    try:
+        return str(ipaddress.IPv6Network(host.strip("[]") + "/48", strict=False))
+    except ValueError:
+        return "invalid"
 
 
 def hmac_pads(*, key: bytes) -> tuple[bytes, bytes]:

@@ -20,14 +20,20 @@ class PurgeReport:
 
 
 def logs_purge(*, config: WeblogConfig, now: dt.datetime | None = None) -> PurgeReport:
-    """Delete raw addresses past the retention and keys of closed days; compact the file.
+    """Delete raw addresses past the retention and keys of closed days.
 
-    The diagnostics file is rewritten afterwards, so deleted addresses leave no bytes behind.
+    Raw addresses live in Parquet parts, deleted (or rewritten) whole; the diagnostics file
+    is rewritten afterwards, so destroyed keys leave no bytes behind.
     """
     moment = now or dt.datetime.now(dt.UTC)
     con = weblog_connect(paths=config.paths, threads=config.threads, memory_mb=config.memory_mb)
     try:
-        removed = raw_hits_purge(con=con, now=moment, retention_days=config.raw_ip_retention_days)
+        removed = raw_hits_purge(
+            con=con,
+            paths=config.paths,
+            now=moment,
+            retention_days=config.raw_ip_retention_days,
+        )
         destroyed = day_keys_close(con=con, now=moment, grace_days=config.key_grace_days)
     finally:
         con.close()

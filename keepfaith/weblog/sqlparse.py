@@ -53,6 +53,24 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _middle(value: str, prefix: str, suffix: str) -> str:
+    inner = len(prefix) + len(suffix)
+    return f"substr({value}, {len(prefix) + 1}, length({value}) - {inner})" if inner else value
+
+
+def _time_sql(halves: tuple[str, str], prefix: str, suffix: str) -> list[str]:
+    """Conditions on a time token split at its space, checked on each half (no joining)."""
+    first, second = halves
+    conds = [f"length({first}) > {len(prefix)}", f"length({second}) > {len(suffix)}"]
+    if prefix:
+        conds.append(f"starts_with({first}, {_lit(prefix)})")
+    if suffix:
+        conds.append(f"ends_with({second}, {_lit(suffix)})")
+    head = f"substr({first}, {len(prefix) + 1})" if prefix else first
+    tail = f"substr({second}, 1, length({second}) - {len(suffix)})" if suffix else second
+    return [*conds, f"NOT contains({head}, ']')", f"NOT contains({tail}, ']')"]
+
+
 def _piece_sql(
     piece: list[Atom], value: str, time_halves: tuple[str, str] | None
 ) -> tuple[list[str], tuple[str, str] | None]:
@@ -65,20 +83,15 @@ def _piece_sql(
     prefix = "".join(atom.text for atom in piece[:at])
     suffix = "".join(atom.text for atom in piece[at + 1 :])
     inner = len(prefix) + len(suffix)
-    if inner:
-        middle = f"substr({value}, {len(prefix) + 1}, length({value}) - {inner})"
-        conds = [f"length({value}) >= {inner}"]
-    else:
-        middle, conds = value, []
+    if time_halves is not None:
+        return _time_sql(time_halves, prefix, suffix), (token.field, _middle(value, prefix, suffix))
+    middle = _middle(value, prefix, suffix)
+    conds = [f"length({value}) >= {inner}"] if inner else []
     if prefix:
         conds.append(f"starts_with({value}, {_lit(prefix)})")
     if suffix:
         conds.append(f"ends_with({value}, {_lit(suffix)})")
-    if time_halves is not None:
-        first, second = time_halves
-        conds += [f"length({first}) > {len(prefix)}", f"length({second}) > {len(suffix)}"]
-        conds.append(f"NOT contains({middle}, ']')")
-    elif token.kind in _CHECKS:
+    if token.kind in _CHECKS:
         conds.append(_CHECKS[token.kind].format(x=middle))
     return conds, ((token.field, middle) if token.field else None)
 

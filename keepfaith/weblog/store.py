@@ -5,7 +5,10 @@
 - ``diagnostics.duckdb`` (file mode 0600, administrators only): the raw address of recent
   requests for diagnosis, kept ``retention_days`` and then purged, and the daily pseudonym
   keys, destroyed when their day closes.
-- ``parquet/day=YYYY-MM-DD/requests.parquet``: the facts of each day, for other engines.
+- ``parquet/day=YYYY-MM-DD/<file>-<offset>-<n>.parquet``: the pseudonymous request facts,
+  one part per ingested chunk and day. The analytics file lists the parts that count
+  (``fact_files``), committed with the checkpoint that wrote them: a part written by a run
+  killed before its commit is not listed, and is deleted by the next run.
 
 A DuckDB transaction may write to one database file only, so each file keeps its own
 checkpoint per input file and ingest resumes each from where it stood.
@@ -18,6 +21,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -25,10 +29,8 @@ ANALYTICS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS ingested_files (
     fingerprint VARCHAR PRIMARY KEY, path VARCHAR, byte_offset BIGINT, lines BIGINT,
     requests BIGINT, malformed BIGINT, out_of_order BIGINT, last_ingest TIMESTAMP);
-CREATE TABLE IF NOT EXISTS requests (
-    day DATE, ts TIMESTAMP, visitor UBIGINT, country VARCHAR, method VARCHAR, path VARCHAR,
-    ext VARCHAR, is_page BOOLEAN, status SMALLINT, bytes BIGINT, referrer_domain VARCHAR,
-    referrer_page VARCHAR, browser VARCHAR, os VARCHAR, crawler VARCHAR, vhost VARCHAR);
+CREATE TABLE IF NOT EXISTS fact_files (
+    day DATE, part VARCHAR PRIMARY KEY, fingerprint VARCHAR, start_offset BIGINT);
 CREATE TABLE IF NOT EXISTS dirty_days (day DATE PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS traffic_hourly (
     day DATE, hour TINYINT, requests BIGINT, crawler_requests BIGINT, page_views BIGINT,
@@ -49,7 +51,7 @@ CREATE TABLE IF NOT EXISTS errors (
 """
 ANALYTICS_TABLES = (
     "ingested_files",
-    "requests",
+    "fact_files",
     "dirty_days",
     "traffic_hourly",
     "traffic_daily",
@@ -61,9 +63,8 @@ ANALYTICS_TABLES = (
     "errors",
 )
 DIAGNOSTICS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS diag.raw_hits (
-    ts TIMESTAMP, address VARCHAR, request VARCHAR, status SMALLINT, user_agent VARCHAR,
-    fingerprint VARCHAR);
+CREATE TABLE IF NOT EXISTS diag.raw_files (
+    day DATE, part VARCHAR PRIMARY KEY, fingerprint VARCHAR, start_offset BIGINT);
 CREATE TABLE IF NOT EXISTS diag.checkpoints (fingerprint VARCHAR PRIMARY KEY, byte_offset BIGINT);
 CREATE TABLE IF NOT EXISTS diag.day_keys (day DATE PRIMARY KEY, key BLOB, created TIMESTAMP);
 """
@@ -87,6 +88,15 @@ class WeblogPaths:
     def parquet(self) -> Path:
         return self.root / "parquet"
 
+    @property
+    def raw_hits(self) -> Path:
+        """Parquet parts of raw requests (addresses included): mode 0700, files 0600."""
+        return self.root / "diagnostics-raw"
+
+
+class WeblogStoreError(ValueError):
+    """A web-log store this version cannot use as it is."""
+
 
 def weblog_connect(
     *, paths: WeblogPaths, read_only: bool = False, threads: int = 2, memory_mb: int = 512
@@ -106,16 +116,135 @@ def weblog_connect(
     con.execute("SET preserve_insertion_order = false")
     if read_only:
         return con
-    # Fewer, larger checkpoints: each commit still reaches the WAL (so a kill loses nothing
-    # committed); compressing into the file happens every 256 MB of WAL and at close.
-    con.execute("SET checkpoint_threshold = '256MB'")
-    con.execute(ANALYTICS_SCHEMA)
     fresh = not paths.diagnostics.exists()
     con.execute("ATTACH ? AS diag", [str(paths.diagnostics)])
-    con.execute(DIAGNOSTICS_SCHEMA)
     if fresh:
         os.chmod(paths.diagnostics, 0o600)
+    legacy = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE (database_name, table_name) IN "
+        "(('analytics', 'requests'), ('diag', 'raw_hits'))"
+    ).fetchall()[0][0]
+    if legacy:
+        con.close()
+        raise WeblogStoreError(
+            f"{paths.root}: this web-log store keeps request facts inside DuckDB, as versions "
+            "before Parquet parts did; move the folder aside and ingest the logs again"
+        )
+    con.execute(ANALYTICS_SCHEMA)
+    con.execute(DIAGNOSTICS_SCHEMA)
     return con
+
+
+# The columns of each fact part (``day`` is the partition folder): nothing that is an
+# address, a user agent string or anything that joins to a customer.
+FACT_COLUMNS = (
+    "ts TIMESTAMP, visitor UBIGINT, country VARCHAR, method VARCHAR, path VARCHAR, "
+    "ext VARCHAR, is_page BOOLEAN, status SMALLINT, bytes BIGINT, referrer_domain VARCHAR, "
+    "referrer_page VARCHAR, browser VARCHAR, os VARCHAR, crawler VARCHAR, vhost VARCHAR"
+)
+
+
+def sql_text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+RAW_COLUMNS = "ts TIMESTAMP, address VARCHAR, request VARCHAR, status SMALLINT, user_agent VARCHAR"
+
+
+@dataclass(frozen=True, slots=True)
+class PartSet:
+    """Parquet parts under ``folder`` that count only once ``catalog`` lists them.
+
+    A worker writes parts first; the commit that moves a file's checkpoint lists them. A
+    run killed in between leaves unlisted parts, which the next run deletes before writing.
+    """
+
+    catalog: str  # table: day, part (relative to folder), fingerprint, start_offset
+    folder: Path
+    columns: str
+    private: bool = False  # raw addresses: folder 0700, files 0600
+
+    def listed(self, con: duckdb.DuckDBPyConnection, days_sql: str | None = None) -> list[str]:
+        where = f"WHERE day IN ({days_sql})" if days_sql else ""
+        sql = f"SELECT part FROM {self.catalog} {where} ORDER BY part"
+        return [row[0] for row in con.execute(sql).fetchall()]
+
+    def relation(self, parts: list[str]) -> str:
+        """SQL reading ``parts`` (with their ``day``); with none, no rows but the columns."""
+        if parts:
+            listed = ", ".join(sql_text(str(self.folder / part)) for part in parts)
+            return f"SELECT * FROM read_parquet([{listed}], hive_partitioning = true)"
+        names = ", ".join(
+            f"NULL::{kind} AS {name}"
+            for name, kind in (column.split() for column in self.columns.split(", "))
+        )
+        return f"SELECT NULL::DATE AS day, {names} WHERE false"
+
+    def sweep(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Delete the parts no commit lists; return how many."""
+        if not self.folder.exists():
+            return 0
+        listed = set(self.listed(con))
+        removed = 0
+        for found in self.folder.rglob("*.parquet"):
+            if found.relative_to(self.folder).as_posix() not in listed:
+                found.unlink()
+                removed += 1
+        return removed
+
+    def write(
+        self, con: duckdb.DuckDBPyConnection, *, select: str, stem: str, params: Any = None
+    ) -> list[str]:
+        """Write ``select`` (with a ``day`` column) as one part per day; return the parts."""
+        if self.private:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        rows = con.execute(
+            f"COPY ({select}) TO {sql_text(str(self.folder))} (FORMAT parquet, "
+            f"PARTITION_BY (day), FILENAME_PATTERN '{stem}-{{i}}', RETURN_FILES true, "
+            "OVERWRITE_OR_IGNORE true)",
+            params,
+        ).fetchall()
+        written = [Path(name) for name in (rows[0][1] if rows else None) or []]
+        if self.private:
+            for name in written:
+                os.chmod(name, 0o600)
+        return [name.relative_to(self.folder).as_posix() for name in written]
+
+    def list_parts(
+        self, con: duckdb.DuckDBPyConnection, parts: list[str], fingerprint: str, start: int
+    ) -> None:
+        """Add ``parts`` to the catalog (inside the caller's transaction)."""
+        con.execute(
+            f"INSERT OR REPLACE INTO {self.catalog} SELECT "
+            "CAST(regexp_extract(part, '^day=([0-9-]+)/', 1) AS DATE), part, ?, ? "
+            "FROM unnest(?::VARCHAR[]) AS t(part)",
+            [fingerprint, start, parts],
+        )
+
+
+def fact_parts(paths: WeblogPaths) -> PartSet:
+    """The pseudonymous request facts (``parquet/day=.../*.parquet``)."""
+    return PartSet(catalog="fact_files", folder=paths.parquet, columns=FACT_COLUMNS)
+
+
+def raw_parts(paths: WeblogPaths) -> PartSet:
+    """The raw requests kept for diagnosis, listed in the diagnostics file."""
+    return PartSet(
+        catalog="diag.raw_files", folder=paths.raw_hits, columns=RAW_COLUMNS, private=True
+    )
+
+
+def facts_view(
+    *, con: duckdb.DuckDBPyConnection, paths: WeblogPaths, days_sql: str | None = None
+) -> int:
+    """Create temp view ``requests`` over the listed fact parts (of ``days_sql``'s days).
+
+    Returns how many parts it reads.
+    """
+    facts = fact_parts(paths)
+    parts = facts.listed(con, days_sql)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW requests AS {facts.relation(parts)}")
+    return len(parts)
 
 
 def day_keys(
@@ -147,12 +276,49 @@ def day_keys_close(*, con: duckdb.DuckDBPyConnection, now: dt.datetime, grace_da
     return len(row)
 
 
-def raw_hits_purge(*, con: duckdb.DuckDBPyConnection, now: dt.datetime, retention_days: int) -> int:
-    """Delete raw addresses older than the retention; rewrite the file so they are gone."""
+def raw_hits_purge(
+    *, con: duckdb.DuckDBPyConnection, paths: WeblogPaths, now: dt.datetime, retention_days: int
+) -> int:
+    """Delete raw requests older than the retention; return how many.
+
+    Parts wholly older are unlisted and deleted. A part straddling the cutoff is rewritten
+    without the old rows: the new part is listed and the old one unlisted in one commit,
+    then the old file is deleted (a kill before that leaves it unlisted, for the sweep).
+    """
     cutoff = now.replace(tzinfo=None) - dt.timedelta(days=retention_days)
-    removed = con.execute("DELETE FROM diag.raw_hits WHERE ts < ? RETURNING 1", [cutoff]).fetchall()
-    con.execute("CHECKPOINT diag")
-    return len(removed)
+    raw = raw_parts(paths)
+    removed = 0
+    for part, start, fingerprint in con.execute(
+        "SELECT part, start_offset, fingerprint FROM diag.raw_files WHERE day <= ? ORDER BY part",
+        [cutoff.date()],
+    ).fetchall():
+        old, kept = con.execute(
+            f"SELECT count(*) FILTER (WHERE ts < ?), count(*) FILTER (WHERE ts >= ?) "
+            f"FROM ({raw.relation([part])})",
+            [cutoff, cutoff],
+        ).fetchall()[0]
+        if not old:
+            continue
+        stem = Path(part).stem
+        fresh = (
+            raw.write(
+                con,
+                select=f"SELECT * FROM ({raw.relation([part])}) WHERE ts >= ?",
+                stem=f"{stem}-kept{int(cutoff.timestamp())}",
+                params=[cutoff],
+            )
+            if kept
+            else []
+        )
+        con.execute("BEGIN")
+        con.execute("DELETE FROM diag.raw_files WHERE part = ?", [part])
+        if fresh:
+            raw.list_parts(con, fresh, fingerprint, start)
+        con.execute("COMMIT")
+        (raw.folder / part).unlink(missing_ok=True)
+        removed += int(old)
+    raw.sweep(con)
+    return removed
 
 
 def store_vacuum(*, paths: WeblogPaths) -> None:
@@ -183,6 +349,21 @@ class RawHit:
     user_agent: str
 
 
+def raw_hits_connect(paths: WeblogPaths, days_sql: str | None = None) -> duckdb.DuckDBPyConnection:
+    """A connection with temp view ``raw_hits`` over the listed raw parts (of ``days_sql``)."""
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("ATTACH ? AS diag (READ_ONLY)", [str(paths.diagnostics)])
+        raw = raw_parts(paths)
+        relation = raw.relation(raw.listed(con, days_sql))
+        con.execute(f"CREATE TEMP VIEW raw_hits AS {relation}")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def diagnostics_hits(
     *,
     paths: WeblogPaths,
@@ -197,12 +378,17 @@ def diagnostics_hits(
     """
     if not paths.diagnostics.exists():
         return []
-    con = duckdb.connect(str(paths.diagnostics), read_only=True)
+    start, end = since.replace(tzinfo=None), until.replace(tzinfo=None)
+    days = (
+        "SELECT day FROM diag.raw_files "
+        f"WHERE day BETWEEN DATE '{start.date()}' AND DATE '{end.date()}'"
+    )
+    con = raw_hits_connect(paths, days)
     try:
         rows = con.execute(
             "SELECT ts, address, request, status, user_agent FROM raw_hits "
             "WHERE ts BETWEEN ? AND ? AND status >= ? ORDER BY ts DESC LIMIT ?",
-            [since.replace(tzinfo=None), until.replace(tzinfo=None), status_from, limit],
+            [start, end, status_from, limit],
         ).fetchall()
     finally:
         con.close()
@@ -216,7 +402,7 @@ def diagnostics_oldest(*, paths: WeblogPaths) -> dt.datetime | None:
     """The time of the oldest raw address still kept (UTC), or None when none is kept."""
     if not paths.diagnostics.exists():
         return None
-    con = duckdb.connect(str(paths.diagnostics), read_only=True)
+    con = raw_hits_connect(paths, "SELECT min(day) FROM diag.raw_files")
     try:
         row = con.execute("SELECT min(ts) FROM raw_hits").fetchone()
     finally:

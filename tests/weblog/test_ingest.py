@@ -9,6 +9,7 @@ import pytest
 
 from keepfaith.weblog.ingest import WeblogConfig
 from keepfaith.weblog.sample import sample_log_lines, write_sample_log
+from keepfaith.weblog.store import WeblogStoreError, facts_view
 
 from .conftest import ingest, line
 
@@ -16,6 +17,7 @@ from .conftest import ingest, line
 def _count(config: WeblogConfig, sql: str) -> int:
     con = duckdb.connect(str(config.paths.analytics), read_only=True)
     try:
+        facts_view(con=con, paths=config.paths)
         row = con.execute(sql).fetchone()
     finally:
         con.close()
@@ -160,3 +162,13 @@ def test_a_missing_file_is_reported_not_raised(store_config, tmp_path):
     report = ingest(store_config, tmp_path / "absent.log")
     assert report.files[0].skipped is not None
     assert "cannot read" in report.files[0].skipped
+
+
+def test_a_store_from_before_parquet_parts_is_refused_with_a_clear_error(store_config, tmp_path):
+    store_config.paths.root.mkdir(parents=True)
+    con = duckdb.connect(str(store_config.paths.analytics))
+    con.execute("CREATE TABLE requests (day DATE)")
+    con.close()
+    log = write_sample_log(path=tmp_path / "access.log", lines=10)
+    with pytest.raises(WeblogStoreError, match="move the folder aside and ingest the logs again"):
+        ingest(store_config, log)

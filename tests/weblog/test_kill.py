@@ -14,7 +14,7 @@ import pytest
 from keepfaith.weblog.aggregate import AGGREGATE_TABLES
 from keepfaith.weblog.ingest import WeblogConfig
 from keepfaith.weblog.sample import write_sample_log
-from keepfaith.weblog.store import WeblogPaths
+from keepfaith.weblog.store import WeblogPaths, facts_view, raw_hits_connect
 
 from .conftest import NOW, ingest
 
@@ -56,6 +56,7 @@ def _killed_run(root: Path, logs: list[Path], after: int) -> bool:
 
 def _snapshot(root: Path) -> dict[str, list[tuple[object, ...]]]:
     con = duckdb.connect(str(root / "analytics.duckdb"), read_only=True)
+    facts_view(con=con, paths=WeblogPaths(root))
     tables = {
         table: sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
         for table in AGGREGATE_TABLES
@@ -67,12 +68,27 @@ def _snapshot(root: Path) -> dict[str, list[tuple[object, ...]]]:
         "SELECT fingerprint, byte_offset, lines, requests, malformed FROM ingested_files ORDER BY 1"
     ).fetchall()
     con.close()
-    diag = duckdb.connect(str(root / "diagnostics.duckdb"), read_only=True)
+    diag = raw_hits_connect(WeblogPaths(root))
     tables["raw"] = diag.execute(
-        "SELECT count(*), count(DISTINCT address) FROM raw_hits"
+        "SELECT count(*), count(DISTINCT address), count(DISTINCT ts) FROM raw_hits"
     ).fetchall()
     diag.close()
     return tables
+
+
+def _unlisted_parts(root: Path) -> set[Path]:
+    """Parquet files on disk that no committed checkpoint lists."""
+    con = duckdb.connect(str(root / "analytics.duckdb"), read_only=True)
+    con.execute("ATTACH ? AS diag (READ_ONLY)", [str(root / "diagnostics.duckdb")])
+    listed = {
+        root / "parquet" / row[0] for row in con.execute("SELECT part FROM fact_files").fetchall()
+    }
+    listed |= {
+        root / "diagnostics-raw" / row[0]
+        for row in con.execute("SELECT part FROM diag.raw_files").fetchall()
+    }
+    con.close()
+    return set(root.rglob("*.parquet")) - listed
 
 
 @pytest.mark.clause("BE-5")
@@ -90,3 +106,4 @@ def test_kill_and_rerun_gives_the_counts_of_one_clean_run(tmp_path, after):
     assert _killed_run(killed, logs, after) is True
     ingest(WeblogConfig(paths=WeblogPaths(killed), chunk_bytes=32 * 1024), *logs)
     assert _snapshot(killed) == _snapshot(tmp_path / "clean")
+    assert _unlisted_parts(killed) == set()

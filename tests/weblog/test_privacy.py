@@ -17,7 +17,7 @@ from keepfaith.weblog.privacy import (
     visitor_pseudonym,
 )
 from keepfaith.weblog.retention import logs_purge
-from keepfaith.weblog.store import ANALYTICS_TABLES, diagnostics_hits
+from keepfaith.weblog.store import ANALYTICS_TABLES, diagnostics_hits, raw_hits_connect
 
 from .conftest import NOW, ingest, line
 
@@ -102,13 +102,27 @@ def test_raw_addresses_exist_only_in_the_diagnostics_store(store_config, tmp_pat
     assert KNOWN.encode() not in analytics
     assert KNOWN_V6.encode() not in analytics
     assert b"Firefox/120.0" not in analytics  # nor the full user agent
-    for parquet in store_config.paths.parquet.rglob("*.parquet"):
+    facts = list(store_config.paths.parquet.rglob("*.parquet"))
+    assert facts
+    for parquet in facts:
         assert KNOWN.encode() not in parquet.read_bytes()
-    diag = duckdb.connect(str(store_config.paths.diagnostics), read_only=True)
+        assert KNOWN_V6.encode() not in parquet.read_bytes()
+    diag = raw_hits_connect(store_config.paths)
     stored = {row[0] for row in diag.execute("SELECT address FROM raw_hits").fetchall()}
     diag.close()
     assert stored == {KNOWN, KNOWN_V6}
     assert store_config.paths.diagnostics.stat().st_mode & 0o077 == 0
+    raw = store_config.paths.raw_hits
+    assert raw.stat().st_mode & 0o077 == 0
+    assert all(part.stat().st_mode & 0o077 == 0 for part in raw.rglob("*.parquet"))
+    assert any(KNOWN.encode() in part.read_bytes() for part in raw.rglob("*.parquet"))
+
+
+def _raw_bytes(config) -> bytes:
+    """Every byte of the diagnostics store: its file and its raw-request parts."""
+    parts = sorted(config.paths.raw_hits.rglob("*")) if config.paths.raw_hits.exists() else []
+    files = [config.paths.diagnostics, *(part for part in parts if part.is_file())]
+    return b"".join(path.read_bytes() for path in files)
 
 
 @pytest.mark.clause("QS-6")
@@ -118,9 +132,28 @@ def test_purge_removes_raw_addresses_past_retention_from_the_file(store_config, 
     ingest(store_config, log)
     early = logs_purge(config=store_config, now=NOW)
     assert early.raw_hits_removed == 0
+    assert KNOWN.encode() in _raw_bytes(store_config)
     later = logs_purge(config=store_config, now=NOW + dt.timedelta(days=8))
     assert later.raw_hits_removed == 1
-    assert KNOWN.encode() not in store_config.paths.diagnostics.read_bytes()
+    assert KNOWN.encode() not in _raw_bytes(store_config)
+
+
+@pytest.mark.clause("QS-6")
+def test_purge_rewrites_a_part_that_straddles_the_cutoff(store_config, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(
+        line(host=KNOWN, when="04/Mar/2024:01:00:00 +0000")
+        + line(host=KNOWN_V6, when="04/Mar/2024:23:00:00 +0000"),
+        encoding="utf-8",
+    )
+    ingest(store_config, log)
+    cutoff = dt.datetime(2024, 3, 4, 12, 0, tzinfo=dt.UTC)
+    done = logs_purge(config=store_config, now=cutoff + dt.timedelta(days=7))
+    assert done.raw_hits_removed == 1
+    hits = diagnostics_hits(paths=store_config.paths, since=cutoff, until=NOW)
+    assert [hit.address for hit in hits] == [KNOWN_V6]
+    assert KNOWN.encode() not in _raw_bytes(store_config)
+    assert KNOWN_V6.encode() in _raw_bytes(store_config)
 
 
 @pytest.mark.clause("QS-6")
@@ -128,7 +161,7 @@ def test_addresses_older_than_the_retention_are_never_stored(store_config, tmp_p
     log = tmp_path / "access.log"
     log.write_text(line(host=KNOWN, when="01/Jan/2024:10:00:00 +0000"), encoding="utf-8")
     assert ingest(store_config, log).requests == 1
-    assert KNOWN.encode() not in store_config.paths.diagnostics.read_bytes()
+    assert KNOWN.encode() not in _raw_bytes(store_config)
 
 
 @pytest.mark.clause("BE-5")

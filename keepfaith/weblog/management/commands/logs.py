@@ -16,6 +16,7 @@ from keepfaith.weblog.formats import LogFormatError, log_format
 from keepfaith.weblog.ingest import IngestReport, logs_ingest
 from keepfaith.weblog.reports import report_csv, report_json, weblog_report
 from keepfaith.weblog.retention import logs_purge
+from keepfaith.weblog.store import WeblogStoreError
 
 
 def _date(text: str) -> dt.date:
@@ -80,7 +81,10 @@ class Command(BaseCommand):
         elif action == "report":
             self._report(options["start"], options["end"], options["output"], options["limit"])
         else:
-            done = logs_purge(config=weblog_config_in_force())
+            try:
+                done = logs_purge(config=weblog_config_in_force())
+            except WeblogStoreError as exc:
+                raise CommandError(str(exc)) from exc
             self.stdout.write(
                 f"purged {done.raw_hits_removed} raw addresses, "
                 f"destroyed {done.keys_destroyed} day keys"
@@ -96,6 +100,8 @@ class Command(BaseCommand):
             result = logs_ingest(
                 config=weblog_config_in_force(), sources=paths, fmt=fmt, progress=bar
             )
+        except WeblogStoreError as exc:
+            raise CommandError(str(exc)) from exc
         finally:
             bar.close()
         self._print_ingest(result)
