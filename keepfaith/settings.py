@@ -7,6 +7,7 @@ protection and refuses to start with development secrets.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -184,6 +185,12 @@ WEBLOG_RAW_IP_RETENTION_DAYS = envint("KEEPFAITH_RAW_IP_RETENTION_DAYS", 7, mini
 WEBLOG_DOWNLOAD_EXTENSIONS = envlist("KEEPFAITH_WEBLOG_DOWNLOAD_EXTENSIONS", [])
 # Host names of this site: referrals from them are moves inside the site, not referring sites.
 WEBLOG_OWN_HOSTS = envlist("KEEPFAITH_WEBLOG_OWN_HOSTS", ALLOWED_HOSTS)
+# Ingest: chunks prepared in parallel (one per core, up to 4) and DuckDB's memory budget
+# (the day aggregates are computed in batches that fit it).
+WEBLOG_WORKERS = envint(
+    "KEEPFAITH_WEBLOG_WORKERS", min(4, os.cpu_count() or 1), minimum=1, maximum=16
+)
+WEBLOG_MEMORY_MB = envint("KEEPFAITH_WEBLOG_MEMORY_MB", 256, minimum=128, maximum=65536)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("da", "Dansk")]

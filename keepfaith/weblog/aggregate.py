@@ -15,6 +15,8 @@ visitors are per day.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import duckdb
 
 from keepfaith.weblog.store import WeblogPaths, facts_view
@@ -103,25 +105,48 @@ AGGREGATES: tuple[str, ...] = (
 )
 
 
+def _day_batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> list[list[dt.date]]:
+    """The dirty days in runs of at most ``batch_rows`` fact rows (a bigger day goes alone)."""
+    batches: list[list[dt.date]] = []
+    size = 0
+    for day, rows in con.execute(
+        "SELECT d.day, coalesce(sum(f.rows), 0) FROM dirty_days d "
+        "LEFT JOIN fact_files f ON f.day = d.day GROUP BY d.day ORDER BY d.day"
+    ).fetchall():
+        if not batches or size + rows > batch_rows:
+            batches.append([])
+            size = 0
+        batches[-1].append(day)
+        size += int(rows)
+    return batches
+
+
 def dirty_days_refresh(
-    *, con: duckdb.DuckDBPyConnection, paths: WeblogPaths, visit_gap_minutes: int
+    *,
+    con: duckdb.DuckDBPyConnection,
+    paths: WeblogPaths,
+    visit_gap_minutes: int,
+    batch_rows: int = 1_000_000,
 ) -> int:
     """Recompute the aggregates of every dirty day from its listed fact parts; return count.
 
-    The dirty marks are cleared in the transaction that replaces the aggregates, so a run
-    killed half-way leaves them for the next run.
+    Days go in batches of at most ``batch_rows`` requests, so memory follows the batch, not
+    the backlog. A batch's dirty marks are cleared in the transaction that replaces its
+    aggregates, so a run killed half-way leaves the remaining days for the next run.
     """
-    con.execute("CREATE OR REPLACE TEMP TABLE scope_days AS SELECT day FROM dirty_days")
-    count = int(con.execute("SELECT count(*) FROM scope_days").fetchall()[0][0])
-    if count == 0:
-        return 0
-    facts_view(con=con, paths=paths, days_sql="SELECT day FROM scope_days")
-    con.execute(VISIT_PAGES.format(gap=int(visit_gap_minutes)))
-    con.execute("BEGIN")
-    for table in AGGREGATE_TABLES:
-        con.execute(f"DELETE FROM {table} WHERE day IN (SELECT day FROM scope_days)")
-    for statement in AGGREGATES:
-        con.execute(statement)
-    con.execute("DELETE FROM dirty_days WHERE day IN (SELECT day FROM scope_days)")
-    con.execute("COMMIT")
-    return count
+    batches = _day_batches(con, batch_rows)
+    for days in batches:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE scope_days AS SELECT unnest(?::DATE[]) AS day", [days]
+        )
+        facts_view(con=con, paths=paths, days_sql="SELECT day FROM scope_days")
+        con.execute(VISIT_PAGES.format(gap=int(visit_gap_minutes)))
+        con.execute("BEGIN")
+        for table in AGGREGATE_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE day IN (SELECT day FROM scope_days)")
+        for statement in AGGREGATES:
+            con.execute(statement)
+        con.execute("DELETE FROM dirty_days WHERE day IN (SELECT day FROM scope_days)")
+        con.execute("COMMIT")
+    con.execute("DROP TABLE IF EXISTS visit_pages")
+    return sum(len(days) for days in batches)

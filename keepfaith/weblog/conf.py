@@ -15,10 +15,12 @@ from keepfaith.weblog.store import WeblogPaths
 
 
 def weblog_config() -> WeblogConfig:
-    """Store folder and raw-address retention from ``WEBLOG_DIR`` and its retention setting."""
+    """Store folder, raw-address retention, workers and memory from the ``WEBLOG_*`` settings."""
     return WeblogConfig(
         paths=WeblogPaths(Path(settings.WEBLOG_DIR)),
         raw_ip_retention_days=settings.WEBLOG_RAW_IP_RETENTION_DAYS,
+        workers=settings.WEBLOG_WORKERS,
+        memory_mb=settings.WEBLOG_MEMORY_MB,
     )
 
 

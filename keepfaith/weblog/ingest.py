@@ -42,6 +42,7 @@ from keepfaith.weblog.privacy import (
 )
 from keepfaith.weblog.sqlparse import parse_sql
 from keepfaith.weblog.store import (
+    Part,
     WeblogPaths,
     day_keys,
     day_keys_close,
@@ -66,11 +67,16 @@ class WeblogConfig:
     paths: WeblogPaths
     raw_ip_retention_days: int = 7
     key_grace_days: int = 1
-    chunk_bytes: int = 16 * 1024 * 1024
+    chunk_bytes: int = 8 * 1024 * 1024
     visit_gap_minutes: int = 30
     threads: int = 2
     memory_mb: int = 256
     workers: int = 2
+
+    @property
+    def aggregate_batch_rows(self) -> int:
+        """Requests per batch of day aggregates: about 4,000 per MB of the budget."""
+        return self.memory_mb * 4000
 
 
 @dataclass(slots=True)
@@ -312,8 +318,8 @@ class _Prepared:
     end: int
     lines: int
     good: int
-    parts: list[str]
-    raw: list[str]  # parts of raw requests, for the diagnostics store
+    parts: list[Part]
+    raw: list[Part]  # parts of raw requests, for the diagnostics store
     late: int  # requests more than the slack older than an earlier one of the chunk
     first_ts: dt.datetime | None  # the earliest and latest request of the chunk
     last_ts: dt.datetime | None
@@ -342,8 +348,8 @@ def _prepare(
         FROM (SELECT problem, ts, max(ts) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING
             AND 1 PRECEDING) AS before FROM parsed)"""
     ).fetchall()[0]
-    parts: list[str] = []
-    raw: list[str] = []
+    parts: list[Part] = []
+    raw: list[Part] = []
     if good:
         _lookups(con, now, keys_lock)
         parts = fact_parts(paths).write(con, select=FACTS_SQL, stem=stem)
@@ -530,7 +536,10 @@ def logs_ingest(
                 report.files.append(FileReport(path=str(path), skipped=str(exc)))
         con.execute(f"SET threads = {int(config.threads)}")
         report.days_aggregated = aggregate.dirty_days_refresh(
-            con=con, paths=config.paths, visit_gap_minutes=config.visit_gap_minutes
+            con=con,
+            paths=config.paths,
+            visit_gap_minutes=config.visit_gap_minutes,
+            batch_rows=config.aggregate_batch_rows,
         )
         report.keys_destroyed = day_keys_close(
             con=con, now=moment, grace_days=config.key_grace_days

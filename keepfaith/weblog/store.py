@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS ingested_files (
     fingerprint VARCHAR PRIMARY KEY, path VARCHAR, byte_offset BIGINT, lines BIGINT,
     requests BIGINT, malformed BIGINT, out_of_order BIGINT, last_ingest TIMESTAMP);
 CREATE TABLE IF NOT EXISTS fact_files (
-    day DATE, part VARCHAR PRIMARY KEY, fingerprint VARCHAR, start_offset BIGINT);
+    day DATE, part VARCHAR PRIMARY KEY, fingerprint VARCHAR, start_offset BIGINT, rows BIGINT);
 CREATE TABLE IF NOT EXISTS dirty_days (day DATE PRIMARY KEY);
 CREATE TABLE IF NOT EXISTS traffic_hourly (
     day DATE, hour TINYINT, requests BIGINT, crawler_requests BIGINT, page_views BIGINT,
@@ -64,7 +64,7 @@ ANALYTICS_TABLES = (
 )
 DIAGNOSTICS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS diag.raw_files (
-    day DATE, part VARCHAR PRIMARY KEY, fingerprint VARCHAR, start_offset BIGINT);
+    day DATE, part VARCHAR PRIMARY KEY, fingerprint VARCHAR, start_offset BIGINT, rows BIGINT);
 CREATE TABLE IF NOT EXISTS diag.checkpoints (fingerprint VARCHAR PRIMARY KEY, byte_offset BIGINT);
 CREATE TABLE IF NOT EXISTS diag.day_keys (day DATE PRIMARY KEY, key BLOB, created TIMESTAMP);
 """
@@ -152,6 +152,15 @@ RAW_COLUMNS = "ts TIMESTAMP, address VARCHAR, request VARCHAR, status SMALLINT, 
 
 
 @dataclass(frozen=True, slots=True)
+class Part:
+    """One Parquet part: its day folder, its name under the set's folder and its rows."""
+
+    day: dt.date
+    name: str
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
 class PartSet:
     """Parquet parts under ``folder`` that count only once ``catalog`` lists them.
 
@@ -159,7 +168,7 @@ class PartSet:
     run killed in between leaves unlisted parts, which the next run deletes before writing.
     """
 
-    catalog: str  # table: day, part (relative to folder), fingerprint, start_offset
+    catalog: str  # table: day, part (relative to folder), fingerprint, start_offset, rows
     folder: Path
     columns: str
     private: bool = False  # raw addresses: folder 0700, files 0600
@@ -194,7 +203,7 @@ class PartSet:
 
     def write(
         self, con: duckdb.DuckDBPyConnection, *, select: str, stem: str, params: Any = None
-    ) -> list[str]:
+    ) -> list[Part]:
         """Write ``select`` (with a ``day`` column) as one part per day; return the parts."""
         if self.private:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -205,20 +214,33 @@ class PartSet:
             params,
         ).fetchall()
         written = [Path(name) for name in (rows[0][1] if rows else None) or []]
+        if not written:
+            return []
         if self.private:
             for name in written:
                 os.chmod(name, 0o600)
-        return [name.relative_to(self.folder).as_posix() for name in written]
+        listed = ", ".join(sql_text(str(name)) for name in written)
+        rows = dict(
+            con.execute(
+                f"SELECT file_name, num_rows FROM parquet_file_metadata([{listed}])"
+            ).fetchall()
+        )
+        return [
+            Part(
+                day=dt.date.fromisoformat(name.parent.name.removeprefix("day=")),
+                name=name.relative_to(self.folder).as_posix(),
+                rows=int(rows[str(name)]),
+            )
+            for name in written
+        ]
 
     def list_parts(
-        self, con: duckdb.DuckDBPyConnection, parts: list[str], fingerprint: str, start: int
+        self, con: duckdb.DuckDBPyConnection, parts: list[Part], fingerprint: str, start: int
     ) -> None:
         """Add ``parts`` to the catalog (inside the caller's transaction)."""
-        con.execute(
-            f"INSERT OR REPLACE INTO {self.catalog} SELECT "
-            "CAST(regexp_extract(part, '^day=([0-9-]+)/', 1) AS DATE), part, ?, ? "
-            "FROM unnest(?::VARCHAR[]) AS t(part)",
-            [fingerprint, start, parts],
+        con.executemany(
+            f"INSERT INTO {self.catalog} VALUES (?, ?, ?, ?, ?)",
+            [[part.day, part.name, fingerprint, start, part.rows] for part in parts],
         )
 
 
