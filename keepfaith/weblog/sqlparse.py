@@ -83,9 +83,10 @@ def _piece_sql(
     prefix = "".join(atom.text for atom in piece[:at])
     suffix = "".join(atom.text for atom in piece[at + 1 :])
     inner = len(prefix) + len(suffix)
-    if time_halves is not None:
-        return _time_sql(time_halves, prefix, suffix), (token.field, _middle(value, prefix, suffix))
     middle = _middle(value, prefix, suffix)
+    got = (token.field, middle) if token.field else None
+    if time_halves is not None:
+        return _time_sql(time_halves, prefix, suffix), got
     conds = [f"length({value}) >= {inner}"] if inner else []
     if prefix:
         conds.append(f"starts_with({value}, {_lit(prefix)})")
@@ -93,7 +94,7 @@ def _piece_sql(
         conds.append(f"ends_with({value}, {_lit(suffix)})")
     if token.kind in _CHECKS:
         conds.append(_CHECKS[token.kind].format(x=middle))
-    return conds, ((token.field, middle) if token.field else None)
+    return conds, got
 
 
 def split_plan_sql(fmt: LogFormat) -> tuple[str, dict[str, str]] | None:

@@ -220,7 +220,7 @@ class PartSet:
             for name in written:
                 os.chmod(name, 0o600)
         listed = ", ".join(sql_text(str(name)) for name in written)
-        rows = dict(
+        counts = dict(
             con.execute(
                 f"SELECT file_name, num_rows FROM parquet_file_metadata([{listed}])"
             ).fetchall()
@@ -229,7 +229,7 @@ class PartSet:
             Part(
                 day=dt.date.fromisoformat(name.parent.name.removeprefix("day=")),
                 name=name.relative_to(self.folder).as_posix(),
-                rows=int(rows[str(name)]),
+                rows=int(counts[str(name)]),
             )
             for name in written
         ]
