@@ -172,3 +172,21 @@ def test_a_store_from_before_parquet_parts_is_refused_with_a_clear_error(store_c
     log = write_sample_log(path=tmp_path / "access.log", lines=10)
     with pytest.raises(WeblogStoreError, match="move the folder aside and ingest the logs again"):
         ingest(store_config, log)
+
+
+@pytest.mark.clause("BE-5")
+def test_parts_no_commit_lists_are_deleted_and_never_counted(store_config, tmp_path):
+    log = write_sample_log(path=tmp_path / "access.log", lines=300)
+    ingest(store_config, log)
+    listed = sorted(store_config.paths.parquet.rglob("*.parquet"))
+    # What a run killed between writing a chunk's parts and its commit leaves behind.
+    name = "day=2024-03-04/0000000000000000-00000000000000-0.parquet"
+    orphans = [store_config.paths.parquet / name, store_config.paths.raw_hits / name]
+    for orphan in orphans:
+        orphan.parent.mkdir(parents=True, exist_ok=True)
+        orphan.write_bytes(listed[0].read_bytes())
+    more = write_sample_log(path=tmp_path / "more.log", lines=200, seed=9)
+    assert ingest(store_config, more).requests == 200
+    assert not any(orphan.exists() for orphan in orphans)
+    assert _count(store_config, "SELECT count(*) FROM requests") == 500
+    assert _count(store_config, "SELECT sum(requests) FROM traffic_daily") == 500
