@@ -286,13 +286,19 @@ def demo_weblog() -> list[str]:
     from keepfaith.weblog.formats import log_format
     from keepfaith.weblog.ingest import logs_ingest
     from keepfaith.weblog.sample import write_sample_log
+    from keepfaith.weblog.store import WeblogStoreError
 
     config = weblog_config_in_force()
     path = config.paths.root / "demo-access.log"
     if not path.exists():
         start = dt.datetime.now(dt.UTC) - dt.timedelta(days=7, hours=2)
         write_sample_log(path=path, lines=DEMO_WEBLOG_LINES, seed=11, start=start)
-    done = logs_ingest(config=config, sources=[path], fmt=log_format(spec="combined"))
+    try:
+        done = logs_ingest(config=config, sources=[path], fmt=log_format(spec="combined"))
+    except WeblogStoreError:  # a demo store from before Parquet parts: set it aside, redo
+        for old in config.paths.root.glob("*.duckdb*"):
+            old.rename(old.with_name(old.name + ".before-parts"))
+        done = logs_ingest(config=config, sources=[path], fmt=log_format(spec="combined"))
     policy, _ = active_policy()
     readers = policy.log_files.report_readers if policy.log_files else ()
     raw = policy.log_files.raw_ip_readers if policy.log_files else ()
