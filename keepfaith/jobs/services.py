@@ -65,6 +65,14 @@ def _logs_purge(now: dt.datetime) -> str:
     return f"purged {done.raw_hits_removed} raw addresses, destroyed {done.keys_destroyed} keys"
 
 
+def _logs_compact(now: dt.datetime) -> str:
+    from keepfaith.weblog.conf import weblog_config_in_force
+    from keepfaith.weblog.retention import logs_compact
+
+    days = logs_compact(config=weblog_config_in_force(), now=now)
+    return f"compacted the Parquet parts of {days} days"
+
+
 def _support_purge(now: dt.datetime) -> str:
     from keepfaith.support.services import support_purge
 
@@ -84,6 +92,13 @@ JOBS: tuple[Job, ...] = (
         "examples; KEEPFAITH_RAW_IP_RETENTION_DAYS may only shorten it) are deleted and the "
         "diagnostics file rewritten; pseudonym keys of closed days are destroyed",
         _logs_purge,
+    ),
+    Job(
+        "logs-compact",
+        DAY,
+        "the web-log facts and raw requests of each closed day are merged into one Parquet "
+        "part (rows unchanged; the raw retention still applies)",
+        _logs_compact,
     ),
     Job(
         "support-purge",

@@ -1,5 +1,6 @@
-"""Retention of the diagnostics store: raw addresses for a few days, pseudonym keys until
-their day closes. ``keepfaith logs purge`` runs this; schedule it daily (cron or the worker).
+"""Upkeep of the web-log store: raw addresses for a few days, pseudonym keys until their day
+closes (``keepfaith logs purge``), and one Parquet part per closed day (``logs compact``).
+``keepfaith jobs run`` runs both daily.
 """
 
 from __future__ import annotations
@@ -8,7 +9,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from keepfaith.weblog.ingest import WeblogConfig
-from keepfaith.weblog.store import day_keys_close, raw_hits_purge, store_vacuum, weblog_connect
+from keepfaith.weblog.store import (
+    day_keys_close,
+    fact_parts,
+    raw_hits_purge,
+    raw_parts,
+    store_vacuum,
+    weblog_connect,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,3 +47,23 @@ def logs_purge(*, config: WeblogConfig, now: dt.datetime | None = None) -> Purge
         con.close()
     store_vacuum(paths=config.paths)
     return PurgeReport(raw_hits_removed=removed, keys_destroyed=destroyed)
+
+
+def logs_compact(*, config: WeblogConfig, now: dt.datetime | None = None) -> int:
+    """Merge the fact and raw parts of each day before yesterday into one; return days.
+
+    Each ingest adds a part per chunk and day, so a file read often (a growing log) leaves
+    many small parts; reading them costs more than reading one. Rows do not change.
+    """
+    moment = now or dt.datetime.now(dt.UTC)
+    before = moment.date() - dt.timedelta(days=1)
+    con = weblog_connect(paths=config.paths, threads=config.threads, memory_mb=config.memory_mb)
+    merged = 0
+    try:
+        for parts in (fact_parts(config.paths), raw_parts(config.paths)):
+            parts.sweep(con)
+            for day in parts.days_to_compact(con, before=before):
+                merged += 1 if parts.compact(con, day=day) else 0
+    finally:
+        con.close()
+    return merged

@@ -235,13 +235,50 @@ class PartSet:
         ]
 
     def list_parts(
-        self, con: duckdb.DuckDBPyConnection, parts: list[Part], fingerprint: str, start: int
+        self,
+        con: duckdb.DuckDBPyConnection,
+        parts: list[Part],
+        fingerprint: str | None,
+        start: int | None,
     ) -> None:
         """Add ``parts`` to the catalog (inside the caller's transaction)."""
         con.executemany(
             f"INSERT INTO {self.catalog} VALUES (?, ?, ?, ?, ?)",
             [[part.day, part.name, fingerprint, start, part.rows] for part in parts],
         )
+
+    def compact(self, con: duckdb.DuckDBPyConnection, *, day: dt.date) -> int:
+        """Merge the day's listed parts into one; return how many it replaced (0: none).
+
+        The merged part is listed and the old ones unlisted in one commit, then their files
+        are deleted; a kill in between leaves only unlisted files, for the sweep.
+        """
+        old = self.listed(con, f"SELECT DATE '{day.isoformat()}'")
+        if len(old) < 2:
+            return 0
+        merged = self.write(
+            con,
+            select=f"SELECT * FROM ({self.relation(old)})",
+            stem=f"compact-{secrets.token_hex(8)}",
+        )
+        con.execute("BEGIN")
+        con.execute(
+            f"DELETE FROM {self.catalog} WHERE part IN (SELECT unnest(?::VARCHAR[]))", [old]
+        )
+        self.list_parts(con, merged, None, None)
+        con.execute("COMMIT")
+        for part in old:
+            (self.folder / part).unlink(missing_ok=True)
+        return len(old)
+
+    def days_to_compact(self, con: duckdb.DuckDBPyConnection, *, before: dt.date) -> list[dt.date]:
+        """Days before ``before`` listed in more than one part."""
+        rows = con.execute(
+            f"SELECT day FROM {self.catalog} WHERE day < ? GROUP BY day HAVING count(*) > 1 "
+            "ORDER BY day",
+            [before],
+        ).fetchall()
+        return [row[0] for row in rows]
 
 
 def fact_parts(paths: WeblogPaths) -> PartSet:

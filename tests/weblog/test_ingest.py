@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
+from typing import Any
 
 import duckdb
 import pytest
 
 from keepfaith.weblog.ingest import WeblogConfig
+from keepfaith.weblog.retention import logs_compact
 from keepfaith.weblog.sample import sample_log_lines, write_sample_log
-from keepfaith.weblog.store import WeblogStoreError, facts_view
+from keepfaith.weblog.store import WeblogPaths, WeblogStoreError, facts_view, raw_hits_connect
 
-from .conftest import ingest, line
+from .conftest import NOW, ingest, line
 
 
 def _count(config: WeblogConfig, sql: str) -> int:
@@ -190,3 +193,41 @@ def test_parts_no_commit_lists_are_deleted_and_never_counted(store_config, tmp_p
     assert not any(orphan.exists() for orphan in orphans)
     assert _count(store_config, "SELECT count(*) FROM requests") == 500
     assert _count(store_config, "SELECT sum(requests) FROM traffic_daily") == 500
+
+
+@pytest.mark.clause("BE-5")
+def test_compaction_merges_a_days_parts_without_changing_a_row(tmp_path):
+    config = WeblogConfig(paths=WeblogPaths(tmp_path / "weblog"), chunk_bytes=16 * 1024)
+    log = write_sample_log(path=tmp_path / "access.log", lines=3000)
+    ingest(config, log)
+    paths = config.paths
+
+    def state() -> tuple[list[Any], list[Any], list[Any]]:
+        con = duckdb.connect(str(paths.analytics), read_only=True)
+        facts_view(con=con, paths=paths)
+        facts = con.execute(
+            "SELECT day, count(*), count(DISTINCT visitor), sum(bytes) FROM requests "
+            "GROUP BY day ORDER BY day"
+        ).fetchall()
+        parts = con.execute("SELECT day, count(*) FROM fact_files GROUP BY 1 ORDER BY 1").fetchall()
+        con.close()
+        raw = raw_hits_connect(paths)
+        hits = raw.execute("SELECT count(*), count(DISTINCT address) FROM raw_hits").fetchall()
+        raw.close()
+        return facts, hits, parts
+
+    facts, hits, parts = state()
+    assert max(count for _, count in parts) > 1
+    before_files = set(paths.root.rglob("*.parquet"))
+    merged = logs_compact(config=config, now=NOW)
+    closed = NOW.date() - dt.timedelta(days=1)  # days before yesterday are merged
+    assert merged == 2 * len([day for day, count in parts if count > 1 and day < closed])
+    assert merged > 0
+    facts_after, hits_after, parts_after = state()
+    assert (facts_after, hits_after) == (facts, hits)
+    assert all(count == 1 for day, count in parts_after if day < closed)
+    after_files = set(paths.root.rglob("*.parquet"))
+    assert len(after_files) < len(before_files)
+    raw_files = [part for part in after_files if paths.raw_hits in part.parents]
+    assert raw_files and all(part.stat().st_mode & 0o077 == 0 for part in raw_files)
+    assert logs_compact(config=config, now=NOW) == 0  # nothing left to merge

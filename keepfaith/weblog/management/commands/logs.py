@@ -15,7 +15,7 @@ from keepfaith.weblog.conf import download_extensions, weblog_config, weblog_con
 from keepfaith.weblog.formats import LogFormatError, log_format
 from keepfaith.weblog.ingest import IngestReport, logs_ingest
 from keepfaith.weblog.reports import report_csv, report_json, weblog_report
-from keepfaith.weblog.retention import logs_purge
+from keepfaith.weblog.retention import logs_compact, logs_purge
 from keepfaith.weblog.store import WeblogStoreError
 
 
@@ -54,7 +54,8 @@ class Command(BaseCommand):
         "idempotently; `report --from --to --format json|csv` prints the aggregates; `purge` "
         "deletes raw addresses older than the policy's log_files.raw_ip_retention (7d in the "
         "examples; KEEPFAITH_RAW_IP_RETENTION_DAYS can only shorten it) and the pseudonym keys "
-        "of closed days: run it daily (`keepfaith jobs run` does)."
+        "of closed days: run it daily (`keepfaith jobs run` does); `compact` merges each closed "
+        "day's Parquet parts into one (also daily)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -73,6 +74,7 @@ class Command(BaseCommand):
         report.add_argument("--format", dest="output", choices=("json", "csv"), default="json")
         report.add_argument("--limit", type=int, default=50)
         sub.add_parser("purge", help="apply the retention of the diagnostics store")
+        sub.add_parser("compact", help="merge each closed day's Parquet parts into one")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -80,6 +82,12 @@ class Command(BaseCommand):
             self._ingest(options["paths"], options["log_format"])
         elif action == "report":
             self._report(options["start"], options["end"], options["output"], options["limit"])
+        elif action == "compact":
+            try:
+                days = logs_compact(config=weblog_config_in_force())
+            except WeblogStoreError as exc:
+                raise CommandError(str(exc)) from exc
+            self.stdout.write(f"compacted the parts of {days} days")
         else:
             try:
                 done = logs_purge(config=weblog_config_in_force())
