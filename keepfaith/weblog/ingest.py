@@ -342,11 +342,11 @@ def _prepare(
     stem = f"{fingerprint[:16]}-{start:014d}"
     _parse(con, chunk, fmt)
     lines, good, late, first_ts, last_ts = con.execute(
-        f"""SELECT count(*), count(*) FILTER (WHERE problem IS NULL),
-            count(*) FILTER (WHERE ts + INTERVAL {OUT_OF_ORDER_SLACK} < before),
-            min(ts), max(ts)
-        FROM (SELECT problem, ts, max(ts) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING
-            AND 1 PRECEDING) AS before FROM parsed)"""
+        f"""SELECT count(*), count(ok),
+            count(*) FILTER (WHERE ok + INTERVAL {OUT_OF_ORDER_SLACK} < before), min(ok), max(ok)
+        FROM (SELECT ok, max(ok) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING
+            AND 1 PRECEDING) AS before
+            FROM (SELECT n, CASE WHEN problem IS NULL THEN ts END AS ok FROM parsed))"""
     ).fetchall()[0]
     parts: list[Part] = []
     raw: list[Part] = []
@@ -474,19 +474,31 @@ def _file_ingest(
         if total is not None and total < cur.offset:
             report.skipped = "file is shorter than what was ingested from it: not the same log"
             return report
-        done = partial(_commit, cur=cur, report=report, paths=config.paths, progress=progress)
-        pending: deque[Future[_Prepared]] = deque()
+        pending: deque[tuple[Future[_Prepared], duckdb.DuckDBPyConnection]] = deque()
+
+        def commit_oldest() -> None:
+            future, worker = pending.popleft()
+            try:
+                job = future.result()
+            except BaseException:
+                worker.close()
+                raise
+            _commit(job, cur=cur, report=report, paths=config.paths, progress=progress, total=total)
+
         try:
             for job in _chunks(handle, cur.offset, config.chunk_bytes):
-                pending.append(pool.submit(prepare, con.cursor(), job))
-                while len(pending) > workers or (pending and pending[0].done()):
-                    done(pending.popleft().result(), total=total)
+                worker = con.cursor()  # its own connection: temp tables are per connection
+                pending.append((pool.submit(prepare, worker, job), worker))
+                while len(pending) > workers or (pending and pending[0][0].done()):
+                    commit_oldest()
             while pending:
-                done(pending.popleft().result(), total=total)
-        finally:
-            for left in pending:  # an error stopped the run: let the workers finish first
-                left.cancel()
-            wait(pending)
+                commit_oldest()
+        finally:  # an error stopped the run: let the workers stop, then close their connections
+            for future, _ in pending:
+                future.cancel()
+            wait([future for future, _ in pending])
+            for _, worker in pending:
+                worker.close()
     return report
 
 

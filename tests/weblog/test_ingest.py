@@ -231,3 +231,16 @@ def test_compaction_merges_a_days_parts_without_changing_a_row(tmp_path):
     raw_files = [part for part in after_files if paths.raw_hits in part.parents]
     assert raw_files and all(part.stat().st_mode & 0o077 == 0 for part in raw_files)
     assert logs_compact(config=config, now=NOW) == 0  # nothing left to merge
+
+
+@pytest.mark.clause("BE-5")
+def test_malformed_lines_never_make_good_ones_out_of_order(store_config, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(
+        line(when="04/Mar/2024:10:00:00 +0000")
+        + line(when="04/Mar/2024:23:00:00 +0000", request="-")  # bad request line, late time
+        + line(when="04/Mar/2024:10:01:00 +0000"),
+        encoding="utf-8",
+    )
+    item = ingest(store_config, log).files[0]
+    assert (item.requests, item.malformed, item.out_of_order) == (2, 1, 0)
