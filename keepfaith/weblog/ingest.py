@@ -4,10 +4,12 @@ Rules this module keeps:
 
 - A file is known by a fingerprint of its first line, not by its path: a renamed file is
   not counted twice, a rotated file (new first line) is a new file.
-- Each chunk of complete lines is committed together with the byte offset it ends at, in
-  one transaction per store, so a run killed at any moment and run again ends with exactly
-  the rows of one clean run. A last line without its newline waits for the next run.
-- Memory is bounded by the chunk size, not by the file size.
+- Workers prepare chunks of complete lines in parallel (parse, lookups, the chunk's fact
+  and raw Parquet parts), each on its own connection. Commits follow file order: one per
+  store lists the chunk's parts and moves the byte offset it ends at, so a run killed at
+  any moment and run again ends with exactly the rows of one clean run (parts no commit
+  lists are deleted). A last line without its newline waits for the next run.
+- Memory is bounded by the chunk size and the number of workers, not by the file size.
 - Malformed lines are counted and a few sampled (addresses masked); they never stop a run.
 - Per line, the work is vectorised SQL; the country, the network, the user-agent families
   and the pseudonym key are computed once per distinct value and joined back.
