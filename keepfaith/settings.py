@@ -87,7 +87,10 @@ if ADMIN_ENABLED:
     INSTALLED_APPS.insert(0, "django.contrib.admin")
 
 MIDDLEWARE = [
-    # First, so its response phase runs last and checks every Set-Cookie (BE-4).
+    # Outermost: one lookup of the policy version in force per request, shared by all below.
+    "keepfaith.versions.middleware.PolicyInForceMiddleware",
+    # Next (the memo sets no cookie), so its response phase runs last and checks every
+    # Set-Cookie (BE-4).
     "keepfaith.cookies.middleware.CookieGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

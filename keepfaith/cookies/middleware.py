@@ -1,7 +1,8 @@
 """The two middlewares of the cookie promise. Order in ``MIDDLEWARE`` (see docs/cookies.md):
 
-- ``CookieGuardMiddleware`` first, so its response phase runs last and sees every cookie
-  (the session and CSRF middlewares set theirs on the way out);
+- ``CookieGuardMiddleware`` first (after the policy-version memo, which sets none), so its
+  response phase runs last and sees every cookie (the session and CSRF middlewares set theirs
+  on the way out);
 - ``CookieConsentMiddleware`` after the session and authentication middlewares, so it can
   record a signed-in customer's GPC signal.
 """

@@ -13,7 +13,7 @@ from keepfaith.policy.diff import diff_to_dict, policy_diff
 from keepfaith.policy.render import policy_content_hash
 from keepfaith.policy.trace import enforces
 from keepfaith.versions.models import PolicyVersion
-from keepfaith.versions.selectors import policy_of
+from keepfaith.versions.selectors import active_version_forget, policy_of
 
 
 @enforces("BE-11")
@@ -45,6 +45,7 @@ def policy_publish(*, source: str, source_name: str = "<policy>") -> tuple[Polic
             changes=changes,
             requires_reconsent=reconsent,
         )
+        active_version_forget()  # the rest of a request that publishes reads the new version
         audit_append(
             actor=Actor.system("policy publish"),
             action="policy.publish",
