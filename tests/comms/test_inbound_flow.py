@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from keepfaith.comms.delivery import deliver_pending
 from keepfaith.comms.listener import start_listener
@@ -113,12 +114,18 @@ def test_unknown_sender_and_auto_reply_go_to_the_queue(
 @pytest.mark.clause("BE-1")
 @pytest.mark.django_db(transaction=True)
 def test_smtp_listener_stores_then_processes(frida: str) -> None:
+    left_open: list[bool] = []
+
+    def deliver(envelope_from: str, rcpt_tos: tuple[str, ...], raw: bytes) -> None:
+        inbound_deliver(envelope_from, rcpt_tos, raw)
+        left_open.append(connection.connection is not None)  # this listener thread's
+
     port = free_port()
     handle = start_listener(
         host="127.0.0.1",
         port=port,
         recipients=[UNSUBSCRIBE_ADDRESS, PRIVACY_ADDRESS],
-        deliver=inbound_deliver,
+        deliver=deliver,
         max_bytes=1_000_000,
     )
     try:
@@ -132,3 +139,4 @@ def test_smtp_listener_stores_then_processes(frida: str) -> None:
         handle.stop()
     assert InboundMessage.objects.get().status == "opted_out"
     assert declined(frida) == MARKETING
+    assert left_open == [False]  # no connection kept between messages
