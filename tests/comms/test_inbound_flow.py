@@ -20,7 +20,6 @@ from tests.comms.conftest import (
     PRIVACY_ADDRESS,
     UNSUBSCRIBE_ADDRESS,
     SmtpSink,
-    free_port,
     make_customer,
 )
 from tests.comms.mailbuild import customer_mail
@@ -120,16 +119,15 @@ def test_smtp_listener_stores_then_processes(frida: str) -> None:
         inbound_deliver(envelope_from, rcpt_tos, raw)
         left_open.append(connection.connection is not None)  # this listener thread's
 
-    port = free_port()
     handle = start_listener(
         host="127.0.0.1",
-        port=port,
+        port=0,
         recipients=[UNSUBSCRIBE_ADDRESS, PRIVACY_ADDRESS],
         deliver=deliver,
         max_bytes=1_000_000,
     )
     try:
-        with smtplib.SMTP("127.0.0.1", port) as client:
+        with smtplib.SMTP(handle.host, handle.port) as client:
             client.sendmail(
                 "frida@example.com",
                 [UNSUBSCRIBE_ADDRESS],
