@@ -7,6 +7,7 @@ variable, where given, is read instead of ``NAME`` (for secrets mounted as files
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -73,13 +74,21 @@ def envchoice(name: str, default: str, choices: tuple[str, ...]) -> str:
 def generated_secret(path: Path, *, nbytes: int = 50) -> str:
     """Return the secret stored at ``path``, creating it (mode 0600) on first use.
 
+    Processes starting together (test workers, web workers) all get the same secret: it is
+    written whole to a temporary file, then linked into place only if no other process got
+    there first, so no one ever reads a file that is still empty.
+
     Only for development: production mode refuses secrets that live under ``var/``.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secrets.token_urlsafe(nbytes))
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(secrets.token_urlsafe(nbytes))
+            with contextlib.suppress(FileExistsError):  # another process was first: use its
+                os.link(draft, path)
+        finally:
+            draft.unlink()
     return path.read_text(encoding="utf-8").strip()

@@ -6,6 +6,7 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,31 @@ def test_development_secrets_are_created_with_mode_0600(tmp_path):
     assert result.returncode == 0, result.stderr
     for name in ("secret_key", "audit_key"):
         assert (tmp_path / "var" / name).stat().st_mode & 0o777 == 0o600
+
+
+def _secrets_read_together(path: Path, readers: int) -> list[str]:
+    start = threading.Barrier(readers)
+    got: list[str] = []
+
+    def read() -> None:
+        start.wait()
+        got.append(env.generated_secret(path))
+
+    threads = [threading.Thread(target=read) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return got
+
+
+def test_processes_starting_together_get_one_whole_secret(tmp_path):
+    """Two test workers or web workers on a fresh checkout: no one reads an empty file."""
+    for trial in range(40):
+        path = tmp_path / str(trial) / "secret_key"
+        got = _secrets_read_together(path, 4)
+        assert len(got) == 4 and len(set(got)) == 1 and len(got[0]) >= 50, got
+        assert [p.name for p in path.parent.iterdir()] == ["secret_key"]  # no draft left
 
 
 def test_production_refuses_the_generated_development_secret(tmp_path):

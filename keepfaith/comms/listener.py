@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +26,7 @@ from aiosmtpd.controller import Controller
 
 from keepfaith.comms.inbound import normalise_address
 
-__all__ = ["Deliver", "ListenerHandle", "start_listener"]
+__all__ = ["BoundController", "Deliver", "ListenerHandle", "start_listener"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,23 @@ class _OptOutMailbox:
         return "250 2.0.0 Message stored"
 
 
+class BoundController(Controller):  # type: ignore[misc]
+    """aiosmtpd's threaded ``Controller`` serving a socket bound before it starts.
+
+    Port 0 takes a free port from the kernel, read back as ``port``: no probing for a free
+    port first and binding it later, which another process can take in between.
+    """
+
+    def __init__(self, handler: Any, *, hostname: str, port: int, **options: Any) -> None:
+        self._socket = socket.create_server((hostname, port))
+        super().__init__(handler, hostname=hostname, port=self._socket.getsockname()[1], **options)
+
+    def _create_server(self) -> Any:
+        return self.loop.create_server(
+            self._factory_invoker, sock=self._socket, ssl=self.ssl_context
+        )
+
+
 @dataclass
 class ListenerHandle:
     """A running listener; ``stop()`` closes it."""
@@ -93,7 +111,8 @@ def start_listener(
     deliver: Deliver,
     max_bytes: int,
 ) -> ListenerHandle:
-    """Start an SMTP listener on ``host:port`` (loopback) in a background thread.
+    """Start an SMTP listener on ``host:port`` (loopback) in a background thread; port 0
+    takes a free port, given back in the handle.
 
     Only mail to ``recipients`` (compared in normal form) is accepted; ``deliver`` is called
     with each message before it is acknowledged.
@@ -106,7 +125,7 @@ def start_listener(
         raise ValueError("the listener needs at least one valid recipient address")
     if max_bytes <= 0:
         raise ValueError("max_bytes must be positive")
-    controller = Controller(
+    controller = BoundController(
         _OptOutMailbox(wanted, deliver),
         hostname=host,
         port=port,
@@ -116,4 +135,4 @@ def start_listener(
         ident="keepfaith opt-out mail",
     )
     controller.start()
-    return ListenerHandle(host=host, port=port, _controller=controller)
+    return ListenerHandle(host=host, port=controller.port, _controller=controller)

@@ -20,7 +20,7 @@ import hashlib
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from keepfaith.accounts.models import User
@@ -74,12 +74,21 @@ def inbound_store(
 
 def inbound_deliver(envelope_from: str, rcpt_tos: tuple[str, ...], raw: bytes) -> None:
     """The SMTP listener's ``deliver``: store (raises if that fails, so the sender retries),
-    then process; a processing failure leaves the message stored and marked ``failed``."""
-    row, created = inbound_store(
-        raw=raw, origin="smtp", envelope_from=envelope_from, envelope_to=rcpt_tos
-    )
-    if created:
-        inbound_process(message_id=row.pk)
+    then process; a processing failure leaves the message stored and marked ``failed``.
+
+    It runs in the listener's worker threads, which no request cycle tidies up: like a
+    request, each message starts and ends with ``close_old_connections``, so a broken or
+    expired connection is replaced and none is left open past ``CONN_MAX_AGE``.
+    """
+    close_old_connections()
+    try:
+        row, created = inbound_store(
+            raw=raw, origin="smtp", envelope_from=envelope_from, envelope_to=rcpt_tos
+        )
+        if created:
+            inbound_process(message_id=row.pk)
+    finally:
+        close_old_connections()
 
 
 def _customer_for(sender: str | None) -> User | None:

@@ -39,12 +39,24 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    """One Chromium per worker, for the rest of its session.
+
+    While Playwright's event loop runs in this thread, Django sees an async thread and keeps
+    its database connections apart from the ones opened before (asgiref's thread-critical
+    ``Local``): every test after the first browser test uses that second set. It is closed
+    here, while the loop still runs, or it outlives the test database (on PostgreSQL, "database
+    ... is being accessed by other users" when pytest-django drops it).
+    """
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
+        try:
+            yield instance
+        finally:
+            connections.close_all()
+            instance.close()
 
 
 @pytest.fixture

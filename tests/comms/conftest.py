@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -11,9 +10,9 @@ from email.message import EmailMessage
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from keepfaith.accounts.models import User
+from keepfaith.comms.listener import BoundController
 from keepfaith.versions.models import PolicyVersion
 from keepfaith.versions.services import policy_publish_file
 from tests.consent.helpers import BE_PATH
@@ -34,12 +33,6 @@ def _mail_settings(settings: Any) -> None:
     settings.PUBLIC_URL = "https://shop.example"
     settings.DEFAULT_FROM_EMAIL = "QualitySSL <news@qualityssl.example>"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -81,11 +74,14 @@ class _Recorder:
         return "250 2.0.0 OK"
 
 
-def start_sink(handler_factory: Any = _Recorder) -> tuple[SmtpSink, Controller]:
-    sink = SmtpSink("127.0.0.1", free_port())
-    controller = Controller(
-        handler_factory(sink), hostname=sink.host, port=sink.port, decode_data=False
+def start_sink(handler_factory: Any = _Recorder) -> tuple[SmtpSink, BoundController]:
+    """A sink on a port the kernel picks (bound before it is announced: no port race between
+    the test workers)."""
+    sink = SmtpSink("127.0.0.1", 0)
+    controller = BoundController(
+        handler_factory(sink), hostname=sink.host, port=0, decode_data=False
     )
+    sink.port = controller.port
     controller.start()
     return sink, controller
 

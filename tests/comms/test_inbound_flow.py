@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from keepfaith.comms.delivery import deliver_pending
 from keepfaith.comms.listener import start_listener
@@ -19,7 +20,6 @@ from tests.comms.conftest import (
     PRIVACY_ADDRESS,
     UNSUBSCRIBE_ADDRESS,
     SmtpSink,
-    free_port,
     make_customer,
 )
 from tests.comms.mailbuild import customer_mail
@@ -113,16 +113,21 @@ def test_unknown_sender_and_auto_reply_go_to_the_queue(
 @pytest.mark.clause("BE-1")
 @pytest.mark.django_db(transaction=True)
 def test_smtp_listener_stores_then_processes(frida: str) -> None:
-    port = free_port()
+    left_open: list[bool] = []
+
+    def deliver(envelope_from: str, rcpt_tos: tuple[str, ...], raw: bytes) -> None:
+        inbound_deliver(envelope_from, rcpt_tos, raw)
+        left_open.append(connection.connection is not None)  # this listener thread's
+
     handle = start_listener(
         host="127.0.0.1",
-        port=port,
+        port=0,
         recipients=[UNSUBSCRIBE_ADDRESS, PRIVACY_ADDRESS],
-        deliver=inbound_deliver,
+        deliver=deliver,
         max_bytes=1_000_000,
     )
     try:
-        with smtplib.SMTP("127.0.0.1", port) as client:
+        with smtplib.SMTP(handle.host, handle.port) as client:
             client.sendmail(
                 "frida@example.com",
                 [UNSUBSCRIBE_ADDRESS],
@@ -132,3 +137,4 @@ def test_smtp_listener_stores_then_processes(frida: str) -> None:
         handle.stop()
     assert InboundMessage.objects.get().status == "opted_out"
     assert declined(frida) == MARKETING
+    assert left_open == [False]  # no connection kept between messages

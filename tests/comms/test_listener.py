@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import smtplib
-import socket
 import threading
 
 import pytest
@@ -19,12 +18,6 @@ from tests.comms.mailbuild import (
     customer_mail,
     delivery_status_notification,
 )
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Store:
@@ -52,7 +45,7 @@ def store():
 def listener(store):
     handle = start_listener(
         host="127.0.0.1",
-        port=_free_port(),
+        port=0,
         recipients=[UNSUBSCRIBE, PRIVACY],
         deliver=store.deliver,
         max_bytes=200_000,
@@ -124,7 +117,7 @@ def test_over_size_message_announced_with_size_gets_552_at_mail_from(listener, s
 def test_thirty_megabyte_message_sent_without_size_gets_552_after_data(store):
     handle = start_listener(
         host="127.0.0.1",
-        port=_free_port(),
+        port=0,
         recipients=[UNSUBSCRIBE],
         deliver=store.deliver,
         max_bytes=10 * 1024 * 1024,
@@ -161,6 +154,20 @@ def test_bounce_with_null_envelope_sender_is_stored_and_queued(listener, store):
     assert request.reason is QueueReason.BOUNCE
 
 
+def test_port_0_takes_a_free_port_that_the_handle_names(listener, store):
+    assert listener.port > 0
+    with _client(listener) as client:
+        assert client.noop()[0] == 250
+    with pytest.raises(OSError):  # taken: refused at once, not after a start-up timeout
+        start_listener(
+            host="127.0.0.1",
+            port=listener.port,
+            recipients=[UNSUBSCRIBE],
+            deliver=store.deliver,
+            max_bytes=1000,
+        )
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -173,7 +180,7 @@ def test_bounce_with_null_envelope_sender_is_stored_and_queued(listener, store):
 def test_listener_refuses_unsafe_or_empty_settings(store, options, message):
     settings = {
         "host": "127.0.0.1",
-        "port": _free_port(),
+        "port": 0,
         "recipients": [UNSUBSCRIBE],
         "deliver": store.deliver,
         "max_bytes": 1000,

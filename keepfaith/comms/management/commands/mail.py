@@ -60,7 +60,8 @@ class Command(BaseCommand):
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
-        self.stdout.write(f"listening on {host}:{port} for {', '.join(optout_addresses())}")
+        addresses = ", ".join(optout_addresses())
+        self.stdout.write(f"listening on {handle.host}:{handle.port} for {addresses}")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
