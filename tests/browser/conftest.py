@@ -43,13 +43,18 @@ def browser() -> Iterator[Any]:
 
     While Playwright's event loop runs in this thread, Django sees an async thread and keeps
     its database connections apart from the ones opened before (asgiref's thread-critical
-    ``Local``): every test after the first browser test uses that second set. It is closed
-    here, while the loop still runs, or it outlives the test database (on PostgreSQL, "database
+    ``Local``): every test after the first browser test uses that second set. So the first
+    set is closed before the loop starts (else it stays open, unseen, all session: on SQLite
+    it kept the process's lock count up while its locks were gone), and the second is closed
+    while the loop still runs (else it outlives the test database: on PostgreSQL, "database
     ... is being accessed by other users" when pytest-django drops it).
     """
     from django.db import connections
     from playwright.sync_api import sync_playwright
 
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         try:
