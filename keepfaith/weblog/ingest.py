@@ -60,6 +60,16 @@ OUT_OF_ORDER_MINUTES = 10
 OUT_OF_ORDER_SLACK = f"{OUT_OF_ORDER_MINUTES} MINUTE"
 PAGE_EXTENSIONS = ("", "html", "htm", "php", "asp", "aspx", "jsp", "shtml")
 Progress = Callable[[str, int, int | None], None]
+# Lines, requests, requests late (more than the slack older than an earlier request of the
+# chunk or than the parameter: the file's latest request before it, NULL for none), first
+# and last request time of the chunk in ``parsed``.
+CHUNK_TIMES_SQL = f"""
+SELECT count(*), count(ok), count(*) FILTER (WHERE ok + INTERVAL {OUT_OF_ORDER_SLACK}
+        < greatest(before, ?::TIMESTAMP)),
+    min(ok), max(ok)
+FROM (SELECT ok, max(ok) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+        AS before
+    FROM (SELECT n, CASE WHEN problem IS NULL THEN ts END AS ok FROM parsed))"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,13 +353,7 @@ def _prepare(
     start, chunk = job
     stem = f"{fingerprint[:16]}-{start:014d}"
     _parse(con, chunk, fmt)
-    lines, good, late, first_ts, last_ts = con.execute(
-        f"""SELECT count(*), count(ok),
-            count(*) FILTER (WHERE ok + INTERVAL {OUT_OF_ORDER_SLACK} < before), min(ok), max(ok)
-        FROM (SELECT ok, max(ok) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING
-            AND 1 PRECEDING) AS before
-            FROM (SELECT n, CASE WHEN problem IS NULL THEN ts END AS ok FROM parsed))"""
-    ).fetchall()[0]
+    lines, good, late, first_ts, last_ts = con.execute(CHUNK_TIMES_SQL, [None]).fetchall()[0]
     parts: list[Part] = []
     raw: list[Part] = []
     if good:
@@ -394,13 +398,7 @@ def _out_of_order(con: duckdb.DuckDBPyConnection, cur: _Cursor, job: _Prepared) 
     late = job.late
     slack = dt.timedelta(minutes=OUT_OF_ORDER_MINUTES)
     if cur.last_ts is not None and job.first_ts is not None and job.first_ts + slack < cur.last_ts:
-        late = con.execute(
-            f"""SELECT count(*) FROM (SELECT ts, max(ts) OVER (ORDER BY n ROWS BETWEEN
-                UNBOUNDED PRECEDING AND 1 PRECEDING) AS before FROM parsed
-                WHERE problem IS NULL)
-            WHERE ts + INTERVAL {OUT_OF_ORDER_SLACK} < greatest(before, ?::TIMESTAMP)""",
-            [cur.last_ts],
-        ).fetchall()[0][0]
+        late = con.execute(CHUNK_TIMES_SQL, [cur.last_ts]).fetchall()[0][2]
     if job.last_ts is not None:
         cur.last_ts = max(job.last_ts, cur.last_ts) if cur.last_ts else job.last_ts
     return int(late)
