@@ -31,9 +31,9 @@ from typing import Any, BinaryIO
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from keepfaith.weblog import aggregate
+from keepfaith.weblog.fastparse import chunk_parse
 from keepfaith.weblog.formats import LogFormat
 from keepfaith.weblog.parse import redacted_excerpt
 from keepfaith.weblog.privacy import (
@@ -42,7 +42,6 @@ from keepfaith.weblog.privacy import (
     registry_countries,
     truncated_network,
 )
-from keepfaith.weblog.sqlparse import parse_sql
 from keepfaith.weblog.store import (
     Part,
     WeblogPaths,
@@ -169,21 +168,6 @@ def _chunks(handle: BinaryIO, start: int, size: int) -> Iterator[tuple[int, byte
         pending = data[cut + 1 :]
         yield offset, chunk
         offset += len(chunk)
-
-
-def _lines_table(chunk: bytes) -> pa.Table:
-    """The chunk's lines as Arrow text; bytes that are not UTF-8 (or NUL) become U+FFFD."""
-    whole = pa.array([chunk], pa.large_binary())
-    try:
-        if b"\0" in chunk:
-            raise pa.ArrowInvalid("NUL byte")
-        text = whole.cast(pa.large_string())
-    except pa.ArrowInvalid:
-        clean = chunk.decode("utf-8", "replace").replace("\0", "\N{REPLACEMENT CHARACTER}")
-        text = pa.array([clean], pa.large_string())
-    lines = pc.split_pattern(text, "\n").flatten()
-    lines = lines.slice(0, len(lines) - 1)  # the chunk ends with a newline
-    return pa.table({"n": pa.array(range(len(lines)), pa.int32()), "line": lines})
 
 
 def _facts_sql() -> str:
@@ -314,13 +298,6 @@ def _cursor(con: duckdb.DuckDBPyConnection, fingerprint: str, path: Path) -> _Cu
     return _Cursor(fingerprint, str(path), offset, diag_from, totals)
 
 
-def _parse(con: duckdb.DuckDBPyConnection, chunk: bytes, fmt: LogFormat) -> None:
-    """Temp table ``parsed``: each line of the chunk, its fields or why it is malformed."""
-    con.register("chunk_lines", _lines_table(chunk))
-    con.execute(parse_sql(fmt), {"rx": fmt.regex})
-    con.unregister("chunk_lines")
-
-
 @dataclass(slots=True)
 class _Prepared:
     """One chunk parsed and written as fact parts by a worker, waiting for its commit."""
@@ -352,7 +329,7 @@ def _prepare(
     """Everything about a chunk that needs no order: parse, lookups, the Parquet parts."""
     start, chunk = job
     stem = f"{fingerprint[:16]}-{start:014d}"
-    _parse(con, chunk, fmt)
+    chunk_parse(con, chunk, fmt)
     lines, good, late, first_ts, last_ts = con.execute(CHUNK_TIMES_SQL, [None]).fetchall()[0]
     parts: list[Part] = []
     raw: list[Part] = []

@@ -9,6 +9,7 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from keepfaith.weblog.fastparse import COLUMNS, chunk_parse, lines_table, scan_plan, utf8_clean
 from keepfaith.weblog.formats import LogFormat, log_format
 from keepfaith.weblog.parse import LogRecord, Malformed, log_record
 from keepfaith.weblog.sqlparse import parse_sql
@@ -136,3 +137,80 @@ def test_well_formed_lines_parse_in_both():
     assert expected[0] is None
     assert expected[2] == dt.datetime(2024, 3, 4, 8, 0)
     assert sql_verdicts(fmt, [line])[0] == expected
+
+
+Row = tuple[object, ...]
+
+
+def parsed_rows(con: duckdb.DuckDBPyConnection) -> list[Row]:
+    """``parsed`` by line; a malformed line's fields mean nothing, so only why it is kept."""
+    names = ", ".join(COLUMNS)
+    rows = con.execute(f"SELECT {names} FROM parsed ORDER BY n").fetchall()
+    return [row if row[-1] is None else (row[0], row[1], row[-1]) for row in rows]
+
+
+def both_parsers(fmt: LogFormat, chunk: bytes) -> tuple[list[Row], list[Row]]:
+    """``parsed`` by the scanner (with its deferrals) and by the SQL parser alone."""
+    scanner, sql = _DB.cursor(), _DB.cursor()  # each its own temp tables
+    try:
+        chunk_parse(scanner, chunk, fmt)
+        sql.register("chunk_lines", lines_table(utf8_clean(chunk)))
+        sql.execute(parse_sql(fmt), {"rx": fmt.regex})
+        return parsed_rows(scanner), parsed_rows(sql)
+    finally:
+        scanner.close()
+        sql.close()
+
+
+_DB = duckdb.connect()
+_DB.execute("SET TimeZone = 'UTC'")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(format_and_lines())
+def test_the_compiled_scanner_agrees_with_the_sql_parser(case):
+    fmt, lines = case
+    chunk = "".join(line + "\n" for line in lines).encode()
+    scanned, expected = both_parsers(fmt, chunk)
+    assert scanned == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.binary(max_size=120), min_size=1, max_size=20))
+def test_the_scanner_takes_any_bytes(pieces):
+    """Binary junk, NUL, broken UTF-8, quotes and backslashes: verdicts equal the SQL's."""
+    chunk = b"\n".join(piece.replace(b"\n", b" ") for piece in pieces) + b"\n"
+    for fmt in FORMATS:
+        scanned, expected = both_parsers(fmt, chunk)
+        assert scanned == expected
+
+
+DAY = st.integers(min_value=0, max_value=39).map(lambda d: f"{d:02d}")
+CLOCK = st.tuples(*[st.integers(min_value=0, max_value=70)] * 3).map(
+    lambda hms: ":".join(f"{part:02d}" for part in hms)
+)
+MONTH = st.sampled_from(["Jan", "Feb", "Mar", "Apr", "Jun", "Sep", "Dec", "mar", "MAR", "Foo"])
+YEAR = st.sampled_from(["2024", "2023", "2000", "1900", "2100", "0999", "1000", "9999"])
+ZONE = st.tuples(st.sampled_from("+-"), st.integers(min_value=0, max_value=2400)).map(
+    lambda zone: f"{zone[0]}{zone[1]:04d}"
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(DAY, MONTH, YEAR, CLOCK, ZONE)
+def test_the_scanners_clock_agrees_with_duckdb(day, month, year, clock, zone):
+    """Times the scanner reads itself are read as DuckDB's strptime reads them."""
+    fmt = log_format(spec="common")
+    stamp = f"{day}/{month}/{year}:{clock} {zone}"
+    line = f'203.0.113.5 - - [{stamp}] "GET / HTTP/1.1" 200 5\n'
+    scanned, expected = both_parsers(fmt, line.encode())
+    assert scanned == expected, stamp
+
+
+def test_the_scanner_is_built_and_used():
+    """The compiled scanner is installed (``make install`` builds it), and reads the presets."""
+    from keepfaith.weblog import _linescan
+
+    assert callable(_linescan.scan)
+    for name in ("combined", "common", "nginx"):
+        assert scan_plan(log_format(spec=name)) is not None, name

@@ -1,0 +1,397 @@
+/* The split plan of keepfaith.weblog.sqlparse, compiled: one pass over a chunk of log lines.
+ *
+ * scan(chunk, plan) cuts each line at quotes, then unquoted parts at spaces, checks every
+ * piece against its token kind and copies the wanted fields into Arrow-shaped buffers
+ * (int32 offsets + bytes). It gives the same verdicts and fields as the SQL split plan for
+ * every line it decides; a line it cannot decide the same way for certain (a backslash, a
+ * time outside the strict shape) is marked DEFER and goes through the SQL parser instead.
+ *
+ * The input is untrusted: every read is bounded by the line's end, every write by a buffer
+ * sized from the chunk before the scan, and the scan runs without the GIL on buffers only
+ * this call holds.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+enum { K_LIT = 0, K_WORD, K_WORD0, K_STATUS, K_BYTES, K_DIGITS, K_TIME, K_QUOTED };
+enum { P_OK = 0, P_FORMAT = 1, P_REQUEST = 2, P_DEFER = 3 };
+#define MAX_SEGMENTS 64
+#define MAX_PIECES 64
+#define MAX_FIELDS 16
+
+typedef struct {
+    const char *p;
+    Py_ssize_t n;
+} span;
+
+typedef struct {
+    int kind;
+    int field; /* index into the plan's fields, -1 for none */
+    span prefix, suffix;
+} piece;
+
+typedef struct {
+    int quoted;
+    int npieces;
+    piece pieces[MAX_PIECES];
+} segment;
+
+typedef struct {
+    int nseg;
+    segment segs[MAX_SEGMENTS];
+    int nfields;
+    int time_field, request_field, status_field, bytes_field;
+    int wanted[MAX_FIELDS]; /* fields copied out as strings */
+} plan_t;
+
+typedef struct {
+    PyObject *offsets; /* bytes: int32[n + 1] */
+    PyObject *data;    /* bytes, capacity = chunk length, shrunk at the end */
+    int32_t *off;
+    char *buf;
+    int32_t used;
+} column;
+
+static int all_digits(span s) {
+    if (s.n <= 0) return 0;
+    for (Py_ssize_t i = 0; i < s.n; i++)
+        if (s.p[i] < '0' || s.p[i] > '9') return 0;
+    return 1;
+}
+
+static int kind_ok(int kind, span m) {
+    switch (kind) {
+    case K_WORD: return m.n > 0;
+    case K_STATUS: return m.n == 3 && all_digits(m);
+    case K_BYTES: return all_digits(m) || (m.n == 1 && m.p[0] == '-');
+    case K_DIGITS: return all_digits(m);
+    default: return 1; /* WORD0, QUOTED */
+    }
+}
+
+static int starts(span v, span pre) { return v.n >= pre.n && memcmp(v.p, pre.p, (size_t)pre.n) == 0; }
+static int ends(span v, span suf) {
+    return v.n >= suf.n && memcmp(v.p + v.n - suf.n, suf.p, (size_t)suf.n) == 0;
+}
+static int has(span v, char c) { return v.n > 0 && memchr(v.p, c, (size_t)v.n) != NULL; }
+
+/* A piece without a time token: the checks of sqlparse._piece_sql. */
+static int piece_ok(const piece *pc, span v, span *got) {
+    if (pc->kind == K_LIT) return v.n == pc->prefix.n && memcmp(v.p, pc->prefix.p, (size_t)v.n) == 0;
+    Py_ssize_t inner = pc->prefix.n + pc->suffix.n;
+    if (v.n < inner || !starts(v, pc->prefix) || !ends(v, pc->suffix)) return 0;
+    span m = {v.p + pc->prefix.n, v.n - inner};
+    if (!kind_ok(pc->kind, m)) return 0;
+    *got = m;
+    return 1;
+}
+
+static int64_t days_from_civil(int64_t y, int m, int d) { /* Howard Hinnant's algorithm */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int num(const char *p, int n) {
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9') return -1;
+        v = v * 10 + (p[i] - '0');
+    }
+    return v;
+}
+
+/* "DD/Mon/YYYY:HH:MM:SS +HHMM" only, in ranges every strptime reads alike; else 0 (defer). */
+static int time_fast(span t, int64_t *micros) {
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const char *p = t.p;
+    if (t.n != 26 || p[2] != '/' || p[6] != '/' || p[11] != ':' || p[14] != ':' || p[17] != ':' ||
+        p[20] != ' ' || (p[21] != '+' && p[21] != '-'))
+        return 0;
+    int day = num(p, 2), year = num(p + 7, 4), hh = num(p + 12, 2), mi = num(p + 15, 2),
+        ss = num(p + 18, 2), oh = num(p + 22, 2), om = num(p + 24, 2), month = 0;
+    for (int i = 0; i < 12; i++)
+        if (memcmp(p + 3, months + 3 * i, 3) == 0) month = i + 1;
+    if (month == 0 || day < 1 || year < 1000 || hh < 0 || hh > 23 || mi < 0 || mi > 59 ||
+        ss < 0 || ss > 59 || oh < 0 || oh > 14 || om < 0 || om > 59 || day > mdays[month - 1])
+        return 0;
+    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (month == 2 && day == 29 && !leap) return 0;
+    int64_t offset = (int64_t)(oh * 3600 + om * 60) * (p[21] == '-' ? -1 : 1);
+    int64_t secs = days_from_civil(year, month, day) * 86400 + hh * 3600 + mi * 60 + ss - offset;
+    *micros = secs * 1000000;
+    return 1;
+}
+
+/* One line: its verdict and fields. Quotes cut segments, spaces cut unquoted segments. */
+static int line_scan(const plan_t *plan, span line, span *fields) {
+    if (has(line, '\\')) return P_DEFER; /* the SQL parser runs the regex on these */
+    const char *end = line.p + line.n;
+    const char *cur = line.p;
+    for (int s = 0; s < plan->nseg; s++) {
+        const segment *seg = &plan->segs[s];
+        const char *q = memchr(cur, '"', (size_t)(end - cur));
+        const char *seg_end = q ? q : end;
+        int last = s == plan->nseg - 1;
+        if (!q && !last) return P_FORMAT; /* fewer quoted parts than the format has */
+        span v = {cur, seg_end - cur};
+        if (seg->quoted) {
+            span got;
+            if (!piece_ok(&seg->pieces[0], v, &got)) return P_FORMAT;
+            if (seg->pieces[0].field >= 0) fields[seg->pieces[0].field] = got;
+        } else {
+            const char *u = cur;
+            int more = 1; /* a piece starts at u */
+            for (int i = 0; i < seg->npieces; i++) {
+                const piece *pc = &seg->pieces[i];
+                int halves = pc->kind == K_TIME ? 2 : 1;
+                span h[2];
+                for (int k = 0; k < halves; k++) {
+                    if (!more) return P_FORMAT;
+                    const char *sp = memchr(u, ' ', (size_t)(seg_end - u));
+                    h[k].p = u;
+                    h[k].n = (sp ? sp : seg_end) - u;
+                    more = sp != NULL;
+                    u = sp ? sp + 1 : seg_end;
+                }
+                if (pc->kind == K_TIME) {
+                    if (h[0].n <= pc->prefix.n || h[1].n <= pc->suffix.n || !starts(h[0], pc->prefix) ||
+                        !ends(h[1], pc->suffix))
+                        return P_FORMAT;
+                    span head = {h[0].p + pc->prefix.n, h[0].n - pc->prefix.n};
+                    span tail = {h[1].p, h[1].n - pc->suffix.n};
+                    if (has(head, ']') || has(tail, ']')) return P_FORMAT;
+                    if (pc->field >= 0) fields[pc->field] = (span){head.p, tail.p + tail.n - head.p};
+                } else {
+                    span got;
+                    if (!piece_ok(pc, h[0], &got)) return P_FORMAT;
+                    if (pc->field >= 0) fields[pc->field] = got;
+                }
+            }
+            /* Same piece count as the format; the last part may go on after a space only. */
+            int line_goes_on = q != NULL;
+            if (!last && more) return P_FORMAT;
+            if (last && line_goes_on && !more) return P_FORMAT;
+        }
+        cur = q ? q + 1 : end;
+    }
+    return P_OK;
+}
+
+static int plan_read(PyObject *obj, plan_t *plan) {
+    /* (segments, nfields, time, request, status, bytes, wanted); segment = (quoted, pieces);
+       piece = (kind, field, prefix bytes, suffix bytes). The bytes stay alive in ``obj``. */
+    PyObject *segs;
+    PyObject *wanted;
+    memset(plan, 0, sizeof(*plan));
+    if (!PyArg_ParseTuple(obj, "O!iiiiiO!", &PyTuple_Type, &segs, &plan->nfields, &plan->time_field,
+                          &plan->request_field, &plan->status_field, &plan->bytes_field,
+                          &PyTuple_Type, &wanted))
+        return 0;
+    plan->nseg = (int)PyTuple_GET_SIZE(segs);
+    if (plan->nseg < 1 || plan->nseg > MAX_SEGMENTS || plan->nfields > MAX_FIELDS ||
+        PyTuple_GET_SIZE(wanted) != plan->nfields) {
+        PyErr_SetString(PyExc_ValueError, "plan too large");
+        return 0;
+    }
+    for (int f = 0; f < plan->nfields; f++) plan->wanted[f] = PyObject_IsTrue(PyTuple_GET_ITEM(wanted, f));
+    for (int s = 0; s < plan->nseg; s++) {
+        PyObject *pieces;
+        segment *seg = &plan->segs[s];
+        if (!PyArg_ParseTuple(PyTuple_GET_ITEM(segs, s), "pO!", &seg->quoted, &PyTuple_Type, &pieces))
+            return 0;
+        seg->npieces = (int)PyTuple_GET_SIZE(pieces);
+        if (seg->npieces < 1 || seg->npieces > MAX_PIECES || (seg->quoted && seg->npieces != 1)) {
+            PyErr_SetString(PyExc_ValueError, "bad segment");
+            return 0;
+        }
+        for (int i = 0; i < seg->npieces; i++) {
+            piece *pc = &seg->pieces[i];
+            if (!PyArg_ParseTuple(PyTuple_GET_ITEM(pieces, i), "iiy#y#", &pc->kind, &pc->field,
+                                  &pc->prefix.p, &pc->prefix.n, &pc->suffix.p, &pc->suffix.n))
+                return 0;
+            if (pc->kind < K_LIT || pc->kind > K_QUOTED || pc->field < -1 || pc->field >= plan->nfields ||
+                (pc->kind == K_TIME && seg->quoted)) {
+                PyErr_SetString(PyExc_ValueError, "bad piece");
+                return 0;
+            }
+        }
+    }
+    return 1;
+}
+
+static int column_new(column *c, Py_ssize_t nlines, Py_ssize_t cap) {
+    c->offsets = PyBytes_FromStringAndSize(NULL, (nlines + 1) * (Py_ssize_t)sizeof(int32_t));
+    c->data = PyBytes_FromStringAndSize(NULL, cap > 0 ? cap : 1);
+    if (!c->offsets || !c->data) return 0;
+    c->off = (int32_t *)PyBytes_AS_STRING(c->offsets);
+    c->buf = PyBytes_AS_STRING(c->data);
+    c->off[0] = 0;
+    c->used = 0;
+    return 1;
+}
+
+static void column_put(column *c, Py_ssize_t row, span v) {
+    if (v.n > 0) memcpy(c->buf + c->used, v.p, (size_t)v.n);
+    c->used += (int32_t)v.n;
+    c->off[row + 1] = c->used;
+}
+
+static int64_t digits_value(span v, int64_t limit, int *ok) {
+    int64_t x = 0;
+    *ok = all_digits(v);
+    for (Py_ssize_t i = 0; *ok && i < v.n; i++) {
+        int d = v.p[i] - '0';
+        if (x > (limit - d) / 10) *ok = 0;
+        else x = x * 10 + d;
+    }
+    return *ok ? x : 0;
+}
+
+#define SET_BIT(bits, i) ((bits)[(i) >> 3] |= (uint8_t)(1u << ((i) & 7)))
+
+static PyObject *scan(PyObject *self, PyObject *args) {
+    Py_buffer chunk;
+    PyObject *plan_obj;
+    plan_t plan;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*O!", &chunk, &PyTuple_Type, &plan_obj)) return NULL;
+    PyObject *result = NULL, *columns = NULL;
+    PyObject *problems = NULL, *lines = NULL, *ts = NULL, *ok_bits = NULL, *status = NULL,
+             *sizes = NULL, *size_bits = NULL;
+    column cols[MAX_FIELDS + 2];
+    int ncols = 0;
+    memset(cols, 0, sizeof(cols));
+    const char *data = chunk.buf;
+    Py_ssize_t len = chunk.len;
+    if (len >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "chunk too large for 32-bit offsets");
+        goto done;
+    }
+    if (!plan_read(plan_obj, &plan)) goto done;
+    Py_ssize_t n = 0;
+    for (const char *p = data; (p = memchr(p, '\n', (size_t)(data + len - p))) != NULL; p++) n++;
+    Py_ssize_t nbits = (n + 7) / 8;
+    problems = PyBytes_FromStringAndSize(NULL, n > 0 ? n : 1);
+    lines = PyBytes_FromStringAndSize(NULL, (n + 1) * (Py_ssize_t)sizeof(int32_t));
+    ts = PyBytes_FromStringAndSize(NULL, (n > 0 ? n : 1) * (Py_ssize_t)sizeof(int64_t));
+    ok_bits = PyBytes_FromStringAndSize(NULL, nbits > 0 ? nbits : 1);
+    status = PyBytes_FromStringAndSize(NULL, (n > 0 ? n : 1) * (Py_ssize_t)sizeof(int16_t));
+    sizes = PyBytes_FromStringAndSize(NULL, (n > 0 ? n : 1) * (Py_ssize_t)sizeof(int64_t));
+    size_bits = PyBytes_FromStringAndSize(NULL, nbits > 0 ? nbits : 1);
+    if (!problems || !lines || !ts || !ok_bits || !status || !sizes || !size_bits) goto done;
+    /* Columns: the wanted fields in plan order, then method and target. */
+    int col_of[MAX_FIELDS];
+    for (int f = 0; f < plan.nfields; f++) {
+        col_of[f] = -1;
+        if (plan.wanted[f]) {
+            if (!column_new(&cols[ncols], n, len)) goto done;
+            col_of[f] = ncols++;
+        }
+    }
+    int method_col = ncols, target_col = ncols + 1;
+    for (int k = 0; k < 2; k++)
+        if (!column_new(&cols[ncols++], n, plan.request_field >= 0 ? len : 0)) goto done;
+    uint8_t *prob = (uint8_t *)PyBytes_AS_STRING(problems);
+    int32_t *starts_at = (int32_t *)PyBytes_AS_STRING(lines);
+    int64_t *tsv = (int64_t *)PyBytes_AS_STRING(ts);
+    uint8_t *okb = (uint8_t *)PyBytes_AS_STRING(ok_bits);
+    int16_t *stv = (int16_t *)PyBytes_AS_STRING(status);
+    int64_t *szv = (int64_t *)PyBytes_AS_STRING(sizes);
+    uint8_t *szb = (uint8_t *)PyBytes_AS_STRING(size_bits);
+    memset(okb, 0, (size_t)(nbits > 0 ? nbits : 1));
+    memset(szb, 0, (size_t)(nbits > 0 ? nbits : 1));
+    Py_BEGIN_ALLOW_THREADS
+    const char *p = data;
+    span fields[MAX_FIELDS];
+    static const span empty = {"", 0};
+    for (Py_ssize_t row = 0; row < n; row++) {
+        const char *nl = memchr(p, '\n', (size_t)(data + len - p));
+        span line = {p, nl - p};
+        starts_at[row] = (int32_t)(p - data);
+        for (int f = 0; f < plan.nfields; f++) fields[f] = empty;
+        int verdict = line_scan(&plan, line, fields);
+        span method = empty, target = empty;
+        tsv[row] = 0;
+        stv[row] = 0;
+        szv[row] = 0;
+        if (verdict == P_OK && !time_fast(fields[plan.time_field], &tsv[row])) verdict = P_DEFER;
+        if (verdict == P_OK) {
+            span req = fields[plan.request_field];
+            const char *sp1 = memchr(req.p, ' ', (size_t)req.n);
+            method = (span){req.p, (sp1 ? sp1 : req.p + req.n) - req.p};
+            if (sp1) {
+                const char *rest = sp1 + 1, *req_end = req.p + req.n;
+                const char *sp2 = memchr(rest, ' ', (size_t)(req_end - rest));
+                target = (span){rest, (sp2 ? sp2 : req_end) - rest};
+            }
+            int letters = method.n > 0;
+            for (Py_ssize_t i = 0; letters && i < method.n; i++) {
+                char c = method.p[i];
+                letters = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+            }
+            if (target.n == 0 || !letters) verdict = P_REQUEST;
+        }
+        prob[row] = (uint8_t)verdict;
+        if (verdict == P_OK) {
+            int ok;
+            SET_BIT(okb, row);
+            stv[row] = (int16_t)digits_value(fields[plan.status_field], INT16_MAX, &ok);
+            if (plan.bytes_field >= 0) {
+                szv[row] = digits_value(fields[plan.bytes_field], INT64_MAX, &ok);
+                if (ok) SET_BIT(szb, row);
+            }
+        } else {
+            method = target = empty;
+            for (int f = 0; f < plan.nfields; f++) fields[f] = empty;
+        }
+        for (int f = 0; f < plan.nfields; f++)
+            if (col_of[f] >= 0) column_put(&cols[col_of[f]], row, fields[f]);
+        column_put(&cols[method_col], row, method);
+        column_put(&cols[target_col], row, target);
+        p = nl + 1;
+    }
+    starts_at[n] = (int32_t)len;
+    Py_END_ALLOW_THREADS
+    columns = PyList_New(ncols);
+    if (!columns) goto done;
+    for (int c = 0; c < ncols; c++) {
+        if (_PyBytes_Resize(&cols[c].data, cols[c].used) < 0) goto done;
+        PyList_SET_ITEM(columns, c, Py_BuildValue("(OO)", cols[c].offsets, cols[c].data));
+        if (!PyList_GET_ITEM(columns, c)) goto done;
+    }
+    result = Py_BuildValue("(nOOOOOOOO)", n, problems, lines, ts, ok_bits, status, sizes, size_bits,
+                           columns);
+done:
+    for (int c = 0; c < MAX_FIELDS + 2; c++) {
+        Py_XDECREF(cols[c].offsets);
+        Py_XDECREF(cols[c].data);
+    }
+    Py_XDECREF(columns);
+    Py_XDECREF(problems);
+    Py_XDECREF(lines);
+    Py_XDECREF(ts);
+    Py_XDECREF(ok_bits);
+    Py_XDECREF(status);
+    Py_XDECREF(sizes);
+    Py_XDECREF(size_bits);
+    PyBuffer_Release(&chunk);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"scan", scan, METH_VARARGS, "scan(chunk, plan) -> (n, problems, line starts, ts, ...)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, .m_name = "_linescan", .m_size = -1, .m_methods = methods,
+};
+
+PyMODINIT_FUNC PyInit__linescan(void) { return PyModule_Create(&module); }

@@ -1,0 +1,177 @@
+"""A chunk of log lines parsed by the compiled split plan, as the Arrow table ``parsed``.
+
+:mod:`keepfaith.weblog.sqlparse` states the split plan in SQL; ``_linescan.c`` runs the same
+plan in one pass over the chunk's bytes, about ten times cheaper per line, and builds the
+columns straight into Arrow buffers. A line the scanner cannot decide exactly as the SQL
+would (a backslash, a time outside the strict ``DD/Mon/YYYY:HH:MM:SS +HHMM`` shape) is
+deferred to the SQL parser, and a format without a split plan goes to it whole.
+``tests/weblog/test_parse_fuzz.py`` checks, with hypothesis, that both give the same table.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from keepfaith.weblog import _linescan
+from keepfaith.weblog.formats import (
+    ANYQ,
+    BYTES,
+    DIGITS,
+    QUOTED,
+    STATUS,
+    TIME,
+    WORD,
+    WORD0,
+    LogFormat,
+)
+from keepfaith.weblog.sqlparse import _segments, parse_sql, split_plan_sql
+
+_KINDS = {WORD: 1, WORD0: 2, STATUS: 3, BYTES: 4, DIGITS: 5, TIME: 6, QUOTED: 7, ANYQ: 7}
+_STRINGS = ("host", "request", "referrer", "user_agent", "vhost")  # copied out as text
+# The scanner's verdict codes, as ``problem``: 0 is a request, 3 goes to the SQL parser.
+_DEFER = "deferred to the SQL parser"
+_PROBLEMS = pa.array([None, "not the log format", "bad request line", _DEFER], pa.string())
+COLUMNS: tuple[str, ...] = ("n", "line", "host", "ts", "method", "target", "request", "status")
+COLUMNS += ("bytes", "referrer", "user_agent", "vhost", "problem")
+ScanPlan = tuple[Any, ...]
+
+
+def scan_plan(fmt: LogFormat) -> ScanPlan | None:
+    """The format as the scanner's plan, or None when only the SQL parser can read it."""
+    if split_plan_sql(fmt) is None or not all(atom.text.isascii() for atom in fmt.atoms):
+        return None
+    index = {name: i for i, name in enumerate(fmt.fields)}
+    segments = []
+    for seg in _segments(fmt.atoms):
+        pieces = []
+        for piece in seg.pieces:
+            tokens = [atom for atom in piece if atom.kind is not None]
+            if not tokens:
+                text = "".join(atom.text for atom in piece)
+                pieces.append((0, -1, text.encode(), b""))
+                continue
+            at = piece.index(tokens[0])
+            prefix = "".join(atom.text for atom in piece[:at]).encode()
+            suffix = "".join(atom.text for atom in piece[at + 1 :]).encode()
+            name = tokens[0].field
+            field = index[name] if name else -1
+            pieces.append((_KINDS[str(tokens[0].kind)], field, prefix, suffix))
+        segments.append((seg.quoted, tuple(pieces)))
+    times = [atom.field for atom in fmt.atoms if atom.kind == TIME]
+    if times[:1] != ["time"]:
+        return None
+    wanted = tuple(name in _STRINGS for name in fmt.fields)
+    fields = [index.get(name, -1) for name in ("time", "request", "status", "bytes")]
+    return (tuple(segments), len(fmt.fields), *fields, wanted)
+
+
+def utf8_clean(chunk: bytes) -> bytes:
+    """The chunk as valid UTF-8 without NUL: other bytes become U+FFFD, as the SQL path does."""
+    if b"\0" not in chunk:
+        if chunk.isascii():
+            return chunk
+        try:
+            chunk.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return chunk
+    text = chunk.decode("utf-8", "replace").replace("\0", "\N{REPLACEMENT CHARACTER}")
+    return text.encode("utf-8")
+
+
+def _strings(n: int, offsets: bytes, data: bytes) -> pa.Array:
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+
+
+def _lines_of(chunk: bytes, starts: memoryview, rows: list[int]) -> list[str]:
+    return [chunk[starts[row] : starts[row + 1] - 1].decode("utf-8") for row in rows]
+
+
+def scanned_table(chunk: bytes, plan: ScanPlan, fmt: LogFormat) -> tuple[pa.Table, pa.Table | None]:
+    """The chunk (complete lines, valid UTF-8) scanned: the columns of ``parsed``, and the
+    lines (n, line) deferred to the SQL parser, whose rows in the table are placeholders."""
+    n, problems, line_starts, ts, ok, status, sizes, sized, columns = _linescan.scan(chunk, plan)
+    starts = memoryview(line_starts).cast("i")
+    codes = pa.Array.from_buffers(pa.uint8(), n, [None, pa.py_buffer(problems)])
+    texts = dict(zip([name for name in fmt.fields if name in _STRINGS], columns, strict=False))
+    method, target = columns[-2:]
+    line = pa.nulls(n, pa.string())
+    deferred = None
+    if pc.any(pc.greater(codes, 0)).as_py():
+        bad = pc.indices_nonzero(pc.and_(pc.greater(codes, 0), pc.less(codes, 3))).to_pylist()
+        if bad:
+            lines: list[str | None] = [None] * n
+            for row, got in zip(bad, _lines_of(chunk, starts, bad), strict=True):
+                lines[row] = got
+            line = pa.array(lines, pa.string())
+        rows = pc.indices_nonzero(pc.equal(codes, 3)).to_pylist()
+        if rows:
+            deferred = pa.table({
+                "n": pa.array(rows, pa.int32()),
+                "line": pa.array(_lines_of(chunk, starts, rows), pa.large_string()),
+            })  # fmt: skip
+
+    def text(name: str) -> pa.Array:
+        got = texts.get(name)
+        return _strings(n, *got) if got else pa.repeat(pa.scalar("-"), n)
+
+    table = pa.table(
+        [
+            pa.array(range(n), pa.int32()),
+            line,
+            text("host"),
+            pa.Array.from_buffers(pa.timestamp("us"), n, [pa.py_buffer(ok), pa.py_buffer(ts)]),
+            _strings(n, *method),
+            _strings(n, *target),
+            text("request"),
+            pa.Array.from_buffers(pa.int16(), n, [pa.py_buffer(ok), pa.py_buffer(status)]),
+            pa.Array.from_buffers(pa.int64(), n, [pa.py_buffer(sized), pa.py_buffer(sizes)]),
+            text("referrer"),
+            text("user_agent"),
+            text("vhost"),
+            pc.take(_PROBLEMS, codes),
+        ],
+        names=list(COLUMNS),
+    )
+    return table, deferred
+
+
+def lines_table(chunk: bytes) -> pa.Table:
+    """The chunk's lines (without newlines) numbered from 0, for the SQL parser."""
+    lines = pc.split_pattern(pa.array([chunk.decode("utf-8")], pa.large_string()), "\n").flatten()
+    lines = lines.slice(0, len(lines) - 1)  # the chunk ends with a newline
+    return pa.table({"n": pa.array(range(len(lines)), pa.int32()), "line": lines})
+
+
+def chunk_parse(con: duckdb.DuckDBPyConnection, chunk: bytes, fmt: LogFormat) -> None:
+    """``parsed`` on ``con``: each line of the chunk, its fields or why it is malformed."""
+    chunk = utf8_clean(chunk)
+    plan = scan_plan(fmt) if len(chunk) < 2**31 - 1 else None
+    if plan is None:
+        _sql_parse(con, lines_table(chunk), fmt)
+        return
+    table, deferred = scanned_table(chunk, plan, fmt)
+    if deferred is None:
+        con.register("parsed", table)
+        return
+    _sql_parse(con, deferred, fmt)
+    con.register("scanned", table)
+    names = ", ".join(COLUMNS)  # constants: no input reaches the statement's text
+    con.execute(
+        f"INSERT INTO parsed ({names}) SELECT {names} FROM scanned "  # noqa: S608
+        "WHERE problem IS DISTINCT FROM ?",
+        [_DEFER],
+    )
+    con.unregister("scanned")
+
+
+def _sql_parse(con: duckdb.DuckDBPyConnection, lines: pa.Table, fmt: LogFormat) -> None:
+    """Temp table ``parsed`` by the SQL parser, from ``lines`` (n, line)."""
+    con.register("chunk_lines", lines)
+    con.execute(parse_sql(fmt), {"rx": fmt.regex})
+    con.unregister("chunk_lines")
