@@ -27,21 +27,17 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from threading import Lock
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from keepfaith.weblog import aggregate
+from keepfaith.weblog.facts import chunk_facts
 from keepfaith.weblog.fastparse import chunk_parse
 from keepfaith.weblog.formats import LogFormat
 from keepfaith.weblog.parse import redacted_excerpt
-from keepfaith.weblog.privacy import (
-    hmac_pads,
-    pseudonym_sql,
-    registry_countries,
-    truncated_network,
-)
 from keepfaith.weblog.store import (
     Part,
     WeblogPaths,
@@ -51,13 +47,11 @@ from keepfaith.weblog.store import (
     raw_parts,
     weblog_connect,
 )
-from keepfaith.weblog.useragents import agents_families
 
 FINGERPRINT_BYTES = 64 * 1024
 SAMPLES_PER_FILE = 5
 OUT_OF_ORDER_MINUTES = 10
 OUT_OF_ORDER_SLACK = f"{OUT_OF_ORDER_MINUTES} MINUTE"
-PAGE_EXTENSIONS = ("", "html", "htm", "php", "asp", "aspx", "jsp", "shtml")
 Progress = Callable[[str, int, int | None], None]
 # Lines, requests, requests late (more than the slack older than an earlier request of the
 # chunk or than the parameter: the file's latest request before it, NULL for none), first
@@ -170,105 +164,21 @@ def _chunks(handle: BinaryIO, start: int, size: int) -> Iterator[tuple[int, byte
         offset += len(chunk)
 
 
-def _facts_sql() -> str:
-    """The chunk's request facts: one SELECT over ``parsed`` and the per-distinct lookups.
-
-    Pseudonyms, file extensions and referring domains are computed once per distinct
-    (day, network, agent), path and referrer of the chunk, then joined back.
-    """
-    visitor = pseudonym_sql(
-        ipad="k.ipad", opad="k.opad", day="d.day", network="h.net", user_agent="a.user_agent"
+def _raw_requests(parsed: pa.Table, first: int, cutoff: dt.datetime) -> pa.Table:
+    """The requests from line ``first`` on, no older than ``cutoff``, with their address."""
+    keep = pc.and_(
+        pc.and_(pc.is_null(parsed.column("problem")), pc.greater_equal(parsed.column("n"), first)),
+        pc.greater_equal(parsed.column("ts"), pa.scalar(cutoff, pa.timestamp("us"))),
     )
-    pages = ", ".join(f"'{ext}'" for ext in PAGE_EXTENSIONS)
-    return f"""
-    WITH s AS MATERIALIZED (
-        SELECT p.ts, p.ts::DATE AS day, h.net_id, h.country, a.ua_id, a.browser, a.os,
-            a.crawler, upper(p.method) AS method, split_part(p.target, '?', 1) AS path,
-            p.status, p.bytes, p.referrer, NULLIF(p.vhost, '-') AS vhost
-        FROM parsed p JOIN hosts h ON h.host = p.host
-        JOIN agents a ON a.user_agent = p.user_agent
-        WHERE p.problem IS NULL),
-    v AS MATERIALIZED (
-        SELECT d.day, d.net_id, d.ua_id, {visitor} AS visitor
-        FROM (SELECT DISTINCT day, net_id, ua_id FROM s) d
-        JOIN day_pads k ON k.day = d.day
-        JOIN (SELECT DISTINCT net_id, net FROM hosts) h ON h.net_id = d.net_id
-        JOIN agents a ON a.ua_id = d.ua_id),
-    f AS MATERIALIZED (
-        SELECT path, CASE WHEN contains(last, '.') AND length(string_split(last, '.')[-1]) <= 10
-            THEN lower(string_split(last, '.')[-1]) ELSE '' END AS ext
-        FROM (SELECT path, string_split(path, '/')[-1] AS last
-              FROM (SELECT DISTINCT path FROM s))),
-    r AS MATERIALIZED (
-        SELECT referrer,
-            CASE WHEN contains(referrer, '://') THEN NULLIF(lower(split_part(split_part(
-                split_part(split_part(split_part(referrer, '://', 2), '/', 1), '?', 1),
-                '#', 1), ':', 1)), '') END AS domain,
-            CASE WHEN referrer NOT IN ('', '-')
-                THEN split_part(split_part(referrer, '?', 1), '#', 1) END AS page
-        FROM (SELECT DISTINCT referrer FROM s))
-    SELECT s.day, s.ts, v.visitor, s.country, s.method, s.path, f.ext,
-        s.crawler IS NULL AND (s.status < 300 OR s.status = 304) AND f.ext IN ({pages})
-            AND s.method IN ('GET', 'POST') AS is_page,
-        s.status, s.bytes, r.domain AS referrer_domain,
-        CASE WHEN s.status >= 400 THEN r.page END AS referrer_page,
-        s.browser, s.os, s.crawler, s.vhost
-    FROM s
-    JOIN v ON v.day = s.day AND v.net_id = s.net_id AND v.ua_id = s.ua_id
-    JOIN f ON f.path = s.path JOIN r ON r.referrer = s.referrer"""
-
-
-FACTS_SQL = _facts_sql()
-
-
-def _distinct(con: duckdb.DuckDBPyConnection, column: str) -> list[Any]:
-    sql = f"SELECT DISTINCT {column} FROM parsed WHERE problem IS NULL"
-    return [row[0] for row in con.execute(sql).fetchall()]
-
-
-def _hosts_lookup(con: duckdb.DuckDBPyConnection) -> None:
-    """Registry country and network of each distinct host, computed in memory only."""
-    hosts = _distinct(con, "host")
-    nets = [truncated_network(host=host) for host in hosts]
-    net_ids: dict[str, int] = {}
-    ids = [net_ids.setdefault(net, len(net_ids)) for net in nets]
-    table = pa.table({
-        "host": pa.array(hosts, pa.string()),
-        "country": pa.array(registry_countries(addresses=hosts), pa.string()),
-        "net": pa.array(nets, pa.string()),
-        "net_id": pa.array(ids, pa.int32()),
+    rows = parsed.filter(keep)
+    return pa.table({
+        "day": pc.cast(rows.column("ts"), pa.date32()),
+        "ts": rows.column("ts"),
+        "address": rows.column("host"),
+        "request": rows.column("request"),
+        "status": rows.column("status"),
+        "user_agent": rows.column("user_agent"),
     })  # fmt: skip
-    con.register("hosts", table)
-
-
-def _agents_lookup(con: duckdb.DuckDBPyConnection) -> None:
-    """Browser, OS and crawler of each distinct user agent."""
-    agents = _distinct(con, "user_agent")
-    families = agents_families(user_agents=agents)
-    table = pa.table({
-        "user_agent": pa.array(agents, pa.string()),
-        "ua_id": pa.array(range(len(agents)), pa.int32()),
-        "browser": pa.array([item.browser for item in families], pa.string()),
-        "os": pa.array([item.os for item in families], pa.string()),
-        "crawler": pa.array([item.crawler for item in families], pa.string()),
-    })  # fmt: skip
-    con.register("agents", table)
-
-
-def _lookups(con: duckdb.DuckDBPyConnection, now: dt.datetime, keys_lock: Lock) -> None:
-    """Register per-distinct-value tables: hosts, agents and the day pads."""
-    _hosts_lookup(con)
-    _agents_lookup(con)
-    days = _distinct(con, "ts::DATE")
-    with keys_lock:  # one day, one key: workers meeting a new day create it once
-        keys = day_keys(con=con, days=days, now=now)
-    pads = [hmac_pads(key=keys[day]) for day in days]
-    table = pa.table({
-        "day": pa.array(days, pa.date32()),
-        "ipad": pa.array([pad[0] for pad in pads], pa.binary()),
-        "opad": pa.array([pad[1] for pad in pads], pa.binary()),
-    })  # fmt: skip
-    con.register("day_pads", table)
 
 
 @dataclass(slots=True)
@@ -329,23 +239,21 @@ def _prepare(
     """Everything about a chunk that needs no order: parse, lookups, the Parquet parts."""
     start, chunk = job
     stem = f"{fingerprint[:16]}-{start:014d}"
-    chunk_parse(con, chunk, fmt)
+    parsed = chunk_parse(con, chunk, fmt)
     lines, good, late, first_ts, last_ts = con.execute(CHUNK_TIMES_SQL, [None]).fetchall()[0]
     parts: list[Part] = []
     raw: list[Part] = []
     if good:
-        _lookups(con, now, keys_lock)
-        parts = fact_parts(paths).write(con, select=FACTS_SQL, stem=stem)
+
+        def keys(days: list[dt.date]) -> dict[dt.date, bytes]:
+            with keys_lock:  # one day, one key: workers meeting a new day create it once
+                return day_keys(con=con, days=days, now=now)
+
+        parts = fact_parts(paths).write_table(chunk_facts(parsed, day_keys=keys), stem=stem)
     if good and start + len(chunk) > diag_from:
         # Lines before diag_from reached the diagnostics store in a run that was killed.
         first = chunk.count(b"\n", 0, diag_from - start) if diag_from > start else 0
-        raw = raw_parts(paths).write(
-            con,
-            select="SELECT ts::DATE AS day, ts, host AS address, request, status, user_agent "
-            "FROM parsed WHERE problem IS NULL AND n >= ? AND ts >= ?",
-            stem=stem,
-            params=[first, cutoff],
-        )
+        raw = raw_parts(paths).write_table(_raw_requests(parsed, first, cutoff), stem=stem)
     return _Prepared(
         con, start, start + len(chunk), int(lines), int(good), parts, raw, int(late),
         first_ts, last_ts,

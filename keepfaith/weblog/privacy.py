@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import hmac
 import ipaddress
 import re
 from collections.abc import Sequence
 
 import iptocc
+import pyarrow as pa
+import pyarrow.compute as pc
 
 COUNTRY_UNKNOWN = "??"
 PSEUDONYM_BYTES = 8
 _HOST_LABEL = re.compile(r"[A-Za-z0-9-]{1,63}")
+_OCTET = "(?:[0-9]{1,2}|[01][0-9]{2}|2[0-4][0-9]|25[0-5])"
+_IPV4 = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.[0-9]{{1,3}}$"  # what truncated_network cuts to /24
 
 
 def registry_countries(*, addresses: Sequence[str]) -> list[str]:
@@ -50,20 +53,22 @@ def truncated_network(*, host: str) -> str:
     return "invalid"
 
 
+def truncated_networks(*, hosts: pa.Array) -> list[str]:
+    """:func:`truncated_network` of each host; plain IPv4 addresses cut by Arrow at once."""
+    plain = pc.match_substring_regex(hosts, _IPV4)
+    cut = pc.replace_substring_regex(hosts, "[0-9]+$", "0/24").to_pylist()
+    return [
+        net if is_plain else truncated_network(host=host)
+        for net, is_plain, host in zip(cut, plain.to_pylist(), hosts.to_pylist(), strict=True)
+    ]
+
+
 @functools.lru_cache(maxsize=65_536)
 def _ipv6_network(host: str) -> str:
     try:
         return str(ipaddress.IPv6Network(host.strip("[]") + "/48", strict=False))
     except ValueError:
         return "invalid"
-
-
-def hmac_pads(*, key: bytes) -> tuple[bytes, bytes]:
-    """The inner and outer HMAC-SHA256 pads of ``key`` (so SQL can compute the same HMAC)."""
-    if len(key) > 64:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
 
 
 def pseudonym_message(*, day: dt.date, network: str, user_agent: str) -> bytes:
@@ -74,12 +79,17 @@ def pseudonym_message(*, day: dt.date, network: str, user_agent: str) -> bytes:
 def visitor_pseudonym(*, key: bytes, day: dt.date, network: str, user_agent: str) -> int:
     """The visitor key of one (day, network, user agent): the first 8 bytes of the HMAC."""
     message = pseudonym_message(day=day, network=network, user_agent=user_agent)
-    digest = hmac.new(key, message, hashlib.sha256).digest()
+    digest = hmac.digest(key, message, "sha256")
     return int.from_bytes(digest[:PSEUDONYM_BYTES], "big")
 
 
-def pseudonym_sql(*, ipad: str, opad: str, day: str, network: str, user_agent: str) -> str:
-    """A DuckDB expression equal to :func:`visitor_pseudonym` over the named SQL columns."""
-    message = f"encode(strftime({day}, '%Y-%m-%d') || '|' || {network} || '|' || {user_agent})"
-    inner = f"unhex(sha256({ipad} || {message}))"
-    return f"('0x' || substr(sha256({opad} || {inner}), 1, {PSEUDONYM_BYTES * 2}))::UBIGINT"
+def visitor_pseudonyms(
+    *, keys: Sequence[bytes], days: pa.Array, networks: pa.Array, user_agents: pa.Array
+) -> pa.Array:
+    """:func:`visitor_pseudonym` of each row (the day as ISO text), as UBIGINT."""
+    messages = pc.binary_join_element_wise(days, networks, user_agents, "|")
+    values = [
+        int.from_bytes(hmac.digest(key, message, "sha256")[:PSEUDONYM_BYTES], "big")
+        for key, message in zip(keys, messages.cast(pa.binary()).to_pylist(), strict=True)
+    ]
+    return pa.array(values, pa.uint64())

@@ -24,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 ANALYTICS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS ingested_files (
@@ -151,6 +154,16 @@ def sql_text(value: str) -> str:
 RAW_COLUMNS = "ts TIMESTAMP, address VARCHAR, request VARCHAR, status SMALLINT, user_agent VARCHAR"
 
 
+_ARROW_TYPES = {
+    "TIMESTAMP": pa.timestamp("us"),
+    "UBIGINT": pa.uint64(),
+    "VARCHAR": pa.string(),
+    "BOOLEAN": pa.bool_(),
+    "SMALLINT": pa.int16(),
+    "BIGINT": pa.int64(),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Part:
     """One Parquet part: its day folder, its name under the set's folder and its rows."""
@@ -172,6 +185,14 @@ class PartSet:
     folder: Path
     columns: str
     private: bool = False  # raw addresses: folder 0700, files 0600
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The parts' columns as Arrow types (``day`` is the folder, not a column)."""
+        return pa.schema(
+            (name, _ARROW_TYPES[kind])
+            for name, kind in (column.split() for column in self.columns.split(", "))
+        )
 
     def listed(self, con: duckdb.DuckDBPyConnection, days_sql: str | None = None) -> list[str]:
         where = f"WHERE day IN ({days_sql})" if days_sql else ""
@@ -233,6 +254,30 @@ class PartSet:
             )
             for name in written
         ]
+
+    def write_table(self, table: pa.Table, *, stem: str) -> list[Part]:
+        """Write ``table`` (with a ``day`` column) as one part per day; return the parts.
+
+        The same layout as :meth:`write`; a file of a private set is created 0600.
+        """
+        schema = self.schema
+        days = pc.unique(table.column("day")).to_pylist()
+        mode = 0o600 if self.private else 0o644
+        if self.private:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        parts = []
+        for day in days:
+            rows = table if len(days) == 1 else table.filter(pc.equal(table.column("day"), day))
+            folder = self.folder / f"day={day.isoformat()}"
+            folder.mkdir(mode=0o700 if self.private else 0o777, parents=True, exist_ok=True)
+            name = folder / f"{stem}-0.parquet"
+            descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+            with open(descriptor, "wb") as handle:
+                pq.write_table(rows.select(schema.names).cast(schema), handle)
+            parts.append(
+                Part(day=day, name=name.relative_to(self.folder).as_posix(), rows=len(rows))
+            )
+        return parts
 
     def list_parts(
         self,

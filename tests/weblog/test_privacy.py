@@ -10,8 +10,6 @@ import duckdb
 import pytest
 
 from keepfaith.weblog.privacy import (
-    hmac_pads,
-    pseudonym_sql,
     registry_countries,
     truncated_network,
     visitor_pseudonym,
@@ -59,19 +57,6 @@ def test_pseudonym_is_an_hmac_of_day_network_and_agent():
     assert got == int.from_bytes(expected[:8], "big")
     other = visitor_pseudonym(key=bytes(32), day=day, network="203.0.113.0/24", user_agent="UA")
     assert other != got
-
-
-def test_the_sql_pseudonym_equals_the_python_one():
-    key = b"k" * 32
-    ipad, opad = hmac_pads(key=key)
-    day = dt.date(2024, 3, 4)
-    expr = pseudonym_sql(ipad="$i", opad="$o", day="$d", network="$n", user_agent="$u")
-    con = duckdb.connect()
-    params = {"i": ipad, "o": opad, "d": day, "n": "198.51.100.0/24", "u": "Agent ü/1.0"}
-    (value,) = con.execute(f"SELECT {expr}", params).fetchall()[0]
-    assert value == visitor_pseudonym(
-        key=key, day=day, network="198.51.100.0/24", user_agent="Agent ü/1.0"
-    )
 
 
 @pytest.mark.clause("BE-5")
