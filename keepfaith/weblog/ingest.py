@@ -11,8 +11,9 @@ Rules this module keeps:
   lists are deleted). A last line without its newline waits for the next run.
 - Memory is bounded by the chunk size and the number of workers, not by the file size.
 - Malformed lines are counted and a few sampled (addresses masked); they never stop a run.
-- Per line, the work is vectorised SQL; the country, the network, the user-agent families
-  and the pseudonym key are computed once per distinct value and joined back.
+- Per line, the work is compiled: the scanner (``fastparse``, ``_linescan.c``) cuts lines
+  into Arrow columns, and Arrow builds the facts (``facts``); the country, the network, the
+  user-agent families and the pseudonym are computed once per distinct value.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The per-line reference parser: what one log line means, or why it is malformed.
 
-Ingest does the same work vectorised in DuckDB (:mod:`keepfaith.weblog.ingest`); this module
+Ingest does the same work on whole chunks (:mod:`keepfaith.weblog.fastparse`); this module
 is the readable statement of the rules, used for single lines, tests and fuzzing. It never
 raises for any input: every line is either a :class:`LogRecord` or a :class:`Malformed`.
 """

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import subprocess
+import sys
 from typing import Any
 
 import duckdb
@@ -244,3 +246,38 @@ def test_malformed_lines_never_make_good_ones_out_of_order(store_config, tmp_pat
     )
     item = ingest(store_config, log).files[0]
     assert (item.requests, item.malformed, item.out_of_order) == (2, 1, 0)
+
+
+@pytest.mark.clause("BE-5")
+def test_a_worker_that_fails_stops_the_run_and_the_next_run_completes_it(tmp_path, monkeypatch):
+    """An error in one chunk's worker (a full disk, say) stops the run with that error; the
+    chunks committed before it stay, the rest come with the next run, counted once."""
+    from keepfaith.weblog import ingest as ingest_module
+
+    config = WeblogConfig(paths=WeblogPaths(tmp_path / "weblog"), chunk_bytes=16 * 1024, workers=3)
+    log = write_sample_log(path=tmp_path / "access.log", lines=2000)
+    real_facts = ingest_module.chunk_facts
+    calls = {"n": 0}
+
+    def failing_facts(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OSError(28, "No space left on device")
+        return real_facts(*args, **kwargs)
+
+    monkeypatch.setattr(ingest_module, "chunk_facts", failing_facts)
+    with pytest.raises(OSError, match="No space left"):
+        ingest(config, log)
+    # No connection of the failed run is left open: another process can take the files.
+    for store in (config.paths.analytics, config.paths.diagnostics):
+        opener = "import duckdb, sys; duckdb.connect(sys.argv[1]).close()"
+        subprocess.run([sys.executable, "-c", opener, str(store)], check=True, timeout=60)
+    committed = _count(config, "SELECT count(*) FROM requests")
+    assert 0 < committed < 2000
+    monkeypatch.setattr(ingest_module, "chunk_facts", real_facts)
+    report = ingest(config, log)
+    assert report.requests == 2000 - committed
+    assert _count(config, "SELECT count(*) FROM requests") == 2000
+    assert _count(config, "SELECT sum(requests) FROM traffic_daily") == 2000
+    listed = _count(config, "SELECT count(*) FROM fact_files")
+    assert listed == len(list(config.paths.parquet.rglob("*.parquet")))
