@@ -70,6 +70,16 @@ def _logs_compact(now: dt.datetime) -> str:
     from keepfaith.weblog.retention import logs_compact
 
     days = logs_compact(config=weblog_config_in_force(), now=now)
+    if days:  # it rewrote files that hold raw addresses: say so, as the purge does
+        audit_append(
+            actor=Actor.system("jobs logs-compact"),
+            action="weblog.compact",
+            outcome="rewritten",
+            categories=["user.device.ip_address"],
+            use="essential.service.operations",
+            clauses=["QS-6"],
+            detail={"days_merged": days},
+        )
     return f"compacted the Parquet parts of {days} days"
 
 

@@ -58,12 +58,13 @@ def logs_compact(*, config: WeblogConfig, now: dt.datetime | None = None) -> int
     moment = now or dt.datetime.now(dt.UTC)
     before = moment.date() - dt.timedelta(days=1)
     con = weblog_connect(paths=config.paths, threads=config.threads, memory_mb=config.memory_mb)
-    merged = 0
+    merged: set[dt.date] = set()
     try:
         for parts in (fact_parts(config.paths), raw_parts(config.paths)):
             parts.sweep(con)
             for day in parts.days_to_compact(con, before=before):
-                merged += 1 if parts.compact(con, day=day) else 0
+                if parts.compact(con, day=day):
+                    merged.add(day)
     finally:
         con.close()
-    return merged
+    return len(merged)

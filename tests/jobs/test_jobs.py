@@ -97,3 +97,23 @@ def test_the_help_states_each_retention_rule():
     assert "log_files.raw_ip_retention" in text
     assert "support tickets" in text
     assert "keepfaith mail worker" in text
+
+
+@pytest.mark.clause("QS-6")
+def test_the_compaction_job_merges_a_days_parts_and_audits_the_rewrite(
+    db, clock, settings, tmp_path
+):
+    settings.WEBLOG_DIR = tmp_path / "weblog"
+    for seed in (5, 6):  # two files on the same days: two parts per day
+        log = write_sample_log(path=tmp_path / f"{seed}.log", lines=400, seed=seed, start=T0)
+        logs_ingest(config=weblog_config(), sources=[log], fmt=log_format(spec="combined"), now=T0)
+    paths = weblog_config().paths
+    before = len(list(paths.raw_hits.rglob("*.parquet")))
+    clock["at"] = T0 + dt.timedelta(days=3)
+    out = run_once()
+    entry = AuditEntry.objects.get(action="weblog.compact")
+    days = entry.detail["days_merged"]
+    assert days > 0
+    assert f"logs-compact: compacted the Parquet parts of {days} days" in out
+    assert len(list(paths.raw_hits.rglob("*.parquet"))) < before
+    assert entry.categories == ["user.device.ip_address"] and entry.outcome == "rewritten"
