@@ -310,10 +310,8 @@ def _facts_commit(
     con.execute("BEGIN")
     if job.parts:
         fact_parts(paths).list_parts(con, job.parts, cur.fingerprint, job.start)
-        con.execute(
-            "INSERT OR IGNORE INTO dirty_days "
-            "SELECT DISTINCT ts::DATE FROM parsed WHERE problem IS NULL"
-        )
+        days = sorted({part.day for part in job.parts})  # each part holds one day
+        con.execute("INSERT OR IGNORE INTO dirty_days SELECT unnest(?::DATE[])", [days])
     con.execute(
         "INSERT OR REPLACE INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
         [cur.fingerprint, cur.path, job.end, *cur.totals],
