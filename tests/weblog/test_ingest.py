@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from keepfaith.weblog.facts import chunk_facts
 from keepfaith.weblog.ingest import WeblogConfig
 from keepfaith.weblog.retention import logs_compact
 from keepfaith.weblog.sample import sample_log_lines, write_sample_log
@@ -252,11 +253,9 @@ def test_malformed_lines_never_make_good_ones_out_of_order(store_config, tmp_pat
 def test_a_worker_that_fails_stops_the_run_and_the_next_run_completes_it(tmp_path, monkeypatch):
     """An error in one chunk's worker (a full disk, say) stops the run with that error; the
     chunks committed before it stay, the rest come with the next run, counted once."""
-    from keepfaith.weblog import ingest as ingest_module
-
     config = WeblogConfig(paths=WeblogPaths(tmp_path / "weblog"), chunk_bytes=16 * 1024, workers=3)
     log = write_sample_log(path=tmp_path / "access.log", lines=2000)
-    real_facts = ingest_module.chunk_facts
+    real_facts = chunk_facts
     calls = {"n": 0}
 
     def failing_facts(*args: Any, **kwargs: Any) -> Any:
@@ -265,7 +264,7 @@ def test_a_worker_that_fails_stops_the_run_and_the_next_run_completes_it(tmp_pat
             raise OSError(28, "No space left on device")
         return real_facts(*args, **kwargs)
 
-    monkeypatch.setattr(ingest_module, "chunk_facts", failing_facts)
+    monkeypatch.setattr("keepfaith.weblog.ingest.chunk_facts", failing_facts)
     with pytest.raises(OSError, match="No space left"):
         ingest(config, log)
     # No connection of the failed run is left open: another process can take the files.
@@ -274,7 +273,7 @@ def test_a_worker_that_fails_stops_the_run_and_the_next_run_completes_it(tmp_pat
         subprocess.run([sys.executable, "-c", opener, str(store)], check=True, timeout=60)
     committed = _count(config, "SELECT count(*) FROM requests")
     assert 0 < committed < 2000
-    monkeypatch.setattr(ingest_module, "chunk_facts", real_facts)
+    monkeypatch.setattr("keepfaith.weblog.ingest.chunk_facts", real_facts)
     report = ingest(config, log)
     assert report.requests == 2000 - committed
     assert _count(config, "SELECT count(*) FROM requests") == 2000
