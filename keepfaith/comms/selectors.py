@@ -161,7 +161,7 @@ def mail_kind_words(*, gate: Gate) -> list[MailKindWords]:
 
 
 def campaign_list() -> QuerySet[Campaign]:
-    return Campaign.objects.order_by("-created_at")
+    return Campaign.objects.order_by("-created_at", "-pk")  # same instant: newest row first
 
 
 def campaign_progress(*, campaign: Campaign) -> dict[str, int]:
@@ -177,7 +177,7 @@ def outbox_pending() -> QuerySet[OutboxMessage]:
 
 
 def optout_queue(*, open_only: bool = True) -> QuerySet[OptOutQueueItem]:
-    items = OptOutQueueItem.objects.select_related("message").order_by("-created_at")
+    items = OptOutQueueItem.objects.select_related("message").order_by("-created_at", "-pk")
     return items.filter(status=OptOutQueueItem.Status.OPEN) if open_only else items
 
 

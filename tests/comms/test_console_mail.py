@@ -56,3 +56,17 @@ def test_queue_item_resolved_by_the_privacy_officer(published: Any, pat: User) -
     assert AuditEntry.objects.filter(action="comms.queue.applied", subject=hans).exists()
     again = client.post(f"/console/mail/queue/{item.pk}/", {"decision": "dismiss"})
     assert again.status_code == 400
+
+
+@pytest.mark.django_db
+def test_campaigns_made_at_the_same_instant_list_newest_row_first() -> None:
+    from django.utils import timezone
+
+    from keepfaith.comms.selectors import campaign_list
+
+    at = timezone.now()
+    made = [
+        Campaign.objects.create(kind="newsletter", subject=f"c{i}", text_body="x", created_at=at)
+        for i in range(5)
+    ]
+    assert list(campaign_list()) == made[::-1]
