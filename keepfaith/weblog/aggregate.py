@@ -32,6 +32,8 @@ AGGREGATE_TABLES = (
     "errors",
 )
 
+# One window order per visitor and day: the visit number, the next page and whether the
+# next page view starts a new visit all come from the same sorted run.
 VISIT_PAGES = """
 CREATE OR REPLACE TEMP TABLE visit_pages AS
 WITH pv AS (
@@ -42,11 +44,13 @@ marked AS (
         OR ts > lag(ts) OVER w + INTERVAL {gap} MINUTE THEN 1 ELSE 0 END AS starts
     FROM pv WINDOW w AS (PARTITION BY day, visitor ORDER BY ts, path)),
 numbered AS (
-    SELECT *, sum(starts) OVER (PARTITION BY day, visitor ORDER BY ts, path
-        ROWS UNBOUNDED PRECEDING) AS visit_no FROM marked)
+    SELECT *, sum(starts) OVER (w ROWS UNBOUNDED PRECEDING) AS visit_no,
+        lead(path) OVER w AS following, lead(starts) OVER w AS following_starts
+    FROM marked WINDOW w AS (PARTITION BY day, visitor ORDER BY ts, path))
 SELECT day, visitor, visit_no, ts, path, starts = 1 AS is_entry,
-    lead(path) OVER v AS next_path, lead(path) OVER v IS NULL AS is_exit
-FROM numbered WINDOW v AS (PARTITION BY day, visitor, visit_no ORDER BY ts, path)
+    CASE WHEN following_starts = 0 THEN following END AS next_path,
+    following_starts IS DISTINCT FROM 0 AS is_exit
+FROM numbered
 """
 
 AGGREGATES: tuple[str, ...] = (
