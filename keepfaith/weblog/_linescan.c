@@ -30,6 +30,10 @@ typedef struct {
     int kind;
     int field; /* index into the plan's fields, -1 for none */
     span prefix, suffix;
+    /* A pair such as vhost:port: a second token after ``sep``, whose characters (digits,
+       '-') never occur in ``sep``, so the split is at the last ``sep``. kind2 0: no pair. */
+    int kind2, field2;
+    span sep;
 } piece;
 
 typedef struct {
@@ -77,14 +81,29 @@ static int ends(span v, span suf) {
 }
 static int has(span v, char c) { return v.n > 0 && memchr(v.p, c, (size_t)v.n) != NULL; }
 
-/* A piece without a time token: the checks of sqlparse._piece_sql. */
-static int piece_ok(const piece *pc, span v, span *got) {
+/* Where ``sep`` last occurs in ``v``, or NULL. */
+static const char *last_of(span v, span sep) {
+    for (Py_ssize_t at = v.n - sep.n; at >= 0; at--)
+        if (memcmp(v.p + at, sep.p, (size_t)sep.n) == 0) return v.p + at;
+    return NULL;
+}
+
+/* A piece without a time token: the checks of sqlparse._piece_sql (and of a pair). */
+static int piece_ok(const piece *pc, span v, span *fields) {
     if (pc->kind == K_LIT) return v.n == pc->prefix.n && memcmp(v.p, pc->prefix.p, (size_t)v.n) == 0;
     Py_ssize_t inner = pc->prefix.n + pc->suffix.n;
     if (v.n < inner || !starts(v, pc->prefix) || !ends(v, pc->suffix)) return 0;
     span m = {v.p + pc->prefix.n, v.n - inner};
+    if (pc->kind2) {
+        const char *at = last_of(m, pc->sep);
+        if (!at) return 0;
+        span second = {at + pc->sep.n, m.p + m.n - (at + pc->sep.n)};
+        m.n = at - m.p;
+        if (!kind_ok(pc->kind2, second)) return 0;
+        if (pc->field2 >= 0) fields[pc->field2] = second;
+    }
     if (!kind_ok(pc->kind, m)) return 0;
-    *got = m;
+    if (pc->field >= 0) fields[pc->field] = m;
     return 1;
 }
 
@@ -142,9 +161,7 @@ static int line_scan(const plan_t *plan, span line, span *fields) {
         if (!q && !last) return P_FORMAT; /* fewer quoted parts than the format has */
         span v = {cur, seg_end - cur};
         if (seg->quoted) {
-            span got;
-            if (!piece_ok(&seg->pieces[0], v, &got)) return P_FORMAT;
-            if (seg->pieces[0].field >= 0) fields[seg->pieces[0].field] = got;
+            if (!piece_ok(&seg->pieces[0], v, fields)) return P_FORMAT;
         } else {
             const char *u = cur;
             int more = 1; /* a piece starts at u */
@@ -168,10 +185,8 @@ static int line_scan(const plan_t *plan, span line, span *fields) {
                     span tail = {h[1].p, h[1].n - pc->suffix.n};
                     if (has(head, ']') || has(tail, ']')) return P_FORMAT;
                     if (pc->field >= 0) fields[pc->field] = (span){head.p, tail.p + tail.n - head.p};
-                } else {
-                    span got;
-                    if (!piece_ok(pc, h[0], &got)) return P_FORMAT;
-                    if (pc->field >= 0) fields[pc->field] = got;
+                } else if (!piece_ok(pc, h[0], fields)) {
+                    return P_FORMAT;
                 }
             }
             /* Same piece count as the format; the last part may go on after a space only. */
@@ -213,11 +228,16 @@ static int plan_read(PyObject *obj, plan_t *plan) {
         }
         for (int i = 0; i < seg->npieces; i++) {
             piece *pc = &seg->pieces[i];
-            if (!PyArg_ParseTuple(PyTuple_GET_ITEM(pieces, i), "iiy#y#", &pc->kind, &pc->field,
-                                  &pc->prefix.p, &pc->prefix.n, &pc->suffix.p, &pc->suffix.n))
+            if (!PyArg_ParseTuple(PyTuple_GET_ITEM(pieces, i), "iiy#y#iiy#", &pc->kind, &pc->field,
+                                  &pc->prefix.p, &pc->prefix.n, &pc->suffix.p, &pc->suffix.n,
+                                  &pc->kind2, &pc->field2, &pc->sep.p, &pc->sep.n))
                 return 0;
+            int pair_ok = pc->kind2 == 0 ||
+                          (pc->sep.n > 0 && pc->kind != K_TIME && pc->kind != K_LIT &&
+                           (pc->kind2 == K_STATUS || pc->kind2 == K_BYTES || pc->kind2 == K_DIGITS) &&
+                           pc->field2 >= -1 && pc->field2 < plan->nfields);
             if (pc->kind < K_LIT || pc->kind > K_QUOTED || pc->field < -1 || pc->field >= plan->nfields ||
-                (pc->kind == K_TIME && seg->quoted)) {
+                (pc->kind == K_TIME && seg->quoted) || !pair_ok) {
                 PyErr_SetString(PyExc_ValueError, "bad piece");
                 return 0;
             }

@@ -26,9 +26,10 @@ from keepfaith.weblog.formats import (
     TIME,
     WORD,
     WORD0,
+    Atom,
     LogFormat,
 )
-from keepfaith.weblog.sqlparse import _segments, parse_sql, split_plan_sql
+from keepfaith.weblog.sqlparse import _segments, parse_sql
 
 _KINDS = {WORD: 1, WORD0: 2, STATUS: 3, BYTES: 4, DIGITS: 5, TIME: 6, QUOTED: 7, ANYQ: 7}
 _STRINGS = ("host", "request", "referrer", "user_agent", "vhost")  # copied out as text
@@ -40,33 +41,67 @@ COLUMNS += ("bytes", "referrer", "user_agent", "vhost", "problem")
 ScanPlan = tuple[Any, ...]
 
 
+def _piece_plan(piece: list[Atom], index: dict[str, int]) -> tuple[Any, ...] | None:
+    """One piece for the scanner: (kind, field, prefix, suffix, kind2, field2, separator)."""
+    tokens = [at for at, atom in enumerate(piece) if atom.kind is not None]
+    if not tokens:
+        return (0, -1, "".join(atom.text for atom in piece).encode(), b"", 0, -1, b"")
+
+    def field(atom: Atom) -> int:
+        return index[atom.field] if atom.field else -1
+
+    first, last = tokens[0], tokens[-1]
+    prefix = "".join(atom.text for atom in piece[:first]).encode()
+    suffix = "".join(atom.text for atom in piece[last + 1 :]).encode()
+    head = piece[first]
+    if len(tokens) == 1:
+        return (_KINDS[str(head.kind)], field(head), prefix, suffix, 0, -1, b"")
+    # A pair (``%v:%p``): the second token is digits (or '-') and the separator has none of
+    # those, so the regex can only split at the separator's last occurrence.
+    tail = piece[last]
+    separator = "".join(atom.text for atom in piece[first + 1 : last])
+    if (
+        len(tokens) != 2
+        or head.kind not in (WORD, WORD0)
+        or tail.kind not in (DIGITS, STATUS, BYTES)
+        or not separator
+        or any(char in separator for char in "0123456789-")
+    ):
+        return None
+    pair = (_KINDS[str(tail.kind)], field(tail), separator.encode())
+    return (_KINDS[str(head.kind)], field(head), prefix, suffix, *pair)
+
+
 def scan_plan(fmt: LogFormat) -> ScanPlan | None:
-    """The format as the scanner's plan, or None when only the SQL parser can read it."""
-    if split_plan_sql(fmt) is None or not all(atom.text.isascii() for atom in fmt.atoms):
+    """The format as the scanner's plan, or None when only the SQL parser can read it.
+
+    The plan is the split plan of :func:`keepfaith.weblog.sqlparse.split_plan_sql`, plus
+    pieces holding a pair such as ``%v:%p``, which the SQL plan leaves to the regex.
+    """
+    segments = _segments(fmt.atoms)
+    if len(segments) % 2 == 0 or not all(atom.text.isascii() for atom in fmt.atoms):
         return None
     index = {name: i for i, name in enumerate(fmt.fields)}
-    segments = []
-    for seg in _segments(fmt.atoms):
+    planned = []
+    for seg in segments:
         pieces = []
         for piece in seg.pieces:
-            tokens = [atom for atom in piece if atom.kind is not None]
-            if not tokens:
-                text = "".join(atom.text for atom in piece)
-                pieces.append((0, -1, text.encode(), b""))
-                continue
-            at = piece.index(tokens[0])
-            prefix = "".join(atom.text for atom in piece[:at]).encode()
-            suffix = "".join(atom.text for atom in piece[at + 1 :]).encode()
-            name = tokens[0].field
-            field = index[name] if name else -1
-            pieces.append((_KINDS[str(tokens[0].kind)], field, prefix, suffix))
-        segments.append((seg.quoted, tuple(pieces)))
+            kinds = [atom.kind for atom in piece if atom.kind is not None]
+            if seg.quoted and kinds and (len(piece) != 1 or kinds[0] == TIME):
+                return None
+            if (not seg.quoted and ANYQ in kinds) or (TIME in kinds and len(kinds) > 1):
+                return None
+            got = _piece_plan(piece, index)
+            if got is None:
+                return None
+            pieces.append(got)
+        planned.append((seg.quoted, tuple(pieces)))
     times = [atom.field for atom in fmt.atoms if atom.kind == TIME]
     if times[:1] != ["time"]:
         return None
     wanted = tuple(name in _STRINGS for name in fmt.fields)
     fields = [index.get(name, -1) for name in ("time", "request", "status", "bytes")]
-    return (tuple(segments), len(fmt.fields), *fields, wanted)
+    return (tuple(planned), len(fmt.fields), *fields, wanted)
 
 
 def utf8_clean(chunk: bytes) -> bytes:

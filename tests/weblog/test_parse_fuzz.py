@@ -15,7 +15,8 @@ from keepfaith.weblog.parse import LogRecord, Malformed, log_record
 from keepfaith.weblog.sqlparse import parse_sql
 
 FORMATS = [log_format(spec=name) for name in ("combined", "common", "nginx")] + [
-    log_format(spec='%v:%p %h %t "%r" %>s %b'),  # no split plan: regex for every line
+    log_format(spec='%v:%p %h %t "%r" %>s %b'),  # SQL: regex for every line; scanner: a pair
+    log_format(spec="vhost_combined"),
     log_format(spec='[%t] %h "%r" %>s %B "%{User-Agent}i"'),
 ]
 TRICKY = st.sampled_from(["", " ", '"', '\\"', "\\", "]", "[", "\t", "-", "é", "\ufffd", "  "])
@@ -212,5 +213,17 @@ def test_the_scanner_is_built_and_used():
     from keepfaith.weblog import _linescan
 
     assert callable(_linescan.scan)
-    for name in ("combined", "common", "nginx"):
+    for name in ("combined", "common", "nginx", "vhost_combined"):
         assert scan_plan(log_format(spec=name)) is not None, name
+
+
+def test_a_vhost_and_port_pair_splits_where_the_regex_does():
+    """``%v:%p`` in one piece: the scanner splits at the last ':' (a port has none)."""
+    fmt = log_format(spec="vhost_combined")
+    rest = '203.0.113.5 - - [04/Mar/2024:10:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "UA"'
+    pieces = ["shop.example:443", "2001:db8::1:8080", "a:b:c:80", "host:", ":80", "host:8o", "h"]
+    chunk = "".join(f"{piece} {rest}\n" for piece in pieces).encode()
+    scanned, expected = both_parsers(fmt, chunk)
+    assert scanned == expected
+    assert [row[-1] for row in scanned] == [None, None, None] + ["not the log format"] * 4
+    assert [row[11] for row in scanned[:3]] == ["shop.example", "2001:db8::1", "a:b:c"]
