@@ -53,6 +53,7 @@ FINGERPRINT_BYTES = 64 * 1024
 SAMPLES_PER_FILE = 5
 OUT_OF_ORDER_MINUTES = 10
 OUT_OF_ORDER_SLACK = f"{OUT_OF_ORDER_MINUTES} MINUTE"
+DAY_PARTS_MAX = 48  # a day listed in more parts is merged at the end of the ingest
 Progress = Callable[[str, int, int | None], None]
 # Lines, requests, requests late (more than the slack older than an earlier request of the
 # chunk or than the parameter: the file's latest request before it, NULL for none), first
@@ -106,6 +107,7 @@ class IngestReport:
     files: list[FileReport] = field(default_factory=list)
     days_aggregated: int = 0
     keys_destroyed: int = 0
+    days_merged: int = 0
 
     @property
     def requests(self) -> int:
@@ -405,6 +407,21 @@ def _commit(
         progress(cur.path, cur.offset, total)
 
 
+def _crowded_days_merge(con: duckdb.DuckDBPyConnection, paths: WeblogPaths) -> int:
+    """Merge the parts of each day listed in more than :data:`DAY_PARTS_MAX` of them.
+
+    A log ingested every few minutes adds a part per run to the days still open, which the
+    daily ``logs compact`` only merges once they close; reading hundreds of small parts
+    slows the reports meanwhile.
+    """
+    merged: set[dt.date] = set()
+    for parts in (fact_parts(paths), raw_parts(paths)):
+        for day in parts.days_to_compact(con, more_than=DAY_PARTS_MAX):
+            if parts.compact(con, day=day):
+                merged.add(day)
+    return len(merged)
+
+
 def logs_ingest(
     *,
     config: WeblogConfig,
@@ -440,6 +457,7 @@ def logs_ingest(
         report.keys_destroyed = day_keys_close(
             con=con, now=moment, grace_days=config.key_grace_days
         )
+        report.days_merged = _crowded_days_merge(con, config.paths)
     finally:
         con.close()
     return report

@@ -316,12 +316,14 @@ class PartSet:
             (self.folder / part).unlink(missing_ok=True)
         return len(old)
 
-    def days_to_compact(self, con: duckdb.DuckDBPyConnection, *, before: dt.date) -> list[dt.date]:
-        """Days before ``before`` listed in more than one part."""
+    def days_to_compact(
+        self, con: duckdb.DuckDBPyConnection, *, before: dt.date | None = None, more_than: int = 1
+    ) -> list[dt.date]:
+        """Days (before ``before``, if given) listed in more than ``more_than`` parts."""
         rows = con.execute(
-            f"SELECT day FROM {self.catalog} WHERE day < ? GROUP BY day HAVING count(*) > 1 "
-            "ORDER BY day",
-            [before],
+            f"SELECT day FROM {self.catalog} WHERE day < coalesce(?, DATE '9999-12-31') "
+            "GROUP BY day HAVING count(*) > ? ORDER BY day",
+            [before, more_than],
         ).fetchall()
         return [row[0] for row in rows]
 

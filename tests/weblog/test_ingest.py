@@ -280,3 +280,25 @@ def test_a_worker_that_fails_stops_the_run_and_the_next_run_completes_it(tmp_pat
     assert _count(config, "SELECT sum(requests) FROM traffic_daily") == 2000
     listed = _count(config, "SELECT count(*) FROM fact_files")
     assert listed == len(list(config.paths.parquet.rglob("*.parquet")))
+
+
+@pytest.mark.clause("BE-5")
+def test_a_day_crowded_with_parts_is_merged_at_the_end_of_the_ingest(tmp_path, monkeypatch):
+    """Small chunks (or a log ingested every few minutes) give a day many parts; past
+    DAY_PARTS_MAX the ingest merges them, without changing a row."""
+    monkeypatch.setattr("keepfaith.weblog.ingest.DAY_PARTS_MAX", 8)  # ~25 parts a day here
+    config = WeblogConfig(paths=WeblogPaths(tmp_path / "weblog"), chunk_bytes=4 * 1024)
+    log = write_sample_log(path=tmp_path / "access.log", lines=3000)
+    report = ingest(config, log)
+    assert report.days_merged > 0
+    con = duckdb.connect(str(config.paths.analytics), read_only=True)
+    most = con.execute("SELECT max(n) FROM (SELECT count(*) AS n FROM fact_files GROUP BY day)")
+    assert most.fetchall() == [(1,)]  # every crowded day merged into one part
+    con.close()
+    assert _count(config, "SELECT count(*) FROM requests") == 3000
+    assert _count(config, "SELECT sum(requests) FROM traffic_daily") == 3000
+    raw = raw_hits_connect(config.paths)
+    assert raw.execute("SELECT count(*) FROM raw_hits").fetchall() == [(3000,)]
+    raw.close()
+    on_disk = len(list(config.paths.parquet.rglob("*.parquet")))
+    assert on_disk == _count(config, "SELECT count(*) FROM fact_files")

@@ -127,7 +127,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  malformed ({reason}): {excerpt}")
         self.stdout.write(
             f"{result.requests} requests in total; {result.days_aggregated} days aggregated; "
-            f"{result.keys_destroyed} day keys destroyed"
+            f"{result.keys_destroyed} day keys destroyed; {result.days_merged} days' parts merged"
         )
 
     def _report(self, start: dt.date, end: dt.date, output: str, limit: int) -> None:
