@@ -29,7 +29,7 @@ from keepfaith.weblog.formats import (
     Atom,
     LogFormat,
 )
-from keepfaith.weblog.sqlparse import _segments, parse_sql
+from keepfaith.weblog.sqlparse import format_segments, parse_sql
 
 _KINDS = {WORD: 1, WORD0: 2, STATUS: 3, BYTES: 4, DIGITS: 5, TIME: 6, QUOTED: 7, ANYQ: 7}
 _STRINGS = ("host", "request", "referrer", "user_agent", "vhost")  # copied out as text
@@ -78,7 +78,7 @@ def scan_plan(fmt: LogFormat) -> ScanPlan | None:
     The plan is the split plan of :func:`keepfaith.weblog.sqlparse.split_plan_sql`, plus
     pieces holding a pair such as ``%v:%p``, which the SQL plan leaves to the regex.
     """
-    segments = _segments(fmt.atoms)
+    segments = format_segments(fmt.atoms)
     if len(segments) % 2 == 0 or not all(atom.text.isascii() for atom in fmt.atoms):
         return None
     index = {name: i for i, name in enumerate(fmt.fields)}

@@ -24,14 +24,16 @@ _CHECKS = {
 
 
 @dataclass(slots=True)
-class _Segment:
+class Segment:
+    """A run of a line between quotes (``quoted``) or outside them, as pieces of atoms."""
+
     quoted: bool
     pieces: list[list[Atom]] = field(default_factory=lambda: [[]])
 
 
-def _segments(atoms: tuple[Atom, ...]) -> list[_Segment]:
+def format_segments(atoms: tuple[Atom, ...]) -> list[Segment]:
     """The format cut at quotes, and unquoted parts cut at spaces, like a line will be."""
-    segments = [_Segment(quoted=False)]
+    segments = [Segment(quoted=False)]
     for atom in atoms:
         if atom.kind is not None:
             segments[-1].pieces[-1].append(atom)
@@ -39,7 +41,7 @@ def _segments(atoms: tuple[Atom, ...]) -> list[_Segment]:
         for char in atom.text:
             seg = segments[-1]
             if char == '"':
-                segments.append(_Segment(quoted=not seg.quoted))
+                segments.append(Segment(quoted=not seg.quoted))
             elif char == " " and not seg.quoted:
                 seg.pieces.append([])
             elif seg.pieces[-1] and seg.pieces[-1][-1].kind is None:
@@ -99,7 +101,7 @@ def _piece_sql(
 
 def split_plan_sql(fmt: LogFormat) -> tuple[str, dict[str, str]] | None:
     """(condition, field expressions) over ``q`` (the line cut at quotes) and ``u<i>``."""
-    segments = _segments(fmt.atoms)
+    segments = format_segments(fmt.atoms)
     if len(segments) % 2 == 0:
         return None
     conds = [f"len(q) >= {len(segments)}"]
@@ -152,7 +154,7 @@ def parse_sql(fmt: LogFormat) -> str:
         matched = f"SELECT n, line, {extract} AS m FROM chunk_lines"
     else:
         cond, exprs = plan
-        unquoted = range(1, len(_segments(fmt.atoms)) + 1, 2)
+        unquoted = range(1, len(format_segments(fmt.atoms)) + 1, 2)
         cuts = ", ".join(f"string_split(q[{i}], ' ') AS u{i}" for i in unquoted)
         packed = ", ".join(f"{name} := {exprs[name]}" for name in fmt.fields)
         matched = f"""SELECT n, line, CASE WHEN contains(line, '\\') THEN {extract}
