@@ -44,6 +44,7 @@ from keepfaith.weblog.store import (
     WeblogPaths,
     day_keys,
     day_keys_close,
+    days_merge,
     fact_parts,
     raw_parts,
     weblog_connect,
@@ -407,21 +408,6 @@ def _commit(
         progress(cur.path, cur.offset, total)
 
 
-def _crowded_days_merge(con: duckdb.DuckDBPyConnection, paths: WeblogPaths) -> int:
-    """Merge the parts of each day listed in more than :data:`DAY_PARTS_MAX` of them.
-
-    A log ingested every few minutes adds a part per run to the days still open, which the
-    daily ``logs compact`` only merges once they close; reading hundreds of small parts
-    slows the reports meanwhile.
-    """
-    merged: set[dt.date] = set()
-    for parts in (fact_parts(paths), raw_parts(paths)):
-        for day in parts.days_to_compact(con, more_than=DAY_PARTS_MAX):
-            if parts.compact(con, day=day):
-                merged.add(day)
-    return len(merged)
-
-
 def logs_ingest(
     *,
     config: WeblogConfig,
@@ -457,7 +443,9 @@ def logs_ingest(
         report.keys_destroyed = day_keys_close(
             con=con, now=moment, grace_days=config.key_grace_days
         )
-        report.days_merged = _crowded_days_merge(con, config.paths)
+        # A log ingested every few minutes adds a part per run to the days still open, which
+        # the daily ``logs compact`` merges only once they close: merge crowded ones now.
+        report.days_merged = days_merge(con, config.paths, more_than=DAY_PARTS_MAX)
     finally:
         con.close()
     return report

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from keepfaith.weblog.ingest import WeblogConfig
 from keepfaith.weblog.store import (
     day_keys_close,
+    days_merge,
     fact_parts,
     raw_hits_purge,
     raw_parts,
@@ -58,13 +59,9 @@ def logs_compact(*, config: WeblogConfig, now: dt.datetime | None = None) -> int
     moment = now or dt.datetime.now(dt.UTC)
     before = moment.date() - dt.timedelta(days=1)
     con = weblog_connect(paths=config.paths, threads=config.threads, memory_mb=config.memory_mb)
-    merged: set[dt.date] = set()
     try:
         for parts in (fact_parts(config.paths), raw_parts(config.paths)):
             parts.sweep(con)
-            for day in parts.days_to_compact(con, before=before):
-                if parts.compact(con, day=day):
-                    merged.add(day)
+        return days_merge(con, config.paths, before=before)
     finally:
         con.close()
-    return len(merged)

@@ -340,6 +340,23 @@ def raw_parts(paths: WeblogPaths) -> PartSet:
     )
 
 
+def days_merge(
+    con: duckdb.DuckDBPyConnection,
+    paths: WeblogPaths,
+    *,
+    before: dt.date | None = None,
+    more_than: int = 1,
+) -> int:
+    """Merge the fact and raw parts of each day (before ``before``, if given) listed in more
+    than ``more_than`` parts into one per set; return how many days were merged."""
+    merged: set[dt.date] = set()
+    for parts in (fact_parts(paths), raw_parts(paths)):
+        for day in parts.days_to_compact(con, before=before, more_than=more_than):
+            if parts.compact(con, day=day):
+                merged.add(day)
+    return len(merged)
+
+
 def facts_view(
     *, con: duckdb.DuckDBPyConnection, paths: WeblogPaths, days_sql: str | None = None
 ) -> int:
