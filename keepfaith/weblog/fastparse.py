@@ -10,6 +10,7 @@ deferred to the SQL parser, and a format without a split plan goes to it whole.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import duckdb
@@ -72,6 +73,7 @@ def _piece_plan(piece: list[Atom], index: dict[str, int]) -> tuple[Any, ...] | N
     return (_KINDS[str(head.kind)], field(head), prefix, suffix, *pair)
 
 
+@functools.lru_cache(maxsize=32)
 def scan_plan(fmt: LogFormat) -> ScanPlan | None:
     """The format as the scanner's plan, or None when only the SQL parser can read it.
 
