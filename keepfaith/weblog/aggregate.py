@@ -53,6 +53,28 @@ SELECT day, visitor, visit_no, ts, path, starts = 1 AS is_entry,
 FROM numbered
 """
 
+# One statement per dimension, not one UNION ALL over a shared CTE: DuckDB kept the CTE (the
+# whole batch of facts) and every branch's count(DISTINCT) table alive at once. On a day of
+# 1,000,000 requests that took 115 MB; one statement each takes 30 MB, in the same time.
+# (dimension, value, the rows counted, the visitors counted)
+_HUMAN_VISITORS = "count(DISTINCT visitor) FILTER (WHERE crawler IS NULL)"
+_DIMENSIONS = (
+    ("status", "CAST(status AS VARCHAR)", "TRUE", _HUMAN_VISITORS),
+    ("method", "method", "TRUE", _HUMAN_VISITORS),
+    ("crawler", "crawler", "crawler IS NOT NULL", "0"),
+    ("country", "country", "crawler IS NULL", "count(DISTINCT visitor)"),
+    ("browser", "browser", "crawler IS NULL", "count(DISTINCT visitor)"),
+    ("os", "os", "crawler IS NULL", "count(DISTINCT visitor)"),
+    ("referrer", "referrer_domain", "crawler IS NULL AND referrer_domain IS NOT NULL",
+     "count(DISTINCT visitor)"),
+)  # fmt: skip
+DIMENSION_COUNTS = tuple(
+    f"""INSERT INTO dimension_counts
+    SELECT day, '{dimension}', {value}, count(*), {visitors} FROM requests
+    WHERE day IN (SELECT day FROM scope_days) AND {rows} GROUP BY 1, 2, 3"""
+    for dimension, value, rows, visitors in _DIMENSIONS
+)
+
 AGGREGATES: tuple[str, ...] = (
     """INSERT INTO traffic_hourly
     SELECT r.day, r.hour, r.requests, r.crawler_requests, r.page_views,
@@ -76,22 +98,7 @@ AGGREGATES: tuple[str, ...] = (
           FROM requests WHERE day IN (SELECT day FROM scope_days) GROUP BY 1) r
     LEFT JOIN (SELECT day, count(*) AS visits FROM visit_pages WHERE is_entry GROUP BY 1) v
         ON v.day = r.day""",
-    """INSERT INTO dimension_counts
-    WITH s AS (SELECT * FROM requests WHERE day IN (SELECT day FROM scope_days))
-    SELECT day, 'status', CAST(status AS VARCHAR), count(*),
-        count(DISTINCT visitor) FILTER (WHERE crawler IS NULL) FROM s GROUP BY 1, 2, 3
-    UNION ALL SELECT day, 'method', method, count(*),
-        count(DISTINCT visitor) FILTER (WHERE crawler IS NULL) FROM s GROUP BY 1, 2, 3
-    UNION ALL SELECT day, 'crawler', crawler, count(*), 0
-        FROM s WHERE crawler IS NOT NULL GROUP BY 1, 2, 3
-    UNION ALL SELECT day, 'country', country, count(*), count(DISTINCT visitor)
-        FROM s WHERE crawler IS NULL GROUP BY 1, 2, 3
-    UNION ALL SELECT day, 'browser', browser, count(*), count(DISTINCT visitor)
-        FROM s WHERE crawler IS NULL GROUP BY 1, 2, 3
-    UNION ALL SELECT day, 'os', os, count(*), count(DISTINCT visitor)
-        FROM s WHERE crawler IS NULL GROUP BY 1, 2, 3
-    UNION ALL SELECT day, 'referrer', referrer_domain, count(*), count(DISTINCT visitor)
-        FROM s WHERE crawler IS NULL AND referrer_domain IS NOT NULL GROUP BY 1, 2, 3""",
+    *DIMENSION_COUNTS,
     """INSERT INTO entry_pages
     SELECT day, path, count(*) FROM visit_pages WHERE is_entry GROUP BY 1, 2""",
     """INSERT INTO exit_pages
