@@ -188,11 +188,13 @@ WEBLOG_RAW_IP_RETENTION_DAYS = envint("KEEPFAITH_RAW_IP_RETENTION_DAYS", 7, mini
 WEBLOG_DOWNLOAD_EXTENSIONS = envlist("KEEPFAITH_WEBLOG_DOWNLOAD_EXTENSIONS", [])
 # Host names of this site: referrals from them are moves inside the site, not referring sites.
 WEBLOG_OWN_HOSTS = envlist("KEEPFAITH_WEBLOG_OWN_HOSTS", ALLOWED_HOSTS)
-# Ingest: chunks prepared in parallel (one per core, up to 4) and DuckDB's memory budget
-# (the day aggregates are computed in batches that fit it).
+# Ingest: chunks prepared in parallel (one per core, up to 4), the size of a chunk, and
+# DuckDB's memory budget (the day aggregates are computed in batches that fit it). Fewer
+# workers and smaller chunks hold less memory and ingest slower (docs/weblog.md, "Memory").
 WEBLOG_WORKERS = envint(
     "KEEPFAITH_WEBLOG_WORKERS", min(4, os.cpu_count() or 1), minimum=1, maximum=16
 )
+WEBLOG_CHUNK_MB = envint("KEEPFAITH_WEBLOG_CHUNK_MB", 8, minimum=1, maximum=64)
 WEBLOG_MEMORY_MB = envint("KEEPFAITH_WEBLOG_MEMORY_MB", 256, minimum=128, maximum=65536)
 
 LANGUAGE_CODE = "en"

@@ -15,11 +15,12 @@ from keepfaith.weblog.store import WeblogPaths
 
 
 def weblog_config() -> WeblogConfig:
-    """Store folder, raw-address retention, workers and memory from the ``WEBLOG_*`` settings."""
+    """Store folder, raw-address retention, workers, chunks and memory from ``WEBLOG_*``."""
     return WeblogConfig(
         paths=WeblogPaths(Path(settings.WEBLOG_DIR)),
         raw_ip_retention_days=settings.WEBLOG_RAW_IP_RETENTION_DAYS,
         workers=settings.WEBLOG_WORKERS,
+        chunk_bytes=settings.WEBLOG_CHUNK_MB * 1024 * 1024,
         memory_mb=settings.WEBLOG_MEMORY_MB,
     )
 

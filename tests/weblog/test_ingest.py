@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from keepfaith.weblog.conf import weblog_config
 from keepfaith.weblog.facts import chunk_facts
 from keepfaith.weblog.ingest import WeblogConfig
 from keepfaith.weblog.retention import logs_compact
@@ -302,3 +303,79 @@ def test_a_day_crowded_with_parts_is_merged_at_the_end_of_the_ingest(tmp_path, m
     raw.close()
     on_disk = len(list(config.paths.parquet.rglob("*.parquet")))
     assert on_disk == _count(config, "SELECT count(*) FROM fact_files")
+
+
+AGGREGATE_TABLES_SQL = {
+    "traffic_daily": "SELECT * FROM traffic_daily",
+    "traffic_hourly": "SELECT * FROM traffic_hourly",
+    "dimension_counts": "SELECT * FROM dimension_counts",
+    "entry_pages": "SELECT * FROM entry_pages",
+    "exit_pages": "SELECT * FROM exit_pages",
+    "transitions": "SELECT * FROM transitions",
+    "files": "SELECT * FROM files",
+    "errors": "SELECT * FROM errors",
+}
+
+
+def _aggregates(config: WeblogConfig) -> dict[str, list[tuple[Any, ...]]]:
+    con = duckdb.connect(str(config.paths.analytics), read_only=True)
+    try:
+        return {
+            name: sorted(con.execute(sql).fetchall(), key=repr)
+            for name, sql in AGGREGATE_TABLES_SQL.items()
+        }
+    finally:
+        con.close()
+
+
+@pytest.mark.clause("BE-5")
+def test_the_figures_do_not_depend_on_chunk_size_or_workers(tmp_path):
+    """Chunks and workers are a memory/speed trade-off only: every aggregate is the same."""
+    log = write_sample_log(path=tmp_path / "access.log", lines=3000)
+    small = WeblogConfig(paths=WeblogPaths(tmp_path / "small"), chunk_bytes=8 * 1024, workers=1)
+    large = WeblogConfig(paths=WeblogPaths(tmp_path / "large"), chunk_bytes=1 << 20, workers=3)
+    for config in (small, large):
+        assert ingest(config, log).requests == 3000
+    assert _aggregates(small) == _aggregates(large)
+
+
+@pytest.mark.clause("BE-5")
+def test_dimension_counts_equal_a_count_over_the_request_facts(store_config, tmp_path):
+    """Each dimension's requests and unique visitors, recounted in Python from the facts;
+    crawlers count as requests of their own dimension, never as visitors of another."""
+    ingest(store_config, write_sample_log(path=tmp_path / "access.log", lines=3000))
+    con = duckdb.connect(str(store_config.paths.analytics), read_only=True)
+    facts_view(con=con, paths=store_config.paths)
+    facts = con.execute(
+        "SELECT day, status, method, crawler, country, browser, os, referrer_domain, visitor "
+        "FROM requests"
+    ).fetchall()
+    stored = con.execute("SELECT day, dimension, value, requests, visitors FROM dimension_counts")
+    ours = {(day, dim, value): (n, v) for day, dim, value, n, v in stored.fetchall()}
+    con.close()
+    requests: dict[tuple[Any, str, Any], int] = {}
+    visitors: dict[tuple[Any, str, Any], set[int]] = {}
+    for day, status, method, crawler, country, browser, os_, referrer, visitor in facts:
+        human = crawler is None
+        values = {"status": str(status), "method": method}
+        if human:
+            values |= {"country": country, "browser": browser, "os": os_}
+            if referrer is not None:
+                values["referrer"] = referrer
+        else:
+            values["crawler"] = crawler
+        for dimension, value in values.items():
+            key = (day, dimension, value)
+            requests[key] = requests.get(key, 0) + 1
+            seen = visitors.setdefault(key, set())
+            if human:
+                seen.add(visitor)
+    expected = {key: (count, len(visitors[key])) for key, count in requests.items()}
+    assert {key[1] for key in expected} >= {"status", "method", "crawler", "country", "os"}
+    assert ours == expected
+
+
+def test_the_settings_set_the_ingest_workers_chunks_and_memory(settings):
+    settings.WEBLOG_WORKERS, settings.WEBLOG_CHUNK_MB, settings.WEBLOG_MEMORY_MB = 1, 2, 128
+    config = weblog_config()
+    assert (config.workers, config.chunk_bytes, config.memory_mb) == (1, 2 * 1024 * 1024, 128)
