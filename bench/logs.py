@@ -8,9 +8,13 @@ cached under var/bench/. Each round runs, alternating, in fresh processes:
   pseudonyms, user-agent families, crawlers, visits, daily aggregates, Parquet export,
   raw addresses into the diagnostics store);
 - GoAccess (Debian package ``goaccess``, installed if missing) writing its JSON report;
-- ``wc -l`` (the floor: reading the bytes).
+- ``wc -l`` (the floor: reading the bytes);
+- the library floor: a process that loads what ingest loads (DuckDB, pyarrow, ua-parser,
+  iptocc), opens an empty store, reads one agent and one address, and reads no line.
 
-Prints lines/s and peak RSS (from wait4) as medians, and the ratios. Exits 0.
+Prints lines/s and peak RSS (from wait4) as medians, and the ratios; peak anonymous and
+file-backed memory (shared library pages) are sampled from /proc every few milliseconds.
+Exits 0.
 
     python bench/logs.py [--lines N] [--runs R]
 """
@@ -25,6 +29,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -45,6 +50,21 @@ report = logs_ingest(config=WeblogConfig(paths=WeblogPaths(Path(sys.argv[1]))),
 assert report.requests + report.malformed == int(sys.argv[3]), report
 """
 
+# What ingest costs before its first line: the libraries loaded, the stores opened.
+LIBRARY_FLOOR = """
+import datetime as dt, sys
+from pathlib import Path
+from keepfaith.weblog.ingest import WeblogConfig
+from keepfaith.weblog.privacy import registry_countries
+from keepfaith.weblog.store import WeblogPaths, weblog_connect
+from keepfaith.weblog.useragents import agent_families
+config = WeblogConfig(paths=WeblogPaths(Path(sys.argv[1])))
+con = weblog_connect(paths=config.paths, threads=1, memory_mb=config.memory_mb)
+con.close()
+agent_families(user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0")
+registry_countries(addresses=["192.0.2.1"])
+"""
+
 
 def ensure_goaccess() -> str | None:
     found = shutil.which("goaccess")
@@ -58,15 +78,37 @@ def ensure_goaccess() -> str | None:
     return shutil.which("goaccess")
 
 
-def timed(argv: list[str]) -> tuple[float, int, float]:
-    """(seconds, peak RSS in KiB, CPU seconds) of one child process."""
+Run = tuple[float, int, float, int, int]  # seconds, peak RSS KiB, CPU s, anon KiB, file KiB
+
+
+def _peaks(pid: int, peaks: list[int], done: threading.Event) -> None:
+    """Sample the child's anonymous and file-backed resident memory until it ends."""
+    status = Path(f"/proc/{pid}/status")
+    while not done.is_set():
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            return
+        for at, name in enumerate(("RssAnon", "RssFile")):
+            if name in fields:
+                peaks[at] = max(peaks[at], int(fields[name].split()[0]))
+        done.wait(0.004)
+
+
+def timed(argv: list[str]) -> Run:
+    """(seconds, peak RSS, CPU seconds, sampled peak anonymous and file memory) of a child."""
     start = time.perf_counter()
     child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, cwd=ROOT)
+    peaks, done = [0, 0], threading.Event()
+    sampler = threading.Thread(target=_peaks, args=(child.pid, peaks, done), daemon=True)
+    sampler.start()
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{argv[0]} failed with status {status}")
-    return elapsed, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime
+    return elapsed, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime, peaks[0], peaks[1]
 
 
 def compare_with_goaccess(tmp: Path, store: Path) -> str:
@@ -97,7 +139,7 @@ def main() -> int:
     if not log.exists():
         write_sample_log(path=log, lines=args.lines)
     goaccess = ensure_goaccess()
-    results: dict[str, list[tuple[float, int, float]]] = {"ours": [], "goaccess": [], "wc -l": []}
+    results: dict[str, list[Run]] = {"ours": [], "goaccess": [], "wc -l": [], "lib floor": []}
     with tempfile.TemporaryDirectory(prefix="bench-logs-") as tmp:
         for run in range(args.runs):
             store = Path(tmp) / f"store-{run}"
@@ -121,6 +163,8 @@ def main() -> int:
                     )
                 )
             results["wc -l"].append(timed(["wc", "-l", str(log)]))
+            floor_store = str(Path(tmp) / f"floor-{run}")
+            results["lib floor"].append(timed([sys.executable, "-c", LIBRARY_FLOOR, floor_store]))
         agreement = compare_with_goaccess(Path(tmp), store) if goaccess else "not checked"
     size = log.stat().st_size
     print(
@@ -129,21 +173,24 @@ def main() -> int:
     )
     print(
         f"{'side':10} {'seconds':>8} {'lines/s':>12} {'CPU s':>8} {'lines/CPU s':>12} "
-        f"{'peak RSS MB':>12}"
+        f"{'peak RSS MB':>12} {'anon MB':>8} {'file MB':>8}"
     )
-    medians: dict[str, tuple[float, float, float]] = {}
+    medians: dict[str, tuple[float, float, float, float]] = {}
     for side, runs in results.items():
         if not runs:
             print(f"{side:10} {'(not installed)':>34}")
             continue
-        seconds = statistics.median(run[0] for run in runs)
-        rss = statistics.median(run[1] for run in runs) / 1024
-        cpu = statistics.median(run[2] for run in runs)
-        medians[side] = (args.lines / seconds, rss, args.lines / max(cpu, 1e-9))
-        print(
-            f"{side:10} {seconds:8.2f} {args.lines / seconds:12,.0f} {cpu:8.2f} "
-            f"{args.lines / max(cpu, 1e-9):12,.0f} {rss:12,.0f}"
+        seconds, rss, cpu, anon, mapped = (
+            statistics.median(run[at] for run in runs) for at in range(5)
         )
+        rss, anon, mapped = rss / 1024, anon / 1024, mapped / 1024
+        medians[side] = (args.lines / seconds, rss, args.lines / max(cpu, 1e-9), anon)
+        speeds = (
+            f"{'-':>12} {cpu:8.2f} {'-':>12}"  # the floor reads no line
+            if side == "lib floor"
+            else f"{args.lines / seconds:12,.0f} {cpu:8.2f} {args.lines / max(cpu, 1e-9):12,.0f}"
+        )
+        print(f"{side:10} {seconds:8.2f} {speeds} {rss:12,.0f} {anon:8,.0f} {mapped:8,.0f}")
     if "goaccess" in medians:
         speed = medians["ours"][0] / medians["goaccess"][0]
         memory = medians["ours"][1] / medians["goaccess"][1]
@@ -151,6 +198,13 @@ def main() -> int:
         print(
             f"ratio ours/goaccess: {speed:.2f}x lines/s (target >= 3x), {per_cpu:.2f}x lines "
             f"per CPU second, {memory:.2f}x peak memory (target <= 1x)"
+        )
+        floor_rss, floor_anon = medians["lib floor"][1], medians["lib floor"][3]
+        print(
+            f"memory before the first line (lib floor): {floor_rss:,.0f} MB peak RSS, "
+            f"{floor_anon:,.0f} MB anonymous = {floor_rss / medians['goaccess'][1]:.2f}x "
+            f"GoAccess's whole run; ours above that floor: "
+            f"{medians['ours'][1] - floor_rss:,.0f} MB"
         )
     print(f"request total and status counts equal GoAccess's: {agreement}")
     floor = medians["ours"][0] / medians["wc -l"][0]
