@@ -7,7 +7,7 @@ PORT   ?= 8000
 PYTEST_ARGS ?= -n 2
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run demo test lint format bench chromium clean
+.PHONY: install run demo test lint format bench test-tools clean
 
 $(STAMP): pyproject.toml setup.py keepfaith/weblog/_linescan.c
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,12 +18,16 @@ $(STAMP): pyproject.toml setup.py keepfaith/weblog/_linescan.c
 
 install: $(STAMP)
 
-# Headless Chromium for the browser tests (Debian's package; Playwright drives it).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
+# Debian packages the tests run for real: headless Chromium (Playwright drives it) and
+# GoAccess (the web-log totals are checked against it).
+DEBIAN_TEST_PACKAGES := chromium goaccess
+test-tools:
+	@missing=""; for p in $(DEBIAN_TEST_PACKAGES); do \
+	  command -v $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian's$$missing for the tests"; \
 	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; fi
 
 demo: install
 	$(BIN)/keepfaith migrate --noinput
@@ -33,7 +37,7 @@ run: demo
 	@echo "keepfaith demo on http://$(HOST):$(PORT)/  (staff console: http://$(HOST):$(PORT)/console/)"
 	$(BIN)/keepfaith runserver --noreload $(HOST):$(PORT)
 
-test: install chromium
+test: install test-tools
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
