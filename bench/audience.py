@@ -102,8 +102,15 @@ def _load(n: int) -> None:
 
     from keepfaith.consent.models import ConsentEvent
     from keepfaith.consent.services import consent_record
+    from keepfaith.inforce import in_force
 
-    consent_record(subject="KF-bench", key=USES["newsletter"], event="opted-out", source="bench")
+    consent_record(
+        policy=in_force().policy,
+        subject="KF-bench",
+        key=USES["newsletter"],
+        event="opted-out",
+        source="bench",
+    )
     event_id = ConsentEvent.objects.get().pk
     users, choices = _rows(n)
     columns, filler = _user_columns()
@@ -140,7 +147,7 @@ def _measure(kind: str) -> tuple[float, float, int]:
 
     from keepfaith.audit.services import Actor
     from keepfaith.comms.selectors import audience_rows
-    from keepfaith.gate.runtime import active_gate
+    from keepfaith.inforce import in_force
 
     true = "true" if connection.vendor == "postgresql" else "1"
     false = "false" if connection.vendor == "postgresql" else "0"
@@ -148,7 +155,7 @@ def _measure(kind: str) -> tuple[float, float, int]:
         f"SELECT u.customer_number FROM accounts_user u WHERE u.is_staff = {false} AND "
         f"u.is_active = {true} AND u.customer_number IS NOT NULL AND {BARE[kind]} ORDER BY u.id"
     )
-    gate = active_gate(actor=Actor.system("bench"))
+    gate = in_force().gate(actor=Actor.system("bench"))
 
     def ours() -> list[str | None]:
         rows = audience_rows(kind=kind, gate=gate, fields=("customer_number",))

@@ -1,29 +1,36 @@
-"""Benchmark: full web-log ingest against GoAccess on the same combined log.
+"""Benchmark: the whole `keepfaith logs ingest` process against GoAccess on the same log.
 
-Workload: a deterministic combined-format log (default 1,000,000 lines, seed 7: ~110k
-distinct addresses, ~300 browser agents plus crawlers at ~18% of requests, mixed statuses),
-cached under var/bench/. Each round runs, alternating, in fresh processes:
+Workload: a deterministic combined log of a real site's diversity (``sample.REAL``, seed 7:
+on 1,000,000 lines about 163,000 addresses, 560 user agents, 1,450 paths with Zipf
+popularity, 18% crawler requests, 5% query strings), its week ending today so the raw
+addresses go to the diagnostics store as in production. Cached under var/bench/.
 
-- ours: ``logs_ingest`` into an empty store (parse, registry country, truncation, daily
-  pseudonyms, user-agent families, crawlers, visits, daily aggregates, Parquet export,
-  raw addresses into the diagnostics store);
+Speed: each round runs, alternating, in fresh processes:
+
+- ours: ``keepfaith logs -v 2 ingest LOG`` as a user runs it (default settings, format
+  detected, a migrated database, an empty store): Django start, parse, registry country,
+  truncation, pseudonyms, user-agent families, crawlers, fact and raw Parquet parts, day
+  aggregates;
 - GoAccess (Debian package ``goaccess``, installed if missing) writing its JSON report;
 - ``wc -l`` (the floor: reading the bytes);
-- the library floor: a process that loads what ingest loads (DuckDB, pyarrow, ua-parser,
-  iptocc), opens an empty store, reads one agent and one address, and reads no line.
+- the library floor: what ingest loads before its first line (no line read).
 
-Prints lines/s and peak RSS (from wait4) as medians, and the ratios; peak anonymous and
-file-backed memory (shared library pages) are sampled from /proc every few milliseconds.
-Exits 0.
+Medians of ``--runs`` (5) for each side: lines/s, CPU seconds, peak RSS (wait4), and the
+ratios against GoAccess (targets: >= 3.5x lines/s, >= 2x lines per CPU second). Then peak
+memory of one run of each at 100,000, 1,000,000 and 5,000,000 lines (targets: flat in the
+log's size, and below GoAccess's at 5,000,000), and the per-phase profile of our median
+run. Exits 0.
 
-    python bench/logs.py [--lines N] [--runs R]
+    python bench/logs.py [--lines N] [--runs R] [--sizes 100000,1000000,5000000]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -36,23 +43,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from keepfaith.weblog.sample import write_sample_log  # noqa: E402
-
-OURS = """
-import datetime as dt, sys
-from pathlib import Path
-from keepfaith.weblog.formats import log_format
-from keepfaith.weblog.ingest import WeblogConfig, logs_ingest
-from keepfaith.weblog.store import WeblogPaths
-report = logs_ingest(config=WeblogConfig(paths=WeblogPaths(Path(sys.argv[1]))),
-                     sources=[Path(sys.argv[2])], fmt=log_format(spec="combined"),
-                     now=dt.datetime(2024, 3, 12, tzinfo=dt.UTC))
-assert report.requests + report.malformed == int(sys.argv[3]), report
-"""
+from keepfaith.weblog.sample import REAL, write_sample_log  # noqa: E402
 
 # What ingest costs before its first line: the libraries loaded, the stores opened.
 LIBRARY_FLOOR = """
-import datetime as dt, sys
+import sys
 from pathlib import Path
 from keepfaith.weblog.ingest import WeblogConfig
 from keepfaith.weblog.privacy import registry_countries
@@ -64,6 +59,7 @@ con.close()
 agent_families(user_agent="Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0")
 registry_countries(addresses=["192.0.2.1"])
 """
+Run = tuple[float, int, float, int, int, str]  # seconds, RSS KiB, CPU s, anon, file, stdout
 
 
 def ensure_goaccess() -> str | None:
@@ -76,9 +72,6 @@ def ensure_goaccess() -> str | None:
     subprocess.run([*sudo, "apt-get", "update", "-qq"], check=False, env=env)
     subprocess.run([*sudo, "apt-get", "install", "-y", "-qq", "goaccess"], check=False, env=env)
     return shutil.which("goaccess")
-
-
-Run = tuple[float, int, float, int, int]  # seconds, peak RSS KiB, CPU s, anon KiB, file KiB
 
 
 def _peaks(pid: int, peaks: list[int], done: threading.Event) -> None:
@@ -95,20 +88,69 @@ def _peaks(pid: int, peaks: list[int], done: threading.Event) -> None:
         done.wait(0.004)
 
 
-def timed(argv: list[str]) -> Run:
-    """(seconds, peak RSS, CPU seconds, sampled peak anonymous and file memory) of a child."""
-    start = time.perf_counter()
-    child = subprocess.Popen(argv, stdout=subprocess.DEVNULL, cwd=ROOT)
-    peaks, done = [0, 0], threading.Event()
-    sampler = threading.Thread(target=_peaks, args=(child.pid, peaks, done), daemon=True)
-    sampler.start()
-    _, status, usage = os.wait4(child.pid, 0)
-    elapsed = time.perf_counter() - start
-    done.set()
-    sampler.join()
+def timed(argv: list[str], env: dict[str, str] | None = None) -> Run:
+    """(seconds, peak RSS, CPU seconds, peak anonymous and file memory, stdout) of a child."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        child = subprocess.Popen(argv, stdout=out, cwd=ROOT, env=env)
+        peaks, done = [0, 0], threading.Event()
+        sampler = threading.Thread(target=_peaks, args=(child.pid, peaks, done), daemon=True)
+        sampler.start()
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - start
+        done.set()
+        sampler.join()
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{argv[0]} failed with status {status}")
-    return elapsed, int(usage.ru_maxrss), usage.ru_utime + usage.ru_stime, peaks[0], peaks[1]
+        raise SystemExit(f"{argv[0]} failed with status {status}: {text[-2000:]}")
+    cpu = usage.ru_utime + usage.ru_stime
+    return elapsed, int(usage.ru_maxrss), cpu, peaks[0], peaks[1], text
+
+
+def workload(lines: int) -> Path:
+    """The cached log of ``lines`` lines whose week ends today (UTC)."""
+    start = dt.datetime.combine(dt.date.today() - dt.timedelta(days=7), dt.time(), dt.UTC)
+    log = ROOT / "var" / "bench" / f"real-{lines}-{start.date()}.log"
+    if not log.exists():
+        for old in log.parent.glob(f"real-{lines}-*.log"):
+            old.unlink()
+        print(f"writing the {lines:,}-line workload to {log}", file=sys.stderr)
+        write_sample_log(path=log, lines=lines, start=start, shape=REAL)
+    return log
+
+
+class Sides:
+    """The commands of each side, with the environment ours runs in."""
+
+    def __init__(self, tmp: Path, goaccess: str | None) -> None:
+        self.tmp, self.goaccess, self.count = tmp, goaccess, 0
+        keepfaith = Path(sys.executable).parent / "keepfaith"
+        self.keepfaith = (
+            [str(keepfaith)] if keepfaith.exists() else [sys.executable, "-m", "keepfaith"]
+        )
+        self.env = {**os.environ, "KEEPFAITH_VAR_DIR": str(tmp / "var")}
+        subprocess.run([*self.keepfaith, "migrate", "--noinput"], env=self.env, check=True,
+                       stdout=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
+
+    def ours(self, log: Path) -> Run:
+        self.count += 1
+        store = self.tmp / f"store-{self.count}"
+        env = {**self.env, "KEEPFAITH_WEBLOG_DIR": str(store)}
+        try:
+            return timed([*self.keepfaith, "logs", "-v", "2", "ingest", str(log)], env)
+        finally:
+            if self.count > 1:
+                shutil.rmtree(self.tmp / f"store-{self.count - 1}", ignore_errors=True)
+
+    def theirs(self, log: Path) -> Run:
+        assert self.goaccess
+        out = self.tmp / "goaccess.json"
+        return timed([self.goaccess, str(log), "--log-format=COMBINED", "--no-progress", "-o",
+                      str(out)])  # fmt: skip
+
+    def last_store(self) -> Path:
+        return self.tmp / f"store-{self.count}"
 
 
 def compare_with_goaccess(tmp: Path, store: Path) -> str:
@@ -130,85 +172,104 @@ def compare_with_goaccess(tmp: Path, store: Path) -> str:
     return f"yes ({sum(ours.values()):,} requests)" if same else f"NO: ours {ours}, theirs {theirs}"
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args()
-    log = ROOT / "var" / "bench" / f"access-{args.lines}.log"
-    if not log.exists():
-        write_sample_log(path=log, lines=args.lines)
-    goaccess = ensure_goaccess()
+def phases_of(text: str) -> dict[str, float]:
+    found = re.search(r"^phases \(s\): (.*)$", text, re.MULTILINE)
+    if not found:
+        return {}
+    return {
+        name: float(secs)
+        for name, secs in (item.rsplit(" ", 1) for item in found.group(1).split(", "))
+    }
+
+
+def speed(args: argparse.Namespace, sides: Sides, tmp: Path) -> dict[str, list[Run]]:
+    log = workload(args.lines)
     results: dict[str, list[Run]] = {"ours": [], "goaccess": [], "wc -l": [], "lib floor": []}
-    with tempfile.TemporaryDirectory(prefix="bench-logs-") as tmp:
-        for run in range(args.runs):
-            store = Path(tmp) / f"store-{run}"
-            results["ours"].append(
-                timed([sys.executable, "-c", OURS, str(store), str(log), str(args.lines)])
-            )
-            if run < args.runs - 1:
-                shutil.rmtree(store, ignore_errors=True)
-            if goaccess:
-                out = Path(tmp) / "goaccess.json"
-                results["goaccess"].append(
-                    timed(
-                        [
-                            goaccess,
-                            str(log),
-                            "--log-format=COMBINED",
-                            "--no-progress",
-                            "-o",
-                            str(out),
-                        ]
-                    )
-                )
-            results["wc -l"].append(timed(["wc", "-l", str(log)]))
-            floor_store = str(Path(tmp) / f"floor-{run}")
-            results["lib floor"].append(timed([sys.executable, "-c", LIBRARY_FLOOR, floor_store]))
-        agreement = compare_with_goaccess(Path(tmp), store) if goaccess else "not checked"
+    for run in range(args.runs):
+        results["ours"].append(sides.ours(log))
+        if sides.goaccess:
+            results["goaccess"].append(sides.theirs(log))
+        results["wc -l"].append(timed(["wc", "-l", str(log)]))
+        floor = str(tmp / f"floor-{run}")
+        results["lib floor"].append(timed([sys.executable, "-c", LIBRARY_FLOOR, floor]))
+    agreement = compare_with_goaccess(tmp, sides.last_store()) if sides.goaccess else "-"
     size = log.stat().st_size
-    print(
-        f"workload: {args.lines:,} combined lines, {size / 1e6:,.0f} MB, seed 7; "
-        f"median of {args.runs} alternating runs"
-    )
-    print(
-        f"{'side':10} {'seconds':>8} {'lines/s':>12} {'CPU s':>8} {'lines/CPU s':>12} "
-        f"{'peak RSS MB':>12} {'anon MB':>8} {'file MB':>8}"
-    )
-    medians: dict[str, tuple[float, float, float, float]] = {}
+    print(f"workload: {args.lines:,} combined lines of real diversity, {size / 1e6:,.0f} MB, "
+          f"seed 7; median of {args.runs} alternating runs")  # fmt: skip
+    print(f"{'side':10} {'seconds':>8} {'lines/s':>12} {'CPU s':>8} {'lines/CPU s':>12} "
+          f"{'peak RSS MB':>12} {'anon MB':>8} {'file MB':>8}")  # fmt: skip
     for side, runs in results.items():
         if not runs:
             print(f"{side:10} {'(not installed)':>34}")
             continue
         seconds, rss, cpu, anon, mapped = (
-            statistics.median(run[at] for run in runs) for at in range(5)
+            statistics.median(float(r[at]) for r in runs) for at in range(5)
         )
-        rss, anon, mapped = rss / 1024, anon / 1024, mapped / 1024
-        medians[side] = (args.lines / seconds, rss, args.lines / max(cpu, 1e-9), anon)
         speeds = (
             f"{'-':>12} {cpu:8.2f} {'-':>12}"  # the floor reads no line
             if side == "lib floor"
             else f"{args.lines / seconds:12,.0f} {cpu:8.2f} {args.lines / max(cpu, 1e-9):12,.0f}"
         )
-        print(f"{side:10} {seconds:8.2f} {speeds} {rss:12,.0f} {anon:8,.0f} {mapped:8,.0f}")
-    if "goaccess" in medians:
-        speed = medians["ours"][0] / medians["goaccess"][0]
-        memory = medians["ours"][1] / medians["goaccess"][1]
-        per_cpu = medians["ours"][2] / medians["goaccess"][2]
-        print(
-            f"ratio ours/goaccess: {speed:.2f}x lines/s (target >= 3x), {per_cpu:.2f}x lines "
-            f"per CPU second, {memory:.2f}x peak memory (target <= 1x)"
-        )
-        floor_rss, floor_anon = medians["lib floor"][1], medians["lib floor"][3]
-        print(
-            f"memory before the first line (lib floor): {floor_rss:,.0f} MB peak RSS, "
-            f"{floor_anon:,.0f} MB anonymous = {floor_rss / medians['goaccess'][1]:.2f}x "
-            f"GoAccess's whole run; ours above that floor: "
-            f"{medians['ours'][1] - floor_rss:,.0f} MB"
-        )
+        print(f"{side:10} {seconds:8.2f} {speeds} {rss / 1024:12,.0f} {anon / 1024:8,.0f} "
+              f"{mapped / 1024:8,.0f}")  # fmt: skip
+    if results["goaccess"]:
+        ours, theirs = results["ours"], results["goaccess"]
+        wall = statistics.median(r[0] for r in theirs) / statistics.median(r[0] for r in ours)
+        cpu = statistics.median(r[2] for r in theirs) / statistics.median(r[2] for r in ours)
+        print(f"ratio ours/goaccess: {wall:.2f}x lines/s (target >= 3.5x), {cpu:.2f}x lines "
+              f"per CPU second (target >= 2x)")  # fmt: skip
     print(f"request total and status counts equal GoAccess's: {agreement}")
-    floor = medians["ours"][0] / medians["wc -l"][0]
-    print(f"ratio ours/wc -l floor: {floor:.3f}x lines/s")
+    return results
+
+
+def memory(sizes: list[int], sides: Sides) -> None:
+    """Peak RSS of one run of each side per log size (alternating)."""
+    print(f"{'lines':>10} {'ours MB':>9} {'GoAccess MB':>12} {'ours s':>8} {'GoAccess s':>11}")
+    for lines in sizes:
+        log = workload(lines)
+        ours = sides.ours(log)
+        theirs = sides.theirs(log) if sides.goaccess else None
+        their_mb = f"{theirs[1] / 1024:12,.0f}" if theirs else f"{'-':>12}"
+        their_s = f"{theirs[0]:11.2f}" if theirs else f"{'-':>11}"
+        print(f"{lines:>10,} {ours[1] / 1024:9,.0f} {their_mb} {ours[0]:8.2f} {their_s}")
+
+
+def profile(runs: list[Run]) -> None:
+    """The phases of our median run (by seconds)."""
+    median = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
+    phases = phases_of(median[5])
+    inside = sum(secs for name, secs in phases.items() if name in MAIN_THREAD)
+    print(f"profile of our median run ({median[0]:.2f} s wall, {median[2]:.2f} s CPU):")
+    print(f"  process start, Django, imports (wall, outside ingest): {median[0] - inside:6.2f}")
+    for name, secs in phases.items():
+        kind = "wall, main thread" if name in MAIN_THREAD else "CPU, workers"
+        print(f"  {name + ' (' + kind + ')':52} {secs:6.2f}")
+
+
+MAIN_THREAD = (
+    "open and sweep",
+    "waiting for workers",
+    "ordered commits",
+    "day aggregates",
+    "keys closed and parts merged",
+)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--sizes", default="100000,1000000,5000000")
+    args = parser.parse_args()
+    goaccess = ensure_goaccess()
+    with tempfile.TemporaryDirectory(prefix="bench-logs-") as name:
+        tmp = Path(name)
+        sides = Sides(tmp, goaccess)
+        results = speed(args, sides, tmp)
+        profile(results["ours"])
+        sizes = [int(size) for size in args.sizes.split(",") if size]
+        if sizes:
+            memory(sizes, sides)
     return 0
 
 

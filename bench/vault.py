@@ -23,7 +23,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from keepfaith.vault.cards import CardNumber, luhn_valid
+from keepfaith.cardcheck import luhn_valid
+from keepfaith.vault.cards import CardNumber
 from keepfaith.vault.cardstore import CardStorage, card_disclose, card_store
 from keepfaith.vault.keyring import FileKeyRing
 

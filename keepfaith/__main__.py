@@ -1,14 +1,71 @@
-"""The ``keepfaith`` command: Django's management entry point with our settings."""
+"""The ``keepfaith`` command: Django's management entry point with our settings.
+
+A missing or bad setting is one line on standard error naming the variable, and exit status 2
+(not a traceback through Django's start-up).
+
+Start-up is kept short: ``keepfaith``, ``keepfaith --help`` and ``keepfaith help`` print the
+command table (``keepfaith.commands``) without starting Django; keepfaith's own commands skip
+Django's system checks (which import every view and library), since ``keepfaith check``
+(``--deploy`` in production) runs them on purpose; set ``KEEPFAITH_CLI_CHECKS=1`` to run them
+before every command anyway. ``bench/cli_start.py`` measures it.
+"""
 
 import os
 import sys
 
 
+def settings_problem() -> str | None:
+    """The message of the ``ImproperlyConfigured`` the settings raise, or None."""
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        settings.INSTALLED_APPS  # noqa: B018 - loads (and so checks) the settings module
+    except ImproperlyConfigured as exc:
+        return str(exc)
+    return None
+
+
+def _wants_overview(argv: list[str]) -> bool:
+    return len(argv) < 2 or argv[1:] in (["--help"], ["-h"], ["help"])
+
+
+def _arguments(argv: list[str]) -> list[str]:
+    """``argv`` with ``--skip-checks`` after one of keepfaith's own command names (before its
+    subcommand, where the command's own parser reads it)."""
+    from keepfaith.commands import OWN
+
+    if (
+        len(argv) < 2
+        or argv[1] not in OWN
+        or "--skip-checks" in argv
+        or os.environ.get("KEEPFAITH_CLI_CHECKS") == "1"
+        or any(a in ("-h", "--help") for a in argv[2:3])
+    ):
+        return argv
+    return [argv[0], argv[1], "--skip-checks", *argv[2:]]
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "keepfaith.settings")
+    # Arrow's buffers from the C library's allocator, which hands a finished chunk's large
+    # buffers back; Arrow's default (mimalloc) keeps them, and `logs ingest` then holds a
+    # third more (docs/weblog.md, "Memory"). Read by Arrow when it starts, so set here.
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    problem = settings_problem()
+    if problem is not None:
+        sys.stderr.write(f"keepfaith: configuration error: {problem}\n")
+        sys.exit(2)
+    if _wants_overview(sys.argv):
+        from django.conf import settings
+
+        from keepfaith.commands import help_text
+
+        sys.stdout.write(help_text(settings.INSTALLED_APPS))
+        return
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(sys.argv)
+    execute_from_command_line(_arguments(sys.argv))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,16 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from keepfaith.env import envbool, envchoice, envint, envlist, envstr, generated_secret
+from keepfaith.env import (
+    envbool,
+    envchoice,
+    envint,
+    envlist,
+    envstr,
+    generated_secret,
+    private_file,
+    secret_problem,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("KEEPFAITH_VAR_DIR", str(BASE_DIR / "var"))).resolve()
@@ -27,16 +36,18 @@ if PRODUCTION and DEBUG:
 
 
 def _secret(name: str, dev_file: str) -> str:
-    """A secret from ``NAME`` / ``NAME_FILE``; in development, generated under ``var/``."""
+    """A secret from ``NAME`` / ``NAME_FILE``; in development, generated under ``var/``.
+
+    Production refuses a missing, weak or development secret (``keepfaith.env.secret_problem``):
+    one generated for development wherever it now lives (its prefix), or equal to the file of
+    this VAR_DIR or of the checkout's own ``var/``.
+    """
     value = envstr(name, "")
     dev_path = VAR_DIR / dev_file
     if PRODUCTION:
-        if not value:
-            raise ImproperlyConfigured(f"{name} (or {name}_FILE) is required in production mode")
-        if dev_path.exists() and dev_path.read_text(encoding="utf-8").strip() == value:
-            raise ImproperlyConfigured(f"{name} is the generated development secret; set your own")
-        if len(value) < 50 or len(set(value)) < 5 or value.startswith("django-insecure"):
-            raise ImproperlyConfigured(f"{name} is too weak: use at least 50 random characters")
+        problem = secret_problem(name, value, dev_files={dev_path, BASE_DIR / "var" / dev_file})
+        if problem:
+            raise ImproperlyConfigured(problem)
         return value
     return value or generated_secret(dev_path)
 
@@ -68,6 +79,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "csp",
+    "keepfaith",  # the deployment checks of keepfaith's settings (keepfaith/checks.py)
     "keepfaith.audit",
     "keepfaith.versions",
     "keepfaith.consent",
@@ -80,7 +92,10 @@ INSTALLED_APPS = [
     "keepfaith.portal",
     "keepfaith.console",
     "keepfaith.weblog",
+    "keepfaith.sharing",
     "keepfaith.jobs",
+    "keepfaith.certs",
+    "keepfaith.rights",
 ]
 ADMIN_ENABLED = envbool("KEEPFAITH_ADMIN_ENABLED", False)
 if ADMIN_ENABLED:
@@ -88,24 +103,29 @@ if ADMIN_ENABLED:
 
 MIDDLEWARE = [
     # Outermost: one lookup of the policy version in force per request, shared by all below.
-    "keepfaith.versions.middleware.PolicyInForceMiddleware",
+    "keepfaith.inforce.InForceMiddleware",
     # Next (the memo sets no cookie), so its response phase runs last and checks every
     # Set-Cookie (BE-4).
     "keepfaith.cookies.middleware.CookieGuardMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's, with the URL's language worked out once per request, not three times.
+    "keepfaith.portal.pathlanguage.LocaleMiddleware",
+    # A POST body is parsed once, here: one that cannot be is a styled 400, never a 500.
+    "keepfaith.portal.errors.RequestBodyMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # Pages for a signed-in person and every console page: Cache-Control: no-store.
+    "keepfaith.portal.nostore.NoStoreMiddleware",
     # After sessions and auth: reads the visitor's cookie choice and GPC (QS-7, BE-2).
     "keepfaith.cookies.middleware.CookieConsentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "keepfaith.portal.reconsent.ReconsentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "keepfaith.portal.csp.CSPMiddleware",  # django-csp's, the header built once
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -123,6 +143,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "keepfaith.portal.context_processors.cookie_banner",
                 "keepfaith.portal.context_processors.site_identity",
+                "keepfaith.portal.context_processors.policy_notice",
+                "keepfaith.portal.language.language_switch",
             ],
         },
     },
@@ -130,7 +152,14 @@ TEMPLATES = [
 
 DATABASE_URL = envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'keepfaith.sqlite3'}")
 try:
-    _db = dj_database_url.parse(DATABASE_URL, conn_max_age=envint("KEEPFAITH_DB_CONN_MAX_AGE", 0))
+    # Connections stay open between requests (each page asks for the version in force):
+    # opening one per request cost more than the rest of the middleware together
+    # (bench/pages.py). Django checks a kept connection before reusing it.
+    _db = dj_database_url.parse(
+        DATABASE_URL,
+        conn_max_age=envint("KEEPFAITH_DB_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
+    )
 except (ValueError, KeyError) as exc:
     raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r}: {exc}") from exc
 if _db["ENGINE"] == "django.db.backends.sqlite3":
@@ -142,7 +171,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     if _db["NAME"] and _db["NAME"] != ":memory:":
-        Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        # Created 0600 like the key files (SQLite would make it 0644 under the usual umask).
+        private_file(Path(_db["NAME"]))
     # Tests use a file too (not shared-cache memory), so locking behaves as in production.
     _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 DATABASES = {"default": _db}
@@ -151,7 +181,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading each request's user with one prepared query.
+    "keepfaith.accounts.backends.ModelBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -166,6 +197,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+CSRF_FAILURE_VIEW = "keepfaith.portal.errors.csrf_failure"
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 
@@ -174,6 +206,9 @@ AXES_FAILURE_LIMIT = envint("KEEPFAITH_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = envint("KEEPFAITH_LOGIN_COOLOFF_MINUTES", 15, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
+# Failures count against the identity the login matches (NFKC, trimmed, lower-cased), so a
+# change of capitals is the same account, not a fresh allowance of guesses.
+AXES_USERNAME_CALLABLE = "keepfaith.accounts.throttle.throttle_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True  # do not keep IP addresses of successful logins
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
@@ -194,8 +229,16 @@ WEBLOG_OWN_HOSTS = envlist("KEEPFAITH_WEBLOG_OWN_HOSTS", ALLOWED_HOSTS)
 WEBLOG_WORKERS = envint(
     "KEEPFAITH_WEBLOG_WORKERS", min(4, os.cpu_count() or 1), minimum=1, maximum=16
 )
-WEBLOG_CHUNK_MB = envint("KEEPFAITH_WEBLOG_CHUNK_MB", 8, minimum=1, maximum=64)
+WEBLOG_CHUNK_MB = envint("KEEPFAITH_WEBLOG_CHUNK_MB", 4, minimum=1, maximum=64)
 WEBLOG_MEMORY_MB = envint("KEEPFAITH_WEBLOG_MEMORY_MB", 256, minimum=128, maximum=65536)
+# The site's own log format (a preset name or an Apache LogFormat string), tried first when
+# `logs ingest` detects a file's format; empty: the presets only.
+WEBLOG_FORMAT = envstr("KEEPFAITH_WEBLOG_FORMAT", "")
+
+# Partner releases (BE-6): each release file is written to SHARING_DIR/<partner key>/, the
+# partner's drop folder (served to the partner by SFTP or similar, never e-mailed), and can be
+# downloaded from the console by staff who may release partner data.
+SHARING_DIR = Path(envstr("KEEPFAITH_SHARING_DIR", str(VAR_DIR / "sharing"))).resolve()
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("da", "Dansk")]
@@ -267,6 +310,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 # Cookie names must be those of the policy's cookie registry (docs/cookies.md).
 SESSION_COOKIE_NAME = "sessionid"
+# Django's database sessions, each request's row read with one prepared query.
+SESSION_ENGINE = "keepfaith.accounts.sessions"
 CSRF_COOKIE_NAME = "csrftoken"
 # Messages ride in the session, never in a cookie of their own (not in the registry), and
 # nothing adds a message for a visitor who only browses, so no session row appears either.
@@ -310,23 +355,91 @@ CARD_STORAGE = envchoice("KEEPFAITH_CARD_STORAGE", "encrypted", ("encrypted", "t
 PAYMENT_PROCESSOR = envstr(
     "KEEPFAITH_PAYMENT_PROCESSOR", "keepfaith.vault.processors.LocalTestProcessor"
 )
+# Where the local test processor keeps its books (charges, refunds, tokens; never a card number)
+# so that every process sees them: the demo charges, the server refunds. "memory" keeps them in
+# each process only (the tests' default). Not used by any other processor.
+_payment_test_ledger = envstr("KEEPFAITH_PAYMENT_TEST_LEDGER", "").strip()
+PAYMENT_TEST_LEDGER: Path | None = (
+    None
+    if _payment_test_ledger == "memory"
+    else Path(_payment_test_ledger or VAR_DIR / "payment-test-ledger.sqlite3").resolve()
+)
 
+# Certificates (docs/certs.md). The SSL server test connects only to public addresses on these
+# ports; KEEPFAITH_SSLTEST_ALLOW_PRIVATE lets tests reach loopback servers and is refused in
+# production.
+SSLTEST_ALLOW_PRIVATE = envbool("KEEPFAITH_SSLTEST_ALLOW_PRIVATE", False)
+if PRODUCTION and SSLTEST_ALLOW_PRIVATE:
+    raise ImproperlyConfigured(
+        "KEEPFAITH_SSLTEST_ALLOW_PRIVATE must be off when KEEPFAITH_MODE=production: the public "
+        "SSL server test would reach private and loopback addresses"
+    )
+try:
+    SSLTEST_PORTS = tuple(
+        int(p) for p in envlist("KEEPFAITH_SSLTEST_PORTS", ["443", "465", "636", "853", "993",
+                                                            "995", "8443"])
+    )  # fmt: skip
+except ValueError:
+    raise ImproperlyConfigured(
+        "KEEPFAITH_SSLTEST_PORTS: expected port numbers, comma-separated"
+    ) from None
+SSLTEST_CA_FILE = envstr("KEEPFAITH_SSLTEST_CA_FILE", "")
+SSLTEST_BUDGET_SECONDS = envint("KEEPFAITH_SSLTEST_BUDGET_SECONDS", 30, minimum=5, maximum=120)
+SSLTEST_PER_VISITOR = envint("KEEPFAITH_SSLTEST_PER_VISITOR", 10, minimum=1)
+SSLTEST_PER_MINUTE = envint("KEEPFAITH_SSLTEST_PER_MINUTE", 20, minimum=1)
+SSLTEST_CONCURRENT = envint("KEEPFAITH_SSLTEST_CONCURRENT", 2, minimum=1, maximum=16)
+# The certificate authority (package.module.Class): the local test authority in development,
+# ACME in production (where the local one is refused). ACME: the directory URL, the CA bundle
+# that verifies its TLS (empty: the system's), External Account Binding (key id and base64url
+# HMAC key), our account key and contact.
+CERT_AUTHORITY = envstr(
+    "KEEPFAITH_CERT_AUTHORITY",
+    "keepfaith.certs.acmeca.AcmeAuthority"
+    if PRODUCTION
+    else "keepfaith.certs.authorities.LocalTestAuthority",
+)
+ACME_DIRECTORY = envstr("KEEPFAITH_ACME_DIRECTORY", "")
+ACME_CA_BUNDLE = envstr("KEEPFAITH_ACME_CA_BUNDLE", "")
+ACME_EAB_KID = envstr("KEEPFAITH_ACME_EAB_KID", "")
+ACME_EAB_HMAC_KEY = envstr("KEEPFAITH_ACME_EAB_HMAC_KEY", "")
+ACME_ACCOUNT_KEY = Path(envstr("KEEPFAITH_ACME_ACCOUNT_KEY", str(VAR_DIR / "acme-account-key.pem")))
+ACME_CONTACT = envstr("KEEPFAITH_ACME_CONTACT", "")
+CERT_EXPIRING_DAYS = envint("KEEPFAITH_CERT_EXPIRING_DAYS", 30, minimum=1, maximum=365)
+
+# Every record of the process is scrubbed of card data when it is made (the record factory
+# configure_logging installs), and every handler here filters again. Django's own loggers are
+# listed so none keeps a handler of Django's defaults: the request log and the development
+# server's access log go through the scrubbed handlers too.
+LOGGING_CONFIG = "keepfaith.vault.scrub.configure_logging"
+_SCRUB = ["scrub_card_numbers", "scrub_security_codes"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
     # Card numbers and security codes never reach a log line (PCI DSS 3.3.1, 3.4.1).
     "filters": {
         "scrub_card_numbers": {"()": "keepfaith.vault.scrub.CardNumberScrubFilter"},
         "scrub_security_codes": {"()": "keepfaith.vault.scrub.SecurityCodeScrubFilter"},
     },
     "handlers": {
-        "console": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": _SCRUB},
+        "django.server": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["scrub_card_numbers", "scrub_security_codes"],
-        }
+            "formatter": "django.server",
+            "filters": _SCRUB,
+        },
     },
     "root": {"handlers": ["console"], "level": envstr("KEEPFAITH_LOG_LEVEL", "INFO").upper()},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -14,6 +14,31 @@ from keepfaith.accounts.services import staff_create
 PASSWORD = "correct horse battery staple"
 
 
+# The outside checks (`make outside`, issue 15): besides tests/outside/ (every URL against
+# every persona, hostile input to every form), these modules and every fuzz test.
+OUTSIDE_MODULES = {
+    "tests/vault/test_no_card_at_rest.py",  # card-number and security-code byte scans
+    "tests/vault/test_log_servers.py",
+    "tests/vault/test_scrub.py",
+    "tests/portal/test_isolation.py",
+    "tests/portal/test_error_pages.py",
+    "tests/portal/test_no_store.py",
+    "tests/accounts/test_throttle_identity.py",
+    "tests/accounts/test_staff_reset.py",
+    "tests/accounts/test_email_change.py",
+    "tests/console/test_session_rotation.py",
+    "tests/console/test_throttling.py",
+    "tests/test_settings.py",
+    "tests/test_regex_linear.py",
+    "tests/comms/test_linear.py",
+}
+
+
+def _outside(item: pytest.Item) -> bool:
+    path = item.path.relative_to(item.config.rootpath).as_posix()
+    return path in OUTSIDE_MODULES or "fuzz" in item.path.name or path.startswith("tests/outside/")
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     from django.conf import settings
 
@@ -21,12 +46,21 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL)"))
+        if _outside(item):
+            item.add_marker(pytest.mark.outside)
 
 
 @pytest.fixture(autouse=True)
 def _strict_cookie_guard(settings: Any) -> None:
     """Under tests a cookie the guard blocks fails the test instead of only being reported."""
     settings.KEEPFAITH_COOKIE_GUARD_STRICT = True
+
+
+@pytest.fixture(autouse=True)
+def _payment_books_in_memory(settings: Any) -> None:
+    """The local test processor keeps its books in memory under tests (never var/'s file, which
+    would carry idempotency keys from one run to the next); a test may opt in to a file."""
+    settings.PAYMENT_TEST_LEDGER = None
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -11,8 +12,10 @@ from keepfaith.accounts.models import User
 
 @pytest.fixture(autouse=True)
 def _weblog_in_tmp(settings, tmp_path):
-    """The demo writes its sample access log under WEBLOG_DIR: keep it out of var/."""
+    """The demo writes its sample access logs under WEBLOG_DIR and a partner release under
+    SHARING_DIR: keep them out of var/."""
     settings.WEBLOG_DIR = tmp_path / "weblog"
+    settings.SHARING_DIR = tmp_path / "sharing"
 
 
 def test_demo_is_idempotent(db):
@@ -51,3 +54,45 @@ def test_demo_ingests_a_recent_access_log_once(db, settings):
     span = report_span(paths=weblog_config().paths)
     assert span is not None
     assert span[1] >= dt.date.today() - dt.timedelta(days=1)  # the default range shows it
+
+
+@pytest.mark.clause("BE-6")
+def test_demo_makes_one_partner_release_of_last_month(db, settings):
+
+    from keepfaith.sharing.models import PartnerRelease
+    from keepfaith.sharing.periods import last_full_month
+
+    call_command("demo", stdout=StringIO())
+    call_command("demo", stdout=StringIO())
+    release = PartnerRelease.objects.get()
+    period = last_full_month(today=dt.date.today())
+    assert (release.partner, release.period_start) == ("affiliates", period.start)
+    assert (Path(settings.SHARING_DIR) / release.file_name).is_file()
+    assert release.suppressed > 0  # the sample has small countries and browsers
+
+
+def test_every_page_the_demo_points_at_exists(db, settings):
+    """The printed hints lead somewhere: each path resolves to a page of the site."""
+    import re
+
+    from django.urls import Resolver404, resolve
+
+    from keepfaith.support.models import SupportTicket
+
+    out = StringIO()
+    call_command("demo", stdout=out)
+    found = set(re.findall(r"(?<![\w./])(/[a-z][\w./-]*/)", out.getvalue()))
+    # Files and folders it names (where the policy lies, where logs are written) are not pages;
+    # the checkout and its var folder can be anywhere.
+    folders = (str(settings.BASE_DIR) + "/", str(settings.VAR_DIR) + "/", "/tmp/", "/var/")
+    paths = {p for p in found if not p.startswith(folders)}
+    assert {"/support/", "/console/support/", "/account/orders/"} <= paths
+    missing = []
+    for path in sorted(paths):
+        try:
+            resolve(path)
+        except Resolver404:
+            missing.append(path)
+    assert missing == []
+    ticket = SupportTicket.objects.get(customer__email="alice@example.com")
+    assert ticket.status == "waiting"  # bob asked her something

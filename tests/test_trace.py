@@ -52,3 +52,49 @@ def test_trace_command_prints_the_matrix_and_strict_fails_on_gaps(db):
         with pytest.raises(SystemExit) as exit_:
             call_command("trace", "--strict", stdout=StringIO())
         assert exit_.value.code == 1
+
+
+def test_feature_claims_are_traced_to_code_and_tests(tmp_path: Path):
+    from keepfaith.policy.trace import (
+        Site,
+        build_feature_trace,
+        scan_feature_code,
+        scan_feature_tests,
+    )
+
+    code = tmp_path / "mod.py"
+    code.write_text(
+        '@enforces("BE-11", features=("changes.notify.email",))\ndef notify():\n    pass\n\n'
+        'class SignupForm(CollectionPointForm):\n    point_id = "signup"\n'
+    )
+    test = tmp_path / "test_mod.py"
+    test.write_text(
+        'import pytest\n\n@pytest.mark.feature("changes.notify.email")\ndef test_notify():\n'
+        "    pass\n"
+    )
+    claimed = [
+        ("changes.notify.email", Site("policy.yaml", "changes")),
+        ("changes.notify.banner", Site("policy.yaml", "changes")),
+        ("collection.signup", Site("policy.yaml", "collection")),
+    ]
+    rows = build_feature_trace(
+        claimed=claimed,
+        code=scan_feature_code(tmp_path, [code]),
+        tests=scan_feature_tests(tmp_path, [test]),
+    )
+    by_feature = {row.feature: row for row in rows}
+    assert by_feature["changes.notify.email"].missing == []
+    assert by_feature["changes.notify.banner"].missing == ["code", "tests"]
+    assert by_feature["collection.signup"].missing == ["tests"]
+    assert [s.name for s in by_feature["collection.signup"].enforced_by] == ["SignupForm"]
+
+
+@pytest.mark.clause("BE-11")
+def test_the_statement_names_the_features_it_claims():
+    from keepfaith.policy import load_policy
+    from keepfaith.policy.render import statement
+
+    policy = load_policy(Path("examples/qualityssl/policy.yaml"))
+    claimed = {feature for _, feature in statement(policy).features()}
+    assert {"changes.notify.email", "changes.notify.banner", "collection.checkout"} <= claimed
+    assert "renewals.automatic" in claimed and "staff.reads-by-policy" in claimed

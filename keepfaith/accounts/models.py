@@ -7,11 +7,13 @@ has ``is_staff`` true and reaches the console only with a verified second factor
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from keepfaith.policy.trace import enforces
 
@@ -28,6 +30,12 @@ def new_customer_number() -> str:
 def normalise_email(address: str) -> str:
     """The form of an address we compare and store: trimmed and lower-cased."""
     return address.strip().lower()
+
+
+def login_identity(typed: str) -> str:
+    """The account a typed login name opens: NFKC (as Django's ``UsernameField`` does), then
+    ``normalise_email``. Login throttling counts failures against this same key."""
+    return normalise_email(unicodedata.normalize("NFKC", typed))
 
 
 class UserManager(BaseUserManager["User"]):
@@ -52,7 +60,7 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
     def get_by_natural_key(self, username: str | None) -> User:
-        return self.get(email=normalise_email(username or ""))
+        return self.get(email=login_identity(username or ""))
 
 
 class User(AbstractBaseUser, PermissionsMixin):
@@ -103,12 +111,26 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().save(*args, **kwargs)
 
     @property
+    def subject_ref(self) -> str:
+        """The reference the gate, the consent ledger and the audit log use for this person:
+        the customer number (an account without one, a staff account, is ``U-<id>``)."""
+        return self.customer_number or f"U-{self.pk}"
+
+    @property
     def role_names(self) -> list[str]:
         return sorted(group.name for group in self.groups.all())
 
 
 CONTACT_FIELDS = ("full_name", "email", "phone", "organization", "postal_address")
 """The contact details a customer can change in the portal (QS-4), each kept in history."""
+CONTACT_FIELD_LABELS = {
+    "full_name": gettext_lazy("Name"),
+    "email": gettext_lazy("E-mail"),
+    "phone": gettext_lazy("Phone number"),
+    "organization": gettext_lazy("Organisation"),
+    "postal_address": gettext_lazy("Postal address"),
+}
+"""What people read for each of them, in their language."""
 
 
 class ContactDetailsChange(models.Model):
@@ -128,3 +150,29 @@ class ContactDetailsChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} changed at {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def field_label(self) -> str:
+        """The detail's name for people, in the active language (never the field's key)."""
+        return str(CONTACT_FIELD_LABELS.get(self.field, self.field))
+
+
+class EmailChangeRequest(models.Model):
+    """A change of a customer's login address waiting for the new address to be confirmed.
+
+    The old address stays the login until the link sent to the new one is used. The link
+    carries a signed, expiring token naming this row and a nonce whose hash only is kept;
+    a newer request for the same customer replaces this one. Written by ``email_change_*``
+    in ``accounts.services``; the row is deleted once confirmed or cancelled (the contact
+    history then keeps the change).
+    """
+
+    customer = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="email_change_request"
+    )
+    new_email = models.EmailField("new e-mail address", max_length=254)
+    nonce_hash = models.CharField(max_length=64)
+    requested_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"e-mail change requested at {self.requested_at:%Y-%m-%d %H:%M}"

@@ -1,7 +1,11 @@
-"""Staff roles: one group per role, each with an explicit list of permissions.
+"""Staff roles: one group per role, each with an explicit list of *action* permissions.
 
+What a role may *read* is not here: the policy's ``recipients.staff`` decides it, through the
+gate, on every console page and staff command (``keepfaith.console.access.staff_read``). This
+list only says what each role may *do*: open the console, verify a chain, send a campaign or
+an announcement, decide queued opt-out mail, release aggregates to partners, manage staff.
 The groups are created (and their permissions set to exactly this list) after every
-``migrate``. Later features add the permissions their staff views need to the roles here.
+``migrate``.
 """
 
 from __future__ import annotations
@@ -11,28 +15,26 @@ from typing import Any
 CONSOLE = "accounts.use_console"
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "support": (CONSOLE, "accounts.view_customer_data", "support.view_ticket"),
-    "billing": (CONSOLE, "accounts.view_customer_data", "store.view_order"),
-    "marketing": (CONSOLE, "comms.send_campaign", "comms.handle_optout_queue"),
+    "support": (CONSOLE,),
+    "billing": (CONSOLE,),
+    "marketing": (CONSOLE, "comms.send_campaign"),
     "privacy officer": (
         CONSOLE,
-        "accounts.view_customer_data",
-        "audit.view_auditentry",
         "audit.verify_chain",
         "comms.send_announcement",
         "comms.handle_optout_queue",
+        "sharing.release_partner_data",
+        "rights.handle_requests",
     ),
     "administrator": (
         CONSOLE,
-        "accounts.view_customer_data",
         "accounts.manage_staff",
-        "store.view_order",
-        "audit.view_auditentry",
         "audit.verify_chain",
-        "support.view_ticket",
         "comms.send_campaign",
         "comms.send_announcement",
         "comms.handle_optout_queue",
+        "sharing.release_partner_data",
+        "rights.handle_requests",
     ),
 }
 ROLES = tuple(ROLE_PERMISSIONS)

@@ -1,17 +1,33 @@
 """Writes to accounts: staff accounts and their second factor; customers' sign-up,
-verification and contact details."""
+verification, contact details and the confirmed change of their login address."""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
+from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.utils.crypto import constant_time_compare
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from keepfaith.accounts.models import CONTACT_FIELDS, ContactDetailsChange, User, normalise_email
+from keepfaith.accounts.models import (
+    CONTACT_FIELDS,
+    ContactDetailsChange,
+    EmailChangeRequest,
+    User,
+    normalise_email,
+)
 from keepfaith.accounts.roles import ROLES
+from keepfaith.accounts.tokens import (
+    EMAIL_CHANGE_MAX_AGE,
+    email_change_token,
+    email_change_token_read,
+    nonce_hash,
+)
 from keepfaith.policy.trace import enforces
 
 
@@ -44,6 +60,27 @@ def staff_create(
         user.groups.set(Group.objects.filter(name__in=roles))
         device = staff_totp_reset(user=user)
     return user, device
+
+
+def staff_password_set(*, user: User, password: str) -> User:
+    """Give a staff account a new password (staff-side only: the customer "lost password"
+    page refuses staff addresses). Every session of the account ends with the old password."""
+    if not user.is_staff:
+        raise ValueError(f"{user.email} is not a staff account")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+def staff_language_set(*, user: User, language: str) -> User:
+    """The language the staff console speaks to this staff member (``settings.LANGUAGES``)."""
+    if not user.is_staff:
+        raise ValueError(f"{user.email} is not a staff account")
+    if language not in dict(settings.LANGUAGES):
+        raise ValueError(f"{language!r} is not one of the site's languages")
+    user.language = language
+    user.save(update_fields=["language"])
+    return user
 
 
 def staff_totp_reset(*, user: User, key_hex: str | None = None) -> TOTPDevice:
@@ -100,7 +137,17 @@ def customer_verify(*, user: User) -> User:
     return user
 
 
-@enforces("QS-4")
+@enforces("SITE-5")
+def customer_language_set(*, customer: User, language: str) -> User:
+    """Remember the language a customer chose on the site: the portal after login and every
+    e-mail to them use it."""
+    if customer.language != language:
+        customer.language = language
+        customer.save(update_fields=["language"])
+    return customer
+
+
+@enforces("QS-4", features=("portal.contact-history",))
 def contact_details_update(*, customer: User, values: dict[str, str]) -> list[ContactDetailsChange]:
     """Change the customer's contact details at once and keep each change in history."""
     unknown = sorted(set(values) - set(CONTACT_FIELDS))
@@ -121,3 +168,108 @@ def contact_details_update(*, customer: User, values: dict[str, str]) -> list[Co
     for change in changes:
         setattr(customer, change.field, change.new)
     return changes
+
+
+# -- the login address: changed only once the new one is confirmed -----------------------------
+
+
+@dataclass(frozen=True)
+class EmailChangeOutcome:
+    """A requested change of login address. ``token`` is None when the new address belongs
+    to another account: nothing can confirm it, and its owner is told so instead. The
+    customer sees the same either way (nothing reveals which addresses have accounts)."""
+
+    request: EmailChangeRequest
+    token: str | None
+
+
+class EmailChangeFailed(Exception):
+    """The confirmation link does not work: ``reason`` is "invalid" (unknown, used, replaced
+    by a newer request, forged or expired) or "taken" (the address got an account meanwhile)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@enforces("QS-4", "SITE-1")
+def email_change_request(*, customer: User, new_email: str) -> EmailChangeOutcome:
+    """Ask for ``new_email`` to become the customer's login address (replacing any earlier
+    request). The current address stays the login until ``email_change_confirm``."""
+    address = normalise_email(new_email)
+    if address == customer.email:
+        raise ValueError("the new address is the current one")
+    nonce = secrets.token_urlsafe(24)
+    with transaction.atomic():
+        EmailChangeRequest.objects.filter(customer=customer).delete()
+        request = EmailChangeRequest(
+            customer=customer, new_email=address, nonce_hash=nonce_hash(nonce)
+        )
+        request.full_clean()
+        request.save()
+        taken = User.objects.filter(email=address).exclude(pk=customer.pk).exists()
+    token = None if taken else email_change_token(request_id=request.pk, nonce=nonce)
+    return EmailChangeOutcome(request=request, token=token)
+
+
+@enforces("QS-4", "SITE-1")
+def email_change_confirm(*, token: str) -> tuple[User, ContactDetailsChange]:
+    """Make the requested address the login (the link in the mail to it was followed): the
+    contact history records the change now. Raises ``EmailChangeFailed``."""
+    read = email_change_token_read(token)
+    if read is None:
+        raise EmailChangeFailed("invalid")
+    request_id, nonce = read
+    with transaction.atomic():
+        request = EmailChangeRequest.objects.select_for_update().filter(pk=request_id).first()
+        if request is None or not constant_time_compare(request.nonce_hash, nonce_hash(nonce)):
+            raise EmailChangeFailed("invalid")
+        customer = User.objects.select_for_update().get(pk=request.customer_id)
+        old, new = customer.email, request.new_email
+        request.delete()  # used, whatever happens next
+        change = None
+        if not User.objects.filter(email=new).exclude(pk=customer.pk).exists():
+            try:
+                with transaction.atomic():
+                    customer.email = new
+                    customer.save(update_fields=["email"])
+                    change = ContactDetailsChange.objects.create(
+                        customer=customer, field="email", old=old, new=new
+                    )
+            except IntegrityError:  # taken in the same instant by a sign-up
+                customer.email = old
+    if change is None:
+        raise EmailChangeFailed("taken")
+    return customer, change
+
+
+def email_change_purge(*, now: datetime) -> int:
+    """Delete changes of login address whose link has expired (the new address was never
+    confirmed: it is not kept). Returns how many."""
+    deleted, _ = EmailChangeRequest.objects.filter(
+        requested_at__lte=now - EMAIL_CHANGE_MAX_AGE
+    ).delete()
+    return deleted
+
+
+def email_change_cancel(*, customer: User) -> bool:
+    """Withdraw the customer's pending change of address; True if there was one."""
+    deleted, _ = EmailChangeRequest.objects.filter(customer=customer).delete()
+    return deleted > 0
+
+
+def account_erase(customer: User) -> None:
+    """Erase the account (RIGHTS-17): name, addresses, phone, password and pending address
+    changes. The row stays, without anything that links it to the person, as the anchor of
+    the customer number the hash-chained logs hold."""
+    EmailChangeRequest.objects.filter(customer=customer).delete()
+    customer.email = f"erased-{customer.pk}@erased.invalid"
+    customer.full_name = customer.phone = customer.organization = customer.postal_address = ""
+    customer.set_unusable_password()
+    customer.is_active = False
+    customer.save()
+
+
+def contact_history_erase(customer: User) -> None:
+    """Delete the history of the customer's contact details (RIGHTS-17)."""
+    ContactDetailsChange.objects.filter(customer=customer).delete()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 
 from django.db.models import QuerySet
 
@@ -11,29 +12,60 @@ from keepfaith.audit.models import AuditEntry, ChainedRecord, ChainHead
 from keepfaith.audit.services import sealing_keys
 
 
-def audit_entries(*, subject: str = "", actor: str = "", action: str = "") -> QuerySet[AuditEntry]:
-    """Audit entries, newest first, optionally for one subject, actor or action."""
+def audit_entries(
+    *,
+    subject: str = "",
+    actor: str = "",
+    action: str = "",
+    clause: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> QuerySet[AuditEntry]:
+    """Audit entries, newest first, optionally for one subject, actor, action (or action
+    prefix ending in "."), clause, and a time range (``since`` inclusive, ``until`` not)."""
     entries = AuditEntry.objects.order_by("-seq")
     if subject:
         entries = entries.filter(subject=subject)
     if actor:
         entries = entries.filter(actor=actor)
     if action:
-        entries = entries.filter(action=action)
+        prefix = action.endswith(".")
+        entries = (
+            entries.filter(action__startswith=action) if prefix else entries.filter(action=action)
+        )
+    if clause:
+        entries = entries.filter(clauses__icontains=f'"{clause}"')
+    if since is not None:
+        entries = entries.filter(at__gte=since)
+    if until is not None:
+        entries = entries.filter(at__lt=until)
     return entries
 
 
-def _links(model: type[ChainedRecord]) -> Iterator[chain.Link]:
-    for record in model._default_manager.order_by("seq").iterator(chunk_size=2000):
-        yield chain.Link(
-            pk=record.pk,
-            seq=record.seq,
-            payload=record.chain_payload(),
-            prev_hash=record.prev_hash,
-            entry_hash=record.entry_hash,
-            seal=record.seal,
-            key_id=record.key_id,
+def recipients_allowed(*, subject: str, use_prefix: str) -> list[str]:
+    """The recipients the gate allowed a use under ``use_prefix`` (the use or a narrower one)
+    to receive about ``subject``, as its audited decisions name them, oldest first."""
+    details = (
+        AuditEntry.objects.filter(
+            subject=subject, action="gate.check", outcome="allowed", use__startswith=use_prefix
         )
+        .order_by("seq")
+        .values_list("detail", flat=True)
+    )
+    found = (d.get("recipient") for d in details if isinstance(d, dict))
+    return list(dict.fromkeys(r for r in found if isinstance(r, str) and r))
+
+
+def _links(model: type[ChainedRecord]) -> Iterator[chain.Link]:
+    """Every entry as plain values (no model instances: verify reads the whole chain)."""
+    hashed = model.HASHED_FIELDS
+    columns = ("pk", "seq", "prev_hash", "entry_hash", "seal", "key_id", *hashed)
+    rows = model._default_manager.order_by("seq").values_list(*columns)
+    plain = chain.plain_value
+    for pk, seq, prev_hash, entry_hash, seal, key_id, *values in rows.iterator(chunk_size=2000):
+        payload = {"seq": seq}
+        payload.update({name: plain(value) for name, value in zip(hashed, values, strict=True)})
+        yield chain.Link(pk, seq, payload, prev_hash, entry_hash, seal, key_id)
 
 
 def chain_verify(model: type[ChainedRecord] = AuditEntry) -> chain.Verdict:

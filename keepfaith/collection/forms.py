@@ -8,17 +8,19 @@ from the policy in force and
   or that declares nothing; fields marked ``if_declared`` are dropped instead;
 - makes each collected field required exactly when the policy says the category is;
 - adds a check box per opt-out or opt-in use the point offers (``choice.<use key>``),
-  labelled with the use's name; an opt-out box starts ticked only where the jurisdiction
-  allows pre-ticked boxes, a signed-in subject sees their current choice;
+  labelled with the use's name. A signed-in subject's box shows their current state (on
+  exactly when the gate lets the use reach them); a new person's opt-out box starts ticked
+  only where the jurisdiction allows pre-ticked boxes. Each box also sends the state it
+  showed (Django's ``show_hidden_initial``), so the answer is compared with what the person
+  saw, not with whatever the ledger holds by the time they submit;
 - carries the version of the policy shown, and refuses a submission made against another
   version (the person must see the notice of the version that will be recorded).
 
-``save_consent`` writes one ledger transaction per submission: a ``notice-acknowledged``
-event for the point's first use (so every stored submission has a record naming the version
-shown) plus one event per choice whose state changes. Ticking an opt-out use records
-``opted-in``; unticking records ``opted-out`` (or ``withdrawn`` after an opt-in
-``given``); ticking an opt-in use records ``given``; leaving an opt-in use unticked
-records ``opted-out`` the first time (the person was asked and said no).
+``save_consent`` writes one ledger transaction per submission through the consent service
+(``keepfaith.consent.answers``): a ``notice-acknowledged`` event for the point's first use
+(so every stored submission has a record naming the version shown), plus an event for each
+choice the person changed. A person asked for the first time (no subject when the form was
+built: sign-up, a visitor's question) has every answer recorded, unticked boxes as "no".
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from django import forms
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from keepfaith.audit.services import Actor
 from keepfaith.collection.declare import (
@@ -42,16 +45,16 @@ from keepfaith.collection.declare import (
     not_personal,
     require_declared,
 )
+from keepfaith.consent.answers import Answer, answers_record, shown_on
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.selectors import current_choices
-from keepfaith.consent.services import consent_form_hash, consent_record_many
-from keepfaith.gate.choices import ChoiceStatus
-from keepfaith.policy import Policy
+from keepfaith.consent.services import consent_form_hash
+from keepfaith.gate import Gate
+from keepfaith.inforce import InForce, in_force
 from keepfaith.policy.jurisdiction import jurisdiction_rules
 from keepfaith.policy.phrases import category_name
-from keepfaith.policy.schema import Use
+from keepfaith.policy.schema import Use, text_in
 from keepfaith.policy.trace import enforces
-from keepfaith.versions.selectors import active_policy
 
 CHOICE_PREFIX = "choice."
 VERSION_FIELD = "shown_policy_version"
@@ -75,25 +78,7 @@ class Notice:
         )
 
 
-def _language(policy: Policy) -> str:
-    lang = (get_language() or "en")[:2]
-    return lang if lang in policy.controller.languages else policy.controller.languages[0]
-
-
-def _event_for(use: Use, wanted: bool, current: str | None) -> str | None:
-    """The ledger event that brings the subject's choice for ``use`` to ``wanted``."""
-    if wanted:
-        if current == ChoiceStatus.GIVEN:
-            return None
-        return "given" if use.choice == "opt-in" else "opted-in"
-    if current in (ChoiceStatus.OPTED_OUT, ChoiceStatus.WITHDRAWN):
-        return None
-    if current == ChoiceStatus.GIVEN and use.choice == "opt-in":
-        return "withdrawn"
-    return "opted-out"
-
-
-@enforces("QS-2", "QS-4", "BE-2", "BE-9")
+@enforces("QS-2", "QS-4", "BE-2", "BE-9", features=("choices.on-forms",))
 class CollectionPointForm(forms.Form):
     """A form declared as collection point ``point_id`` of the policy in force."""
 
@@ -101,12 +86,16 @@ class CollectionPointForm(forms.Form):
     implicit_categories: ClassVar[tuple[str, ...]] = ()
     """Categories stored with a submission without a field (e.g. the customer number)."""
 
-    def __init__(self, *args: Any, subject: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, subject: str | None = None, point_id: str | None = None, **kwargs: Any
+    ) -> None:
+        """``point_id`` names the point when the class serves several (an outside party's)."""
         super().__init__(*args, **kwargs)
-        self.policy, self.version = active_policy()
-        self.point = collection_point(self.policy, self.point_id)
+        self.in_force: InForce = in_force()
+        self.policy, self.version = self.in_force.policy, self.in_force.version
+        self.point = collection_point(self.policy, point_id or self.point_id)
         self.subject = subject
-        self.lang = _language(self.policy)
+        self.lang = self.in_force.language(get_language())
         self._check_fields()
         require_declared(
             point=self.point,
@@ -122,7 +111,7 @@ class CollectionPointForm(forms.Form):
 
     @property
     def version_label(self) -> str:
-        return self.version.label if self.version is not None else self.policy.version
+        return self.in_force.label
 
     def _check_fields(self) -> None:
         required = {item.category: item.required for item in self.point.categories}
@@ -152,9 +141,8 @@ class CollectionPointForm(forms.Form):
         rules = jurisdiction_rules(country=self.policy.controller.jurisdiction)
         current = current_choices(subject=self.subject) if self.subject else {}
         for use in self.offered_uses():
-            state = current.get(use.key)
-            if state is not None and state.status != ChoiceStatus.NOT_ASKED:
-                ticked = state.status == ChoiceStatus.GIVEN
+            if self.subject:
+                ticked = shown_on(use.choice, current.get(use.key))
             else:
                 ticked = use.choice == "opt-out" and rules.preticked_optout_allowed
             name = CHOICE_PREFIX + use.key
@@ -162,6 +150,7 @@ class CollectionPointForm(forms.Form):
                 required=False,
                 label=use.name.get(self.lang, use.name["en"]),
                 help_text=use.description.get(self.lang, use.description["en"]),
+                show_hidden_initial=True,
             )
             self.initial[name] = ticked
 
@@ -176,7 +165,7 @@ class CollectionPointForm(forms.Form):
         ]
 
     def notice(self) -> Notice:
-        declared = {e.key: e.name for e in self.policy.taxonomy.data_categories}
+        declared = {e.key: text_in(e.name, self.lang) for e in self.policy.taxonomy.data_categories}
         uses = [self.policy.use_by_key(key) for key in self.point.uses]
         return Notice(
             point_name=self.point.name.get(self.lang, self.point.name["en"]),
@@ -210,8 +199,11 @@ class CollectionPointForm(forms.Form):
         shown = cleaned.get(VERSION_FIELD) or ""
         if self.is_bound and shown != self.version_label:
             raise forms.ValidationError(
-                "Our privacy policy changed while this form was open (now version "
-                f"{self.version_label}). Please read the notice again and send the form anew.",
+                _(
+                    "Our privacy policy changed while this form was open (now version "
+                    "%(version)s). Please read the notice again and send the form anew."
+                )
+                % {"version": self.version_label},
                 code="policy_changed",
             )
         return cleaned
@@ -242,18 +234,29 @@ class CollectionPointForm(forms.Form):
             if name.startswith(CHOICE_PREFIX)
         }
 
-    def consent_changes(self, *, subject: str) -> dict[str, str]:
-        """The ledger events this submission means for ``subject``: the notice, then choices."""
-        current = {k: s.status for k, s in current_choices(subject=subject).items()}
-        changes: dict[str, str] = {self.point.uses[0]: "notice-acknowledged"}
-        for key, wanted in self.wanted_choices().items():
-            use = self.policy.use_by_key(key)
-            event = _event_for(use, wanted, current.get(key)) if use is not None else None
-            if event is not None:
-                changes[key] = event
-        return changes
+    def _shown(self, name: str, answered: bool) -> bool:
+        """The state box ``name`` showed: its hidden initial, sent back with the form. A client
+        that sends no hidden initial told us nothing about an absent box (no answer: it counts
+        as untouched); a box it sends ticked is compared with the current state."""
+        bound = self[name]
+        if bound.html_initial_name in self.data:
+            hidden = bound.field.hidden_widget().value_from_datadict(
+                self.data, self.files, bound.html_initial_name
+            )
+            return bool(bound.field.to_python(hidden))
+        return bool(self.initial.get(name)) if answered else answered
 
-    @enforces("BE-2")
+    def answers(self) -> list[Answer]:
+        """Every choice offered: what its box showed and what came back."""
+        found = []
+        for use in self.offered_uses():
+            name = CHOICE_PREFIX + use.key
+            if name in self.fields:
+                answered = bool(self.cleaned_data.get(name))
+                found.append(Answer(use.key, use.choice, self._shown(name, answered), answered))
+        return found
+
+    @enforces("BE-2", features=("consent.version-recorded",))
     def save_consent(
         self,
         *,
@@ -263,11 +266,14 @@ class CollectionPointForm(forms.Form):
     ) -> list[ConsentEvent]:
         """Record this submission in the consent ledger under the policy version shown;
         ``evidence`` adds references (e.g. the stored request's) to the form and its hash."""
-        return consent_record_many(
+        return answers_record(
             subject=subject,
-            changes=self.consent_changes(subject=subject),
+            answers=self.answers(),
+            first_answer=not self.subject,
+            notice_use=self.point.uses[0],
             source=f"form:{self.point.id}",
-            policy_version=self.version,
+            policy=self.policy,
+            version=self.version,
             evidence={
                 **(evidence or {}),
                 "form": self.point.id,
@@ -279,9 +285,7 @@ class CollectionPointForm(forms.Form):
 
 def categories_by_use(form: CollectionPointForm, categories: Iterable[str]) -> dict[str, list[str]]:
     """Group ``categories`` under the first use of the point that the rulebook allows them for."""
-    from keepfaith.gate.runtime import active_rulebook
-
-    pairs = active_rulebook().use_categories
+    pairs = form.in_force.rulebook.use_categories
     grouped: dict[str, list[str]] = {}
     for category in categories:
         use = next((u for u in form.point.uses if (u, category) in pairs), form.point.uses[0])
@@ -293,13 +297,11 @@ def categories_by_use(form: CollectionPointForm, categories: Iterable[str]) -> d
 def gate_submission(
     form: CollectionPointForm, *, actor: Actor, subject: str | None, recipient: str | None = None
 ) -> list[str]:
-    """Ask the gate whether the point's uses may store what this submission collects.
-
-    Raises ``PolicyViolation`` if refused; returns the categories stored."""
-    from keepfaith.gate.runtime import active_gate
-
+    """Ask the gate (of the policy the form was shown under) whether the point's uses may
+    store what this submission collects. Raises ``PolicyViolation`` if refused; returns the
+    categories stored."""
     categories = form.collected_categories()
-    gate = active_gate(actor=actor)
+    gate: Gate = form.in_force.gate(actor=actor)
     for use, cats in categories_by_use(form, categories).items():
         gate.require(
             use=use,

@@ -5,15 +5,16 @@ The states of a row and the guarantee (docs/mail.md, "Delivery guarantee"):
 ``queued`` --claim--> ``sending`` (Message-ID fixed, lease taken, committed)
 --SMTP--> ``sent`` (committed right after the server's final 250)
 
-- A claim commits before the SMTP transaction starts; marking sent commits right after it
-  ends. A worker killed anywhere outside the SMTP transaction therefore leaves each row
-  either ``queued`` / ``sending`` without the message handed over (sent again by the next
+- A claim commits before the SMTP transaction starts; marking sent commits right after the
+  server's final reply to DATA. A worker killed anywhere else leaves each row either
+  ``queued`` / ``sending`` without the message accepted by the server (sent again by the next
   worker: nothing skipped), or ``sent`` (never sent again: nothing twice).
-- A row left ``sending`` by a dead worker is taken over when its lease ends
-  (``MAIL_LEASE_SECONDS``, longer than the SMTP timeout, so a live worker never loses it).
-  It is sent again **with the same Message-ID**: at-least-once for the one message that was
-  inside its SMTP transaction at the moment of the kill, because a lost security announcement
-  is worse than a duplicate, and a receiving system can tell the copy by its Message-ID.
+- At-least-once, the window: a worker killed between the server's final 250 and the commit
+  of ``sent`` leaves the row ``sending`` although the server has the message. When its lease
+  ends (``MAIL_LEASE_SECONDS``, longer than the SMTP timeout, so a live worker never loses
+  it) the row is taken over and sent again **with the same Message-ID**: a lost security
+  announcement is worse than a duplicate, and a receiving system can tell the copy by its
+  Message-ID. ``tests/comms/test_worker_kill.py`` kills inside and outside the window.
 - Every message asks the gate again at send time, so an opt-out recorded after the campaign
   was queued stops the messages not sent yet (BE-8, QS-4): the row becomes ``skipped``.
 - Claims use ``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL (parallel workers take
@@ -39,10 +40,10 @@ from keepfaith.comms.emails import RenderedMail, campaign_email, stored_email
 from keepfaith.comms.models import OutboxMessage, OutboxStatus
 from keepfaith.comms.selectors import optout_addresses
 from keepfaith.gate import Gate
-from keepfaith.gate.runtime import active_gate
+from keepfaith.inforce import InForce, in_force
 from keepfaith.policy.trace import enforces
 
-__all__ = ["deliver_pending", "outbox_claim", "pending_count"]
+__all__ = ["deliver_pending", "deliver_row", "outbox_claim", "pending_count"]
 
 WORKER_ACTOR = Actor.system("mail-worker")
 _PERMANENT = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused)
@@ -57,12 +58,15 @@ def _message_domain() -> str:
     return domain.strip(" >") or "localhost"
 
 
-def outbox_claim() -> OutboxMessage | None:
-    """Take the next due row: mark it ``sending`` with a lease and a fixed Message-ID."""
+def outbox_claim(*, row_id: int | None = None) -> OutboxMessage | None:
+    """Take the next due row (or row ``row_id`` if it is due): mark it ``sending`` with a
+    lease and a fixed Message-ID."""
     now = _now()
     due = Q(status=OutboxStatus.QUEUED, available_at__lte=now) | Q(
         status=OutboxStatus.SENDING, lease_until__lt=now
     )
+    if row_id is not None:
+        due &= Q(pk=row_id)
     with transaction.atomic():
         rows = OutboxMessage.objects.select_for_update(skip_locked=True, of=("self",)).filter(due)
         row = rows.select_related("campaign").order_by("pk").first()
@@ -108,7 +112,7 @@ def _retry(row: OutboxMessage, error: str) -> None:
 
 
 @enforces("BE-8", "QS-4")
-def _campaign_message(row: OutboxMessage, gate: Gate) -> Any:
+def _campaign_message(row: OutboxMessage, gate: Gate, unsubscribe_address: str) -> Any:
     """The message for a campaign row, or a reason it may not go (the gate refused)."""
     campaign = row.campaign
     assert campaign is not None
@@ -138,20 +142,23 @@ def _campaign_message(row: OutboxMessage, gate: Gate) -> Any:
         html=campaign.html_body,
         language=row.language,
         message_id=row.message_id,
-        unsubscribe_address=optout_addresses()[0],
+        unsubscribe_address=unsubscribe_address,
     )
 
 
 def _stored_message(row: OutboxMessage) -> Any:
     mail = RenderedMail(row.subject, row.text_body, row.html_body)
-    return stored_email(to=row.to_address, mail=mail, message_id=row.message_id)
+    return stored_email(
+        to=row.to_address, mail=mail, message_id=row.message_id, in_reply_to=row.in_reply_to
+    )
 
 
-def _send_one(row: OutboxMessage, connection: Any) -> bool:
+def _send_one(row: OutboxMessage, connection: Any, now: InForce) -> bool:
     """Send one claimed row; True if the connection is still usable."""
     if row.campaign_id is not None:
-        gate = active_gate(actor=WORKER_ACTOR)  # fresh choices: opt-outs count at once
-        message = _campaign_message(row, gate)
+        gate = now.gate(actor=WORKER_ACTOR)  # fresh choices: opt-outs count at once
+        unsubscribe = optout_addresses(policy=now.policy)[0]
+        message = _campaign_message(row, gate, unsubscribe)
         if isinstance(message, str):
             _finish(row, OutboxStatus.SKIPPED, message)
             return True
@@ -170,9 +177,29 @@ def _send_one(row: OutboxMessage, connection: Any) -> bool:
     return True
 
 
+def deliver_row(*, row_id: int) -> bool:
+    """Send row ``row_id`` now if it is still due (``mail_send`` calls this after commit);
+    False when another worker has it or it went already."""
+    row = outbox_claim(row_id=row_id)
+    if row is None:
+        return False
+    connection = get_connection()
+    try:
+        connection.open()
+    except (smtplib.SMTPException, OSError) as error:
+        _retry(row, f"cannot reach the mail server ({type(error).__name__})")
+        return False
+    try:
+        return _send_one(row, connection, in_force())
+    finally:
+        connection.close()
+
+
 def deliver_pending(*, limit: int | None = None) -> int:
     """Send due outbox rows until none is left (or ``limit`` were handled); returns how many
-    were handled. One SMTP connection is kept open and reopened after a failure."""
+    were handled. One SMTP connection is kept open and reopened after a failure. A task of
+    its own: the policy in force is read once per call (each message still asks the gate)."""
+    now = in_force()
     handled = 0
     connection = None
     try:
@@ -188,7 +215,7 @@ def deliver_pending(*, limit: int | None = None) -> int:
                     _retry(row, f"cannot reach the mail server ({type(error).__name__})")
                     connection = None
                     break
-            if not _send_one(row, connection):
+            if not _send_one(row, connection, now):
                 connection.close()
                 connection = None
             handled += 1

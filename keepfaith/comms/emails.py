@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import select_template
+from django.utils import translation
 from django.utils.safestring import mark_safe
 
 from keepfaith.comms.unsubscribe import list_unsubscribe_headers, unsubscribe_token
@@ -27,7 +28,6 @@ from keepfaith.policy.trace import enforces
 __all__ = [
     "RenderedMail",
     "campaign_email",
-    "optout_confirmation",
     "render_mail",
     "unsubscribe_url",
 ]
@@ -48,11 +48,20 @@ def _render(name: str, suffix: str, language: str, context: dict[str, object]) -
 
 
 def render_mail(*, name: str, language: str, context: dict[str, object]) -> RenderedMail:
-    """The subject, text and HTML of e-mail ``name`` in ``language`` (English fallback)."""
+    """The subject, text and HTML of e-mail ``name`` in ``language`` (English fallback); the
+    template's translated strings, dates and numbers follow ``language`` too."""
     lang = language if language in LANGUAGES else "en"
     full = {**context, "language": lang}
-    parts = [_render(name, suffix, lang, full) for suffix in ("subject.txt", "txt", "html")]
+    with translation.override(lang):
+        parts = [_render(name, suffix, lang, full) for suffix in ("subject.txt", "txt", "html")]
     return RenderedMail(" ".join(parts[0].split()), parts[1].strip() + "\n", parts[2])
+
+
+def site_url(path: str, language: str) -> str:
+    """An absolute link to the page at ``path`` (``/account/...``) in ``language``: the
+    language's URL prefix (``/da/...``) unless it is the site's default (SITE-5)."""
+    prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
+    return f"{settings.PUBLIC_URL}{prefix}{path}"
 
 
 def unsubscribe_url(*, subject_ref: str, kind: str) -> str:
@@ -115,23 +124,12 @@ def campaign_email(
     return _message(to=to, mail=mail, message_id=message_id, headers=headers)
 
 
-def optout_confirmation(
-    *, language: str, kinds: list[str], refused_kinds: list[str], all_marketing: bool
-) -> RenderedMail:
-    """The reply confirming an opt-out received by e-mail (BE-9): what was recorded, and
-    which named kinds are service mail that cannot be declined (BE-8)."""
-    return render_mail(
-        name="optout_confirmation",
-        language=language,
-        context={"kinds": kinds, "refused_kinds": refused_kinds, "all_marketing": all_marketing},
-    )
-
-
 def stored_email(
     *, to: str, mail: RenderedMail, message_id: str, in_reply_to: str = ""
 ) -> EmailMultiAlternatives:
-    """A transactional message from rendered parts (no unsubscribe headers)."""
-    headers = {"Auto-Submitted": "auto-replied"}
+    """A message to one person from rendered parts (no unsubscribe headers): an automatic
+    reply (RFC 3834 ``auto-replied``) when it answers a message, else ``auto-generated``."""
+    headers = {"Auto-Submitted": "auto-replied" if in_reply_to else "auto-generated"}
     if in_reply_to:
         headers["In-Reply-To"] = in_reply_to
         headers["References"] = in_reply_to

@@ -9,6 +9,11 @@ Rules kept here:
   broken headers become entries in ``defects``; an over-size message is parsed from its first
   ``max_bytes`` bytes and says so (``size``, ``truncated``), it is never dropped silently.
 - Addresses are compared in one normal form (``normalise_address``): lower case, IDNA domain.
+- Work stays linear in the size of the message: every header value is read from its first
+  ``MAX_HEADER_CHARS`` characters only (the stdlib's header parser grows faster than linearly
+  on long hostile values, e.g. thousands of encoded words), and only the first
+  ``MAX_HEADER_VALUES`` of a repeated header, each noted in ``defects``; every
+  pattern here and in ``mailtext`` runs in linear time (``tests/comms/test_linear.py``).
 """
 
 from __future__ import annotations
@@ -17,11 +22,13 @@ import mailbox
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from email import policy
+from email._policybase import Compat32
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
+from email.policy import EmailPolicy
 from email.utils import getaddresses
 from pathlib import Path
+from typing import Any
 
 from keepfaith.comms.mailtext import clean_text, decode_body_bytes, decode_header_text, html_to_text
 
@@ -37,6 +44,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+MAX_HEADER_CHARS = 8192
+MAX_HEADER_VALUES = 20
 _MAX_DEFECTS = 50
 _MAX_BODY_CHARS = 200_000
 
@@ -134,6 +143,7 @@ def read_messages(path: Path | str) -> Iterator[RawMessage]:
 # --- addresses -------------------------------------------------------------------------------
 
 _LOCAL_FORBIDDEN = re.compile(r"[\s<>(),;:\\\[\]\"\x00-\x1f\x7f]")
+_DOMAIN = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)*")
 
 
 def _canonical_domain(domain: str) -> str | None:
@@ -146,7 +156,7 @@ def _canonical_domain(domain: str) -> str | None:
         ascii_domain = domain.encode("idna").decode("ascii")
     except (UnicodeError, ValueError):
         return None
-    if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)*", ascii_domain):
+    if not _DOMAIN.fullmatch(ascii_domain):
         return None
     return ascii_domain
 
@@ -196,6 +206,28 @@ _BULK_PRECEDENCE = frozenset({"auto_reply", "bulk", "junk", "list"})
 _DAEMON_LOCALS = frozenset({"mailer-daemon", "postmaster"})
 
 
+def _bounded(value: object) -> object:
+    return value[:MAX_HEADER_CHARS] if isinstance(value, str) else value
+
+
+class _BoundedEmailPolicy(EmailPolicy):
+    """``policy.default`` that parses only the first ``MAX_HEADER_CHARS`` of a header."""
+
+    def header_fetch_parse(self, name: str, value: str) -> str:
+        return super().header_fetch_parse(name, _bounded(value))  # type: ignore[arg-type,no-any-return]
+
+
+class _BoundedCompat32(Compat32):
+    """``policy.compat32`` that reads only the first ``MAX_HEADER_CHARS`` of a header."""
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        return super().header_fetch_parse(name, _bounded(value))  # type: ignore[arg-type]
+
+
+_DEFAULT_POLICY = _BoundedEmailPolicy()
+_COMPAT32_POLICY = _BoundedCompat32()
+
+
 class _Reader:
     """Header access that never raises: the modern header parser first, then the raw value."""
 
@@ -206,7 +238,12 @@ class _Reader:
 
     def raw_values(self, name: str) -> list[str]:
         wanted = name.lower()
-        return [str(v) for k, v in self.message.raw_items() if k.lower() == wanted]
+        values = [str(v) for k, v in self.message.raw_items() if k.lower() == wanted]
+        if len(values) > MAX_HEADER_VALUES:
+            self.defects.append(f"header {name} given {len(values)} times: the first ones read")
+        if any(len(v) > MAX_HEADER_CHARS for v in values):
+            self.defects.append(f"header {name} read from its first {MAX_HEADER_CHARS} characters")
+        return [v[:MAX_HEADER_CHARS] for v in values[:MAX_HEADER_VALUES]]
 
     def text(self, name: str) -> str | None:
         raws = self.raw_values(name)
@@ -325,7 +362,7 @@ def _parse_structured(
 ) -> InboundMessage:
     message: Message = BytesParser(
         _class=EmailMessage if modern else Message,
-        policy=policy.default if modern else policy.compat32,
+        policy=_DEFAULT_POLICY if modern else _COMPAT32_POLICY,
     ).parsebytes(data, headersonly=headers_only)
     reader = _Reader(message, defects, modern=modern)
     defects.extend(_message_defects(message))

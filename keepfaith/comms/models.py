@@ -32,6 +32,10 @@ class Campaign(models.Model):
     queued_at = models.DateTimeField(null=True, blank=True)
     queued_by = models.CharField(max_length=254, blank=True)
     audience_size = models.PositiveIntegerField(null=True, blank=True)
+    scheduled_for = models.DateTimeField(
+        null=True, blank=True, help_text="Queued by the campaigns job at this time (a draft)."
+    )
+    scheduled_by = models.CharField(max_length=254, blank=True)
 
     class Meta:
         permissions = [
@@ -74,6 +78,9 @@ class OutboxMessage(models.Model):
     available_at = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=254, blank=True)
+    in_reply_to = models.CharField(
+        max_length=300, blank=True, help_text="Message-ID this answers (an automatic reply)."
+    )
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
@@ -89,6 +96,7 @@ class InboundStatus(models.TextChoices):
     STORED = "stored", "stored, not processed yet"
     OPTED_OUT = "opted_out", "opt-out recorded"
     QUEUED = "queued", "in the staff queue"
+    RIGHTS_REQUEST = "rights_request", "filed as a data-subject request"
     FAILED = "failed", "processing failed (kept; retried by `keepfaith mail process`)"
 
 

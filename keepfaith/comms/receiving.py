@@ -9,6 +9,11 @@ Rules kept here (QS-4, BE-9, BE-1):
   of all marketing; to the privacy address, of the kinds it names. The opt-out is a ledger
   event with source ``email`` and the Message-ID as evidence, and a confirmation reply goes
   back (transactional, no unsubscribe headers, ``Auto-Submitted: auto-replied``).
+- Mail to the privacy address that asks for no opt-out (unclear to the opt-out reader) is
+  offered to the privacy-mail handler the rights app registers
+  (``privacy_mail_handler_register``; comms sits beside rights and does not import it): when
+  it files a data-subject request (RIGHTS-12) the message is ``rights_request``, else queued.
+  Mail to the unsubscribe address never goes there.
 - Unknown senders, unclear or mixed requests, auto-replies and bounces go to the staff
   queue, never to a silent drop, and get no reply.
 """
@@ -18,28 +23,32 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+from typing import Protocol
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.utils import timezone
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
-from keepfaith.comms.emails import optout_confirmation
 from keepfaith.comms.inbound import InboundMessage as ParsedMessage
 from keepfaith.comms.inbound import parse_inbound
 from keepfaith.comms.models import InboundMessage, InboundStatus, OptOutQueueItem
-from keepfaith.comms.optout import OptOutOutcome, OptOutRequest, classify_optout
+from keepfaith.comms.optout import OptOutOutcome, OptOutRequest, QueueReason, classify_optout
+from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.comms.selectors import mail_kind_words, optout_addresses
-from keepfaith.comms.services import default_language, mail_enqueue, optout_record
-from keepfaith.gate.runtime import active_gate
+from keepfaith.comms.services import optout_record
+from keepfaith.gate import Gate
+from keepfaith.inforce import InForce, in_force
+from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 
 __all__ = [
     "inbound_deliver",
     "inbound_process",
     "inbound_store",
+    "privacy_mail_handler_register",
     "queue_apply",
     "queue_dismiss",
 ]
@@ -51,6 +60,23 @@ _NO_REPLY = {"bounce", "auto_reply", "no_sender", "not_addressed_to_us"}
 # When the policy has no separate unsubscribe address, mail to the privacy address is read
 # for what it asks; this stands in for the missing address and matches no message.
 _NO_UNSUBSCRIBE_ADDRESS = "no-separate-unsubscribe-address@invalid.invalid"
+
+
+class PrivacyMailHandler(Protocol):
+    """Files the data-subject request a message asks for; None when it asks for none."""
+
+    def __call__(
+        self, *, sender: str, subject: str, body: str, policy: Policy, gate: Gate, language: str
+    ) -> object | None: ...
+
+
+_privacy_mail_handler: list[PrivacyMailHandler] = []
+
+
+def privacy_mail_handler_register(handler: PrivacyMailHandler) -> None:
+    """Set the handler for privacy-address mail that is no opt-out (the rights app's
+    ``AppConfig.ready``); registering again replaces it."""
+    _privacy_mail_handler[:] = [handler]
 
 
 def inbound_store(
@@ -76,9 +102,10 @@ def inbound_deliver(envelope_from: str, rcpt_tos: tuple[str, ...], raw: bytes) -
     """The SMTP listener's ``deliver``: store (raises if that fails, so the sender retries),
     then process; a processing failure leaves the message stored and marked ``failed``.
 
-    It runs in the listener's worker threads, which no request cycle tidies up: like a
-    request, each message starts and ends with ``close_old_connections``, so a broken or
-    expired connection is replaced and none is left open past ``CONN_MAX_AGE``.
+    It runs in the listener's worker threads, which no request cycle tidies up: each message
+    starts with ``close_old_connections`` (a broken connection is replaced) and ends by
+    closing the thread's connections, since a persistent connection (``CONN_MAX_AGE``) in a
+    worker thread would outlive its use; mail arrives seldom enough to connect per message.
     """
     close_old_connections()
     try:
@@ -88,7 +115,7 @@ def inbound_deliver(envelope_from: str, rcpt_tos: tuple[str, ...], raw: bytes) -
         if created:
             inbound_process(message_id=row.pk)
     finally:
-        close_old_connections()
+        connections.close_all()
 
 
 def _customer_for(sender: str | None) -> User | None:
@@ -113,11 +140,11 @@ def _parse(row: InboundMessage) -> ParsedMessage:
     )
 
 
-def _classify(parsed: ParsedMessage) -> OptOutRequest:
-    unsubscribe, privacy = optout_addresses()
+def _classify(parsed: ParsedMessage, now: InForce) -> OptOutRequest:
+    unsubscribe, privacy = optout_addresses(policy=now.policy)
     if unsubscribe.lower() == privacy.lower():
         unsubscribe = _NO_UNSUBSCRIBE_ADDRESS
-    gate = active_gate(actor=INTAKE_ACTOR)
+    gate = now.gate(actor=INTAKE_ACTOR)
     return classify_optout(
         parsed,
         unsubscribe_address=unsubscribe,
@@ -133,37 +160,64 @@ def _to_queue(row: InboundMessage, reason: str) -> None:
 
 
 def _confirm(
-    row: InboundMessage, *, customer: str, to: str, request: OptOutRequest, kinds: list[str]
+    row: InboundMessage,
+    *,
+    customer: str,
+    to: str,
+    request: OptOutRequest,
+    kinds: list[str],
+    now: InForce,
+    message_id: str,
 ) -> None:
     """Queue the confirmation reply (transactional) for an opt-out received by e-mail."""
-    gate = active_gate(actor=INTAKE_ACTOR)
-    use = gate.mail_kind("transactional").use
-    gate.require(
-        use=use,
-        categories=("user.contact.email",),
-        subject=customer,
-        purpose_context=f"inbound:{row.pk}",
-    )
-    language = request.language or default_language()
-    mail = optout_confirmation(
-        language=language,
-        kinds=kinds,
-        refused_kinds=list(request.refused_kinds),
-        all_marketing=request.outcome == OptOutOutcome.OPT_OUT_ALL_MARKETING,
-    )
-    mail_enqueue(
+    mail_send(
+        name="optout_confirmation",
+        to=Recipient(address=to, subject=customer, language=now.language(request.language)),
+        context={
+            "kinds": kinds,
+            "refused_kinds": list(request.refused_kinds),
+            "all_marketing": request.outcome == OptOutOutcome.OPT_OUT_ALL_MARKETING,
+        },
         key=f"reply:inbound:{row.pk}",
-        kind="transactional",
-        recipient=customer,
-        to=to,
-        mail=mail,
-        language=language,
+        gate=now.gate(actor=INTAKE_ACTOR),
+        purpose=f"inbound:{row.pk}",
+        in_reply_to=message_id,
     )
 
 
-def _apply(row: InboundMessage, parsed: ParsedMessage, request: OptOutRequest) -> None:
+def _rights_request_filed(
+    row: InboundMessage, parsed: ParsedMessage, request: OptOutRequest, now: InForce
+) -> bool:
+    """Offer privacy-address mail that asks for no opt-out to the rights app's handler."""
+    if (
+        request.addressed_to != "privacy"
+        or request.reason != QueueReason.UNCLEAR
+        or not request.sender
+        or not _privacy_mail_handler
+    ):
+        return False
+    customer = _customer_for(request.sender)
+    filed = _privacy_mail_handler[0](
+        sender=request.sender,
+        subject=parsed.subject,
+        body=parsed.body_text,
+        policy=now.policy,
+        gate=now.gate(actor=INTAKE_ACTOR),
+        language=now.language(customer.language if customer else request.language),
+    )
+    if filed is None:
+        return False
+    row.status, row.outcome = InboundStatus.RIGHTS_REQUEST, InboundStatus.RIGHTS_REQUEST
+    row.customer = (customer.customer_number or "") if customer else ""
+    return True
+
+
+def _apply(
+    row: InboundMessage, parsed: ParsedMessage, request: OptOutRequest, now: InForce
+) -> None:
     if request.outcome == OptOutOutcome.TO_QUEUE:
-        _to_queue(row, str(request.reason))
+        if not _rights_request_filed(row, parsed, request, now):
+            _to_queue(row, str(request.reason))
         return
     customer = _customer_for(request.sender)
     if customer is None or customer.customer_number is None:
@@ -182,25 +236,38 @@ def _apply(row: InboundMessage, parsed: ParsedMessage, request: OptOutRequest) -
             "address": request.addressed_to or "",
             "request": request.evidence[:300],
         },
+        gate=now.gate(actor=INTAKE_ACTOR),
+        version=now.version,
         actor=Actor(ActorKind.CUSTOMER, number),
     )
     row.status, row.customer, row.outcome = InboundStatus.OPTED_OUT, number, str(request.outcome)
     row.kinds = list(request.kinds)
-    _confirm(row, customer=number, to=request.sender or "", request=request, kinds=row.kinds)
+    _confirm(
+        row,
+        customer=number,
+        to=request.sender or "",
+        request=request,
+        kinds=row.kinds,
+        now=now,
+        message_id=parsed.message_id or "",
+    )
 
 
-@enforces("QS-4", "BE-9", "BE-1")
+@enforces("QS-4", "BE-9", "BE-1", features=("choices.opt-out-by-email",))
 def inbound_process(*, message_id: int) -> str:
     """Read, classify and act on one stored message; returns its new status. Never raises:
-    a failure is kept on the row (``failed``) for ``keepfaith mail process`` to retry."""
+    a failure is kept on the row (``failed``) for ``keepfaith mail process`` to retry.
+
+    A task of its own: it reads the policy in force once, at its start."""
     row = InboundMessage.objects.get(pk=message_id)
+    now = in_force()
     try:
         with transaction.atomic():
             parsed = _parse(row)
             row.sender = (parsed.sender or "")[:254]
             row.subject_line = parsed.subject[:300]
             row.message_id = (parsed.message_id or "")[:300]
-            _apply(row, parsed, _classify(parsed))
+            _apply(row, parsed, _classify(parsed, now), now)
             row.processed_at, row.error = timezone.now(), ""
             row.save()
     except Exception as error:  # kept stored; the reason is on the row, not the content
@@ -233,7 +300,13 @@ def _close(item: OptOutQueueItem, *, status: str, actor: Actor, customer: str, n
 
 @enforces("BE-9", "QS-4")
 def queue_apply(
-    *, item_id: int, customer: str, kinds: list[str] | None, actor: Actor, note: str = ""
+    *,
+    item_id: int,
+    customer: str,
+    kinds: list[str] | None,
+    actor: Actor,
+    now: InForce,
+    note: str = "",
 ) -> list[str]:
     """Staff decided: opt ``customer`` out of ``kinds`` (None: all marketing) for this item."""
     with transaction.atomic():
@@ -251,6 +324,8 @@ def queue_apply(
             kinds=kinds,
             source="staff",
             evidence={"message_id": item.message.message_id, "inbound": item.message.pk},
+            gate=now.gate(actor=actor),
+            version=now.version,
             actor=actor,
         )
         _close(

@@ -9,7 +9,9 @@ the consent ledger's current-choices table, shaped by ``Gate.audience_filter(kin
   (or after) the latest version that asked for fresh consent to that use (BE-11), exactly as
   ``LedgerChoices`` reads it;
 - choice ``none`` (service announcements): every customer with an active service, whatever
-  their marketing choices.
+  their marketing choices. Which service runs is the store's business: the caller passes
+  those customers (``active_service=``, e.g. ``store.selectors.customers_with_active_service``),
+  so mail never reaches up into the shop.
 
 ``tests/comms/test_audience.py`` checks that this query and ``gate.check`` agree for every
 customer and every (choice, kind) combination.
@@ -31,12 +33,11 @@ from keepfaith.consent.models import CurrentChoice
 from keepfaith.consent.selectors import reconsent_versions
 from keepfaith.gate import Gate
 from keepfaith.gate.choices import ChoiceStatus
+from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.versions.models import PolicyVersion
-from keepfaith.versions.selectors import active_policy
 
 __all__ = [
-    "active_service_customers",
     "audience_for",
     "audience_rows",
     "established_customers",
@@ -57,16 +58,15 @@ def established_customers() -> QuerySet[User]:
     return User.objects.filter(is_staff=False, is_active=True, customer_number__isnull=False)
 
 
-def active_service_customers() -> QuerySet[User]:
-    """Customers with an active service: the audience of service announcements, whatever
-    their marketing choices (BE-8). The store says whose service runs today."""
-    from keepfaith.store.selectors import customers_with_active_service
-
-    return customers_with_active_service().filter(customer_number__isnull=False)
-
-
-def _audience_base(use_choice: str) -> QuerySet[User]:
-    return active_service_customers() if use_choice == "none" else established_customers()
+def _audience_base(use_choice: str, active_service: QuerySet[User] | None) -> QuerySet[User]:
+    if use_choice != "none":
+        return established_customers()
+    if active_service is None:
+        raise ValueError(
+            "a service mail kind reaches the customers with an active service: pass "
+            "active_service= (store.selectors.customers_with_active_service())"
+        )
+    return active_service.filter(is_staff=False, customer_number__isnull=False)
 
 
 def _fresh_consent(use: str) -> Q:
@@ -81,10 +81,12 @@ def _fresh_consent(use: str) -> Q:
 
 
 @enforces("BE-8", "QS-4", "BE-9")
-def audience_for(*, kind: str, gate: Gate) -> QuerySet[User]:
+def audience_for(
+    *, kind: str, gate: Gate, active_service: QuerySet[User] | None = None
+) -> QuerySet[User]:
     """The customers a message of mail kind ``kind`` may go to, as one query (see above)."""
     rule = gate.audience_filter(kind)
-    customers = _audience_base(rule.choice)
+    customers = _audience_base(rule.choice, active_service)
     if rule.choice == "none":
         return customers.order_by("pk")
     choices = CurrentChoice.objects.filter(subject=OuterRef("customer_number"), key=rule.use)
@@ -96,7 +98,12 @@ def audience_for(*, kind: str, gate: Gate) -> QuerySet[User]:
 
 
 def audience_rows(
-    *, kind: str, gate: Gate, fields: Sequence[str], chunk: int = 5000
+    *,
+    kind: str,
+    gate: Gate,
+    fields: Sequence[str],
+    active_service: QuerySet[User] | None = None,
+    chunk: int = 5000,
 ) -> Iterator[tuple[Any, ...]]:
     """``audience_for`` read as plain rows of ``fields``, a chunk at a time.
 
@@ -104,7 +111,8 @@ def audience_rows(
     per-row machinery, which on SQLite costs as much as the query for a large audience.
     Memory stays bounded by ``chunk`` whatever the audience size.
     """
-    query = audience_for(kind=kind, gate=gate).values_list(*fields)
+    query = audience_for(kind=kind, gate=gate, active_service=active_service)
+    query = query.values_list(*fields)
     sql, params = query.query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -119,12 +127,11 @@ def marketing_kinds(*, gate: Gate) -> list[str]:
     return sorted(k for k, rule in gate.rulebook.mail_kinds.items() if rule.unsubscribable)
 
 
-def optout_addresses() -> tuple[str, str]:
+def optout_addresses(*, policy: Policy) -> tuple[str, str]:
     """(unsubscribe address, privacy address): settings first, else the policy's controller.
 
     A policy without an unsubscribe address uses its privacy address for both (BE-9).
     """
-    policy, _ = active_policy()
     privacy = settings.MAIL_PRIVACY_ADDRESS or policy.controller.privacy_email
     unsubscribe = settings.MAIL_UNSUBSCRIBE_ADDRESS or policy.controller.opt_out_email
     return unsubscribe, privacy

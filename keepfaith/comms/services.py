@@ -13,24 +13,26 @@ Rules kept here:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from keepfaith.accounts.models import User
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.comms.emails import RenderedMail
-from keepfaith.comms.models import Campaign, OutboxMessage
-from keepfaith.comms.selectors import DECLINED, audience_rows, marketing_kinds
+from keepfaith.comms.models import Campaign, InboundMessage, OptOutQueueItem, OutboxMessage
+from keepfaith.comms.selectors import audience_rows, marketing_kinds
 from keepfaith.comms.unsubscribe import UnsubscribeClaim, read_unsubscribe_token
-from keepfaith.consent.selectors import current_choices
-from keepfaith.consent.services import consent_record_many
+from keepfaith.consent.answers import choices_decline
 from keepfaith.gate import Gate
-from keepfaith.gate.runtime import active_gate
+from keepfaith.policy.rulebook import MailRule
 from keepfaith.policy.trace import enforces
-from keepfaith.versions.selectors import active_policy, active_version
+from keepfaith.versions.models import PolicyVersion
 
 __all__ = [
     "CampaignError",
@@ -48,16 +50,8 @@ class CampaignError(ValueError):
     """A campaign that cannot be created or sent; the message says why."""
 
 
-def default_language() -> str:
-    policy, _ = active_policy()
-    return policy.controller.languages[0]
-
-
-def campaign_create(
-    *, kind: str, subject: str, text: str, html: str = "", actor: Actor
-) -> Campaign:
-    """A draft campaign of mail kind ``kind`` (marketing or service; never transactional)."""
-    gate = active_gate(actor=actor)
+def campaign_kind_checked(*, kind: str, subject: str, text: str, gate: Gate) -> MailRule:
+    """The policy's rule for a campaign of ``kind`` with this subject and text, or why not."""
     try:
         rule = gate.mail_kind(kind)
     except LookupError as error:
@@ -66,6 +60,14 @@ def campaign_create(
         raise CampaignError("transactional mail goes to one person at a time, not to an audience")
     if not subject.strip() or not text.strip():
         raise CampaignError("a campaign needs a subject and a text body")
+    return rule
+
+
+def campaign_create(
+    *, kind: str, subject: str, text: str, html: str = "", actor: Actor, gate: Gate
+) -> Campaign:
+    """A draft campaign of mail kind ``kind`` (marketing or service; never transactional)."""
+    rule = campaign_kind_checked(kind=kind, subject=subject, text=text, gate=gate)
     campaign = Campaign(
         kind=rule.kind,
         subject=subject.strip(),
@@ -78,9 +80,13 @@ def campaign_create(
     return campaign
 
 
-def _rows(campaign: Campaign, gate: Gate, language: str) -> Iterable[list[OutboxMessage]]:
+def _rows(
+    campaign: Campaign, gate: Gate, language: str, active_service: QuerySet[User] | None
+) -> Iterable[list[OutboxMessage]]:
     fields = ("customer_number", "email", "language")
-    people = audience_rows(kind=campaign.kind, gate=gate, fields=fields)
+    people = audience_rows(
+        kind=campaign.kind, gate=gate, fields=fields, active_service=active_service
+    )
     batch: list[OutboxMessage] = []
     for number, email, own_language in people:
         batch.append(
@@ -101,18 +107,26 @@ def _rows(campaign: Campaign, gate: Gate, language: str) -> Iterable[list[Outbox
 
 
 @enforces("BE-8", "QS-4", "BE-9")
-def campaign_queue(*, campaign_id: int, actor: Actor) -> Campaign:
+def campaign_queue(
+    *,
+    campaign_id: int,
+    actor: Actor,
+    gate: Gate,
+    language: str,
+    active_service: QuerySet[User] | None = None,
+) -> Campaign:
     """Queue the campaign: one outbox row per recipient of its audience, then wake the worker.
 
-    Idempotent: a queued campaign is returned as it is.
+    ``language`` is for recipients who never told us theirs; ``active_service`` are the
+    customers a service kind reaches (see ``comms.selectors``). Idempotent: a queued campaign
+    is returned as it is.
     """
-    gate = active_gate(actor=actor)
     with transaction.atomic():
         campaign = Campaign.objects.select_for_update().get(pk=campaign_id)
         if campaign.status == Campaign.Status.QUEUED:
             return campaign
         total = 0
-        for batch in _rows(campaign, gate, default_language()):
+        for batch in _rows(campaign, gate, language, active_service):
             OutboxMessage.objects.bulk_create(batch, ignore_conflicts=True)
             total += len(batch)
         campaign.status = Campaign.Status.QUEUED
@@ -135,9 +149,17 @@ def campaign_queue(*, campaign_id: int, actor: Actor) -> Campaign:
 
 
 def mail_enqueue(
-    *, key: str, kind: str, recipient: str, to: str, mail: RenderedMail, language: str
+    *,
+    key: str,
+    kind: str,
+    recipient: str,
+    to: str,
+    mail: RenderedMail,
+    language: str,
+    in_reply_to: str = "",
 ) -> OutboxMessage:
-    """Queue one transactional message (rendered already) under idempotency key ``key``."""
+    """Queue one message to one person (rendered already) under idempotency key ``key``.
+    Call ``keepfaith.comms.outgoing.mail_send``, which asks the gate first."""
     row, _ = OutboxMessage.objects.get_or_create(
         idempotency_key=key,
         defaults={
@@ -148,6 +170,7 @@ def mail_enqueue(
             "subject": mail.subject,
             "text_body": mail.text,
             "html_body": mail.html,
+            "in_reply_to": in_reply_to[:300],
         },
     )
     transaction.on_commit(delivery_kick)
@@ -183,34 +206,63 @@ def optout_record(
     kinds: Iterable[str] | None,
     source: str,
     evidence: Mapping[str, Any],
+    gate: Gate,
+    version: PolicyVersion | None,
     actor: Actor | None = None,
 ) -> list[str]:
-    """Opt ``subject`` out of the marketing ``kinds`` (None: all marketing) in the ledger.
+    """Opt ``subject`` out of the marketing ``kinds`` (None: all marketing) in the ledger,
+    under policy ``version`` (whose rulebook ``gate`` holds).
 
     Returns the use keys newly opted out; those already declined are left as they are, so
     the same request twice records nothing the second time. Service kinds are ignored.
     """
-    gate = active_gate(actor=actor or Actor(ActorKind.CUSTOMER, subject))
     wanted = marketing_kinds(gate=gate) if kinds is None else list(kinds)
-    uses = {
-        gate.rulebook.mail_kinds[k].use
-        for k in wanted
-        if k in gate.rulebook.mail_kinds and gate.rulebook.mail_kinds[k].unsubscribable
-    }
-    with transaction.atomic():
-        current = current_choices(subject=subject)
-        changes = {
-            use: "opted-out"
-            for use in sorted(uses)
-            if use not in current or current[use].status.value not in DECLINED
-        }
-        if changes:
-            consent_record_many(
-                subject=subject,
-                changes=changes,
-                source=source,
-                policy_version=active_version(),
-                evidence=dict(evidence),
-                actor=actor,
-            )
-    return sorted(changes)
+    kinds_of = gate.rulebook.mail_kinds
+    uses = {kinds_of[k].use for k in wanted if k in kinds_of and kinds_of[k].unsubscribable}
+    return choices_decline(
+        subject=subject,
+        keys=uses,
+        source=source,
+        version=version,
+        evidence=dict(evidence),
+        actor=actor or Actor(ActorKind.CUSTOMER, subject),
+    )
+
+
+def mail_erase(subject: str, *, address: str) -> None:
+    """Delete mail sent to and received from the subject or ``address`` (RIGHTS-17),
+    with the opt-out queue's items for it and the development sink's files naming it."""
+    OutboxMessage.objects.filter(recipient=subject).delete()
+    OutboxMessage.objects.filter(to_address__iexact=address).delete()
+    inbound = InboundMessage.objects.filter(customer=subject) | InboundMessage.objects.filter(
+        sender__iexact=address
+    )
+    OptOutQueueItem.objects.filter(message__in=inbound).delete()
+    inbound.delete()
+    folder = getattr(settings, "EMAIL_FILE_PATH", None)
+    if not folder or not Path(folder).is_dir():
+        return
+    needle = address.lower().encode()
+    for path in Path(folder).iterdir():
+        if path.is_file() and _names_address(path.read_bytes().lower(), needle):
+            path.unlink()
+
+
+def _is_address_char(char: bytes) -> bool:
+    return char.isalnum() or char in (b"_", b"-", b"+")
+
+
+def _names_address(text: bytes, needle: bytes) -> bool:
+    """Whether ``text`` holds the address ``needle`` whole, not inside a longer address
+    (al@x.dk is not in val@x.dk nor in al@x.dk.example); both lower case."""
+    at = text.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        before, after, next_after = text[at - 1 : at], text[end : end + 1], text[end + 1 : end + 2]
+        inside = (before and (_is_address_char(before) or before == b".")) or (
+            after and (_is_address_char(after) or (after == b"." and next_after.isalnum()))
+        )
+        if not inside:
+            return True
+        at = text.find(needle, at + 1)
+    return False

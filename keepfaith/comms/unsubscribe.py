@@ -68,12 +68,15 @@ class UnsubscribeClaim:
     key_index: int
 
 
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def _b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
 def _b64decode(text: str) -> bytes:
-    if not re.fullmatch(r"[A-Za-z0-9_-]*", text):
+    if not _BASE64URL.fullmatch(text):
         raise InvalidToken("unsubscribe token is malformed: not base64url")
     try:
         data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from keepfaith.audit.models import ActorKind, ChainedRecord
 from keepfaith.gate.choices import ChoiceStatus
 
 
 class ConsentEventKind(models.TextChoices):
-    GIVEN = "given", "given"
-    WITHDRAWN = "withdrawn", "withdrawn"
-    OPTED_OUT = "opted-out", "opted out"
-    OPTED_IN = "opted-in", "opted in"
-    NOTICE_ACKNOWLEDGED = "notice-acknowledged", "notice acknowledged"
+    GIVEN = "given", gettext_lazy("given")
+    WITHDRAWN = "withdrawn", gettext_lazy("withdrawn")
+    OPTED_OUT = "opted-out", gettext_lazy("opted out")
+    OPTED_IN = "opted-in", gettext_lazy("opted in")
+    NOTICE_ACKNOWLEDGED = "notice-acknowledged", gettext_lazy("notice acknowledged")
 
 
 EVENT_STATUS: dict[str, ChoiceStatus | None] = {

@@ -1,8 +1,9 @@
 """Consent receipts: what a person agreed to or declined, in the spirit of the Kantara
 Initiative Consent Receipt (v1.1 field names), plus the ledger entry that proves it.
 
-The receipt describes the event under the policy version the person was shown (or the
-policy in force when the event names none) and carries the entry's sequence number and
+The receipt describes the event under the policy version the person was shown (the caller
+passes that policy: ``keepfaith.inforce.policy_of(event.policy_version)``, or the policy in
+force when the event names none) and carries the entry's sequence number and
 hash, so the customer can later show that the ledger holds exactly this event.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 from keepfaith.consent.models import EVENT_STATUS, ConsentEvent
 from keepfaith.gate.choices import OUTSIDE_PARTY_PREFIX
 from keepfaith.policy import Policy
-from keepfaith.versions.selectors import active_policy, policy_of
+from keepfaith.policy.schema import text_in
 
 RECEIPT_VERSION = "KI-CR-v1.1.0"
 _RECEIPT_NAMESPACE = uuid.UUID("0b1c6c0e-6a1f-4b53-9d86-5a0c3b5e7f21")
@@ -24,12 +25,6 @@ def _text(value: dict[str, str] | None, lang: str) -> str:
     if not value:
         return ""
     return value.get(lang) or value.get("en") or next(iter(value.values()))
-
-
-def _policy_of(event: ConsentEvent) -> Policy:
-    if event.policy_version is not None:
-        return policy_of(event.policy_version)
-    return active_policy()[0]
 
 
 def _site_url(policy: Policy) -> str:
@@ -55,9 +50,9 @@ def _service(policy: Policy, key: str, lang: str) -> dict[str, Any]:
             "primaryPurpose": True,
             "termination": "",
             "thirdPartyDisclosure": True,
-            "thirdPartyName": party.name,
+            "thirdPartyName": text_in(party.name, lang),
         }
-        return {"service": party.name, "purposes": [purpose]}
+        return {"service": text_in(party.name, lang), "purposes": [purpose]}
     use = policy.use_by_key(key)
     if use is None:
         return {"service": key, "purposes": []}
@@ -78,9 +73,8 @@ def consent_receipt_id(event: ConsentEvent) -> str:
     return str(uuid.uuid5(_RECEIPT_NAMESPACE, event.entry_hash))
 
 
-def consent_receipt(*, event: ConsentEvent, lang: str = "en") -> dict[str, Any]:
-    """The receipt of one ledger event, as JSON-able data."""
-    policy = _policy_of(event)
+def consent_receipt(*, event: ConsentEvent, policy: Policy, lang: str = "en") -> dict[str, Any]:
+    """The receipt of one ledger event under ``policy`` (the version it names), as data."""
     controller = policy.controller
     address = controller.postal_address
     site = _site_url(policy)

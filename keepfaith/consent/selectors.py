@@ -17,9 +17,9 @@ from django.db.models import QuerySet
 from keepfaith.consent.models import ConsentEvent, CurrentChoice
 from keepfaith.consent.receipts import consent_receipt, consent_receipt_id
 from keepfaith.gate.choices import NOT_ASKED, ChoiceState, ChoiceStatus
+from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.versions.models import PolicyVersion
-from keepfaith.versions.selectors import active_policy
 
 __all__ = [
     "LedgerChoices",
@@ -30,6 +30,7 @@ __all__ = [
     "current_choices",
     "pending_reconsent",
     "reconsent_versions",
+    "recorded_agreements",
 ]
 
 
@@ -103,6 +104,13 @@ def current_choices(*, subject: str) -> dict[str, ChoiceState]:
     return _states(subject, reconsent_versions())
 
 
+def recorded_agreements(*, subject: str) -> frozenset[str]:
+    """Keys whose last recorded event for the subject agreed (given or opted in), whether or
+    not a newer policy version asks again."""
+    rows = CurrentChoice.objects.filter(subject=subject, status=ChoiceStatus.GIVEN.value)
+    return frozenset(rows.values_list("key", flat=True))
+
+
 def consent_history(*, subject: str) -> QuerySet[ConsentEvent]:
     """Every ledger event of the subject, newest first."""
     return (
@@ -123,25 +131,19 @@ def consent_event_of(*, subject: str, event_id: int) -> ConsentEvent | None:
     )
 
 
-def _joined(subject: str) -> dt.datetime | None:
-    from keepfaith.accounts.models import User
-
-    joined = User.objects.filter(customer_number=subject).values_list("date_joined", flat=True)
-    return joined.first()
-
-
-@enforces("BE-11")
-def pending_reconsent(*, subject: str) -> list[str]:
-    """Opt-in uses of the policy in force that a version asked fresh consent for and that
-    this subject has not answered since: those that newly need consent, and those the
-    subject agreed to before the version widened them. A version published before the
-    subject's account existed asks them nothing; a subject who declined has answered."""
+@enforces("BE-11", features=("changes.reconsent",))
+def pending_reconsent(
+    *, subject: str, policy: Policy, joined: dt.datetime | None = None
+) -> list[str]:
+    """Opt-in uses of ``policy`` (the one in force) that a version asked fresh consent for
+    and that this subject has not answered since: those that newly need consent, and those
+    the subject agreed to before the version widened them. A version published before the
+    subject joined (``joined``, the account's creation) asks them nothing; a subject who
+    declined has answered."""
     needed = reconsent_versions()
     if not needed:
         return []
-    policy, _ = active_policy()
     opt_in = {use.key for use in policy.uses if use.choice == "opt-in"}
-    joined = _joined(subject)
     states = _states(subject, needed)
     pending = []
     for key in sorted(opt_in & set(needed)):
@@ -161,7 +163,7 @@ class LedgerChoices:
 
     Reads each subject's choices in one query the first time it is asked about them, and
     the versions asking for re-consent once: an instance is a snapshot for one request or
-    batch (``active_gate`` makes a new one each time). ``forget()`` drops the snapshot.
+    batch (``InForce.gate`` makes a new one each time). ``forget()`` drops the snapshot.
     """
 
     def __init__(self) -> None:

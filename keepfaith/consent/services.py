@@ -8,20 +8,21 @@ is lost; the table always equals what ``consent_rebuild`` derives from the ledge
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, chain_append
 from keepfaith.consent.models import EVENT_STATUS, ConsentEvent, ConsentEventKind, CurrentChoice
 from keepfaith.gate.choices import OUTSIDE_PARTY_PREFIX
+from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.versions.models import PolicyVersion
-from keepfaith.versions.selectors import active_policy
 
 SOURCE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,39}(:[A-Za-z0-9_.@/-]{1,80})?$")
 """A source: a word (portal, email, one-click, staff, gpc, checkout) or word:id (form:<id>)."""
@@ -39,9 +40,8 @@ def consent_form_hash(*, shown: str | bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _declared_keys() -> frozenset[str]:
-    """Use keys and outside-party go-ahead keys of the policy in force."""
-    policy, _ = active_policy()
+def _declared_keys(policy: Policy) -> frozenset[str]:
+    """Use keys and outside-party go-ahead keys of ``policy``."""
     parties = policy.recipients.outside_parties
     return frozenset(
         [use.key for use in policy.uses] + [OUTSIDE_PARTY_PREFIX + p.key for p in parties]
@@ -62,7 +62,7 @@ def _check(*, subject: str, key: str, event: str, source: str, known: frozenset[
         )
     if event in AGREEING and key not in known:
         raise ConsentError(
-            f"key {key!r} is neither a use nor an outside party of the policy in force: "
+            f"key {key!r} is neither a use nor an outside party of the policy: "
             "nobody can agree to it"
         )
 
@@ -72,15 +72,25 @@ def _apply(record: ConsentEvent) -> None:
     status = EVENT_STATUS[record.event]
     if status is None:
         return
-    CurrentChoice.objects.update_or_create(
-        subject=record.subject,
-        key=record.key,
-        defaults={
-            "status": status.value,
-            "event": record,
-            "policy_version": record.policy_version,
-            "at": record.at,
-        },
+    at = CurrentChoice._meta.get_field("at").get_db_prep_save(record.at, connection)
+    values = [record.subject, record.key, status.value, record.pk, record.policy_version_id, at]
+    with connection.cursor() as cursor:  # one statement on every consent event: see _UPSERT
+        cursor.execute(_upsert_sql(), values)
+
+
+@functools.cache
+def _upsert_sql() -> str:
+    """INSERT ... ON CONFLICT DO UPDATE of one current choice (SQLite and PostgreSQL both
+    speak it), prepared once: the ORM's bulk_create would compile it on every event."""
+    q = connection.ops.quote_name
+    table = q(CurrentChoice._meta.db_table)
+    columns = ["subject", "key", "status", "event_id", "policy_version_id", "at"]
+    names = ", ".join(q(c) for c in columns)
+    updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in columns[2:])
+    marks = ", ".join(["%s"] * len(columns))
+    return (
+        f"INSERT INTO {table} ({names}) VALUES ({marks}) "  # noqa: S608 - names only
+        f"ON CONFLICT ({q('subject')}, {q('key')}) DO UPDATE SET {updates}"
     )
 
 
@@ -116,6 +126,7 @@ def consent_record(
     key: str,
     event: str,
     source: str,
+    policy: Policy | None = None,
     policy_version: PolicyVersion | None = None,
     evidence: Mapping[str, Any] | None = None,
     actor: Actor | None = None,
@@ -123,14 +134,16 @@ def consent_record(
     """Append one consent event and update the subject's current choice for ``key``.
 
     ``event`` is given, withdrawn, opted-out, opted-in or notice-acknowledged. Agreeing
-    (given, opted-in) is only possible to a use or outside party of the policy in force;
-    declining is always possible. ``actor`` defaults to the subject themself. Raises
-    ``ConsentError`` (writing nothing) for bad input.
+    (given, opted-in) is only possible to a use or outside party of ``policy`` (the policy
+    in force, which the caller resolved and must pass for agreeing events); declining is
+    always possible. ``actor`` defaults
+    to the subject themself. Raises ``ConsentError`` (writing nothing) for bad input.
     """
     return consent_record_many(
         subject=subject,
         changes={key: event},
         source=source,
+        policy=policy,
         policy_version=policy_version,
         evidence=evidence,
         actor=actor,
@@ -142,6 +155,7 @@ def consent_record_many(
     subject: str,
     changes: Mapping[str, str],
     source: str,
+    policy: Policy | None = None,
     policy_version: PolicyVersion | None = None,
     evidence: Mapping[str, Any] | None = None,
     actor: Actor | None = None,
@@ -149,7 +163,11 @@ def consent_record_many(
     """Record several choices of one subject (``{key: event}``) in one transaction: all or none."""
     if not changes:
         raise ConsentError("no changes to record")
-    known = _declared_keys() if AGREEING & set(changes.values()) else frozenset()
+    known: frozenset[str] = frozenset()
+    if AGREEING & set(changes.values()):
+        if policy is None:
+            raise ConsentError("agreeing needs the policy in force (policy=) to check the key")
+        known = _declared_keys(policy)
     for key, event in changes.items():
         _check(subject=subject, key=key, event=event, source=source, known=known)
     who = actor or Actor(ActorKind.CUSTOMER, subject)

@@ -1,30 +1,71 @@
-"""Who may see the console, and the record of every staff read of customer data.
+"""Who may open a console page, and the record of every staff read of customer data.
 
-``staff_view`` admits a staff account that has passed its second factor and holds the
-permission the view names. ``audited_read`` writes an audit entry for each response that
-shows customer data: views add the subjects they show to ``request.audited_subjects``.
+Two questions, two sources:
+
+- **May this person act here?** ``staff_view(permission)`` admits a staff account that passed
+  its second factor and whose role holds the Django permission (action permissions only:
+  send a campaign, verify a chain, manage staff; ``keepfaith/accounts/roles.py``).
+- **May this person read this data?** The policy's ``recipients.staff`` section, asked through
+  the gate: ``staff_read(read)`` asks ``gate.check(use=..., categories=..., recipient=<role>)``
+  for each role the reader holds and each use the page may serve, before the view runs. A
+  refusal is a 403 with the gate's reason and an audit entry of the refusal; an allowed read
+  is audited after a successful response, naming the role and use that allowed it, so every
+  read in the audit log can be replayed through the gate. Removing a role from a staff entry
+  and publishing the policy closes its pages at once, with no code change.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_otp import user_has_device
 
-from keepfaith.accounts.roles import CONSOLE
+from keepfaith.accounts.roles import CONSOLE, ROLE_PERMISSIONS
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
+from keepfaith.gate import Decision, Gate
+from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
+ROLE_WORDS = (
+    gettext_noop("support"),
+    gettext_noop("billing"),
+    gettext_noop("marketing"),
+    gettext_noop("privacy officer"),
+    gettext_noop("administrator"),
+)
+"""The role names, for the catalogue: the console shows them translated."""
+_AUDITED_SUBJECTS_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
+class StaffRead:
+    """What a console page shows of customer data.
+
+    ``uses``: the purposes the page can serve, in order; the read is allowed when the policy
+    grants one of them, with every one of ``categories``, to one of the reader's roles.
+    """
+
+    action: str
+    categories: tuple[str, ...]
+    uses: tuple[str, ...]
+    clauses: tuple[str, ...] = ()
+
+
+ReadSpec = StaffRead | Callable[[Policy], StaffRead]
 
 
 @enforces("QS-3")
@@ -39,8 +80,13 @@ def staff_view(permission: str = CONSOLE) -> Callable[[View], View]:
                 if not user_has_device(user):
                     return render(request, "console/no_second_factor.html", status=403)
                 return redirect(f"{reverse('console:verify')}?next={request.get_full_path()}")
+            staff_language_activate(request)
             if not user.has_perm(CONSOLE) or not user.has_perm(permission):
-                raise PermissionDenied(f"your role does not include {permission}")
+                return refused_page(
+                    request,
+                    reason=_("Your role does not include this action."),
+                    needs=roles_with(permission),
+                )
             return view(request, *args, **kwargs)
 
         return cast(View, wrapper)
@@ -48,73 +94,141 @@ def staff_view(permission: str = CONSOLE) -> Callable[[View], View]:
     return decorate
 
 
-def policy_role_required(roles_of: Callable[[Policy], Iterable[str]]) -> Callable[[View], View]:
-    """Admit only staff holding a role that the policy in force names (``roles_of(policy)``).
+def staff_language_activate(request: HttpRequest) -> None:
+    """The console speaks the language the staff member chose (``User.language``)."""
+    chosen = getattr(request.user, "language", "") or ""
+    if chosen in dict(settings.LANGUAGES):
+        translation.activate(chosen)
+        request.LANGUAGE_CODE = chosen  # type: ignore[attr-defined]
 
-    Roles are the staff groups (``keepfaith/accounts/roles.py``); the policy decides which of
-    them may open the view, so publishing a new policy changes access without a deploy.
-    """
 
-    def decorate(view: View) -> View:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            from keepfaith.versions.selectors import active_policy
-
-            policy, _ = active_policy()
-            allowed = set(roles_of(policy))
-            held = set(getattr(request.user, "role_names", ()))
-            if not allowed & held:
-                named = ", ".join(sorted(allowed)) or "no staff role"
-                raise PermissionDenied(f"the policy in force opens this page to: {named}")
-            return view(request, *args, **kwargs)
-
-        return cast(View, wrapper)
-
-    return decorate
+def roles_with(permission: str) -> str:
+    """The staff roles whose action permissions include ``permission``, as words."""
+    names = [role for role, perms in ROLE_PERMISSIONS.items() if permission in perms]
+    return ", ".join(_(name) for name in names)
 
 
 def staff_actor(request: HttpRequest) -> Actor:
     return Actor(ActorKind.STAFF, str(getattr(request.user, "email", "")))
 
 
-@enforces("QS-3")
-def audited_read(
-    action: str,
-    *,
-    categories: Iterable[str] | Callable[[], Iterable[str]],
-    use: str | Callable[[], str],
-    clauses: Iterable[str] = (),
-) -> Callable[[View], View]:
-    """Record every successful response of the view as a staff read of customer data.
+def roles_of(request: HttpRequest) -> tuple[str, ...]:
+    return tuple(getattr(request.user, "role_names", ()))
 
-    ``categories`` and ``use`` may be callables, read when the entry is written (views whose
-    categories and use come from the policy in force).
+
+@enforces("QS-3")
+def read_decision(
+    *, gate: Gate, read: StaffRead, roles: Iterable[str], subject: str | None = None
+) -> Decision:
+    """The gate's answer for a staff member holding ``roles``: the first role and use the
+    policy allows, else the refusal for the first role asked (its reason names the fix)."""
+    refusal: Decision | None = None
+    held = tuple(roles)
+    if not held:
+        return _no_role(read)
+    for role in held:
+        for use in read.uses:
+            decision = gate.check(
+                use=use,
+                categories=read.categories,
+                subject=subject,
+                recipient=role,
+                purpose_context=read.action,
+            )
+            if decision.allowed:
+                return decision
+            refusal = refusal or decision
+    assert refusal is not None
+    return refusal
+
+
+def _no_role(read: StaffRead) -> Decision:
+    reason = "this staff account holds no role: an administrator gives it one (keepfaith staff)"
+    return Decision(False, reason, read.clauses, read.uses[0], read.categories, None, None, None,
+                    read.action)  # fmt: skip
+
+
+def _audit(request: HttpRequest, read: StaffRead, decision: Decision, **extra: Any) -> None:
+    subjects: list[str] = getattr(request, "audited_subjects", [])
+    audit_append(
+        actor=staff_actor(request),
+        action=read.action,
+        outcome="read" if decision.allowed else "refused",
+        subject=subjects[0] if len(subjects) == 1 else "",
+        categories=read.categories,
+        use=decision.use,
+        clauses=read.clauses,
+        detail={
+            "path": request.path,
+            "recipient": decision.recipient,
+            "subjects": subjects[:_AUDITED_SUBJECTS_MAX],
+            "count": len(subjects),
+            **({} if decision.allowed else {"reason": decision.reason}),
+            **extra,
+        },
+    )
+
+
+def refused_page(request: HttpRequest, *, reason: str, needs: str = "") -> HttpResponse:
+    """The console's 403: what was refused and why, in the console's chrome."""
+    context = {"reason": reason, "needs": needs}
+    return render(request, "console/refused.html", context, status=403)
+
+
+@enforces("QS-3", features=("staff.reads-by-policy",))
+def staff_read(*specs: ReadSpec) -> Callable[[View], View]:
+    """Ask the gate before the view reads customer data; audit each read or the refusal.
+
+    A page that shows several kinds of data names one ``StaffRead`` per kind: each must be
+    allowed. The view adds the subjects it shows to ``request.audited_subjects`` and may read
+    ``request.staff_reads`` (the allowing ``Decision`` of each read: its ``recipient`` is the
+    role). Use inside ``staff_view`` (second factor and console permission).
     """
-    clauses = tuple(clauses)
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            now = in_force()
+            reads = [spec(now.policy) if callable(spec) else spec for spec in specs]
+            gate = now.gate(actor=staff_actor(request))
             request.audited_subjects = []  # type: ignore[attr-defined]
+            decisions = []
+            for read in reads:
+                decision = read_decision(gate=gate, read=read, roles=roles_of(request))
+                if not decision.allowed:
+                    _audit(request, read, decision)
+                    return refused_page(request, reason=decision.reason)
+                decisions.append(decision)
+            request.staff_reads = decisions  # type: ignore[attr-defined]
+            request.section_reads = []  # type: ignore[attr-defined]
             response = view(request, *args, **kwargs)
             if response.status_code == 200:
-                subjects: list[str] = request.audited_subjects  # type: ignore[attr-defined]
-                audit_append(
-                    actor=staff_actor(request),
-                    action=action,
-                    outcome="read",
-                    subject=subjects[0] if len(subjects) == 1 else "",
-                    categories=tuple(categories() if callable(categories) else categories),
-                    use=use() if callable(use) else use,
-                    clauses=clauses,
-                    detail={
-                        "path": request.path,
-                        "subjects": subjects[:500],
-                        "count": len(subjects),
-                    },
-                )
+                for read, decision in zip(reads, decisions, strict=True):
+                    _audit(request, read, decision)
+                for read, decision in request.section_reads:  # type: ignore[attr-defined]
+                    _audit(request, read, decision)
             return response
 
         return cast(View, wrapper)
 
     return decorate
+
+
+@enforces("QS-3", features=("staff.reads-by-policy",))
+def section_read(request: HttpRequest, read: StaffRead) -> bool:
+    """May this page also show the section ``read``? Asks the gate with the reader's roles;
+    an allowed section is audited with the page's read (after a successful response), a
+    refused one is left out of the page and not read at all. Inside ``staff_read`` only."""
+    gate = in_force().gate(actor=staff_actor(request))
+    decision = read_decision(gate=gate, read=read, roles=roles_of(request))
+    if decision.allowed:
+        request.section_reads.append((read, decision))  # type: ignore[attr-defined]
+    return decision.allowed
+
+
+def may_read(request: HttpRequest, read: ReadSpec) -> bool:
+    """Would ``staff_read`` let this person open a page with ``read``? (No audit: a menu.)"""
+    now = in_force()
+    spec = read(now.policy) if callable(read) else read
+    gate = now.gate(actor=staff_actor(request))
+    return read_decision(gate=gate, read=spec, roles=roles_of(request)).allowed

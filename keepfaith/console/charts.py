@@ -9,9 +9,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
+from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 
 WIDTH, HEIGHT, PAD = 640, 220, 32
+
+
+def _n(value: float) -> str:
+    """A figure as the tables show it (grouped in the reader's language)."""
+    return number_format(round(value), force_grouping=True)
+
+
+def _label(text: str, limit: int = 32) -> str:
+    """A label that fits left of the bars: cut with an ellipsis (the full text is in the
+    mark's title and in the table)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _scale(values: Sequence[float]) -> float:
@@ -23,21 +35,23 @@ def bar_chart(rows: Sequence[tuple[str, float]], *, title: str, width: int = WID
     """Horizontal bars, one per (label, value), longest first as given."""
     bar_h, gap = 18, 6
     label_w = 220
-    height = PAD + len(rows) * (bar_h + gap)
+    head = 24  # the visible title
+    height = head + PAD + len(rows) * (bar_h + gap)
     top = _scale([value for _, value in rows])
     parts = [
         f'<svg class="chart bar" role="img" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
+        f'<text class="chart-title" x="6" y="16">{escape(title)}</text>',
     ]
     for index, (label, value) in enumerate(rows):
-        y = PAD // 2 + index * (bar_h + gap)
+        y = head + PAD // 2 + index * (bar_h + gap)
         length = (width - label_w - 70) * value / top
         parts.append(
-            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{escape(label[:40])}</text>'
+            f'<text x="{label_w - 6}" y="{y + 13}" text-anchor="end">{escape(_label(label))}</text>'
             f'<rect x="{label_w}" y="{y}" width="{length:.1f}" height="{bar_h}">'
-            f"<title>{escape(label)}: {value:,.0f}</title></rect>"
-            f'<text x="{label_w + length + 6:.1f}" y="{y + 13}">{value:,.0f}</text>'
+            f"<title>{escape(label)}: {_n(value)}</title></rect>"
+            f'<text x="{label_w + length + 6:.1f}" y="{y + 13}">{_n(value)}</text>'
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
@@ -61,13 +75,15 @@ def line_chart(
         f"<title>{escape(title)}</title>",
         f'<line class="axis" x1="{PAD}" y1="{PAD + inner_h}" x2="{PAD + inner_w}" '
         f'y2="{PAD + inner_h}"/>',
-        f'<text x="{PAD}" y="{PAD - 8}">{top:,.0f}</text>',
+        f'<text class="chart-title" x="{width - 6}" y="16" text-anchor="end">'
+        f"{escape(title)}</text>",
+        f'<text x="{PAD}" y="{PAD - 8}">{_n(top)}</text>',
         f'<polyline points="{path}"/>' if points else "",
     ]
     for (label, value), (x, y) in zip(points, coords, strict=True):
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3">'
-            f"<title>{escape(label)}: {value:,.0f}</title></circle>"
+            f"<title>{escape(label)}: {_n(value)}</title></circle>"
         )
     if points:
         parts.append(f'<text x="{PAD}" y="{height - 8}">{escape(points[0][0])}</text>')

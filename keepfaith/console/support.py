@@ -1,49 +1,190 @@
 """Support in the console: tickets and information requests, for support staff (BE-3).
 
-Every page that shows them is an audited read naming the customers shown."""
+Every page that shows them is an audited read naming the customers shown (``staff_read``).
+On a ticket's page an agent replies (the customer gets a notice by e-mail in their language),
+marks that the customer's answer is awaited, gives the ticket to an agent or closes it; on a
+request's page the agent answers the question by e-mail. The writes are in
+``keepfaith.support.conversation`` and audited there.
+"""
 
 from __future__ import annotations
 
+from django import forms
+from django.conf import settings
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from keepfaith.console.access import audited_read, staff_view
+from keepfaith.accounts.models import User
+from keepfaith.console import reads
+from keepfaith.console.access import staff_actor, staff_read, staff_view
+from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
-from keepfaith.support.selectors import information_request_list, support_ticket_list
-
-SUPPORT_USE = "essential.service.operations.support"
-TICKET_CATEGORIES = (
-    "user.contact.email",
-    "user.name",
-    "user.unique_id",
-    "user.device.computer_configuration",
+from keepfaith.support.conversation import (
+    MAX_BODY,
+    TicketClosed,
+    information_request_answer,
+    support_reply_staff,
+    support_ticket_assign,
+    support_ticket_close,
 )
+from keepfaith.support.models import SupportTicket
+from keepfaith.support.selectors import (
+    information_request_get,
+    information_request_list,
+    support_agents,
+    support_ticket_list,
+    ticket_messages,
+)
+
+
+class StaffReplyForm(forms.Form):
+    body = forms.CharField(
+        label=gettext_lazy("Reply"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6})
+    )
+    waiting = forms.BooleanField(
+        label=gettext_lazy(
+            "We need something from the customer (status: waiting for the customer)"
+        ),
+        required=False,
+    )
+
+
+class AnswerForm(forms.Form):
+    body = forms.CharField(
+        label=gettext_lazy("Answer"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+
+def _staff(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
 
 
 @enforces("BE-3", "QS-3")
-@staff_view("support.view_ticket")
-@audited_read(
-    "console.support.list",
-    categories=["user.contact.email", "user.name", "user.unique_id"],
-    use=SUPPORT_USE,
-    clauses=["BE-3", "QS-3"],
-)
+@staff_view()
+@staff_read(reads.TICKETS, reads.INFORMATION_REQUESTS)
 def support_list(request: HttpRequest) -> HttpResponse:
-    tickets = list(support_ticket_list()[:200])
+    status = request.GET.get("status", "")
+    tickets_qs = support_ticket_list()
+    if status in {"open", "waiting", "answered", "closed"}:
+        tickets_qs = tickets_qs.filter(status=status)
+    tickets = list(tickets_qs[:200])
     requests = list(information_request_list()[:200])
     request.audited_subjects.extend(sorted({t.customer_number for t in tickets}))  # type: ignore[attr-defined]
-    context = {"tickets": tickets, "requests": requests}
+    context = {"tickets": tickets, "requests": requests, "status": status}
     return render(request, "console/support.html", context)
 
 
-@enforces("BE-3", "QS-3")
-@staff_view("support.view_ticket")
-@audited_read(
-    "console.support.ticket", categories=TICKET_CATEGORIES, use=SUPPORT_USE, clauses=["BE-3"]
-)
-def support_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
+def _ticket_or_404(ticket_id: int) -> SupportTicket:
     ticket = support_ticket_list().filter(pk=ticket_id).first()
     if ticket is None:
         raise Http404("no such ticket")
+    return ticket
+
+
+@enforces("BE-3", "QS-3")
+@staff_view()
+@staff_read(reads.TICKET)
+def support_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    """The conversation, and the reply box: the reply goes to the customer by e-mail."""
+    ticket = _ticket_or_404(ticket_id)
+    form = StaffReplyForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        now = in_force()
+        customer = ticket.customer
+        path = reverse("portal:support_ticket_detail", kwargs={"ticket_id": ticket.pk})
+        try:
+            support_reply_staff(
+                ticket=ticket,
+                staff=_staff(request),
+                body=form.cleaned_data["body"],
+                waiting=form.cleaned_data["waiting"],
+                gate=now.gate(actor=staff_actor(request)),
+                language=now.language(customer.language),
+                ticket_url=f"{settings.PUBLIC_URL}{path}",
+            )
+        except TicketClosed:
+            messages.error(request, _("This ticket is closed; the customer can open a new one."))
+        else:
+            messages.success(request, _("Reply sent to %(email)s.") % {"email": ticket.email})
+        return redirect("console:support_ticket", ticket_id=ticket.pk)
     request.audited_subjects.append(ticket.customer_number)  # type: ignore[attr-defined]
-    return render(request, "console/support_ticket.html", {"ticket": ticket})
+    context = {
+        "ticket": ticket,
+        "conversation": ticket_messages(ticket=ticket),
+        "form": form,
+        "agents": support_agents(),
+    }
+    return render(request, "console/support_ticket.html", context)
+
+
+@enforces("BE-3")
+@staff_view()
+@staff_read(reads.TICKETS)
+def support_ticket_assign_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("console:support_ticket", ticket_id=ticket_id)
+    ticket = _ticket_or_404(ticket_id)
+    raw = request.POST.get("agent", "")
+    agent = support_agents().filter(pk=int(raw)).first() if raw.isdigit() else None
+    if raw and agent is None:
+        messages.error(request, _("Choose a member of the support team."))
+    else:
+        support_ticket_assign(ticket=ticket, agent=agent, staff=_staff(request))
+        messages.success(
+            request,
+            _("Ticket given to %(email)s.") % {"email": agent.email}
+            if agent
+            else _("Ticket unassigned."),
+        )
+    return redirect("console:support_ticket", ticket_id=ticket.pk)
+
+
+@enforces("BE-3")
+@staff_view()
+@staff_read(reads.TICKETS)
+def support_ticket_close_view(request: HttpRequest, ticket_id: int) -> HttpResponse:
+    if request.method != "POST":
+        return redirect("console:support_ticket", ticket_id=ticket_id)
+    ticket = _ticket_or_404(ticket_id)
+    closed = support_ticket_close(
+        ticket=ticket, policy=in_force().policy, actor=staff_actor(request)
+    )
+    if closed.expires_at:
+        deadline = date_format(closed.expires_at, "DATE_FORMAT")
+        messages.success(
+            request, _("Ticket closed; it is deleted on %(date)s.") % {"date": deadline}
+        )
+    else:
+        messages.success(request, _("Ticket closed."))
+    return redirect("console:support_ticket", ticket_id=ticket.pk)
+
+
+@enforces("BE-3", "QS-3")
+@staff_view()
+@staff_read(reads.INFORMATION_REQUESTS)
+def information_request_page(request: HttpRequest, request_id: int) -> HttpResponse:
+    """A question sent to us, and the answer box: the answer goes by e-mail."""
+    row = information_request_get(request_id=request_id)
+    if row is None:
+        raise Http404("no such request")
+    form = AnswerForm(data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        now = in_force()
+        information_request_answer(
+            row=row,
+            staff=_staff(request),
+            body=form.cleaned_data["body"],
+            gate=now.gate(actor=staff_actor(request)),
+            language=now.language(row.language),
+        )
+        messages.success(request, _("Answer sent to %(email)s.") % {"email": row.email})
+        return redirect("console:support_request", request_id=row.pk)
+    request.audited_subjects.append(row.subject_ref)  # type: ignore[attr-defined]
+    return render(request, "console/support_request.html", {"row": row, "form": form})

@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
 
+from keepfaith.accounts.models import User
 from keepfaith.accounts.selectors import customer_list
-from keepfaith.audit.selectors import audit_entries, chain_verify
-from keepfaith.console.access import audited_read, staff_view
-from keepfaith.console.analytics import raw_ip_readers, report_readers
-from keepfaith.console.forms import SecondFactorForm, StaffLoginForm
+from keepfaith.accounts.services import staff_language_set
+from keepfaith.console import reads
+from keepfaith.console.access import staff_read, staff_view
+from keepfaith.console.forms import SecondFactorForm, StaffLanguageForm, StaffLoginForm
+from keepfaith.console.nav import sections_for
 from keepfaith.store.pricing import money
 from keepfaith.store.selectors import orders_for_billing
-from keepfaith.versions.selectors import active_policy
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -48,6 +54,9 @@ def staff_verify(request: HttpRequest) -> HttpResponse:
     form = SecondFactorForm(user, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         otp_login(request, form.device)
+        # A new session key for the verified session: a key seen before the second factor
+        # (fixed by someone else, or read off this screen) never opens the console.
+        request.session.cycle_key()
         return redirect(_next_url(request))
     return render(request, "console/verify.html", {"form": form, "next": _next_url(request)})
 
@@ -60,72 +69,44 @@ def staff_logout(request: HttpRequest) -> HttpResponse:
 
 @staff_view()
 def dashboard(request: HttpRequest) -> HttpResponse:
+    """The pages this person may open: their role's permission and the policy's read grant."""
+    shown = [(s.title, s.url) for s in sections_for(request)]
+    return render(request, "console/dashboard.html", {"panels": shown})
+
+
+@staff_view()
+def preferences(request: HttpRequest) -> HttpResponse:
+    """The staff member's own settings: the language the console speaks to them."""
     user = request.user
-    policy, _ = active_policy()
-    roles = set(user.role_names)  # type: ignore[union-attr]
-    panels = [
-        ("Customers", "/console/customers/", user.has_perm("accounts.view_customer_data")),
-        ("Orders", "/console/orders/", user.has_perm("store.view_order")),
-        ("Audit log", "/console/audit/", user.has_perm("audit.view_auditentry")),
-        ("Support", "/console/support/", user.has_perm("support.view_ticket")),
-        ("Campaigns", "/console/campaigns/", user.has_perm("comms.send_campaign")),
-        ("Opt-out mail queue", "/console/mail/queue/", user.has_perm("comms.handle_optout_queue")),
-        ("Web analytics", "/console/analytics/", bool(roles & set(report_readers(policy)))),
-        (
-            "Raw requests (diagnostics)",
-            "/console/analytics/diagnostics/",
-            roles & set(raw_ip_readers(policy)),
-        ),
-    ]
-    return render(request, "console/dashboard.html", {"panels": [p for p in panels if p[2]]})
+    form = StaffLanguageForm(
+        request.POST or None, initial={"language": getattr(user, "language", "") or "en"}
+    )
+    if request.method == "POST" and form.is_valid():
+        staff_language_set(user=cast(User, user), language=form.cleaned_data["language"])
+        translation.activate(form.cleaned_data["language"])
+        messages.success(request, _("Saved: the console now speaks this language to you."))
+        return redirect("console:preferences")
+    return render(request, "console/preferences.html", {"form": form})
 
 
-@staff_view("accounts.view_customer_data")
-@audited_read(
-    "console.customers.list",
-    categories=["user.contact.email", "user.unique_id"],
-    use="essential.service.operations.support",
-    clauses=["QS-3"],
-)
+@staff_view()
+@staff_read(reads.CUSTOMERS)
 def customers(request: HttpRequest) -> HttpResponse:
     rows = list(customer_list(search=request.GET.get("q", ""))[:200])
-    request.audited_subjects.extend(c.customer_number or str(c.pk) for c in rows)  # type: ignore[attr-defined]
+    request.audited_subjects.extend(c.subject_ref for c in rows)  # type: ignore[attr-defined]
     return render(
         request, "console/customers.html", {"customers": rows, "q": request.GET.get("q", "")}
     )
 
 
-@staff_view("audit.view_auditentry")
-@audited_read(
-    "console.audit.list",
-    categories=["user.unique_id"],
-    use="essential.service.security",
-    clauses=["QS-3"],
-)
-def audit_log(request: HttpRequest) -> HttpResponse:
-    entries = list(audit_entries(subject=request.GET.get("subject", ""))[:200])
-    request.audited_subjects.extend(sorted({e.subject for e in entries if e.subject}))  # type: ignore[attr-defined]
-    verdict = (
-        chain_verify()
-        if request.GET.get("verify") and request.user.has_perm("audit.verify_chain")
-        else None
-    )
-    return render(request, "console/audit.html", {"entries": entries, "verdict": verdict})
-
-
-@staff_view("store.view_order")
-@audited_read(
-    "console.orders.list",
-    categories=["user.unique_id", "user.financial.credit_card"],
-    use="essential.service.payment_processing",
-    clauses=["QS-3", "QS-5", "SITE-2"],
-)
+@staff_view()
+@staff_read(reads.ORDERS)
 def orders(request: HttpRequest) -> HttpResponse:
     """Orders for billing staff; a card is only ever shown as brand and last four."""
     q = request.GET.get("q", "")
     rows = list(orders_for_billing(search=q)[:200])
     request.audited_subjects.extend(  # type: ignore[attr-defined]
-        sorted({o.customer.customer_number or str(o.customer_id) for o in rows})
+        sorted({o.customer.subject_ref for o in rows})
     )
     shown = [(o, money(o.total_minor, o.currency)) for o in rows]
     return render(request, "console/orders.html", {"orders": shown, "q": q})

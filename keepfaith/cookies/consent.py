@@ -19,13 +19,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
 from keepfaith.cookies.choice import CookieChoice, campaign_code, choice_encode, choice_parse
-from keepfaith.cookies.registry import (
-    CAMPAIGN_COOKIE,
-    CONSENT_COOKIE,
-    RETURNING_COOKIE,
-    CookieRegistry,
-    lifetime_seconds,
-)
+from keepfaith.cookies.names import CAMPAIGN_COOKIE, CONSENT_COOKIE, RETURNING_COOKIE
+from keepfaith.gate.cookies import CookieRegistry, lifetime_seconds
 from keepfaith.policy.schema import Policy
 from keepfaith.policy.trace import enforces
 

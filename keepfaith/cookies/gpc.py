@@ -15,41 +15,42 @@ from django.http import HttpRequest
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.selectors import audit_entries
 from keepfaith.audit.services import Actor, audit_append
-from keepfaith.consent.selectors import current_choices
-from keepfaith.consent.services import consent_record_many
-from keepfaith.gate.choices import ChoiceStatus
+from keepfaith.consent.answers import choices_decline
+from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
-from keepfaith.versions.selectors import active_version
+from keepfaith.versions.models import PolicyVersion
 
 GPC_ACTION = "cookie.gpc"
 _SESSION_FLAG = "kf_gpc_recorded"
 
 
 def gpc_signal(request: HttpRequest) -> bool:
-    """Does the browser send ``Sec-GPC: 1``? (Any other value is no signal.)"""
-    return request.headers.get("Sec-GPC", "").strip() == "1"
+    """Does the browser send ``Sec-GPC: 1``? (Any other value is no signal.)
+
+    Read from ``META`` (where ``request.headers`` finds it too): building ``request.headers``
+    walks every header of the request, and this runs on every page."""
+    return str(request.META.get("HTTP_SEC_GPC", "")).strip() == "1"
 
 
 @enforces("BE-2", "BE-4")
-def gpc_record(*, customer_number: str, refused: Iterable[str], policy_version: str) -> None:
+def gpc_record(
+    *,
+    customer_number: str,
+    refused: Iterable[str],
+    policy: Policy,
+    version: PolicyVersion | None,
+) -> None:
     """Record that ``customer_number``'s browser refuses ``refused`` through GPC: an opt-out in
     the consent ledger for each purpose not already declined, and one audit entry."""
     purposes = sorted(refused)
-    declined = {ChoiceStatus.OPTED_OUT, ChoiceStatus.WITHDRAWN}
-    current = current_choices(subject=customer_number)
-    changes = {
-        key: "opted-out"
-        for key in purposes
-        if key not in current or current[key].status not in declined
-    }
-    if changes:
-        consent_record_many(
-            subject=customer_number,
-            changes=changes,
-            source="gpc",
-            policy_version=active_version(),
-            evidence={"header": "Sec-GPC: 1"},
-        )
+    choices_decline(
+        subject=customer_number,
+        keys=purposes,
+        source="gpc",
+        version=version,
+        evidence={"header": "Sec-GPC: 1"},
+    )
+    policy_version = version.label if version is not None else policy.version
     audit_append(
         actor=Actor(ActorKind.CUSTOMER, customer_number),
         action=GPC_ACTION,
@@ -61,8 +62,11 @@ def gpc_record(*, customer_number: str, refused: Iterable[str], policy_version: 
     )
 
 
-def gpc_note(request: HttpRequest, *, refused: frozenset[str], policy_version: str) -> None:
+def gpc_note(
+    request: HttpRequest, *, refused: frozenset[str], policy: Policy, version: PolicyVersion | None
+) -> None:
     """Record the signal once per signed-in customer (anonymous visitors leave no record)."""
+    policy_version = version.label if version is not None else policy.version
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.is_staff:
         return
@@ -73,5 +77,5 @@ def gpc_note(request: HttpRequest, *, refused: frozenset[str], policy_version: s
         detail__policy_version=policy_version
     )
     if not already.exists():
-        gpc_record(customer_number=number, refused=refused, policy_version=policy_version)
+        gpc_record(customer_number=number, refused=refused, policy=policy, version=version)
     request.session[_SESSION_FLAG] = policy_version

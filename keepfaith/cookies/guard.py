@@ -18,10 +18,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from keepfaith.cookies.registry import CookieRegistry
-from keepfaith.vault.cards import luhn_valid
+from keepfaith.cardcheck import luhn_valid
+from keepfaith.gate.cookies import CookieRegistry
 
-_EMAIL_RE = re.compile(r"[^\s@\"';,<>]+@[^\s@\"';,<>]+\.[A-Za-z]{2,}")
+# An e-mail-like run. Linear time: the local part starts only where a run of its characters
+# starts (the lookbehind) and is taken whole (possessive), so no start inside a long run is
+# tried again (``[^@]+@`` alone is quadratic on a long value without "@").
+_EMAIL_RE = re.compile(r"(?<![^\s@\"';,<>])[^\s@\"';,<>]++@[^\s@\"';,<>]+\.[A-Za-z]{2,}")
 # 13 to 19 digits, optionally grouped by spaces, dots or dashes as people write card numbers.
 _CARD_RE = re.compile(r"(?<![0-9])[0-9](?:[ .\-]?[0-9]){12,18}(?![0-9])")
 _CARD_SEPARATORS = str.maketrans("", "", " .-")

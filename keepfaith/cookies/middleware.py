@@ -25,11 +25,8 @@ from keepfaith.cookies.consent import (
 )
 from keepfaith.cookies.gpc import gpc_note, gpc_signal
 from keepfaith.cookies.guard import CookieViolation, cookie_violations, personal_markers
-from keepfaith.cookies.registry import CookieRegistry, cookie_registry
-from keepfaith.policy.rulebook import compile_rulebook
-from keepfaith.policy.schema import Policy
+from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
-from keepfaith.versions.selectors import active_policy
 
 logger = logging.getLogger("keepfaith.cookies")
 
@@ -40,32 +37,14 @@ class CookieGuardViolation(Exception):
     """A response tried to set a cookie the guard blocks (raised only in strict mode)."""
 
 
-_registries: dict[int, tuple[Policy, CookieRegistry]] = {}
-
-
-def _registry_of(policy: Policy) -> CookieRegistry:
-    """The registry of a policy object. The selectors hand out one object per version, so the
-    object's identity keys the cache (the entry holds the object, so the id stays its own) and
-    a request costs no hashing; ``compile_rulebook`` caches by content behind it."""
-    cached = _registries.get(id(policy))
-    if cached is None or cached[0] is not policy:
-        if len(_registries) >= 16:
-            _registries.clear()
-        cached = _registries[id(policy)] = (policy, cookie_registry(compile_rulebook(policy)))
-    return cached[1]
-
-
-def registry_in_force() -> CookieRegistry:
-    """The cookie registry of the policy in force (compiled once per version)."""
-    return _registry_of(active_policy()[0])
-
-
 def _consent_in_force(request: HttpRequest) -> VisitorConsent:
-    policy, version = active_policy()
-    registry = _registry_of(policy)
-    reconsent = frozenset(version.requires_reconsent) if version is not None else frozenset()
+    now = in_force()
     return consent_read(
-        request, policy=policy, registry=registry, gpc=gpc_signal(request), reconsent=reconsent
+        request,
+        policy=now.policy,
+        registry=now.cookies,
+        gpc=gpc_signal(request),
+        reconsent=now.reconsent,
     )
 
 
@@ -80,7 +59,10 @@ class CookieConsentMiddleware:
         visitor_consent_set(request, consent)
         if consent.gpc and consent.registry.gpc_refused:
             gpc_note(
-                request, refused=consent.registry.gpc_refused, policy_version=consent.policy.version
+                request,
+                refused=consent.registry.gpc_refused,
+                policy=consent.policy,
+                version=in_force().version,
             )
         response = self.get_response(request)
         consent_cookies_apply(request, response, visitor_consent(request) or consent)
@@ -110,11 +92,11 @@ def _report(request: HttpRequest, violation: CookieViolation) -> None:
     )
 
 
-@enforces("BE-4", "QS-7")
+@enforces("BE-4", "QS-7", features=("security.consent.cookie_guard",))
 def cookie_guard(request: HttpRequest, response: HttpResponseBase) -> list[CookieViolation]:
     """Remove every cookie of ``response`` that breaks the policy, report it, return them."""
     consent = visitor_consent(request)
-    registry = consent.registry if consent is not None else registry_in_force()
+    registry = consent.registry if consent is not None else in_force().cookies
     accepted = consent.accepted if consent is not None else frozenset()
     values = {name: morsel.value for name, morsel in response.cookies.items()}
     found = cookie_violations(

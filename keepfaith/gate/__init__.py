@@ -9,13 +9,16 @@ See docs/gate.md. The consent ledger implements ``ChoiceSource``.
 """
 
 from keepfaith.gate.choices import (
+    DECLINED,
     NOT_ASKED,
     OUTSIDE_PARTY_PREFIX,
+    RESTRICTION_KEY,
     ChoiceSource,
     ChoiceState,
     ChoiceStatus,
     InMemoryChoices,
     go_ahead_key,
+    use_applies,
 )
 from keepfaith.gate.core import (
     AudienceFilter,
@@ -27,8 +30,10 @@ from keepfaith.gate.core import (
 )
 
 __all__ = [
+    "DECLINED",
     "NOT_ASKED",
     "OUTSIDE_PARTY_PREFIX",
+    "RESTRICTION_KEY",
     "AudienceFilter",
     "AuditSink",
     "ChoiceSource",
@@ -40,4 +45,5 @@ __all__ = [
     "PolicyViolation",
     "audit_fields",
     "go_ahead_key",
+    "use_applies",
 ]

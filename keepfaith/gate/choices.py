@@ -13,6 +13,10 @@ from enum import StrEnum
 from typing import Protocol
 
 OUTSIDE_PARTY_PREFIX = "outside_party:"
+RESTRICTION_KEY = "rights:restriction"
+"""The choice key of a restriction of processing (Art. 18): ``opted-out`` means the subject's
+data serves nothing but storage and the uses the policy's ``rights.restriction_permits``
+names; ``withdrawn`` means the restriction was lifted."""
 
 
 class ChoiceStatus(StrEnum):
@@ -33,6 +37,19 @@ class ChoiceState:
 
 
 NOT_ASKED = ChoiceState(ChoiceStatus.NOT_ASKED)
+DECLINED = frozenset({ChoiceStatus.OPTED_OUT, ChoiceStatus.WITHDRAWN})
+
+
+def use_applies(choice: str, status: ChoiceStatus) -> bool:
+    """The gate's rule 5: does a use whose policy choice is ``choice`` (none, opt-out, opt-in)
+    apply to a subject in state ``status``? ``none`` always; ``opt-out`` unless the subject
+    declined; ``opt-in`` only once consent was given. Pages that show a choice as on or off
+    read this, so what a customer sees is what the gate decides."""
+    if choice == "none":
+        return True
+    if status in DECLINED:
+        return False
+    return status == ChoiceStatus.GIVEN if choice == "opt-in" else True
 
 
 class ChoiceSource(Protocol):

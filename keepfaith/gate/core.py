@@ -8,8 +8,9 @@ refusal. The rules (see ``keepfaith.gate.rules``), in order:
    covers ``user.contact.email``);
 3. log categories (the IP address) are never linked to a subject (BE-5);
 4. a recipient must be declared for the use and receives only its own categories: a
-   processor only for its uses (QS-5); a partner only aggregates (``aggregate=True``),
-   never about one subject and never financial data (BE-6); an outside party only after
+   processor only for its uses (QS-5); a partner only aggregates (``aggregate=True``, or
+   the aggregate's name, which the partner's ``aggregates`` must list), never about one
+   subject and never financial data (BE-6); an outside party only after
    the subject's go-ahead, the choice ``outside_party:<key>`` (BE-10);
 5. the use's choice: ``none`` needs no subject choice; ``opt-out`` is allowed unless the
    subject opted out or withdrew (BE-8, QS-4); ``opt-in`` only after consent (BE-2). A use
@@ -121,13 +122,14 @@ class Gate:
         categories: Iterable[str],
         subject: str | None = None,
         recipient: str | None = None,
-        aggregate: bool = False,
+        aggregate: bool | str = False,
         purpose_context: str | None = None,
     ) -> Decision:
         """May ``use`` process ``categories`` (about ``subject``, sent to ``recipient``)?
 
         ``aggregate`` says the data leaves only as aggregates that passed the small-cell
-        rule (required for partners). ``purpose_context`` is free text kept with the
+        rule (required for partners); a string names the aggregate, which a partner must
+        have in its ``aggregates``. ``purpose_context`` is free text kept with the
         decision in the audit log (e.g. ``campaign:42``). Never raises for str arguments.
         """
         cats = (categories,) if isinstance(categories, str) else tuple(categories)
@@ -140,8 +142,11 @@ class Gate:
         state = None
         if allowed and subject is not None:
             for check in verdict.checks:
-                state = self.choices.choice_for(subject, check.key)
-                allowed, reason = check.outcomes[state.status]
+                found = self.choices.choice_for(subject, check.key)
+                ok, why = check.outcomes[found.status]
+                if check.quiet and ok:
+                    continue
+                allowed, reason, state = ok, why, found
                 if not allowed:
                     break
         decision = _new_decision(
@@ -159,7 +164,7 @@ class Gate:
         categories: Iterable[str],
         subject: str | None = None,
         recipient: str | None = None,
-        aggregate: bool = False,
+        aggregate: bool | str = False,
         purpose_context: str | None = None,
     ) -> Decision:
         """Like ``check``, but a refusal raises ``PolicyViolation`` naming the fix."""
@@ -204,7 +209,7 @@ class Gate:
         use: str,
         cats: tuple[str, ...],
         recipient: str | None,
-        aggregate: bool,
+        aggregate: bool | str,
         has_subject: bool,
     ) -> Verdict:
         verdict = verdict_for(self.rulebook, use, cats, recipient, aggregate, has_subject)

@@ -12,7 +12,7 @@ import difflib
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from keepfaith.gate.choices import ChoiceStatus, go_ahead_key
+from keepfaith.gate.choices import RESTRICTION_KEY, ChoiceStatus, go_ahead_key, use_applies
 from keepfaith.policy.rulebook import RecipientRule, Rulebook, UseRule
 from keepfaith.policy.trace import enforces
 
@@ -25,10 +25,14 @@ KIND_NAMES = {
 
 
 class ChoiceCheck(NamedTuple):
-    """A choice the answer depends on: its key, and (allowed, reason) for each status."""
+    """A choice the answer depends on: its key, and (allowed, reason) for each status.
+
+    A ``quiet`` check (restriction, objection) only speaks when it refuses: when it allows,
+    the decision keeps the reason and choice state of the use's own checks."""
 
     key: str
     outcomes: dict[ChoiceStatus, tuple[bool, str]]
+    quiet: bool = False
 
 
 class Verdict(NamedTuple):
@@ -52,7 +56,7 @@ def verdict_for(
     use: str,
     cats: tuple[str, ...],
     recipient: str | None,
-    aggregate: bool,
+    aggregate: bool | str,
     has_subject: bool,
 ) -> Verdict:
     """Apply the rules on use, categories, log linking, recipient and choice kind."""
@@ -63,7 +67,7 @@ def verdict_for(
         _check_categories(book, rule, cats)
         _check_unlinkable(book, cats, has_subject)
         party = _check_recipient(book, rule, cats, recipient, aggregate, has_subject)
-        checks = _choice_checks(rule, party, has_subject)
+        checks = _choice_checks(rule, party, has_subject) + _rights_checks(book, rule, has_subject)
     except _Refused as refused:
         own = () if rule is None else rule.clauses
         return Verdict(refused.reason, refused.reason, _merge(refused.clauses, own), ())
@@ -125,7 +129,7 @@ def _check_recipient(
     rule: UseRule,
     cats: tuple[str, ...],
     recipient: str | None,
-    aggregate: bool,
+    aggregate: bool | str,
     has_subject: bool,
 ) -> str | None:
     """Refuse what the recipient may not receive; return an outside party's key."""
@@ -167,9 +171,14 @@ def _who_may(book: Rulebook, use: str, cat: str) -> str:
 
 @enforces("BE-6")
 def _check_partner(
-    book: Rulebook, target: RecipientRule, cats: tuple[str, ...], aggregate: bool, subject: bool
+    book: Rulebook,
+    target: RecipientRule,
+    cats: tuple[str, ...],
+    aggregate: bool | str,
+    subject: bool,
 ) -> None:
-    """BE-6: partners get aggregates only, never about one subject, never financial data."""
+    """BE-6: partners get aggregates only, never about one subject, never financial data;
+    an aggregate named (``aggregate="countries"``) must be one the policy lists for them."""
     name = f"partner {target.key!r}"
     for cat in cats:
         if cat in book.financial_categories:
@@ -189,6 +198,13 @@ def _check_partner(
             f"{name} receives aggregates only (policy: {target.path}: "
             f"{', '.join(target.aggregates)}); pass aggregate=True for a report that passed "
             "the small-cell rule, never rows about people",
+            target.clauses,
+        )
+    if isinstance(aggregate, str) and aggregate not in target.aggregates:
+        raise _Refused(
+            f"{name} does not receive the aggregate {aggregate!r}: the policy lists only "
+            f"{', '.join(target.aggregates)} (policy: {target.path}.aggregates); add it there "
+            "and publish the policy, or leave it out",
             target.clauses,
         )
 
@@ -213,24 +229,26 @@ def _choice_checks(rule: UseRule, party: str | None, has_subject: bool) -> tuple
 def _use_check(rule: UseRule) -> ChoiceCheck:
     use, where = rule.key, f"policy: {rule.path}, choice {rule.choice}"
     allowed = f"allowed: use {use!r} ({where})"
-    declined = (
-        False,
-        f"the subject declined use {use!r} ({where}); leave this subject out "
-        "(a mail kind's audience_filter does that)",
-    )
-    outcomes = {
-        ChoiceStatus.GIVEN: (True, f"{allowed}: the subject agreed"),
-        ChoiceStatus.OPTED_OUT: declined,
-        ChoiceStatus.WITHDRAWN: declined,
+    reasons = {
+        ChoiceStatus.GIVEN: f"{allowed}: the subject agreed",
+        ChoiceStatus.NOT_ASKED: f"{allowed}: the subject has not opted out",
     }
-    if rule.choice == "opt-out":
-        outcomes[ChoiceStatus.NOT_ASKED] = (True, f"{allowed}: the subject has not opted out")
-    else:
-        outcomes[ChoiceStatus.NOT_ASKED] = (
-            False,
+    refusals = {
+        ChoiceStatus.NOT_ASKED: (
             f"use {use!r} is opt-in and the subject has not consented ({where}); ask for "
-            "consent and record it in the consent ledger first",
-        )
+            "consent and record it in the consent ledger first"
+        ),
+    }
+    declined = (
+        f"the subject declined use {use!r} ({where}); leave this subject out "
+        "(a mail kind's audience_filter does that)"
+    )
+    outcomes = {}
+    for status in ChoiceStatus:
+        if use_applies(rule.choice, status):
+            outcomes[status] = (True, reasons[status])
+        else:
+            outcomes[status] = (False, refusals.get(status, declined))
     return ChoiceCheck(use, outcomes)
 
 
@@ -256,3 +274,46 @@ def _go_ahead_check(party: str) -> ChoiceCheck:
             ChoiceStatus.WITHDRAWN: declined,
         },
     )
+
+
+def _rights_checks(book: Rulebook, rule: UseRule, has_subject: bool) -> tuple[ChoiceCheck, ...]:
+    """A subject's restriction (Art. 18) and objection (Art. 21), read with every decision
+    about them: a restricted subject's data serves only the uses the policy's
+    ``rights.restriction_permits`` names; an objection to a legitimate-interest use stops it."""
+    if not has_subject or book.restriction_permits is None:
+        return ()
+    checks = []
+    if rule.key not in book.restriction_permits:
+        checks.append(_restriction_check(book, rule))
+    if rule.key in book.objection_uses and rule.choice == "none":
+        checks.append(_objection_check(rule))
+    return tuple(checks)
+
+
+@enforces("RIGHTS-18")
+def _restriction_check(book: Rulebook, rule: UseRule) -> ChoiceCheck:
+    permits = ", ".join(sorted(book.restriction_permits or ())) or "storage only"
+    refused = (
+        False,
+        f"the subject restricted the processing of their data (Art. 18; policy: "
+        f"rights.restriction_permits: {permits}); use {rule.key!r} is not among the uses a "
+        "restriction allows: leave this subject out until the restriction is lifted",
+    )
+    ok = (True, f"allowed: no restriction of processing for use {rule.key!r}")
+    outcomes = {status: ok for status in ChoiceStatus}
+    outcomes[ChoiceStatus.OPTED_OUT] = refused
+    return ChoiceCheck(RESTRICTION_KEY, outcomes, quiet=True)
+
+
+@enforces("RIGHTS-21")
+def _objection_check(rule: UseRule) -> ChoiceCheck:
+    refused = (
+        False,
+        f"the subject objected to use {rule.key!r} (Art. 21; policy: rights.objection_uses); "
+        "leave this subject out",
+    )
+    ok = (True, f"allowed: use {rule.key!r} ({rule.path}): the subject has not objected")
+    outcomes = {status: ok for status in ChoiceStatus}
+    outcomes[ChoiceStatus.OPTED_OUT] = refused
+    outcomes[ChoiceStatus.WITHDRAWN] = refused
+    return ChoiceCheck(rule.key, outcomes, quiet=True)

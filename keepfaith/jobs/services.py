@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from keepfaith.audit.services import Actor, audit_append
+from keepfaith.audit.services import Actor
 from keepfaith.jobs.models import JobRun
 from keepfaith.policy.trace import enforces
 
@@ -44,43 +44,45 @@ def _now() -> dt.datetime:
 
 @enforces("QS-6")
 def _logs_purge(now: dt.datetime) -> str:
+    from keepfaith.inforce import in_force
     from keepfaith.weblog.conf import weblog_config_in_force
     from keepfaith.weblog.retention import logs_purge
 
-    config = weblog_config_in_force()
-    done = logs_purge(config=config, now=now)
-    audit_append(
-        actor=Actor.system("jobs logs-purge"),
-        action="weblog.purge",
-        outcome="deleted",
-        categories=["user.device.ip_address"],
-        use="essential.service.operations",
-        clauses=["QS-6", "BE-5"],
-        detail={
-            "retention_days": config.raw_ip_retention_days,
-            "raw_hits_removed": done.raw_hits_removed,
-            "keys_destroyed": done.keys_destroyed,
-        },
-    )
+    config = weblog_config_in_force(policy=in_force().policy)
+    done = logs_purge(config=config, now=now, actor=Actor.system("jobs logs-purge"))
     return f"purged {done.raw_hits_removed} raw addresses, destroyed {done.keys_destroyed} keys"
 
 
 def _logs_compact(now: dt.datetime) -> str:
+    from keepfaith.inforce import in_force
     from keepfaith.weblog.conf import weblog_config_in_force
     from keepfaith.weblog.retention import logs_compact
 
-    days = logs_compact(config=weblog_config_in_force(), now=now)
-    if days:  # it rewrote files that hold raw addresses: say so, as the purge does
-        audit_append(
-            actor=Actor.system("jobs logs-compact"),
-            action="weblog.compact",
-            outcome="rewritten",
-            categories=["user.device.ip_address"],
-            use="essential.service.operations",
-            clauses=["QS-6"],
-            detail={"days_merged": days},
-        )
+    config = weblog_config_in_force(policy=in_force().policy)
+    days = logs_compact(config=config, now=now, actor=Actor.system("jobs logs-compact"))
     return f"compacted the Parquet parts of {days} days"
+
+
+def _renewals(now: dt.datetime) -> str:
+    from keepfaith.inforce import in_force
+    from keepfaith.store.renewals import renewals_run
+
+    policy_now = in_force()
+    gate = policy_now.gate(actor=Actor.system("jobs renewals"))
+    done = renewals_run(gate=gate, policy=policy_now.policy, today=now.date())
+    return (
+        f"reminded {done.reminded} automatic renewals, charged {done.charged}, "
+        f"{done.refused} left for the customer"
+    )
+
+
+def _certificates(now: dt.datetime) -> str:
+    from keepfaith.certs.daily import certificates_daily
+    from keepfaith.inforce import in_force
+
+    policy_now = in_force()
+    gate = policy_now.gate(actor=Actor.system("jobs certificates"))
+    return certificates_daily(gate=gate, policy=policy_now.policy, now=now).summary()
 
 
 def _support_purge(now: dt.datetime) -> str:
@@ -93,8 +95,61 @@ def _support_purge(now: dt.datetime) -> str:
     )
 
 
+@enforces("BE-6")
+def _sharing_monthly(now: dt.datetime) -> str:
+    from keepfaith.inforce import in_force
+    from keepfaith.sharing.services import sharing_releases_due
+
+    current = in_force()
+    actor = Actor.system("jobs sharing-monthly")
+    return sharing_releases_due(
+        policy=current.policy,
+        gate=current.gate(actor=actor),
+        version=current.label,
+        actor=actor,
+        today=now.date(),
+    )
+
+
+def _email_change_purge(now: dt.datetime) -> str:
+    from keepfaith.accounts.services import email_change_purge
+
+    return f"deleted {email_change_purge(now=now)} unconfirmed changes of login address"
+
+
+def _rights(now: dt.datetime) -> str:
+    from keepfaith.inforce import in_force
+    from keepfaith.rights.daily import rights_daily
+
+    return rights_daily(policy=in_force().policy, now=now)
+
+
+def _campaigns(now: dt.datetime) -> str:
+    from keepfaith.audit.services import Actor
+    from keepfaith.comms.campaigns import campaigns_queue_due
+    from keepfaith.inforce import in_force
+    from keepfaith.store.selectors import customers_with_active_service
+
+    current = in_force()
+    gate = current.gate(actor=Actor.system("campaigns"))
+    queued = campaigns_queue_due(
+        gate=gate,
+        language=current.language(None),
+        active_service=customers_with_active_service(),
+        now=now,
+    )
+    return f"queued {queued} scheduled campaigns"
+
+
 DAY = dt.timedelta(days=1)
 JOBS: tuple[Job, ...] = (
+    Job(
+        "campaigns",
+        dt.timedelta(minutes=5),
+        "a campaign scheduled in the console is queued to its audience (as the policy and "
+        "each customer's choices decide at that moment) within five minutes of its time",
+        _campaigns,
+    ),
     Job(
         "logs-purge",
         DAY,
@@ -111,11 +166,49 @@ JOBS: tuple[Job, ...] = (
         _logs_compact,
     ),
     Job(
+        "renewals",
+        DAY,
+        "services whose customer turned on automatic renewal get a reminder the policy's "
+        "renewals.reminder (14d in the examples) before they are due, and are charged once "
+        "when due; nothing else is ever charged without the customer's confirmation",
+        _renewals,
+    ),
+    Job(
+        "certificates",
+        DAY,
+        "certificates still to send go to the certificate authority (after a go-ahead, or when "
+        "it could not be reached), each paid renewal gets its certificate ordered with the same "
+        "CSR, and certificates are marked expiring (owner reminded once) or expired (SITE-2)",
+        _certificates,
+    ),
+    Job(
         "support-purge",
         DAY,
         "information requests and support tickets are deleted once the retention of their "
         "use in the policy ran out (e.g. 1y for information requests, 90d for support)",
         _support_purge,
+    ),
+    Job(
+        "sharing-monthly",
+        DAY,
+        "each partner in the policy gets the aggregates the policy lists for it over the last "
+        "whole calendar month, once, after the month ends (checked daily, so a missed day "
+        "catches up); small figures withheld, noise within the partner's budget (BE-6)",
+        _sharing_monthly,
+    ),
+    Job(
+        "email-change-purge",
+        DAY,
+        "a change of login address never confirmed is deleted once its link expired (3 days)",
+        _email_change_purge,
+    ),
+    Job(
+        "rights",
+        DAY,
+        "data-subject requests that are overdue, due within the policy's rights.soon_due or "
+        "without progress for rights.stalled_after are listed; what an erasure kept under "
+        "rights.kept_after_erasure is deleted when its period ends",
+        _rights,
     ),
 )
 

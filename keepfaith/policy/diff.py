@@ -177,6 +177,8 @@ def _retention(policy: Policy) -> dict[str, dict[str, Json]]:
     items = {use.key: {"retention": use.retention} for use in policy.uses}
     if policy.log_files is not None:
         items["log_files.raw_ip"] = {"retention": policy.log_files.raw_ip_retention}
+    for kept in policy.rights.kept_after_erasure if policy.rights else ():
+        items[f"kept_after_erasure.{kept.store}"] = {"retention": kept.period}
     return items
 
 
@@ -330,6 +332,11 @@ def _field(change: FieldChange, lang: str) -> str:
         plus = [f"+{_value(v)}" for v in after if v not in before]
         minus = [f"-{_value(v)}" for v in before if v not in after]
         return f"{change.field} {' '.join(plus + minus) or _value(after)}"
+    # A name given once for every language that is now given per language, or back.
+    if isinstance(before, str) and _is_text(after):
+        before = {"en": before}
+    elif _is_text(before) and isinstance(after, str):
+        after = {"en": after}
     if _is_text(before) and _is_text(after):
         old, new = before.get(lang) or before["en"], after.get(lang) or after["en"]
         if old == new:

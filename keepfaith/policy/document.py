@@ -5,7 +5,9 @@ whose text is a sequence of strings and :class:`Link` pieces. The tree holds no 
 so every writer escapes every piece of text it prints: ``to_html`` with ``html.escape``
 (no inline style or script, so a strict CSP holds) and ``to_markdown`` with backslashes.
 Blocks carry the clause ids they state, so a test or a trace can find the sentence that
-keeps a promise.
+keeps a promise, and the *features* they claim (``changes.notify.email``, ``collection.signup``):
+a sentence that says the software does something names it, and ``keepfaith trace --strict``
+fails when a claimed feature has no enforcing code or no test.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ class Paragraph:
 
     content: Rich
     clauses: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -52,6 +55,7 @@ class BulletList:
 
     items: tuple[Rich, ...]
     clauses: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
 
     @property
     def texts(self) -> tuple[str, ...]:
@@ -66,6 +70,7 @@ class Table:
     headers: tuple[str, ...]
     rows: tuple[tuple[Rich, ...], ...]
     clauses: tuple[str, ...] = ()
+    features: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for row in self.rows:
@@ -135,6 +140,15 @@ class Statement:
     def clauses(self) -> frozenset[str]:
         """Every clause id the statement states."""
         return frozenset().union(*(section.clauses for section in self.sections))
+
+    def features(self) -> list[tuple[str, str]]:
+        """(section key, feature) for every feature a sentence of the statement claims."""
+        return [
+            (section.key, feature)
+            for section in self.sections
+            for block in section.blocks
+            for feature in block.features
+        ]
 
 
 # --- HTML ---------------------------------------------------------------------------

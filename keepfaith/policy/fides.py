@@ -17,7 +17,7 @@ from typing import Any
 from fideslang.default_taxonomy import DEFAULT_TAXONOMY
 from fideslang.models import Taxonomy
 
-from keepfaith.policy.schema import OutsideParty, Policy, Processor, Use, duration_hours
+from keepfaith.policy.schema import OutsideParty, Policy, Processor, Use, duration_hours, text_in
 
 _LEGAL_BASIS = {
     "consent": "Consent",
@@ -55,14 +55,14 @@ def _third_parties(policy: Policy, use: Use) -> tuple[list[str], list[str]]:
     parties: list[Processor | OutsideParty] = [*rec.processors, *rec.outside_parties]
     for party in parties:
         if use.key in party.uses:
-            names.append(party.name)
+            names.append(text_in(party.name, "en"))
             shared.update(dict.fromkeys(party.categories))
     for partner in rec.partners:
         if use.key in partner.uses:
             cell = (
                 f", cells under {partner.min_cell_size} suppressed" if partner.min_cell_size else ""
             )
-            names.append(f"{partner.name} (aggregates only{cell})")
+            names.append(f"{text_in(partner.name, 'en')} (aggregates only{cell})")
     return names, list(shared)
 
 
@@ -146,7 +146,7 @@ def _recipient_systems(policy: Policy, processor_keys: dict[str, str]) -> list[d
                 )
             system: dict[str, Any] = {
                 "fides_key": key,
-                "name": party.name,
+                "name": text_in(party.name, "en"),
                 "description": (
                     party.description if isinstance(party, Processor) else party.notice
                 )["en"],
@@ -173,7 +173,7 @@ def to_fides_manifest(policy: Policy) -> dict[str, Any]:
             {
                 "fides_key": e.key,
                 "parent_key": e.parent,
-                "name": e.name,
+                "name": text_in(e.name, "en"),
                 "description": e.description,
             }
             for e in taxonomy.data_categories
@@ -182,7 +182,7 @@ def to_fides_manifest(policy: Policy) -> dict[str, Any]:
             {
                 "fides_key": e.key,
                 "parent_key": e.parent,
-                "name": e.name,
+                "name": text_in(e.name, "en"),
                 "description": e.description,
             }
             for e in taxonomy.data_uses

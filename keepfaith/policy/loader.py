@@ -8,6 +8,7 @@ listing them all; it raises nothing else, whatever the file holds.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 from typing import Any
@@ -112,6 +113,7 @@ def _policy_report(raw: bytes | str, file: str) -> Report:
         policy = Policy.model_validate(source.data)
     except ValidationError as exc:
         problems += [_with_file(p, file) for p in _pydantic_findings(source, exc)]
+        problems += _findings_past_errors(source, exc, file)
         return Report(file, tuple(sorted(problems, key=_order)))
     findings = reference_findings(policy)
     flagged = {finding.path for finding in findings}
@@ -119,6 +121,83 @@ def _policy_report(raw: bytes | str, file: str) -> Report:
     findings += [f for f in semantic_findings(policy) if f.path not in flagged]
     problems += [_locate(file, source, f) for f in findings]
     return Report(file, tuple(sorted(problems, key=_order)), policy)
+
+
+_REPAIR_ROUNDS = 4
+
+
+def _findings_past_errors(source: YamlSource, error: ValidationError, file: str) -> list[Problem]:
+    """The reference problems (unknown categories, undeclared uses...) a schema error would
+    otherwise hide until it is fixed: each wrong value is set aside (a key removed, or the
+    value taken from a sibling list item that has a valid one) and the rest checked, leaving
+    out anything under a set-aside path so no mistake is reported twice."""
+    data = copy.deepcopy(source.data)
+    set_aside: list[DataPath] = []
+    for _round in range(_REPAIR_ROUNDS):
+        locs = [tuple(item["loc"]) for item in error.errors(include_url=False)]
+        if not any(_set_aside(data, loc, set_aside) for loc in locs):
+            return []
+        try:
+            policy = Policy.model_validate(data)
+        except ValidationError as again:
+            error = again
+            continue
+        except Exception:
+            return []
+        findings = [
+            f for f in reference_findings(policy)
+            if not any(f.path[: len(p)] == p for p in set_aside)
+        ]  # fmt: skip
+        return [_locate(file, source, f) for f in findings]
+    return []
+
+
+def _set_aside(data: Any, loc: tuple[int | str, ...], set_aside: list[DataPath]) -> bool:
+    """Remove the value at ``loc`` (or borrow a sibling's); True if ``data`` changed."""
+    parents: list[tuple[Any, int | str]] = []
+    node = data
+    for part in loc:
+        ok_dict = isinstance(node, dict) and part in node
+        ok_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        if not (ok_dict or ok_list):
+            break
+        parents.append((node, part))
+        node = node[part]
+    if not parents:
+        return False
+    holder, key = parents[-1]
+    path: DataPath = tuple(part for _node, part in parents)
+    borrowed = _sibling_value(parents, key)
+    if borrowed is not None:
+        holder[key] = copy.deepcopy(borrowed)
+    elif isinstance(holder, dict):
+        del holder[key]
+    else:
+        return False
+    set_aside.append(path)
+    return True
+
+
+def _sibling_value(parents: list[tuple[Any, int | str]], key: int | str) -> Any:
+    """The same field of another item of the nearest enclosing list, if one has it."""
+    for depth in range(len(parents) - 1, -1, -1):
+        container, index = parents[depth]
+        if isinstance(container, list) and isinstance(index, int):
+            rest = [part for _node, part in parents[depth + 1 :]]
+            for position, item in enumerate(container):
+                if position == index:
+                    continue
+                value = item
+                for part in rest:
+                    if isinstance(value, dict) and part in value:
+                        value = value[part]
+                    else:
+                        value = None
+                        break
+                if value is not None and not isinstance(value, dict | list):
+                    return value
+            return None
+    return None
 
 
 def _with_file(problem: Problem, file: str) -> Problem:

@@ -20,6 +20,7 @@ DANISH: dict[str, str] = {
     "h.outside-parties": "Eksterne parter, der selv indsamler oplysninger",
     "h.choices": "Dine valg, og hvordan du bruger dem",
     "h.external-links": "Links til andre websteder",
+    "h.renewals": "Fornyelse",
     "h.changes": "Sådan offentliggør vi ændringer",
     "controller_is": "{name} er ansvarlig for de personoplysninger, der beskrives her.",
     "controller_postal": "Postadresse: {address}.",
@@ -114,8 +115,23 @@ DANISH: dict[str, str] = {
         "Vores partnere modtager kun samlede tal, aldrig oplysninger om en enkelt person:"
     ),
     "partner_item": "{name}: {description} Tal, der deles: {aggregates}.",
-    "partner_min_cell": "Et tal, der omfatter færre end {k} personer, udelades.",
-    "partner_noise": "Der lægges lidt tilfældig støj til hvert tal.",
+    "partner_min_cell": (
+        "Tallene dækker hele kalendermåneder. Et tal under {k} udelades, og det samme gør "
+        "mindst ét andet tal i samme række eller kolonne, så intet udeladt tal kan regnes ud "
+        "fra totalerne."
+    ),
+    "partner_noise": (
+        "Der lægges tilfældig støj til hvert tal (differential privacy: et privatlivstab på "
+        "højst {epsilon} pr. udlevering og {budget} pr. måned af data)."
+    ),
+    "partner_counting": (
+        "En besøgende tælles én gang for hver dag med besøg, en kunde én gang for hvert "
+        "produkt, der er bestilt i en måned."
+    ),
+    "partner_release": (
+        "Hver udlevering registreres: hvad der blev delt, med hvem, hvornår og under hvilken "
+        "version af denne erklæring."
+    ),
     "no_partners": ("Vi deler ingen personoplysninger med partnere, heller ikke som samlede tal."),
     "nobody_else": "Ingen andre modtager personoplysninger fra os.",
     "outside_always": (
@@ -162,6 +178,16 @@ DANISH: dict[str, str] = {
     "reconsent": (
         "Hvis en ændring tilføjer et formål, der kræver dit samtykke, spørger vi dig igen, "
         "før det gælder for dig."
+    ),
+    "renewal_window": (
+        "Vi tilbyder at forny en tjeneste fra {window}, før den udløber, til {grace} efter. "
+        "Vi viser, hvad fornyelsen koster, og hvilken periode den betaler for, og trækker "
+        "intet, før du har bekræftet."
+    ),
+    "renewal_automatic": (
+        "En tjeneste fornyes kun af sig selv, hvis du slår automatisk fornyelse til for den; "
+        "så trækkes beløbet på det gemte kort ved slutningen af hver periode, efter en "
+        "påmindelse {reminder} før. Du kan slå det fra når som helst."
     ),
     "use_is_consent": (
         "Når du bruger vores websteder, accepterer du den version af politikken, der "

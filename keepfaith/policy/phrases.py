@@ -32,6 +32,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "h.outside-parties": "Outside parties that collect data themselves",
         "h.choices": "Your choices and how to use them",
         "h.external-links": "Links to other sites",
+        "h.renewals": "Renewals",
         "h.changes": "How we publish changes",
         "controller_is": "{name} is responsible for the personal data described here.",
         "controller_postal": "Postal address: {address}.",
@@ -120,8 +121,23 @@ PHRASES: dict[str, dict[str, str]] = {
         "no_processors": "No company processes personal data on our behalf.",
         "partners_intro": "Our partners receive totals only, never data about a single person:",
         "partner_item": "{name}: {description} Totals shared: {aggregates}.",
-        "partner_min_cell": "A total that counts fewer than {k} people is left out.",
-        "partner_noise": "A little random noise is added to every total.",
+        "partner_min_cell": (
+            "Figures cover whole calendar months. A figure below {k} is left out, and so is at "
+            "least one more figure in its row or column, so that no figure left out can be "
+            "worked out from the totals."
+        ),
+        "partner_noise": (
+            "Random noise is added to every figure (differential privacy: a privacy loss of at "
+            "most {epsilon} per release and {budget} per month of data)."
+        ),
+        "partner_counting": (
+            "A visitor counts once for each day of visits; a customer once for each product "
+            "ordered in a month."
+        ),
+        "partner_release": (
+            "Every release is recorded: what was shared, with whom, when and under which "
+            "version of this statement."
+        ),
         "no_partners": "We share no personal data with partners, not even as totals.",
         "nobody_else": "Nobody else receives personal data from us.",
         "outside_always": (
@@ -168,6 +184,16 @@ PHRASES: dict[str, dict[str, str]] = {
         "reconsent": (
             "If a change adds a use that needs your consent, we ask you again before it "
             "applies to you."
+        ),
+        "renewal_window": (
+            "We offer to renew a service from {window} before it runs out until {grace} "
+            "after. We show what the renewal costs and the period it pays for, and charge "
+            "nothing until you confirm."
+        ),
+        "renewal_automatic": (
+            "A service renews on its own only if you turn automatic renewal on for it; the "
+            "card on file is then charged at the end of each period, after a reminder "
+            "{reminder} before. You can turn it off at any time."
         ),
         "use_is_consent": (
             "By using our sites you accept the version of this statement in force at the time."
@@ -247,6 +273,10 @@ WORDS: dict[str, dict[str, str]] = {
     "errors": {"en": "errors", "da": "fejl"},
     "countries": {"en": "visitors per country", "da": "besøgende pr. land"},
     "browsers": {"en": "browsers used", "da": "anvendte browsere"},
+    "orders_by_product_country": {
+        "en": "customers per product and country",
+        "da": "kunder pr. produkt og land",
+    },
 }
 
 COUNTRIES: dict[str, dict[str, str]] = {

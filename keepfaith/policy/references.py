@@ -178,7 +178,8 @@ def _undeclared(what: str, key: str) -> str:
 
 
 def need_findings(policy: Policy) -> Iterator[Finding]:
-    """A recipient may only receive categories one of its uses needs."""
+    """A recipient may only receive categories one of its uses needs (a use that needs a
+    category needs every category below it, as the gate reads it)."""
     rec = policy.recipients
     groups: list[tuple[str, tuple[Any, ...]]] = [
         ("staff", rec.staff),
@@ -189,7 +190,7 @@ def need_findings(policy: Policy) -> Iterator[Finding]:
         for i, item in enumerate(items):
             needed = _needed(policy, item.uses)
             for j, category in enumerate(item.categories):
-                if category not in needed:
+                if not any(category == n or category.startswith(n + ".") for n in needed):
                     message = f"receives {category!r} but none of its uses needs it"
                     yield Finding(("recipients", group, i, "categories", j), message)
 
@@ -203,6 +204,71 @@ def _needed(policy: Policy, use_keys: Iterable[str]) -> set[str]:
     return needed
 
 
+FINANCIAL = "user.financial"
+
+
+def renewal_findings(policy: Policy) -> Iterator[Finding]:
+    """Automatic renewal charges a stored card: its use must be a declared opt-in use whose
+    card data goes to a declared processor (the gate then asks for the customer's opt-in)."""
+    renewals = policy.renewals
+    if renewals is None or renewals.automatic_use is None:
+        return
+    path = ("renewals", "automatic_use")
+    use = policy.use_by_key(renewals.automatic_use)
+    if use is None:
+        yield Finding(path, _undeclared("use", renewals.automatic_use))
+        return
+    if use.choice != "opt-in":
+        yield Finding(
+            path, f"automatic renewal needs the customer's opt-in: {use.key!r} is {use.choice}"
+        )
+    if not any(c == FINANCIAL or c.startswith(FINANCIAL + ".") for c in use.categories):
+        yield Finding(path, f"{use.key!r} must declare the card data it charges")
+    if not any(use.key in p.uses for p in policy.recipients.processors):
+        yield Finding(path, f"no processor is declared for {use.key!r}: who would charge the card?")
+
+
+def rights_findings(policy: Policy) -> Iterator[Finding]:
+    """The rights section names declared uses: a restricted subject's remaining uses, the
+    legitimate-interest uses one may object to, and the use kept data is restricted to."""
+    rights = policy.rights
+    if rights is None:
+        return
+    for index, key in enumerate(rights.restriction_permits):
+        if policy.use_by_key(key) is None:
+            yield Finding(("rights", "restriction_permits", index), _undeclared("use", key))
+    for index, key in enumerate(rights.objection_uses):
+        use = policy.use_by_key(key)
+        path: DataPath = ("rights", "objection_uses", index)
+        if use is None:
+            yield Finding(path, _undeclared("use", key))
+        elif use.legal_basis != "legitimate_interests":
+            yield Finding(
+                path,
+                f"an objection (Art. 21) covers uses based on legitimate interests; {key!r} "
+                f"is based on {use.legal_basis}",
+            )
+    for index, kept in enumerate(rights.kept_after_erasure):
+        if policy.use_by_key(kept.use) is None:
+            yield Finding(
+                ("rights", "kept_after_erasure", index, "use"), _undeclared("use", kept.use)
+            )
+        if kept.store in NEVER_KEPT:
+            yield Finding(("rights", "kept_after_erasure", index, "store"), NEVER_KEPT[kept.store])
+    if "portability" in rights.granted and "access" not in rights.granted:
+        yield Finding(("rights", "granted"), "portability is given through the access download")
+
+
+# Stores an erasure always handles the same way, whatever the policy says: a receipt saying
+# they are kept would not be true.
+NEVER_KEPT = {
+    "account": "the account is always closed by an erasure (its name, addresses and password "
+    "go; the customer number stays for the logs): it cannot be kept",
+    "consent": "the consent ledger keeps only the customer number, which is what stays after "
+    "an erasure anyway: it cannot be listed as kept",
+}
+
+
 def reference_findings(policy: Policy) -> list[Finding]:
     """Every cross-reference problem of ``policy``."""
     findings, categories, uses = taxonomy_findings(policy)
@@ -210,4 +276,6 @@ def reference_findings(policy: Policy) -> list[Finding]:
     findings += uniqueness_findings(policy)
     findings += link_findings(policy)
     findings += need_findings(policy)
+    findings += renewal_findings(policy)
+    findings += rights_findings(policy)
     return findings

@@ -24,6 +24,7 @@ from keepfaith.policy.document import (
     to_html,
     to_markdown,
 )
+from keepfaith.policy.rights_text import rights_section
 from keepfaith.policy.schema import Policy, Use
 from keepfaith.policy.sections import (
     SectionBuilder,
@@ -66,6 +67,23 @@ def _ways(w: Writer, use: Use) -> tuple[Rich, ...]:
     return tuple(ways)
 
 
+def _ways_claimed(pol: Policy, uses: list[Use]) -> tuple[str, ...]:
+    """The features the ways to choose claim: each way named for at least one use."""
+    found: dict[str, None] = {}
+    for use in uses:
+        if any(use.key in point.choices for point in pol.collection_points):
+            found["choices.on-forms"] = None
+        if use.portal_preference and pol.portal is not None:
+            found["choices.portal-preferences"] = None
+        if any(k.use == use.key and k.unsubscribe for k in pol.mail_kinds):
+            found["choices.unsubscribe-link"] = None
+        if any(c.purpose == use.key and not c.essential for c in pol.cookies):
+            found["choices.cookie-settings"] = None
+        if use.opt_out_by_email:
+            found["choices.opt-out-by-email"] = None
+    return tuple(found)
+
+
 def choices_section(w: Writer) -> Section:
     """Opt-out and opt-in uses and every way to exercise them; mail that cannot be
     declined; contact details in the portal (QS-4, BE-8, BE-9)."""
@@ -87,13 +105,19 @@ def choices_section(w: Writer) -> Section:
     portal_blocks: list[Paragraph] = []
     if portal is not None and portal.contact_details_editable:
         site = w.site_link(portal.property)
-        portal_blocks.append(Paragraph(w.rich("portal_contact", portal=site), portal.clauses))
+        portal_blocks.append(
+            Paragraph(
+                w.rich("portal_contact", portal=site), portal.clauses, ("portal.contact-details",)
+            )
+        )
         if portal.contact_history_kept:
-            portal_blocks.append(Paragraph((w.say("portal_history"),), portal.clauses))
+            portal_blocks.append(
+                Paragraph((w.say("portal_history"),), portal.clauses, ("portal.contact-history",))
+            )
     return w.section(
         "choices",
         Paragraph((w.say("choices_intro"),), u_cl) if items else Paragraph((w.say("no_choices"),)),
-        BulletList(items, u_cl) if items else None,
+        BulletList(items, u_cl, _ways_claimed(pol, chosen)) if items else None,
         Paragraph((w.say("service_mail"),), f_cl) if fixed else None,
         BulletList(tuple((w.text(k.description),) for k in fixed), f_cl) if fixed else None,
         *portal_blocks,
@@ -124,6 +148,32 @@ def _update_page_link(policy: Policy) -> Link:
     return Link(url, url)
 
 
+@enforces("SITE-2")
+def renewals_section(w: Writer) -> Section | None:
+    """When a service may be renewed, and automatic renewal only on the customer's say
+    (SITE-2)."""
+    renewals = w.policy.renewals
+    if renewals is None:
+        return None
+    cl = renewals.clauses
+    window = ph.duration_text(renewals.window, w.lang)
+    grace = ph.duration_text(renewals.grace, w.lang)
+    reminder = ph.duration_text(renewals.reminder, w.lang)
+    return w.section(
+        "renewals",
+        Paragraph((w.say("renewal_window", window=window, grace=grace),), cl, ("renewals.window",)),
+        Paragraph((w.say("renewal_automatic", reminder=reminder),), cl, ("renewals.automatic",))
+        if renewals.automatic_use
+        else None,
+    )
+
+
+@enforces("RIGHTS-12", "RIGHTS-15", "RIGHTS-17", "RIGHTS-18", "RIGHTS-21")
+def rights_statement_section(w: Writer) -> Section | None:
+    """The data subject's rights, generated from the policy's ``rights`` section."""
+    return rights_section(w.policy, w.lang)
+
+
 def changes_section(w: Writer) -> Section:
     """Where changes are published, how people are told, when consent is asked again
     (BE-11)."""
@@ -133,9 +183,17 @@ def changes_section(w: Writer) -> Section:
     notify = [w.say(f"notify.{way}") for way in changes.notify]
     return w.section(
         "changes",
-        Paragraph(w.rich("update_page", link=_update_page_link(pol)), cl),
-        Paragraph((w.say("notify", ways=ph.join_words(notify, w.lang)),), cl) if notify else None,
-        Paragraph((w.say("reconsent"),), cl) if changes.reconsent_new_opt_in else None,
+        Paragraph(w.rich("update_page", link=_update_page_link(pol)), cl, ("changes.update-page",)),
+        Paragraph(
+            (w.say("notify", ways=ph.join_words(notify, w.lang)),),
+            cl,
+            tuple(f"changes.notify.{way}" for way in changes.notify),
+        )
+        if notify
+        else None,
+        Paragraph((w.say("reconsent"),), cl, ("changes.reconsent",))
+        if changes.reconsent_new_opt_in
+        else None,
         Paragraph((w.say("use_is_consent"),), merge_clauses(pol.consent.clauses, cl))
         if pol.consent.use_of_site_is_consent
         else None,
@@ -153,6 +211,8 @@ SECTIONS: tuple[SectionBuilder, ...] = (
     sharing_section,
     outside_parties_section,
     choices_section,
+    renewals_section,
+    rights_statement_section,
     external_links_section,
     changes_section,
 )

@@ -2,7 +2,7 @@
 
 A policy file is written for people; the gate must answer "may this use process these
 categories, for this recipient?" in a few dictionary lookups. ``compile_rulebook`` turns a
-``Policy`` into a ``Rulebook`` once per policy version (cached by a hash of its content) and
+``Policy`` into a ``Rulebook`` (the composition root does it once per policy version) and
 precomputes the taxonomy: a use declared for ``user.contact`` covers every known key below
 it (``user.contact.email``, ``user.contact.address.city``...), so no decision walks strings.
 
@@ -120,6 +120,9 @@ class Rulebook:
     financial_categories: frozenset[str]
     unlinkable_categories: frozenset[str]
     unlinkable_clauses: tuple[str, ...]
+    restriction_permits: frozenset[str] | None = None
+    objection_uses: frozenset[str] = frozenset()
+    rights_clauses: tuple[str, ...] = ()
 
 
 def policy_digest(policy: Policy) -> str:
@@ -127,19 +130,10 @@ def policy_digest(policy: Policy) -> str:
     return hashlib.sha256(policy.model_dump_json().encode("utf-8")).hexdigest()
 
 
-_COMPILED: dict[str, Rulebook] = {}
-_COMPILED_MAX = 16
-
-
 def compile_rulebook(policy: Policy) -> Rulebook:
-    """The rulebook of ``policy``, compiled once per content (later calls hit a cache)."""
-    digest = policy_digest(policy)
-    rulebook = _COMPILED.get(digest)
-    if rulebook is None:
-        if len(_COMPILED) >= _COMPILED_MAX:
-            _COMPILED.pop(next(iter(_COMPILED)))
-        rulebook = _COMPILED[digest] = _compile(policy, digest)
-    return rulebook
+    """The rulebook of ``policy``. Pure and uncached: the composition root
+    (``keepfaith.inforce``) compiles each published version once."""
+    return _compile(policy, policy_digest(policy))
 
 
 def _compile(policy: Policy, digest: str) -> Rulebook:
@@ -149,6 +143,7 @@ def _compile(policy: Policy, digest: str) -> Rulebook:
     pairs = frozenset((key, cat) for key, rule in uses.items() for cat in rule.categories)
     recipients = _recipient_rules(policy)
     financial = under.get(FINANCIAL_ROOT, frozenset())
+    rights = policy.rights
     logs = policy.log_files
     unlinkable = frozenset() if logs is None else _expand(logs.categories, under)
     return Rulebook(
@@ -165,6 +160,9 @@ def _compile(policy: Policy, digest: str) -> Rulebook:
         financial_categories=financial,
         unlinkable_categories=unlinkable,
         unlinkable_clauses=() if logs is None else tuple(logs.clauses),
+        restriction_permits=None if rights is None else frozenset(rights.restriction_permits),
+        objection_uses=frozenset() if rights is None else frozenset(rights.objection_uses),
+        rights_clauses=() if rights is None else tuple(rights.clauses),
     )
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -90,6 +90,15 @@ def duration_hours(value: str) -> int | None:
 ClauseId = Annotated[str, AfterValidator(_clause_id)]
 Clauses = tuple[ClauseId, ...]
 Text = Annotated[dict[str, str], AfterValidator(_text)]
+# A name that is the same in every language (a company's), or one per language.
+Name = str | Text
+
+
+def text_in(value: str | dict[str, str], lang: str) -> str:
+    """``value`` (a ``Name`` or ``Text``) in ``lang``, else in English."""
+    return value if isinstance(value, str) else value.get(lang) or value["en"]
+
+
 Duration = Annotated[str, AfterValidator(_duration)]
 Retention = Annotated[str, AfterValidator(_retention)]
 TaxonomyKey = Annotated[str, AfterValidator(_taxonomy_key)]
@@ -229,11 +238,13 @@ class StaffAccess(PolicyModel):
 class Processor(PolicyModel):
     """An outside company that processes data on the controller's behalf (QS-5).
 
-    It receives exactly ``categories`` and only for ``uses``.
+    It receives exactly ``categories`` and only for ``uses``. ``key`` is the recipient the
+    gate, the audit log and the processor's adapter name it by; ``name`` is what people read
+    (one for every language, or per language).
     """
 
     key: Ident
-    name: str
+    name: Name
     description: Text
     country: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
     categories: Annotated[tuple[TaxonomyKey, ...], Field(min_length=1)]
@@ -245,11 +256,12 @@ class OutsideParty(PolicyModel):
     """An outside party that collects data itself, e.g. a certificate authority (BE-10).
 
     Before a flow sends it anything the subject sees ``notice`` naming the party and the
-    ``categories``, and must choose to go on.
+    ``categories``, and must choose to go on. ``key`` is the recipient the gate, the audit
+    log and the go-ahead (``outside_party:<key>``) name it by; ``name`` is what people read.
     """
 
     key: Ident
-    name: str
+    name: Name
     categories: Annotated[tuple[TaxonomyKey, ...], Field(min_length=1)]
     uses: Annotated[tuple[TaxonomyKey, ...], Field(min_length=1)]
     notice: Text
@@ -257,23 +269,43 @@ class OutsideParty(PolicyModel):
     clauses: Clauses = ()
 
 
+class DifferentialPrivacy(PolicyModel):
+    """Noise on a partner's figures (BE-6): ``epsilon_per_release`` is the privacy loss of one
+    release; ``budget_per_period`` caps the sum of the losses of every release that covers a
+    calendar month of data (the period); ``delta`` bounds the chance that a figure of fewer
+    than the threshold passes it (figures whose keys are not known in advance)."""
+
+    epsilon_per_release: Annotated[float, Field(gt=0, le=10)]
+    budget_per_period: Annotated[float, Field(gt=0, le=100)]
+    delta: Annotated[float, Field(gt=0, le=1e-3)] = 1e-7
+
+
 class Partner(PolicyModel):
     """A partner that receives aggregates only (BE-6).
 
-    ``aggregates`` names the reports shared (e.g. ``countries``); every cell counts at
-    least ``min_cell_size`` subjects; smaller cells are suppressed. ``categories`` are the
-    categories the aggregates are derived from.
+    ``aggregates`` names the reports shared (``keepfaith/policy/aggregates.py``: countries,
+    browsers, orders_by_product_country); a figure below ``min_cell_size`` is suppressed,
+    with a second one in its row or column so that totals do not give it away.
+    ``categories`` are the categories the aggregates are derived from.
+    ``differential_privacy`` adds noise to every figure; ``noise: true`` alone (the older
+    form) must say how much with it.
     """
 
     key: Ident
-    name: str
+    name: Name
     description: Text
     aggregates: Annotated[tuple[Ident, ...], Field(min_length=1)]
     categories: tuple[TaxonomyKey, ...] = ()
     uses: Annotated[tuple[TaxonomyKey, ...], Field(min_length=1)]
     min_cell_size: int | None = None
     noise: bool = False
+    differential_privacy: DifferentialPrivacy | None = None
     clauses: Clauses = ()
+
+    @property
+    def noisy(self) -> bool:
+        """True when the partner's figures carry noise."""
+        return self.noise or self.differential_privacy is not None
 
 
 class Recipients(PolicyModel):
@@ -371,11 +403,34 @@ class ExternalLinks(PolicyModel):
 
 
 class Changes(PolicyModel):
-    """How changes to the policy are published (BE-11)."""
+    """How changes to the policy are published (BE-11).
+
+    ``notify``: ``email`` sends every customer a service e-mail when a version changes an
+    earlier one; ``banner`` shows a notice on the sites for ``banner_days`` after it takes
+    effect, until the visitor dismisses it.
+    """
 
     update_page: Annotated[str, Field(pattern=r"^/\S*$")]
     notify: tuple[Literal["email", "banner"], ...] = ()
+    banner_days: Annotated[int, Field(ge=1, le=365)] = 30
     reconsent_new_opt_in: bool = True
+    clauses: Clauses = ()
+
+
+class Renewals(PolicyModel):
+    """When customers may renew a service, and how automatic renewal works (SITE-2).
+
+    A renewal is offered from ``window`` before it is due until ``grace`` after; every
+    renewal shows what will be charged and waits for the customer's confirmation. A renewal
+    that recurs on its own charges the card on file only under ``automatic_use``, an opt-in
+    use the customer turns on per service, and only after a reminder sent ``reminder``
+    before each charge.
+    """
+
+    window: Duration = "60d"
+    grace: Duration = "30d"
+    automatic_use: TaxonomyKey | None = None
+    reminder: Duration = "14d"
     clauses: Clauses = ()
 
 
@@ -402,12 +457,88 @@ class Portal(PolicyModel):
     clauses: Clauses = ()
 
 
+RightKey = Literal["access", "rectification", "erasure", "restriction", "objection", "portability"]
+RIGHT_KEYS: tuple[str, ...] = (
+    "access",
+    "rectification",
+    "erasure",
+    "restriction",
+    "objection",
+    "portability",
+)
+StoreKey = Literal[
+    "account",
+    "contact_history",
+    "orders",
+    "cards",
+    "consent",
+    "support",
+    "mail",
+    "transfers",
+    "certificates",
+    "requests",
+]
+STORE_KEYS: tuple[str, ...] = get_args(StoreKey)
+
+
+class SupervisoryAuthority(PolicyModel):
+    """Where a person may complain (Art. 77 GDPR), e.g. Datatilsynet for Denmark."""
+
+    name: str
+    url: Annotated[str, Field(pattern=r"^https?://\S+$")]
+
+
+class KeptAfterErasure(PolicyModel):
+    """Data of one store kept after an erasure request, why and until when (RIGHTS-17).
+
+    ``period`` counts from the record's date, or from the end of the financial year it
+    falls in (``counted_from: end_of_financial_year``, e.g. the Danish Bookkeeping Act's five
+    years). Meanwhile the data is restricted to ``use`` (storage and the legal claims).
+    """
+
+    store: StoreKey
+    categories: Annotated[tuple[TaxonomyKey, ...], Field(min_length=1)]
+    legal_basis: Literal["legal_obligation", "legal_claims"]
+    law: Text
+    period: Duration
+    counted_from: Literal["record", "end_of_financial_year"] = "record"
+    use: TaxonomyKey
+
+
+class Rights(PolicyModel):
+    """The data subject's rights the controller grants, and how requests are kept on time.
+
+    ``response_months`` is the time to answer (one calendar month); the privacy officer may
+    extend once by up to ``extension_months`` with a reason sent within the first period
+    (RIGHTS-12). Identity is confirmed through the signed-in account or a code mailed to the
+    account's address (``code_lifetime``), never by copies of ID documents. A request with no
+    step for ``stalled_after`` is flagged; one due within ``soon_due`` is listed as soon due.
+    ``restriction_permits`` are the uses a restricted subject's data may still serve besides
+    storage (the legal claims); ``objection_uses`` the legitimate-interest uses a person may
+    object to (RIGHTS-18, RIGHTS-21). ``kept_after_erasure`` states, per store, what an
+    erasure keeps, under which law, and for how long (RIGHTS-17); every other store is erased.
+    """
+
+    granted: Annotated[tuple[RightKey, ...], Field(min_length=1)]
+    response_months: Annotated[int, Field(ge=1, le=1)] = 1
+    extension_months: Annotated[int, Field(ge=0, le=2)] = 2
+    code_lifetime: Duration = "24h"
+    stalled_after: Duration = "7d"
+    soon_due: Duration = "7d"
+    restriction_permits: tuple[TaxonomyKey, ...] = ()
+    objection_uses: tuple[TaxonomyKey, ...] = ()
+    kept_after_erasure: tuple[KeptAfterErasure, ...] = ()
+    source: Text
+    supervisory_authority: SupervisoryAuthority
+    clauses: Clauses = ()
+
+
 class TaxonomyEntry(PolicyModel):
     """A taxonomy key the file declares on top of fideslang's default taxonomy."""
 
     key: TaxonomyKey
     parent: TaxonomyKey
-    name: str
+    name: Name
     description: str | None = None
 
 
@@ -433,6 +564,8 @@ class Policy(PolicyModel):
     cookies: tuple[Cookie, ...] = ()
     mail_kinds: tuple[MailKind, ...] = ()
     portal: Portal | None = None
+    renewals: Renewals | None = None
+    rights: Rights | None = None
     log_files: LogFiles | None = None
     security_measures: tuple[SecurityMeasure, ...] = ()
     external_links: ExternalLinks = ExternalLinks()
@@ -480,6 +613,12 @@ class Policy(PolicyModel):
         """The partner with this key, or None."""
         return next((item for item in self.recipients.partners if item.key == key), None)
 
+    def recipient_name(self, key: str, lang: str) -> str | None:
+        """What people read for the processor, outside party or partner ``key``, in ``lang``
+        (the gate and the audit log name it by its key); None for any other key."""
+        found = self.processor(key) or self.outside_party(key) or self.partner(key)
+        return None if found is None else text_in(found.name, lang)
+
     def uses_offered_at(self, point_id: str) -> tuple[Use, ...]:
         """The opt-out/opt-in uses the form ``point_id`` offers as choices."""
         point = self.collection_point_by_id(point_id)
@@ -501,6 +640,8 @@ class Policy(PolicyModel):
             yield "portal", self.portal.clauses
         if self.log_files is not None:
             yield "log_files", self.log_files.clauses
+        if self.rights is not None:
+            yield "rights", self.rights.clauses
         groups: list[tuple[str, tuple[PolicyModel, ...]]] = [
             ("properties", self.properties),
             ("collection_points", self.collection_points),

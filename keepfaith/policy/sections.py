@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from keepfaith.policy import phrases as ph
 from keepfaith.policy.document import BulletList, Inline, Link, Paragraph, Rich, Section, Table
-from keepfaith.policy.schema import Policy, Use
+from keepfaith.policy.schema import Policy, Use, text_in
 
 
 def merge_clauses(*groups: Iterable[str]) -> tuple[str, ...]:
@@ -37,11 +37,11 @@ class Writer:
     def rich(self, key: str, **values: Inline | Rich) -> Rich:
         return ph.rich_phrase(self.lang, key, **values)
 
-    def text(self, value: dict[str, str]) -> str:
-        return value.get(self.lang) or value["en"]
+    def text(self, value: str | dict[str, str]) -> str:
+        return text_in(value, self.lang)
 
     def category(self, key: str) -> str:
-        declared = {e.key: e.name for e in self.policy.taxonomy.data_categories}
+        declared = {e.key: self.text(e.name) for e in self.policy.taxonomy.data_categories}
         return ph.category_name(key, self.lang, declared=declared)
 
     def categories(self, keys: Iterable[str]) -> str:
@@ -137,6 +137,7 @@ def collection_section(w: Writer) -> Section:
         rows.append(((w.text(point.name),), (w.site_link(point.property),), (fields,), (choices,)))
     headers = tuple(w.say(k) for k in ("th.form", "th.site", "th.fields", "th.form_choices"))
     cl = merge_clauses(*(p.clauses for p in pol.collection_points))
+    forms = tuple(f"collection.{p.id}" for p in pol.collection_points)
     consent = pol.consent
     return w.section(
         "collection",
@@ -144,8 +145,8 @@ def collection_section(w: Writer) -> Section:
         if consent.browsing_collects_nothing
         else None,
         Paragraph((w.say("collection_intro"),), cl),
-        Table(headers, tuple(rows), cl) if rows else None,
-        Paragraph((w.say("record_version"),), consent.clauses)
+        Table(headers, tuple(rows), cl, forms) if rows else None,
+        Paragraph((w.say("record_version"),), consent.clauses, ("consent.version-recorded",))
         if consent.record_policy_version
         else None,
     )
@@ -172,12 +173,13 @@ def security_section(w: Writer) -> Section:
     )
     m_cl = merge_clauses(*(m.clauses for m in measures))
     s_cl = merge_clauses(*(s.clauses for s in staff))
+    controls = tuple(f"security.{m.control}" for m in measures)
     return w.section(
         "security",
         Paragraph((w.say("security_intro"),), m_cl) if items else None,
-        BulletList(items, m_cl) if items else None,
+        BulletList(items, m_cl, controls) if items else None,
         Paragraph((w.say("staff_intro", name=pol.controller.legal_name),), s_cl) if staff else None,
-        BulletList(staff_items, s_cl) if staff else None,
+        BulletList(staff_items, s_cl, ("staff.reads-by-policy",)) if staff else None,
     )
 
 
@@ -215,7 +217,7 @@ def cookies_section(w: Writer) -> Section:
     for c in cookies:
         partner = pol.partner(c.recipient) if c.recipient else None
         set_by = (
-            w.say("set_by_partner", partner=partner.name if partner else c.recipient or "")
+            w.say("set_by_partner", partner=w.text(partner.name) if partner else c.recipient or "")
             if c.party == "third"
             else w.say("set_by_us")
         )
@@ -274,6 +276,7 @@ def log_files_section(w: Writer) -> Section | None:
                 ),
             ),
             cl,
+            ("logs.raw-ip-retention",),
         ),
         Paragraph((w.say("log_uses", uses=w.use_names(logs.uses)),), cl) if logs.uses else None,
         Paragraph(
@@ -292,6 +295,12 @@ def log_files_section(w: Writer) -> Section | None:
     )
 
 
+def _number(value: float, lang: str) -> str:
+    """1.0 -> ``1``; 0.5 -> ``0.5`` (``0,5`` in Danish)."""
+    text = f"{value:g}"
+    return text.replace(".", ",") if lang == "da" else text
+
+
 def sharing_section(w: Writer) -> Section:
     """Processors and partners; partners get aggregates only (BE-6, QS-5)."""
     rec = w.policy.recipients
@@ -300,7 +309,7 @@ def sharing_section(w: Writer) -> Section:
         (
             w.say(
                 "processor_item",
-                name=p.name,
+                name=w.text(p.name),
                 country=ph.country_name(p.country, w.lang) if p.country else "-",
                 description=w.text(p.description),
                 categories=w.categories(p.categories),
@@ -310,25 +319,37 @@ def sharing_section(w: Writer) -> Section:
         for p in rec.processors
     )
     partners = []
+    claimed: dict[str, None] = {"sharing.aggregates-only": None}
     for p in rec.partners:
         item = w.say(
             "partner_item",
-            name=p.name,
+            name=w.text(p.name),
             description=w.text(p.description),
             aggregates=w.words(p.aggregates),
         )
         if p.min_cell_size is not None:
             item += " " + w.say("partner_min_cell", k=str(p.min_cell_size))
-        if p.noise:
-            item += " " + w.say("partner_noise")
+            claimed["sharing.small-figures-withheld"] = None
+        dp = p.differential_privacy
+        if dp is not None:
+            claimed["sharing.noise-budget"] = None
+            item += " " + w.say(
+                "partner_noise",
+                epsilon=_number(dp.epsilon_per_release, w.lang),
+                budget=_number(dp.budget_per_period, w.lang),
+            )
         partners.append((item,))
     r_cl = merge_clauses(*(p.clauses for p in rec.partners))
+    after = (w.say("partner_counting"), w.say("partner_release"))
     return w.section(
         "sharing",
         Paragraph((w.say("processors_intro"),), p_cl) if processors else None,
         BulletList(processors, p_cl) if processors else Paragraph((w.say("no_processors"),)),
         Paragraph((w.say("partners_intro"),), r_cl) if partners else None,
-        BulletList(tuple(partners), r_cl) if partners else Paragraph((w.say("no_partners"),)),
+        BulletList(tuple(partners), r_cl, tuple(claimed))
+        if partners
+        else Paragraph((w.say("no_partners"),)),
+        Paragraph((" ".join(after),), r_cl, ("sharing.releases-recorded",)) if partners else None,
         Paragraph((w.say("nobody_else"),), merge_clauses(p_cl, r_cl)),
     )
 
@@ -345,7 +366,7 @@ def outside_parties_section(w: Writer) -> Section:
         item: list[Inline] = [
             w.say(
                 "outside_item",
-                name=party.name,
+                name=w.text(party.name),
                 categories=w.categories(party.categories),
                 uses=w.use_names(party.uses),
             ),

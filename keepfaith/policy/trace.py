@@ -5,6 +5,12 @@ Code marks itself with ``@enforces("BE-8")`` (or calls ``enforces("BE-8")`` on a
 tests carry ``@pytest.mark.clause("BE-8")`` or a module-level ``pytestmark``. Both are found
 by reading the source (``ast``), not by importing it, so the matrix tells the truth about
 files that are not imported anywhere.
+
+Finer than clauses, the statement's sentences claim *features* (``changes.notify.email``,
+``collection.checkout``; see ``keepfaith.policy.document``): code names the features it
+implements with ``@enforces(..., features=("changes.notify.email",))`` (a collection-point
+form by its ``point_id``), tests with ``@pytest.mark.feature("changes.notify.email")``.
+``keepfaith trace --strict`` fails when a feature the statement claims lacks either.
 """
 
 from __future__ import annotations
@@ -19,8 +25,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def enforces(*clause_ids: str) -> Callable[[T], T]:
-    """Mark a function or class as the code that keeps these promises."""
+def enforces(*clause_ids: str, features: tuple[str, ...] = ()) -> Callable[[T], T]:
+    """Mark a function or class as the code that keeps these promises (and implements these
+    features of the statement)."""
 
     def mark(target: T) -> T:
         existing = getattr(target, "__enforces__", ())
@@ -127,6 +134,117 @@ def scan_tests(root: Path, files: Iterable[Path]) -> Iterator[tuple[str, Site]]:
                 site = Site(f"{path.relative_to(root)}:{node.lineno}", node.name)
                 for clause in sorted(marks):
                     yield clause, site
+
+
+def _keyword_strings(call: ast.Call, name: str) -> list[str]:
+    for keyword in call.keywords:
+        if keyword.arg == name and isinstance(keyword.value, (ast.Tuple, ast.List)):
+            return [
+                e.value
+                for e in keyword.value.elts
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            ]
+    return []
+
+
+def _point_ids(node: ast.ClassDef) -> list[str]:
+    """``point_id = "x"`` in a class body: a collection-point form implements ``collection.x``."""
+    found = []
+    for stmt in node.body:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else []
+        if isinstance(stmt, ast.AnnAssign):
+            targets = [stmt.target]
+        value = getattr(stmt, "value", None)
+        if any(isinstance(t, ast.Name) and t.id == "point_id" for t in targets) and (
+            isinstance(value, ast.Constant) and isinstance(value.value, str) and value.value
+        ):
+            found.append(value.value)
+    return found
+
+
+def scan_feature_code(root: Path, files: Iterable[Path]) -> Iterator[tuple[str, Site]]:
+    """Yield (feature, site) for ``enforces(..., features=(...))`` and collection-point forms."""
+    for path in files:
+        tree = _parse(path)
+        if tree is None:
+            continue
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                continue
+            site = Site(f"{path.relative_to(root)}:{node.lineno}", node.name)
+            for decorator in node.decorator_list:
+                if _is_call_named(decorator, "enforces") and isinstance(decorator, ast.Call):
+                    for feature in _keyword_strings(decorator, "features"):
+                        yield feature, site
+            if isinstance(node, ast.ClassDef):
+                for point in _point_ids(node):
+                    yield f"collection.{point}", site
+
+
+def _feature_marks(node: ast.AST) -> list[str]:
+    ids: list[str] = []
+    for sub in ast.walk(node):
+        if _is_call_named(sub, "feature") and isinstance(sub, ast.Call):
+            owner = sub.func.value if isinstance(sub.func, ast.Attribute) else None
+            if isinstance(owner, ast.Attribute) and owner.attr == "mark":
+                ids.extend(_string_args(sub))
+    return ids
+
+
+def scan_feature_tests(root: Path, files: Iterable[Path]) -> Iterator[tuple[str, Site]]:
+    """Yield (feature, test) for every test marked ``@pytest.mark.feature("x")``."""
+    for path in files:
+        tree = _parse(path)
+        if tree is None:
+            continue
+        module_marks: list[str] = []
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets
+            ):
+                module_marks.extend(_feature_marks(stmt.value))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
+                "test"
+            ):
+                marks = {*module_marks}
+                for decorator in node.decorator_list:
+                    marks.update(_feature_marks(decorator))
+                site = Site(f"{path.relative_to(root)}:{node.lineno}", node.name)
+                for feature in sorted(marks):
+                    yield feature, site
+
+
+@dataclass
+class FeatureTrace:
+    """One feature the statement claims: where it is claimed, implemented and tested."""
+
+    feature: str
+    claimed_by: list[Site] = field(default_factory=list)
+    enforced_by: list[Site] = field(default_factory=list)
+    tested_by: list[Site] = field(default_factory=list)
+
+    @property
+    def missing(self) -> list[str]:
+        return [name for name, found in (("code", self.enforced_by), ("tests", self.tested_by))
+                if not found]  # fmt: skip
+
+
+def build_feature_trace(
+    *,
+    claimed: Iterable[tuple[str, Site]],
+    code: Iterable[tuple[str, Site]],
+    tests: Iterable[tuple[str, Site]],
+) -> list[FeatureTrace]:
+    """Every claimed feature, sorted, with its code and tests."""
+    rows: dict[str, FeatureTrace] = {}
+    for feature, site in claimed:
+        rows.setdefault(feature, FeatureTrace(feature)).claimed_by.append(site)
+    for bucket, found in (("enforced_by", code), ("tested_by", tests)):
+        for feature, site in found:
+            if feature in rows:
+                getattr(rows[feature], bucket).append(site)
+    return [rows[key] for key in sorted(rows)]
 
 
 def build_trace(

@@ -10,7 +10,13 @@ Errors (the policy would break a promise or cannot be enforced):
 - a form offering a choice for a use whose choice is ``none``;
 - a form collecting a category none of its uses needs;
 - a mail kind that cannot be unsubscribed while its use is marketing or has a choice;
-- a partner receiving financial data, or without ``min_cell_size`` of at least 2.
+- a partner receiving financial data, or without ``min_cell_size`` of at least 2;
+- a partner aggregate keepfaith does not make, or derived from categories the partner (or
+  its use) does not declare; ``noise: true`` without ``differential_privacy``; one release's
+  epsilon above the budget per period;
+- log readers (``log_files.report_readers``, ``raw_ip_readers``) that differ from the staff
+  roles ``recipients.staff`` grants the log use and categories: the console asks the gate,
+  which reads ``recipients.staff``, so the two must say the same (QS-3).
 
 Warnings come from the controller's jurisdiction (``jurisdiction.py``).
 """
@@ -19,9 +25,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from keepfaith.policy.aggregates import AGGREGATES, aggregate_categories, aggregate_kind
 from keepfaith.policy.jurisdiction import jurisdiction_rules
 from keepfaith.policy.problems import Finding
-from keepfaith.policy.schema import Policy, Use
+from keepfaith.policy.schema import Partner, Policy, Use
 
 
 def _is_marketing(key: str) -> bool:
@@ -68,10 +75,12 @@ def choice_findings(policy: Policy) -> Iterator[Finding]:
             or _declinable_by_mail(policy, use)
         ):
             yield Finding(path, "an opt-out use that nothing lets anyone decline")
+        automatic = policy.renewals is not None and policy.renewals.automatic_use == use.key
         if use.choice == "opt-in" and not (
-            on_form or use.portal_preference or policy_cookie_offers(policy, use)
+            on_form or use.portal_preference or policy_cookie_offers(policy, use) or automatic
         ):
-            yield Finding(path, "an opt-in use that no form, portal switch or cookie offers")
+            message = "an opt-in use that no form, portal switch, cookie or renewal offers"
+            yield Finding(path, message)
 
 
 def policy_cookie_offers(policy: Policy, use: Use) -> bool:
@@ -116,6 +125,96 @@ def partner_findings(policy: Policy) -> Iterator[Finding]:
                 yield Finding((*path, "categories", j), message)
         if partner.min_cell_size is None or partner.min_cell_size < 2:
             yield Finding((*path, "min_cell_size"), "a partner needs min_cell_size of at least 2")
+        yield from _aggregate_findings(policy, partner, path)
+        yield from _noise_findings(partner, path)
+
+
+def _covers(own: tuple[str, ...], cat: str) -> bool:
+    return any(cat == c or cat.startswith(c + ".") for c in own)
+
+
+def _aggregate_findings(
+    policy: Policy, partner: Partner, path: tuple[str | int, ...]
+) -> Iterator[Finding]:
+    """Each aggregate is one keepfaith makes, from categories the partner and its use cover."""
+    uses = [use for key in partner.uses if (use := policy.use_by_key(key)) is not None]
+    for j, key in enumerate(partner.aggregates):
+        at = (*path, "aggregates", j)
+        if aggregate_kind(key) is None:
+            known = ", ".join(AGGREGATES)
+            yield Finding(at, f"{key!r} is not an aggregate keepfaith makes (known: {known})")
+            continue
+        needs = aggregate_categories(policy=policy, key=key)
+        if AGGREGATES[key].source == "logs" and policy.log_files is None:
+            yield Finding(at, f"{key!r} is made from the access logs: declare log_files")
+        missing = [c for c in needs if not _covers(partner.categories, c)]
+        if missing:
+            yield Finding(at, f"{key!r} is derived from {', '.join(missing)}: add to categories")
+        for use in uses:
+            lacking = [c for c in needs if not _covers(use.categories, c)]
+            if lacking:
+                needed = ", ".join(lacking)
+                yield Finding(at, f"{key!r} needs {needed}, which use {use.key!r} lacks")
+
+
+def _noise_findings(partner: Partner, path: tuple[str | int, ...]) -> Iterator[Finding]:
+    """Noise says how much; one release fits in the budget."""
+    dp = partner.differential_privacy
+    if partner.noise and dp is None:
+        message = "noise: true needs differential_privacy (epsilon_per_release, budget_per_period)"
+        yield Finding((*path, "noise"), message)
+    if dp is not None and dp.epsilon_per_release > dp.budget_per_period:
+        message = (
+            f"one release ({dp.epsilon_per_release}) would spend more than the budget per "
+            f"period ({dp.budget_per_period})"
+        )
+        yield Finding((*path, "differential_privacy", "epsilon_per_release"), message)
+
+
+def _granted(policy: Policy, uses: list[str], categories: tuple[str, ...]) -> set[str]:
+    """Staff roles with an entry that names one of ``uses`` and every one of ``categories``
+    (a parent category covers its children)."""
+
+    def covers(own: tuple[str, ...], cat: str) -> bool:
+        return any(cat == c or cat.startswith(c + ".") for c in own)
+
+    return {
+        str(staff.role)
+        for staff in policy.recipients.staff
+        if set(staff.uses) & set(uses) and all(covers(staff.categories, c) for c in categories)
+    }
+
+
+def log_reader_findings(policy: Policy) -> Iterator[Finding]:
+    """The roles that read log reports and raw addresses are the ones ``recipients.staff``
+    grants the log uses to: one source for the statement and the console."""
+    logs = policy.log_files
+    if logs is None:
+        return
+    essential = [u for u in logs.uses if u.startswith("essential")]
+    analytics = [
+        u for u in logs.uses if not u.startswith("essential") and u != "third_party_sharing"
+    ]
+    for field, readers, uses in (
+        ("raw_ip_readers", logs.raw_ip_readers, essential),
+        ("report_readers", logs.report_readers, analytics),
+    ):
+        if not uses:
+            continue
+        granted = _granted(policy, uses, logs.categories)
+        listed: set[str] = {str(r) for r in readers}
+        for role in sorted(listed - granted):
+            message = (
+                f"{role!r} reads the logs here but recipients.staff grants it no entry with "
+                f"{' or '.join(uses)} and {', '.join(logs.categories)}"
+            )
+            yield Finding(("log_files", field), message)
+        for role in sorted(granted - listed):
+            message = (
+                f"recipients.staff grants {role!r} {' or '.join(uses)} on the logs: list it "
+                f"here too, or take the grant away"
+            )
+            yield Finding(("log_files", field), message)
 
 
 def jurisdiction_findings(policy: Policy) -> Iterator[Finding]:
@@ -151,5 +250,6 @@ def semantic_findings(policy: Policy) -> list[Finding]:
         *form_findings(policy),
         *mail_findings(policy),
         *partner_findings(policy),
+        *log_reader_findings(policy),
         *jurisdiction_findings(policy),
     ]

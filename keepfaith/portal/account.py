@@ -7,6 +7,8 @@ submission, and the address's owner learns the rest by e-mail.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -14,33 +16,46 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from keepfaith.accounts.emails import send_already_registered, send_verification
 from keepfaith.accounts.forms import ContactDetailsForm, SignupForm
-from keepfaith.accounts.models import User
-from keepfaith.accounts.selectors import contact_history
-from keepfaith.accounts.services import contact_details_update, customer_signup, customer_verify
+from keepfaith.accounts.models import User, normalise_email
+from keepfaith.accounts.selectors import (
+    contact_history,
+    customer_language,
+    customer_subject,
+    email_change_pending,
+)
+from keepfaith.accounts.services import (
+    contact_details_update,
+    customer_signup,
+    customer_verify,
+    email_change_request,
+)
 from keepfaith.accounts.tokens import email_verification_token
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
 from keepfaith.collection.forms import gate_submission
+from keepfaith.comms.outgoing import Recipient, mail_send
+from keepfaith.inforce import InForce
 from keepfaith.policy.trace import enforces
+from keepfaith.portal.email_change import email_change_mails, email_change_requested_message
 from keepfaith.portal.preferences import preferences
-from keepfaith.portal.reconsent import customer_number_of
 from keepfaith.support.selectors import customer_tickets
 
 __all__ = ["account", "contact_details", "preferences", "signup", "signup_sent", "verify_email"]
 
-MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+MODEL_BACKEND = "keepfaith.accounts.backends.ModelBackend"
 
 
 def customer_of(request: HttpRequest) -> User:
     """The signed-in customer; 404 for staff (the customer pages are not theirs)."""
-    if customer_number_of(request.user) is None:
+    if customer_subject(request.user) is None:
         raise Http404("the account pages are for customers")
     user = request.user
     assert isinstance(user, User)
@@ -78,20 +93,44 @@ def signup(request: HttpRequest) -> HttpResponse:
                 language=get_language() or "",
             )
             if outcome.user is not None:
-                subject = outcome.user.customer_number or ""
+                subject = outcome.user.subject_ref
                 actor = Actor(ActorKind.CUSTOMER, subject)
                 gate_submission(form, actor=actor, subject=subject)
                 form.save_consent(subject=subject, actor=actor)
-        if outcome.user is not None:
-            send_verification(to=outcome.user.email, link=_verification_link(request, outcome.user))
-        else:
-            send_already_registered(
-                to=data["email"],
-                login_url=request.build_absolute_uri(reverse("portal:login")),
-                reset_url=request.build_absolute_uri(reverse("portal:password_reset")),
-            )
+            _signup_mail(request, form.in_force, outcome.user, data["email"])
         return redirect("portal:signup_sent")
     return render(request, "portal/signup.html", {"form": form})
+
+
+def _signup_mail(request: HttpRequest, now: InForce, user: User | None, address: str) -> None:
+    """The verification link to a new account, or a notice to the owner of an address that
+    has one already (at most one a day: the key names the day)."""
+    actor = Actor.system("signup")
+    language = now.language(get_language())
+    if user is not None:
+        link = _verification_link(request, user)
+        mail_send(
+            name="verify",
+            to=Recipient(user.email, user.subject_ref, now.language(user.language or language)),
+            context={"link": link},
+            key=f"verify:{user.pk}:{link.rstrip('/').rsplit('/', 1)[-1]}",
+            gate=now.gate(actor=actor),
+            purpose="signup verification",
+        )
+        return
+    digest = hashlib.sha256(address.encode("utf-8")).hexdigest()[:24]
+    owner = now.language(customer_language(email=normalise_email(address)) or language)
+    with translation.override(owner):  # the account's owner reads it in their language
+        login_url = request.build_absolute_uri(reverse("portal:login"))
+        reset_url = request.build_absolute_uri(reverse("portal:password_reset"))
+    mail_send(
+        name="already_registered",
+        to=Recipient(address, None, owner),
+        context={"login_url": login_url, "reset_url": reset_url},
+        key=f"already-registered:{digest}:{timezone.localdate()}",
+        gate=now.gate(actor=actor),
+        purpose="signup with a registered address",
+    )
 
 
 def signup_sent(request: HttpRequest) -> HttpResponse:
@@ -111,26 +150,42 @@ def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
         return render(request, "portal/verify_failed.html", status=400)
     customer_verify(user=user)
     login(request, user, backend=MODEL_BACKEND)
-    messages.success(request, "Your e-mail address is confirmed and your account is open.")
+    messages.success(request, _("Your e-mail address is confirmed and your account is open."))
     return redirect("portal:account")
 
 
-@enforces("QS-4", "BE-9", "QS-2")
+@enforces("QS-4", "BE-9", "QS-2", features=("portal.contact-details",))
 @login_required
 @require_http_methods(["GET", "POST"])
 def contact_details(request: HttpRequest) -> HttpResponse:
-    """Change contact details at once; every change is kept and shown (QS-4)."""
+    """Change contact details at once, every change kept and shown (QS-4); a new login
+    address with the current password, once confirmed (``portal.email_change``)."""
     customer = customer_of(request)
-    subject = customer.customer_number or ""
-    form = ContactDetailsForm(data=request.POST or None, customer=customer)
+    subject = customer.subject_ref
+    form = ContactDetailsForm(data=request.POST or None, customer=customer, request=request)
     if request.method == "POST" and form.is_valid():
         actor = Actor(ActorKind.CUSTOMER, subject)
+        outcome = None
         with transaction.atomic():
             gate_submission(form, actor=actor, subject=subject)
             changes = contact_details_update(customer=customer, values=form.contact_values())
+            if form.email_changed():
+                outcome = email_change_request(
+                    customer=customer, new_email=form.cleaned_data["email"]
+                )
+                email_change_mails(request, form.in_force, customer, outcome)
             form.save_consent(subject=subject, actor=actor)
-        changed = ", ".join(c.get_field_display() for c in changes) or "nothing"
-        messages.success(request, f"Saved. Changed: {changed}.")
+        if changes or outcome is None:
+            changed = ", ".join(c.field_label for c in changes) or _("nothing")
+            messages.success(request, _("Saved. Changed: %(changed)s.") % {"changed": changed})
+        if outcome is not None:
+            email_change_requested_message(
+                request, new=outcome.request.new_email, old=customer.email
+            )
         return redirect("portal:contact")
-    context = {"form": form, "history": contact_history(customer=customer)[:200]}
+    context = {
+        "form": form,
+        "history": contact_history(customer=customer)[:200],
+        "pending": email_change_pending(customer=customer),
+    }
     return render(request, "portal/contact.html", context)

@@ -1,23 +1,60 @@
-"""The checkout form: the card (in memory only), and what an outside party needs.
+"""The checkout: collection point ``checkout`` of the policy, and the outside party's own point.
 
-The card number and security code are never written back into the page (a re-shown form
-has empty card fields), and their cleaned values are ``CardNumber``/``SecurityCode``
-objects that refuse to be pickled, so they cannot reach the session or a cache.
+``CheckoutForm`` asks exactly what the policy's ``checkout`` point declares (name, e-mail and
+address for the invoice, the card when there is something to pay) and offers its choices,
+like every collecting form (``keepfaith.collection.forms``); the details start from what the
+account already holds. ``OutsidePartyForm`` asks what an outside party needs (e.g. the
+certificate authority's organisation validation: its own collection point) and the
+customer's explicit choice to go on (BE-10).
+
+The card number and security code are never written back into the page (a re-shown form has
+empty card fields), and their cleaned values are ``CardNumber``/``SecurityCode`` objects that
+refuse to be pickled, so they cannot reach the session or a cache.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from keepfaith.accounts.models import User
+from keepfaith.collection.declare import collects, not_personal
+from keepfaith.collection.forms import CollectionPointForm
+from keepfaith.policy.trace import enforces
 from keepfaith.store.outside import Notice
 from keepfaith.store.services import Payment
 from keepfaith.vault.cards import CardNumber, validate_expiry, validate_security_code
 from keepfaith.vault.errors import CardError
 
+CARD = "user.financial.credit_card"
 CARD_FIELDS = ("card_number", "expiry_month", "expiry_year", "security_code")
+
+
+# Which account detail a field starts from: the checkout's invoice details and the outside
+# party's form (only fields the point declares exist on a form, so only those are filled).
+BILLING_FROM_ACCOUNT = {
+    "billing_name": "full_name",
+    "billing_email": "email",
+    "billing_address": "postal_address",
+}
+PARTY_FROM_ACCOUNT = {
+    "name": "full_name",
+    "email": "email",
+    "phone": "phone",
+    "organisation": "organization",
+    "address": "postal_address",
+}
+
+
+def _start_from_account(form: forms.Form, customer: User, fields: dict[str, str]) -> None:
+    """Fill the declared fields the caller left empty from what the account already holds."""
+    for name, attribute in fields.items():
+        value = getattr(customer, attribute, "") or ""
+        if name in form.fields and value and not form.initial.get(name):
+            form.initial[name] = value
 
 
 class BlankTextInput(forms.TextInput):
@@ -27,48 +64,69 @@ class BlankTextInput(forms.TextInput):
         return None
 
 
-class CheckoutForm(forms.Form):
-    checkout_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
-    card_number = forms.CharField(
-        label="Card number",
-        max_length=40,
-        required=False,
-        widget=BlankTextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
+class CheckoutForm(CollectionPointForm):
+    """Collection point ``checkout``: the invoice details, the card, the point's choices."""
+
+    point_id = "checkout"
+    implicit_categories: ClassVar[tuple[str, ...]] = ("user.unique_id",)
+
+    checkout_token = not_personal(
+        forms.CharField(widget=forms.HiddenInput, max_length=64),
+        reason="the token that makes one checkout one order",
     )
-    expiry_month = forms.CharField(label="Expiry month (MM)", max_length=2, required=False)
-    expiry_year = forms.CharField(label="Expiry year (YY)", max_length=4, required=False)
-    security_code = forms.CharField(
-        label="Security code",
-        max_length=4,
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "cc-csc"}),
+    billing_name = collects(
+        "user.name", forms.CharField(label=_("Name on the invoice"), max_length=150)
+    )
+    billing_email = collects(
+        "user.contact.email", forms.EmailField(label=_("E-mail for the receipt"), max_length=254)
+    )
+    billing_address = collects(
+        "user.contact.address",
+        forms.CharField(
+            label=_("Billing address"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+        ),
+        if_declared=True,
+    )
+    card_number = collects(
+        CARD,
+        forms.CharField(
+            label=_("Card number"),
+            max_length=40,
+            widget=BlankTextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
+        ),
+    )
+    expiry_month = collects(CARD, forms.CharField(label=_("Expiry month (MM)"), max_length=2))
+    expiry_year = collects(CARD, forms.CharField(label=_("Expiry year (YY)"), max_length=4))
+    security_code = collects(
+        CARD,
+        forms.CharField(
+            label=_("Security code"),
+            max_length=4,
+            widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "cc-csc"}),
+        ),
     )
 
-    def __init__(
-        self, *args: Any, notice: Notice | None = None, needs_card: bool = True, **kw: Any
-    ) -> None:
-        super().__init__(*args, **kw)
+    def __init__(self, *args: Any, customer: User, needs_card: bool = True, **kw: Any) -> None:
+        super().__init__(*args, subject=customer.subject_ref, **kw)
+        _start_from_account(self, customer, BILLING_FROM_ACCOUNT)
         self.needs_card = needs_card
-        self.notice = notice
-        if notice is not None:
-            for name, label, required in notice.fields:
-                widget = forms.Textarea(attrs={"rows": 2}) if name == "address" else None
-                self.fields[name] = forms.CharField(
-                    label=label, max_length=200, required=required, widget=widget
-                )
-            self.fields["go_ahead"] = forms.ChoiceField(
-                label=f"Go on with {notice.name}?",
-                choices=[
-                    ("proceed", f"Yes, send these details to {notice.name} for this order"),
-                    ("wait", "Not now: keep the order waiting and send nothing"),
-                ],
-                widget=forms.RadioSelect,
-                error_messages={"required": "choose whether to go on; nothing is preselected"},
-            )
+        for name in CARD_FIELDS:
+            if needs_card:
+                self.fields[name].required = False  # checked together in clean()
+            else:
+                del self.fields[name]
+
+    def card_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in CARD_FIELDS if name in self.fields]
+
+    def details_fields(self) -> list[forms.BoundField]:
+        """The invoice details (not the card, not the token)."""
+        skip = {*CARD_FIELDS, "checkout_token"}
+        return [field for field in self.data_fields() if field.name not in skip]
 
     @sensitive_variables()
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
+        data = super().clean()
         if not self.needs_card:
             return data
         try:
@@ -84,18 +142,72 @@ class CheckoutForm(forms.Form):
             data.pop(name, None)
         return data
 
+    def collected_categories(self) -> list[str]:
+        """What this checkout stores: the details, and the card when one was given."""
+        found = set(super().collected_categories())
+        if self.cleaned_data.get("payment") is not None:
+            found.add(CARD)
+        return sorted(found)
+
+    def billing(self) -> dict[str, str]:
+        """The invoice details, as the order keeps them."""
+        keys = ("billing_name", "billing_email", "billing_address")
+        return {key: str(self.cleaned_data.get(key) or "") for key in keys if key in self.fields}
+
+
+@enforces("BE-10", features=("collection.organisation-validation",))
+class OutsidePartyForm(CollectionPointForm):
+    """What an outside party needs (its collection point, e.g. ``organisation-validation``)
+    and the customer's explicit choice to go on or wait; nothing is preselected (BE-10)."""
+
+    name = collects("user.name", forms.CharField(label=_("Name"), max_length=200), if_declared=True)
+    email = collects(
+        "user.contact.email", forms.EmailField(label=_("E-mail"), max_length=200), if_declared=True
+    )
+    phone = collects(
+        "user.contact.phone_number",
+        forms.CharField(label=_("Phone"), max_length=200),
+        if_declared=True,
+    )
+    organisation = collects(
+        "user.contact.organization",
+        forms.CharField(label=_("Organisation"), max_length=200),
+        if_declared=True,
+    )
+    address = collects(
+        "user.contact.address",
+        forms.CharField(
+            label=_("Address"), max_length=200, widget=forms.Textarea(attrs={"rows": 2})
+        ),
+        if_declared=True,
+    )
+    go_ahead = not_personal(
+        forms.ChoiceField(
+            widget=forms.RadioSelect,
+            error_messages={"required": _("Choose whether to go on; nothing is preselected.")},
+        ),
+        reason="the customer's choice about the outside party (kept in the consent ledger)",
+    )
+
+    def __init__(
+        self, *args: Any, notice: Notice, point_id: str, customer: User, **kw: Any
+    ) -> None:
+        super().__init__(*args, subject=customer.subject_ref, point_id=point_id, **kw)
+        _start_from_account(self, customer, PARTY_FROM_ACCOUNT)
+        self.party_notice = notice
+        party = {"party": notice.name}
+        field = self.fields["go_ahead"]
+        field.label = _("Go on with %(party)s?") % party
+        field.choices = [  # type: ignore[attr-defined]
+            ("proceed", _("Yes, send these details to %(party)s for this order") % party),
+            ("wait", _("Not now: keep the order waiting and send nothing")),
+        ]
+
     def outside_fields(self) -> list[forms.BoundField]:
-        """The fields the outside party's collection point asks for, in its order."""
-        if self.notice is None:
-            return []
-        return [self[name] for name, _, _ in self.notice.fields]
+        return [field for field in self.data_fields() if field.name != "go_ahead"]
 
     def validation_details(self) -> dict[str, str]:
-        if self.notice is None:
-            return {}
-        return {name: str(self.cleaned_data.get(name) or "") for name, _, _ in self.notice.fields}
+        return {f.name: str(self.cleaned_data.get(f.name) or "") for f in self.outside_fields()}
 
-    def go_ahead(self) -> bool | None:
-        if self.notice is None:
-            return None
+    def go_ahead_chosen(self) -> bool:
         return self.cleaned_data.get("go_ahead") == "proceed"

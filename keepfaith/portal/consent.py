@@ -2,12 +2,12 @@
 
 A customer sees only their own ledger events; any other event id is a 404, whoever asks
 (SITE-1). The renew form asks yes/no for each use a new policy version needs fresh consent
-for (BE-11); each answer is a ledger event with source ``portal`` and the version in force.
+for (BE-11); the consent service records each answer (a question without a default, so every
+answer is a first answer) with source ``portal`` and the version in force.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -18,66 +18,61 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from keepfaith.accounts.selectors import customer_subject
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
+from keepfaith.consent.answers import Answer, answers_record
+from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.selectors import (
     consent_event_of,
     consent_history,
     consent_receipt,
     current_choices,
 )
-from keepfaith.consent.services import consent_form_hash, consent_record_many
+from keepfaith.consent.services import consent_form_hash
+from keepfaith.inforce import in_force, policy_of
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
-from keepfaith.portal.reconsent import SESSION_FLAG, customer_number_of, reconsent_required
-from keepfaith.versions.models import PolicyVersion
-from keepfaith.versions.selectors import active_policy
-
-
-def portal_choices_record(
-    *,
-    subject: str,
-    changes: Mapping[str, str],
-    version: PolicyVersion | None,
-    form: str,
-    shown: str,
-) -> None:
-    """A customer's own answers on a portal page: one ledger transaction, source ``portal``,
-    with the hash of the questions exactly as they were shown."""
-    consent_record_many(
-        subject=subject,
-        changes=changes,
-        source="portal",
-        policy_version=version,
-        evidence={"form": form, "form_hash": consent_form_hash(shown=shown)},
-        actor=Actor(ActorKind.CUSTOMER, subject),
-    )
+from keepfaith.portal import words
+from keepfaith.portal.reconsent import SESSION_FLAG, reconsent_required
 
 
 def _subject(request: HttpRequest) -> str:
-    subject = customer_number_of(request.user)
+    subject = customer_subject(request.user)
     if subject is None:
         raise Http404("the consent pages are for customers")
     return subject
 
 
-def _lang(policy: Policy) -> str:
-    lang = get_language() or "en"
-    return lang if lang in policy.controller.languages else policy.controller.languages[0]
+def _receipt_of(event: ConsentEvent) -> dict[str, object]:
+    """The receipt of ``event`` under the policy version it names (else the one in force)."""
+    now = in_force()
+    policy = policy_of(event.policy_version) if event.policy_version else now.policy
+    return consent_receipt(event=event, policy=policy, lang=now.language(get_language()))
 
 
 @login_required
 def consent_list(request: HttpRequest) -> HttpResponse:
     """The customer's current choices and every consent event, with links to receipts."""
     subject = _subject(request)
-    choices = sorted(current_choices(subject=subject).items())
-    return render(
-        request,
-        "portal/consent_list.html",
-        {"choices": choices, "events": consent_history(subject=subject)[:500]},
-    )
+    policy = in_force().policy
+    choices = [
+        (words.choice_name(policy, key), words.status_word(state.status), state)
+        for key, state in sorted(current_choices(subject=subject).items())
+    ]
+    events = [
+        (
+            e,
+            words.event_word(e.event),
+            words.choice_name(policy, e.key),
+            words.source_word(policy, e.source),
+        )
+        for e in consent_history(subject=subject)[:500]
+    ]
+    return render(request, "portal/consent_list.html", {"choices": choices, "events": events})
 
 
 @enforces("SITE-1")
@@ -87,7 +82,7 @@ def consent_receipt_page(request: HttpRequest, event_id: int) -> HttpResponse:
     event = consent_event_of(subject=_subject(request), event_id=event_id)
     if event is None:
         raise Http404("no such consent event")
-    receipt = consent_receipt(event=event, lang=get_language() or "en")
+    receipt = _receipt_of(event)
     return render(request, "portal/consent_receipt.html", {"event": event, "receipt": receipt})
 
 
@@ -98,7 +93,7 @@ def consent_receipt_json(request: HttpRequest, event_id: int) -> JsonResponse:
     event = consent_event_of(subject=_subject(request), event_id=event_id)
     if event is None:
         raise Http404("no such consent event")
-    response = JsonResponse(consent_receipt(event=event, lang=get_language() or "en"))
+    response = JsonResponse(_receipt_of(event))
     response["Content-Disposition"] = f'inline; filename="consent-receipt-{event.seq}.json"'
     return response
 
@@ -142,36 +137,36 @@ def consent_renew(request: HttpRequest) -> HttpResponse:
     """Yes or no for each use the policy in force needs fresh consent for."""
     subject = _subject(request)
     request.session.pop(SESSION_FLAG, None)
-    policy, version = active_policy()
-    lang = _lang(policy)
-    questions = _questions(policy, reconsent_required(request.user), lang)
+    now = in_force()
+    questions = _questions(
+        now.policy, reconsent_required(request.user), now.language(get_language())
+    )
     next_url = _next_url(request)
     if not questions:
         return redirect(next_url)
     shown = render_to_string("portal/_renew_questions.html", {"questions": questions})
     if request.method == "POST":
-        answers = {q.key: request.POST.get(q.field) for q in questions}
-        changes = {key: _event_for(subject, key, a) for key, a in answers.items() if a in YES_NO}
-        if changes:
-            portal_choices_record(
+        answered = [
+            Answer(q.key, "opt-in", False, request.POST[q.field] == "yes")
+            for q in questions
+            if request.POST.get(q.field) in YES_NO
+        ]
+        if answered:
+            answers_record(
                 subject=subject,
-                changes=changes,
-                version=version,
-                form="account/consent/renew",
-                shown=shown,
+                answers=answered,
+                first_answer=True,
+                source="portal",
+                policy=now.policy,
+                version=now.version,
+                evidence={
+                    "form": "account/consent/renew",
+                    "form_hash": consent_form_hash(shown=shown),
+                },
+                actor=Actor(ActorKind.CUSTOMER, subject),
             )
-            messages.success(request, "Thank you: your answers are recorded.")
-        if len(changes) == len(questions):
+            messages.success(request, _("Thank you: your answers are recorded."))
+        if len(answered) == len(questions):
             return redirect(next_url)
-    context = {"questions_html": shown, "next": next_url, "version": version}
+    context = {"questions_html": shown, "next": next_url, "version": now.version}
     return render(request, "portal/consent_renew.html", context)
-
-
-def _event_for(subject: str, key: str, answer: str | None) -> str:
-    """Yes gives consent; no withdraws an earlier consent, or opts out when there was none."""
-    if answer == "yes":
-        return "given"
-    agreed_before = (
-        consent_history(subject=subject).filter(key=key, event__in=("given", "opted-in")).exists()
-    )
-    return "withdrawn" if agreed_before else "opted-out"

@@ -3,13 +3,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import get_language
 
 from keepfaith.cookies.consent import visitor_consent
+from keepfaith.cookies.names import NOTICE_COOKIE
+from keepfaith.inforce import in_force
 from keepfaith.policy.schema import Policy
-from keepfaith.versions.selectors import active_policy
+from keepfaith.policy.trace import enforces
 
 
 def cookie_banner(request: HttpRequest) -> dict[str, object]:
@@ -36,9 +41,28 @@ def policy_text(policy: Policy, text: dict[str, str]) -> str:
     return text.get(lang) or text.get(policy.controller.languages[0]) or next(iter(text.values()))
 
 
+@enforces("BE-11", features=("changes.notify.banner",))
+def policy_notice(request: HttpRequest) -> dict[str, object]:
+    """``policy_notice``: the version in force while its change notice shows (the policy's
+    ``changes.notify`` has ``banner``; for ``changes.banner_days`` after it takes effect,
+    until the visitor closes it). The first version published is no change: no notice."""
+    if request.path.startswith("/console/"):
+        return {}
+    now = in_force()
+    version = now.version
+    changes = now.policy.changes
+    if version is None or "banner" not in changes.notify or version.seq <= 1:
+        return {}  # the first version published changes nothing
+    start = max(version.effective, timezone.localtime(version.published_at).date())
+    if timezone.localdate() > start + dt.timedelta(days=changes.banner_days):
+        return {}
+    if request.COOKIES.get(NOTICE_COOKIE) == version.label:
+        return {}
+    return {"policy_notice": version}
+
+
 def site_identity(request: HttpRequest) -> dict[str, object]:
     """``site_name``: the controller's trading name from the policy in force (BE-1)."""
-    policy, _ = active_policy()
-    controller = policy.controller
+    controller = in_force().policy.controller
     names = controller.trading_names or (controller.legal_name,)
     return {"site_name": names[0]}

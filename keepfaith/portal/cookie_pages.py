@@ -9,6 +9,7 @@ change the visitor's own ``kf_consent`` cookie.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,13 +18,15 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from keepfaith.cookies.consent import VisitorConsent, consent_choice_store, visitor_consent
+from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.context_processors import policy_text
-from keepfaith.versions.selectors import active_policy
 
 CROSS_SITE_REFUSAL = "Cross-site request refused: a cookie choice can only be made on this site."
 
@@ -65,14 +68,33 @@ def _purposes(consent: VisitorConsent) -> list[dict[str, Any]]:
     return rows
 
 
+def lifetime_words(lifetime: str) -> str:
+    """A registry lifetime (``session``, ``90d``, ``1y``; ``m`` is a month of 30 days, as in
+    ``keepfaith.gate.cookies``) in words of the page's language."""
+    match = re.fullmatch(r"(\d+)([a-z])", lifetime)
+    if lifetime == "session" or match is None:
+        return _("this visit") if lifetime == "session" else lifetime
+    n, unit = int(match.group(1)), match.group(2)
+    words = {
+        "h": ngettext("%(n)d hour", "%(n)d hours", n),
+        "d": ngettext("%(n)d day", "%(n)d days", n),
+        "w": ngettext("%(n)d week", "%(n)d weeks", n),
+        "m": ngettext("%(n)d month", "%(n)d months", n),
+        "y": ngettext("%(n)d year", "%(n)d years", n),
+    }
+    return words[unit] % {"n": n} if unit in words else lifetime
+
+
 def _cookie_rows(consent: VisitorConsent) -> list[dict[str, Any]]:
     policy = consent.policy
     return [
         {
             "name": cookie.name,
             "description": policy_text(policy, cookie.description),
-            "party": "ours" if cookie.party == "first" else f"partner ({cookie.recipient})",
-            "lifetime": "this visit" if cookie.lifetime == "session" else cookie.lifetime,
+            "party": _("ours")
+            if cookie.party == "first"
+            else _("partner (%(name)s)") % {"name": cookie.recipient},
+            "lifetime": lifetime_words(cookie.lifetime),
             "essential": cookie.essential,
             "purpose": cookie.purpose,
         }
@@ -99,7 +121,7 @@ def _chosen(request: HttpRequest, consent: VisitorConsent) -> frozenset[str] | N
     return None
 
 
-@enforces("QS-7", "BE-2", "SITE-6")
+@enforces("QS-7", "BE-2", "SITE-6", features=("choices.cookie-settings",))
 @csrf_exempt  # same_origin_post stands in for the token: see the module docstring
 @require_http_methods(["GET", "POST"])
 def cookie_settings(request: HttpRequest) -> HttpResponse:
@@ -130,6 +152,7 @@ def cookie_settings(request: HttpRequest) -> HttpResponse:
 @require_GET
 def gpc_json(request: HttpRequest) -> JsonResponse:
     """``/.well-known/gpc.json``: this site honours Global Privacy Control."""
-    policy, version = active_policy()
+    now = in_force()
+    policy, version = now.policy, now.version
     updated = version.effective.isoformat() if version is not None else policy.effective
     return JsonResponse({"gpc": True, "lastUpdate": updated})

@@ -1,9 +1,10 @@
 """Communication preferences: every mail kind of the policy with its state (BE-8, BE-9, QS-4).
 
-Marketing kinds show the customer's current choice from the consent ledger and a switch
-(when the use is a portal preference); a change is a ledger event with source ``portal``.
-Mail that cannot be declined (service announcements, transactional mail) is shown as always
-on, with the reason the policy gives.
+Marketing kinds show the customer's current choice from the consent ledger (on exactly when
+the gate would let the kind reach them) and a switch (when the use is a portal preference).
+Each switch also sends the state it showed; the consent service records an event only for a
+switch the customer moved. Mail that cannot be declined (service announcements,
+transactional mail) is shown as always on, with the reason the policy gives.
 """
 
 from __future__ import annotations
@@ -12,22 +13,27 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from keepfaith.accounts.selectors import customer_subject
+from keepfaith.audit.models import ActorKind
+from keepfaith.audit.services import Actor
+from keepfaith.consent.answers import Answer, answers_record, shown_on
 from keepfaith.consent.selectors import current_choices
-from keepfaith.gate.choices import ChoiceState, ChoiceStatus
+from keepfaith.consent.services import consent_form_hash
+from keepfaith.gate.choices import ChoiceState
+from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
 from keepfaith.policy.schema import MailKind
 from keepfaith.policy.trace import enforces
-from keepfaith.portal.consent import portal_choices_record
-from keepfaith.portal.reconsent import customer_number_of
-from keepfaith.versions.selectors import active_policy
 
 FIELD_PREFIX = "use:"
+SHOWN_PREFIX = "shown:"
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,7 @@ class MailPreference:
     description: str
     use: str
     use_name: str
+    choice: str
     always_on: bool
     reason: str
     on: bool
@@ -47,12 +54,9 @@ class MailPreference:
     def field(self) -> str:
         return FIELD_PREFIX + self.use
 
-
-def _is_on(choice: str, state: ChoiceState | None) -> bool:
-    status = state.status if state is not None else ChoiceStatus.NOT_ASKED
-    if choice == "opt-in":
-        return status == ChoiceStatus.GIVEN
-    return status not in (ChoiceStatus.OPTED_OUT, ChoiceStatus.WITHDRAWN)
+    @property
+    def shown_field(self) -> str:
+        return SHOWN_PREFIX + self.field
 
 
 def _row(
@@ -63,15 +67,16 @@ def _row(
     if use is None or use.choice == "none" or not kind.unsubscribe:
         reason = use.description.get(lang, use.description["en"]) if use else ""
         name = use.name.get(lang, use.name["en"]) if use else kind.use
-        return MailPreference(kind.key, text, kind.use, name, True, reason, True, False)
+        return MailPreference(kind.key, text, kind.use, name, "none", True, reason, True, False)
     return MailPreference(
         kind=kind.key,
         description=text,
         use=use.key,
         use_name=use.name.get(lang, use.name["en"]),
+        choice=use.choice,
         always_on=False,
         reason="",
-        on=_is_on(use.choice, states.get(use.key)),
+        on=shown_on(use.choice, states.get(use.key)),
         switch=use.portal_preference,
     )
 
@@ -83,45 +88,50 @@ def mail_preferences(*, policy: Policy, subject: str, lang: str) -> list[MailPre
     return [_row(policy, kind, states, lang) for kind in policy.mail_kinds]
 
 
-def _changes(rows: list[MailPreference], posted: set[str]) -> dict[str, str]:
-    policy, _ = active_policy()
-    changes: dict[str, str] = {}
+def preference_answers(rows: list[MailPreference], posted: QueryDict) -> list[Answer]:
+    """One answer per switch: the state it showed (sent back with the form) and whether it
+    came back ticked. A client that does not send the shown state told us nothing about a
+    switch it leaves out (untouched); one it sends ticked is compared with the current state."""
+    answers: dict[str, Answer] = {}
     for row in rows:
-        use = policy.use_by_key(row.use)
-        if not row.switch or use is None or row.use in changes:
+        if not row.switch or row.use in answers:
             continue
-        wanted = row.field in posted
-        if wanted and not row.on:
-            changes[row.use] = "given" if use.choice == "opt-in" else "opted-in"
-        elif row.on and not wanted:
-            changes[row.use] = "withdrawn" if use.choice == "opt-in" else "opted-out"
-    return changes
+        ticked = row.field in posted
+        shown = posted.get(row.shown_field)
+        untold = row.on if ticked else ticked
+        was_on = shown == "on" if shown in ("on", "off") else untold
+        answers[row.use] = Answer(row.use, row.choice, was_on, ticked)
+    return list(answers.values())
 
 
-@enforces("BE-8", "BE-9", "QS-4")
+@enforces("BE-8", "BE-9", "QS-4", features=("choices.portal-preferences",))
 @login_required
 @require_http_methods(["GET", "POST"])
 def preferences(request: HttpRequest) -> HttpResponse:
-    subject = customer_number_of(request.user)
+    subject = customer_subject(request.user)
     if subject is None:
         raise Http404("the account pages are for customers")
-    policy, version = active_policy()
-    lang = (get_language() or "en")[:2]
-    lang = lang if lang in policy.controller.languages else policy.controller.languages[0]
-    rows = mail_preferences(policy=policy, subject=subject, lang=lang)
+    now = in_force()
+    lang = now.language(get_language())
+    rows = mail_preferences(policy=now.policy, subject=subject, lang=lang)
     shown = render_to_string("portal/_preferences_rows.html", {"rows": rows})
     if request.method == "POST":
-        posted = {key for key in request.POST if key.startswith(FIELD_PREFIX)}
-        changes = _changes(rows, posted)
-        if changes:
-            portal_choices_record(
-                subject=subject,
-                changes=changes,
-                version=version,
-                form="account/preferences",
-                shown=shown,
-            )
-        messages.success(request, "Your preferences are saved." if changes else "Nothing changed.")
+        events = answers_record(
+            subject=subject,
+            answers=preference_answers(rows, request.POST),
+            source="portal",
+            policy=now.policy,
+            version=now.version,
+            evidence={"form": "account/preferences", "form_hash": consent_form_hash(shown=shown)},
+            actor=Actor(ActorKind.CUSTOMER, subject),
+        )
+        messages.success(
+            request, _("Your preferences are saved.") if events else _("Nothing changed.")
+        )
         return redirect("portal:preferences")
-    context = {"rows": rows, "rows_html": shown, "opt_out_email": policy.controller.opt_out_email}
+    context = {
+        "rows": rows,
+        "rows_html": shown,
+        "opt_out_email": now.policy.controller.opt_out_email,
+    }
     return render(request, "portal/preferences.html", context)

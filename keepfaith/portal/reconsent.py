@@ -18,24 +18,22 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from keepfaith.accounts.selectors import customer_subject
 from keepfaith.consent.selectors import pending_reconsent
+from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 
 SESSION_FLAG = "keepfaith.reconsent"
 
 
-def customer_number_of(user: Any) -> str | None:
-    """The subject reference of a signed-in customer; None for staff and visitors."""
-    if not getattr(user, "is_authenticated", False) or getattr(user, "is_staff", True):
-        return None
-    return getattr(user, "customer_number", None) or None
-
-
 @enforces("BE-11")
 def reconsent_required(user: Any) -> list[str]:
     """Use keys this customer must answer again before anything is done under them."""
-    subject = customer_number_of(user)
-    return [] if subject is None else pending_reconsent(subject=subject)
+    subject = customer_subject(user)
+    if subject is None:
+        return []
+    joined = getattr(user, "date_joined", None)
+    return pending_reconsent(subject=subject, policy=in_force().policy, joined=joined)
 
 
 @receiver(user_logged_in, dispatch_uid="keepfaith.portal.reconsent")
@@ -62,7 +60,7 @@ class ReconsentMiddleware:
         ):
             del session[SESSION_FLAG]
             renew = reverse("portal:consent_renew")
-            if request.path != renew and customer_number_of(request.user) is not None:
+            if request.path != renew and customer_subject(request.user) is not None:
                 query = urlencode({"next": request.get_full_path()})
                 return HttpResponseRedirect(f"{renew}?{query}")
         return self.get_response(request)

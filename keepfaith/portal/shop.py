@@ -1,8 +1,11 @@
 """The shop pages: catalogue, configurator, cart, checkout, and the customer's orders.
 
-Browsing the shop and the configurator never writes the session: prices are previewed with
-a GET form and computed on the server. The cart is its own signed cookie (``cartcookie``),
-set by "Add to cart"; the session starts only at log-in.
+Browsing the shop and the configurator never writes the session: prices are computed on the
+server. The product page lists every term with its price; a small self-hosted script
+(``product.js``) asks ``product_price`` (a GET with the choices only, never the CSRF token)
+for the prices as the choices change, and without it "Update price" posts the form back.
+The cart is its own signed cookie (``cartcookie``), set by "Add to cart"; the session starts
+only at log-in.
 """
 
 from __future__ import annotations
@@ -10,29 +13,44 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor
+from keepfaith.certs.ordering import certificate_lines, certificates_place_waiting
+from keepfaith.collection.forms import gate_submission
+from keepfaith.inforce import in_force
+from keepfaith.policy.phrases import category_name
 from keepfaith.policy.trace import enforces
+from keepfaith.portal.account import customer_of
 from keepfaith.portal.cartcookie import CartCookie
-from keepfaith.portal.checkout_forms import CheckoutForm
+from keepfaith.portal.checkout_forms import CARD_FIELDS, CheckoutForm, OutsidePartyForm
+from keepfaith.portal.renewals import order_renewals
 from keepfaith.store.cart import cart_add, cart_clear, cart_priced, cart_remove, checkout_token
 from keepfaith.store.catalog import Catalog, Product, text_in
 from keepfaith.store.errors import CheckoutError, ShopError
-from keepfaith.store.models import Order, Renewal
+from keepfaith.store.models import Order
 from keepfaith.store.outside import outside_party_go_ahead, outside_party_notice
 from keepfaith.store.pricing import configuration_validate, line_price, money, order_totals
 from keepfaith.store.selectors import active_catalog, order_of, orders_of
-from keepfaith.store.services import order_place, renewal_pay
+from keepfaith.store.services import order_place
 
 
 def _lang() -> str:
     return (get_language() or "en")[:2]
+
+
+def _validation_name(product: Product) -> str:
+    if product.validation == "domain":
+        return _("Domain validation (DV)")
+    if product.validation == "organisation":
+        return _("Organisation validation (OV)")
+    return ""
 
 
 def _product_view(product: Product, lang: str, currency: str) -> dict[str, Any]:
@@ -40,8 +58,10 @@ def _product_view(product: Product, lang: str, currency: str) -> dict[str, Any]:
         "id": product.id,
         "name": text_in(product.name, lang),
         "summary": text_in(product.summary, lang),
+        "purpose": text_in(product.purpose, lang) if product.purpose else "",
+        "validation": _validation_name(product),
         "from": money(product.price, currency, lang=lang),
-        "per": "month" if product.period_months == 1 else "year",
+        "per": _("month") if product.period_months == 1 else _("year"),
         "trial_days": product.trial_days,
         "outside_party": product.outside_party,
     }
@@ -49,7 +69,7 @@ def _product_view(product: Product, lang: str, currency: str) -> dict[str, Any]:
 
 @enforces("SITE-2")
 def shop(request: HttpRequest) -> HttpResponse:
-    catalog, lang = active_catalog(), _lang()
+    catalog, lang = active_catalog(policy=in_force().policy), _lang()
     products = [_product_view(p, lang, catalog.currency) for p in catalog.products]
     return render(
         request,
@@ -73,45 +93,90 @@ def _options_view(product: Product, chosen: dict[str, str], lang: str) -> list[d
     ]
 
 
+def _priced(
+    catalog: Catalog, product: Product, data: Any, lang: str
+) -> tuple[dict[str, str], str, dict[int, str], str]:
+    """The chosen options, the line's price, each term's price with these options, and the
+    error (empty when the choices are valid)."""
+    options = {o.id: str(data.get(f"option_{o.id}", "")) for o in product.options}
+    quantity = str(data.get("quantity", "1") or "1")
+    term = str(data.get("term", "") or product.terms[0].months)
+    try:
+        configuration = configuration_validate(
+            catalog, product_id=product.id, options=options, term_months=term, quantity=quantity
+        )
+        line = line_price(catalog, configuration, lang=lang)
+    except ShopError as exc:
+        return options, "", {}, str(exc)
+    terms = {}
+    for t in product.terms:
+        each = configuration_validate(
+            catalog,
+            product_id=product.id,
+            options=dict(configuration.options),
+            term_months=str(t.months),
+            quantity=quantity,
+        )
+        terms[t.months] = money(
+            line_price(catalog, each, lang=lang).total_minor, catalog.currency, lang=lang
+        )
+    total = money(line.total_minor, catalog.currency, lang=lang)
+    return dict(configuration.options), total, terms, ""
+
+
 def _configurator(
     request: HttpRequest, catalog: Catalog, product: Product, data: Any, refused: str = ""
 ) -> HttpResponse:
     lang = _lang()
-    options = {o.id: data.get(f"option_{o.id}", "") for o in product.options}
-    price, error, status = None, refused, 400 if refused else 200
-    try:
-        configuration = configuration_validate(
-            catalog,
-            product_id=product.id,
-            options=options,
-            term_months=data.get("term", ""),
-            quantity=data.get("quantity", "1") or "1",
-        )
-        line = line_price(catalog, configuration, lang=lang)
-        price = None if refused else money(line.total_minor, catalog.currency, lang=lang)
-        options = dict(configuration.options)
-    except ShopError as exc:
-        error, status = str(exc), 400
+    options, price, term_prices, error = _priced(catalog, product, data, lang)
+    error = refused or error
+    status = 400 if error else 200
+    term = str(data.get("term", "") or product.terms[0].months)
     context = {
         "product": _product_view(product, lang, catalog.currency),
         "options": _options_view(product, options, lang),
-        "terms": [(t.months, t.discount_percent) for t in product.terms],
-        "term": str(data.get("term", "") or product.terms[0].months),
+        "terms": [
+            {
+                "months": t.months,
+                "discount": t.discount_percent,
+                "price": term_prices.get(t.months, ""),
+                "chosen": term == str(t.months),
+            }
+            for t in product.terms
+        ],
         "quantity": str(data.get("quantity", "") or "1")[:3],
-        "price": price,
+        "price": None if refused else price,
         "error": error,
         "vat_note": text_in(catalog.vat.note, lang),
     }
     return render(request, "portal/product.html", context, status=status)
 
 
-@enforces("SITE-2")
-def product(request: HttpRequest, product_id: str) -> HttpResponse:
-    catalog = active_catalog()
+def _product_found(product_id: str) -> tuple[Catalog, Product]:
+    catalog = active_catalog(policy=in_force().policy)
     found = catalog.product(product_id[:64])
     if found is None:
         raise Http404("there is no such product")
-    return _configurator(request, catalog, found, request.GET)
+    return catalog, found
+
+
+@enforces("SITE-2")
+def product(request: HttpRequest, product_id: str) -> HttpResponse:
+    """The configurator; a POST ("Update price" without the script) prices the choices."""
+    catalog, found = _product_found(product_id)
+    return _configurator(
+        request, catalog, found, request.POST if request.method == "POST" else request.GET
+    )
+
+
+@enforces("SITE-2")
+@require_GET
+def product_price(request: HttpRequest, product_id: str) -> JsonResponse:
+    """The prices for the choices in the query (options, term, quantity), for product.js."""
+    catalog, found = _product_found(product_id)
+    _, total, terms, error = _priced(catalog, found, request.GET, _lang())
+    body = {"total": total, "terms": {str(k): v for k, v in terms.items()}, "error": error}
+    return JsonResponse(body, status=400 if error else 200)
 
 
 def _cart_context(request: HttpRequest, catalog: Catalog) -> dict[str, Any]:
@@ -141,7 +206,7 @@ def _cart_context(request: HttpRequest, catalog: Catalog) -> dict[str, Any]:
 
 @enforces("QS-7", "SITE-2")
 def cart(request: HttpRequest) -> HttpResponse:
-    catalog = active_catalog()
+    catalog = active_catalog(policy=in_force().policy)
     if request.method == "POST":
         action = request.POST.get("action", "")
         visitor_cart = CartCookie.read(request)
@@ -174,67 +239,127 @@ def cart(request: HttpRequest) -> HttpResponse:
 
 
 def _checkout_render(
-    request: HttpRequest, form: CheckoutForm, context: dict[str, Any], status: int = 200
+    request: HttpRequest,
+    form: CheckoutForm,
+    party: OutsidePartyForm | None,
+    context: dict[str, Any],
+    status: int = 200,
 ) -> HttpResponse:
-    context.update({"form": form, "notice": form.notice})
+    context.update({"form": form, "party": party, "notice": party.party_notice if party else None})
     return render(request, "portal/checkout.html", context, status=status)
 
 
-@enforces("SITE-2", "QS-5", "BE-10")
+def _party_form(
+    request: HttpRequest, lines: list[Any], customer: User, data: Any = None
+) -> OutsidePartyForm | None:
+    """The outside party's form when a product in the cart needs one (BE-10)."""
+    now = in_force()
+    notice = outside_party_notice(lines=lines, lang=_lang(), policy=now.policy)
+    point = next(
+        (line.product.collection_point for line in lines if line.product.outside_party), None
+    )
+    if notice is None or point is None:
+        return None
+    return OutsidePartyForm(data, notice=notice, point_id=point, customer=customer)
+
+
+def _checkout_forms(
+    request: HttpRequest, context: dict[str, Any], customer: User, data: Any = None, token: str = ""
+) -> tuple[CheckoutForm, OutsidePartyForm | None]:
+    needs_card = context["total_minor"] > 0
+    initial = {"checkout_token": token} if token else {}
+    form = CheckoutForm(data, customer=customer, needs_card=needs_card, initial=initial)
+    return form, _party_form(request, context["priced"], customer, data)
+
+
+@enforces("SITE-2", "QS-5", "BE-10", "QS-2", "BE-9")
 @sensitive_post_parameters("card_number", "security_code", "expiry_month", "expiry_year")
 @login_required
 @sensitive_variables()
 def checkout(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    if not isinstance(user, User) or user.is_staff:
-        raise Http404("staff accounts do not shop")
-    catalog = active_catalog()
+    """Collection point ``checkout`` (and the outside party's point): what the policy
+    declares, its choices, then one order and one charge."""
+    user = customer_of(request)  # staff accounts do not shop
+    now = in_force()
+    catalog = active_catalog(policy=now.policy)
     context = _cart_context(request, catalog)
     if not context["priced"]:
         return redirect("portal:cart")
-    notice = outside_party_notice(lines=context["priced"], lang=_lang())
-    needs_card = context["total_minor"] > 0
     if request.method != "POST":
-        token = checkout_token(request.session)
-        form = CheckoutForm(initial={"checkout_token": token}, notice=notice, needs_card=needs_card)
-        return _checkout_render(request, form, context)
-    form = CheckoutForm(request.POST, notice=notice, needs_card=needs_card)
-    if not form.is_valid():
-        return _checkout_render(request, form, context, status=400)
+        form, party = _checkout_forms(request, context, user, token=checkout_token(request.session))
+        return _checkout_render(request, form, party, context)
+    form, party = _checkout_forms(request, context, user, data=request.POST)
+    if not form.is_valid() or (party is not None and not party.is_valid()):
+        return _checkout_render(request, form, party, context, status=400)
+    actor = Actor("customer", user.subject_ref)
     try:
-        order = order_place(
-            customer=user,
-            catalog=catalog,
-            cart=[line.configuration.as_session() for line in context["priced"]],
-            checkout_token=form.cleaned_data["checkout_token"],
-            payment=form.cleaned_data.get("payment"),
-            validation=form.validation_details(),
-            go_ahead=form.go_ahead(),
-        )
+        order = _place(form, party, context, user, actor, catalog)
     except CheckoutError as exc:
         # a new attempt is a new charge: it gets a new token (the old one names the decline)
         token = checkout_token(request.session, renew=True)
-        initial = {"checkout_token": token, **form.validation_details()}
-        form = CheckoutForm(initial=initial, notice=notice, needs_card=needs_card)
+        data = request.POST.copy()
+        data["checkout_token"] = token
+        for name in CARD_FIELDS:
+            data.pop(name, None)
+        form, party = _checkout_forms(request, context, user, data=data, token=token)
+        form.is_valid()
         context["error"] = str(exc)
-        return _checkout_render(request, form, context, status=400)
+        return _checkout_render(request, form, party, context, status=400)
     visitor_cart = CartCookie.read(request)
     cart_clear(visitor_cart)
     checkout_token(request.session, renew=True)
-    return visitor_cart.write(redirect("portal:order", number=order.number))
+    return visitor_cart.write(redirect("portal:order_thanks", number=order.number))
+
+
+@sensitive_variables()
+def _place(
+    form: CheckoutForm,
+    party: OutsidePartyForm | None,
+    context: dict[str, Any],
+    user: User,
+    actor: Actor,
+    catalog: Catalog,
+) -> Order:
+    """Ask the gate for what the forms store, then place the order; the forms' consent
+    records are written in the order's transaction."""
+    now = form.in_force
+    subject = user.subject_ref
+    gate_submission(form, actor=actor, subject=subject)
+    if party is not None:
+        gate_submission(party, actor=actor, subject=subject)
+
+    def record(order: Order) -> None:
+        for submitted in (form, party):
+            if submitted is not None:
+                submitted.save_consent(
+                    subject=subject, actor=actor, evidence={"order": order.number}
+                )
+
+    return order_place(
+        customer=user,
+        catalog=catalog,
+        cart=[line.configuration.as_session() for line in context["priced"]],
+        checkout_token=form.cleaned_data["checkout_token"],
+        payment=form.cleaned_data.get("payment"),
+        validation=party.validation_details() if party else None,
+        go_ahead=party.go_ahead_chosen() if party else None,
+        billing=form.billing(),
+        on_write=record,
+        gate=now.gate(actor=actor),
+        policy=now.policy,
+        version=now.version,
+    )
 
 
 @login_required
 def orders(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user = customer_of(request)
     return render(request, "portal/orders.html", {"orders": list(orders_of(user)[:200])})
 
 
 @login_required
 def order(request: HttpRequest, number: str) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user = customer_of(request)
     found = order_of(user, number)
     if found is None:
         raise Http404("no such order")
@@ -248,31 +373,34 @@ def _order_page(
     if found.outside_party and not found.go_ahead_given:
         notice = _order_notice(found.outside_party)
     lang = _lang()
+    catalog = active_catalog(policy=in_force().policy)
+    lines = list(found.lines.all())
+    entries = certificate_lines(order=found, catalog=catalog)
     context = {
         "order": found,
         "notice": notice,
         "total": money(found.total_minor, found.currency, lang=lang),
         "subtotal": money(found.subtotal_minor, found.currency, lang=lang),
         "vat": money(found.vat_minor, found.currency, lang=lang),
-        "lines": [
-            (line, money(line.total_minor, found.currency, lang=lang)) for line in found.lines.all()
-        ],
+        "refunded": money(found.refunded_minor, found.currency, lang=lang),
+        "lines": [(line, money(line.total_minor, found.currency, lang=lang)) for line in lines],
+        "renewals": order_renewals(order=found, lang=lang),
+        "certificate_lines": entries,
         "error": error,
     }
     return render(request, "portal/order.html", context, status=status)
 
 
 def _order_notice(party: str) -> dict[str, Any] | None:
-    from keepfaith.versions.selectors import active_policy
-
-    policy, _ = active_policy()
+    policy = in_force().policy
     found = next((p for p in policy.recipients.outside_parties if p.key == party), None)
     if found is None:
         return None
+    declared = {e.key: text_in(e.name, _lang()) for e in policy.taxonomy.data_categories}
     return {
-        "name": found.name,
+        "name": text_in(found.name, _lang()),
         "text": text_in(found.notice, _lang()),
-        "categories": found.categories,
+        "categories": [category_name(key, _lang(), declared=declared) for key in found.categories],
     }
 
 
@@ -280,31 +408,16 @@ def _order_notice(party: str) -> dict[str, Any] | None:
 @require_POST
 @login_required
 def order_go_ahead(request: HttpRequest, number: str) -> HttpResponse:
-    user = request.user
-    assert isinstance(user, User)
+    user = customer_of(request)
     found = order_of(user, number)
     if found is None:
         raise Http404("no such order")
     if request.POST.get("go_ahead") == "proceed":
-        actor = Actor("customer", user.customer_number or str(user.pk))
-        outside_party_go_ahead(order=found, actor=actor, source="portal")
-    return redirect("portal:order", number=found.number)
-
-
-@enforces("SITE-2")
-@require_POST
-@login_required
-def renewal_renew(request: HttpRequest, number: str, renewal_id: int) -> HttpResponse:
-    """Pay one of the customer's own due renewals with the card on file."""
-    user = request.user
-    assert isinstance(user, User)
-    found = order_of(user, number)
-    renewal = Renewal.objects.filter(line__order=found, pk=renewal_id).first() if found else None
-    if found is None or renewal is None:
-        raise Http404("no such renewal")
-    actor = Actor("customer", user.customer_number or str(user.pk))
-    try:
-        renewal_pay(renewal=renewal, actor=actor)
-    except CheckoutError as exc:
-        return _order_page(request, found, error=str(exc), status=400)
+        now = in_force()
+        actor = Actor("customer", user.subject_ref)
+        outside_party_go_ahead(
+            order=found, actor=actor, policy=now.policy, version=now.version, source="portal"
+        )
+        found.refresh_from_db()
+        certificates_place_waiting(order=found, actor=actor, gate=now.gate(actor=actor))
     return redirect("portal:order", number=found.number)

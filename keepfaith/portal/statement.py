@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
-from django.urls import translate_url
-from django.utils.safestring import SafeString, mark_safe
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
+from keepfaith.cookies.names import NOTICE_COOKIE
+from keepfaith.gate.cookies import lifetime_seconds
+from keepfaith.inforce import changes_between, in_force
 from keepfaith.policy import Policy
-from keepfaith.policy.diff import diff_to_text, policy_diff
-from keepfaith.policy.document import to_html
-from keepfaith.policy.render import policy_content_hash, statement, to_json
+from keepfaith.policy.render import to_json
 from keepfaith.policy.trace import enforces
+from keepfaith.portal.cookie_pages import same_origin_post
 from keepfaith.versions.models import PolicyVersion
-from keepfaith.versions.selectors import active_policy, policy_of, policy_versions
-
-LANGUAGE_NAMES = {"en": "English", "da": "Dansk"}
-
-
-_html_cache: dict[tuple[str, str], SafeString] = {}
-_changes_cache: dict[tuple[str, str, str], list[str]] = {}
-
-
-def _key(policy: Policy, version: PolicyVersion | None) -> str:
-    return version.content_hash if version is not None else policy_content_hash(policy)
-
-
-def _statement_html(key: str, lang: str, policy: Policy) -> SafeString:
-    """The statement as HTML, rendered once per policy content and language."""
-    html = _html_cache.get((key, lang))
-    if html is None:
-        # to_html escapes every piece of text it prints (see keepfaith.policy.document).
-        html = _html_cache[(key, lang)] = mark_safe(to_html(statement(policy, lang=lang)))  # noqa: S308
-    return html
+from keepfaith.versions.selectors import policy_versions
 
 
 def _language(request: HttpRequest, policy: Policy) -> str:
@@ -43,19 +28,13 @@ def _language(request: HttpRequest, policy: Policy) -> str:
     return lang
 
 
-def _switch(request: HttpRequest, policy: Policy, current: str) -> list[tuple[str, str]]:
-    return [
-        (LANGUAGE_NAMES.get(lang, lang), translate_url(request.path, lang))
-        for lang in policy.controller.languages
-        if lang != current
-    ]
-
-
 @enforces("SITE-6", "SITE-5")
 def privacy(request: HttpRequest) -> HttpResponse:
-    policy, version = active_policy()
+    now = in_force()
+    policy, version = now.policy, now.version
     lang = _language(request, policy)
-    html = _statement_html(_key(policy, version), lang, policy)
+    # to_html escapes every piece of text it prints (see keepfaith.policy.document).
+    html = mark_safe(now.statement_html(lang))  # noqa: S308
     return render(
         request,
         "portal/privacy.html",
@@ -63,24 +42,18 @@ def privacy(request: HttpRequest) -> HttpResponse:
             "statement_html": html,
             "version": version,
             "policy": policy,
-            "switch": _switch(request, policy, lang),
         },
     )
 
 
 def privacy_json(request: HttpRequest) -> JsonResponse:
-    policy, _ = active_policy()
+    policy = in_force().policy
     return JsonResponse(to_json(policy), json_dumps_params={"ensure_ascii": False, "indent": 2})
 
 
 def _changes(old: PolicyVersion, new: PolicyVersion, lang: str) -> list[str]:
-    """What changed between two published versions, as readable lines (cached)."""
-    key = (old.content_hash, new.content_hash, lang)
-    lines = _changes_cache.get(key)
-    if lines is None:
-        text = diff_to_text(policy_diff(policy_of(old), policy_of(new)), lang=lang)
-        lines = _changes_cache[key] = [line for line in text.splitlines()[1:] if line.strip()]
-    return lines
+    """What changed between two published versions, as readable lines."""
+    return list(changes_between(old, new, lang))
 
 
 def _entries(versions: list[PolicyVersion], lang: str) -> list[dict[str, object]]:
@@ -101,9 +74,38 @@ def _entries(versions: list[PolicyVersion], lang: str) -> list[dict[str, object]
     return entries
 
 
-@enforces("BE-11", "SITE-6")
+@enforces("BE-11", features=("changes.notify.banner",))
+@csrf_exempt  # same_origin_post stands in for the token, as for the cookie banner
+@require_POST
+def notice_dismiss(request: HttpRequest) -> HttpResponse:
+    """Close the change notice: a cookie naming the version (the only thing it holds), so it
+    stays closed for this version and shows again for the next one."""
+    if not same_origin_post(request):
+        return HttpResponseForbidden("Cross-site request refused.")
+    now = in_force()
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = redirect(target)
+    if now.version is not None:
+        rule = now.cookies.rule(NOTICE_COOKIE)
+        max_age = lifetime_seconds(rule.lifetime) if rule is not None else None
+        response.set_cookie(
+            NOTICE_COOKIE,
+            now.version.label,
+            max_age=max_age,
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
+    return response
+
+
+@enforces("BE-11", "SITE-6", features=("changes.update-page",))
 def privacy_updates(request: HttpRequest) -> HttpResponse:
-    policy, _ = active_policy()
+    policy = in_force().policy
     lang = _language(request, policy)
     versions = list(policy_versions())
     return render(
@@ -112,6 +114,5 @@ def privacy_updates(request: HttpRequest) -> HttpResponse:
         {
             "entries": _entries(versions, lang),
             "policy": policy,
-            "switch": _switch(request, policy, lang),
         },
     )

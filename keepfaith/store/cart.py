@@ -16,6 +16,8 @@ import secrets
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from keepfaith.policy.trace import enforces
 from keepfaith.store.catalog import Catalog
 from keepfaith.store.errors import ShopError
@@ -61,7 +63,9 @@ def cart_add(
     )
     lines = cart_lines(session)
     if len(lines) >= MAX_LINES:
-        raise ShopError(f"a cart holds at most {MAX_LINES} lines; check out or remove some")
+        raise ShopError(
+            _("a cart holds at most %(most)d lines; check out or remove some") % {"most": MAX_LINES}
+        )
     session[CART_KEY] = [*lines, configuration.as_session()]
     return configuration
 

@@ -23,6 +23,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from keepfaith.policy.problems import DataPath, Finding, Problem, path_text
 from keepfaith.policy.schema import Policy
+from keepfaith.policy.schema import text_in as policy_text_in
 from keepfaith.policy.yamlsource import MAX_BYTES, YamlSource, read_yaml
 
 IDENT_MAX = 64
@@ -97,6 +98,10 @@ class Product(CatalogModel):
     kind: Literal["hosting", "certificate"]
     name: Text
     summary: Text
+    # What the product is for, in a line a customer reads on the catalogue card.
+    purpose: Text | None = None
+    # How the certificate authority checks the applicant: the domain only, or the organisation.
+    validation: Literal["domain", "organisation"] | None = None
     period_months: Literal[1, 12] = 12
     price: Minor
     terms: Annotated[tuple[Term, ...], Field(min_length=1)]
@@ -113,6 +118,8 @@ class Vat(CatalogModel):
     rate_percent: Annotated[Decimal, Field(ge=0, le=50, max_digits=5, decimal_places=2)]
     prices_include_vat: Literal[False] = False
     note: Text
+    # The seller's VAT registration (in Denmark the CVR number with "DK"), printed on invoices.
+    seller_vat_number: Annotated[str, Field(max_length=40)] = ""
 
 
 class Catalog(CatalogModel):
@@ -227,6 +234,14 @@ def _product_findings(i: int, product: Product, catalog: Catalog, policy: Policy
     langs = policy.controller.languages
     found = _text_findings((*path, "name"), product.name, langs)
     found += _text_findings((*path, "summary"), product.summary, langs)
+    if product.purpose is not None:
+        found += _text_findings((*path, "purpose"), product.purpose, langs)
+    if product.validation == "domain" and product.outside_party is not None:
+        found.append(
+            Finding(
+                (*path, "validation"), "an outside party validates the organisation, not a domain"
+            )
+        )
     option_ids = [o.id for o in product.options]
     if len(set(option_ids)) != len(option_ids):
         found.append(Finding((*path, "options"), "option ids must be unique"))
@@ -306,6 +321,5 @@ def catalog_load(path: str | os.PathLike[str], *, policy: Policy) -> Catalog:
     return catalog_parse(raw=raw, file=str(path), policy=policy)
 
 
-def text_in(text: dict[str, str], lang: str) -> str:
-    """``text`` in ``lang``, else English."""
-    return text.get(lang) or text["en"]
+# ``text`` in ``lang``, else English: the policy's rule for its names and texts.
+text_in = policy_text_in

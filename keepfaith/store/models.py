@@ -13,6 +13,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from keepfaith.vault.models import StoredCardRecord
 
@@ -26,8 +27,9 @@ def new_order_number() -> str:
 
 
 class OrderStatus(models.TextChoices):
-    WAITING = "waiting", "waiting for your go-ahead"
-    ACTIVE = "active", "active"
+    WAITING = "waiting", gettext_lazy("waiting for your go-ahead")
+    ACTIVE = "active", gettext_lazy("active")
+    CANCELLED = "cancelled", gettext_lazy("cancelled")
 
 
 class Order(models.Model):
@@ -47,6 +49,9 @@ class Order(models.Model):
     )
     payment_reference = models.CharField(max_length=100, blank=True)
     policy_version = models.CharField(max_length=64, blank=True)
+    billing_name = models.CharField(max_length=150, blank=True)
+    billing_email = models.EmailField(max_length=254, blank=True)
+    billing_address = models.TextField(max_length=500, blank=True)
     created = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(default=timezone.now)
     outside_party = models.CharField(max_length=64, blank=True)
@@ -55,6 +60,10 @@ class Order(models.Model):
     )
     outside_party_choice_at = models.DateTimeField(null=True, blank=True)
     validation_details = models.JSONField(default=dict, blank=True)
+    # The refund of the order's payment (a cancelled waiting order), as the processor made it.
+    refund_reference = models.CharField(max_length=100, blank=True)
+    refunded_minor = models.PositiveIntegerField(default=0)
+    refunded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created", "-pk")
@@ -88,18 +97,22 @@ class OrderLine(models.Model):
         return f"{self.quantity} x {self.description}"
 
 
-class RenewalStatus(models.TextChoices):
-    DUE = "due", "due"
-    RENEWED = "renewed", "renewed"
-
-
 class Renewal(models.Model):
+    """The next renewal of an order line. ``due`` is the date the service is paid until; each
+    renewal charge moves it on by ``term_months`` (``RenewalCharge`` keeps every charge).
+
+    ``automatic``: the customer asked for this service to renew on its own (an opt-in use of
+    the policy, recorded in the consent ledger); ``reminded_for`` is the due date whose
+    reminder went out, so each automatic charge follows its own reminder.
+    """
+
     line = models.OneToOneField(OrderLine, on_delete=models.CASCADE, related_name="renewal")
-    due = models.DateField()
+    due = models.DateField(help_text="the service is paid until this date")
     product_id = models.CharField(max_length=64, help_text="what the line renews as")
     price_minor = models.PositiveIntegerField(help_text="excluding VAT, for the whole line")
-    status = models.CharField(max_length=10, choices=RenewalStatus.choices, default="due")
-    payment_reference = models.CharField(max_length=100, blank=True)
+    term_months = models.PositiveSmallIntegerField(help_text="each renewal pays this many months")
+    automatic = models.BooleanField(default=False)
+    reminded_for = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ("due", "pk")
@@ -108,9 +121,43 @@ class Renewal(models.Model):
         return f"{self.product_id} due {self.due}"
 
 
+class RenewalCharge(models.Model):
+    """One paid renewal period: what was charged, for which period, how it was asked for.
+
+    ``(renewal, period_start)`` is unique and is the processor's idempotency key: a double
+    submit, a second tab or a job run twice charges a period once.
+    """
+
+    class Trigger(models.TextChoices):
+        CUSTOMER = "customer", gettext_lazy("confirmed by the customer")
+        AUTOMATIC = "automatic", gettext_lazy("automatic renewal")
+
+    renewal = models.ForeignKey(Renewal, on_delete=models.PROTECT, related_name="charges")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    net_minor = models.PositiveIntegerField()
+    vat_minor = models.PositiveIntegerField()
+    total_minor = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    payment_reference = models.CharField(max_length=100)
+    charged_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-charged_at", "-pk")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["renewal", "period_start"], name="store_one_charge_per_period"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.renewal} {self.period_start}..{self.period_end}"
+
+
 class TransferStatus(models.TextChoices):
-    QUEUED = "queued", "queued"
-    SENT = "sent", "sent"
+    QUEUED = "queued", gettext_lazy("queued")
+    SENT = "sent", gettext_lazy("sent")
 
 
 class OutsideTransfer(models.Model):

@@ -23,26 +23,27 @@ from typing import Protocol
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.consent.services import consent_record
-from keepfaith.gate import go_ahead_key
-from keepfaith.gate.runtime import active_gate
+from keepfaith.gate import Gate, go_ahead_key
 from keepfaith.policy.schema import OutsideParty, Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.store.catalog import text_in
 from keepfaith.store.errors import CheckoutError
 from keepfaith.store.models import Order, OrderStatus, OutsideTransfer, TransferStatus
 from keepfaith.store.pricing import PricedLine
-from keepfaith.versions.selectors import active_policy, active_version
+from keepfaith.versions.models import PolicyVersion
 
 # The form field that asks for each category a collection point may need.
 FIELD_OF_CATEGORY = {
-    "user.name": ("name", "Name"),
-    "user.contact.email": ("email", "E-mail"),
-    "user.contact.phone_number": ("phone", "Phone"),
-    "user.contact.organization": ("organisation", "Organisation"),
-    "user.contact.address": ("address", "Address"),
+    "user.name": ("name", gettext_lazy("Name")),
+    "user.contact.email": ("email", gettext_lazy("E-mail")),
+    "user.contact.phone_number": ("phone", gettext_lazy("Phone")),
+    "user.contact.organization": ("organisation", gettext_lazy("Organisation")),
+    "user.contact.address": ("address", gettext_lazy("Address")),
 }
 MAX_FIELD = 200
 
@@ -62,49 +63,62 @@ def _party(policy: Policy, key: str) -> OutsideParty:
     return next(p for p in policy.recipients.outside_parties if p.key == key)
 
 
-def outside_party_notice(*, lines: Sequence[PricedLine], lang: str) -> Notice | None:
+def outside_party_notice(
+    *, lines: Sequence[PricedLine], lang: str, policy: Policy
+) -> Notice | None:
     """The notice for the outside party the cart's products need, in ``lang``; None if none."""
     product = next((line.product for line in lines if line.product.outside_party), None)
     if product is None or product.outside_party is None:
         return None
-    policy, _ = active_policy()
     party = _party(policy, product.outside_party)
     point = next(c for c in policy.collection_points if c.id == product.collection_point)
     fields = tuple(
-        (*FIELD_OF_CATEGORY[c.category], c.required)
+        (FIELD_OF_CATEGORY[c.category][0], str(FIELD_OF_CATEGORY[c.category][1]), c.required)
         for c in point.categories
         if c.category in FIELD_OF_CATEGORY
     )
-    return Notice(party.key, party.name, party.categories, text_in(party.notice, lang), fields)
+    name = text_in(party.name, lang)
+    return Notice(party.key, name, party.categories, text_in(party.notice, lang), fields)
 
 
 def validation_fields_check(
-    *, lines: Sequence[PricedLine], values: Mapping[str, str]
+    *, lines: Sequence[PricedLine], values: Mapping[str, str], policy: Policy
 ) -> dict[str, str]:
     """The details the outside party needs, checked: required ones present, none too long."""
-    notice = outside_party_notice(lines=lines, lang="en")
+    notice = outside_party_notice(lines=lines, lang=(get_language() or "en")[:2], policy=policy)
     if notice is None:
         return {}
     details = {}
     for field, label, required in notice.fields:
         value = str(values.get(field) or "").strip()
         if len(value) > MAX_FIELD:
-            raise CheckoutError(f"{label} is too long (at most {MAX_FIELD} characters)")
+            raise CheckoutError(
+                _("%(label)s is too long (at most %(most)d characters)")
+                % {"label": label, "most": MAX_FIELD}
+            )
         if required and not value:
-            raise CheckoutError(f"{label} is needed for {notice.name}")
+            raise CheckoutError(
+                _("%(label)s is needed for %(name)s") % {"label": label, "name": notice.name}
+            )
         details[field] = value
     return details
 
 
 @enforces("BE-10")
-def outside_party_go_ahead(*, order: Order, actor: Actor, source: str = "checkout") -> Order:
-    """Record the customer's go-ahead for the order's outside party and queue the transfer.
-
-    Idempotent: a second go-ahead for the same order changes nothing.
+def outside_party_go_ahead(
+    *,
+    order: Order,
+    actor: Actor,
+    policy: Policy,
+    version: PolicyVersion | None,
+    source: str = "checkout",
+) -> Order:
+    """Record the customer's go-ahead for the order's outside party and queue the transfer,
+    under ``policy`` (in force; its ``version`` is recorded). Idempotent: a second go-ahead
+    for the same order changes nothing.
     """
-    if not order.outside_party or order.go_ahead_given:
-        return order
-    policy, _ = active_policy()
+    if not order.outside_party or order.go_ahead_given or order.status == OrderStatus.CANCELLED:
+        return order  # a cancelled order sends nothing, whatever is posted later
     party = _party(policy, order.outside_party)
     with transaction.atomic():
         order.outside_party_choice = "given"
@@ -112,11 +126,12 @@ def outside_party_go_ahead(*, order: Order, actor: Actor, source: str = "checkou
         order.status = OrderStatus.ACTIVE
         order.save(update_fields=["outside_party_choice", "outside_party_choice_at", "status"])
         consent_record(
-            subject=order.customer.customer_number or "",
+            subject=order.customer.subject_ref,
             key=go_ahead_key(party.key),
             event="given",
             source=source,
-            policy_version=active_version(),
+            policy=policy,
+            policy_version=version,
             evidence={"order": order.number, "notice_categories": list(party.categories)},
             actor=actor,
         )
@@ -142,15 +157,18 @@ class OutboxRecord:
 
 @enforces("BE-10")
 def outside_transfer_send(
-    *, transfer: OutsideTransfer, actor: Actor, delivery: OutsidePartyDelivery | None = None
+    *,
+    transfer: OutsideTransfer,
+    actor: Actor,
+    gate: Gate,
+    delivery: OutsidePartyDelivery | None = None,
 ) -> OutsideTransfer:
-    """Send one queued transfer through the gate; raises ``PolicyViolation`` without a
+    """Send one queued transfer through ``gate``; raises ``PolicyViolation`` without a
     go-ahead (the gate audits the refusal) and leaves the transfer queued."""
     if transfer.status == TransferStatus.SENT:
         return transfer
     order = transfer.order
-    subject = order.customer.customer_number or ""
-    gate = active_gate(actor=actor)
+    subject = order.customer.subject_ref
     gate.require(
         use=transfer.use,
         categories=transfer.categories,

@@ -17,6 +17,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.translation import get_language, gettext, ngettext, override
+
 from keepfaith.store.catalog import Catalog, Option, Product, text_in
 from keepfaith.store.errors import ShopError
 
@@ -63,10 +65,13 @@ class Totals:
 
 def _text(value: object, what: str) -> str:
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise ShopError(f"the {what} must be text")
+        raise ShopError(gettext("the %(what)s must be text") % {"what": what})
     text = str(value).strip()
     if len(text) > MAX_TEXT:
-        raise ShopError(f"the {what} is too long (at most {MAX_TEXT} characters)")
+        raise ShopError(
+            gettext("the %(what)s is too long (at most %(most)d characters)")
+            % {"what": what, "most": MAX_TEXT}
+        )
     return text
 
 
@@ -75,19 +80,23 @@ def _whole(value: object, what: str, low: int, high: int) -> int:
     sign = text.startswith("-")
     digits = text[1:] if sign else text
     if not (digits.isascii() and digits.isdigit()):
-        raise ShopError(f"the {what} must be a whole number")
+        raise ShopError(gettext("the %(what)s must be a whole number") % {"what": what})
     number = -int(digits) if sign else int(digits)
     if number < low:
         if number < 0:
-            raise ShopError(f"the {what} cannot be negative")
-        raise ShopError(f"the {what} must be at least {low}")
+            raise ShopError(gettext("the %(what)s cannot be negative") % {"what": what})
+        raise ShopError(
+            gettext("the %(what)s must be at least %(low)d") % {"what": what, "low": low}
+        )
     if number > high:
-        raise ShopError(f"the {what} can be at most {high}")
+        raise ShopError(
+            gettext("the %(what)s can be at most %(high)d") % {"what": what, "high": high}
+        )
     return number
 
 
 def _option_value(option: Option, raw: object | None) -> str:
-    name = text_in(option.label, "en").lower()
+    name = text_in(option.label, (get_language() or "en")[:2]).lower()
     if option.kind == "count":
         value = option.min if raw in (None, "") else raw
         return str(_whole(value, name, option.min, option.max))
@@ -95,7 +104,9 @@ def _option_value(option: Option, raw: object | None) -> str:
         return option.default or option.choices[0].id
     choice = _text(raw, name)
     if choice not in {c.id for c in option.choices}:
-        raise ShopError(f"{choice!r} is not a choice for {name}")
+        raise ShopError(
+            gettext("%(choice)r is not a choice for %(name)s") % {"choice": choice, "name": name}
+        )
     return choice
 
 
@@ -108,19 +119,22 @@ def configuration_validate(
     quantity: object = 1,
 ) -> Configuration:
     """Check a configuration sent by the browser against the catalogue."""
-    pid = _text(product_id, "product")
+    pid = _text(product_id, gettext("product"))
     product = catalog.product(pid)
     if product is None:
-        raise ShopError("there is no such product; choose one from the shop")
+        raise ShopError(gettext("there is no such product; choose one from the shop"))
     known = {o.id: o for o in product.options}
     if len(options) > len(known) or any(key not in known for key in options):
-        raise ShopError("an option was sent that this product does not have")
+        raise ShopError(gettext("an option was sent that this product does not have"))
     values = tuple((o.id, _option_value(o, options.get(o.id))) for o in product.options)
     months = product.terms[0].months if term_months in (None, "") else term_months
-    term = _whole(months, "term", 1, 120)
+    term = _whole(months, gettext("term"), 1, 120)
     if term not in {t.months for t in product.terms}:
-        raise ShopError(f"{product.id} is not sold for {term} months")
-    qty = _whole(quantity, "quantity", 1, MAX_QUANTITY)
+        raise ShopError(
+            gettext("%(product)s is not sold for %(months)d months")
+            % {"product": text_in(product.name, (get_language() or "en")[:2]), "months": term}
+        )
+    qty = _whole(quantity, gettext("quantity"), 1, MAX_QUANTITY)
     return Configuration(product.id, values, term, qty)
 
 
@@ -156,13 +170,15 @@ def line_price(catalog: Catalog, configuration: Configuration, *, lang: str = "e
     """Price a validated configuration from the catalogue alone."""
     product = catalog.product(configuration.product_id)
     if product is None:
-        raise ShopError("this product is no longer sold; remove it from the cart")
+        raise ShopError(gettext("this product is no longer sold; remove it from the cart"))
     values = dict(configuration.options)
     unit = term_price(product, values, configuration.term_months)
     _, parts = _per_period(product, values)
-    term = f"{configuration.term_months} months"
-    if product.trial_days:
-        term = f"{product.trial_days} days"
+    with override(lang):
+        months, days = configuration.term_months, product.trial_days
+        term = ngettext("%(n)d month", "%(n)d months", months) % {"n": months}
+        if days:
+            term = ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
     description = ", ".join([text_in(product.name, lang), *parts, term])
     return PricedLine(configuration, product, description, unit, unit * configuration.quantity)
 
@@ -176,9 +192,12 @@ def order_totals(catalog: Catalog, lines: Iterable[PricedLine]) -> Totals:
 
 
 def money(minor: int, currency: str, *, lang: str = "en") -> str:
-    """``EUR 129.00`` (``EUR 129,00`` in Danish): minor units shown with two decimals."""
+    """``EUR 1,234.50`` (``EUR 1.234,50`` in Danish); Danish kroner in Danish the Danish way,
+    ``1.234,50 kr.``. Minor units shown with two decimals, the currency the catalogue states."""
     sign = "-" if minor < 0 else ""
     whole, cents = divmod(abs(minor), 100)
     mark, group = (",", ".") if lang == "da" else (".", ",")
-    grouped = f"{whole:,}".replace(",", group)
-    return f"{currency} {sign}{grouped}{mark}{cents:02d}"
+    amount = f"{sign}{whole:,}".replace(",", group) + f"{mark}{cents:02d}"
+    if lang == "da" and currency == "DKK":
+        return f"{amount} kr."
+    return f"{currency} {amount}"

@@ -11,13 +11,14 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from keepfaith.accounts.models import User
-from keepfaith.policy.render import policy_content_hash
+from keepfaith.policy import Policy
 from keepfaith.store.catalog import Catalog, catalog_load
-from keepfaith.store.models import Order, OutsideTransfer, Renewal
-from keepfaith.versions.selectors import active_policy
+from keepfaith.store.models import Order, OrderLine, OutsideTransfer, Renewal
 
 _lock = threading.Lock()
-_cache: dict[tuple[str, int, str], Catalog] = {}
+# (file, its mtime, the policy object's id) -> (the policy, kept so the id stays its own; the
+# catalogue). The composition root hands out one policy object per version.
+_cache: dict[tuple[str, int, int], tuple[Policy, Catalog]] = {}
 
 
 def catalog_path() -> Path:
@@ -25,25 +26,23 @@ def catalog_path() -> Path:
     return Path(settings.POLICY_PATH).parent / "catalog.yaml"
 
 
-def active_catalog() -> Catalog:
-    """The catalogue beside the policy, checked against the policy in force (cached per file
-    version and policy); raises ``CatalogError`` naming every problem."""
+def active_catalog(*, policy: Policy) -> Catalog:
+    """The catalogue beside the policy, checked against ``policy`` (the one in force; cached
+    per file version and policy); raises ``CatalogError`` naming every problem."""
     path = catalog_path()
-    policy, version = active_policy()
-    policy_key = version.content_hash if version is not None else policy_content_hash(policy)
     try:
         stamp = path.stat().st_mtime_ns
     except OSError:
         stamp = -1
-    key = (str(path), stamp, policy_key)
+    key = (str(path), stamp, id(policy))
     with _lock:
         cached = _cache.get(key)
-    if cached is None:
-        cached = catalog_load(path, policy=policy)
+    if cached is None or cached[0] is not policy:
+        cached = (policy, catalog_load(path, policy=policy))
         with _lock:
             _cache.clear()
             _cache[key] = cached
-    return cached
+    return cached[1]
 
 
 def orders_of(customer: User) -> QuerySet[Order]:
@@ -51,7 +50,7 @@ def orders_of(customer: User) -> QuerySet[Order]:
     return (
         Order.objects.filter(customer=customer)
         .select_related("card")
-        .prefetch_related("lines__renewal", "transfers")
+        .prefetch_related("lines__renewal__charges", "transfers")
     )
 
 
@@ -62,7 +61,9 @@ def order_of(customer: User, number: str) -> Order | None:
 
 def orders_for_billing(*, search: str = "") -> QuerySet[Order]:
     """Every order for billing staff, newest first; ``search`` matches number or customer."""
-    orders = Order.objects.select_related("customer", "card").prefetch_related("lines__renewal")
+    orders = Order.objects.select_related("customer", "card").prefetch_related(
+        "lines__renewal__charges"
+    )
     search = search.strip()[:100]
     if search:
         orders = orders.filter(
@@ -83,3 +84,23 @@ def customers_with_active_service(*, today: date | None = None) -> QuerySet[User
     today = today or timezone.localdate()
     running = Renewal.objects.filter(line__order__customer=OuterRef("pk"), due__gte=today)
     return User.objects.filter(Exists(running), is_staff=False, is_active=True)
+
+
+def line_words(line: OrderLine, catalog: Catalog, lang: str) -> str:
+    """What an order line bought, in ``lang``, from the catalogue (product, options, term):
+    a Danish reader of an order placed in English reads it in Danish. As written at checkout
+    when the catalogue no longer sells it that way."""
+    from keepfaith.store.cart import line_configuration
+    from keepfaith.store.errors import ShopError
+    from keepfaith.store.pricing import line_price
+
+    stored = {
+        "product": line.product_id,
+        "options": line.options,
+        "term": line.term_months,
+        "quantity": line.quantity,
+    }
+    try:
+        return line_price(catalog, line_configuration(catalog, stored), lang=lang).description
+    except ShopError:
+        return line.description

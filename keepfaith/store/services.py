@@ -1,4 +1,4 @@
-"""Writes of the shop: placing an order, paying a renewal.
+"""Writes of the shop: placing an order (renewals: ``keepfaith.store.renewals``).
 
 Rules kept here:
 
@@ -11,42 +11,40 @@ Rules kept here:
 - The card is charged before the order is written; a declined card leaves no order. The
   order, its lines, renewals and the stored card are written in one transaction.
 - The security code is passed to the processor in memory and never stored (PCI DSS 3.3.1).
-- A renewal is paid with the card on file, opened only for the declared processor.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import smtplib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor, audit_append
-from keepfaith.gate import PolicyViolation
-from keepfaith.gate.runtime import active_gate
+from keepfaith.gate import Gate, PolicyViolation
+from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.store.cart import line_configuration
 from keepfaith.store.catalog import Catalog
 from keepfaith.store.emails import send_order_receipt
 from keepfaith.store.errors import CheckoutError
-from keepfaith.store.models import Order, OrderLine, OrderStatus, Renewal, RenewalStatus
+from keepfaith.store.models import Order, OrderLine, OrderStatus, Renewal
 from keepfaith.store.outside import outside_party_go_ahead, validation_fields_check
 from keepfaith.store.pricing import PricedLine, Totals, configuration_validate, line_price
 from keepfaith.store.pricing import order_totals as totals_of
 from keepfaith.vault.cards import CardExpiry, CardNumber, SecurityCode
 from keepfaith.vault.gateway import CARD_CATEGORY, PAYMENT_USE, payment_processor
-from keepfaith.vault.processors import CardToken, ChargeResult, ProcessorError
-from keepfaith.vault.services import card_for_processor, card_keep
-from keepfaith.versions.selectors import active_version
+from keepfaith.vault.processors import ChargeResult, ProcessorError
+from keepfaith.vault.services import card_keep
+from keepfaith.versions.models import PolicyVersion
 
 logger = logging.getLogger(__name__)
 
@@ -61,40 +59,49 @@ class Payment:
 
 
 DECLINE_MESSAGES = {
-    "insufficient_funds": "the card was declined for insufficient funds",
-    "do_not_honour": "the card was declined by its bank",
-    "expired_card": "the card has expired",
-    "processing_error": "the payment could not be processed just now; please try again",
-    "unknown_token": "the card was not recognised",
+    "insufficient_funds": gettext_lazy("the card was declined for insufficient funds"),
+    "do_not_honour": gettext_lazy("the card was declined by its bank"),
+    "expired_card": gettext_lazy("the card has expired"),
+    "processing_error": gettext_lazy(
+        "the payment could not be processed just now; please try again"
+    ),
+    "unknown_token": gettext_lazy("the card was not recognised"),
 }
 
 
 def _priced(catalog: Catalog, cart: Sequence[Mapping[str, Any]]) -> list[PricedLine]:
     if not cart:
-        raise CheckoutError("your cart is empty")
-    return [line_price(catalog, line_configuration(catalog, line)) for line in cart]
+        raise CheckoutError(_("your cart is empty"))
+    # An order line keeps the words of the language it was bought in (the invoice's).
+    lang = (get_language() or "en")[:2]
+    return [line_price(catalog, line_configuration(catalog, line), lang=lang) for line in cart]
 
 
 def _outside_party(lines: Sequence[PricedLine]) -> str:
     parties = {line.product.outside_party for line in lines if line.product.outside_party}
     if len(parties) > 1:
-        raise CheckoutError("order products for different outside parties separately")
+        raise CheckoutError(_("order products for different outside parties separately"))
     return parties.pop() if parties else ""
 
 
 @sensitive_variables("payment")
-@sensitive_variables("payment")
 def _charge(
-    totals: Totals, catalog: Catalog, payment: Payment | None, token: str, customer: User
+    totals: Totals,
+    catalog: Catalog,
+    payment: Payment | None,
+    token: str,
+    customer: User,
+    gate: Gate,
+    policy: Policy,
 ) -> ChargeResult:
     """Charge the card; the gate is asked (and audits) before the number reaches the processor."""
     if payment is None:
-        raise CheckoutError("enter the card to pay with")
-    processor = payment_processor()
-    active_gate(actor=_customer_actor(customer)).require(
+        raise CheckoutError(_("enter the card to pay with"))
+    processor = payment_processor(policy=policy)
+    gate.require(
         use=PAYMENT_USE,
         categories=[CARD_CATEGORY],
-        subject=customer.customer_number or str(customer.pk),
+        subject=customer.subject_ref,
         recipient=processor.name,
         purpose_context=f"checkout {token[:12]}",
     )
@@ -109,12 +116,14 @@ def _charge(
         )
     except ProcessorError:
         raise CheckoutError(
-            "this checkout was already used for another payment; reload the checkout page"
+            _("this checkout was already used for another payment; reload the checkout page")
         ) from None
     if not result.approved:
         reason = result.decline_reason.value if result.decline_reason else ""
-        message = DECLINE_MESSAGES.get(reason, "the card was declined")
-        raise CheckoutError(f"{message}; nothing was charged and no order was placed")
+        message = str(DECLINE_MESSAGES.get(reason, _("the card was declined")))
+        raise CheckoutError(
+            _("%(reason)s; nothing was charged and no order was placed") % {"reason": message}
+        )
     return result
 
 
@@ -137,7 +146,9 @@ def _renewal_for(line: OrderLine, priced: PricedLine, catalog: Catalog, paid: da
         ),
     ).unit_minor
     price = base * (100 - renewal.discount_percent) // 100 * line.quantity
-    Renewal.objects.create(line=line, due=due, product_id=target.id, price_minor=price)
+    Renewal.objects.create(
+        line=line, due=due, product_id=target.id, price_minor=price, term_months=months
+    )
 
 
 @enforces("SITE-2", "QS-5")
@@ -151,8 +162,16 @@ def order_place(
     payment: Payment | None,
     validation: Mapping[str, str] | None = None,
     go_ahead: bool | None = None,
+    billing: Mapping[str, str] | None = None,
+    on_write: Callable[[Order], object] | None = None,
+    gate: Gate,
+    policy: Policy,
+    version: PolicyVersion | None,
 ) -> Order:
-    """Place one order for the cart and charge it once (see the module docstring)."""
+    """Place one order for the cart and charge it once (see the module docstring), under
+    ``policy`` (the one in force, published as ``version``) asking ``gate``. ``billing``:
+    the invoice details; ``on_write(order)`` runs in the order's transaction (the checkout
+    form's consent record)."""
     earlier = Order.objects.filter(checkout_token=checkout_token, customer=customer).first()
     if earlier is not None:
         return earlier
@@ -161,22 +180,35 @@ def order_place(
     party = _outside_party(lines)
     details: dict[str, str] = {}
     if party:
-        details = validation_fields_check(lines=lines, values=validation or {})
+        details = validation_fields_check(lines=lines, values=validation or {}, policy=policy)
         if go_ahead is None:
-            raise CheckoutError("choose whether to go on with the outside party named above")
-    result = (
-        _charge(totals, catalog, payment, checkout_token, customer) if totals.total_minor else None
-    )
+            raise CheckoutError(_("choose whether to go on with the outside party named above"))
+    result = None
+    if totals.total_minor:
+        result = _charge(totals, catalog, payment, checkout_token, customer, gate, policy)
     try:
         with transaction.atomic():
-            order = _order_write(customer, catalog, lines, totals, checkout_token, result, payment)
+            order = _order_write(
+                customer, catalog, lines, totals, checkout_token, result, payment, version
+            )
+            if billing:
+                for field in ("billing_name", "billing_email", "billing_address"):
+                    setattr(order, field, str(billing.get(field, ""))[:500])
+                order.save(update_fields=["billing_name", "billing_email", "billing_address"])
+            if on_write is not None:
+                on_write(order)
             if party:
                 order.outside_party, order.validation_details = party, details
                 order.status = OrderStatus.WAITING
                 order.save(update_fields=["outside_party", "validation_details", "status"])
                 if go_ahead:
-                    outside_party_go_ahead(order=order, actor=_customer_actor(customer))
-            transaction.on_commit(functools.partial(_receipt, order=order))
+                    outside_party_go_ahead(
+                        order=order,
+                        actor=_customer_actor(customer),
+                        policy=policy,
+                        version=version,
+                    )
+            _receipt(order=order, policy=policy, gate=gate)
     except IntegrityError:  # the same checkout submitted twice at once: the first one won
         earlier = Order.objects.filter(checkout_token=checkout_token, customer=customer).first()
         if earlier is None:
@@ -185,16 +217,17 @@ def order_place(
     return order
 
 
-def _receipt(*, order: Order) -> None:
-    """Send the receipt once the order is stored; a mail failure never undoes the order."""
+def _receipt(*, order: Order, policy: Policy, gate: Gate) -> None:
+    """Queue the receipt with the order (it is sent after the commit); a refusal by the gate
+    never undoes the order."""
     try:
-        send_order_receipt(order=order)
-    except (OSError, smtplib.SMTPException, PolicyViolation) as exc:
+        send_order_receipt(order=order, policy=policy, gate=gate)
+    except PolicyViolation as exc:
         logger.error("the receipt of order %s was not sent: %s", order.number, exc)
 
 
 def _customer_actor(customer: User) -> Actor:
-    return Actor("customer", customer.customer_number or str(customer.pk))
+    return Actor("customer", customer.subject_ref)
 
 
 @sensitive_variables("payment")
@@ -206,12 +239,12 @@ def _order_write(
     token: str,
     result: ChargeResult | None,
     payment: Payment | None,
+    version: PolicyVersion | None,
 ) -> Order:
-    subject = customer.customer_number or str(customer.pk)
+    subject = customer.subject_ref
     card = None
     if result is not None and payment is not None:
         card = card_keep(card=payment.card, subject=subject, card_token=result.card_token)
-    version = active_version()
     order = Order.objects.create(
         customer=customer,
         status=OrderStatus.ACTIVE,
@@ -255,52 +288,8 @@ def _lines_write(order: Order, lines: Sequence[PricedLine], catalog: Catalog) ->
         _renewal_for(line, priced, catalog, today)
 
 
-def _renewal_charge_card(order: Order, processor_name: str, actor: Actor) -> CardNumber | CardToken:
-    """The card on file for the processor: opened by the vault, or the processor's token."""
-    assert order.card is not None
-    if order.card.sealed:
-        return card_for_processor(record=order.card, actor=actor, recipient=processor_name)
-    stored = order.card.stored()
-    return CardToken(order.card.processor_token, stored.brand, stored.last4)
-
-
-@enforces("SITE-2", "QS-5")
-def renewal_pay(*, renewal: Renewal, actor: Actor) -> Renewal:
-    """Pay a due renewal with the order's card on file: the vault discloses the card to the
-    declared processor only (gated, audited); no security code exists any more, none is sent.
-    One renewal is charged once (its idempotency key is the renewal's own)."""
-    if renewal.status == RenewalStatus.RENEWED:
-        return renewal
-    order = renewal.line.order
-    if order.card is None:
-        raise CheckoutError("this renewal has no card on file; renew it from the shop")
-    processor = payment_processor()
-    vat = int(
-        (Decimal(renewal.price_minor) * order.vat_rate / 100).quantize(
-            Decimal(1), rounding=ROUND_HALF_UP
-        )
+def orders_erase(customer: User) -> None:
+    """Blank what orders hold about the buyer (RIGHTS-17); the amounts stay for the books."""
+    Order.objects.filter(customer=customer).update(
+        billing_name="", billing_email="", billing_address="", validation_details={}
     )
-    card = _renewal_charge_card(order, processor.name, actor)
-    result = processor.charge(
-        amount_minor=renewal.price_minor + vat,
-        currency=order.currency,
-        card=card,
-        security_code=None,
-        idempotency_key=f"renewal-{order.number}-{renewal.pk}",
-    )
-    if not result.approved:
-        reason = result.decline_reason.value if result.decline_reason else ""
-        raise CheckoutError(f"{DECLINE_MESSAGES.get(reason, 'the card was declined')}")
-    renewal.status, renewal.payment_reference = RenewalStatus.RENEWED, result.reference
-    renewal.save(update_fields=["status", "payment_reference"])
-    audit_append(
-        actor=actor,
-        action="store.renewal_pay",
-        outcome="paid",
-        subject=order.customer.customer_number or "",
-        categories=["user.financial.credit_card"],
-        use=PAYMENT_USE,
-        clauses=["SITE-2", "QS-5"],
-        detail={"order": order.number, "renewal": renewal.pk, "amount": result.amount_minor},
-    )
-    return renewal

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from keepfaith.collection.declare import collects, not_personal
 from keepfaith.collection.forms import CollectionPointForm
@@ -22,15 +23,15 @@ class InformationRequestForm(CollectionPointForm):
 
     point_id = "information-request"
 
-    email = collects("user.contact.email", forms.EmailField(label="E-mail", max_length=254))
-    name = collects("user.name", forms.CharField(label="Name", max_length=150), if_declared=True)
+    email = collects("user.contact.email", forms.EmailField(label=_("E-mail"), max_length=254))
+    name = collects("user.name", forms.CharField(label=_("Name"), max_length=150), if_declared=True)
     phone = collects(
         "user.contact.phone_number",
-        forms.CharField(label="Phone number", max_length=40),
+        forms.CharField(label=_("Phone number"), max_length=40),
         if_declared=True,
     )
     question = not_personal(
-        forms.CharField(label="Your question", max_length=5000, widget=forms.Textarea),
+        forms.CharField(label=_("Your question"), max_length=5000, widget=forms.Textarea),
         reason=_TEXT_REASON,
     )
 
@@ -41,21 +42,21 @@ class SupportTicketForm(CollectionPointForm):
     point_id = "support-ticket"
     implicit_categories: ClassVar[tuple[str, ...]] = ("user.unique_id",)
 
-    email = collects("user.contact.email", forms.EmailField(label="E-mail", max_length=254))
-    name = collects("user.name", forms.CharField(label="Name", max_length=150), if_declared=True)
-    summary = not_personal(forms.CharField(label="Summary", max_length=200), reason=_TEXT_REASON)
+    email = collects("user.contact.email", forms.EmailField(label=_("E-mail"), max_length=254))
+    name = collects("user.name", forms.CharField(label=_("Name"), max_length=150), if_declared=True)
+    summary = not_personal(forms.CharField(label=_("Summary"), max_length=200), reason=_TEXT_REASON)
     description = not_personal(
-        forms.CharField(label="What happens?", max_length=10000, widget=forms.Textarea),
+        forms.CharField(label=_("What happens?"), max_length=10000, widget=forms.Textarea),
         reason=_TEXT_REASON,
     )
     operating_system = collects(
-        CONFIG, forms.CharField(label="Operating system and version", max_length=120)
+        CONFIG, forms.CharField(label=_("Operating system and version"), max_length=120)
     )
-    browser = collects(CONFIG, forms.CharField(label="Browser and version", max_length=120))
+    browser = collects(CONFIG, forms.CharField(label=_("Browser and version"), max_length=120))
     software_versions = collects(
         CONFIG,
         forms.CharField(
-            label="Web server and other software, with versions",
+            label=_("Web server and other software, with versions"),
             max_length=2000,
             widget=forms.Textarea(attrs={"rows": 3}),
         ),

@@ -1,7 +1,9 @@
 """Information requests and support tickets.
 
-Each row carries ``expires_at``: when the retention of its use (in the policy in force at
-submission) runs out; ``keepfaith support purge`` deletes it then. ``policy_version`` names the
+Each row carries ``expires_at``: when the retention of its use runs out; ``keepfaith support
+purge`` deletes it then. An information request counts from its submission; a support ticket is
+a conversation (``SupportMessage``) and its retention counts from its closing, under the policy
+in force then: an open ticket has no deadline yet. ``policy_version`` names the
 version shown with the form; the consent ledger holds the submission's record under
 ``subject_ref``.
 """
@@ -13,6 +15,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 def new_reference() -> str:
@@ -30,7 +33,10 @@ class InformationRequest(models.Model):
     name = models.CharField(max_length=150, blank=True)
     phone = models.CharField(max_length=40, blank=True)
     question = models.TextField(max_length=5000)
+    language = models.CharField(max_length=8, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answer = models.TextField(max_length=10000, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     policy_version = models.ForeignKey(
         "versions.PolicyVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -45,6 +51,15 @@ class InformationRequest(models.Model):
     @property
     def subject_ref(self) -> str:
         return f"request:{self.reference}"
+
+
+class TicketStatus(models.TextChoices):
+    """Where a conversation stands, as the customer reads it."""
+
+    OPEN = "open", _("Open")
+    WAITING = "waiting", _("Waiting for you")
+    ANSWERED = "answered", _("Answered")
+    CLOSED = "closed", _("Closed")
 
 
 class SupportTicket(models.Model):
@@ -65,7 +80,19 @@ class SupportTicket(models.Model):
     operating_system = models.CharField(max_length=120, blank=True)
     browser = models.CharField(max_length=120, blank=True)
     software_versions = models.TextField(max_length=2000, blank=True)
+    status = models.CharField(
+        max_length=16, choices=TicketStatus.choices, default=TicketStatus.OPEN, db_index=True
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    closed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
     policy_version = models.ForeignKey(
         "versions.PolicyVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -83,3 +110,37 @@ class SupportTicket(models.Model):
     @property
     def has_configuration(self) -> bool:
         return bool(self.operating_system or self.browser or self.software_versions)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == TicketStatus.CLOSED
+
+
+class MessageAuthor(models.TextChoices):
+    CUSTOMER = "customer", _("You")
+    STAFF = "staff", _("Support")
+
+
+class SupportMessage(models.Model):
+    """One turn of a ticket's conversation; deleted with its ticket.
+
+    The first turn is the ticket's own description; messages hold the replies after it.
+    ``staff`` names the agent for the console; the customer sees only "Support"."""
+
+    ticket = models.ForeignKey(SupportTicket, on_delete=models.CASCADE, related_name="messages")
+    author = models.CharField(max_length=16, choices=MessageAuthor.choices)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=10000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.author} message on {self.ticket}"
+
+    @property
+    def from_staff(self) -> bool:
+        return self.author == MessageAuthor.STAFF

@@ -8,6 +8,7 @@ ledger naming the policy version shown, all in one transaction (BE-2, BE-3).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +17,7 @@ from keepfaith.accounts.models import User
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.collection.forms import CollectionPointForm, gate_submission
+from keepfaith.policy import Policy
 from keepfaith.policy.schema import duration_hours
 from keepfaith.policy.trace import enforces
 from keepfaith.support.forms import InformationRequestForm, SupportTicketForm
@@ -30,9 +32,15 @@ def retention_deadline(*, form: CollectionPointForm, start: dt.datetime) -> dt.d
     """When data collected at the form's point must go: the longest retention among the
     point's uses that state a duration. None when every use states a keyword (such as
     ``while-customer``), which this deadline does not express."""
+    return uses_deadline(policy=form.policy, uses=form.point.uses, start=start)
+
+
+def uses_deadline(*, policy: Policy, uses: Iterable[str], start: dt.datetime) -> dt.datetime | None:
+    """``start`` plus the longest stated retention among ``uses`` in ``policy`` (None when
+    none states a duration)."""
     hours = []
-    for key in form.point.uses:
-        use = form.policy.use_by_key(key)
+    for key in uses:
+        use = policy.use_by_key(key)
         if use is not None and (found := duration_hours(use.retention)) is not None:
             hours.append(found)
     return start + dt.timedelta(hours=max(hours)) if hours else None
@@ -40,7 +48,7 @@ def retention_deadline(*, form: CollectionPointForm, start: dt.datetime) -> dt.d
 
 @enforces("BE-2", "BE-3", "SITE-3")
 def information_request_create(
-    *, form: InformationRequestForm, customer: User | None = None
+    *, form: InformationRequestForm, customer: User | None = None, language: str = ""
 ) -> InformationRequest:
     """Store a question. Its choices go to the customer's record when signed in, else to a
     subject reference of the request itself (``request:<reference>``)."""
@@ -58,6 +66,7 @@ def information_request_create(
             name=data.get("name") or "",
             phone=data.get("phone") or "",
             question=data["question"],
+            language=language,
             created_at=created,
             expires_at=retention_deadline(form=form, start=created),
             policy_version=form.version,
@@ -71,7 +80,8 @@ def information_request_create(
 @enforces("BE-2", "BE-3", "SITE-3")
 def support_ticket_create(*, form: SupportTicketForm, customer: User) -> SupportTicket:
     """Store a customer's ticket with the computer configuration they reported, for the
-    support use only and until the support use's retention runs out."""
+    support use only. Its deadline is set when it is closed (``support_ticket_close``): the
+    support use's retention counts from then."""
     subject = customer.customer_number or ""
     actor = Actor(ActorKind.CUSTOMER, subject)
     data = form.cleaned_data
@@ -89,7 +99,8 @@ def support_ticket_create(*, form: SupportTicketForm, customer: User) -> Support
             browser=data.get("browser") or "",
             software_versions=data.get("software_versions") or "",
             created_at=created,
-            expires_at=retention_deadline(form=form, start=created),
+            updated_at=created,
+            expires_at=None,
             policy_version=form.version,
         )
         row.full_clean()
@@ -100,11 +111,14 @@ def support_ticket_create(*, form: SupportTicketForm, customer: User) -> Support
 
 @enforces("BE-3")
 def support_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """Delete information requests and tickets whose retention ran out; audit the counts."""
+    """Delete information requests and tickets (with their conversations) whose retention ran
+    out; audit the counts. An open ticket has no deadline: its retention counts from closing."""
     moment = now or _now()
     with transaction.atomic():
-        requests, _ = InformationRequest.objects.filter(expires_at__lte=moment).delete()
-        tickets, _ = SupportTicket.objects.filter(expires_at__lte=moment).delete()
+        _, gone = InformationRequest.objects.filter(expires_at__lte=moment).delete()
+        requests = gone.get(InformationRequest._meta.label, 0)
+        _, gone = SupportTicket.objects.filter(expires_at__lte=moment).delete()  # and messages
+        tickets = gone.get(SupportTicket._meta.label, 0)
         counts = {"information_requests": requests, "support_tickets": tickets}
         audit_append(
             actor=Actor.system("support purge"),
@@ -116,3 +130,9 @@ def support_purge(*, now: dt.datetime | None = None) -> dict[str, int]:
             detail={"before": moment.isoformat(), **counts},
         )
     return counts
+
+
+def support_erase(customer: User, *, address: str) -> None:
+    """Delete the customer's tickets and the questions asked from ``address`` (RIGHTS-17)."""
+    SupportTicket.objects.filter(customer=customer).delete()
+    InformationRequest.objects.filter(email__iexact=address).delete()

@@ -21,6 +21,8 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, NoReturn
 
+from keepfaith.cardcheck import luhn_valid
+from keepfaith.policy.trace import enforces
 from keepfaith.vault.errors import CardError
 
 MASK = "••••"
@@ -95,16 +97,7 @@ _RULES = (
         frozenset(range(12, 20)),
     ),
 )
-_DOUBLED = {str(d): (2 * d if d < 5 else 2 * d - 9) for d in range(10)}
-_PLAIN = {str(d): d for d in range(10)}
 _MAX_INPUT = 40  # a card number with separators is never longer; longer input is refused
-
-
-def luhn_valid(digits: str) -> bool:
-    """True when ``digits`` (ASCII digits only) ends in a valid Luhn check digit."""
-    total = sum(map(_PLAIN.__getitem__, digits[-1::-2]))
-    total += sum(map(_DOUBLED.__getitem__, digits[-2::-2]))
-    return total % 10 == 0
 
 
 # Every issuer prefix spelled out (a few thousand entries), so finding the brand is at most
@@ -280,6 +273,7 @@ def validate_expiry(
     return expiry
 
 
+@enforces("QS-5", features=("security.vault.no_security_code",))
 class SecurityCode:
     """A card security code (CVC/CVV/CID): in memory only, never shown, never serialised."""
 

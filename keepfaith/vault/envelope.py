@@ -25,6 +25,7 @@ from typing import NamedTuple
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from keepfaith.policy.trace import enforces
 from keepfaith.vault.errors import KeyRingError, VaultError
 from keepfaith.vault.keyring import KeyRing, WrappedKey
 
@@ -109,6 +110,7 @@ def _format(version: int, wrapped: bytes, ciphertext: bytes) -> str:
     return f"{_PREFIX}{version}${_b64(wrapped)}${_b64(ciphertext)}"
 
 
+@enforces("QS-5", features=("security.vault.envelope_encryption",))
 def seal(
     plaintext: bytes, *, record_id: str, keyring: KeyRing, purpose: str = DEFAULT_PURPOSE
 ) -> str:

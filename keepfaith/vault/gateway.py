@@ -7,7 +7,9 @@ Rules kept here:
   force declares for ``essential.service.payment_processing`` with card data. The gate
   compares that name with the policy, so a processor the policy does not declare never gets
   a card.
-- The local test processor approves test cards only in memory; production mode refuses it.
+- The local test processor approves test cards only; production mode refuses it. It keeps its
+  books in ``PAYMENT_TEST_LEDGER`` (a file under ``var/`` by default, so that the demo's charges
+  can be refunded by the server, another process) or, set to ``memory``, in each process.
 
 A real adapter is a class with the ``PaymentProcessor`` methods (see
 ``keepfaith/vault/processors.py``) whose constructor takes ``name=``; name it in
@@ -22,6 +24,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
+from keepfaith.policy import Policy
 from keepfaith.vault.processors import LocalTestProcessor, PaymentProcessor
 
 PAYMENT_USE = "essential.service.payment_processing"
@@ -29,14 +32,11 @@ CARD_CATEGORY = "user.financial.credit_card"
 LOCAL_TEST = "keepfaith.vault.processors.LocalTestProcessor"
 
 _lock = threading.Lock()
-_processors: dict[tuple[str, str], PaymentProcessor] = {}
+_processors: dict[tuple[str, str, str], PaymentProcessor] = {}
 
 
-def payment_recipient() -> str:
-    """The key of the processor the policy in force declares for card payments."""
-    from keepfaith.versions.selectors import active_policy
-
-    policy, _ = active_policy()
+def payment_recipient(*, policy: Policy) -> str:
+    """The key of the processor ``policy`` (the one in force) declares for card payments."""
     for processor in policy.recipients.processors:
         if PAYMENT_USE in processor.uses and any(
             c == CARD_CATEGORY or CARD_CATEGORY.startswith(c + ".") for c in processor.categories
@@ -48,19 +48,23 @@ def payment_recipient() -> str:
     )
 
 
-def payment_processor() -> PaymentProcessor:
+def payment_processor(*, policy: Policy) -> PaymentProcessor:
     """The configured processor, named after the policy's payment recipient (one per process)."""
     path = str(settings.PAYMENT_PROCESSOR)
     if settings.PRODUCTION and path == LOCAL_TEST:
         raise ImproperlyConfigured(
             "KEEPFAITH_PAYMENT_PROCESSOR is the local test processor; production needs a real one"
         )
-    recipient = payment_recipient()
+    recipient = payment_recipient(policy=policy)
+    ledger = settings.PAYMENT_TEST_LEDGER if path == LOCAL_TEST else None
     with _lock:
-        processor = _processors.get((path, recipient))
+        processor = _processors.get((path, recipient, str(ledger or "")))
         if processor is None:
-            cls = LocalTestProcessor if path == LOCAL_TEST else import_string(path)
-            processor = _processors[(path, recipient)] = cls(name=recipient)
+            if path == LOCAL_TEST:
+                processor = LocalTestProcessor(name=recipient, ledger_path=ledger)
+            else:
+                processor = import_string(path)(name=recipient)
+            _processors[(path, recipient, str(ledger or ""))] = processor
     return processor
 
 

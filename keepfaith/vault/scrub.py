@@ -2,36 +2,46 @@
 
 Rules kept here:
 
-- A card-number-like run (13 to 19 digits, single spaces or dashes allowed between them,
-  Luhn-valid) is replaced by ``[card ending 4242]`` wherever it appears: the message, its
-  ``%`` arguments, the exception text and the stack text.
+- A card-number-like run (13 to 19 digits, a single space, dash, ``+`` or ``%20`` allowed
+  between them, as typed or as a URL carries them; Luhn-valid) is replaced by
+  ``[card ending 4242]`` wherever it appears: the message, its ``%`` arguments, the exception
+  text and the stack text.
 - A value of 3 or 4 digits given for a security-code field (``cvc=123``, ``"cvv": "1234"``,
   ``security_code: 123``) is replaced by ``***``.
 - A filter never drops a record and never raises; it rewrites the record before any handler
   formats it: the message is merged with its arguments, the exception is rendered to text and
   the live exception (whose frames may hold card data) is let go.
+- Both patterns run in linear time: every repetition is bounded and consumes input.
 
-Installed on the root handlers by ``LOGGING`` in ``keepfaith/settings.py``.
+Where it runs: ``configure_logging`` (Django's ``LOGGING_CONFIG``) applies ``LOGGING`` and
+installs ``scrubbing_record_factory``, so every record any logger of the process creates is
+scrubbed when it is made (Django's request and development-server logs, axes, celery,
+gunicorn's error and access logs alike); the handlers of ``LOGGING`` carry the filters as
+well. ``keepfaith/gunicorn_conf.py`` puts the filters on gunicorn's own loggers.
 """
 
 from __future__ import annotations
 
 import logging
+import logging.config
 import re
 import traceback
+from collections.abc import Callable
+from typing import Any
 
+from keepfaith.cardcheck import luhn_valid
 from keepfaith.policy.trace import enforces
-from keepfaith.vault.cards import luhn_valid
 
-_CARD_LIKE = re.compile(r"(?<![\d])\d(?:[ -]?\d){12,18}(?![\d])")
+_CARD_LIKE = re.compile(r"(?<![\d])\d(?:(?:[ +-]|%20)?\d){12,18}(?![\d])")
 _SECURITY_CODE = re.compile(
     r"(?i)(\b(?:cvc2?|cvv2?|cid|csc|card[_ -]?code|security[_ -]?code|card[_ -]?verification)"
-    r"[\"']?\s*[:=]\s*[\"']?)\d{3,4}(?!\d)"
+    r"[\"']?\s{0,16}[:=]\s{0,16}[\"']?)\d{3,4}(?!\d)"
 )
+_SEPARATORS = re.compile(r"[ +-]|%20")
 
 
 def _mask_card(match: re.Match[str]) -> str:
-    digits = match.group(0).replace(" ", "").replace("-", "")
+    digits = _SEPARATORS.sub("", match.group(0))
     if len(digits) < 13 or not luhn_valid(digits):
         return match.group(0)
     return f"[card ending {digits[-4:]}]"
@@ -87,7 +97,7 @@ def _as_tuple(args: object) -> tuple[object, ...]:
     return args if isinstance(args, tuple) else (args,)
 
 
-@enforces("QS-5")
+@enforces("QS-5", features=("security.vault.log_redaction",))
 class CardNumberScrubFilter(_RecordScrubber):
     """Masks card-number-like digit runs in every record it sees."""
 
@@ -101,3 +111,42 @@ class SecurityCodeScrubFilter(_RecordScrubber):
 
     def scrub(self, text: str) -> str:
         return scrub_security_codes(text)
+
+
+@enforces("QS-5")
+class CardDataScrubFilter(_RecordScrubber):
+    """Both scrubs in one pass (card numbers, then security codes)."""
+
+    def scrub(self, text: str) -> str:
+        return scrub_card_data(text)
+
+
+_RECORD_SCRUBBER = CardDataScrubFilter()
+
+
+def scrubbing_record_factory(
+    base: Callable[..., logging.LogRecord],
+) -> Callable[..., logging.LogRecord]:
+    """A log-record factory that scrubs each record ``base`` makes, before any handler."""
+
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = base(*args, **kwargs)
+        _RECORD_SCRUBBER.filter(record)
+        return record
+
+    make.keepfaith_scrubs = True  # type: ignore[attr-defined]
+    return make
+
+
+@enforces("QS-5")
+def install_record_scrubber() -> None:
+    """Scrub every log record this process creates (idempotent)."""
+    current = logging.getLogRecordFactory()
+    if not getattr(current, "keepfaith_scrubs", False):
+        logging.setLogRecordFactory(scrubbing_record_factory(current))
+
+
+def configure_logging(logging_settings: dict[str, Any]) -> None:
+    """``LOGGING_CONFIG``: apply ``LOGGING`` and scrub every record of the process."""
+    logging.config.dictConfig(logging_settings)
+    install_record_scrubber()

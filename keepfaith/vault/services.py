@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 
 from keepfaith.audit.services import Actor, audit_append
-from keepfaith.gate.runtime import active_gate
+from keepfaith.gate import Gate
 from keepfaith.policy.trace import enforces
 from keepfaith.vault.cards import CardNumber
 from keepfaith.vault.cardstore import (
@@ -106,13 +106,15 @@ def _disclosure_audit(subject: str, actor: Actor) -> Callable[[DisclosureEvent],
 
 
 @enforces("QS-5")
-def card_for_processor(*, record: StoredCardRecord, actor: Actor, recipient: str) -> CardNumber:
+def card_for_processor(
+    *, record: StoredCardRecord, actor: Actor, recipient: str, gate: Gate
+) -> CardNumber:
     """Open ``record``'s card for ``recipient``: gated (only the declared processor) and audited.
 
     Raises ``PolicyViolation`` for any other recipient (after auditing the refusal) and
     ``VaultError`` when the row cannot be opened (token-only, tampered, key missing).
+    ``gate`` is the policy in force's, auditing as ``actor``.
     """
-    gate = active_gate(actor=actor)
 
     def authorise(request: DisclosureRequest) -> None:
         gate.require(
@@ -148,12 +150,16 @@ class RotationReport:
         )
 
 
-def vault_rewrap(*, batch_size: int = 500) -> RotationReport:
-    """Re-wrap every sealed row not yet under the current key version, a batch at a time."""
+def vault_rewrap(
+    *, batch_size: int = 500, progress: Callable[[int, int], None] | None = None
+) -> RotationReport:
+    """Re-wrap every sealed row not yet under the current key version, a batch at a time;
+    ``progress(done, total)`` after each batch (a command's progress bar)."""
     ring = vault_keyring()
     version = ring.current_version
     sealed = StoredCardRecord.objects.exclude(sealed="")
     already = sealed.filter(key_version__gte=version).count()
+    total = sealed.filter(key_version__lt=version).count()
     done = 0
     while True:
         with transaction.atomic():
@@ -169,15 +175,19 @@ def vault_rewrap(*, batch_size: int = 500) -> RotationReport:
                 row.key_version = sealed_key_version(row.sealed)
             StoredCardRecord.objects.bulk_update(batch, ["sealed", "key_version"])
             done += len(batch)
+        if progress is not None:
+            progress(done, total)
     token_only = StoredCardRecord.objects.filter(sealed="").count()
     return RotationReport(version, done, already, token_only)
 
 
 @enforces("QS-3")
-def vault_rotate(*, actor: Actor, batch_size: int = 500) -> RotationReport:
+def vault_rotate(
+    *, actor: Actor, batch_size: int = 500, progress: Callable[[int, int], None] | None = None
+) -> RotationReport:
     """Add a new key version, then re-wrap every stored card under it (PCI DSS 3.7.4)."""
     vault_keyring().rotate()
-    report = vault_rewrap(batch_size=batch_size)
+    report = vault_rewrap(batch_size=batch_size, progress=progress)
     audit_append(
         actor=actor,
         action="vault.rotate",
@@ -188,3 +198,16 @@ def vault_rotate(*, actor: Actor, batch_size: int = 500) -> RotationReport:
         detail={"version": report.version, "rewrapped": report.rewrapped},
     )
     return report
+
+
+def cards_erase(subject: str) -> None:
+    """Destroy the subject's stored cards (RIGHTS-17): the sealed number and the processor's
+    token; the masked label stays with the orders it paid for until they go."""
+    StoredCardRecord.objects.filter(subject=subject).update(
+        sealed="", processor_token="", key_version=None
+    )
+
+
+def card_labels_erase(subject: str) -> None:
+    """Blank the masked labels (brand, last four) once the orders they paid for are erased."""
+    StoredCardRecord.objects.filter(subject=subject).update(brand="", last4="")

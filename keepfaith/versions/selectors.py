@@ -1,8 +1,10 @@
-"""Reads of policy versions and the policy in force.
+"""Reads of policy versions: the published ones and the version in force.
 
-Inside a request (``PolicyInForceMiddleware``) the version in force is looked up once and
-remembered until the response is returned; a publish in the request switches that memo off for
-the rest of it. Outside a request every call asks the database.
+Inside a request (``keepfaith.inforce.InForceMiddleware``) or a command's
+``in_force_scope()`` the version in force is looked up once and remembered until the block
+ends; a publish inside it switches that memo off for the rest of it. Outside, every call asks
+the database. The parsed and compiled policy of a version is the composition root's business
+(``keepfaith.inforce``).
 """
 
 from __future__ import annotations
@@ -12,17 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
 
-from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 
-from keepfaith.policy import Policy, load_policy, load_policy_text
 from keepfaith.versions.models import PolicyVersion
-
-_lock = threading.Lock()
-_by_hash: dict[str, Policy] = {}
-_file_cache: dict[tuple[str, int], Policy] = {}
 
 
 @dataclass(slots=True)
@@ -72,8 +68,8 @@ def policy_versions() -> QuerySet[PolicyVersion]:
 def active_version() -> PolicyVersion | None:
     """The version in force: the latest published one (once per request, see above).
 
-    Read on every page, so the policy text and diff stay deferred: ``policy_of`` parses the
-    text once per process and loads it only then.
+    Read on every page, so the policy text and diff stay deferred: ``keepfaith.inforce``
+    parses the text once per process and loads it only then.
     """
     memo = _memo.get()
     if memo is None or not memo.open:
@@ -83,38 +79,36 @@ def active_version() -> PolicyVersion | None:
     return memo.version
 
 
+_LATEST_SQL: str | None = None
+_seen: dict[tuple[int, str], PolicyVersion] = {}
+_seen_lock = threading.Lock()
+_SEEN_MAX = 8
+
+
 def _latest_version() -> PolicyVersion | None:
-    return PolicyVersion.objects.defer("source", "changes").order_by("-seq").first()
-
-
-def policy_of(version: PolicyVersion) -> Policy:
-    """The validated policy of a stored version (parsed once per process)."""
-    with _lock:
-        cached = _by_hash.get(version.content_hash)
-    if cached is None:
-        cached = load_policy_text(version.source, file=f"version {version.label}")
-        with _lock:
-            _by_hash[version.content_hash] = cached
-    return cached
-
-
-def configured_policy() -> Policy:
-    """The policy file named by KEEPFAITH_POLICY (re-read when the file changes)."""
-    path = Path(settings.POLICY_PATH)
-    key = (str(path), path.stat().st_mtime_ns)
-    with _lock:
-        cached = _file_cache.get(key)
-    if cached is None:
-        cached = load_policy(path)
-        with _lock:
-            _file_cache.clear()
-            _file_cache[key] = cached
-    return cached
-
-
-def active_policy() -> tuple[Policy, PolicyVersion | None]:
-    """The policy in force and its stored version (None before anything is published)."""
-    version = active_version()
-    if version is None:
-        return configured_policy(), None
-    return policy_of(version), version
+    """The latest published version. Every page asks, so the question is one small indexed
+    query (its id and entry hash); a version already seen is served from a small per-process
+    map (versions are append-only rows: the id and hash name their content), and only a new
+    one goes through the ORM."""
+    global _LATEST_SQL
+    if _LATEST_SQL is None:
+        quote = connection.ops.quote_name
+        table = quote(PolicyVersion._meta.db_table)
+        order = quote("seq")  # identifiers from the model, no input: S608 does not apply
+        _LATEST_SQL = f"SELECT id, entry_hash FROM {table} ORDER BY {order} DESC LIMIT 1"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(_LATEST_SQL)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    key = (int(row[0]), str(row[1]))
+    found = _seen.get(key)
+    if found is None:
+        found = PolicyVersion.objects.defer("source", "changes").filter(pk=key[0]).first()
+        if found is None:  # deleted in between (tests): nothing to remember
+            return None
+        with _seen_lock:
+            if len(_seen) >= _SEEN_MAX:
+                _seen.clear()
+            _seen[key] = found
+    return found

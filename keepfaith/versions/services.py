@@ -13,7 +13,7 @@ from keepfaith.policy.diff import diff_to_dict, policy_diff
 from keepfaith.policy.render import policy_content_hash
 from keepfaith.policy.trace import enforces
 from keepfaith.versions.models import PolicyVersion
-from keepfaith.versions.selectors import active_version_forget, policy_of
+from keepfaith.versions.selectors import active_version_forget
 
 
 @enforces("BE-11")
@@ -33,7 +33,8 @@ def policy_publish(*, source: str, source_name: str = "<policy>") -> tuple[Polic
         changes: dict[str, object] = {}
         reconsent: list[str] = []
         if previous is not None:
-            diff = policy_diff(policy_of(previous), policy)
+            older = load_policy_text(previous.source, file=f"version {previous.label}")
+            diff = policy_diff(older, policy)
             changes, reconsent = diff_to_dict(diff), list(diff.requires_reconsent)
         version = chain_append(
             PolicyVersion,

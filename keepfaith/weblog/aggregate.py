@@ -34,8 +34,9 @@ AGGREGATE_TABLES = (
 
 # One window order per visitor and day: the visit number, the next page and whether the
 # next page view starts a new visit all come from the same sorted run.
-VISIT_PAGES = """
-CREATE OR REPLACE TEMP TABLE visit_pages AS
+# Written once, in DuckDB's SQL; Spark runs it transpiled by SQLGlot (keepfaith.weblog.spark).
+# Each window is spelled out: Spark 4 refuses a named window extended with a frame.
+VISIT_PAGES_SELECT = """
 WITH pv AS (
     SELECT day, visitor, ts, path FROM requests
     WHERE is_page AND day IN (SELECT day FROM scope_days)),
@@ -44,7 +45,8 @@ marked AS (
         OR ts > lag(ts) OVER w + INTERVAL {gap} MINUTE THEN 1 ELSE 0 END AS starts
     FROM pv WINDOW w AS (PARTITION BY day, visitor ORDER BY ts, path)),
 numbered AS (
-    SELECT *, sum(starts) OVER (w ROWS UNBOUNDED PRECEDING) AS visit_no,
+    SELECT *, sum(starts) OVER (PARTITION BY day, visitor ORDER BY ts, path
+            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS visit_no,
         lead(path) OVER w AS following, lead(starts) OVER w AS following_starts
     FROM marked WINDOW w AS (PARTITION BY day, visitor ORDER BY ts, path))
 SELECT day, visitor, visit_no, ts, path, starts = 1 AS is_entry,
@@ -52,6 +54,7 @@ SELECT day, visitor, visit_no, ts, path, starts = 1 AS is_entry,
     following_starts IS DISTINCT FROM 0 AS is_exit
 FROM numbered
 """
+VISIT_PAGES = "CREATE OR REPLACE TEMP TABLE visit_pages AS " + VISIT_PAGES_SELECT
 
 # One statement per dimension, not one UNION ALL over a shared CTE: DuckDB kept the CTE (the
 # whole batch of facts) and every branch's count(DISTINCT) table alive at once. On a day of
@@ -69,16 +72,18 @@ _DIMENSIONS = (
      "count(DISTINCT visitor)"),
 )  # fmt: skip
 DIMENSION_COUNTS = tuple(
-    f"""INSERT INTO dimension_counts
-    SELECT day, '{dimension}', {value}, count(*), {visitors} FROM requests
+    f"""SELECT day, '{dimension}' AS dimension, {value} AS value, count(*) AS requests,
+        {visitors} AS visitors FROM requests
     WHERE day IN (SELECT day FROM scope_days) AND {rows} GROUP BY 1, 2, 3"""
     for dimension, value, rows, visitors in _DIMENSIONS
 )
 
-AGGREGATES: tuple[str, ...] = (
-    """INSERT INTO traffic_hourly
+# (table, the SELECT giving its rows for the days in ``scope_days``), columns named as the
+# table's, so either engine can write them by name.
+AGGREGATE_SELECTS: tuple[tuple[str, str], ...] = (
+    ("traffic_hourly", """
     SELECT r.day, r.hour, r.requests, r.crawler_requests, r.page_views,
-        coalesce(v.visits, 0), r.visitors, r.bytes
+        coalesce(v.visits, 0) AS visits, r.visitors, r.bytes
     FROM (SELECT day, hour(ts) AS hour, count(*) AS requests,
             count(*) FILTER (WHERE crawler IS NOT NULL) AS crawler_requests,
             count(*) FILTER (WHERE is_page) AS page_views,
@@ -86,9 +91,9 @@ AGGREGATES: tuple[str, ...] = (
             coalesce(sum(bytes), 0) AS bytes
           FROM requests WHERE day IN (SELECT day FROM scope_days) GROUP BY 1, 2) r
     LEFT JOIN (SELECT day, hour(ts) AS hour, count(*) AS visits FROM visit_pages
-          WHERE is_entry GROUP BY 1, 2) v ON v.day = r.day AND v.hour = r.hour""",
-    """INSERT INTO traffic_daily
-    SELECT r.day, r.requests, r.crawler_requests, r.page_views, coalesce(v.visits, 0),
+          WHERE is_entry GROUP BY 1, 2) v ON v.day = r.day AND v.hour = r.hour"""),
+    ("traffic_daily", """
+    SELECT r.day, r.requests, r.crawler_requests, r.page_views, coalesce(v.visits, 0) AS visits,
         r.visitors, r.bytes
     FROM (SELECT day, count(*) AS requests,
             count(*) FILTER (WHERE crawler IS NOT NULL) AS crawler_requests,
@@ -97,22 +102,26 @@ AGGREGATES: tuple[str, ...] = (
             coalesce(sum(bytes), 0) AS bytes
           FROM requests WHERE day IN (SELECT day FROM scope_days) GROUP BY 1) r
     LEFT JOIN (SELECT day, count(*) AS visits FROM visit_pages WHERE is_entry GROUP BY 1) v
-        ON v.day = r.day""",
-    *DIMENSION_COUNTS,
-    """INSERT INTO entry_pages
-    SELECT day, path, count(*) FROM visit_pages WHERE is_entry GROUP BY 1, 2""",
-    """INSERT INTO exit_pages
-    SELECT day, path, count(*) FROM visit_pages WHERE is_exit GROUP BY 1, 2""",
-    """INSERT INTO transitions
-    SELECT day, path, next_path, count(*) FROM visit_pages
-    WHERE next_path IS NOT NULL GROUP BY 1, 2, 3""",
-    """INSERT INTO files
-    SELECT day, path, ext, count(*), count(DISTINCT visitor), coalesce(sum(bytes), 0)
+        ON v.day = r.day"""),
+    *(("dimension_counts", select) for select in DIMENSION_COUNTS),
+    ("entry_pages", """
+    SELECT day, path, count(*) AS visits FROM visit_pages WHERE is_entry GROUP BY 1, 2"""),
+    ("exit_pages", """
+    SELECT day, path, count(*) AS visits FROM visit_pages WHERE is_exit GROUP BY 1, 2"""),
+    ("transitions", """
+    SELECT day, path AS from_path, next_path AS to_path, count(*) AS visits FROM visit_pages
+    WHERE next_path IS NOT NULL GROUP BY 1, 2, 3"""),
+    ("files", """
+    SELECT day, path, ext, count(*) AS requests, count(DISTINCT visitor) AS visitors,
+        coalesce(sum(bytes), 0) AS bytes
     FROM requests WHERE day IN (SELECT day FROM scope_days) AND crawler IS NULL
-        AND ext <> '' AND status IN (200, 206) GROUP BY 1, 2, 3""",
-    """INSERT INTO errors
-    SELECT day, status, path, referrer_page, count(*) FROM requests
-    WHERE day IN (SELECT day FROM scope_days) AND status >= 400 GROUP BY 1, 2, 3, 4""",
+        AND ext <> '' AND status IN (200, 206) GROUP BY 1, 2, 3"""),
+    ("errors", """
+    SELECT day, status, path, referrer_page, count(*) AS requests FROM requests
+    WHERE day IN (SELECT day FROM scope_days) AND status >= 400 GROUP BY 1, 2, 3, 4"""),
+)  # fmt: skip
+AGGREGATES: tuple[str, ...] = tuple(
+    f"INSERT INTO {table} BY NAME {select}" for table, select in AGGREGATE_SELECTS
 )
 
 
@@ -161,3 +170,40 @@ def dirty_days_refresh(
         con.execute("COMMIT")
     con.execute("DROP TABLE IF EXISTS visit_pages")
     return sum(len(days) for days in batches)
+
+
+def logs_aggregate(
+    *,
+    paths: WeblogPaths,
+    visit_gap_minutes: int,
+    batch_rows: int,
+    threads: int,
+    memory_mb: int,
+    engine: str = "duckdb",
+    master: str = "local[*]",
+    parts_uri: str | None = None,
+    every_day: bool = False,
+) -> int:
+    """Aggregate the dirty days (every day with facts, if ``every_day``) on ``engine``
+    (``duckdb``, or ``spark`` on ``master`` over ``parts_uri``); return how many days."""
+    from keepfaith.weblog.store import weblog_connect
+
+    con = weblog_connect(paths=paths, threads=threads, memory_mb=memory_mb)
+    try:
+        if every_day:
+            con.execute("INSERT OR IGNORE INTO dirty_days SELECT DISTINCT day FROM fact_files")
+        if engine == "duckdb":
+            return dirty_days_refresh(
+                con=con, paths=paths, visit_gap_minutes=visit_gap_minutes, batch_rows=batch_rows
+            )
+        from keepfaith.weblog.spark import spark_dirty_days_refresh, spark_session
+
+        return spark_dirty_days_refresh(
+            con=con,
+            paths=paths,
+            spark=spark_session(master=master),
+            visit_gap_minutes=visit_gap_minutes,
+            parts_uri=parts_uri,
+        )
+    finally:
+        con.close()

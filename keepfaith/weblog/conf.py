@@ -7,11 +7,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
+from keepfaith.policy import Policy
 from keepfaith.policy.schema import duration_hours
+from keepfaith.weblog.formats import LogFormat, LogFormatError, log_format
 from keepfaith.weblog.ingest import WeblogConfig
 from keepfaith.weblog.reports import DEFAULT_DOWNLOAD_EXTENSIONS
 from keepfaith.weblog.store import WeblogPaths
+
+COMMIT_MB = 64  # about this much log between two commits, whatever the chunk size
 
 
 def weblog_config() -> WeblogConfig:
@@ -22,7 +27,20 @@ def weblog_config() -> WeblogConfig:
         workers=settings.WEBLOG_WORKERS,
         chunk_bytes=settings.WEBLOG_CHUNK_MB * 1024 * 1024,
         memory_mb=settings.WEBLOG_MEMORY_MB,
+        commit_chunks=max(1, COMMIT_MB // settings.WEBLOG_CHUNK_MB),
     )
+
+
+def configured_format() -> LogFormat | None:
+    """The site's own log format (``KEEPFAITH_WEBLOG_FORMAT``: a preset name or a LogFormat /
+    log_format string), tried first when ``logs ingest`` detects a file's format."""
+    spec = settings.WEBLOG_FORMAT.strip()
+    if not spec:
+        return None
+    try:
+        return log_format(spec=spec)
+    except LogFormatError as exc:
+        raise ImproperlyConfigured(f"KEEPFAITH_WEBLOG_FORMAT={spec!r}: {exc}") from exc
 
 
 def download_extensions() -> tuple[str, ...]:
@@ -38,16 +56,13 @@ def policy_raw_ip_days(*, retention: str) -> int:
     return hours // 24
 
 
-def weblog_config_in_force() -> WeblogConfig:
-    """``weblog_config()`` with the raw-address retention the policy in force allows.
+def weblog_config_in_force(*, policy: Policy) -> WeblogConfig:
+    """``weblog_config()`` with the raw-address retention ``policy`` (the one in force) allows.
 
     The policy's ``log_files.raw_ip_retention`` is the promise; the setting can only shorten
     it, never lengthen it.
     """
-    from keepfaith.versions.selectors import active_policy
-
     config = weblog_config()
-    policy, _ = active_policy()
     if policy.log_files is None:
         return config
     promised = policy_raw_ip_days(retention=policy.log_files.raw_ip_retention)

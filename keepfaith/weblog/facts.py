@@ -92,7 +92,8 @@ def chunk_facts(parsed: pa.Table, *, day_keys: DayKeys) -> pa.Table:
     network_at = pc.divide(rest, agent_count)
     agent_at = pc.subtract(rest, pc.multiply(network_at, agent_count))
     visitors = visitor_pseudonyms(
-        keys=[keys[day_list[at]] for at in day_at.to_pylist()],
+        keys=[keys[value] for value in day_list],
+        key_at=day_at,
         days=pc.take(_strings([value.isoformat() for value in day_list]), day_at),
         networks=pc.take(network_of.dictionary, network_at),
         user_agents=pc.take(agents.dictionary, agent_at),

@@ -10,7 +10,11 @@ Rules this module keeps:
   any moment and run again ends with exactly the rows of one clean run (parts no commit
   lists are deleted). A last line without its newline waits for the next run.
 - Memory is bounded by the chunk size and the number of workers, not by the file size.
-- Malformed lines are counted and a few sampled (addresses masked); they never stop a run.
+- Malformed lines are counted and a few sampled (addresses masked). A file whose first lines
+  are mostly malformed is refused before anything is read, naming the format they look like
+  (``detect``); a later chunk that is mostly malformed stops the file before its commit.
+  Without a format, each new file's is detected from its first lines, and kept for the next
+  runs over that file.
 - Per line, the work is compiled: the scanner (``fastparse``, ``_linescan.c``) cuts lines
   into Arrow columns, and Arrow builds the facts (``facts``); the country, the network, the
   user-agent families and the pseudonym are computed once per distinct value.
@@ -20,25 +24,44 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
-import hashlib
+import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from threading import Lock
-from typing import BinaryIO
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from keepfaith.weblog import aggregate
+from keepfaith.weblog.commits import (
+    CHUNK_TIMES_SQL,
+    Batch,
+    Cursor,
+    FileReport,
+    Prepared,
+    Refused,
+    add_times,
+    batch_flush,
+    chunk_settle,
+    file_cursor,
+)
+from keepfaith.weblog.detect import (
+    SAMPLE_BYTES,
+    format_guess,
+    format_name,
+    format_score,
+    mismatch_message,
+    sample_lines,
+)
 from keepfaith.weblog.facts import chunk_facts
 from keepfaith.weblog.fastparse import chunk_parse
-from keepfaith.weblog.formats import LogFormat
-from keepfaith.weblog.parse import redacted_excerpt
+from keepfaith.weblog.formats import LogFormat, log_format
+from keepfaith.weblog.sources import LogSourceError, file_fingerprint, line_chunks, log_open
 from keepfaith.weblog.store import (
     Part,
     WeblogPaths,
@@ -50,22 +73,8 @@ from keepfaith.weblog.store import (
     weblog_connect,
 )
 
-FINGERPRINT_BYTES = 64 * 1024
-SAMPLES_PER_FILE = 5
-OUT_OF_ORDER_MINUTES = 10
-OUT_OF_ORDER_SLACK = f"{OUT_OF_ORDER_MINUTES} MINUTE"
-DAY_PARTS_MAX = 48  # a day listed in more parts is merged at the end of the ingest
 Progress = Callable[[str, int, int | None], None]
-# Lines, requests, requests late (more than the slack older than an earlier request of the
-# chunk or than the parameter: the file's latest request before it, NULL for none), first
-# and last request time of the chunk in ``parsed``.
-CHUNK_TIMES_SQL = f"""
-SELECT count(*), count(ok), count(*) FILTER (WHERE ok + INTERVAL {OUT_OF_ORDER_SLACK}
-        < greatest(before, ?::TIMESTAMP)),
-    min(ok), max(ok)
-FROM (SELECT ok, max(ok) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-        AS before
-    FROM (SELECT n, CASE WHEN problem IS NULL THEN ts END AS ok FROM parsed))"""
+DAY_PARTS_MAX = 48  # a day listed in more parts is merged at the end of the ingest
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,30 +84,17 @@ class WeblogConfig:
     paths: WeblogPaths
     raw_ip_retention_days: int = 7
     key_grace_days: int = 1
-    chunk_bytes: int = 8 * 1024 * 1024
+    chunk_bytes: int = 4 * 1024 * 1024
     visit_gap_minutes: int = 30
     threads: int = 2
     memory_mb: int = 256
     workers: int = 2
+    commit_chunks: int = 16  # chunks listed per commit: fewer commits, more redone after a kill
 
     @property
     def aggregate_batch_rows(self) -> int:
         """Requests per batch of day aggregates: about 4,000 per MB of the budget."""
         return self.memory_mb * 4000
-
-
-@dataclass(slots=True)
-class FileReport:
-    """What one ingest run did with one file."""
-
-    path: str
-    fingerprint: str = ""
-    new_lines: int = 0
-    requests: int = 0
-    malformed: int = 0
-    out_of_order: int = 0
-    skipped: str | None = None
-    samples: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -109,6 +105,18 @@ class IngestReport:
     days_aggregated: int = 0
     keys_destroyed: int = 0
     days_merged: int = 0
+    run_phases: dict[str, float] = field(default_factory=dict)  # wall s of end-of-run steps
+
+    @property
+    def phases(self) -> dict[str, float]:
+        """Seconds per phase, for the benchmark's profile: CPU time of the workers' steps
+        (summed over workers), wall time of the main thread's (waits, ordered commits, the
+        end-of-run steps)."""
+        total = dict(self.run_phases)
+        for item in self.files:
+            for phase, seconds in item.phases.items():
+                total[phase] = total.get(phase, 0.0) + seconds
+        return total
 
     @property
     def requests(self) -> int:
@@ -118,57 +126,12 @@ class IngestReport:
     def malformed(self) -> int:
         return sum(item.malformed for item in self.files)
 
-
-class LogSourceError(ValueError):
-    """A path that cannot be read as a log."""
-
-
-def _open(path: Path) -> BinaryIO:
-    try:
-        raw = path.open("rb")
-    except OSError as exc:
-        raise LogSourceError(f"{path}: cannot read: {exc.strerror}") from exc
-    magic = raw.read(2)
-    raw.seek(0)
-    if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
-    return raw
+    @property
+    def refused(self) -> list[str]:
+        return [item.refused for item in self.files if item.refused]
 
 
-def file_fingerprint(*, path: Path) -> str | None:
-    """sha256 of the first complete line (up to 64 KiB); None while there is none."""
-    with _open(path) as handle:
-        head = handle.read(FINGERPRINT_BYTES)
-    cut = head.find(b"\n")
-    if cut < 0 and len(head) < FINGERPRINT_BYTES:
-        return None
-    return hashlib.sha256(head[: cut + 1] if cut >= 0 else head).hexdigest()
-
-
-def _chunks(handle: BinaryIO, start: int, size: int) -> Iterator[tuple[int, bytes]]:
-    """(offset, bytes) of successive runs of complete lines from ``start``."""
-    skip = start
-    while skip > 0:
-        got = handle.read(min(skip, size))
-        if not got:
-            return
-        skip -= len(got)
-    offset, pending = start, b""
-    while True:
-        data = handle.read(size)
-        if not data:
-            return
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            pending += data
-            continue
-        chunk = pending + data[: cut + 1] if pending else data[: cut + 1]
-        pending = data[cut + 1 :]
-        yield offset, chunk
-        offset += len(chunk)
-
-
-def _raw_requests(parsed: pa.Table, first: int, cutoff: dt.datetime) -> pa.Table:
+def _raw_requests(parsed: pa.Table, first: int, cutoff: dt.datetime, source: str) -> pa.Table:
     """The requests from line ``first`` on, no older than ``cutoff``, with their address."""
     keep = pc.and_(
         pc.and_(pc.is_null(parsed.column("problem")), pc.greater_equal(parsed.column("n"), first)),
@@ -182,50 +145,21 @@ def _raw_requests(parsed: pa.Table, first: int, cutoff: dt.datetime) -> pa.Table
         "request": rows.column("request"),
         "status": rows.column("status"),
         "user_agent": rows.column("user_agent"),
+        "source": pa.repeat(pa.scalar(source), len(rows)),
     })  # fmt: skip
 
 
-@dataclass(slots=True)
-class _Cursor:
-    """Where each store stands in one file, and what this run has seen of it."""
+class _Clock:
+    """CPU seconds of the calling thread per step (the benchmark's profile)."""
 
-    fingerprint: str
-    path: str
-    offset: int
-    diag_from: int
-    totals: list[int]  # lines, requests, malformed, out_of_order (all runs)
-    last_ts: dt.datetime | None = None
+    def __init__(self) -> None:
+        self.times: dict[str, float] = {}
+        self.last = time.thread_time()
 
-
-def _cursor(con: duckdb.DuckDBPyConnection, fingerprint: str, path: Path) -> _Cursor:
-    rows = con.execute(
-        "SELECT byte_offset, lines, requests, malformed, out_of_order FROM ingested_files "
-        "WHERE fingerprint = ?",
-        [fingerprint],
-    ).fetchall()
-    diag = con.execute(
-        "SELECT byte_offset FROM diag.checkpoints WHERE fingerprint = ?", [fingerprint]
-    ).fetchall()
-    offset = int(rows[0][0]) if rows else 0
-    totals = [int(value) for value in rows[0][1:]] if rows else [0, 0, 0, 0]
-    diag_from = max(offset, int(diag[0][0]) if diag else 0)
-    return _Cursor(fingerprint, str(path), offset, diag_from, totals)
-
-
-@dataclass(slots=True)
-class _Prepared:
-    """One chunk parsed and written as fact parts by a worker, waiting for its commit."""
-
-    con: duckdb.DuckDBPyConnection  # the worker's own connection: ``parsed`` lives there
-    start: int
-    end: int
-    lines: int
-    good: int
-    parts: list[Part]
-    raw: list[Part]  # parts of raw requests, for the diagnostics store
-    late: int  # requests more than the slack older than an earlier one of the chunk
-    first_ts: dt.datetime | None  # the earliest and latest request of the chunk
-    last_ts: dt.datetime | None
+    def lap(self, step: str) -> None:
+        now = time.thread_time()
+        self.times[step] = self.times.get(step, 0.0) + now - self.last
+        self.last = now
 
 
 def _prepare(
@@ -239,12 +173,14 @@ def _prepare(
     cutoff: dt.datetime,
     now: dt.datetime,
     keys_lock: Lock,
-) -> _Prepared:
+) -> Prepared:
     """Everything about a chunk that needs no order: parse, lookups, the Parquet parts."""
     start, chunk = job
     stem = f"{fingerprint[:16]}-{start:014d}"
+    clock = _Clock()
     parsed = chunk_parse(con, chunk, fmt)
     lines, good, late, first_ts, last_ts = con.execute(CHUNK_TIMES_SQL, [None]).fetchall()[0]
+    clock.lap("parse")
     parts: list[Part] = []
     raw: list[Part] = []
     if good:
@@ -253,85 +189,65 @@ def _prepare(
             with keys_lock:  # one day, one key: workers meeting a new day create it once
                 return day_keys(con=con, days=days, now=now)
 
-        parts = fact_parts(paths).write_table(chunk_facts(parsed, day_keys=keys), stem=stem)
+        facts = chunk_facts(parsed, day_keys=keys)
+        facts = facts.append_column("source", pa.repeat(pa.scalar(fingerprint), len(facts)))
+        clock.lap("facts")
+        parts = fact_parts(paths).write_table(facts, stem=stem)
+        clock.lap("fact parts")
     if good and start + len(chunk) > diag_from:
         # Lines before diag_from reached the diagnostics store in a run that was killed.
         first = chunk.count(b"\n", 0, diag_from - start) if diag_from > start else 0
-        raw = raw_parts(paths).write_table(_raw_requests(parsed, first, cutoff), stem=stem)
-    return _Prepared(
+        raw_rows = _raw_requests(parsed, first, cutoff, fingerprint)
+        raw = raw_parts(paths).write_table(raw_rows, stem=stem)
+        clock.lap("raw parts")
+    return Prepared(
         con, start, start + len(chunk), int(lines), int(good), parts, raw, int(late),
-        first_ts, last_ts,
+        first_ts, last_ts, clock.times,
     )  # fmt: skip
 
 
-def _diagnostics_write(
-    con: duckdb.DuckDBPyConnection, cur: _Cursor, job: _Prepared, paths: WeblogPaths
-) -> None:
-    """List the chunk's raw parts in the commit that moves the diagnostics checkpoint."""
-    if job.end <= cur.diag_from:  # a killed run got this far in the diagnostics store
-        return
-    con.execute("BEGIN")
-    if job.raw:
-        raw_parts(paths).list_parts(con, job.raw, cur.fingerprint, job.start)
-    con.execute("INSERT OR REPLACE INTO diag.checkpoints VALUES (?, ?)", [cur.fingerprint, job.end])
-    con.execute("COMMIT")
-    cur.diag_from = job.end
-
-
-def _out_of_order(con: duckdb.DuckDBPyConnection, cur: _Cursor, job: _Prepared) -> int:
-    """Requests more than the slack older than one before them in the file.
-
-    The worker counted those late within the chunk; only a chunk that starts before the
-    file's latest request so far needs a second look, with that time.
-    """
-    late = job.late
-    slack = dt.timedelta(minutes=OUT_OF_ORDER_MINUTES)
-    if cur.last_ts is not None and job.first_ts is not None and job.first_ts + slack < cur.last_ts:
-        late = con.execute(CHUNK_TIMES_SQL, [cur.last_ts]).fetchall()[0][2]
-    if job.last_ts is not None:
-        cur.last_ts = max(job.last_ts, cur.last_ts) if cur.last_ts else job.last_ts
-    return int(late)
-
-
-def _facts_commit(
-    con: duckdb.DuckDBPyConnection,
-    cur: _Cursor,
+def _file_format(
+    path: Path,
+    cur: Cursor,
     report: FileReport,
-    job: _Prepared,
-    paths: WeblogPaths,
-) -> None:
-    """List the chunk's fact parts in the commit that moves the file's checkpoint."""
-    out_of_order = _out_of_order(con, cur, job) if job.good else 0
-    if len(report.samples) < SAMPLES_PER_FILE and job.lines > job.good:
-        for reason, line in con.execute(
-            "SELECT problem, line FROM parsed WHERE problem IS NOT NULL ORDER BY n LIMIT ?",
-            [SAMPLES_PER_FILE - len(report.samples)],
-        ).fetchall():
-            report.samples.append((reason, redacted_excerpt(line=line)))
-    deltas = (job.lines, job.good, job.lines - job.good, out_of_order)
-    cur.totals = [total + delta for total, delta in zip(cur.totals, deltas, strict=True)]
-    con.execute("BEGIN")
-    if job.parts:
-        fact_parts(paths).list_parts(con, job.parts, cur.fingerprint, job.start)
-        days = sorted({part.day for part in job.parts})  # each part holds one day
-        con.execute("INSERT OR IGNORE INTO dirty_days SELECT unnest(?::DATE[])", [days])
-    con.execute(
-        "INSERT OR REPLACE INTO ingested_files VALUES (?, ?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-        [cur.fingerprint, cur.path, job.end, *cur.totals],
-    )
-    con.execute("COMMIT")
-    cur.offset = job.end
-    report.new_lines += job.lines
-    report.requests += job.good
-    report.malformed += job.lines - job.good
-    report.out_of_order += out_of_order
+    fmt: LogFormat | None,
+    configured: LogFormat | None,
+) -> LogFormat | None:
+    """The format to read the file in (given, kept from its last run, or detected), or None
+    (the report says why) when its first lines are mostly not in it."""
+    if fmt is None and cur.format is not None:
+        fmt = log_format(spec=cur.format)
+        report.detected = "as in its previous runs"
+    if fmt is not None and cur.offset > 0:
+        report.format = format_name(fmt)
+        return fmt
+    with log_open(path) as handle:
+        head = handle.read(SAMPLE_BYTES)
+        if b"\n" not in head:  # a first line longer than the sample: read on to its end
+            head += handle.read(64 * SAMPLE_BYTES)
+        lines = sample_lines(head)
+    guess = format_guess(lines, configured)
+    chosen = guess
+    if fmt is not None:
+        chosen = format_score(fmt, format_name(fmt), lines)
+    else:
+        name = "the configured format" if guess.name == "configured" else repr(guess.name)
+        report.detected = (
+            f"detected: {name} reads {guess.parsed} of the first {guess.sampled} lines"
+        )
+    report.format = format_name(chosen.fmt)
+    if not chosen.fits:
+        report.refused = mismatch_message(str(path), chosen, guess)
+        return None
+    return chosen.fmt
 
 
 def _file_ingest(
     con: duckdb.DuckDBPyConnection,
     *,
     path: Path,
-    fmt: LogFormat,
+    fmt: LogFormat | None,
+    configured: LogFormat | None,
     config: WeblogConfig,
     now: dt.datetime,
     progress: Progress | None,
@@ -343,7 +259,11 @@ def _file_ingest(
         report.skipped = "no complete line yet"
         return report
     report.fingerprint = fingerprint
-    cur = _cursor(con, fingerprint, path)
+    cur = file_cursor(con, fingerprint, path)
+    chosen = _file_format(path, cur, report, fmt, configured)
+    if chosen is None:
+        return report
+    fmt, cur.format = chosen, chosen.spec
     cutoff = now.replace(tzinfo=None) - dt.timedelta(days=config.raw_ip_retention_days)
     prepare = partial(
         _prepare,
@@ -356,30 +276,51 @@ def _file_ingest(
         keys_lock=Lock(),
     )
     workers = max(1, config.workers)
-    with _open(path) as handle, ThreadPoolExecutor(max_workers=workers) as pool:
+    with log_open(path) as handle, ThreadPoolExecutor(max_workers=workers) as pool:
         total = None if isinstance(handle, gzip.GzipFile) else path.stat().st_size
         if total is not None and total < cur.offset:
             report.skipped = "file is shorter than what was ingested from it: not the same log"
             return report
-        pending: deque[tuple[Future[_Prepared], duckdb.DuckDBPyConnection]] = deque()
+        pending: deque[tuple[Future[Prepared], duckdb.DuckDBPyConnection]] = deque()
+        batch = Batch()
 
-        def commit_oldest() -> None:
+        def flush() -> None:
+            batch_flush(con, cur, report, batch, config.paths)
+            if progress is not None:
+                progress(cur.path, cur.offset, total)
+
+        def settle_oldest() -> None:
             future, worker = pending.popleft()
+            waited = time.perf_counter()
             try:
                 job = future.result()
             except BaseException:
                 worker.close()
+                flush()  # the chunks before this one are good: keep them
                 raise
-            _commit(job, cur=cur, report=report, paths=config.paths, progress=progress, total=total)
+            add_times(report.phases, {"waiting for workers": time.perf_counter() - waited})
+            add_times(report.phases, job.times)
+            began = time.perf_counter()
+            try:
+                chunk_settle(cur, report, job, batch)
+            except Refused:
+                flush()
+                raise
+            add_times(report.phases, {"ordered commits": time.perf_counter() - began})
+            if batch.chunks >= config.commit_chunks:
+                flush()
 
         try:
-            for job in _chunks(handle, cur.offset, config.chunk_bytes):
+            for job in line_chunks(handle, cur.offset, config.chunk_bytes):
                 worker = con.cursor()  # its own connection: temp tables are per connection
                 pending.append((pool.submit(prepare, worker, job), worker))
                 while len(pending) > workers or (pending and pending[0][0].done()):
-                    commit_oldest()
+                    settle_oldest()
             while pending:
-                commit_oldest()
+                settle_oldest()
+            flush()
+        except Refused as exc:
+            report.refused = str(exc)
         finally:  # an error stopped the run: let the workers stop, then close their connections
             for future, _ in pending:
                 future.cancel()
@@ -389,57 +330,64 @@ def _file_ingest(
     return report
 
 
-def _commit(
-    job: _Prepared,
-    *,
-    cur: _Cursor,
-    report: FileReport,
-    paths: WeblogPaths,
-    progress: Progress | None,
-    total: int | None,
-) -> None:
-    """The ordered part of a chunk: diagnostics, then facts, each with its checkpoint."""
-    try:
-        _diagnostics_write(job.con, cur, job, paths)
-        _facts_commit(job.con, cur, report, job, paths)
-    finally:
-        job.con.close()
-    if progress is not None:
-        progress(cur.path, cur.offset, total)
-
-
 def logs_ingest(
     *,
     config: WeblogConfig,
     sources: Sequence[Path],
-    fmt: LogFormat,
+    fmt: LogFormat | None = None,
+    configured: LogFormat | None = None,
     now: dt.datetime | None = None,
     progress: Progress | None = None,
+    aggregate_days: bool = True,
 ) -> IngestReport:
-    """Ingest ``sources`` (plain or gzip) in ``fmt``; aggregate the days they touched."""
+    """Ingest ``sources`` (plain or gzip) in ``fmt``; aggregate the days they touched.
+
+    Without ``fmt``, a file read before keeps its format and a new one's is detected from
+    its first lines among ``configured`` and the presets (:mod:`keepfaith.weblog.detect`).
+    A file refused as mostly malformed is reported in ``IngestReport.refused``. Without
+    ``aggregate_days`` the days stay marked for ``logs aggregate`` (on Spark, say).
+    """
     moment = now or dt.datetime.now(dt.UTC)
     report = IngestReport()
     # Workers run a chunk's statements one thread each; the day aggregates get them all.
+    began = time.perf_counter()
     con = weblog_connect(paths=config.paths, threads=1, memory_mb=config.memory_mb)
+
+    def lap(phase: str) -> None:
+        nonlocal began
+        now = time.perf_counter()
+        report.run_phases[phase] = report.run_phases.get(phase, 0.0) + now - began
+        began = now
+
     try:
         for parts in (fact_parts(config.paths), raw_parts(config.paths)):
             parts.sweep(con)
+        lap("open and sweep")
         for path in sources:
             try:
                 report.files.append(
                     _file_ingest(
-                        con, path=path, fmt=fmt, config=config, now=moment, progress=progress
+                        con,
+                        path=path,
+                        fmt=fmt,
+                        configured=configured,
+                        config=config,
+                        now=moment,
+                        progress=progress,
                     )
                 )
             except LogSourceError as exc:
                 report.files.append(FileReport(path=str(path), skipped=str(exc)))
+        began = time.perf_counter()
         con.execute(f"SET threads = {int(config.threads)}")
-        report.days_aggregated = aggregate.dirty_days_refresh(
-            con=con,
-            paths=config.paths,
-            visit_gap_minutes=config.visit_gap_minutes,
-            batch_rows=config.aggregate_batch_rows,
-        )
+        if aggregate_days:
+            report.days_aggregated = aggregate.dirty_days_refresh(
+                con=con,
+                paths=config.paths,
+                visit_gap_minutes=config.visit_gap_minutes,
+                batch_rows=config.aggregate_batch_rows,
+            )
+        lap("day aggregates")
         report.keys_destroyed = day_keys_close(
             con=con, now=moment, grace_days=config.key_grace_days
         )
@@ -448,4 +396,5 @@ def logs_ingest(
         report.days_merged = days_merge(con, config.paths, more_than=DAY_PARTS_MAX)
     finally:
         con.close()
+        lap("keys closed and parts merged")
     return report

@@ -8,19 +8,20 @@ raises for any input: every line is either a :class:`LogRecord` or a :class:`Mal
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
 from keepfaith.weblog.formats import LogFormat
+from keepfaith.weblog.linear import VisitorPattern, visitor_regex
 
 TIME_FORMAT = "%d/%b/%Y:%H:%M:%S %z"
 NOT_THE_FORMAT = "not the log format"
 BAD_DATE = "bad date"
 BAD_REQUEST = "bad request line"
 REQUEST_LINE = r"^([A-Za-z]+) ([^ ]+)"
-_REQUEST = re.compile(REQUEST_LINE)
-_ADDRESSY = re.compile(r"[0-9A-Fa-f:.]*[0-9A-Fa-f][.:][0-9A-Fa-f:.]*")
+_REQUEST = visitor_regex(REQUEST_LINE)
+# A run of hex digits, dots and colons that holds a hex digit before a dot or a colon.
+_ADDRESSY = visitor_regex(r"[0-9A-Fa-f:.]*[0-9A-Fa-f][.:][0-9A-Fa-f:.]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,11 +46,11 @@ class Malformed:
 
 
 @lru_cache(maxsize=32)
-def _compiled(regex: str) -> re.Pattern[str]:
-    return re.compile(regex)
+def _compiled(regex: str) -> VisitorPattern:
+    return visitor_regex(regex)  # RE2, as DuckDB runs the same regex
 
 
-def _field(match: re.Match[str], fmt: LogFormat, name: str) -> str:
+def _field(match: VisitorPattern, fmt: LogFormat, name: str) -> str:
     group = fmt.group_of(name)
     return match.group(group) if group is not None else "-"
 

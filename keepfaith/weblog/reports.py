@@ -230,6 +230,29 @@ def weblog_report(
         con.close()
 
 
+def dimension_totals(
+    *, paths: WeblogPaths, dimension: str, start: dt.date, end: dt.date
+) -> dict[str, int]:
+    """Every value of ``dimension`` (``country``, ``browser``...) with its unique visitors
+    summed over the days ``start`` to ``end``: visitor-days, crawlers left out, no limit.
+    Empty when there is no store. For partner releases (``keepfaith.sharing``)."""
+    if end < start:
+        raise ValueError(f"range ends ({end}) before it starts ({start})")
+    if not paths.analytics.exists():
+        return {}
+    con = weblog_connect(paths=paths, read_only=True)
+    try:
+        rows = _rows(
+            con,
+            """SELECT value, sum(visitors)::BIGINT FROM dimension_counts
+            WHERE dimension = ? AND day BETWEEN ? AND ? GROUP BY value HAVING sum(visitors) > 0""",
+            [dimension, start, end],
+        )
+    finally:
+        con.close()
+    return {str(value): int(count) for value, count in rows}
+
+
 def report_span(*, paths: WeblogPaths, days: int = 30) -> tuple[dt.date, dt.date] | None:
     """The last ``days`` days up to the latest day that has data; None when there is none."""
     if not paths.analytics.exists():

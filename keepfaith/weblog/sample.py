@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 _BROWSERS = (
@@ -93,53 +94,151 @@ def _status_for(rng: random.Random, path: str) -> tuple[int, int]:
     return 200, size
 
 
-def _visit(rng: random.Random, agents: list[str], crawler: bool) -> list[tuple[str, str, str]]:
+_MORE_CRAWLERS = (
+    "Mozilla/5.0 (compatible; PetalBot;+https://webmaster.petalsearch.com/site/petalbot)",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like "
+    "Gecko) Version/17.4 Safari/605.1.15 (Applebot/0.1; +http://www.apple.com/go/applebot)",
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; "
+    "+https://openai.com/gptbot)",
+    "Mozilla/5.0 (compatible; SeznamBot/4.0; +https://o-seznam.cz/napoveda/vyhledavani/)",
+    "Mozilla/5.0 (compatible; Amazonbot/0.1; +https://developer.amazon.com/support/amazonbot)",
+    "CCBot/2.0 (https://commoncrawl.org/faq/)",
+    "curl/8.5.0",
+    "python-requests/2.31.0",
+    "Go-http-client/1.1",
+    "Mozilla/5.0 (compatible; Bytespider; spider-feedback@bytedance.com)",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    """What a generated log draws from: its agents, crawlers, paths and visit lengths."""
+
+    agents: int = 300
+    crawlers: tuple[str, ...] = _CRAWLERS
+    pages: tuple[str, ...] = tuple(_PAGES)
+    assets: tuple[str, ...] = _ASSETS
+    downloads: tuple[str, ...] = _DOWNLOADS
+    crawler_pages: tuple[int, int] = (3, 12)
+    human_pages: tuple[int, int] = (1, 6)
+    popular: bool = False  # people pick pages by a Zipf law (else uniformly)
+    queries: float = 0.0  # share of page views with a query string
+
+    def page(self, rng: random.Random) -> str:
+        if not self.popular:
+            return rng.choice(self.pages)
+        return self.pages[min(int(rng.paretovariate(1.0)) - 1, len(self.pages) - 1)]
+
+
+SMALL = Shape()
+# A real site's diversity on 1,000,000 lines: about 150,000 addresses, 560 agents (20 of
+# them crawlers', about 18% of the requests), 1,500 paths, page popularity by a Zipf law.
+REAL = Shape(
+    agents=540,
+    crawlers=_CRAWLERS + _MORE_CRAWLERS,
+    pages=(
+        *_PAGES[:12],
+        *(f"/blog/{year}/post-{i}.html" for year in (2022, 2023, 2024) for i in range(230)),
+        *(f"/support/article/{i}" for i in range(450)),
+        *(f"/products/{kind}/{i}/" for kind in ("ssl", "ev", "code", "mail") for i in range(60)),
+    ),
+    assets=(
+        *(f"/static/css/site-{i}.css" for i in range(15)),
+        *(f"/static/js/app-{i}.js" for i in range(15)),
+        *(f"/img/photo-{i}.jpg" for i in range(26)),
+        *_ASSETS,
+    ),
+    downloads=tuple(f"/files/{name}-{i}.{ext}" for name, ext in (("guide", "pdf"),
+                    ("tools", "zip"), ("csr", "tar.gz"), ("prices", "xlsx")) for i in range(10)),
+    crawler_pages=(2, 8),
+    human_pages=(1, 4),
+    popular=True,
+    queries=0.05,
+)  # fmt: skip
+
+
+def _visit(
+    rng: random.Random, agents: list[str], crawler: bool, shape: Shape = SMALL
+) -> list[tuple[str, str, str]]:
     """(path, referrer, agent) triples of one visit."""
     if crawler:
-        agent = rng.choice(_CRAWLERS)
-        return [(rng.choice(_PAGES), "-", agent) for _ in range(rng.randint(3, 12))]
+        agent = rng.choice(shape.crawlers)
+        return [
+            (rng.choice(shape.pages), "-", agent) for _ in range(rng.randint(*shape.crawler_pages))
+        ]
     agent = rng.choice(agents)
     out: list[tuple[str, str, str]] = []
     referrer = rng.choice(_REFERRERS) if rng.random() < 0.5 else "-"
-    for _ in range(rng.randint(1, 6)):
-        page = rng.choice(_PAGES)
+    for _ in range(rng.randint(*shape.human_pages)):
+        page = shape.page(rng)
+        if shape.queries and rng.random() < shape.queries:
+            page += f"?page={rng.randint(1, 50)}"
         out.append((page, referrer, agent))
         here = "https://shop.example.com" + page
-        out.extend((asset, here, agent) for asset in _ASSETS if rng.random() < 0.4)
+        if shape is SMALL:
+            out.extend((asset, here, agent) for asset in _ASSETS if rng.random() < 0.4)
+        else:
+            out.extend((rng.choice(shape.assets), here, agent) for _ in range(rng.randint(0, 3)))
         if rng.random() < 0.08:
-            out.append((rng.choice(_DOWNLOADS), here, agent))
+            out.append((rng.choice(shape.downloads), here, agent))
         referrer = here
     return out
 
 
+LAYOUTS = ("combined", "common", "vhost_combined")
+
+
+def _layout(line: str, layout: str, status: int) -> str:
+    """A combined line as ``layout`` writes it (the same request)."""
+    if layout == "common":
+        return line.rsplit(' "', 2)[0]  # without the referrer and the agent
+    if layout == "vhost_combined":
+        vhost = "files.example.com:443" if status == 404 else "shop.example.com:443"
+        return f"{vhost} {line}"
+    return line
+
+
 def sample_log_lines(
-    *, lines: int, seed: int = 7, start: dt.datetime | None = None
+    *,
+    lines: int,
+    seed: int = 7,
+    start: dt.datetime | None = None,
+    layout: str = "combined",
+    shape: Shape = SMALL,
 ) -> Iterator[str]:
-    """``lines`` combined-format lines (no newline), timestamps ascending over about a week."""
+    """``lines`` lines (no newline) in ``layout`` (combined, common or vhost_combined),
+    timestamps ascending over about a week; the same requests in each layout."""
     rng = random.Random(seed)
-    agents = sample_user_agents(rng=rng)
+    agents = sample_user_agents(rng=rng, count=shape.agents)
     when = start or dt.datetime(2024, 3, 4, tzinfo=dt.UTC)
     step = 7 * 86400 / max(lines, 1)
     emitted = 0
     while emitted < lines:
         crawler = rng.random() < 0.22
         address = _address(rng)
-        for path, referrer, agent in _visit(rng, agents, crawler):
+        for path, referrer, agent in _visit(rng, agents, crawler, shape):
             if emitted >= lines:
                 return
             status, size = _status_for(rng, path)
             when += dt.timedelta(seconds=step * rng.uniform(0.5, 1.5))
             stamp = when.strftime("%d/%b/%Y:%H:%M:%S +0000")
             method = "POST" if path == "/checkout/" else "GET"
-            yield (
+            text = (
                 f'{address} - - [{stamp}] "{method} {path} HTTP/1.1" {status} {size} '
                 f'"{referrer}" "{agent}"'
             )
+            yield text if layout == "combined" else _layout(text, layout, status)
             emitted += 1
 
 
 def write_sample_log(
-    *, path: Path, lines: int, seed: int = 7, start: dt.datetime | None = None
+    *,
+    path: Path,
+    lines: int,
+    seed: int = 7,
+    start: dt.datetime | None = None,
+    layout: str = "combined",
+    shape: Shape = SMALL,
 ) -> Path:
     """Write ``lines`` generated lines to ``path`` (each ending in a newline).
 
@@ -148,6 +247,8 @@ def write_sample_log(
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
-        for line in sample_log_lines(lines=lines, seed=seed, start=start):
+        for line in sample_log_lines(
+            lines=lines, seed=seed, start=start, layout=layout, shape=shape
+        ):
             out.write(line + "\n")
     return path

@@ -134,16 +134,21 @@ def weblog_connect(
             "before Parquet parts did; move the folder aside and ingest the logs again"
         )
     con.execute(ANALYTICS_SCHEMA)
+    # Stores from before format detection: the format each file was read in.
+    con.execute("ALTER TABLE ingested_files ADD COLUMN IF NOT EXISTS format VARCHAR")
     con.execute(DIAGNOSTICS_SCHEMA)
     return con
 
 
 # The columns of each fact part (``day`` is the partition folder): nothing that is an
-# address, a user agent string or anything that joins to a customer.
+# address, a user agent string or anything that joins to a customer. ``source`` is the
+# fingerprint of the log file a row was read from (it names a file, not a client): parts of
+# several files merged into one still let ``logs forget`` remove one file's rows exactly.
 FACT_COLUMNS = (
     "ts TIMESTAMP, visitor UBIGINT, country VARCHAR, method VARCHAR, path VARCHAR, "
     "ext VARCHAR, is_page BOOLEAN, status SMALLINT, bytes BIGINT, referrer_domain VARCHAR, "
-    "referrer_page VARCHAR, browser VARCHAR, os VARCHAR, crawler VARCHAR, vhost VARCHAR"
+    "referrer_page VARCHAR, browser VARCHAR, os VARCHAR, crawler VARCHAR, vhost VARCHAR, "
+    "source VARCHAR"
 )
 
 
@@ -151,7 +156,12 @@ def sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-RAW_COLUMNS = "ts TIMESTAMP, address VARCHAR, request VARCHAR, status SMALLINT, user_agent VARCHAR"
+PART_STATISTICS = ("ts", "source")
+
+RAW_COLUMNS = (
+    "ts TIMESTAMP, address VARCHAR, request VARCHAR, status SMALLINT, user_agent VARCHAR, "
+    "source VARCHAR"
+)
 
 
 _ARROW_TYPES = {
@@ -185,6 +195,8 @@ class PartSet:
     folder: Path
     columns: str
     private: bool = False  # raw addresses: folder 0700, files 0600
+    # Columns nearly unique per row, written without a dictionary (it only costs time there).
+    plain: tuple[str, ...] = ()
 
     @property
     def schema(self) -> pa.Schema:
@@ -203,7 +215,11 @@ class PartSet:
         """SQL reading ``parts`` (with their ``day``); with none, no rows but the columns."""
         if parts:
             listed = ", ".join(sql_text(str(self.folder / part)) for part in parts)
-            return f"SELECT * FROM read_parquet([{listed}], hive_partitioning = true)"
+            # By name: parts written before ``source`` existed read it as NULL.
+            return (
+                f"SELECT * FROM read_parquet([{listed}], hive_partitioning = true, "
+                "union_by_name = true)"
+            )
         names = ", ".join(
             f"NULL::{kind} AS {name}"
             for name, kind in (column.split() for column in self.columns.split(", "))
@@ -273,7 +289,14 @@ class PartSet:
             name = folder / f"{stem}-0.parquet"
             descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
             with open(descriptor, "wb") as handle:
-                pq.write_table(rows.select(schema.names).cast(schema), handle)
+                pq.write_table(
+                    rows.select(schema.names).cast(schema),
+                    handle,
+                    use_dictionary=[name for name in schema.names if name not in self.plain],
+                    # what queries filter parts on: time (purge, reports) and the log file
+                    # (forget); statistics on the other columns cost a third of the write
+                    write_statistics=list(PART_STATISTICS),
+                )
             parts.append(
                 Part(day=day, name=name.relative_to(self.folder).as_posix(), rows=len(rows))
             )
@@ -330,13 +353,22 @@ class PartSet:
 
 def fact_parts(paths: WeblogPaths) -> PartSet:
     """The pseudonymous request facts (``parquet/day=.../*.parquet``)."""
-    return PartSet(catalog="fact_files", folder=paths.parquet, columns=FACT_COLUMNS)
+    return PartSet(
+        catalog="fact_files",
+        folder=paths.parquet,
+        columns=FACT_COLUMNS,
+        plain=("ts", "visitor", "bytes"),
+    )
 
 
 def raw_parts(paths: WeblogPaths) -> PartSet:
     """The raw requests kept for diagnosis, listed in the diagnostics file."""
     return PartSet(
-        catalog="diag.raw_files", folder=paths.raw_hits, columns=RAW_COLUMNS, private=True
+        catalog="diag.raw_files",
+        folder=paths.raw_hits,
+        columns=RAW_COLUMNS,
+        private=True,
+        plain=("ts", "address", "request"),
     )
 
 
@@ -494,8 +526,14 @@ def diagnostics_hits(
     until: dt.datetime,
     limit: int = 200,
     status_from: int = 0,
+    status: int | None = None,
+    address: str = "",
+    path: str = "",
+    offset: int = 0,
 ) -> list[RawHit]:
-    """Raw requests between two times, newest first, for diagnosing server problems.
+    """Raw requests between two times, newest first, for diagnosing server problems;
+    optionally one ``status``, addresses starting with ``address``, requests containing
+    ``path``; ``offset`` rows skipped (paging).
 
     Only for administrators: the caller (the console) checks the role and audits the read.
     """
@@ -510,8 +548,10 @@ def diagnostics_hits(
     try:
         rows = con.execute(
             "SELECT ts, address, request, status, user_agent FROM raw_hits "
-            "WHERE ts BETWEEN ? AND ? AND status >= ? ORDER BY ts DESC LIMIT ?",
-            [start, end, status_from, limit],
+            "WHERE ts BETWEEN ? AND ? AND status >= ? AND (? IS NULL OR status = ?) "
+            "AND starts_with(address, ?) AND contains(request, ?) "
+            "ORDER BY ts DESC LIMIT ? OFFSET ?",
+            [start, end, status_from, status, status, address, path, limit, max(0, offset)],
         ).fetchall()
     finally:
         con.close()

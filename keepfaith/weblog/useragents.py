@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import ua_parser
 
-from keepfaith.weblog.bots import crawler_name
+from keepfaith.weblog.bots import NAME_MAX, crawler_name
 
 OTHER = "Other"
+UNKNOWN = "Unknown"  # no agent at all: the browser is unknown, not a crawler
+NO_AGENT = ("", "-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +31,15 @@ class AgentFamilies:
 @functools.lru_cache(maxsize=50_000)
 def agent_families(*, user_agent: str) -> AgentFamilies:
     """The families of ``user_agent`` (cached: logs repeat a few hundred agents)."""
+    if user_agent.strip() in NO_AGENT:
+        return AgentFamilies(browser=UNKNOWN, os=UNKNOWN, crawler=None)
     try:
         result = ua_parser.parse(user_agent)
     except Exception:  # a parser bug must not stop an ingest
         return AgentFamilies(browser=OTHER, os=OTHER, crawler=crawler_name(user_agent=user_agent))
-    browser = result.user_agent.family if result.user_agent else OTHER
-    os_family = result.os.family if result.os else OTHER
+    # A family can be a name the agent chose (ua-parser's generic bot rule): keep it short.
+    browser = result.user_agent.family[:NAME_MAX] if result.user_agent else OTHER
+    os_family = result.os.family[:NAME_MAX] if result.os else OTHER
     device = result.device.family if result.device else None
     return AgentFamilies(
         browser=browser,

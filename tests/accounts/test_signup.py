@@ -9,6 +9,7 @@ from django.core import mail
 from django.test import Client
 
 from keepfaith.accounts.models import User
+from keepfaith.comms.delivery import deliver_pending
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.selectors import current_choices
 from tests.conftest import PASSWORD
@@ -29,6 +30,7 @@ def sign_up(client: Client, version_label: str, email: str = "nina@example.com",
     }
     response = client.post("/account/signup/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
+    deliver_pending()  # the outbox, as the mail worker sends it (here after the test's commit)
     return response["Location"]
 
 
@@ -38,6 +40,7 @@ def link_in(message) -> str:
     return found.group(0)
 
 
+@pytest.mark.feature("collection.signup")
 @pytest.mark.clause("SITE-1")
 def test_sign_up_opens_an_inactive_account_until_the_link_is_followed(client, published):
     page = client.get("/account/signup/")
@@ -64,6 +67,7 @@ def test_sign_up_opens_an_inactive_account_until_the_link_is_followed(client, pu
     assert client.get(link_in(message).split("testserver")[1]).status_code == 400
 
 
+@pytest.mark.feature("consent.version-recorded")
 @pytest.mark.clause("BE-2")
 @pytest.mark.clause("BE-9")
 def test_the_sign_up_consent_record_names_the_policy_version_shown(client, published):
@@ -119,10 +123,12 @@ def test_a_forged_verification_link_fails(client, published):
     assert User.objects.get(email="nina@example.com").is_active is False
 
 
+@pytest.mark.feature("collection.password-reset")
 @pytest.mark.clause("SITE-1")
 def test_password_reset_sends_a_link_and_reveals_nothing(client, alice, published):
     known = client.post("/account/password/reset/", {"email": "alice@example.com"})
     unknown = client.post("/account/password/reset/", {"email": "nobody@example.com"})
+    deliver_pending()
     assert known.status_code == unknown.status_code == 302
     assert known["Location"] == unknown["Location"] == "/account/password/reset/sent/"
     [message] = mail.outbox

@@ -64,6 +64,7 @@ def test_update_and_delete_are_refused_by_the_database(db):
     assert AuditEntry.objects.count() == 2
 
 
+@pytest.mark.feature("security.audit.hash_chain")
 def test_verify_names_an_edited_entry(db, no_triggers):
     _fill()
     with connection.cursor() as cur:

@@ -17,7 +17,8 @@ def test_staff_signs_in_with_a_second_factor(page, live_server, transactional_db
     assert "/console/login/" in page.url
     page.fill("input[name=username]", bob.email)
     page.fill("input[name=password]", PASSWORD)
-    page.click("main button[type=submit]")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
     assert "/console/verify/" in page.url
     page.fill("input[name=token]", current_code(TOTPDevice.objects.get(user=bob)))
     page.click("main button[type=submit]")

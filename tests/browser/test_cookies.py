@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 
-from keepfaith.cookies.middleware import registry_in_force
+from keepfaith.inforce import in_force
 
 PUBLIC_PAGES = ("/", "/privacy/", "/privacy/updates/", "/da/privacy/", "/cookies/")
 OPTIONAL = {"kf_returning", "kf_campaign"}
@@ -36,7 +36,7 @@ def test_browsing_six_public_pages_leaves_no_cookie_and_no_row(page, live_server
     page.goto(f"{live_server.url}/account/login/")
     # The log-in form needs its forgery token: strictly necessary, listed, and the only one.
     assert names(page) == {"csrftoken"}
-    rule = registry_in_force().rule("csrftoken")
+    rule = in_force().cookies.rule("csrftoken")
     assert rule is not None
     assert rule.essential is True
     assert row_counts() == before
@@ -77,7 +77,7 @@ def test_customise_and_change_the_choice_later(page, live_server, transactional_
     page.goto(f"{live_server.url}/")
     page.locator("#cookie-banner a", has_text="Customise").click()
     page.wait_for_url(f"{live_server.url}/cookies/?next=/")
-    assert page.locator("table.cookie-registry tbody tr").count() == len(registry_in_force().names)
+    assert page.locator("table.cookie-registry tbody tr").count() == len(in_force().cookies.names)
     page.check("input[value='personalize.content']")
     page.click("button:has-text('Save my choice')")
     page.wait_for_url(f"{live_server.url}/")

@@ -49,7 +49,7 @@ def test_sign_up_unticking_the_newsletter(page, live_server, transactional_db):
     page.goto(f"{live_server.url}/account/preferences/")
     newsletter_row = page.locator("tr[data-kind='newsletter']")
     assert newsletter_row.locator(".state").inner_text() == "off"
-    assert newsletter_row.locator("input").is_checked() is False
+    assert newsletter_row.locator("input[type=checkbox]").is_checked() is False
     assert page.locator("tr[data-kind='promotions'] .state").inner_text() == "on"
     announcements = page.locator("tr[data-kind='service_announcements']")
     assert "always on" in announcements.inner_text()

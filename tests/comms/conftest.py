@@ -140,4 +140,5 @@ def give_service(user: User) -> None:
         due=timezone.localdate() + timedelta(days=365),
         product_id="qualityssl",
         price_minor=0,
+        term_months=12,
     )

@@ -10,7 +10,8 @@ import pytest
 from keepfaith.audit.services import Actor
 from keepfaith.comms.selectors import audience_for
 from keepfaith.consent.services import consent_record
-from keepfaith.gate.runtime import active_gate
+from keepfaith.inforce import in_force
+from keepfaith.store.selectors import customers_with_active_service
 from tests.comms.conftest import make_customer
 
 STATUSES = ("none", "given", "opted-out", "withdrawn")
@@ -21,7 +22,7 @@ ACTOR = Actor.system("test")
 @pytest.mark.clause("QS-4")
 @pytest.mark.clause("BE-9")
 def test_every_choice_and_kind_matches_the_gate(published: Any) -> None:
-    gate = active_gate(actor=ACTOR)
+    gate = in_force().gate(actor=ACTOR)
     kinds = sorted(gate.rulebook.mail_kinds)
     uses = sorted({gate.mail_kind(k).use for k in kinds if gate.mail_kind(k).unsubscribable})
     # one customer per combination of states over all marketing uses
@@ -32,7 +33,11 @@ def test_every_choice_and_kind_matches_the_gate(published: Any) -> None:
         for use, status in zip(uses, combo, strict=True):
             if status != "none":
                 consent_record(
-                    subject=user.customer_number or "", key=use, event=status, source="portal"
+                    policy=in_force().policy,
+                    subject=user.customer_number or "",
+                    key=use,
+                    event=status,
+                    source="portal",
                 )
     make_customer("inactive@example.com").__class__.objects.filter(
         email="inactive@example.com"
@@ -40,8 +45,9 @@ def test_every_choice_and_kind_matches_the_gate(published: Any) -> None:
     checked = 0
     for kind in kinds:
         rule = gate.mail_kind(kind)
-        audience = set(audience_for(kind=kind, gate=gate).values_list("customer_number", flat=True))
-        gate = active_gate(actor=ACTOR)
+        found = audience_for(kind=kind, gate=gate, active_service=customers_with_active_service())
+        audience = set(found.values_list("customer_number", flat=True))
+        gate = in_force().gate(actor=ACTOR)
         for number, states in people.items():
             allowed = gate.check(
                 use=rule.use, categories=("user.contact.email",), subject=number
@@ -72,14 +78,22 @@ def test_service_announcements_reach_exactly_the_customers_with_a_running_servic
 
     running = make_customer("running@example.com")
     consent_record(
-        subject=running.customer_number or "", key=OPTED_OUT_USE, event="opted-out", source="portal"
+        policy=in_force().policy,
+        subject=running.customer_number or "",
+        key=OPTED_OUT_USE,
+        event="opted-out",
+        source="portal",
     )
     make_customer("no-service@example.com", service=False)
     ended = make_customer("ended@example.com")
     Renewal.objects.filter(line__order__customer=ended).update(
         due=timezone.localdate() - timedelta(days=1)
     )
-    audience = audience_for(kind="service_announcements", gate=active_gate(actor=ACTOR))
+    audience = audience_for(
+        kind="service_announcements",
+        gate=in_force().gate(actor=ACTOR),
+        active_service=customers_with_active_service(),
+    )
     assert [u.email for u in audience] == ["running@example.com"]
 
 

@@ -13,7 +13,7 @@ from keepfaith.accounts.models import User
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
 from keepfaith.comms.models import OutboxMessage
-from keepfaith.comms.services import campaign_create, campaign_queue
+from tests.campaigns import create_campaign, queue_campaign
 from tests.comms.conftest import SmtpSink
 from tests.comms.workers import ROOT, worker_env
 
@@ -64,8 +64,8 @@ def test_campaign_delivered_by_a_celery_worker(
     )
     try:
         actor = Actor(ActorKind.STAFF, "mia@staff.example")
-        campaign = campaign_create(kind="newsletter", subject="Via Celery", text="x", actor=actor)
-        campaign_queue(campaign_id=campaign.pk, actor=actor)  # on commit: a task to Redis
+        campaign = create_campaign(kind="newsletter", subject="Via Celery", text="x", actor=actor)
+        queue_campaign(campaign_id=campaign.pk, actor=actor)  # on commit: a task to Redis
         deadline = time.monotonic() + 90
         while len(smtp_sink.received) < 3 and time.monotonic() < deadline:
             time.sleep(0.2)

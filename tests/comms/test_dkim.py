@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
 from keepfaith.comms.delivery import deliver_pending
-from keepfaith.comms.services import campaign_create, campaign_queue
+from tests.campaigns import create_campaign, queue_campaign
 from tests.comms.conftest import SmtpSink, make_customer
 
 
@@ -41,8 +41,8 @@ def test_signature_covers_list_unsubscribe(
 
     make_customer("erik@example.com")
     actor = Actor(ActorKind.STAFF, "mia@staff.example")
-    campaign = campaign_create(kind="newsletter", subject="Signed", text="x", actor=actor)
-    campaign_queue(campaign_id=campaign.pk, actor=actor)
+    campaign = create_campaign(kind="newsletter", subject="Signed", text="x", actor=actor)
+    queue_campaign(campaign_id=campaign.pk, actor=actor)
     deliver_pending()
     data = smtp_sink.received[0].data
     assert dkim.verify(data, dnsfunc=dns) is True

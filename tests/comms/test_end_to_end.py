@@ -14,9 +14,10 @@ from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
 from keepfaith.comms.delivery import deliver_pending
 from keepfaith.comms.models import OutboxMessage
-from keepfaith.comms.services import campaign_create, campaign_queue
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.services import consent_record
+from keepfaith.inforce import in_force
+from tests.campaigns import create_campaign, queue_campaign
 from tests.comms.conftest import UNSUBSCRIBE_ADDRESS, SmtpSink, make_customer
 
 MIA = Actor(ActorKind.STAFF, "mia@staff.example")
@@ -25,8 +26,8 @@ NEWSLETTER_USE = "marketing.communications.email.newsletter"
 
 
 def send(kind: str, subject: str, actor: Actor = MIA) -> int:
-    campaign = campaign_create(kind=kind, subject=subject, text=f"{subject} body", actor=actor)
-    campaign_queue(campaign_id=campaign.pk, actor=actor)
+    campaign = create_campaign(kind=kind, subject=subject, text=f"{subject} body", actor=actor)
+    queue_campaign(campaign_id=campaign.pk, actor=actor)
     return deliver_pending()
 
 
@@ -36,10 +37,18 @@ def mixed(published: Any) -> dict[str, str]:
     emails = ["keen@example.com", "quiet@example.com", "out@example.com", "gone@example.com"]
     numbers = {e: make_customer(e).customer_number or "" for e in emails}
     consent_record(
-        subject=numbers["out@example.com"], key=NEWSLETTER_USE, event="opted-out", source="portal"
+        policy=in_force().policy,
+        subject=numbers["out@example.com"],
+        key=NEWSLETTER_USE,
+        event="opted-out",
+        source="portal",
     )
     consent_record(
-        subject=numbers["gone@example.com"], key=NEWSLETTER_USE, event="withdrawn", source="portal"
+        policy=in_force().policy,
+        subject=numbers["gone@example.com"],
+        key=NEWSLETTER_USE,
+        event="withdrawn",
+        source="portal",
     )
     return numbers
 
@@ -93,9 +102,10 @@ def test_campaign_unsubscribe_and_announcement(mixed: dict[str, str], smtp_sink:
 def test_opt_out_after_queueing_stops_the_unsent_message(
     mixed: dict[str, str], smtp_sink: SmtpSink
 ) -> None:
-    campaign = campaign_create(kind="newsletter", subject="Queued", text="x", actor=MIA)
-    campaign_queue(campaign_id=campaign.pk, actor=MIA)
+    campaign = create_campaign(kind="newsletter", subject="Queued", text="x", actor=MIA)
+    queue_campaign(campaign_id=campaign.pk, actor=MIA)
     consent_record(
+        policy=in_force().policy,
         subject=mixed["quiet@example.com"],
         key=NEWSLETTER_USE,
         event="opted-out",
@@ -109,7 +119,7 @@ def test_opt_out_after_queueing_stops_the_unsent_message(
 
 
 def test_queueing_twice_adds_no_rows(mixed: dict[str, str]) -> None:
-    campaign = campaign_create(kind="promotions", subject="Deals", text="x", actor=MIA)
-    campaign_queue(campaign_id=campaign.pk, actor=MIA)
-    campaign_queue(campaign_id=campaign.pk, actor=MIA)
+    campaign = create_campaign(kind="promotions", subject="Deals", text="x", actor=MIA)
+    queue_campaign(campaign_id=campaign.pk, actor=MIA)
+    queue_campaign(campaign_id=campaign.pk, actor=MIA)
     assert OutboxMessage.objects.filter(campaign=campaign).count() == 4

@@ -16,6 +16,7 @@ from keepfaith.comms.models import InboundMessage, OptOutQueueItem
 from keepfaith.comms.receiving import inbound_deliver
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.selectors import current_choices
+from keepfaith.rights.models import RightsRequest
 from tests.comms.conftest import (
     PRIVACY_ADDRESS,
     UNSUBSCRIBE_ADDRESS,
@@ -41,6 +42,7 @@ def declined(number: str) -> set[str]:
     return {k for k, v in current_choices(subject=number).items() if v.status == "opted-out"}
 
 
+@pytest.mark.feature("choices.opt-out-by-email")
 @pytest.mark.clause("QS-4")
 @pytest.mark.clause("BE-9")
 def test_eml_to_the_unsubscribe_address_opts_out_and_confirms(
@@ -138,3 +140,78 @@ def test_smtp_listener_stores_then_processes(frida: str) -> None:
     assert InboundMessage.objects.get().status == "opted_out"
     assert declined(frida) == MARKETING
     assert left_open == [False]  # no connection kept between messages
+
+
+def _send_over_smtp(messages: list[tuple[str, str, bytes]]) -> None:
+    """Each (from, to, raw) through the SMTP listener on loopback, delivered for real."""
+    handle = start_listener(
+        host="127.0.0.1",
+        port=0,
+        recipients=[UNSUBSCRIBE_ADDRESS, PRIVACY_ADDRESS],
+        deliver=inbound_deliver,
+        max_bytes=1_000_000,
+    )
+    try:
+        with smtplib.SMTP(handle.host, handle.port) as client:
+            for mail_from, to, raw in messages:
+                client.sendmail(mail_from, [to], raw)
+    finally:
+        handle.stop()
+
+
+@pytest.mark.clause("RIGHTS-12")
+@pytest.mark.feature("rights.request.code")
+@pytest.mark.django_db(transaction=True)
+def test_a_rights_request_to_the_privacy_address_is_filed_end_to_end(
+    frida: str, smtp_sink: SmtpSink
+) -> None:
+    erase = customer_mail(
+        sender="frida@example.com",
+        to=PRIVACY_ADDRESS,
+        subject="My data",
+        body="Please erase all my data.",
+    )
+    stranger = customer_mail(
+        sender="stranger@else.example",
+        to=PRIVACY_ADDRESS,
+        subject="Indsigt",
+        body="Jeg vil gerne have en kopi af mine data.",
+    )
+    hello = customer_mail(
+        sender="frida@example.com",
+        to=PRIVACY_ADDRESS,
+        subject="Hello",
+        body="What are your opening hours?",
+    )
+    # the unsubscribe address keeps its path, whatever the message says
+    unsubscribe = customer_mail(
+        sender="frida@example.com",
+        to=UNSUBSCRIBE_ADDRESS,
+        subject="Delete",
+        body="Please delete my data.",
+    )
+    _send_over_smtp(
+        [
+            ("frida@example.com", PRIVACY_ADDRESS, erase),
+            ("stranger@else.example", PRIVACY_ADDRESS, stranger),
+            ("frida@example.com", PRIVACY_ADDRESS, hello),
+            ("frida@example.com", UNSUBSCRIBE_ADDRESS, unsubscribe),
+        ]
+    )
+    rows = {row.sender + "|" + row.subject_line: row for row in InboundMessage.objects.all()}
+    assert rows["frida@example.com|My data"].status == "rights_request"
+    assert rows["frida@example.com|My data"].customer == frida
+    assert rows["stranger@else.example|Indsigt"].status == "rights_request"
+    assert rows["frida@example.com|Hello"].status == "queued"
+    assert rows["frida@example.com|Delete"].status == "opted_out"
+    filed = {(r.requester_email, r.kind, r.state, r.channel) for r in RightsRequest.objects.all()}
+    assert filed == {
+        ("frida@example.com", "erasure", "awaiting-code", "email"),
+        ("stranger@else.example", "access", "queued", "email"),
+    }
+    assert [item.reason for item in OptOutQueueItem.objects.all()] == ["unclear"]
+    deliver_pending()  # (on commit, mail may already be out)
+    subjects = sorted(str(m.message["Subject"]) for m in smtp_sink.to("frida@example.com"))
+    assert len(subjects) == 2  # the request's code, the opt-out confirmation
+    assert any(request.reference in s for s in subjects for request in RightsRequest.objects.all())
+    assert smtp_sink.to("stranger@else.example") == []  # an unmatched address gets no code

@@ -41,6 +41,7 @@ def test_get_changes_nothing_and_sets_no_cookie(number: str) -> None:
     assert statuses(number) == {}
 
 
+@pytest.mark.feature("choices.unsubscribe-link")
 @pytest.mark.clause("BE-8")
 @pytest.mark.clause("QS-4")
 def test_multipart_one_click_is_accepted_and_idempotent(number: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from keepfaith.audit.services import Actor
 from keepfaith.gate import Gate
-from keepfaith.gate.runtime import active_gate
+from keepfaith.inforce import in_force
 
 BE_PATH = Path(__file__).resolve().parents[2] / "examples" / "qualityssl" / "policy.yaml"
 BE_TEXT = BE_PATH.read_text(encoding="utf-8")
@@ -49,7 +49,7 @@ def newer_policy_text() -> str:
 
 def gate() -> Gate:
     """A fresh gate over the policy in force, reading the ledger (as each request gets)."""
-    return active_gate(actor=Actor.system("test"))
+    return in_force().gate(actor=Actor.system("test"))
 
 
 def allowed(subject: str, use: str, categories: tuple[str, ...] = ("user.contact.email",)) -> bool:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from keepfaith.audit.models import AuditEntry
+from keepfaith.audit.services import Actor
 from keepfaith.consent.selectors import LedgerChoices
 from keepfaith.consent.services import consent_record
 from keepfaith.gate.choices import ChoiceStatus
-from keepfaith.gate.runtime import default_choices
+from keepfaith.inforce import in_force
 from tests.consent.helpers import NEWSLETTER, PARTNER, allowed, gate
 
 CA = "certificate-authority"
@@ -16,11 +17,13 @@ CA_CATEGORIES = ("user.name", "user.contact.email")
 
 
 def _record(subject: str, key: str, event: str, source: str = "portal") -> None:
-    consent_record(subject=subject, key=key, event=event, source=source)
+    consent_record(policy=in_force().policy, subject=subject, key=key, event=event, source=source)
 
 
-def test_the_runtime_gate_reads_the_ledger():
-    assert isinstance(default_choices(), LedgerChoices)
+def test_the_gate_in_force_reads_the_ledger(db):
+    from keepfaith.inforce import in_force
+
+    assert isinstance(in_force().gate(actor=Actor.system("test")).choices, LedgerChoices)
 
 
 @pytest.mark.clause("BE-2")

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +23,7 @@ from keepfaith.consent.services import (
     consent_record_many,
 )
 from keepfaith.gate.choices import ChoiceStatus
+from keepfaith.inforce import in_force
 from tests.consent.helpers import NEWSLETTER, PARTNER
 
 TABLE = "consent_consentevent"
@@ -54,7 +56,14 @@ def _fill(subject: str, version=None) -> list[ConsentEvent]:
         ("outside_party:certificate-authority", "given", "checkout"),
     ]
     return [
-        consent_record(subject=subject, key=key, event=event, source=source, policy_version=version)
+        consent_record(
+            policy=in_force().policy,
+            subject=subject,
+            key=key,
+            event=event,
+            source=source,
+            policy_version=version,
+        )
         for key, event, source in steps
     ]
 
@@ -74,6 +83,7 @@ def test_recording_updates_current_choices_and_history(published, alice):
 
 def test_a_notice_acknowledgement_changes_no_choice(published, alice):
     consent_record(
+        policy=in_force().policy,
         subject=alice.customer_number,
         key="outside_party:certificate-authority",
         event="notice-acknowledged",
@@ -97,13 +107,17 @@ def test_a_notice_acknowledgement_changes_no_choice(published, alice):
 def test_bad_events_are_refused_with_a_reason_and_write_nothing(published, alice, fields, message):
     args = {"subject": alice.customer_number, "key": PARTNER, "event": "given", "source": "portal"}
     with pytest.raises(ConsentError, match=message):
-        consent_record(**{**args, **fields})
+        consent_record(policy=in_force().policy, **{**args, **fields})
     assert ConsentEvent.objects.count() == 0
 
 
 def test_declining_an_unknown_key_is_always_possible(published, alice):
     consent_record(
-        subject=alice.customer_number, key="marketing.gone", event="withdrawn", source="staff"
+        policy=in_force().policy,
+        subject=alice.customer_number,
+        key="marketing.gone",
+        event="withdrawn",
+        source="staff",
     )
     assert (
         current_choices(subject=alice.customer_number)["marketing.gone"].status
@@ -114,12 +128,14 @@ def test_declining_an_unknown_key_is_always_possible(published, alice):
 def test_record_many_is_all_or_nothing(published, alice):
     with pytest.raises(ConsentError, match="event 'nope'"):
         consent_record_many(
+            policy=in_force().policy,
             subject=alice.customer_number,
             changes={PARTNER: "given", NEWSLETTER: "nope"},
             source="portal",
         )
     assert ConsentEvent.objects.count() == 0
     events = consent_record_many(
+        policy=in_force().policy,
         subject=alice.customer_number,
         changes={PARTNER: "given", NEWSLETTER: "opted-out"},
         source="portal",
@@ -173,7 +189,13 @@ def test_verify_names_a_deleted_row(published, alice, no_triggers):
 def test_rebuild_gives_back_the_table_exactly(published, alice, carol):
     _fill(alice.customer_number, published)
     _fill(carol.customer_number)
-    consent_record(subject=carol.customer_number, key=PARTNER, event="opted-in", source="portal")
+    consent_record(
+        policy=in_force().policy,
+        subject=carol.customer_number,
+        key=PARTNER,
+        event="opted-in",
+        source="portal",
+    )
     before = _table()
     assert len(before) == 6
     code, out, _ = _command("rebuild")
@@ -204,7 +226,9 @@ KEYS = st.sampled_from([PARTNER, NEWSLETTER, CAMPAIGN, "outside_party:certificat
 def test_the_table_always_equals_its_rebuild(published, steps):
     with transaction.atomic():
         for subject, key, event in steps:
-            consent_record(subject=subject, key=key, event=event, source="portal")
+            consent_record(
+                policy=in_force().policy, subject=subject, key=key, event=event, source="portal"
+            )
         incremental = _table()
         consent_rebuild()
         assert _table() == incremental
@@ -216,9 +240,25 @@ def test_the_table_always_equals_its_rebuild(published, steps):
         transaction.set_rollback(True)
 
 
-def test_show_prints_choices_and_history(published, alice):
+@pytest.mark.clause("QS-3")
+@pytest.mark.feature("staff.reads-by-policy")
+def test_show_prints_choices_and_history_to_a_staff_member_the_policy_allows(published, alice):
+    from keepfaith.audit.models import AuditEntry
+    from tests.conftest import make_staff
+
     _fill(alice.customer_number, published)
-    code, out, _ = _command("show", alice.customer_number)
+    make_staff("pat@staff.example", "privacy officer")
+    make_staff("mia@staff.example", "marketing")
+    code, out, _ = _command("show", alice.customer_number, "--as", "pat@staff.example")
     assert code == 0
     assert f"{NEWSLETTER}" in out and "opted-out" in out
     assert "#5" in out and "via checkout policy 2024.1" in out
+    read = AuditEntry.objects.get(action="console.consent.show", outcome="read")
+    assert (read.actor, read.subject, read.detail["recipient"]) == (
+        "pat@staff.example",
+        alice.customer_number,
+        "privacy officer",
+    )
+    with pytest.raises(CommandError, match="refused by the policy in force"):
+        _command("show", alice.customer_number, "--as", "mia@staff.example")
+    assert AuditEntry.objects.filter(action="console.consent.show", outcome="refused").exists()

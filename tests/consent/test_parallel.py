@@ -14,6 +14,7 @@ from keepfaith.consent.models import ConsentEvent, CurrentChoice
 from keepfaith.consent.selectors import current_choices
 from keepfaith.consent.services import consent_rebuild, consent_record, consent_record_many
 from keepfaith.gate.choices import ChoiceStatus
+from keepfaith.inforce import in_force
 from tests.consent.helpers import NEWSLETTER, PARTNER
 
 KEYS = [
@@ -59,14 +60,19 @@ def test_parallel_writers_of_one_customer_lose_nothing():
         def work() -> None:
             for i in range(ROUNDS):  # ends on "given" (ROUNDS is even)
                 event = "withdrawn" if i % 2 == 0 else "given"
-                consent_record(subject=subject, key=key, event=event, source="portal")
+                consent_record(
+                    policy=in_force().policy, subject=subject, key=key, event=event, source="portal"
+                )
 
         return work
 
     def batch() -> None:
         for _ in range(ROUNDS // 2):
             consent_record_many(
-                subject=subject, changes={"essential.service.security": "opted-out"}, source="gpc"
+                policy=in_force().policy,
+                subject=subject,
+                changes={"essential.service.security": "opted-out"},
+                source="gpc",
             )
 
     assert _run([writer(key) for key in KEYS] + [batch]) == []
@@ -91,7 +97,13 @@ def test_racing_writers_on_one_key_leave_the_latest_event_in_force():
         def work() -> None:
             for i in range(10):
                 event = "given" if (n + i) % 2 else "withdrawn"
-                consent_record(subject=subject, key=PARTNER, event=event, source=f"form:w{n}")
+                consent_record(
+                    policy=in_force().policy,
+                    subject=subject,
+                    key=PARTNER,
+                    event=event,
+                    source=f"form:w{n}",
+                )
 
         return work
 

@@ -6,10 +6,12 @@ import pytest
 from django.test import Client
 
 from keepfaith.accounts.models import User
+from keepfaith.accounts.selectors import customer_joined
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.selectors import current_choices, pending_reconsent
 from keepfaith.consent.services import consent_record
 from keepfaith.gate.choices import ChoiceStatus
+from keepfaith.inforce import in_force
 from keepfaith.portal.reconsent import reconsent_required
 from keepfaith.versions.services import policy_publish
 from tests.conftest import PASSWORD
@@ -17,6 +19,12 @@ from tests.consent.helpers import ADS, PARTNER, allowed, newer_policy_text
 
 pytestmark = [pytest.mark.clause("BE-11")]
 RENEW = "/account/consent/renew/"
+
+
+def pending(subject: str) -> list[str]:
+    """What the portal asks this customer again, under the policy in force."""
+    joined = customer_joined(subject=subject)
+    return pending_reconsent(subject=subject, policy=in_force().policy, joined=joined)
 
 
 def _login(client: Client, user: User):
@@ -29,6 +37,7 @@ def _login(client: Client, user: User):
 def carol_agreed(published, carol):
     """Carol agreed to partner promotions under the first version."""
     consent_record(
+        policy=in_force().policy,
         subject=carol.customer_number,
         key=PARTNER,
         event="given",
@@ -49,17 +58,28 @@ def newer(carol_agreed, alice):
 def test_consent_given_before_a_widening_version_no_longer_counts(carol_agreed, alice):
     subject = carol_agreed.customer_number
     assert allowed(subject, PARTNER) is True
-    assert pending_reconsent(subject=subject) == []
+    assert (
+        pending_reconsent(
+            subject=subject, policy=in_force().policy, joined=customer_joined(subject=subject)
+        )
+        == []
+    )
     policy_publish(source=newer_policy_text())
     assert allowed(subject, PARTNER) is False
     assert allowed(subject, ADS) is False
     assert current_choices(subject=subject)[PARTNER].status is ChoiceStatus.NOT_ASKED
-    assert pending_reconsent(subject=subject) == [ADS, PARTNER]
+    assert pending_reconsent(
+        subject=subject, policy=in_force().policy, joined=customer_joined(subject=subject)
+    ) == [ADS, PARTNER]
 
 
 def test_only_those_who_agreed_are_asked_about_a_widened_use(newer, alice):
     # alice never agreed to partner promotions: only the new use is hers to answer
-    assert pending_reconsent(subject=alice.customer_number) == [ADS]
+    assert pending_reconsent(
+        subject=alice.customer_number,
+        policy=in_force().policy,
+        joined=customer_joined(subject=alice.customer_number),
+    ) == [ADS]
 
 
 def test_a_customer_who_joined_after_the_change_is_not_asked(newer):
@@ -69,11 +89,22 @@ def test_a_customer_who_joined_after_the_change_is_not_asked(newer):
 
 
 def test_a_customer_who_declined_before_has_answered(published, alice):
-    consent_record(subject=alice.customer_number, key=PARTNER, event="withdrawn", source="portal")
+    consent_record(
+        policy=in_force().policy,
+        subject=alice.customer_number,
+        key=PARTNER,
+        event="withdrawn",
+        source="portal",
+    )
     policy_publish(source=newer_policy_text())
-    assert pending_reconsent(subject=alice.customer_number) == [ADS]
+    assert pending_reconsent(
+        subject=alice.customer_number,
+        policy=in_force().policy,
+        joined=customer_joined(subject=alice.customer_number),
+    ) == [ADS]
 
 
+@pytest.mark.feature("changes.reconsent")
 def test_the_customer_is_asked_at_login_and_the_gate_waits_for_the_answer(newer):
     carol = User.objects.get(email="carol@example.com")
     subject = carol.customer_number or ""
@@ -90,12 +121,19 @@ def test_the_customer_is_asked_at_login_and_the_gate_waits_for_the_answer(newer)
     response = client.post(RENEW, {f"use:{ADS}": "yes", "next": "/account/"})
     assert response.status_code == 200
     assert allowed(subject, ADS) is True
-    assert pending_reconsent(subject=subject) == [PARTNER]
+    assert pending_reconsent(
+        subject=subject, policy=in_force().policy, joined=customer_joined(subject=subject)
+    ) == [PARTNER]
 
     response = client.post(RENEW, {f"use:{PARTNER}": "no", "next": "/account/"})
     assert response.status_code == 302 and response["Location"] == "/account/"
     assert allowed(subject, PARTNER) is False
-    assert pending_reconsent(subject=subject) == []
+    assert (
+        pending_reconsent(
+            subject=subject, policy=in_force().policy, joined=customer_joined(subject=subject)
+        )
+        == []
+    )
     answers = ConsentEvent.objects.filter(subject=subject, source="portal").order_by("-seq")[:2]
     assert [(e.key, e.event) for e in answers] == [(PARTNER, "withdrawn"), (ADS, "given")]
     assert {e.policy_version_id for e in answers} == {newer.pk}
@@ -110,7 +148,9 @@ def test_saying_yes_restores_a_widened_use(newer):
     client = Client()
     _login(client, carol)
     subject = carol.customer_number or ""
-    keys = pending_reconsent(subject=subject)
+    keys = pending_reconsent(
+        subject=subject, policy=in_force().policy, joined=customer_joined(subject=subject)
+    )
     answers = {f"use:{key}": "yes" for key in keys}
     response = client.post(RENEW, {**answers, "next": "https://evil.example/"})
     assert response["Location"] == "/account/"  # no open redirect

@@ -74,19 +74,27 @@ def test_reading_customers_writes_an_audit_entry(bob, alice, carol):
     assert sorted(entry.detail["subjects"]) == sorted(
         [alice.customer_number, carol.customer_number]
     )
-    assert entry.categories == ["user.contact.email", "user.unique_id"]
+    assert entry.categories == ["user.contact.email", "user.name", "user.unique_id"]
+    assert entry.use == "essential.service.operations.support"
+    assert entry.detail["recipient"] == "support"
 
 
-def test_a_refused_read_is_not_recorded_as_a_read(mia, alice):
-    verified_client(mia).get("/console/customers/")
-    assert AuditEntry.objects.filter(action="console.customers.list").exists() is False
+@pytest.mark.feature("staff.reads-by-policy")
+@pytest.mark.clause("QS-3")
+def test_a_refused_read_is_recorded_as_a_refusal_not_a_read(mia, alice, published):
+    response = verified_client(mia).get("/console/customers/")
+    assert response.status_code == 403
+    assert "staff role &#x27;marketing&#x27;" in response.content.decode()
+    entries = AuditEntry.objects.filter(action="console.customers.list")
+    assert [e.outcome for e in entries] == ["refused"]
+    assert alice.customer_number not in str(entries[0].detail)
 
 
 def test_privacy_officer_sees_and_verifies_the_audit_log(pat, bob, alice):
     verified_client(bob).get("/console/customers/")
     response = verified_client(pat).get("/console/audit/?verify=1")
     assert response.status_code == 200
-    assert b"Chain intact" in response.content
+    assert b"Intact: " in response.content
     assert b"console.customers.list" in response.content
     assert AuditEntry.objects.filter(action="console.audit.list", actor=pat.email).count() == 1
 

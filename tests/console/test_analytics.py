@@ -4,6 +4,7 @@ they show, and what happens while an ingest holds the store."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import subprocess
 import sys
 import textwrap
@@ -12,26 +13,11 @@ import pytest
 from django.utils import timezone
 
 from keepfaith.audit.models import AuditEntry
-from keepfaith.weblog.conf import download_extensions, weblog_config
-from keepfaith.weblog.formats import log_format
-from keepfaith.weblog.ingest import logs_ingest
+from keepfaith.weblog.conf import download_extensions
 from keepfaith.weblog.reports import report_csv, report_json, weblog_report
-from keepfaith.weblog.sample import write_sample_log
 from tests.conftest import make_staff, verified_client
 
 pytestmark = [pytest.mark.clause("BE-5")]
-
-
-@pytest.fixture
-def weblog(settings, tmp_path):
-    """A small ingested log of the last week in a temporary store."""
-    settings.WEBLOG_DIR = tmp_path / "weblog"
-    now = timezone.now()
-    log = write_sample_log(
-        path=tmp_path / "access.log", lines=3000, seed=3, start=now - dt.timedelta(days=7, hours=1)
-    )
-    logs_ingest(config=weblog_config(), sources=[log], fmt=log_format(spec="combined"), now=now)
-    return weblog_config()
 
 
 @pytest.fixture
@@ -55,8 +41,13 @@ def test_the_policy_report_readers_open_the_reports_and_no_one_else(
     user = make_staff(f"{role.replace(' ', '')}@staff.example", role)
     response = verified_client(user).get("/console/analytics/")
     assert response.status_code == status
-    if status == 403:
-        assert AuditEntry.objects.filter(action="console.analytics.report").exists() is False
+    entries = AuditEntry.objects.filter(action="console.analytics.report")
+    if status == 403:  # the refusal is recorded, no read is
+        assert [e.outcome for e in entries] == ["refused"]
+        assert f"staff role {role!r} does not receive data" in entries[0].detail["reason"]
+    else:
+        assert [e.outcome for e in entries] == ["read"]
+        assert entries[0].detail["recipient"] == role
 
 
 def test_a_reader_the_policy_drops_is_refused(published, weblog, mia):
@@ -65,9 +56,21 @@ def test_a_reader_the_policy_drops_is_refused(published, weblog, mia):
     from keepfaith.versions.services import policy_publish
 
     path = Path(__file__).resolve().parents[2] / "examples" / "qualityssl" / "policy.yaml"
-    text = path.read_text(encoding="utf-8").replace(
-        "report_readers: [marketing, administrator, privacy officer]",
-        "report_readers: [administrator, privacy officer]",
+    text = path.read_text(encoding="utf-8")
+    text = (
+        text.replace(
+            "report_readers: [marketing, administrator, privacy officer]",
+            "report_readers: [administrator, privacy officer]",
+        )
+        .replace(  # the staff grant, which the console asks, goes with it
+            "marketing.communications.email.partner_promotions, analytics.reporting]",
+            "marketing.communications.email.partner_promotions]",
+        )
+        .replace(
+            "categories: [user.contact.email, user.name, user.device.ip_address]\n"
+            "      uses: [marketing",
+            "categories: [user.contact.email, user.name]\n      uses: [marketing",
+        )
     )
     assert verified_client(mia).get("/console/analytics/").status_code == 200
     policy_publish(source=text, source_name="test: marketing no longer reads log reports")
@@ -76,14 +79,23 @@ def test_a_reader_the_policy_drops_is_refused(published, weblog, mia):
 
 
 def test_the_report_page_is_audited_and_shows_charts_and_tables(published, weblog, pat):
-    response = verified_client(pat).get("/console/analytics/")
+    client = verified_client(pat)
+    first = client.get("/console/analytics/").content.decode()
+    assert 'id="headline"' in first and "Visits" in first  # headline figures
+    assert 'id="trends"' in first and 'id="countries"' not in first  # one tab at a time
+    assert "Last 7 days" in first  # the period picker
+    assert "??" not in first
+    countries = client.get("/console/analytics/", {"tab": "countries"}).content.decode()
+    assert 'id="countries"' in countries and 'id="trends"' not in countries
+    response = client.get("/console/analytics/", {"tab": "all"})
     assert response.status_code == 200
     html = response.content.decode()
     assert html.count('<svg class="chart') >= 10
     for title in ("Entry pages", "Top transitions", "Errors (4xx and 5xx)", "Registry countries"):
         assert title in html
     assert "Crawlers (reported apart)" in html and "Googlebot" in html
-    entry = AuditEntry.objects.get(action="console.analytics.report")
+    entry = AuditEntry.objects.filter(action="console.analytics.report").first()
+    assert entry is not None
     assert entry.actor == "pat@staff.example"
     assert entry.use == "analytics.reporting"
     assert entry.categories == ["user.device.ip_address"]
@@ -125,11 +137,32 @@ def test_raw_addresses_only_for_the_policy_raw_ip_readers(published, weblog, ada
     html = response.content.decode()
     assert "Retention the policy states</dt><dd>7d" in html
     assert "deleted by the first daily purge after" in html
-    assert html.count("<tr><td>") >= 100  # the raw hits of the last week
-    entry = AuditEntry.objects.get(action="console.analytics.raw_hits")
+    assert html.count('<tr><td class="nowrap">') == 100  # a page of the last week's raw hits
+    assert 'rel="next"' in html
+    refused = AuditEntry.objects.filter(action="console.analytics.raw_hits", outcome="refused")
+    assert sorted(e.actor for e in refused) == ["mia@staff.example", "pat@staff.example"]
+    entry = AuditEntry.objects.get(action="console.analytics.raw_hits", outcome="read")
     assert entry.actor == "ada@staff.example"
     assert entry.clauses == ["BE-5", "QS-6"]
     assert entry.use == "essential.service.operations"
+
+
+@pytest.mark.clause("QS-6")
+def test_diagnostics_filter_by_status_path_and_address_and_page(published, weblog, ada):
+    client = verified_client(ada)
+    html = client.get("/console/analytics/diagnostics/", {"status": "404"}).content.decode()
+    statuses = re.findall(r'<td class="num">(\d+)</td></tr>', html)
+    assert statuses and set(statuses) == {"404"}
+    second = client.get("/console/analytics/diagnostics/", {"page": "2"}).content.decode()
+    assert 'rel="prev"' in second
+    first_address = re.search(r'<td class="ref">([^<]+)</td>', html)
+    assert first_address is not None
+    one = client.get(
+        "/console/analytics/diagnostics/", {"address": first_address.group(1)}
+    ).content.decode()
+    assert set(re.findall(r'<td class="ref">([^<]+)</td>', one)) == {first_address.group(1)}
+    bad = client.get("/console/analytics/diagnostics/", {"status": "abc"})
+    assert bad.status_code == 200 and "Enter a whole number" in bad.content.decode()
 
 
 @pytest.mark.clause("QS-6")

@@ -74,6 +74,7 @@ def test_rejecting_later_deletes_the_optional_cookies(client, db):
     assert deleted_names(response) == {"kf_returning", "kf_campaign"}
 
 
+@pytest.mark.feature("choices.cookie-settings")
 @pytest.mark.clause("QS-7")
 def test_customise_keeps_only_the_ticked_purposes(client, db):
     page = client.get("/cookies/")

@@ -12,11 +12,11 @@ from django.test import RequestFactory
 from keepfaith.audit.models import AuditEntry
 from keepfaith.cookies.guard import cookie_violations, personal_markers, value_reason
 from keepfaith.cookies.middleware import CookieGuardMiddleware, CookieGuardViolation
-from keepfaith.cookies.registry import cookie_registry
+from keepfaith.gate.cookies import compile_registry
 from keepfaith.policy import load_policy
 from keepfaith.policy.rulebook import compile_rulebook
 
-REGISTRY = cookie_registry(compile_rulebook(load_policy(Path("examples/qualityssl/policy.yaml"))))
+REGISTRY = compile_registry(compile_rulebook(load_policy(Path("examples/qualityssl/policy.yaml"))))
 ALL = REGISTRY.purpose_keys
 
 
@@ -91,6 +91,7 @@ def _response_setting(**cookies):
     return view
 
 
+@pytest.mark.feature("security.consent.cookie_guard")
 @pytest.mark.clause("BE-4")
 def test_strict_guard_fails_the_request(db, alice):
     request = RequestFactory().get("/")

@@ -9,13 +9,13 @@ import pytest
 from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.services import Actor
 from keepfaith.gate import PolicyViolation
-from keepfaith.gate.runtime import active_gate
+from keepfaith.inforce import in_force
 from keepfaith.versions.services import policy_publish_file
 
 
 @pytest.mark.clause("QS-5")
 def test_decisions_about_a_subject_are_audited(alice):
-    gate = active_gate(actor=Actor.system("checkout"))
+    gate = in_force().gate(actor=Actor.system("checkout"))
     allowed = gate.check(
         use="essential.service.payment_processing",
         categories=["user.financial.credit_card"],
@@ -37,7 +37,7 @@ def test_decisions_about_a_subject_are_audited(alice):
 
 
 def test_decisions_without_a_subject_are_not_audited(db):
-    gate = active_gate(actor=Actor.system("test"))
+    gate = in_force().gate(actor=Actor.system("test"))
     assert (
         gate.check(
             use="essential.service.payment_processing", categories=["user.financial.credit_card"]
@@ -49,7 +49,7 @@ def test_decisions_without_a_subject_are_not_audited(db):
 
 def test_the_gate_follows_the_published_version(alice):
     version, _ = policy_publish_file(path=Path("examples/qualispace/policy.yaml"))
-    gate = active_gate(actor=Actor.system("test"))
+    gate = in_force().gate(actor=Actor.system("test"))
     decision = gate.check(
         use="marketing.communications.email.partner_promotions",
         categories=["user.contact.email"],

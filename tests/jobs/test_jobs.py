@@ -42,11 +42,13 @@ def test_a_job_runs_when_due_and_not_before(db, clock, settings, tmp_path):
     assert "logs-purge: purged 0 raw addresses" in first
     assert "support-purge: purged 0 information requests" in first
     clock["at"] = T0 + dt.timedelta(hours=23, minutes=59)
-    assert run_once() == ""  # a restarted runner does not run them early
+    early = [line for line in run_once().splitlines() if not line.startswith("campaigns:")]
+    assert early == []  # a restarted runner does not run the daily jobs early
     clock["at"] = T0 + dt.timedelta(days=1)
     assert "logs-purge:" in run_once()
     assert JobRun.objects.get(name="logs-purge").last_run_at == T0 + dt.timedelta(days=1)
-    assert services.jobs_next_due() == T0 + dt.timedelta(days=2)
+    daily = tuple(job for job in services.JOBS if job.period == services.DAY)
+    assert services.jobs_next_due(jobs=daily) == T0 + dt.timedelta(days=2)
 
 
 def test_a_failing_job_gives_its_turn_back_and_the_others_still_run(db, clock):

@@ -10,6 +10,14 @@ from tests.policy.helpers import BE_TEXT, QS_TEXT, check, line_of, mutate, only_
 # (name, old, new, marker in new text, expected path, message fragment)
 BE_MUTATIONS = [
     (
+        "kept-account",
+        "    - store: requests\n",
+        "    - store: account\n",
+        "store: account",
+        "rights.kept_after_erasure[1].store",
+        "the account is always closed by an erasure",
+    ),
+    (
         "typo-key",
         "    choice: opt-in\n    audience: [established_customers]",
         "    chioce: opt-in\n    audience: [established_customers]",
@@ -125,9 +133,10 @@ BE_MUTATIONS = [
     (
         "partner-financial",
         "      categories: [user.device.ip_address]\n      uses: [third_party_sharing]",
-        "      categories: [user.financial.bank_account]\n      uses: [third_party_sharing]",
+        "      categories: [user.device.ip_address, user.financial.bank_account]\n"
+        "      uses: [third_party_sharing]",
         "user.financial.bank_account]\n      uses: [third_party_sharing]",
-        "recipients.partners[0].categories[0]",
+        "recipients.partners[1].categories[1]",
         "financial data ('user.financial.bank_account') may never go to a partner",
     ),
     (
@@ -162,7 +171,33 @@ BE_MUTATIONS = [
         "controller.currency",
         "missing required key 'currency'",
     ),
+    (
+        "processor-name-without-danish",
+        "        da: Kortbetalingsudbyder\n",
+        "",
+        "name:\n        en: Card payment processor",
+        "recipients.processors[0].name",
+        "missing text in language 'da'",
+    ),
 ]
+
+
+@pytest.mark.clause("SITE-5")
+def test_a_processor_or_outside_party_may_have_one_name_for_every_language():
+    text = mutate(
+        BE_TEXT,
+        "name:\n        en: Card payment processor\n        da: Kortbetalingsudbyder",
+        "name: Nets",
+    )
+    text = mutate(
+        text,
+        "name:\n        en: Certificate authority\n        da: Certifikatudsteder",
+        "name: GlobalSign",
+    )
+    policy = load_policy_text(text)
+    assert policy.recipient_name("payment-processor", "da") == "Nets"
+    assert policy.recipient_name("certificate-authority", "en") == "GlobalSign"
+    assert policy.recipient_name("billing", "en") is None
 
 
 @pytest.mark.parametrize("case", BE_MUTATIONS, ids=[c[0] for c in BE_MUTATIONS])
@@ -218,7 +253,10 @@ def test_opt_in_use_offered_nowhere():
         BE_TEXT, "    purpose: personalize.content\n", "    purpose: analytics.reporting\n"
     )
     paths = {p.path: p.message for p in check(text).errors}
-    assert paths["uses[12].choice"] == "an opt-in use that no form, portal switch or cookie offers"
+    assert (
+        paths["uses[12].choice"]
+        == "an opt-in use that no form, portal switch, cookie or renewal offers"
+    )
     assert "must be opt-in" in paths["cookies[3].purpose"]
 
 
@@ -310,3 +348,13 @@ def test_alias_bomb_is_refused():
 def test_missing_file_is_a_problem(tmp_path):
     with pytest.raises(PolicyError, match="cannot read the file"):
         load_policy(tmp_path / "nope.yaml")
+
+
+def test_a_name_given_per_language_needs_english():
+    text = mutate(
+        BE_TEXT,
+        "      name:\n        en: Card brand and last four digits\n",
+        "      name:\n",
+    )
+    messages = [p.message for p in check(text).errors]
+    assert any("an English text (en) is required" in m for m in messages), messages

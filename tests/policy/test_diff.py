@@ -131,6 +131,19 @@ def test_added_recipient_is_listed() -> None:
     assert "+ recipient processor:mailer" in diff_to_text(diff)
 
 
+@pytest.mark.clause("SITE-5")
+def test_a_name_given_per_language_reads_as_the_new_language() -> None:
+    new = be_policy()
+    processor = new.recipients.processors[0]
+    named_once = processor.model_copy(update={"name": processor.name["en"]})  # type: ignore[index]
+    recipients = new.recipients.model_copy(update={"processors": (named_once,)})
+    old = new.model_copy(update={"recipients": recipients})
+    diff = policy_diff(old, new)
+    assert "~ recipient processor:payment-processor: name [da]" in diff_to_text(diff)
+    danish = diff_to_text(diff, lang="da")
+    assert "name Card payment processor -> Kortbetalingsudbyder" in danish
+
+
 def test_retention_and_collected_categories_and_controller_changes() -> None:
     text = BE_FILE.read_text(encoding="utf-8")
     edited = (

@@ -73,7 +73,8 @@ def test_partner_shares_are_declared_as_aggregates() -> None:
         d for d in controller.privacy_declarations if d.data_use == "third_party_sharing"
     )
     assert sharing.third_parties == (
-        "Reseller and affiliate partners (aggregates only, cells under 10 suppressed)"
+        "Reseller and affiliate partners (aggregates only, cells under 10 suppressed); "
+        "Certificate market survey (aggregates only, cells under 10 suppressed)"
     )
     assert sharing.shared_categories == []
 

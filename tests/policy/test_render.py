@@ -27,6 +27,8 @@ SECTION_ORDER = (
     "sharing",
     "outside-parties",
     "choices",
+    "renewals",
+    "rights",
     "external-links",
     "changes",
 )
@@ -48,7 +50,7 @@ def _with_use_description(policy: Policy, text: str) -> Policy:
 )
 def test_sections_come_from_the_data_in_order(policy: Policy, lang: str) -> None:
     doc = statement(policy, lang=lang)
-    assert doc.keys == SECTION_ORDER
+    assert doc.keys == tuple(k for k in SECTION_ORDER if k != "rights" or policy.rights)
     assert doc.lang == lang
     assert doc.version == policy.version
     assert all(section.blocks for section in doc.sections)
@@ -86,8 +88,8 @@ def test_collection_table_lists_every_form_and_its_categories() -> None:
     rows = table.texts
     assert "e-mail address (required)" in rows[0][2]
     checkout = next(row for row in rows if row[0] == "Configure and pay")
-    assert "card number (optional)" in checkout[2]
-    assert "bank account number (optional)" in checkout[2]
+    assert "card number (optional)" in checkout[2]  # asked only when there is a price
+    assert "bank account" not in checkout[2]  # the checkout has no bank-account field
     assert "customer number (required)" in checkout[2]
 
 
@@ -98,7 +100,9 @@ def test_security_measures_are_shown_with_their_controls() -> None:
     for measure in policy.security_measures:
         assert measure.description["en"] in text
         assert measure.control in text
-    assert "system administrators: IP address" in text
+    admins = next(line for line in text.splitlines() if "system administrators:" in line)
+    assert "IP address" in admins
+    assert "card brand and last four digits" in admins
 
 
 @pytest.mark.parametrize(("policy", "lang"), [(be_policy(), "en"), (be_policy(), "da")])
@@ -159,16 +163,20 @@ def test_log_files_section_states_pseudonyms_and_raw_ip_retention() -> None:
 def test_partners_get_aggregates_with_small_cells_left_out() -> None:
     en = statement(be_policy()).section("sharing").text
     assert "totals only" in en
-    assert "fewer than 10 people is left out" in en
+    assert "A figure below 10 is left out, and so is at least one more figure" in en
+    assert "differential privacy: a privacy loss of at most 1 per release and 2 per" in en
+    assert "Every release is recorded" in en
     da = statement(be_policy(), lang="da").section("sharing").text
-    assert "færre end 10 personer" in da
+    assert "Et tal under 10 udelades" in da
+    assert "højst 1 pr. udlevering og 2 pr. måned" in da
+    assert "kunder pr. produkt og land" in da
 
 
 @pytest.mark.clause("QS-5")
 def test_processor_is_named_with_what_it_receives() -> None:
     text = statement(qs_policy()).section("sharing").text
-    assert "Card and bank payment processor (United States)" in text
-    assert "card number and bank account number" in text
+    assert "Card payment processor (United States)" in text
+    assert "name and card number" in text
     assert "not even as totals" in text
 
 
@@ -271,7 +279,7 @@ def test_html_structure_anchors_headers_and_external_links() -> None:
     out = to_html(statement(policy.model_copy(update={"recipients": recipients})))
     ids = re.findall(r'<h2 id="([^"]+)">', out)
     assert tuple(ids) == SECTION_ORDER
-    assert out.count('<th scope="col">') == 4 + 6 + 6  # forms, uses, cookies
+    assert out.count('<th scope="col">') == 4 + 6 + 6 + 3  # forms, uses, cookies, kept
     assert '<a class="external" rel="noopener external" href="https://ca.example/privacy">' in out
     assert 'data-clauses="BE-1"' in out
 
@@ -320,3 +328,18 @@ def test_any_text_stays_on_its_markdown_line(text: str) -> None:
     body = to_markdown(doc).split("## h\n\n", 1)[1]
     assert body.count("\n") == 1
     assert "<" not in body.replace("\\<", "")
+
+
+@pytest.mark.clause("SITE-5")
+def test_names_the_policy_gives_per_language_read_in_that_language():
+    """A declared category and a partner named in English and Danish: the Danish statement
+    uses the Danish names, the English one the English names, never the other."""
+    policy = be_policy()
+    danish = statement(policy, lang="da")
+    danish_text = " ".join(s.text for s in danish.sections)
+    english_text = " ".join(s.text for s in statement(policy, lang="en").sections)
+    assert "Forhandlere og affiliate-partnere" in danish_text
+    assert "Reseller and affiliate partners" not in danish_text
+    assert "Reseller and affiliate partners" in english_text
+    assert "kortets type og sidste fire cifre" in danish_text
+    assert "card brand and last four digits" in english_text

@@ -14,6 +14,8 @@ from django.utils.http import urlsafe_base64_encode
 from keepfaith.accounts.services import contact_details_update
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.services import consent_record
+from keepfaith.inforce import in_force
+from keepfaith.rights.services import request_open_signed_in
 from keepfaith.store.models import Order, Renewal
 from keepfaith.support.models import SupportTicket
 from tests.store.conftest import add_to_cart, checkout
@@ -52,6 +54,7 @@ def test_the_walk_covers_the_account_and_support_pages():
 def alices_things(alice, published) -> dict[str, Any]:
     contact_details_update(customer=alice, values={"phone": "+45 5555 0001"})
     event = consent_record(
+        policy=in_force().policy,
         subject=alice.customer_number,
         key="marketing.communications.email.newsletter",
         event="opted-out",
@@ -74,11 +77,15 @@ def alices_things(alice, published) -> dict[str, Any]:
     return {
         "number": order.number,
         "renewal_id": Renewal.objects.get(line__order=order).pk,
+        "line_id": order.lines.get().pk,
         "product_id": "qualityssl",  # a public page: only the rule "no alice data" applies
         "event_id": event.pk,
         "ticket_id": ticket.pk,
         "uidb64": urlsafe_base64_encode(force_bytes(alice.pk)),
         "token": "bogus-token",
+        "reference": request_open_signed_in(
+            customer=alice, kind="access", details="", language="en", policy=in_force().policy
+        )[0].reference,
         "secrets": [
             alice.email,
             alice.full_name,
@@ -105,7 +112,10 @@ def test_carol_never_sees_alice_s_data_on_any_portal_url(alices_things, carol):
         for method in ("get", "post") if params else ("get",):
             response = getattr(client, method)(url)
             assert response.status_code in ALLOWED_STATUS, (method, url, response.status_code)
-            public = name in {"verify_email", "product"} or "password_reset" in name
+            public = (
+                name in {"verify_email", "email_confirm", "product", "product_price"}
+                or "password_reset" in name
+            )
             if params and not public:
                 assert response.status_code in {403, 404, 405}, (method, url)
             body = response.content.decode(errors="replace")

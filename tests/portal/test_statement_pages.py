@@ -59,6 +59,7 @@ def test_privacy_json_is_the_policy_with_its_hash(published):
     assert data["content_hash"] == published.content_hash
 
 
+@pytest.mark.feature("changes.update-page")
 @pytest.mark.clause("BE-11")
 def test_update_page_lists_every_version_with_what_changed(published):
     body = Client().get("/privacy/updates/").content.decode()

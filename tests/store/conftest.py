@@ -11,7 +11,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
+from keepfaith.inforce import in_force
 from keepfaith.vault.gateway import payment_processor, payment_processor_reset
+from tests.forms import as_posted
 
 BASE = Path(django_settings.BASE_DIR)
 QUALITYSSL = BASE / "examples" / "qualityssl" / "policy.yaml"
@@ -35,7 +37,7 @@ def qualispace(settings: Any) -> None:
 
 
 def processor_ledger() -> list[Any]:
-    return payment_processor().ledger  # type: ignore[attr-defined,no-any-return]
+    return payment_processor(policy=in_force().policy).ledger  # type: ignore[attr-defined,no-any-return]
 
 
 def add_to_cart(client: Client, product: str, **fields: Any) -> Any:
@@ -55,12 +57,20 @@ def card_fields(number: str = VISA, code: str = "123", year: str = NEXT_YEAR) ->
     }
 
 
+def checkout_page(client: Client, page: Any = None) -> dict[str, str]:
+    """What a browser sends back for the checkout page (GET it unless given): the token, the
+    invoice details from the account (an address where it has none), the choices as shown."""
+    page = page if page is not None else client.get("/checkout/")
+    data = as_posted(page.context["form"])
+    if page.context.get("party") is not None:
+        data.update(as_posted(page.context["party"]))
+    data.setdefault("billing_address", "Nellikevej 1, 2625 Vallensbaek")
+    return data
+
+
 def checkout(client: Client, **fields: Any) -> Any:
-    """GET the checkout (for its token), then POST it with ``fields`` over card defaults."""
-    page = client.get("/checkout/")
-    token = page.context["form"].initial["checkout_token"]
-    data = {"checkout_token": token, **card_fields(), **fields}
-    return client.post("/checkout/", data)
+    """GET the checkout, then POST what the page showed with the test card and ``fields``."""
+    return client.post("/checkout/", {**checkout_page(client), **card_fields(), **fields})
 
 
 OV_DETAILS = {

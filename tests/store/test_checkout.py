@@ -12,7 +12,13 @@ from django.views.debug import SafeExceptionReporterFilter
 from keepfaith.audit.models import AuditEntry
 from keepfaith.store.models import Order, OrderLine, Renewal
 from keepfaith.vault.models import StoredCardRecord
-from tests.store.conftest import add_to_cart, card_fields, checkout, processor_ledger
+from tests.store.conftest import (
+    add_to_cart,
+    card_fields,
+    checkout,
+    checkout_page,
+    processor_ledger,
+)
 
 
 def customer_client(user) -> Client:
@@ -51,6 +57,7 @@ def test_the_cart_works_before_login_and_checkout_asks_for_an_account(db):
     assert response["Location"].startswith("/account/login/?next=/checkout/")
 
 
+@pytest.mark.feature("collection.checkout")
 @pytest.mark.clause("SITE-2")
 @pytest.mark.clause("QS-5")
 def test_a_checkout_makes_one_paid_order_with_a_masked_card(alice):
@@ -59,16 +66,21 @@ def test_a_checkout_makes_one_paid_order_with_a_masked_card(alice):
     response = checkout(client)
     assert response.status_code == 302
     order = Order.objects.get(customer=alice)
-    assert response["Location"] == f"/account/orders/{order.number}/"
+    assert response["Location"] == f"/account/orders/{order.number}/thanks/"
     assert order.card_masked() == "Visa •••• 4242"
     assert len(processor_ledger()) == 1
     assert processor_ledger()[0].amount_minor == order.total_minor
-    page = client.get(response["Location"]).content.decode()
+    page = client.get(f"/account/orders/{order.number}/").content.decode()
     assert "Visa •••• 4242" in page
     assert "4242 4242 4242 4242" not in page and "4242424242424242" not in page
     assert Renewal.objects.filter(line__order=order).count() == 1
     assert client.get("/cart/").context["lines"] == []
-    asked = AuditEntry.objects.get(action="gate.check", subject=alice.customer_number)
+    asked = AuditEntry.objects.get(
+        action="gate.check",
+        subject=alice.customer_number,
+        use="essential.service.payment_processing",
+        detail__recipient="payment-processor",
+    )
     assert (asked.outcome, asked.use, asked.detail["recipient"]) == (
         "allowed",
         "essential.service.payment_processing",
@@ -80,8 +92,7 @@ def test_a_checkout_makes_one_paid_order_with_a_masked_card(alice):
 def test_a_double_submit_makes_one_order_and_one_charge(alice):
     client = customer_client(alice)
     add_to_cart(client, "qualityssl-mobile")
-    token = client.get("/checkout/").context["form"].initial["checkout_token"]
-    data = {"checkout_token": token, **card_fields()}
+    data = {**checkout_page(client), **card_fields()}
     first = client.post("/checkout/", data)
     add_to_cart(client, "qualityssl-mobile")  # the cart is not empty on the second submit
     second = client.post("/checkout/", data)
@@ -159,8 +170,7 @@ def test_after_a_decline_a_new_card_can_pay(alice):
     add_to_cart(client, "qualityssl-mobile")
     declined = checkout(client, **card_fields(number="4000 0000 0000 9995"))
     assert declined.status_code == 400
-    token = declined.context["form"].initial["checkout_token"]
-    paid = client.post("/checkout/", {"checkout_token": token, **card_fields()})
+    paid = client.post("/checkout/", {**checkout_page(client, declined), **card_fields()})
     assert paid.status_code == 302
     assert Order.objects.count() == 1
     assert len(processor_ledger()) == 1

@@ -1,50 +1,221 @@
-"""Renewals are paid with the card on file, opened only for the declared processor."""
+"""Renewals: offered inside the policy's window, quoted, confirmed, charged once, the paid-until
+date moved, a receipt sent, billing staff see it; automatic renewal only after opting in, and
+only after a reminder (SITE-2, QS-5)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.core import mail
 from django.test import Client
+from django.utils import timezone
 
 from keepfaith.audit.models import AuditEntry
-from keepfaith.store.models import Order, Renewal
-from tests.store.conftest import add_to_cart, checkout, processor_ledger
+from keepfaith.audit.services import Actor
+from keepfaith.consent.selectors import current_choices
+from keepfaith.consent.services import consent_record
+from keepfaith.gate import PolicyViolation
+from keepfaith.inforce import in_force
+from keepfaith.store.models import Order, Renewal, RenewalCharge
+from keepfaith.store.renewals import add_months, renewal_charge, renewals_run
+from tests.conftest import make_staff, verified_client
+from tests.store.conftest import OV_DETAILS, add_to_cart, checkout, processor_ledger
+
+AUTOMATIC = "essential.service.payment_processing.automatic_renewal"
+
+
+def bought(customer, product: str = "qualityssl-mobile", term: str = "12", **fields) -> Renewal:
+    client = Client()
+    client.force_login(customer)
+    add_to_cart(client, product, term=term)
+    checkout(client, **fields)
+    return Renewal.objects.get(line__order__customer=customer, line__product_id=product)
+
+
+def due_in(renewal: Renewal, days: int) -> Renewal:
+    Renewal.objects.filter(pk=renewal.pk).update(due=timezone.localdate() + dt.timedelta(days=days))
+    renewal.refresh_from_db()
+    return renewal
+
+
+def signed_in(customer) -> Client:
+    client = Client()
+    client.force_login(customer)
+    return client
+
+
+def url(renewal: Renewal) -> str:
+    return f"/account/orders/{renewal.line.order.number}/renew/{renewal.pk}/"
+
+
+@pytest.mark.feature("renewals.window")
+@pytest.mark.clause("SITE-2")
+def test_a_renewal_is_not_offered_a_year_early(alice):
+    renewal = bought(alice, term="24")  # paid for two years
+    client = signed_in(alice)
+    page = client.get(f"/account/orders/{renewal.line.order.number}/").content.decode()
+    assert "Renew…" not in page and "renewal opens on" in page
+    answer = client.post(url(renewal), {"confirm": "yes", "period_start": f"{renewal.due}"})
+    assert answer.status_code == 400
+    assert "renewal opens on" in answer.content.decode()
+    assert len(processor_ledger()) == 1  # only the order itself
 
 
 @pytest.mark.clause("SITE-2")
 @pytest.mark.clause("QS-5")
-def test_a_renewal_is_paid_once_with_the_card_on_file(alice):
-    client = Client()
-    client.force_login(alice)
-    add_to_cart(client, "qualityssl-mobile", term="24")
-    checkout(client)
-    order = Order.objects.get()
-    renewal = Renewal.objects.get(line__order=order)
-    assert renewal.price_minor < order.subtotal_minor  # the catalogue's renewal discount
-    page = client.get(f"/account/orders/{order.number}/").content.decode()
-    assert "Renew now with Visa •••• 4242" in page
-    url = f"/account/orders/{order.number}/renew/{renewal.pk}/"
-    assert client.post(url).status_code == 302
-    assert client.post(url).status_code == 302  # a double submit: still one charge
-    renewal.refresh_from_db()
-    assert renewal.status == "renewed"
+def test_a_renewal_shows_the_charge_asks_for_confirmation_and_charges_once(
+    alice, django_capture_on_commit_callbacks
+):
+    renewal = due_in(bought(alice), 20)
+    order = renewal.line.order
+    client = signed_in(alice)
+    assert "Renew…" in client.get(f"/account/orders/{order.number}/").content.decode()
+    quote = client.get(url(renewal))
+    html = quote.content.decode()
+    vat = quote.context["quote"].vat_minor
+    assert quote.context["quote"].total_minor == renewal.price_minor + vat
+    for shown in ("Price (excl. VAT)", "VAT 25 %", "Total to pay", "Visa •••• 4242"):
+        assert shown in html
+    assert client.post(url(renewal), {"period_start": f"{renewal.due}"}).status_code == 400
+    assert len(processor_ledger()) == 1  # no confirmation, no charge
+    period = {"confirm": "yes", "period_start": f"{renewal.due}"}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url(renewal), period)
+    second = client.post(url(renewal), period)  # a double submit of the same confirmation
+    assert first.status_code == 302 and second.status_code == 302
     charges = processor_ledger()
-    assert len(charges) == 2
-    vat = order.vat_minor * renewal.price_minor // order.subtotal_minor
-    assert abs(charges[1].amount_minor - (renewal.price_minor + vat)) <= 1
-    disclosure = AuditEntry.objects.get(action="vault.disclose")
-    assert disclosure.outcome == "disclosed" and disclosure.subject == alice.customer_number
-    assert AuditEntry.objects.filter(action="store.renewal_pay").count() == 1
+    assert len(charges) == 2 and charges[1].amount_minor == renewal.price_minor + vat
+    charge = RenewalCharge.objects.get()
+    assert charge.period_start == renewal.due
+    assert charge.period_end == add_months(renewal.due, 12)
+    renewal.refresh_from_db()
+    assert renewal.due == charge.period_end  # the paid-until date moved
+    receipt = mail.outbox[-1]
+    assert "renewal" in receipt.subject.lower() and "Visa •••• 4242" in receipt.body
+    assert AuditEntry.objects.filter(action="store.renewal_charge", outcome="paid").count() == 1
+    assert AuditEntry.objects.get(action="vault.disclose").outcome == "disclosed"
+
+
+@pytest.mark.clause("SITE-2")
+def test_a_stale_confirmation_never_pays_the_next_period(alice):
+    renewal = due_in(bought(alice), 10)
+    shown = f"{renewal.due}"
+    client = signed_in(alice)
+    client.post(url(renewal), {"confirm": "yes", "period_start": shown})
+    renewal.refresh_from_db()
+    Renewal.objects.filter(pk=renewal.pk).update(due=timezone.localdate() + dt.timedelta(days=5))
+    client.post(url(renewal), {"confirm": "yes", "period_start": "2020-01-01"})  # an old page
+    assert len(processor_ledger()) == 2
+    assert RenewalCharge.objects.count() == 1
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.clause("BE-10")
+def test_an_order_waiting_for_the_go_ahead_is_not_renewable(alice):
+    renewal = bought(alice, "qualityssl", go_ahead="wait", **OV_DETAILS)
+    assert renewal.line.order.status == "waiting"
+    due_in(renewal, 5)
+    answer = signed_in(alice).post(url(renewal), {"confirm": "yes", "period_start": "x"})
+    assert answer.status_code == 400
+    assert RenewalCharge.objects.count() == 0
+
+
+@pytest.mark.clause("SITE-2")
+def test_billing_staff_see_the_renewal_charge(alice):
+    renewal = due_in(bought(alice), 3)
+    signed_in(alice).post(url(renewal), {"confirm": "yes", "period_start": f"{renewal.due}"})
+    bill = make_staff("bill@staff.example", "billing")
+    listed = verified_client(bill).get("/console/orders/").content.decode()
+    assert "1 renewal charge" in listed
+    order = renewal.line.order
+    page = verified_client(bill).get(f"/console/orders/{order.number}/").content.decode()
+    assert "renewal of " in page and "confirmed by the customer" in page
 
 
 def test_someone_elses_renewal_is_not_found(alice, carol):
-    client = Client()
-    client.force_login(alice)
-    add_to_cart(client, "qualityssl-mobile")
-    checkout(client)
-    renewal = Renewal.objects.get()
-    other = Client()
-    other.force_login(carol)
-    url = f"/account/orders/{renewal.line.order.number}/renew/{renewal.pk}/"
-    assert other.post(url).status_code == 404
+    renewal = due_in(bought(alice), 3)
+    other = signed_in(carol)
+    assert other.get(url(renewal)).status_code == 404
+    assert (
+        other.post(url(renewal), {"confirm": "yes", "period_start": f"{renewal.due}"}).status_code
+        == 404
+    )
+    assert other.post(url(renewal) + "automatic/", {"automatic": "on"}).status_code == 404
     renewal.refresh_from_db()
-    assert renewal.status == "due"
+    assert RenewalCharge.objects.count() == 0 and renewal.automatic is False
+
+
+@pytest.mark.feature("renewals.automatic")
+@pytest.mark.clause("SITE-2")
+@pytest.mark.clause("QS-5")
+def test_automatic_renewal_needs_the_opt_in_and_a_reminder_before_each_charge(
+    alice, django_capture_on_commit_callbacks
+):
+    renewal = due_in(bought(alice), 30)
+    now = in_force()
+    gate = now.gate(actor=Actor.system("test"))
+    assert renewals_run(gate=gate, policy=now.policy).charged == 0  # not turned on
+    with pytest.raises(PolicyViolation, match="opt-in"):  # the gate wants the customer's yes
+        renewal_charge(
+            renewal=renewal,
+            period_start=renewal.due,
+            actor=Actor.system("test"),
+            gate=gate,
+            policy=now.policy,
+            automatic=True,
+        )
+    signed_in(alice).post(url(renewal) + "automatic/", {"automatic": "on"})
+    gate = now.gate(actor=Actor.system("test"))  # a gate reads the ledger once: a new one
+    renewal.refresh_from_db()
+    assert renewal.automatic is True
+    assert current_choices(subject=alice.customer_number)[AUTOMATIC].status == "given"
+    day = timezone.localdate()
+    with django_capture_on_commit_callbacks(execute=True):
+        far = renewals_run(gate=gate, policy=now.policy, today=day)
+    assert (far.reminded, far.charged) == (0, 0)  # due in 30 days: no reminder yet
+    reminder_day = renewal.due - dt.timedelta(days=14)
+    with django_capture_on_commit_callbacks(execute=True):
+        near = renewals_run(gate=gate, policy=now.policy, today=reminder_day)
+    assert (near.reminded, near.charged) == (1, 0)
+    assert "renews on" in mail.outbox[-1].subject
+    again = renewals_run(gate=gate, policy=now.policy, today=reminder_day)
+    assert again.reminded == 0  # one reminder per charge
+    paid = renewals_run(gate=gate, policy=now.policy, today=renewal.due)
+    assert paid.charged == 1
+    charge = RenewalCharge.objects.get()
+    assert charge.trigger == "automatic"
+    renewal.refresh_from_db()
+    assert renewal.due == charge.period_end
+    # the next period needs its own reminder, on an earlier day than its charge
+    late = renewals_run(gate=gate, policy=now.policy, today=renewal.due)
+    assert (late.reminded, late.charged) == (1, 0)
+    assert renewals_run(gate=gate, policy=now.policy, today=renewal.due).charged == 1
+
+
+@pytest.mark.clause("SITE-2")
+def test_turning_automatic_renewal_off_or_withdrawing_stops_the_charge(alice):
+    renewal = due_in(bought(alice), 10)
+    client = signed_in(alice)
+    client.post(url(renewal) + "automatic/", {"automatic": "on"})
+    now = in_force()
+    gate = now.gate(actor=Actor.system("test"))
+    renewals_run(gate=gate, policy=now.policy)  # the reminder
+    consent_record(  # withdrawn elsewhere (e.g. by e-mail) while the switch still reads on
+        subject=alice.customer_number, key=AUTOMATIC, event="withdrawn", source="email"
+    )
+    gate = now.gate(actor=Actor.system("test"))
+    done = renewals_run(gate=gate, policy=now.policy, today=renewal.due)
+    assert (done.charged, done.refused) == (0, 1)
+    client.post(url(renewal) + "automatic/", {"automatic": "off"})
+    renewal.refresh_from_db()
+    assert renewal.automatic is False
+    assert RenewalCharge.objects.count() == 0
+    assert len(processor_ledger()) == 1
+
+
+def test_an_order_with_two_years_keeps_its_term(alice):
+    renewal = bought(alice, term="24")
+    order = Order.objects.get()
+    assert renewal.term_months == 24
+    assert renewal.due == (order.created + dt.timedelta(days=round(30.44 * 24))).date()

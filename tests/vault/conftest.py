@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from keepfaith.vault.cards import luhn_valid
+from keepfaith.cardcheck import luhn_valid
 from keepfaith.vault.keyring import FileKeyRing
 
 

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.services import Actor
 from keepfaith.gate import PolicyViolation
+from keepfaith.inforce import in_force
 from keepfaith.vault.cards import CardNumber
 from keepfaith.vault.errors import VaultError
 from keepfaith.vault.gateway import payment_processor, payment_recipient
@@ -19,6 +20,14 @@ from keepfaith.vault.services import card_for_processor, card_keep, vault_rotate
 
 NUMBERS = ["4242424242424242", "5555555555554444", "378282246310005", "6011111111111117"]
 BILLING = Actor("staff", "bill@staff.example")
+
+
+def open_card(record, recipient=None):
+    """Open a stored card as billing staff would, for ``recipient`` (the declared processor)."""
+    now = in_force()
+    target = recipient or payment_recipient(policy=now.policy)
+    gate = now.gate(actor=BILLING)
+    return card_for_processor(record=record, actor=BILLING, gate=gate, recipient=target)
 
 
 @pytest.fixture
@@ -40,19 +49,26 @@ def test_a_stored_card_keeps_brand_last_four_and_only_a_sealed_number(cards):
 def test_token_only_storage_keeps_nothing_that_decrypts(django_vault, alice):
     django_vault.CARD_STORAGE = "token-only"
     card = CardNumber(NUMBERS[0])
-    token = payment_processor().tokenize(card=card)
+    token = payment_processor(policy=in_force().policy).tokenize(card=card)
     row = card_keep(card=card, subject=alice.customer_number, card_token=token)
     assert row.sealed == "" and row.key_version is None
     assert row.processor_token == token.token
     with pytest.raises(VaultError, match="processor token only"):
-        card_for_processor(record=row, actor=BILLING, recipient=payment_recipient())
+        card_for_processor(
+            record=row,
+            actor=BILLING,
+            gate=in_force().gate(actor=BILLING),
+            recipient=payment_recipient(policy=in_force().policy),
+        )
 
 
 @pytest.mark.clause("QS-5")
 def test_the_declared_processor_gets_the_number_and_the_disclosure_is_audited(cards, alice):
-    recipient = payment_recipient()
+    recipient = payment_recipient(policy=in_force().policy)
     assert recipient == "payment-processor"
-    card = card_for_processor(record=cards[1], actor=BILLING, recipient=recipient)
+    card = card_for_processor(
+        record=cards[1], actor=BILLING, gate=in_force().gate(actor=BILLING), recipient=recipient
+    )
     assert card.reveal_for_processor() == NUMBERS[1]
     entry = AuditEntry.objects.get(action="vault.disclose")
     assert (entry.actor, entry.subject, entry.outcome) == (
@@ -69,7 +85,9 @@ def test_the_declared_processor_gets_the_number_and_the_disclosure_is_audited(ca
 @pytest.mark.parametrize("recipient", ["billing", "certificate-authority", "affiliates", "evil"])
 def test_disclosure_to_anyone_but_the_declared_processor_is_refused_and_audited(cards, recipient):
     with pytest.raises(PolicyViolation):
-        card_for_processor(record=cards[0], actor=BILLING, recipient=recipient)
+        card_for_processor(
+            record=cards[0], actor=BILLING, gate=in_force().gate(actor=BILLING), recipient=recipient
+        )
     entry = AuditEntry.objects.get(action="vault.disclose")
     assert entry.outcome == "refused"
     assert entry.detail["recipient"] == recipient
@@ -85,7 +103,12 @@ def test_rotation_rewraps_every_card_in_batches_and_every_card_still_opens(cards
     ring = FileKeyRing(django_vault.VAULT_KEYRING_PATH)
     assert [(v.version, v.status) for v in ring.versions()] == [(1, "retired"), (2, "current")]
     for row, number in zip(StoredCardRecord.objects.order_by("pk"), NUMBERS, strict=True):
-        opened = card_for_processor(record=row, actor=BILLING, recipient=payment_recipient())
+        opened = card_for_processor(
+            record=row,
+            actor=BILLING,
+            gate=in_force().gate(actor=BILLING),
+            recipient=payment_recipient(policy=in_force().policy),
+        )
         assert opened.reveal_for_processor() == number
     out = StringIO()
     call_command("vault", "rewrap", stdout=out)  # nothing left to do: idempotent

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from keepfaith.cardcheck import luhn_valid
 from keepfaith.vault.cards import (
     CardBrand,
     CardNumber,
     brand_of,
-    luhn_valid,
     masked,
     validate_expiry,
     validate_security_code,

@@ -17,6 +17,7 @@ def shared_keyring(tmp_path_factory: pytest.TempPathFactory) -> FileKeyRing:
     return FileKeyRing(tmp_path_factory.mktemp("ring") / "keyring.json")
 
 
+@pytest.mark.feature("security.vault.envelope_encryption")
 @pytest.mark.clause("QS-5")
 def test_round_trip_and_self_describing_format(keyring: FileKeyRing) -> None:
     token = seal(SECRET, record_id="order-1", keyring=keyring)

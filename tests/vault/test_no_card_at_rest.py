@@ -25,10 +25,12 @@ from django.db import connection
 from django.test import Client
 
 from keepfaith.audit.services import Actor
+from keepfaith.inforce import in_force
 from keepfaith.store.models import Order
 from keepfaith.vault.gateway import payment_recipient
 from keepfaith.vault.models import StoredCardRecord
 from keepfaith.vault.services import card_for_processor
+from tests.store.conftest import checkout_page
 from tests.vault.conftest import with_check_digit
 
 NEXT_YEAR = str(date.today().year + 1)
@@ -79,13 +81,13 @@ def checkouts(client: Client, leaked: Secrets) -> None:
     """One order per card through the real views, plus a refused attempt (an error path)."""
     for number, code in zip(leaked.cards, leaked.codes, strict=True):
         client.post("/cart/", {"product": "qualityssl-mobile", "action": "add", "quantity": "1"})
-        token = client.get("/checkout/").context["form"].initial["checkout_token"]
+        shown = checkout_page(client)
         bad = {"card_number": number, "expiry_month": "13", "expiry_year": NEXT_YEAR}
-        refused = client.post("/checkout/", {"checkout_token": token, **bad, "security_code": code})
+        refused = client.post("/checkout/", {**shown, **bad, "security_code": code})
         assert refused.status_code == 400
         assert not leaked.leaks_in(refused.content)
         good = {**bad, "expiry_month": "11", "security_code": code}
-        paid = client.post("/checkout/", {"checkout_token": token, **good})
+        paid = client.post("/checkout/", {**shown, **good})
         assert paid.status_code == 302, paid.content.decode()[:2000]
         assert not leaked.leaks_in(client.get(paid["Location"]).content)
     assert Order.objects.count() == 2
@@ -95,6 +97,9 @@ def files_at_rest() -> Iterator[Path]:
     db = Path(str(connection.settings_dict["NAME"]))
     if connection.vendor == "sqlite":
         yield from (p for p in (db, Path(f"{db}-wal"), Path(f"{db}-journal")) if p.exists())
+    books = settings.PAYMENT_TEST_LEDGER  # the local processor's books, -journal beside them
+    if books is not None:
+        yield from sorted(Path(books).parent.glob(Path(books).name + "*"))
     for path in Path(settings.VAR_DIR).rglob("*"):
         if (
             path.is_file()
@@ -128,6 +133,7 @@ def assert_nothing_at_rest(leaked: Secrets, caplog: pytest.LogCaptureFixture) ->
         scanned.append(path)
     if connection.vendor == "sqlite":
         assert Path(str(connection.settings_dict["NAME"])) in scanned
+    assert settings.PAYMENT_TEST_LEDGER in scanned
     for session in Session.objects.all():
         assert leaked.leaks_in(repr(session.get_decoded()).encode()) == [], "session"
         assert leaked.leaks_in(session.session_data.encode()) == [], "session"
@@ -138,19 +144,26 @@ def assert_nothing_at_rest(leaked: Secrets, caplog: pytest.LogCaptureFixture) ->
 def every_order_opens(leaked: Secrets) -> None:
     numbers = set()
     for row in StoredCardRecord.objects.all():
+        now = in_force()
         card = card_for_processor(
-            record=row, actor=Actor.system("test"), recipient=payment_recipient()
+            record=row,
+            actor=Actor.system("test"),
+            gate=now.gate(actor=Actor.system("test")),
+            recipient=payment_recipient(policy=now.policy),
         )
         numbers.add(card.reveal_for_processor())
     assert numbers == set(leaked.cards)
 
 
 @pytest.fixture
-def leaked(django_vault, settings) -> Secrets:
+def leaked(django_vault, settings, tmp_path) -> Secrets:
     settings.POLICY_PATH = Path(settings.BASE_DIR) / "examples" / "qualityssl" / "policy.yaml"
+    # the processor's books in a file, as under `make run`, so that they are searched too
+    settings.PAYMENT_TEST_LEDGER = tmp_path / "books" / "payment-test-ledger.sqlite3"
     return Secrets()
 
 
+@pytest.mark.feature("security.vault.no_security_code")
 @pytest.mark.clause("QS-5")
 @pytest.mark.clause("QS-3")
 @pytest.mark.django_db(transaction=True)

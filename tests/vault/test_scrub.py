@@ -83,6 +83,7 @@ def test_bad_format_args_are_still_scrubbed(captured: tuple[logging.Logger, io.S
     assert "[card ending 4242]" in output
 
 
+@pytest.mark.feature("security.vault.log_redaction")
 @pytest.mark.clause("QS-5")
 def test_settings_install_the_filters_on_the_root_handlers() -> None:
     from django.conf import settings
@@ -93,3 +94,46 @@ def test_settings_install_the_filters_on_the_root_handlers() -> None:
     assert logging_config["root"]["handlers"] == ["console"]
     filters = logging_config["filters"]
     assert filters["scrub_card_numbers"]["()"].endswith("CardNumberScrubFilter")
+
+
+@pytest.mark.clause("QS-5")
+@pytest.mark.parametrize(
+    "text", ["4242+4242+4242+4242", "4242%204242%204242%204242", "4242%204242+4242-4242"]
+)
+def test_card_numbers_as_a_url_carries_them_are_masked(text: str) -> None:
+    assert scrub_card_numbers(f"GET /pay?n={text}&x=1") == "GET /pay?n=[card ending 4242]&x=1"
+
+
+@pytest.mark.clause("QS-5")
+def test_every_record_of_the_process_is_scrubbed_even_on_an_unfiltered_handler() -> None:
+    """A library logger with a handler of its own (no filter) still never writes a card."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)  # no filters at all
+    logger = logging.getLogger("tests.vault.scrub.library")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("GET /shop/?card=%s&cvc=123", "4242+4242+4242+4242")
+        try:
+            raise ValueError("card 5555555555554444 refused")
+        except ValueError:
+            logger.exception("failed")
+    finally:
+        logger.removeHandler(handler)
+    output = stream.getvalue()
+    assert "4242+4242" not in output and "5555555555554444" not in output
+    assert "card=[card ending 4242]&cvc=***" in output
+    assert "card [card ending 4444] refused" in output
+
+
+def test_django_s_own_loggers_have_only_scrubbed_handlers() -> None:
+    from django.conf import settings
+
+    for name in ("django", "django.server", "django.request"):
+        for handler in logging.getLogger(name).handlers:
+            if type(handler).__module__.startswith("_pytest"):
+                continue  # pytest's own capture
+            names = {type(f).__name__ for f in handler.filters}
+            assert {"CardNumberScrubFilter", "SecurityCodeScrubFilter"} <= names, (name, handler)
+    logging_config: dict[str, Any] = settings.LOGGING
+    assert logging_config["loggers"]["django"]["handlers"] == []

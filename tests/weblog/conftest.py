@@ -26,8 +26,15 @@ def combined() -> LogFormat:
     return log_format(spec="combined")
 
 
-def ingest(config: WeblogConfig, *paths: Path, spec: str = "combined") -> IngestReport:
-    return logs_ingest(config=config, sources=list(paths), fmt=log_format(spec=spec), now=NOW)
+def ingest(
+    config: WeblogConfig,
+    *paths: Path,
+    spec: str | None = "combined",
+    configured: LogFormat | None = None,
+) -> IngestReport:
+    """Ingest ``paths`` in ``spec`` (None: detect each file's format)."""
+    fmt = None if spec is None else log_format(spec=spec)
+    return logs_ingest(config=config, sources=list(paths), fmt=fmt, configured=configured, now=NOW)
 
 
 def line(

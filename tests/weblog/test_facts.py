@@ -146,7 +146,7 @@ def test_chunk_facts_equal_the_per_request_reference(lines):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(HOSTS, st.text(max_size=20)), min_size=1, max_size=30))
 def test_networks_cut_at_once_equal_one_by_one(hosts):
-    assert truncated_networks(hosts=pa.array(hosts, pa.string())) == [
+    assert truncated_networks(hosts=pa.array(hosts, pa.string())).to_pylist() == [
         truncated_network(host=host) for host in hosts
     ]
 

@@ -200,7 +200,7 @@ def test_parts_no_commit_lists_are_deleted_and_never_counted(store_config, tmp_p
 
 
 @pytest.mark.clause("BE-5")
-def test_compaction_merges_a_days_parts_without_changing_a_row(tmp_path):
+def test_compaction_merges_a_days_parts_without_changing_a_row(tmp_path, db):
     config = WeblogConfig(paths=WeblogPaths(tmp_path / "weblog"), chunk_bytes=16 * 1024)
     log = write_sample_log(path=tmp_path / "access.log", lines=3000)
     ingest(config, log)
@@ -375,7 +375,10 @@ def test_dimension_counts_equal_a_count_over_the_request_facts(store_config, tmp
     assert ours == expected
 
 
-def test_the_settings_set_the_ingest_workers_chunks_and_memory(settings):
+def test_the_settings_set_the_ingest_workers_chunks_commits_and_memory(settings):
     settings.WEBLOG_WORKERS, settings.WEBLOG_CHUNK_MB, settings.WEBLOG_MEMORY_MB = 1, 2, 128
     config = weblog_config()
     assert (config.workers, config.chunk_bytes, config.memory_mb) == (1, 2 * 1024 * 1024, 128)
+    assert config.commit_chunks == 32  # about 64 MB of log between commits, as with 4 MB chunks
+    settings.WEBLOG_CHUNK_MB = 64
+    assert weblog_config().commit_chunks == 1

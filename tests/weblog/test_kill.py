@@ -28,7 +28,8 @@ from keepfaith.weblog.store import WeblogPaths
 def progress(path, done, total):
     print(done, flush=True)
 
-config = WeblogConfig(paths=WeblogPaths(Path(sys.argv[1])), chunk_bytes=32 * 1024)
+config = WeblogConfig(paths=WeblogPaths(Path(sys.argv[1])), chunk_bytes=32 * 1024,
+                      commit_chunks={commit})
 logs_ingest(config=config, sources=[Path(p) for p in sys.argv[2:]],
             fmt=log_format(spec="combined"), now=dt.datetime.fromisoformat("{now}"),
             progress=progress)
@@ -36,9 +37,9 @@ print("done", flush=True)
 """
 
 
-def _killed_run(root: Path, logs: list[Path], after: int) -> bool:
-    """Start an ingest, SIGKILL it after ``after`` committed chunks; True if it was killed."""
-    code = CHILD.replace("{now}", NOW.isoformat())
+def _killed_run(root: Path, logs: list[Path], after: int, commit: int) -> bool:
+    """Start an ingest, SIGKILL it after ``after`` commits; True if it was killed."""
+    code = CHILD.replace("{now}", NOW.isoformat()).replace("{commit}", str(commit))
     child = subprocess.Popen(
         [sys.executable, "-c", code, str(root), *map(str, logs)],
         stdout=subprocess.PIPE,
@@ -92,8 +93,8 @@ def _unlisted_parts(root: Path) -> set[Path]:
 
 
 @pytest.mark.clause("BE-5")
-@pytest.mark.parametrize("after", [1, 7])
-def test_kill_and_rerun_gives_the_counts_of_one_clean_run(tmp_path, after):
+@pytest.mark.parametrize(("after", "commit"), [(1, 1), (7, 1), (4, 3)])
+def test_kill_and_rerun_gives_the_counts_of_one_clean_run(tmp_path, after, commit):
     logs = [
         write_sample_log(path=tmp_path / "a.log", lines=2500, seed=11),
         write_sample_log(path=tmp_path / "b.log", lines=1500, seed=12),
@@ -103,7 +104,7 @@ def test_kill_and_rerun_gives_the_counts_of_one_clean_run(tmp_path, after):
     clean = WeblogConfig(paths=WeblogPaths(tmp_path / "clean"), chunk_bytes=32 * 1024)
     ingest(clean, *logs)
     killed = tmp_path / "killed"
-    assert _killed_run(killed, logs, after) is True
+    assert _killed_run(killed, logs, after, commit) is True
     ingest(WeblogConfig(paths=WeblogPaths(killed), chunk_bytes=32 * 1024), *logs)
     assert _snapshot(killed) == _snapshot(tmp_path / "clean")
     assert _unlisted_parts(killed) == set()

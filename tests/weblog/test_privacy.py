@@ -7,12 +7,16 @@ import hashlib
 import hmac
 
 import duckdb
+import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from keepfaith.weblog.privacy import (
     registry_countries,
     truncated_network,
     visitor_pseudonym,
+    visitor_pseudonyms,
 )
 from keepfaith.weblog.retention import logs_purge
 from keepfaith.weblog.store import ANALYTICS_TABLES, diagnostics_hits, raw_hits_connect
@@ -40,7 +44,7 @@ FORBIDDEN_COLUMNS = {
 def test_truncation_keeps_only_the_network():
     assert truncated_network(host="203.0.113.77") == "203.0.113.0/24"
     assert truncated_network(host=KNOWN_V6) == "2001:db8:abcd::/48"
-    assert truncated_network(host="dsl-42.pool.example.net") == "*.example.net"
+    assert truncated_network(host="DSL-42.pool.example.net.") == "name:dsl-42.pool.example.net"
     assert truncated_network(host="999.1.1.1") == "invalid"
     assert truncated_network(host="\x00junk") == "invalid"
 
@@ -57,6 +61,63 @@ def test_pseudonym_is_an_hmac_of_day_network_and_agent():
     assert got == int.from_bytes(expected[:8], "big")
     other = visitor_pseudonym(key=bytes(32), day=day, network="203.0.113.0/24", user_agent="UA")
     assert other != got
+
+
+@pytest.mark.clause("BE-5")
+@settings(max_examples=200, deadline=None)
+@given(
+    keys=st.lists(st.binary(min_size=0, max_size=140), min_size=1, max_size=4),
+    rows=st.lists(
+        st.tuples(st.integers(0, 3), st.text(max_size=70), st.text(max_size=140)), max_size=40
+    ),
+)
+def test_compiled_pseudonyms_equal_pythons_hmac(keys, rows):
+    """The scanner's HMAC-SHA256 (keys longer than a block, messages across block ends)
+    gives the pseudonyms the reference gives."""
+    day = dt.date(2024, 3, 4)
+    rows = [(at % len(keys), net, agent) for at, net, agent in rows]
+    got = visitor_pseudonyms(
+        keys=keys,
+        key_at=pa.array([at for at, _, _ in rows], pa.int64()),
+        days=pa.array(["2024-03-04"] * len(rows), pa.string()),
+        networks=pa.array([net for _, net, _ in rows], pa.string()),
+        user_agents=pa.array([agent for _, _, agent in rows], pa.string()),
+    ).to_pylist()
+    expected = [
+        visitor_pseudonym(key=keys[at], day=day, network=net, user_agent=agent)
+        for at, net, agent in rows
+    ]
+    assert got == expected
+
+
+def test_compiled_pseudonyms_take_any_number_of_day_keys():
+    """A chunk of a quiet site's old archive can span years: a key per day, no cap."""
+    keys = [bytes([k % 256]) * 32 for k in range(5000)]
+    at = [4999, 0, 2500]
+    got = visitor_pseudonyms(
+        keys=keys,
+        key_at=pa.array(at, pa.int64()),
+        days=pa.array(["2024-03-04"] * 3, pa.string()),
+        networks=pa.array(["203.0.113.0/24"] * 3, pa.string()),
+        user_agents=pa.array(["UA"] * 3, pa.string()),
+    ).to_pylist()
+    day = dt.date(2024, 3, 4)
+    assert got == [
+        visitor_pseudonym(key=keys[k], day=day, network="203.0.113.0/24", user_agent="UA")
+        for k in at
+    ]
+
+
+def test_compiled_pseudonyms_refuse_buffers_that_do_not_fit():
+    from keepfaith.weblog import _linescan
+
+    offsets = pa.array([0, 3], pa.int32()).buffers()[1]
+    with pytest.raises(ValueError, match="out of range"):
+        _linescan.pseudonyms((b"k",), pa.array([1], pa.int32()).buffers()[1], offsets, b"abc")
+    with pytest.raises(ValueError, match="out of range"):
+        _linescan.pseudonyms((b"k",), pa.array([0], pa.int32()).buffers()[1], offsets, b"ab")
+    with pytest.raises(ValueError, match="one key index per message"):
+        _linescan.pseudonyms((b"k",), b"\x00\x00\x00", offsets, b"abc")
 
 
 @pytest.mark.clause("BE-5")
@@ -110,8 +171,9 @@ def _raw_bytes(config) -> bytes:
     return b"".join(path.read_bytes() for path in files)
 
 
+@pytest.mark.feature("logs.raw-ip-retention")
 @pytest.mark.clause("QS-6")
-def test_purge_removes_raw_addresses_past_retention_from_the_file(store_config, tmp_path):
+def test_purge_removes_raw_addresses_past_retention_from_the_file(store_config, tmp_path, db):
     log = tmp_path / "access.log"
     log.write_text(line(host=KNOWN), encoding="utf-8")
     ingest(store_config, log)
@@ -124,7 +186,7 @@ def test_purge_removes_raw_addresses_past_retention_from_the_file(store_config, 
 
 
 @pytest.mark.clause("QS-6")
-def test_purge_rewrites_a_part_that_straddles_the_cutoff(store_config, tmp_path):
+def test_purge_rewrites_a_part_that_straddles_the_cutoff(store_config, tmp_path, db):
     log = tmp_path / "access.log"
     log.write_text(
         line(host=KNOWN, when="04/Mar/2024:01:00:00 +0000")

@@ -1,4 +1,5 @@
-"""``keepfaith staff add|reset-otp|list|code``: staff accounts and their second factor."""
+"""``keepfaith staff add|reset-password|reset-otp|list|code``: staff accounts, their password
+and their second factor."""
 
 from __future__ import annotations
 
@@ -16,7 +17,12 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from keepfaith.accounts.models import User, normalise_email
 from keepfaith.accounts.roles import ROLES
 from keepfaith.accounts.selectors import staff_list
-from keepfaith.accounts.services import UnknownRole, staff_create, staff_totp_reset
+from keepfaith.accounts.services import (
+    UnknownRole,
+    staff_create,
+    staff_password_set,
+    staff_totp_reset,
+)
 from keepfaith.accounts.totp import current_code, terminal_qr
 
 
@@ -34,6 +40,15 @@ class Command(BaseCommand):
             action="store_true",
             help="read the password from standard input (else one is generated)",
         )
+        password = sub.add_parser(
+            "reset-password", help="give a staff account a new password (shown once)"
+        )
+        password.add_argument("email")
+        password.add_argument(
+            "--password-stdin",
+            action="store_true",
+            help="read the password from standard input (else one is generated)",
+        )
         reset = sub.add_parser("reset-otp", help="replace the staff member's authenticator")
         reset.add_argument("email")
         sub.add_parser("list", help="list staff accounts and their roles")
@@ -44,6 +59,8 @@ class Command(BaseCommand):
         action = options["action"]
         if action == "add":
             self._add(options)
+        elif action == "reset-password":
+            self._reset_password(options)
         elif action == "reset-otp":
             device = staff_totp_reset(user=self._staff(options["email"]))
             self._show_device(device)
@@ -68,15 +85,27 @@ class Command(BaseCommand):
             raise CommandError(f"no staff account {email}")
         return user
 
+    @staticmethod
+    def _password(options: dict[str, Any]) -> str:
+        if not options["password_stdin"]:
+            return secrets.token_urlsafe(18)
+        return sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
+
+    def _reset_password(self, options: dict[str, Any]) -> None:
+        user = self._staff(options["email"])
+        password = self._password(options)
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise CommandError(f"{user.email}: {'; '.join(exc.messages)}") from exc
+        staff_password_set(user=user, password=password)
+        self.stdout.write(f"new password for {user.email}; every session of it has ended")
+        if not options["password_stdin"]:
+            self.stdout.write(f"password (shown once): {password}")
+
     def _add(self, options: dict[str, Any]) -> None:
         generated = not options["password_stdin"]
-        password = (
-            secrets.token_urlsafe(18)
-            if generated
-            else (
-                sys.stdin.readline().rstrip("\n") if not sys.stdin.isatty() else getpass.getpass()
-            )
-        )
+        password = self._password(options)
         try:
             validate_password(password)
             user, device = staff_create(

@@ -18,8 +18,11 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("verify", help="walk the chain; exit 1 naming the first bad entry")
         sub.add_parser("head", help="print the last sequence number and hash (to anchor elsewhere)")
-        tail = sub.add_parser("tail", help="print the latest entries")
+        tail = sub.add_parser(
+            "tail", help="print the latest entries (a staff read: --as names the reader)"
+        )
         tail.add_argument("-n", type=int, default=20)
+        tail.add_argument("--as", dest="actor", required=True, help="staff e-mail")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -29,8 +32,17 @@ class Command(BaseCommand):
             verdict = chain_verify()
             self.stdout.write(f"{verdict.checked} {verdict.head_hash}")
         else:
-            for entry in reversed(list(audit_entries()[: options["n"]])):
-                self.stdout.write(str(entry))
+            self._tail(options["n"], options["actor"])
+
+    def _tail(self, count: int, email: str) -> None:
+        from keepfaith.console.cli import staff_cli_read
+        from keepfaith.console.reads import AUDIT_LOG
+
+        entries = list(audit_entries()[:count])
+        subjects = [entry.subject for entry in entries if entry.subject]
+        staff_cli_read(email=email, read=AUDIT_LOG, subjects=subjects, command="audit tail")
+        for entry in reversed(entries):
+            self.stdout.write(str(entry))
 
     def _verify(self) -> None:
         broken = False

@@ -8,8 +8,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from keepfaith.comms.management.commands.campaign import read_text, staff_actor
 from keepfaith.comms.services import CampaignError, campaign_create, campaign_queue
-from keepfaith.gate.runtime import active_gate
+from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
+from keepfaith.store.selectors import customers_with_active_service
 
 
 class Command(BaseCommand):
@@ -29,8 +30,10 @@ class Command(BaseCommand):
     @enforces("BE-8")
     def handle(self, *args: Any, **options: Any) -> None:
         actor = staff_actor(options["actor"], "comms.send_announcement")
+        now = in_force()
+        gate = now.gate(actor=actor)
         try:
-            if active_gate(actor=actor).mail_kind(options["kind"]).unsubscribable:
+            if gate.mail_kind(options["kind"]).unsubscribable:
                 raise CommandError(f"{options['kind']} is marketing: use `keepfaith campaign`")
             campaign = campaign_create(
                 kind=options["kind"],
@@ -38,8 +41,15 @@ class Command(BaseCommand):
                 text=read_text(options["text"]),
                 html=read_text(options["html"]),
                 actor=actor,
+                gate=gate,
             )
         except (CampaignError, LookupError) as error:
             raise CommandError(str(error)) from None
-        campaign = campaign_queue(campaign_id=campaign.pk, actor=actor)
+        campaign = campaign_queue(
+            campaign_id=campaign.pk,
+            actor=actor,
+            gate=gate,
+            language=now.language(None),
+            active_service=customers_with_active_service(),
+        )
         self.stdout.write(f"announcement {campaign.pk} queued: {campaign.audience_size} messages")

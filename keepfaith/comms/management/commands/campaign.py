@@ -13,7 +13,7 @@ from keepfaith.audit.services import Actor
 from keepfaith.comms.models import Campaign
 from keepfaith.comms.selectors import audience_for, campaign_progress
 from keepfaith.comms.services import CampaignError, campaign_create, campaign_queue
-from keepfaith.gate.runtime import active_gate
+from keepfaith.inforce import in_force
 
 
 def staff_actor(email: str, permission: str) -> Actor:
@@ -64,7 +64,7 @@ class Command(BaseCommand):
             self._send(options["campaign"], actor)
 
     def _create(self, options: dict[str, Any], actor: Actor) -> None:
-        gate = active_gate(actor=actor)
+        gate = in_force().gate(actor=actor)
         try:
             if not gate.mail_kind(options["kind"]).unsubscribable:
                 raise CommandError("service announcements are sent with `keepfaith announce`")
@@ -74,6 +74,7 @@ class Command(BaseCommand):
                 text=read_text(options["text"]),
                 html=read_text(options["html"]),
                 actor=actor,
+                gate=gate,
             )
         except (CampaignError, LookupError) as error:
             raise CommandError(str(error)) from None
@@ -84,9 +85,13 @@ class Command(BaseCommand):
         campaign = Campaign.objects.filter(pk=campaign_id).first()
         if campaign is None:
             raise CommandError(f"no campaign {campaign_id}")
-        if not active_gate(actor=actor).mail_kind(campaign.kind).unsubscribable:
+        now = in_force()
+        gate = now.gate(actor=actor)
+        if not gate.mail_kind(campaign.kind).unsubscribable:
             raise CommandError("service announcements are sent with `keepfaith announce`")
-        campaign = campaign_queue(campaign_id=campaign_id, actor=actor)
+        campaign = campaign_queue(
+            campaign_id=campaign_id, actor=actor, gate=gate, language=now.language(None)
+        )
         self.stdout.write(f"campaign {campaign.pk} queued: {campaign.audience_size} messages")
 
     def _status(self, campaign_id: int) -> None:

@@ -16,6 +16,7 @@ from keepfaith.comms.inbound import InboundSourceError, read_messages
 from keepfaith.comms.listener import start_listener
 from keepfaith.comms.receiving import inbound_deliver, inbound_process, inbound_store
 from keepfaith.comms.selectors import inbound_unprocessed, optout_addresses
+from keepfaith.inforce import in_force
 
 
 class Command(BaseCommand):
@@ -54,13 +55,13 @@ class Command(BaseCommand):
             handle = start_listener(
                 host=host,
                 port=port,
-                recipients=optout_addresses(),
+                recipients=optout_addresses(policy=in_force().policy),
                 deliver=inbound_deliver,
                 max_bytes=settings.MAIL_MAX_INBOUND_BYTES,
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
-        addresses = ", ".join(optout_addresses())
+        addresses = ", ".join(optout_addresses(policy=in_force().policy))
         self.stdout.write(f"listening on {handle.host}:{handle.port} for {addresses}")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -11,6 +11,7 @@ from keepfaith.audit.selectors import chain_verify
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.selectors import consent_history, current_choices, pending_reconsent
 from keepfaith.consent.services import consent_rebuild
+from keepfaith.inforce import in_force
 
 
 class Command(BaseCommand):
@@ -20,8 +21,11 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         sub.add_parser("rebuild", help="regenerate the current-choices table from the ledger")
         sub.add_parser("verify", help="walk the ledger's chain; exit 1 naming the first bad entry")
-        show = sub.add_parser("show", help="a subject's current choices and ledger history")
+        show = sub.add_parser(
+            "show", help="a subject's current choices and ledger history (a staff read)"
+        )
         show.add_argument("subject", help="a customer number or other subject reference")
+        show.add_argument("--as", dest="actor", required=True, help="staff e-mail (the reader)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -31,7 +35,15 @@ class Command(BaseCommand):
         elif action == "verify":
             self._verify()
         else:
-            self._show(options["subject"])
+            from keepfaith.console.cli import staff_cli_read
+            from keepfaith.console.reads import CONSENT_HISTORY
+
+            subject = options["subject"]
+            staff_cli_read(
+                email=options["actor"], read=CONSENT_HISTORY, subjects=[subject],
+                command="consent show",
+            )  # fmt: skip
+            self._show(subject)
 
     def _verify(self) -> None:
         verdict = chain_verify(ConsentEvent)
@@ -49,7 +61,10 @@ class Command(BaseCommand):
         for key, state in sorted(choices.items()):
             shown = f" (policy {state.policy_version})" if state.policy_version else ""
             self.stdout.write(f"  {key:<55} {state.status}{shown}")
-        for key in pending_reconsent(subject=subject):
+        from keepfaith.accounts.selectors import customer_joined
+
+        joined = customer_joined(subject=subject)
+        for key in pending_reconsent(subject=subject, policy=in_force().policy, joined=joined):
             self.stdout.write(f"  needs fresh consent: {key}")
         self.stdout.write("history, newest first:")
         for event in consent_history(subject=subject):

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from keepfaith.audit.services import Actor
 from keepfaith.gate import PolicyViolation
+from keepfaith.inforce import in_force
 from keepfaith.store.outside import outside_transfer_send
 from keepfaith.store.selectors import transfers_queued
 
@@ -25,10 +26,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         actor = Actor.system("store transfers")
+        gate = in_force().gate(actor=actor)
         sent = refused = 0
         for transfer in transfers_queued():
             try:
-                outside_transfer_send(transfer=transfer, actor=actor)
+                outside_transfer_send(transfer=transfer, actor=actor, gate=gate)
             except PolicyViolation as exc:
                 refused += 1
                 self.stderr.write(f"{transfer.order.number}: refused: {exc}")

@@ -12,10 +12,11 @@ from keepfaith.support.services import support_purge
 class Command(BaseCommand):
     help = (
         "Support data retention. `purge` deletes every information request and support ticket "
-        "(with the computer configuration it holds) whose retention ran out: each row keeps "
-        "the deadline its use's retention in the policy in force set when it was stored "
-        "(e.g. 1y for information requests, 90d for technical support). Run it daily, as a "
-        "cronjob. The deletion counts go to the audit log."
+        "(with the computer configuration and the conversation it holds) whose retention ran "
+        "out: an information request keeps the deadline its use's retention set when it was "
+        "stored (e.g. 1y), a support ticket the one set when it was closed (e.g. 90d for "
+        "technical support, counted from closing; an open ticket is kept). Run it daily, as "
+        "a cronjob. The deletion counts go to the audit log."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Count
 
 from keepfaith.audit.services import Actor
+from keepfaith.terminal import progress
 from keepfaith.vault.models import StoredCardRecord
 from keepfaith.vault.services import vault_keyring, vault_rewrap, vault_rotate
 
@@ -32,10 +33,16 @@ class Command(BaseCommand):
             self._status()
             return
         batch = max(1, int(options["batch_size"]))
-        if action == "rotate":
-            report = vault_rotate(actor=Actor.system("vault rotate"), batch_size=batch)
-        else:
-            report = vault_rewrap(batch_size=batch)
+        with progress("re-wrapping stored cards", total=None) as update:
+
+            def step(done: int, total: int) -> None:
+                update(completed=done, total=total)
+
+            if action == "rotate":
+                actor = Actor.system("vault rotate")
+                report = vault_rotate(actor=actor, batch_size=batch, progress=step)
+            else:
+                report = vault_rewrap(batch_size=batch, progress=step)
         self.stdout.write(str(report))
 
     def _status(self) -> None:

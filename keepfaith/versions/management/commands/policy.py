@@ -1,4 +1,6 @@
-"""``keepfaith policy check|render|publish|diff|export``: the policy file from the command line."""
+"""``keepfaith policy check|render|publish|notify|diff|export``: the policy file from the
+command line. Publishing a version that changes an earlier one tells every customer by e-mail
+when the policy says so (``changes.notify``); ``notify`` queues what is still missing."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from keepfaith.inforce import policy_of
 from keepfaith.policy import Policy, PolicyError
 from keepfaith.policy.commands import (
     policy_diff_command,
@@ -17,7 +20,6 @@ from keepfaith.policy.commands import (
 from keepfaith.policy.diff import diff_to_text, policy_diff
 from keepfaith.policy.report import format_problem, policy_check_command
 from keepfaith.versions.models import PolicyVersion
-from keepfaith.versions.selectors import policy_of
 from keepfaith.versions.services import policy_publish_file
 
 FORMATS = {"md": "markdown", "markdown": "markdown", "html": "html", "json": "json"}
@@ -34,8 +36,16 @@ class Command(BaseCommand):
         render.add_argument("file", type=Path)
         render.add_argument("--format", choices=sorted(FORMATS), default="md")
         render.add_argument("--lang", default="en")
-        publish = sub.add_parser("publish", help="store a new version (same content: nothing)")
+        publish = sub.add_parser(
+            "publish", help="store a new version (same content: nothing) and tell customers"
+        )
         publish.add_argument("file", type=Path)
+        notify = sub.add_parser(
+            "notify",
+            help="queue the change notice of the version in force for every customer "
+            "who has not had it (resumable; each customer once)",
+        )
+        notify.set_defaults(file=None)
         diff = sub.add_parser("diff", help="what changed between two files or published versions")
         diff.add_argument("old", help="a policy file, or the label of a published version")
         diff.add_argument("new", help="a policy file, or the label of a published version")
@@ -60,6 +70,8 @@ class Command(BaseCommand):
             code = policy_fides_command(path=options["file"], out=out)
         elif action == "diff":
             code = self._diff(options["old"], options["new"], options["lang"])
+        elif action == "notify":
+            code = self._notify()
         else:
             code = self._publish(options["file"])
         if code:
@@ -76,6 +88,37 @@ class Command(BaseCommand):
         self.stdout.write(f"{verb} version {version.label} ({version.content_hash})")
         for use in version.requires_reconsent:
             self.stdout.write(f"  needs fresh consent: {use}")
+        return self._notify() if created else 0
+
+    def _notify(self) -> int:
+        """The change notice of the version in force, to every customer still without it."""
+        from django.conf import settings
+
+        from keepfaith.audit.services import Actor
+        from keepfaith.comms.notices import policy_change_notify
+        from keepfaith.inforce import changes_between, in_force
+
+        now = in_force()
+        version = now.version
+        earlier = (
+            PolicyVersion.objects.filter(seq__lt=version.seq).order_by("-seq").first()
+            if version is not None
+            else None
+        )
+        if version is None or earlier is None or "email" not in now.policy.changes.notify:
+            self.stdout.write("no change notice to send (first version, or the policy sends none)")
+            return 0
+        languages = now.policy.controller.languages
+        actor = Actor.system("policy notify")
+        added = policy_change_notify(
+            label=version.label,
+            changes={lang: changes_between(earlier, version, lang) for lang in languages},
+            update_url=f"{settings.PUBLIC_URL}{now.policy.changes.update_page}",
+            controller=now.policy.controller.legal_name,
+            gate=now.gate(actor=actor),
+            actor=actor,
+        )
+        self.stdout.write(f"change notice of {version.label} queued for {added} customer(s)")
         return 0
 
     def _diff(self, old: str, new: str, lang: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 from pathlib import Path
@@ -11,12 +12,24 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from keepfaith.weblog.conf import download_extensions, weblog_config, weblog_config_in_force
+from keepfaith.audit.services import Actor
+from keepfaith.inforce import in_force
+from keepfaith.terminal import is_terminal, progress
+from keepfaith.weblog.aggregate import logs_aggregate
+from keepfaith.weblog.conf import (
+    configured_format,
+    download_extensions,
+    weblog_config,
+    weblog_config_in_force,
+)
+from keepfaith.weblog.forget import LogForgetError, logs_forget
 from keepfaith.weblog.formats import LogFormatError, log_format
 from keepfaith.weblog.ingest import IngestReport, logs_ingest
 from keepfaith.weblog.reports import report_csv, report_json, weblog_report
 from keepfaith.weblog.retention import logs_compact, logs_purge
+from keepfaith.weblog.spark import SparkEngineError
 from keepfaith.weblog.store import WeblogStoreError
+from keepfaith.weblog.tables import report_tables
 
 
 def _date(text: str) -> dt.date:
@@ -27,31 +40,32 @@ def _date(text: str) -> dt.date:
 
 
 class _Bar:
-    """A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+    """Progress of an ingest on stderr (``rich``, only on a terminal), one bar per file."""
 
     def __init__(self) -> None:
-        self.active = sys.stderr.isatty()
+        self.active = is_terminal(sys.stderr)
+        self._stack: contextlib.ExitStack | None = None
+        self._update: Any = None
 
     def __call__(self, path: str, done: int, total: int | None) -> None:
         if not self.active:
             return
-        if total:
-            filled = int(30 * done / total)
-            text = f"[{'#' * filled}{'.' * (30 - filled)}] {done * 100 // total:3d}%"
-        else:
-            text = f"{done / 1e6:,.0f} MB"
-        sys.stderr.write(f"\r{Path(path).name[:30]:30} {text}")
-        sys.stderr.flush()
+        if self._update is None:
+            self._stack = contextlib.ExitStack()
+            self._update = self._stack.enter_context(progress(Path(path).name, total=total))
+        self._update(completed=done, total=total, description=Path(path).name[:30])
 
     def close(self) -> None:
-        if self.active:
-            sys.stderr.write("\n")
+        if self._stack is not None:
+            self._stack.close()
 
 
 class Command(BaseCommand):
     help = (
         "Web-log analytics. `ingest PATH...` reads Apache/nginx access logs (plain or gzip) "
-        "idempotently; `report --from --to --format json|csv` prints the aggregates; `purge` "
+        "idempotently, in the format detected from each file's first lines unless --format "
+        "says; `forget PATH...` removes what was read from a file, so it can be read again; "
+        "`report --from --to --format json|csv` prints the aggregates; `purge` "
         "deletes raw addresses older than the policy's log_files.raw_ip_retention (7d in the "
         "examples; KEEPFAITH_RAW_IP_RETENTION_DAYS can only shorten it) and the pseudonym keys "
         "of closed days: run it daily (`keepfaith jobs run` does); `compact` merges each closed "
@@ -65,32 +79,69 @@ class Command(BaseCommand):
         ingest.add_argument(
             "--format",
             dest="log_format",
-            default="combined",
-            help="common, combined, nginx, vhost_combined, or a LogFormat / log_format string",
+            default=None,
+            help="common, combined, nginx, vhost_combined, or a LogFormat / log_format string "
+            "(default: detected from the first lines, among these and KEEPFAITH_WEBLOG_FORMAT)",
         )
+        ingest.add_argument(
+            "--no-aggregate",
+            dest="aggregate",
+            action="store_false",
+            help="leave the days marked for `logs aggregate` (on Spark, say)",
+        )
+        forget = sub.add_parser("forget", help="remove what was read from a file")
+        forget.add_argument("paths", nargs="+", type=Path)
+        agg = sub.add_parser("aggregate", help="compute the report tables of the marked days")
+        agg.add_argument("--engine", choices=("duckdb", "spark"), default="duckdb")
+        agg.add_argument("--master", default="local[*]", help="Spark master URL (spark engine)")
+        agg.add_argument(
+            "--parts",
+            default=None,
+            help="URI of the fact parts' folder (day=... below it) on storage the Spark "
+            "workers read; default: the local store's listed parts",
+        )
+        agg.add_argument("--all", dest="every_day", action="store_true",
+                         help="every day with facts, not only the marked ones")  # fmt: skip
         report = sub.add_parser("report", help="print the aggregates of a range of days")
         report.add_argument("--from", dest="start", type=_date, required=True)
         report.add_argument("--to", dest="end", type=_date, required=True)
-        report.add_argument("--format", dest="output", choices=("json", "csv"), default="json")
+        report.add_argument(
+            "--format",
+            dest="output",
+            choices=("table", "json", "csv"),
+            default=None,
+            help="table on a terminal, json when piped (unless given)",
+        )
         report.add_argument("--limit", type=int, default=50)
         sub.add_parser("purge", help="apply the retention of the diagnostics store")
         sub.add_parser("compact", help="merge each closed day's Parquet parts into one")
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
+        self.verbosity = int(options.get("verbosity", 1))
         if action == "ingest":
-            self._ingest(options["paths"], options["log_format"])
+            self._ingest(options["paths"], options["log_format"], options["aggregate"])
+        elif action == "aggregate":
+            self._aggregate(options)
+        elif action == "forget":
+            self._forget(options["paths"])
         elif action == "report":
             self._report(options["start"], options["end"], options["output"], options["limit"])
         elif action == "compact":
             try:
-                days = logs_compact(config=weblog_config_in_force())
+                days = logs_compact(
+                    config=weblog_config_in_force(policy=in_force().policy),
+                    actor=Actor.system("keepfaith logs compact"),
+                )
             except WeblogStoreError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(f"compacted the parts of {days} days")
         else:
             try:
-                done = logs_purge(config=weblog_config_in_force())
+                done = logs_purge(
+                    config=weblog_config_in_force(policy=in_force().policy),
+                    actor=Actor.system("keepfaith logs purge"),
+                )
             except WeblogStoreError as exc:
                 raise CommandError(str(exc)) from exc
             self.stdout.write(
@@ -98,27 +149,71 @@ class Command(BaseCommand):
                 f"destroyed {done.keys_destroyed} day keys"
             )
 
-    def _ingest(self, paths: list[Path], spec: str) -> None:
+    def _aggregate(self, options: dict[str, Any]) -> None:
+        config = weblog_config_in_force(policy=in_force().policy)
         try:
-            fmt = log_format(spec=spec)
+            days = logs_aggregate(
+                paths=config.paths,
+                visit_gap_minutes=config.visit_gap_minutes,
+                batch_rows=config.aggregate_batch_rows,
+                threads=config.threads,
+                memory_mb=config.memory_mb,
+                engine=options["engine"],
+                master=options["master"],
+                parts_uri=options["parts"],
+                every_day=options["every_day"],
+            )
+        except (WeblogStoreError, SparkEngineError) as exc:
+            raise CommandError(str(exc)) from exc
+        self.stdout.write(f"{days} days aggregated on {options['engine']}")
+
+    def _ingest(self, paths: list[Path], spec: str | None, aggregate: bool) -> None:
+        try:
+            fmt = None if spec is None else log_format(spec=spec)
         except LogFormatError as exc:
             raise CommandError(str(exc)) from exc
         bar = _Bar()
         try:
             result = logs_ingest(
-                config=weblog_config_in_force(), sources=paths, fmt=fmt, progress=bar
+                config=weblog_config_in_force(policy=in_force().policy),
+                sources=paths,
+                fmt=fmt,
+                configured=configured_format(),
+                progress=bar,
+                aggregate_days=aggregate,
             )
         except WeblogStoreError as exc:
             raise CommandError(str(exc)) from exc
         finally:
             bar.close()
         self._print_ingest(result)
+        if result.refused:
+            raise CommandError("\n".join(result.refused))
+
+    def _forget(self, paths: list[Path]) -> None:
+        try:
+            results = logs_forget(
+                config=weblog_config_in_force(policy=in_force().policy), sources=paths
+            )
+        except (WeblogStoreError, LogForgetError) as exc:
+            raise CommandError(str(exc)) from exc
+        for done in results:
+            self.stdout.write(
+                f"{done.path}: forgot {done.requests} requests ({done.lines} lines) in "
+                f"{done.parts} parts; {done.days} days aggregated again"
+            )
+
+    verbosity = 1
 
     def _print_ingest(self, result: IngestReport) -> None:
         for item in result.files:
             if item.skipped:
                 self.stdout.write(f"{item.path}: skipped: {item.skipped}")
                 continue
+            how = f" ({item.detected})" if item.detected else ""
+            self.stdout.write(f"{item.path}: format {item.format}{how}")
+            if item.refused:
+                self.stderr.write(f"{item.path}: refused: {item.refused}")
             self.stdout.write(
                 f"{item.path}: {item.new_lines} new lines, {item.requests} requests, "
                 f"{item.malformed} malformed, {item.out_of_order} out of order"
@@ -129,6 +224,9 @@ class Command(BaseCommand):
             f"{result.requests} requests in total; {result.days_aggregated} days aggregated; "
             f"{result.keys_destroyed} day keys destroyed; {result.days_merged} days' parts merged"
         )
+        if self.verbosity >= 2:  # the profile bench/logs.py prints
+            phases = ", ".join(f"{name} {secs:.2f}" for name, secs in result.phases.items())
+            self.stdout.write(f"phases (s): {phases}")
 
     def _report(self, start: dt.date, end: dt.date, output: str, limit: int) -> None:
         try:
@@ -142,5 +240,10 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError(str(exc)) from exc
+        stream: Any = self.stdout._out  # the real stream (a terminal or not)
+        output = output or ("table" if is_terminal(stream) else "json")
+        if output == "table":
+            report_tables(report=report, stream=stream)
+            return
         text = report_json(report=report) if output == "json" else report_csv(report=report)
         self.stdout.write(text, ending="" if text.endswith("\n") else "\n")

@@ -1,0 +1,271 @@
+"""Campaigns in the console, for marketing (BE-8, QS-4): write and edit a draft, preview it
+as a recipient would see it in each language, send a test to oneself, schedule it, delete it,
+and send it to everyone after a confirmation that names the audience size. Its state follows
+the outbox to "sent".
+
+A preview "as a recipient" asks the gate whether that customer is in the kind's audience (an
+audited decision about them) and shows the message in their language; it shows nothing else
+about them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from keepfaith.accounts.selectors import customer_by_number
+from keepfaith.comms.campaigns import (
+    campaign_delete,
+    campaign_render,
+    campaign_schedule,
+    campaign_state,
+    campaign_test_send,
+    campaign_update,
+)
+from keepfaith.comms.models import Campaign
+from keepfaith.comms.selectors import audience_for, campaign_list
+from keepfaith.comms.services import CampaignError, campaign_create, campaign_queue
+from keepfaith.console.access import staff_actor, staff_view
+from keepfaith.gate import Gate
+from keepfaith.inforce import in_force
+from keepfaith.policy.trace import enforces
+from keepfaith.store.selectors import customers_with_active_service
+
+SEND = "comms.send_campaign"
+ANNOUNCE = "comms.send_announcement"
+STATE_WORDS = {
+    "draft": gettext_lazy("draft"),
+    "scheduled": gettext_lazy("scheduled"),
+    "sending": gettext_lazy("sending"),
+    "sent": gettext_lazy("sent"),
+}
+
+
+class CampaignForm(forms.Form):
+    kind = forms.ChoiceField(label=gettext_lazy("Kind of mail"))
+    subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200)
+    text = forms.CharField(label=gettext_lazy("Text"), widget=forms.Textarea(attrs={"rows": 10}))
+    html = forms.CharField(
+        label=gettext_lazy("HTML (optional)"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds  # type: ignore[attr-defined]
+
+
+class ScheduleForm(forms.Form):
+    at = forms.DateTimeField(
+        label=gettext_lazy("Send at (UTC)"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+
+def kind_label(kind: str) -> str:
+    """A mail kind as the policy describes it, in the reader's language (never its key)."""
+    for entry in in_force().policy.mail_kinds:
+        if entry.key == kind and entry.description:
+            lang = get_language() or "en"
+            text = entry.description.get(lang[:2]) or entry.description.get("en") or kind
+            return text.rstrip(".")
+    return kind.replace("_", " ").capitalize()
+
+
+def _kinds(request: HttpRequest, gate: Gate) -> list[tuple[str, str]]:
+    """Kinds this person may send: marketing with send_campaign, service with announce."""
+    user = request.user
+    kinds = gate.rulebook.mail_kinds.items()
+    return sorted(
+        (key, kind_label(key))
+        for key, rule in kinds
+        if key != "transactional" and user.has_perm(SEND if rule.unsubscribable else ANNOUNCE)
+    )
+
+
+def _audience_size(campaign: Campaign, gate: Gate) -> int:
+    """How many customers the campaign reaches now (a count: no personal data)."""
+    active = customers_with_active_service()
+    return audience_for(kind=campaign.kind, gate=gate, active_service=active).count()
+
+
+@staff_view(SEND)
+def campaigns(request: HttpRequest) -> HttpResponse:
+    gate = in_force().gate(actor=staff_actor(request))
+    form = CampaignForm(request.POST or None, kinds=_kinds(request, gate))
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = campaign_create(
+                kind=form.cleaned_data["kind"],
+                subject=form.cleaned_data["subject"],
+                text=form.cleaned_data["text"],
+                html=form.cleaned_data["html"],
+                actor=staff_actor(request),
+                gate=gate,
+            )
+        except CampaignError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Draft saved."))
+            return redirect("console:campaign", campaign_id=campaign.pk)
+    rows = [
+        (c, kind_label(c.kind), campaign_state(campaign=c).state) for c in campaign_list()[:100]
+    ]
+    context = {"form": form, "campaigns": rows, "state_words": STATE_WORDS}
+    return render(request, "console/campaigns.html", context)
+
+
+def _detail_context(request: HttpRequest, campaign: Campaign, gate: Gate) -> dict[str, Any]:
+    state = campaign_state(campaign=campaign)
+    initial = {
+        "kind": campaign.kind,
+        "subject": campaign.subject,
+        "text": campaign.text_body,
+        "html": campaign.html_body,
+    }
+    return {
+        "campaign": campaign,
+        "kind": kind_label(campaign.kind),
+        "state": state,
+        "state_word": STATE_WORDS[state.state],
+        "audience_size": _audience_size(campaign, gate),
+        "may_send": campaign.kind in dict(_kinds(request, gate)),
+        "form": CampaignForm(initial=initial, kinds=_kinds(request, gate)),
+        "schedule_form": ScheduleForm(
+            initial={"at": campaign.scheduled_for or timezone.now() + dt.timedelta(days=1)}
+        ),
+        "languages": in_force().policy.controller.languages,
+    }
+
+
+@staff_view(SEND)
+def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    gate = in_force().gate(actor=staff_actor(request))
+    context = _detail_context(request, campaign, gate)
+    if request.method == "POST" and campaign.status == Campaign.Status.DRAFT:
+        form = CampaignForm(request.POST, kinds=_kinds(request, gate))
+        context["form"] = form
+        if form.is_valid():
+            try:
+                campaign_update(campaign_id=campaign.pk, gate=gate, **form.cleaned_data)
+            except CampaignError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("console:campaign", campaign_id=campaign.pk)
+    return render(request, "console/campaign.html", context)
+
+
+@enforces("BE-8")
+@staff_view(SEND)
+def campaign_preview(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """The message in each language; with ``recipient`` (a customer number), whether the
+    gate lets the campaign reach that customer and the language they would read it in."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    now = in_force()
+    gate = now.gate(actor=staff_actor(request))
+    number = request.GET.get("recipient", "").strip()[:16]
+    recipient: dict[str, Any] | None = None
+    if number:
+        customer = customer_by_number(number=number)
+        if customer is None:
+            messages.error(request, _("There is no customer with that number."))
+        else:
+            rule = gate.mail_kind(campaign.kind)
+            decision = gate.check(
+                use=rule.use,
+                categories=("user.contact.email",),
+                subject=customer.subject_ref,
+                purpose_context=f"campaign preview:{campaign.pk}",
+            )
+            recipient = {
+                "number": customer.customer_number,
+                "in_audience": decision.allowed,
+                "language": now.language(customer.language),
+            }
+    languages = list(now.policy.controller.languages)
+    if recipient is not None:
+        languages.sort(key=lambda lang: lang != recipient["language"])
+    previews = [
+        (lang, campaign_render(campaign=campaign, gate=gate, language=lang)) for lang in languages
+    ]
+    context = {"campaign": campaign, "previews": previews, "recipient": recipient}
+    return render(request, "console/campaign_preview.html", context)
+
+
+@staff_view(SEND)
+@require_POST
+def campaign_action(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Test to oneself, schedule, unschedule or delete a draft."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    now = in_force()
+    gate = now.gate(actor=staff_actor(request))
+    actor = staff_actor(request)
+    action = request.POST.get("action", "")
+    try:
+        if action == "test":
+            language = now.language(request.POST.get("language") or None)
+            address = actor.ref  # the staff member's own e-mail
+            campaign_test_send(
+                campaign=campaign, gate=gate, to=address, language=language, actor=actor
+            )
+            messages.success(
+                request, _("A test is on its way to %(address)s.") % {"address": address}
+            )
+        elif action == "schedule":
+            form = ScheduleForm(request.POST)
+            if not form.is_valid():
+                raise CampaignError(_("Give a date and time to send at."))
+            campaign_schedule(campaign_id=campaign.pk, at=form.cleaned_data["at"], actor=actor)
+            messages.success(request, _("Scheduled."))
+        elif action == "unschedule":
+            campaign_schedule(campaign_id=campaign.pk, at=None, actor=actor)
+            messages.success(request, _("No longer scheduled: the campaign is a draft again."))
+        elif action == "delete":
+            campaign_delete(campaign_id=campaign.pk, actor=actor)
+            messages.success(request, _("Draft deleted."))
+            return redirect("console:campaigns")
+        else:
+            raise CampaignError(_("Unknown action."))
+    except CampaignError as error:
+        messages.error(request, str(error))
+    return redirect("console:campaign", campaign_id=campaign.pk)
+
+
+@enforces("BE-8", "QS-4")
+@staff_view(SEND)
+def campaign_confirm(request: HttpRequest, campaign_id: int) -> HttpResponse:
+    """Before sending to everyone: how many customers it reaches; the POST queues it."""
+    campaign = get_object_or_404(Campaign, pk=campaign_id)
+    now = in_force()
+    gate = now.gate(actor=staff_actor(request))
+    if campaign.kind not in dict(_kinds(request, gate)):
+        return redirect("console:campaign", campaign_id=campaign.pk)
+    size = _audience_size(campaign, gate)
+    if request.method == "POST" and campaign.status == Campaign.Status.DRAFT:
+        if request.POST.get("audience_size") != str(size):
+            messages.error(request, _("The audience changed meanwhile: check the number again."))
+        else:
+            campaign_queue(
+                campaign_id=campaign.pk,
+                actor=staff_actor(request),
+                gate=gate,
+                language=now.language(None),
+                active_service=customers_with_active_service(),
+            )
+            messages.success(request, _("Queued: the messages are going out."))
+            return redirect("console:campaign", campaign_id=campaign.pk)
+    context = {"campaign": campaign, "kind": kind_label(campaign.kind), "audience_size": size}
+    return render(request, "console/campaign_confirm.html", context)

@@ -1,0 +1,50 @@
+"""Staff commands that show customer data ask the gate as the console does (QS-3).
+
+A command run by a person at a shell names that person with ``--as EMAIL`` (a staff
+account): the read is asked of the gate with their roles, refused with the gate's reason
+(and the refusal audited), or audited as their read, exactly like a console page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.management.base import CommandError
+
+from keepfaith.accounts.models import User
+from keepfaith.audit.models import ActorKind
+from keepfaith.audit.services import Actor, audit_append
+from keepfaith.console.access import StaffRead, read_decision
+from keepfaith.inforce import in_force
+from keepfaith.policy.trace import enforces
+
+
+@enforces("QS-3", features=("staff.reads-by-policy",))
+def staff_cli_read(*, email: str, read: StaffRead, subjects: Iterable[str], command: str) -> Actor:
+    """Ask the gate whether staff member ``email`` may read ``read`` about ``subjects``;
+    audit the read (or the refusal, then raise ``CommandError`` with the gate's reason)."""
+    user = User.objects.filter(email=email.strip().lower(), is_staff=True, is_active=True).first()
+    if user is None:
+        raise CommandError(f"--as {email}: no active staff account with that e-mail")
+    actor = Actor(ActorKind.STAFF, user.email)
+    shown = sorted(set(subjects))
+    decision = read_decision(gate=in_force().gate(actor=actor), read=read, roles=user.role_names)
+    audit_append(
+        actor=actor,
+        action=read.action,
+        outcome="read" if decision.allowed else "refused",
+        subject=shown[0] if len(shown) == 1 else "",
+        categories=read.categories,
+        use=decision.use,
+        clauses=read.clauses,
+        detail={
+            "command": command,
+            "recipient": decision.recipient,
+            "subjects": shown[:500],
+            "count": len(shown),
+            **({} if decision.allowed else {"reason": decision.reason}),
+        },
+    )
+    if not decision.allowed:
+        raise CommandError(f"--as {email}: refused by the policy in force: {decision.reason}")
+    return actor

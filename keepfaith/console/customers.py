@@ -1,0 +1,124 @@
+"""One customer and one order, as staff open them from the lists (QS-3, QS-4, QS-5).
+
+The page itself is one audited read (who the customer is); every further section (a contact
+detail, orders, consent history, tickets) is shown only when the policy lets one of the
+reader's roles read it, and is then audited as its own read naming the customer. A section
+the role may not read is not read at all, and the page says it is hidden.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from keepfaith.accounts.models import CONTACT_FIELDS
+from keepfaith.accounts.selectors import contact_history, customer_by_number
+from keepfaith.consent.selectors import consent_history
+from keepfaith.console import reads
+from keepfaith.console.access import section_read, staff_read, staff_view
+from keepfaith.inforce import in_force
+from keepfaith.policy.trace import enforces
+from keepfaith.store.pricing import money
+from keepfaith.store.selectors import orders_for_billing
+from keepfaith.support.selectors import customer_tickets
+
+FIELD_LABELS = {
+    "full_name": _("Name"),
+    "email": _("E-mail"),
+    "phone": _("Phone"),
+    "organization": _("Organisation"),
+    "postal_address": _("Postal address"),
+}
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    label: str
+    value: str
+
+
+def _use_label(key: str) -> str:
+    """A use's name in the policy, in the reader's language (not its key)."""
+    policy = in_force().policy
+    use = policy.use_by_key(key.split(":", 1)[-1])
+    if use is None:
+        return key.split(":", 1)[-1].rsplit(".", 1)[-1].replace("_", " ")
+    return use.name.get(get_language() or "en") or use.name.get("en") or key
+
+
+def _contact(request: HttpRequest, customer: Any) -> tuple[list[ContactRow], list[Any], bool]:
+    """The contact details the reader's roles may see, their history, and whether any was
+    left out."""
+    shown = [f for f in CONTACT_FIELDS if section_read(request, reads.contact_field_read(f))]
+    rows = [ContactRow(str(FIELD_LABELS[f]), getattr(customer, f) or "") for f in shown]
+    history = [
+        {"at": c.at, "label": FIELD_LABELS[c.field], "old": c.old, "new": c.new}
+        for c in contact_history(customer=customer).filter(field__in=shown)[:200]
+    ]
+    return rows, history, len(shown) < len(CONTACT_FIELDS)
+
+
+@enforces("QS-3", "QS-4")
+@staff_view()
+@staff_read(reads.CUSTOMER)
+def customer_detail(request: HttpRequest, number: str) -> HttpResponse:
+    customer = customer_by_number(number=number)
+    if customer is None:
+        raise Http404("no such customer")
+    request.audited_subjects.append(customer.subject_ref)  # type: ignore[attr-defined]
+    contact, history, contact_hidden = _contact(request, customer)
+    context: dict[str, Any] = {
+        "customer": customer,
+        "contact": contact,
+        "history": history,
+        "contact_hidden": contact_hidden,
+        "orders": None,
+        "consent": None,
+        "tickets": None,
+    }
+    if section_read(request, reads.CUSTOMER_ORDERS):
+        rows = orders_for_billing().filter(customer=customer)[:100]
+        context["orders"] = [(o, money(o.total_minor, o.currency)) for o in rows]
+    if section_read(request, reads.CONSENT_HISTORY):
+        events = consent_history(subject=customer.subject_ref)[:200]
+        context["consent"] = [(e, _use_label(e.key)) for e in events]
+    if section_read(request, reads.CUSTOMER_TICKETS):
+        context["tickets"] = list(customer_tickets(customer=customer)[:100])
+    return render(request, "console/customer.html", context)
+
+
+@enforces("QS-3", "QS-5")
+@staff_view()
+@staff_read(reads.ORDER)
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    """One order for billing: lines, the payment, each renewal and its charges."""
+    order = orders_for_billing().filter(number=number[:16]).first()
+    if order is None:
+        raise Http404("no such order")
+    request.audited_subjects.append(order.customer.subject_ref)  # type: ignore[attr-defined]
+    lines = []
+    for line in order.lines.all():
+        renewal = getattr(line, "renewal", None)
+        charges = list(renewal.charges.all()) if renewal is not None else []
+        lines.append(
+            {
+                "line": line,
+                "unit": money(line.unit_minor, order.currency),
+                "total": money(line.total_minor, order.currency),
+                "renewal": renewal,
+                "charges": [(c, money(c.total_minor, c.currency)) for c in charges],
+            }
+        )
+    context = {
+        "order": order,
+        "lines": lines,
+        "subtotal": money(order.subtotal_minor, order.currency),
+        "vat": money(order.vat_minor, order.currency),
+        "total": money(order.total_minor, order.currency),
+    }
+    return render(request, "console/order.html", context)

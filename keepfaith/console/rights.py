@@ -1,0 +1,158 @@
+"""Data-subject requests in the console, for the privacy officer (RIGHTS-12 to RIGHTS-21).
+
+The queue by due date with overdue, soon-due and stalled flags; each request's page with its
+timeline, the recipients told, an erasure's plan before it runs and its receipt after; and
+the steps: match a queued request to an account, extend once with a reason, carry out,
+refuse with a reason. Every page is a read the gate allows under the policy's staff
+section and the audit log records (``staff_read``); every step is audited by the services.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from keepfaith.accounts.models import User
+from keepfaith.console.access import StaffRead, staff_actor, staff_read, staff_view
+from keepfaith.inforce import in_force
+from keepfaith.policy import Policy
+from keepfaith.policy.trace import enforces
+from keepfaith.rights.actions import carry_out
+from keepfaith.rights.erasure import erasure_plan
+from keepfaith.rights.models import RecipientNotice, RightKind, RightsRequest
+from keepfaith.rights.selectors import request_by_id, request_flags, request_queue
+from keepfaith.rights.services import RightsError, request_close, request_extend, request_identify
+
+HANDLE = "rights.handle_requests"
+REQUESTS_USE = "essential.legal_obligation"
+RIGHTS_QUEUE = StaffRead(
+    "console.rights.queue",
+    ("user.contact.email", "user.unique_id"),
+    (REQUESTS_USE,),
+    ("RIGHTS-12",),
+)
+RIGHTS_REQUEST = StaffRead(
+    "console.rights.request",
+    ("user.contact.email", "user.name", "user.unique_id"),
+    (REQUESTS_USE,),
+    ("RIGHTS-12",),
+)
+
+
+@enforces("RIGHTS-12", features=("rights.deadlines",))
+@staff_view(HANDLE)
+@staff_read(RIGHTS_QUEUE)
+def rights_queue(request: HttpRequest) -> HttpResponse:
+    policy, now = in_force().policy, timezone.now()
+    rows = [(r, request_flags(r, policy=policy, now=now)) for r in request_queue()[:500]]
+    closed = list(
+        request_queue(open_only=False).exclude(state__in=("open", "queued", "awaiting-code"))[:50]
+    )
+    request.audited_subjects.extend(sorted({r.subject for r, _f in rows if r.subject}))  # type: ignore[attr-defined]
+    context = {"rows": rows, "closed": closed}
+    return render(request, "rights/console_queue.html", context)
+
+
+def _request_or_404(rights_id: int) -> RightsRequest:
+    found = request_by_id(request_id=rights_id)
+    if found is None:
+        raise Http404("no such request")
+    return found
+
+
+@enforces("RIGHTS-12", "RIGHTS-17")
+@staff_view(HANDLE)
+@staff_read(RIGHTS_REQUEST)
+def rights_request(request: HttpRequest, rights_id: int) -> HttpResponse:
+    asked = _request_or_404(rights_id)
+    policy, now = in_force().policy, timezone.now()
+    if asked.subject:
+        request.audited_subjects.append(asked.subject)  # type: ignore[attr-defined]
+    plan = None
+    if asked.kind == RightKind.ERASURE and asked.customer is not None and asked.is_open:
+        plan = erasure_plan(customer=asked.customer, policy=policy, lang="en", today=now.date())
+    uses = [
+        (k, u.name["en"])
+        for k in (policy.rights.objection_uses if policy.rights else ())
+        if (u := policy.use_by_key(k))
+    ]
+    context = {
+        "asked": asked,
+        "flags": request_flags(asked, policy=policy, now=now),
+        "steps": asked.steps.all(),
+        "notices": _notices(asked, policy),
+        "plan": plan or asked.receipt.get("plan"),
+        "uses": uses,
+        "extension_months": range(1, (policy.rights.extension_months if policy.rights else 0) + 1),
+    }
+    return render(request, "rights/console_request.html", context)
+
+
+def _notices(asked: RightsRequest, policy: Policy) -> list[RecipientNotice]:
+    """The recipients told, each with the name staff read (the row keeps the policy key)."""
+    notices = list(asked.notices.all())
+    lang = (get_language() or "en")[:2]
+    for notice in notices:
+        found = policy.recipient_name(notice.recipient, lang)
+        notice.recipient_name = found or notice.recipient  # type: ignore[attr-defined]
+    return notices
+
+
+def _step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
+    asked = _request_or_404(rights_id)
+    now = in_force()
+    actor = staff_actor(request)
+    gate = now.gate(actor=actor)
+    post = request.POST
+    try:
+        if action == "extend":
+            months = int(post.get("months") or 0) if (post.get("months") or "").isdigit() else 0
+            request_extend(
+                request=asked,
+                months=months,
+                reason=post.get("reason", ""),
+                actor=actor,
+                policy=now.policy,
+                gate=gate,
+            )
+        elif action == "refuse":
+            request_close(
+                request=asked, actor=actor, outcome=post.get("reason", ""), refused=True, gate=gate
+            )
+        elif action == "identify":
+            customer = User.objects.filter(
+                email__iexact=post.get("email", "").strip(), is_staff=False
+            ).first()
+            if customer is None:
+                raise RightsError(_("No customer account has that address."))
+            request_identify(
+                request=asked, customer=customer, actor=actor, note=post.get("note", "")
+            )
+        else:
+            carry_out(
+                request=asked,
+                policy=now.policy,
+                actor=actor,
+                gate=gate,
+                uses=post.getlist("uses"),
+                change=post.get("change", ""),
+            )
+    except RightsError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("Done."))
+    return redirect("console:rights_request", rights_id=asked.pk)
+
+
+@staff_view(HANDLE)
+@staff_read(RIGHTS_REQUEST)
+@require_POST
+def rights_step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
+    if action not in ("extend", "refuse", "identify", "complete"):
+        raise Http404("no such step")
+    return _step(request, rights_id, action)

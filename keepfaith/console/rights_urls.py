@@ -1,0 +1,11 @@
+"""Data-subject requests in the console (keepfaith.console.rights)."""
+
+from django.urls import path
+
+from keepfaith.console import rights
+
+urlpatterns = [
+    path("rights/", rights.rights_queue, name="rights"),
+    path("rights/<int:rights_id>/", rights.rights_request, name="rights_request"),
+    path("rights/<int:rights_id>/<slug:action>/", rights.rights_step, name="rights_step"),
+]

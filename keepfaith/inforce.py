@@ -1,0 +1,204 @@
+"""The policy in force: the one composition root that hands out the policy and the gate.
+
+Interfaces (views, commands, tasks) call ``in_force()`` once and pass what they need down as
+keyword arguments: services receive ``policy=`` or ``gate=``, they never look up "the policy
+in force" themselves. ``in_force()`` returns a frozen ``InForce`` holding
+
+- the published version (None before the first publish: the file ``KEEPFAITH_POLICY`` names),
+- its validated ``Policy``, compiled ``Rulebook`` and ``CookieRegistry``,
+
+and ``InForce.gate(actor=...)`` builds a gate over the rulebook whose decisions about a
+subject are written to the audit log as ``actor``.
+
+Inside a request the version is looked up once (``InForceMiddleware``; a publish during the
+request is read afresh, see ``keepfaith.versions.selectors``); commands and tasks wrap their
+work in ``in_force_scope()`` for the same effect. Compiled bundles live in one bounded cache
+keyed by the content hash, so a version is parsed and compiled once per process.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponseBase
+
+from keepfaith.audit.services import Actor, audit_append
+from keepfaith.consent.selectors import LedgerChoices
+from keepfaith.gate import ChoiceSource, Decision, Gate, audit_fields
+from keepfaith.gate.cookies import CookieRegistry, compile_registry
+from keepfaith.policy import Policy, load_policy, load_policy_text
+from keepfaith.policy.diff import diff_to_text, policy_diff
+from keepfaith.policy.document import to_html
+from keepfaith.policy.render import statement
+from keepfaith.policy.rulebook import Rulebook, compile_rulebook
+from keepfaith.versions.models import PolicyVersion
+from keepfaith.versions.selectors import active_version, active_version_memo
+
+__all__ = [
+    "InForce",
+    "InForceMiddleware",
+    "changes_between",
+    "in_force",
+    "in_force_scope",
+    "policy_of",
+]
+
+_CACHE_SIZE = 16
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    policy: Policy
+    rulebook: Rulebook
+    cookies: CookieRegistry
+    statements: dict[str, str] = field(default_factory=dict)  # language -> statement HTML
+
+
+@dataclass(frozen=True, slots=True)
+class InForce:
+    """The policy in force for one request, command or task."""
+
+    version: PolicyVersion | None
+    policy: Policy
+    rulebook: Rulebook
+    cookies: CookieRegistry
+    _compiled: _Compiled = field(repr=False, compare=False)
+
+    @property
+    def label(self) -> str:
+        """The label people see: the published version's, else the file's own."""
+        return self.version.label if self.version is not None else self.policy.version
+
+    @property
+    def reconsent(self) -> frozenset[str]:
+        """Uses this version asks fresh consent for (BE-11)."""
+        return (
+            frozenset(self.version.requires_reconsent) if self.version is not None else frozenset()
+        )
+
+    def gate(self, *, actor: Actor, choices: ChoiceSource | None = None) -> Gate:
+        """A gate over this policy; its decisions about a subject are audited as ``actor``.
+
+        ``choices`` defaults to a fresh snapshot of the consent ledger (one per gate)."""
+
+        def record(decision: Decision) -> None:
+            audit_append(actor=actor, **audit_fields(decision))
+
+        return Gate(self.rulebook, choices or LedgerChoices(), audit=record)
+
+    def statement_html(self, lang: str) -> str:
+        """The statement in ``lang`` as HTML, rendered once per version and language (every
+        piece of text is escaped by ``keepfaith.policy.document.to_html``)."""
+        html = self._compiled.statements.get(lang)
+        if html is None:
+            html = self._compiled.statements[lang] = to_html(statement(self.policy, lang=lang))
+        return html
+
+    def language(self, preferred: str | None) -> str:
+        """The language to address someone in: ``preferred`` when the policy offers it, else
+        the policy's first language. The one place that picks a customer's language."""
+        short = (preferred or "")[:2].lower()
+        languages = self.policy.controller.languages
+        return short if short in languages else languages[0]
+
+
+class _BoundedCache:
+    """Content hash -> compiled policy, least recently used dropped beyond ``size``."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, _Compiled] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str, load: Callable[[], Policy]) -> _Compiled:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+                return found
+        policy = load()
+        rulebook = compile_rulebook(policy)
+        compiled = _Compiled(policy, rulebook, compile_registry(rulebook))
+        with self._lock:
+            self._items[key] = compiled
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return compiled
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_cache = _BoundedCache(_CACHE_SIZE)
+
+
+def _compiled_version(version: PolicyVersion) -> _Compiled:
+    return _cache.get(
+        version.content_hash,
+        lambda: load_policy_text(version.source, file=f"version {version.label}"),
+    )
+
+
+def _compiled_file() -> _Compiled:
+    path = Path(settings.POLICY_PATH)
+    key = f"file:{path}:{path.stat().st_mtime_ns}"
+    return _cache.get(key, lambda: load_policy(path))
+
+
+def in_force() -> InForce:
+    """The policy in force now (the latest published version, else the configured file)."""
+    version = active_version()
+    compiled = _compiled_version(version) if version is not None else _compiled_file()
+    return InForce(version, compiled.policy, compiled.rulebook, compiled.cookies, compiled)
+
+
+def policy_of(version: PolicyVersion) -> Policy:
+    """The validated policy of any stored version (parsed once per process, same cache)."""
+    return _compiled_version(version).policy
+
+
+def changes_between(old: PolicyVersion, new: PolicyVersion, lang: str) -> tuple[str, ...]:
+    """What changed from ``old`` to ``new``, as readable lines in ``lang`` (the update page and
+    the change notice read this; computed once per pair of contents and language)."""
+    return _changes(old.content_hash, new.content_hash, lang, old, new)
+
+
+@functools.lru_cache(maxsize=64)
+def _changes(
+    old_hash: str, new_hash: str, lang: str, old: PolicyVersion, new: PolicyVersion
+) -> tuple[str, ...]:
+    text = diff_to_text(policy_diff(policy_of(old), policy_of(new)), lang=lang)
+    return tuple(line for line in text.splitlines()[1:] if line.strip())
+
+
+def in_force_scope() -> AbstractContextManager[None]:
+    """Look the version in force up at most once inside the block (a command or a task)."""
+    return active_version_memo()
+
+
+def cache_clear() -> None:
+    """Forget every compiled policy (tests that rewrite the configured file in place)."""
+    _cache.clear()
+
+
+class InForceMiddleware:
+    """Every read of the policy in force during a request shares one database lookup.
+
+    First in ``MIDDLEWARE``, so the other middlewares, the view and its templates all see the
+    same version; the next request looks it up again, so a publish counts from then on.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        with active_version_memo():
+            return self.get_response(request)

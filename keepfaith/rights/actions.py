@@ -1,0 +1,216 @@
+"""Carrying out a request of each kind, the same for the portal, the console and the CLI.
+
+- access and portability: the download is built from the records on demand
+  (``export.access_export``); the request is completed when it is ready;
+- restriction (RIGHTS-18): ``rights:restriction`` opted-out in the consent ledger, so the
+  gate refuses every use the policy does not permit for the subject; lifting it records
+  ``withdrawn``;
+- objection (RIGHTS-21): the objected uses opted-out in the consent ledger, at once;
+- rectification (RIGHTS-16): the correction staff made is recorded on the timeline;
+- erasure (RIGHTS-17): ``erasure.erasure_run``, then the receipt;
+and rectification, erasure and restriction are passed on to the recipients (RIGHTS-19).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, cast
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from keepfaith.audit.services import Actor
+from keepfaith.consent.services import consent_record, consent_record_many
+from keepfaith.gate import RESTRICTION_KEY, Gate
+from keepfaith.policy import Policy
+from keepfaith.policy.trace import enforces
+from keepfaith.rights.erasure import STORE_TITLES, erasure_run
+from keepfaith.rights.models import RightKind, RightsRequest
+from keepfaith.rights.recipients import recipients_tell
+from keepfaith.rights.services import RightsError, request_close, rights_of, step_add
+
+
+def _known(request: RightsRequest) -> None:
+    if request.customer is None or not request.is_open:
+        raise RightsError(_("Only an open request from a known customer can be carried out."))
+    if request.state != "open":
+        raise RightsError(_("The requester has not been identified yet."))
+
+
+@enforces("RIGHTS-18", features=("rights.restriction.gate",))
+def restriction_apply(
+    *, request: RightsRequest, actor: Actor, gate: Gate, now: dt.datetime | None = None
+) -> RightsRequest:
+    """Restrict the subject's data to storage and the uses the policy permits."""
+    now = now or timezone.now()
+    _known(request)
+    assert request.customer is not None
+    with transaction.atomic():
+        consent_record(
+            subject=request.subject,
+            key=RESTRICTION_KEY,
+            event="opted-out",
+            source=f"rights:{request.reference}",
+            actor=actor,
+            evidence={"right": "restriction", "request": request.reference},
+        )
+        recipients_tell(request=request, customer=request.customer, action="restriction", now=now)
+        step_add(request=request, actor=actor.ref, action="restricted", now=now)
+        return request_close(
+            request=request,
+            actor=actor,
+            gate=gate,
+            now=now,
+            outcome=_("The use of your data is restricted."),
+        )
+
+
+def restriction_lift(*, subject: str, actor: Actor, reference: str) -> None:
+    """Lift a restriction (the subject is told before, Art. 18(3))."""
+    consent_record(
+        subject=subject,
+        key=RESTRICTION_KEY,
+        event="withdrawn",
+        source=f"rights:{reference}",
+        actor=actor,
+        evidence={"right": "restriction", "lifted": True},
+    )
+
+
+@enforces("RIGHTS-21", features=("rights.objection.gate",))
+def objection_apply(
+    *,
+    request: RightsRequest,
+    uses: Iterable[str],
+    policy: Policy,
+    actor: Actor,
+    gate: Gate,
+    now: dt.datetime | None = None,
+) -> RightsRequest:
+    """Stop the objected uses for the subject at once, recorded in the consent ledger."""
+    now = now or timezone.now()
+    _known(request)
+    allowed = rights_of(policy).objection_uses
+    chosen = [use for use in uses if use in allowed]
+    if not chosen:
+        raise RightsError(_("Choose the use you object to."))
+    with transaction.atomic():
+        consent_record_many(
+            subject=request.subject,
+            changes=dict.fromkeys(chosen, "opted-out"),
+            source=f"rights:{request.reference}",
+            actor=actor,
+            evidence={"right": "objection", "request": request.reference},
+        )
+        step_add(request=request, actor=actor.ref, action="objected", now=now, uses=chosen)
+        names = [
+            str((u := policy.use_by_key(k)) and u.name.get(request.language, u.name["en"]))
+            for k in chosen
+        ]
+        outcome = _("We no longer use your data for: %(uses)s.") % {"uses": ", ".join(names)}
+        return request_close(request=request, actor=actor, gate=gate, now=now, outcome=outcome)
+
+
+@enforces("RIGHTS-16")
+def rectification_record(
+    *, request: RightsRequest, change: str, actor: Actor, gate: Gate, now: dt.datetime | None = None
+) -> RightsRequest:
+    """Record the correction staff made (what was changed, from what to what) and close."""
+    now = now or timezone.now()
+    _known(request)
+    assert request.customer is not None
+    if not change.strip():
+        raise RightsError(_("Say what was corrected; the requester receives it."))
+    with transaction.atomic():
+        step_add(
+            request=request,
+            actor=actor.ref,
+            action="rectified",
+            now=now,
+            change=change.strip()[:2000],
+        )
+        recipients_tell(request=request, customer=request.customer, action="rectification", now=now)
+        return request_close(
+            request=request, actor=actor, gate=gate, now=now, outcome=change.strip()[:2000]
+        )
+
+
+@enforces("RIGHTS-15", "RIGHTS-20")
+def access_ready(
+    *, request: RightsRequest, actor: Actor, gate: Gate, now: dt.datetime | None = None
+) -> RightsRequest:
+    """The download is ready in the customer's account: the request is answered."""
+    _known(request)
+    return request_close(
+        request=request,
+        actor=actor,
+        gate=gate,
+        now=now,
+        outcome=_("Your data is ready to download from your account's privacy page."),
+    )
+
+
+@enforces("RIGHTS-17")
+def erasure_carry_out(
+    *,
+    request: RightsRequest,
+    policy: Policy,
+    actor: Actor,
+    gate: Gate,
+    now: dt.datetime | None = None,
+) -> RightsRequest:
+    """Carry out the erasure and send the receipt (what was erased, what is kept, why)."""
+    now = now or timezone.now()
+    _known(request)
+    receipt = erasure_run(request=request, policy=policy, actor=actor, now=now)
+    request.refresh_from_db()
+    plan = cast(list[dict[str, Any]], receipt["plan"])
+    kept = [item for item in plan if not item["erase"]]
+    lines = [_("Your data is erased.")]
+    lines += [
+        _("Kept until %(until)s: %(store)s (%(why)s).")
+        % {"until": k["until"], "store": STORE_TITLES.get(k["store"], k["store"]), "why": k["why"]}
+        for k in kept
+    ]
+    return request_close(
+        request=request, actor=actor, gate=gate, now=now, outcome="\n".join(lines), receipt=receipt
+    )
+
+
+def carry_out(
+    *,
+    request: RightsRequest,
+    policy: Policy,
+    actor: Actor,
+    gate: Gate,
+    uses: Iterable[str] = (),
+    change: str = "",
+) -> RightsRequest:
+    """Carry out ``request`` by its kind; the answer is written in the requester's language."""
+    with translation.override(request.language):
+        return _carry_out(
+            request=request, policy=policy, actor=actor, gate=gate, uses=uses, change=change
+        )
+
+
+def _carry_out(
+    *,
+    request: RightsRequest,
+    policy: Policy,
+    actor: Actor,
+    gate: Gate,
+    uses: Iterable[str],
+    change: str,
+) -> RightsRequest:
+    kind = request.kind
+    if kind in (RightKind.ACCESS, RightKind.PORTABILITY):
+        return access_ready(request=request, actor=actor, gate=gate)
+    if kind == RightKind.RESTRICTION:
+        return restriction_apply(request=request, actor=actor, gate=gate)
+    if kind == RightKind.OBJECTION:
+        return objection_apply(request=request, uses=uses, policy=policy, actor=actor, gate=gate)
+    if kind == RightKind.RECTIFICATION:
+        return rectification_record(request=request, change=change, actor=actor, gate=gate)
+    return erasure_carry_out(request=request, policy=policy, actor=actor, gate=gate)

@@ -1,0 +1,123 @@
+"""``keepfaith rights list|show|export|erase|restrict|extend``: data-subject requests for
+operators and scripts, through the same services as the console (RIGHTS-12 to RIGHTS-21).
+
+Every command is a staff read or step: ``--as STAFF-EMAIL`` is asked of the gate and
+audited like the console's pages. ``erase`` re-run after a crash finishes the erasure.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from keepfaith.inforce import in_force
+from keepfaith.rights.models import RightKind, RightsRequest
+
+
+class Command(BaseCommand):
+    help = (
+        "Data-subject requests: list the open ones with their flags, show one, export a "
+        "customer's data (zip), carry out an erasure, a restriction, or extend a request once."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "action", choices=["list", "show", "export", "erase", "restrict", "extend"]
+        )
+        parser.add_argument("reference", nargs="?", default="")
+        parser.add_argument("--as", dest="actor", required=True, help="staff e-mail")
+        parser.add_argument("--out", default="", help="export: the zip file to write")
+        parser.add_argument("--months", type=int, default=0, help="extend: 1 or 2")
+        parser.add_argument("--reason", default="", help="extend: sent to the requester")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from keepfaith.console.cli import staff_cli_read
+        from keepfaith.console.rights import RIGHTS_QUEUE, RIGHTS_REQUEST
+
+        action = options["action"]
+        now = in_force()
+        if action == "list":
+            rows = list(RightsRequest.objects.filter(state__in=("open", "queued", "awaiting-code")))
+            staff_cli_read(
+                email=options["actor"],
+                read=RIGHTS_QUEUE,
+                subjects=[r.subject for r in rows if r.subject],
+                command="rights list",
+            )
+            self._list(rows, now.policy)
+            return
+        request = RightsRequest.objects.filter(reference=options["reference"].upper()).first()
+        if request is None:
+            raise CommandError(f"no request {options['reference']!r}: see `keepfaith rights list`")
+        actor = staff_cli_read(
+            email=options["actor"],
+            read=RIGHTS_REQUEST,
+            subjects=[request.subject] if request.subject else [],
+            command=f"rights {action}",
+        )
+        self._act(action, request, actor, options)
+
+    def _list(self, rows: list[RightsRequest], policy: Any) -> None:
+        from keepfaith.rights.selectors import request_flags
+
+        when = timezone.now()
+        for r in rows:
+            flags = ",".join(sorted(request_flags(r, policy=policy, now=when))) or "-"
+            self.stdout.write(
+                f"{r.reference}  {r.kind:<13} {r.state:<13} "
+                f"due {r.due_at:%Y-%m-%d}  {r.subject or '-':<12} {flags}"
+            )
+        self.stdout.write(f"{len(rows)} open request(s)")
+
+    def _act(self, action: str, request: RightsRequest, actor: Any, options: Any) -> None:
+        from keepfaith.rights.actions import erasure_carry_out, restriction_apply
+        from keepfaith.rights.export import access_export
+        from keepfaith.rights.services import RightsError, request_extend
+
+        now = in_force()
+        gate = now.gate(actor=actor)
+        try:
+            if action == "show":
+                self._show(request)
+            elif action == "export":
+                if request.customer is None or not options["out"]:
+                    raise CommandError("export needs a request of a known customer and --out FILE")
+                body = access_export(
+                    customer=request.customer, policy=now.policy, reference=request.reference
+                )
+                Path(options["out"]).write_bytes(body)
+                self.stdout.write(f"wrote {len(body)} bytes to {options['out']}")
+            elif action == "erase":
+                if request.kind != RightKind.ERASURE:
+                    raise CommandError(f"{request.reference} is not an erasure request")
+                done = erasure_carry_out(request=request, policy=now.policy, actor=actor, gate=gate)
+                self.stdout.write(f"{done.reference}: {done.outcome}")
+            elif action == "restrict":
+                done = restriction_apply(request=request, actor=actor, gate=gate)
+                self.stdout.write(f"{done.reference}: {done.outcome}")
+            else:
+                request_extend(
+                    request=request,
+                    months=options["months"],
+                    reason=options["reason"],
+                    actor=actor,
+                    policy=now.policy,
+                    gate=gate,
+                )
+                self.stdout.write(f"{request.reference}: due {request.due_at:%Y-%m-%d}")
+        except RightsError as error:
+            raise CommandError(str(error)) from error
+
+    def _show(self, request: RightsRequest) -> None:
+        self.stdout.write(f"{request.reference} {request.kind} ({request.state})")
+        self.stdout.write(
+            f"received {request.received_at:%Y-%m-%d %H:%M}, due "
+            f"{request.due_at:%Y-%m-%d}, customer {request.subject or '-'}"
+        )
+        for step in request.steps.all():
+            self.stdout.write(f"  {step.at:%Y-%m-%d %H:%M} {step.action} by {step.actor}")
+        if request.outcome:
+            self.stdout.write(request.outcome)

@@ -1,0 +1,62 @@
+"""Log files as ingest reads them: plain or gzip, known by their first line, in chunks of
+complete lines."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+FINGERPRINT_BYTES = 64 * 1024
+
+
+class LogSourceError(ValueError):
+    """A path that cannot be read as a log."""
+
+
+def log_open(path: Path) -> BinaryIO:
+    """The file's bytes, gunzipped when it starts with gzip's magic number."""
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise LogSourceError(f"{path}: cannot read: {exc.strerror}") from exc
+    magic = raw.read(2)
+    raw.seek(0)
+    if magic == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    return raw
+
+
+def file_fingerprint(*, path: Path) -> str | None:
+    """sha256 of the first complete line (up to 64 KiB); None while there is none."""
+    with log_open(path) as handle:
+        head = handle.read(FINGERPRINT_BYTES)
+    cut = head.find(b"\n")
+    if cut < 0 and len(head) < FINGERPRINT_BYTES:
+        return None
+    return hashlib.sha256(head[: cut + 1] if cut >= 0 else head).hexdigest()
+
+
+def line_chunks(handle: BinaryIO, start: int, size: int) -> Iterator[tuple[int, bytes]]:
+    """(offset, bytes) of successive runs of complete lines from ``start``."""
+    skip = start
+    while skip > 0:
+        got = handle.read(min(skip, size))
+        if not got:
+            return
+        skip -= len(got)
+    offset, pending = start, b""
+    while True:
+        data = handle.read(size)
+        if not data:
+            return
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            pending += data
+            continue
+        chunk = pending + data[: cut + 1] if pending else data[: cut + 1]
+        pending = data[cut + 1 :]
+        yield offset, chunk
+        offset += len(chunk)

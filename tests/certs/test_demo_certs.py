@@ -1,0 +1,28 @@
+"""The demo shows an issued certificate and one waiting for validation (from pebble)."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from keepfaith.certs.models import CertificateOrder, CertState
+from keepfaith.certs.pebble import pebble_binary
+
+
+@pytest.fixture(autouse=True)
+def _weblog_in_tmp(settings, tmp_path):
+    settings.WEBLOG_DIR = tmp_path / "weblog"
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.skipif(pebble_binary() is None, reason="Debian's pebble is not installed")
+def test_demo_issues_one_certificate_and_leaves_one_waiting(db):
+    out = StringIO()
+    call_command("demo", stdout=out)
+    states = sorted(CertificateOrder.objects.values_list("state", flat=True))
+    assert states == [CertState.ISSUED, CertState.WAITING]
+    assert "waiting for validation" in out.getvalue()
+    call_command("demo", stdout=StringIO())
+    assert CertificateOrder.objects.count() == 2

@@ -1,0 +1,245 @@
+"""Certificates bought in the shop: set up on the order with names and a CSR, sent to the CA
+(organisation-validated ones only after the go-ahead), renewed with each paid period,
+reissued with a new CSR, and the daily run that catches up (SITE-2, BE-10)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from django.test import Client
+from django.utils import timezone
+
+from keepfaith.audit.services import Actor
+from keepfaith.certs import authorities
+from keepfaith.certs.authorities import AuthorityError
+from keepfaith.certs.daily import certificates_daily, expiring_days
+from keepfaith.certs.models import CaTransfer, CertificateOrder, CertState
+from keepfaith.certs.ordering import certificates_renew_paid
+from keepfaith.comms.delivery import deliver_pending
+from keepfaith.inforce import in_force
+from keepfaith.store.models import Order, RenewalCharge
+from keepfaith.store.renewals import renewal_charge
+from keepfaith.vault.gateway import payment_processor_reset
+from tests.certs.pki import make_csr
+from tests.store.conftest import OV_DETAILS, add_to_cart, checkout
+
+pytestmark = [pytest.mark.clause("SITE-2"), pytest.mark.django_db]
+NAMES = ["shop.example", "www.shop.example"]
+
+
+@pytest.fixture(autouse=True)
+def shop(settings: Any, tmp_path: Path, published: Any) -> Any:
+    settings.VAULT_KEYRING_PATH = tmp_path / "vault" / "keyring.json"
+    payment_processor_reset()
+    authorities.certificate_authority_reset()
+    yield
+    authorities.certificate_authority_reset()
+    payment_processor_reset()
+
+
+def bought(
+    customer: Any, product: str = "qualityssl-mobile", **fields: Any
+) -> tuple[Client, Order]:
+    client = Client()
+    client.force_login(customer)
+    add_to_cart(client, product, term="12")
+    response = checkout(client, **fields)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return client, Order.objects.get(customer=customer)
+
+
+def setup_url(client: Client, order: Order) -> str:
+    page = client.get(f"/account/orders/{order.number}/").content.decode()
+    found = re.search(r'href="(/account/orders/[^"]+/certificates/\d+/)" data-setup', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+def csr(names: list[str] = NAMES, **kwargs: Any) -> str:
+    return make_csr(names, **kwargs)[0].decode()
+
+
+def test_a_bought_certificate_is_set_up_on_its_order_and_issued(alice):
+    client, order = bought(alice)
+    url = setup_url(client, order)
+    form = client.get(url)
+    assert form.status_code == 200
+    assert "with and without www" in form.content.decode()
+    response = client.post(url, {"names": "shop.example", "csr": csr()})
+    assert response.status_code == 302
+    certificate = CertificateOrder.objects.get()
+    assert response["Location"] == f"/account/certificates/{certificate.number}/"
+    assert (certificate.state, certificate.names) == (CertState.WAITING, NAMES)
+    line = order.lines.get()
+    assert (certificate.store_order, certificate.store_line_id) == (order.number, line.pk)
+    order_page = client.get(f"/account/orders/{order.number}/").content.decode()
+    assert certificate.number in order_page and "data-setup" not in order_page
+    assert client.get(url).status_code == 200  # the page, but nothing left to set up:
+    again = client.post(url, {"names": "shop.example", "csr": csr()})
+    assert again.status_code == 400 and "every certificate of this line is set up" in (
+        again.content.decode()
+    )
+    client.post(f"/account/certificates/{certificate.number}/check/", {"kind": "http-01"})
+    certificate.refresh_from_db()
+    assert certificate.state == CertState.ISSUED
+    listing = client.get("/account/certificates/").content.decode()
+    assert certificate.number in listing and "data-to-set-up" not in listing
+
+
+def test_names_that_do_not_fit_and_a_csr_that_does_not_match_are_refused(alice):
+    client, order = bought(alice)
+    url = setup_url(client, order)
+    two = client.post(url, {"names": "a.example\nb.example", "csr": csr()})
+    assert two.status_code == 400 and "one domain, with and without www" in two.content.decode()
+    other = client.post(url, {"names": "other.example", "csr": csr()})
+    assert other.status_code == 400
+    assert "shop.example" in other.content.decode()  # the finding names what the CSR asks for
+    junk = client.post(url, {"names": "shop.example", "csr": "hello"})
+    assert junk.status_code == 400 and "not a readable" in junk.content.decode()
+    assert CertificateOrder.objects.count() == 0
+    assert "data-to-set-up" in client.get("/account/certificates/").content.decode()
+
+
+@pytest.mark.clause("BE-10")
+def test_a_domain_validated_certificate_takes_no_personal_data_in_its_csr(alice):
+    client, order = bought(alice)
+    subject = [x509.NameAttribute(NameOID.COMMON_NAME, "shop.example"),
+               x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Andersen ApS"),
+               x509.NameAttribute(NameOID.EMAIL_ADDRESS, "alice@example.com")]  # fmt: skip
+    response = client.post(setup_url(client, order), {"names": "shop.example",
+                                                      "csr": csr(subject=subject)})  # fmt: skip
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "validated by domain only" in text and "(it has: e-mail address, organisation)" in text
+    assert CertificateOrder.objects.count() == CaTransfer.objects.count() == 0
+
+
+@pytest.mark.clause("BE-10")
+def test_an_organisation_validated_certificate_waits_for_the_go_ahead(alice):
+    client, order = bought(alice, "qualityssl", go_ahead="wait", **OV_DETAILS)
+    subject = [x509.NameAttribute(NameOID.COMMON_NAME, "shop.example"),
+               x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Andersen ApS")]  # fmt: skip
+    response = client.post(setup_url(client, order), {"names": "shop.example",
+                                                      "csr": csr(subject=subject)})  # fmt: skip
+    assert response.status_code == 302
+    certificate = CertificateOrder.objects.get()
+    assert certificate.state == CertState.ORDERED and certificate.organisation_validated
+    assert CaTransfer.objects.count() == 0  # nothing reached the CA
+    page = client.get(response["Location"])
+    assert "once you give the go-ahead" in page.content.decode()
+    client.post(f"/account/orders/{order.number}/go-ahead/", {"go_ahead": "proceed"})
+    certificate.refresh_from_db()
+    assert certificate.state == CertState.WAITING
+    transfer = CaTransfer.objects.get(action="order")
+    assert transfer.categories == ["user.contact.organization"]
+
+
+def test_each_paid_renewal_orders_the_certificate_again_with_the_same_csr(alice):
+    client, order = bought(alice)
+    client.post(setup_url(client, order), {"names": "shop.example", "csr": csr()})
+    first = CertificateOrder.objects.get()
+    client.post(f"/account/certificates/{first.number}/check/", {"kind": "http-01"})
+    renewal = order.lines.get().renewal
+    now = in_force()
+    actor = Actor("customer", alice.subject_ref)
+    charge = renewal_charge(
+        renewal=renewal, period_start=renewal.due, actor=actor, gate=now.gate(actor=actor),
+        policy=now.policy, today=renewal.due - dt.timedelta(days=10),
+    )  # fmt: skip
+    assert certificates_renew_paid(actor=actor, gate=now.gate(actor=actor)) == 1
+    assert certificates_renew_paid(actor=actor, gate=now.gate(actor=actor)) == 0  # once
+    second = CertificateOrder.objects.get(replaces=first)
+    assert (second.csr_pem, second.names) == (first.csr_pem, first.names)
+    assert (second.period_start, second.store_line_id) == (charge.period_start,
+                                                          first.store_line_id)  # fmt: skip
+    client.post(f"/account/certificates/{second.number}/check/", {"kind": "http-01"})
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.state, second.state) == (CertState.REPLACED, CertState.ISSUED)
+    assert RenewalCharge.objects.count() == 1
+
+
+def test_the_renewal_page_orders_the_renewed_certificate_at_once(alice):
+    client, order = bought(alice)
+    client.post(setup_url(client, order), {"names": "shop.example", "csr": csr()})
+    renewal = order.lines.get().renewal
+    renewal.due = timezone.localdate() + dt.timedelta(days=5)
+    renewal.save(update_fields=["due"])
+    url = f"/account/orders/{order.number}/renew/{renewal.pk}/"
+    response = client.post(url, {"period_start": renewal.due.isoformat(), "confirm": "yes"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert CertificateOrder.objects.filter(period_start=renewal.due).count() == 1
+
+
+def test_a_reissue_with_a_new_csr_replaces_the_certificate_once_issued(alice):
+    client, order = bought(alice)
+    client.post(setup_url(client, order), {"names": "shop.example", "csr": csr()})
+    old = CertificateOrder.objects.get()
+    client.post(f"/account/certificates/{old.number}/check/", {"kind": "http-01"})
+    new_csr = csr()
+    response = client.post(f"/account/certificates/{old.number}/reissue/", {"csr": new_csr})
+    new = CertificateOrder.objects.get(replaces=old)
+    assert response["Location"] == f"/account/certificates/{new.number}/"
+    assert new.key_sha256 != old.key_sha256 and new.store_line_id == old.store_line_id
+    old.refresh_from_db()
+    assert old.state == CertState.ISSUED  # still valid until the new one is issued
+    client.post(f"/account/certificates/{new.number}/check/", {"kind": "http-01"})
+    old.refresh_from_db()
+    assert old.state == CertState.REPLACED
+
+
+def test_another_customer_cannot_set_up_the_certificate(alice, carol):
+    client, order = bought(alice)
+    url = setup_url(client, order)
+    other = Client()
+    other.force_login(carol)
+    assert other.get(url).status_code == 404
+    assert other.post(url, {"names": "shop.example", "csr": csr()}).status_code == 404
+    assert CertificateOrder.objects.count() == 0
+
+
+class Unreachable(authorities.LocalTestAuthority):
+    def order_place(self, **kwargs: Any) -> Any:
+        raise AuthorityError("the certificate authority did not answer")
+
+
+def test_an_order_the_ca_could_not_take_is_sent_by_the_daily_run(alice, settings):
+    client, order = bought(alice)
+    settings.CERT_AUTHORITY = f"{__name__}.Unreachable"
+    authorities.certificate_authority_reset()
+    response = client.post(setup_url(client, order), {"names": "shop.example", "csr": csr()})
+    assert response.status_code == 302
+    certificate = CertificateOrder.objects.get()
+    assert certificate.state == CertState.ORDERED
+    assert "could not be reached" in client.get(response["Location"]).content.decode()
+    settings.CERT_AUTHORITY = authorities.LOCAL_TEST  # the CA answers again
+    now = in_force()
+    run = certificates_daily(gate=now.gate(actor=Actor.system("test")), policy=now.policy)
+    certificate.refresh_from_db()
+    assert (run.placed, certificate.state) == (1, CertState.WAITING)
+
+
+def test_the_daily_run_reminds_when_the_policy_s_renewal_window_opens(alice):
+    client, order = bought(alice)
+    client.post(setup_url(client, order), {"names": "shop.example", "csr": csr()})
+    certificate = CertificateOrder.objects.get()
+    client.post(f"/account/certificates/{certificate.number}/check/", {"kind": "http-01"})
+    now = in_force()
+    assert expiring_days(now.policy) == 60  # the example policy's renewals.window
+    certificate.refresh_from_db()
+    gate = now.gate(actor=Actor.system("test"))
+    assert certificate.not_after is not None
+    soon = certificate.not_after - dt.timedelta(days=59)
+    run = certificates_daily(gate=gate, policy=now.policy, now=soon)
+    assert (run.expiring, run.reminded) == (1, 1)
+    deliver_pending()
+    from django.core import mail
+
+    [message] = [m for m in mail.outbox if certificate.number in m.body]
+    assert message.to == ["alice@example.com"]

@@ -1,0 +1,67 @@
+"""What each certificate product asks for (SITE-2)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
+from keepfaith.certs.products import NamesError, order_names_check
+
+pytestmark = [pytest.mark.clause("SITE-2")]
+
+
+def test_one_domain_with_and_without_www():
+    assert order_names_check(product="qualityssl", names=["Shop.Example."]) == [
+        "shop.example", "www.shop.example"]  # fmt: skip
+    both = ["www.shop.example", "shop.example"]
+    assert order_names_check(product="qualityssl-mobile", names=both) == both
+    with pytest.raises(NamesError, match="one domain"):
+        order_names_check(product="qualityssl", names=["a.example", "b.example"])
+    with pytest.raises(NamesError, match="wildcard product"):
+        order_names_check(product="qualityssl", names=["*.shop.example"])
+
+
+def test_ucc_counts_the_included_and_extra_names():
+    names = ["a.example", "b.example", "c.example", "d.example"]
+    with pytest.raises(NamesError, match="covers 3 names"):
+        order_names_check(product="qualityssl-ucc", names=names)
+    assert order_names_check(product="qualityssl-ucc", names=names, extra_names=1) == names
+
+
+def test_wildcard_and_intranet():
+    assert order_names_check(product="qualityssl-wildcard", names=["*.shop.example"]) == [
+        "*.shop.example", "shop.example"]  # fmt: skip
+    with pytest.raises(NamesError, match="one wildcard name"):
+        order_names_check(product="qualityssl-wildcard", names=["shop.example"])
+    internal = ["mailserver", "intranet.local"]
+    assert order_names_check(product="qualityssl-intranet", names=internal) == internal
+    with pytest.raises(NamesError, match="no dot"):
+        order_names_check(product="qualityssl", names=["mailserver"])
+    with pytest.raises(NamesError, match="Name the domain"):
+        order_names_check(product="qualityssl", names=["  "])
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text(max_size=80), max_size=5),
+    st.sampled_from(["qualityssl", "qualityssl-ucc", "qualityssl-wildcard", "qualityssl-intranet"]),
+)
+def test_fuzz_names_are_refused_clearly_or_valid(names, product):
+    try:
+        out = order_names_check(product=product, names=names)
+    except NamesError as exc:
+        assert str(exc)
+    else:
+        assert out and all(n == n.strip().lower() for n in out)
+
+
+def test_an_intranet_csr_may_name_internal_servers():
+    from keepfaith.certs.csrcheck import csr_check
+    from tests.certs.pki import make_csr
+
+    pem, _ = make_csr(["intranet.local", "mailserver"])
+    assert "names.invalid" in {f.code for f in csr_check(data=pem).findings}
+    report = csr_check(data=pem, names=["intranet.local", "mailserver"], internal_names=True)
+    assert report.ok is True

@@ -1,0 +1,111 @@
+"""Campaigns in the console (BE-8): edit a draft, preview it in both languages and as a
+chosen recipient, test it to oneself, schedule it, delete it, confirm the audience size, and
+follow its state to "sent"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from keepfaith.audit.models import AuditEntry
+from keepfaith.comms.delivery import deliver_pending
+from keepfaith.comms.models import Campaign
+from keepfaith.jobs.services import JOBS, job_run
+from tests.comms.conftest import make_customer
+from tests.conftest import verified_client
+
+pytestmark = [pytest.mark.clause("BE-8")]
+
+
+@pytest.fixture
+def draft(published, mia):
+    client = verified_client(mia)
+    client.post(
+        "/console/campaigns/",
+        {"kind": "newsletter", "subject": "Autumn news", "text": "Hello there", "html": ""},
+    )
+    return client, Campaign.objects.get()
+
+
+def test_a_draft_is_edited_and_previewed_in_both_languages(draft):
+    client, campaign = draft
+    gus = make_customer("gus@example.com")
+    gus.language = "da"
+    gus.save()
+    client.post(
+        f"/console/campaigns/{campaign.pk}/",
+        {
+            "kind": "newsletter",
+            "subject": "Winter news",
+            "text": "Snow soon",
+            "html": "<p>Snow</p>",
+        },
+    )
+    campaign.refresh_from_db()
+    assert (campaign.subject, campaign.text_body) == ("Winter news", "Snow soon")
+    page = client.get(f"/console/campaigns/{campaign.pk}/preview/").content.decode()
+    assert 'id="preview-en"' in page and 'id="preview-da"' in page
+    assert "Unsubscribe with one click" in page  # the English footer of marketing mail
+    as_gus = client.get(
+        f"/console/campaigns/{campaign.pk}/preview/", {"recipient": gus.customer_number}
+    ).content.decode()
+    assert "is in the audience" in as_gus
+    assert as_gus.index('id="preview-da"') < as_gus.index('id="preview-en"')  # his first
+    assert "sandbox" in as_gus  # the HTML part is shown in a sandboxed frame
+
+
+def test_a_test_goes_to_the_staff_member_only(draft, mia):
+    client, campaign = draft
+    make_customer("gus@example.com")
+    client.post(f"/console/campaigns/{campaign.pk}/act/", {"action": "test", "language": "da"})
+    deliver_pending()
+    assert [m.to for m in mail.outbox] == [[mia.email]]
+    assert mail.outbox[0].subject.startswith("[TEST]")
+    assert Campaign.objects.get().status == "draft"
+    assert AuditEntry.objects.filter(action="comms.campaign.test").exists()
+
+
+def test_confirm_names_the_audience_and_the_state_follows_the_outbox_to_sent(draft):
+    client, campaign = draft
+    make_customer("gus@example.com")
+    make_customer("hal@example.com")
+    confirm = client.get(f"/console/campaigns/{campaign.pk}/send/").content.decode()
+    assert "goes to 2 customers now" in confirm
+    stale = client.post(
+        f"/console/campaigns/{campaign.pk}/send/", {"audience_size": "1"}, follow=True
+    )
+    assert "The audience changed meanwhile" in stale.content.decode()
+    assert Campaign.objects.get().status == "draft"
+    client.post(f"/console/campaigns/{campaign.pk}/send/", {"audience_size": "2"})
+    assert (
+        'id="campaign-status">sending<'
+        in client.get(f"/console/campaigns/{campaign.pk}/").content.decode()
+    )
+    deliver_pending()
+    page = client.get(f"/console/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="campaign-status">sent<' in page
+    assert 'id="campaign-sent">2<' in page
+
+
+def test_a_scheduled_draft_is_queued_by_the_campaigns_job_at_its_time(draft):
+    client, campaign = draft
+    make_customer("gus@example.com")
+    at = (timezone.now() + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    client.post(f"/console/campaigns/{campaign.pk}/act/", {"action": "schedule", "at": at})
+    assert Campaign.objects.get().scheduled_for is not None
+    job = next(j for j in JOBS if j.name == "campaigns")
+    job_run(job=job, now=timezone.now())
+    assert Campaign.objects.get().status == "draft"  # not yet
+    job_run(job=job, now=timezone.now() + dt.timedelta(hours=3))
+    queued = Campaign.objects.get()
+    assert (queued.status, queued.audience_size) == ("queued", 1)
+
+
+def test_a_draft_is_deleted_and_a_queued_campaign_cannot_be(draft):
+    client, campaign = draft
+    client.post(f"/console/campaigns/{campaign.pk}/act/", {"action": "delete"})
+    assert not Campaign.objects.exists()
+    assert AuditEntry.objects.filter(action="comms.campaign.delete").exists()

@@ -1,0 +1,96 @@
+"""Staff read only what the policy grants (QS-3): the console asks the gate with the staff
+member's role, a policy without a role's grant closes its pages at once, and every read in
+the audit log is one the gate allows when replayed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from keepfaith.audit.models import AuditEntry
+from keepfaith.audit.services import Actor
+from keepfaith.console.access import StaffRead, read_decision
+from keepfaith.inforce import in_force
+from keepfaith.versions.services import policy_publish
+from tests.conftest import make_staff, verified_client
+
+BE = Path("examples/qualityssl/policy.yaml")
+ROLES = ("support", "billing", "marketing", "privacy officer", "administrator")
+PAGES = {
+    "support": ["/console/customers/", "/console/support/"],
+    "billing": ["/console/customers/", "/console/orders/"],
+    "marketing": ["/console/analytics/", "/console/campaigns/"],
+    "privacy officer": [
+        "/console/customers/",
+        "/console/audit/",
+        "/console/mail/queue/",
+        "/console/analytics/",
+    ],
+    "administrator": [
+        "/console/customers/",
+        "/console/orders/",
+        "/console/audit/",
+        "/console/support/",
+        "/console/mail/queue/",
+        "/console/analytics/",
+        "/console/analytics/diagnostics/",
+        "/console/campaigns/",
+    ],
+}
+
+
+def staff_clients() -> dict[str, Client]:
+    return {
+        role: verified_client(make_staff(f"{role.replace(' ', '')}@staff.example", role))
+        for role in ROLES
+    }
+
+
+@pytest.mark.clause("QS-3")
+@pytest.mark.feature("staff.reads-by-policy")
+def test_every_role_opens_its_pages_and_every_read_replays_through_the_gate(
+    published, alice, carol, weblog
+):
+    for role, client in staff_clients().items():
+        for url in PAGES[role]:
+            assert client.get(url).status_code == 200, (role, url)
+        for url in {u for pages in PAGES.values() for u in pages} - set(PAGES[role]):
+            assert client.get(url).status_code in (403, 404), (role, url)
+    gate = in_force().gate(actor=Actor.system("replay"))
+    reads = AuditEntry.objects.filter(actor_kind="staff", outcome="read")
+    assert reads.count() >= sum(len(pages) for pages in PAGES.values()) - 2  # campaigns: no read
+    for entry in reads:
+        decision = gate.check(
+            use=entry.use, categories=entry.categories, recipient=entry.detail["recipient"]
+        )
+        assert decision.allowed, (entry.action, entry.actor, decision.reason)
+
+
+@pytest.mark.clause("QS-3")
+def test_a_policy_without_the_billing_entry_closes_bill_s_pages_at_once(published, alice):
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    assert bill.get("/console/orders/").status_code == 200
+    text = BE.read_text(encoding="utf-8")
+    start = text.index("    - role: billing\n")
+    end = text.index("    - role: marketing\n")
+    policy_publish(source=text[:start] + text[end:], source_name="test: no billing staff")
+    refused = bill.get("/console/orders/")
+    assert refused.status_code == 403
+    reason = refused.content.decode()
+    assert "recipient &#x27;billing&#x27; is not declared in the policy" in reason
+    assert bill.get("/console/customers/").status_code == 403
+    assert "/console/orders/" not in bill.get("/console/").content.decode()
+    assert AuditEntry.objects.filter(
+        action="console.orders.list", outcome="refused", actor="bill@staff.example"
+    ).exists()
+
+
+def test_a_read_asks_each_role_and_each_use_and_names_the_first_refusal(published):
+    read = StaffRead("test.read", ("user.unique_id",), ("essential.service.security",))
+    gate = in_force().gate(actor=Actor.system("test"))
+    refused = read_decision(gate=gate, read=read, roles=["support"])
+    assert refused.allowed is False and "staff role 'support'" in refused.reason
+    none = read_decision(gate=gate, read=read, roles=[])
+    assert none.allowed is False and "holds no role" in none.reason

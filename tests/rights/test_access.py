@@ -1,0 +1,99 @@
+"""Access and portability: a signed-in request after the password, a zip of every record
+(RIGHTS-15, RIGHTS-20), and nobody else's data (IDOR)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pytest
+
+from keepfaith.accounts.models import User
+from keepfaith.rights.models import RightsRequest
+from keepfaith.rights.records import COLUMN_TITLES, SCHEMA
+from tests.rights.conftest import ask, place_order, signed_in
+
+
+def _zip(client, ref: str) -> zipfile.ZipFile:  # type: ignore[no-untyped-def]
+    response = client.get(f"/account/privacy/{ref}/download.zip")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    return zipfile.ZipFile(io.BytesIO(response.content))
+
+
+@pytest.mark.clause("RIGHTS-15")
+@pytest.mark.clause("RIGHTS-20")
+@pytest.mark.feature("rights.access.download")
+@pytest.mark.feature("rights.request.portal")
+def test_alice_downloads_every_record_and_nothing_of_carols(alice: User, carol: User) -> None:
+    place_order(carol)
+    client = place_order(alice)
+    response = ask(client, "access")
+    assert response.status_code == 302
+    req = RightsRequest.objects.get(customer=alice)
+    assert req.state == "done"
+    zf = _zip(client, req.reference)
+    names = set(zf.namelist())
+    assert {"index.html", "data.json", "schema.json", "csv/orders.csv"} <= names
+    data = json.loads(zf.read("data.json"))
+    assert data["customer_number"] == alice.customer_number
+    orders = data["tables"]["orders"]
+    assert len(orders) == 1 and orders[0]["card"].endswith("4242")
+    assert data["tables"]["consent_events"], "the checkout recorded consent events"
+    raw = b"".join(zf.read(n) for n in names)
+    assert b"carol" not in raw.lower()
+    assert str(carol.customer_number).encode() not in raw
+    assert b"4242424242424242" not in raw and b"4242 4242 4242 4242" not in raw
+    assert "web_logs" in data["not_held"]
+    assert data["processing"]["supervisory_authority"]["name"] == "Datatilsynet"
+
+
+@pytest.mark.clause("RIGHTS-15")
+def test_the_readable_page_is_in_the_customers_language(alice: User) -> None:
+    alice.language = "da"
+    alice.save()
+    client = place_order(alice)
+    ask(client, "portability")
+    req = RightsRequest.objects.get(customer=alice)
+    page = _zip(client, req.reference).read("index.html").decode()
+    assert 'lang="da"' in page
+    assert "Datatilsynet" in page
+    assert "Dine oplysninger" in page
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_a_wrong_password_files_nothing(alice: User) -> None:
+    client = signed_in(alice)
+    response = client.post("/account/privacy/", {"kind": "access", "password": "nope"})
+    assert response.status_code == 400
+    assert RightsRequest.objects.count() == 0
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_a_double_submit_files_one_request(alice: User) -> None:
+    client = signed_in(alice)
+    ask(client, "rectification", details="My name is Alice Andersen-Berg")
+    ask(client, "rectification", details="My name is Alice Andersen-Berg")
+    assert RightsRequest.objects.filter(customer=alice).count() == 1
+    req = RightsRequest.objects.get()
+    assert req.state == "open"
+    assert (req.due_at - req.received_at).days in (28, 29, 30, 31)
+
+
+@pytest.mark.clause("RIGHTS-15")
+def test_one_customer_never_reaches_anothers_request_or_download(alice: User, carol: User) -> None:
+    carol_client = place_order(carol)
+    ask(carol_client, "access")
+    ref = RightsRequest.objects.get(customer=carol).reference
+    alice_client = signed_in(alice)
+    for url in (f"/account/privacy/{ref}/", f"/account/privacy/{ref}/download.zip"):
+        assert alice_client.get(url).status_code == 404, url
+        assert alice_client.post(url).status_code in (404, 405), url
+
+
+def test_every_exported_column_is_documented_and_titled() -> None:
+    for table, columns in SCHEMA.items():
+        for column, meaning in columns.items():
+            assert meaning, (table, column)
+            assert column in COLUMN_TITLES, (table, column)

@@ -1,0 +1,89 @@
+"""The privacy officer's console: queue, a request's page, extend once, carry out, refuse;
+every page an audited read (RIGHTS-12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from keepfaith.accounts.models import User
+from keepfaith.audit.models import AuditEntry
+from keepfaith.comms.delivery import deliver_pending
+from keepfaith.comms.models import OutboxMessage
+from keepfaith.rights.models import RightsRequest
+from tests.conftest import verified_client
+from tests.rights.conftest import ask, signed_in
+
+
+@pytest.mark.clause("RIGHTS-12")
+@pytest.mark.clause("RIGHTS-16")
+def test_pat_sees_the_queue_extends_once_and_completes_a_rectification(
+    alice: User, pat: User
+) -> None:
+    ask(signed_in(alice), "rectification", details="My phone is +45 11 22 33 44")
+    req = RightsRequest.objects.get()
+    client = verified_client(pat)
+    page = client.get("/console/rights/")
+    assert page.status_code == 200
+    assert req.reference in page.content.decode()
+    assert AuditEntry.objects.filter(action="console.rights.queue", outcome="read").exists()
+    detail = client.get(f"/console/rights/{req.pk}/")
+    assert detail.status_code == 200
+    assert "+45 11 22 33 44" in detail.content.decode()
+    client.post(f"/console/rights/{req.pk}/extend/", {"months": "2", "reason": "Many stores"})
+    req.refresh_from_db()
+    assert req.extended_at is not None
+    assert (req.due_at - req.received_at).days >= 89
+    again = client.post(
+        f"/console/rights/{req.pk}/extend/", {"months": "1", "reason": "x"}, follow=True
+    )
+    assert "only once" in again.content.decode()
+    deliver_pending()
+    told = OutboxMessage.objects.filter(
+        to_address="alice@example.com", subject__contains="more time"
+    )
+    assert told.exists()
+    client.post(f"/console/rights/{req.pk}/complete/", {"change": "Phone set to +45 11 22 33 44"})
+    req.refresh_from_db()
+    assert req.state == "done"
+    assert req.steps.filter(action="rectified").exists()
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_an_extension_after_the_first_month_is_refused(alice: User, pat: User) -> None:
+    ask(signed_in(alice), "rectification", details="wrong name")
+    req = RightsRequest.objects.get()
+    RightsRequest.objects.filter(pk=req.pk).update(
+        received_at=timezone.now() - dt.timedelta(days=40),
+        due_at=timezone.now() - dt.timedelta(days=9),
+    )
+    client = verified_client(pat)
+    page = client.get("/console/rights/")
+    assert "Overdue" in page.content.decode()
+    response = client.post(
+        f"/console/rights/{req.pk}/extend/", {"months": "1", "reason": "late"}, follow=True
+    )
+    assert "first deadline has passed" in response.content.decode()
+
+
+def test_support_staff_cannot_open_the_queue(bob: User) -> None:
+    response = verified_client(bob).get("/console/rights/")
+    assert response.status_code == 403
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_a_refusal_carries_its_reason_to_the_requester(alice: User, pat: User) -> None:
+    ask(signed_in(alice), "rectification", details="x")
+    req = RightsRequest.objects.get()
+    client = verified_client(pat)
+    client.post(f"/console/rights/{req.pk}/refuse/", {"reason": ""})
+    req.refresh_from_db()
+    assert req.state == "open"
+    client.post(f"/console/rights/{req.pk}/refuse/", {"reason": "The data is correct."})
+    req.refresh_from_db()
+    assert req.state == "refused"
+    deliver_pending()
+    mail = OutboxMessage.objects.get(subject__contains="refused")
+    assert "The data is correct." in mail.text_body

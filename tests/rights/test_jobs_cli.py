@@ -1,0 +1,62 @@
+"""The daily job lists what needs attention; the CLI reads through the gate and the audit log
+(RIGHTS-12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from keepfaith.accounts.models import User
+from keepfaith.audit.models import AuditEntry
+from keepfaith.inforce import in_force
+from keepfaith.rights.daily import rights_daily
+from keepfaith.rights.models import RightsRequest
+from tests.rights.conftest import ask, signed_in
+
+
+@pytest.mark.clause("RIGHTS-12")
+@pytest.mark.feature("rights.deadlines")
+def test_the_daily_job_lists_overdue_soon_due_and_stalled_requests(
+    alice: User, carol: User
+) -> None:
+    ask(signed_in(alice), "rectification", details="a")
+    ask(signed_in(carol), "rectification", details="b")
+    late, soon = RightsRequest.objects.order_by("pk")
+    now = timezone.now()
+    RightsRequest.objects.filter(pk=late.pk).update(
+        due_at=now - dt.timedelta(days=1), last_step_at=now - dt.timedelta(days=10)
+    )
+    RightsRequest.objects.filter(pk=soon.pk).update(due_at=now + dt.timedelta(days=3))
+    out = rights_daily(policy=in_force().policy, now=now)
+    assert f"overdue: {late.reference}" in out
+    assert f"soon due: {soon.reference}" in out
+    assert f"stalled: {late.reference}" in out
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_the_cli_lists_requests_as_an_audited_staff_read(alice: User, pat: User, bob: User) -> None:
+    ask(signed_in(alice), "rectification", details="a")
+    out = io.StringIO()
+    call_command("rights", "list", "--as", pat.email, stdout=out)
+    assert "rectification" in out.getvalue()
+    assert AuditEntry.objects.filter(action="console.rights.queue", actor=pat.email).exists()
+    with pytest.raises(CommandError, match="refused by the policy"):
+        call_command("rights", "list", "--as", bob.email)
+
+
+def test_the_demo_has_one_open_request_of_each_kind(alice: User, carol: User) -> None:
+    from keepfaith.rights.demo import demo_requests
+
+    first = demo_requests()
+    again = demo_requests()
+    kinds = sorted(RightsRequest.objects.values_list("kind", flat=True))
+    assert kinds == sorted(
+        ["access", "rectification", "portability", "restriction", "erasure", "objection"]
+    )
+    assert len(first) == len(again) == 7
+    assert RightsRequest.objects.get(kind="objection").state == "queued"

@@ -1,0 +1,104 @@
+"""Requests without signing in: matched to an account and confirmed by a code mailed to the
+account's address; unmatched or unconfirmed ones go to the privacy officer (RIGHTS-12)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from keepfaith.accounts.models import User
+from keepfaith.comms.delivery import deliver_pending
+from keepfaith.comms.models import OutboxMessage
+from keepfaith.rights.models import RightsRequest
+from keepfaith.rights.services import CODE_ATTEMPTS
+
+
+def _ask(client: Client, email: str, kind: str = "access") -> str:
+    response = client.post("/privacy/request/", {"email": email, "kind": kind})
+    assert response.status_code == 302
+    return response["Location"].split("ref=")[1]
+
+
+def _code(reference: str) -> str:
+    deliver_pending()
+    mail = OutboxMessage.objects.get(subject__contains=reference)
+    match = re.search(r"^\s{4}([A-Z0-9]{8})$", mail.text_body, re.M)
+    assert match is not None, mail.text_body
+    return match.group(1)
+
+
+@pytest.mark.clause("RIGHTS-12")
+@pytest.mark.feature("rights.request.code")
+def test_a_code_mailed_to_the_account_confirms_the_request_once(alice: User) -> None:
+    client = Client()
+    ref = _ask(client, "Alice@Example.com")
+    req = RightsRequest.objects.get(reference=ref)
+    assert req.state == "awaiting-code" and req.customer == alice
+    code = _code(ref)
+    assert OutboxMessage.objects.get(subject__contains=ref).to_address == "alice@example.com"
+    assert code not in req.code_hash
+    done = client.post("/privacy/request/confirm/", {"ref": ref, "code": code})
+    assert done.status_code == 200
+    req.refresh_from_db()
+    assert req.state == "open"
+    again = client.post("/privacy/request/confirm/", {"ref": ref, "code": code})
+    assert again.status_code == 400
+    assert "already used" in again.content.decode()
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_an_unknown_address_gets_the_same_page_and_goes_to_the_queue(db: None) -> None:
+    client = Client()
+    ref = _ask(client, "nobody@example.org")
+    page = client.get(f"/privacy/request/confirm/?ref={ref}")
+    assert "If the address belongs to an account" in page.content.decode()
+    req = RightsRequest.objects.get(reference=ref)
+    assert req.state == "queued" and req.customer is None
+    deliver_pending()
+    assert not OutboxMessage.objects.filter(to_address="nobody@example.org").exists()
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_a_late_code_sends_the_request_to_the_queue(alice: User) -> None:
+    client = Client()
+    ref = _ask(client, "alice@example.com")
+    code = _code(ref)
+    RightsRequest.objects.filter(reference=ref).update(
+        code_expires_at=timezone.now() - dt.timedelta(minutes=1)
+    )
+    late = client.post("/privacy/request/confirm/", {"ref": ref, "code": code})
+    assert late.status_code == 400
+    assert "expired" in late.content.decode()
+    assert RightsRequest.objects.get(reference=ref).state == "queued"
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_guessing_codes_ends_in_the_queue(alice: User) -> None:
+    client = Client()
+    ref = _ask(client, "alice@example.com")
+    for _ in range(CODE_ATTEMPTS):
+        client.post("/privacy/request/confirm/", {"ref": ref, "code": "WRONG123"})
+    assert RightsRequest.objects.get(reference=ref).state == "queued"
+
+
+def test_bad_input_is_a_clear_error(db: None) -> None:
+    client = Client()
+    response = client.post("/privacy/request/", {"email": "not-an-address", "kind": "access"})
+    assert response.status_code == 400
+    response = client.post("/privacy/request/", {"email": "a@example.com", "kind": "nonsense"})
+    assert response.status_code == 400
+    assert RightsRequest.objects.count() == 0
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_asking_twice_sends_one_code(alice: User) -> None:
+    client = Client()
+    first = _ask(client, "alice@example.com")
+    second = _ask(client, "alice@example.com")
+    assert first == second
+    deliver_pending()
+    assert OutboxMessage.objects.filter(to_address="alice@example.com").count() == 1

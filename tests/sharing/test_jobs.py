@@ -1,0 +1,35 @@
+"""The monthly release job (BE-6): every partner gets last month once, through the gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from keepfaith.audit.models import AuditEntry
+from keepfaith.jobs.services import JOBS, jobs_run_due
+from keepfaith.sharing.models import PartnerRelease
+
+pytestmark = [pytest.mark.clause("BE-6"), pytest.mark.django_db]
+
+JOB = next(job for job in JOBS if job.name == "sharing-monthly")
+
+
+def test_each_partner_gets_last_month_once(published):
+    first = jobs_run_due(jobs=[JOB], now=dt.datetime(2026, 12, 2, 3, tzinfo=dt.UTC))
+    assert first[0].outcome.startswith("2026-11-01..2026-11-30: affiliates: released")
+    rows = PartnerRelease.objects.order_by("partner")
+    assert [(r.partner, str(r.period_start), r.scheduled) for r in rows] == [
+        ("affiliates", "2026-11-01", True),
+        ("market-survey", "2026-11-01", True),
+    ]
+    assert {r.actor for r in rows} == {"jobs sharing-monthly"}
+    again = jobs_run_due(jobs=[JOB], now=dt.datetime(2026, 12, 3, 4, tzinfo=dt.UTC))
+    assert again[0].outcome == "2026-11-01..2026-11-30: nothing due"
+    assert PartnerRelease.objects.count() == 2
+    assert AuditEntry.objects.filter(action="sharing.release", outcome="released").count() == 2
+
+
+def test_a_job_that_ran_today_is_not_run_again_today(published):
+    jobs_run_due(jobs=[JOB], now=dt.datetime(2027, 1, 1, 1, tzinfo=dt.UTC))
+    assert jobs_run_due(jobs=[JOB], now=dt.datetime(2027, 1, 1, 5, tzinfo=dt.UTC)) == []

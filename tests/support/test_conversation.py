@@ -1,0 +1,192 @@
+"""A support ticket as a conversation: staff and customer replies, statuses, assignment,
+closing (retention from then) and the e-mail notice in the customer's language; answers to
+information requests by e-mail."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from keepfaith.audit.models import AuditEntry
+from keepfaith.comms.delivery import deliver_pending
+from keepfaith.support.models import InformationRequest, SupportMessage, SupportTicket
+from keepfaith.support.services import support_purge
+from tests.conftest import make_staff, verified_client
+from tests.support.test_support import request_data, ticket_data
+
+
+def open_ticket(client: Client, published) -> SupportTicket:
+    client.post("/support/ticket/", ticket_data(published.label))
+    return SupportTicket.objects.get()
+
+
+@pytest.fixture
+def alice_client(alice) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.mark.clause("BE-3")
+def test_a_staff_reply_answers_the_ticket_and_tells_the_customer_by_mail(
+    alice, alice_client, bob, published
+):
+    ticket = open_ticket(alice_client, published)
+    assert ticket.status == "open"
+    staff = verified_client(bob)
+    response = staff.post(
+        f"/console/support/{ticket.pk}/", {"body": "Install the intermediate certificate."}
+    )
+    assert response.status_code == 302
+    deliver_pending()
+    ticket.refresh_from_db()
+    assert ticket.status == "answered"
+    assert ticket.assigned_to == bob  # whoever answers first takes it
+    [message] = mail.outbox
+    assert message.to == ["alice@example.com"]
+    assert "Chain incomplete" in message.subject
+    assert "Install the intermediate certificate." in message.body
+    assert f"/support/ticket/{ticket.pk}/" in message.body
+    page = alice_client.get(f"/support/ticket/{ticket.pk}/").content.decode()
+    assert "Install the intermediate certificate." in page
+    assert "Answered" in page
+    assert "bob@staff.example" not in page  # the customer sees "support", not the agent
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert "support.reply" in actions
+
+
+@pytest.mark.clause("BE-3")
+def test_the_notice_is_in_the_customer_s_language(alice, alice_client, bob, published):
+    alice.language = "da"
+    alice.save()
+    ticket = open_ticket(alice_client, published)
+    verified_client(bob).post(
+        f"/console/support/{ticket.pk}/", {"body": "Hvilken webserver?", "waiting": "on"}
+    )
+    deliver_pending()
+    [message] = mail.outbox
+    assert message.subject.startswith("Vi mangler lidt mere fra dig")
+    assert "Læs hele samtalen" in message.body
+    ticket.refresh_from_db()
+    assert ticket.status == "waiting"
+
+
+def test_the_customer_replies_and_the_ticket_is_open_again(alice, alice_client, bob, published):
+    ticket = open_ticket(alice_client, published)
+    verified_client(bob).post(
+        f"/console/support/{ticket.pk}/", {"body": "Which server?", "waiting": "on"}
+    )
+    page = alice_client.get(f"/support/ticket/{ticket.pk}/").content.decode()
+    assert "Waiting for you" in page
+    response = alice_client.post(f"/support/ticket/{ticket.pk}/", {"body": "nginx 1.22 on Debian"})
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == "open"
+    authors = list(SupportMessage.objects.values_list("author", flat=True))
+    assert authors == ["staff", "customer"]
+    console = verified_client(bob).get(f"/console/support/{ticket.pk}/").content.decode()
+    assert "nginx 1.22 on Debian" in console
+
+
+def test_an_empty_reply_changes_nothing(alice_client, published):
+    ticket = open_ticket(alice_client, published)
+    response = alice_client.post(f"/support/ticket/{ticket.pk}/", {"body": "  "})
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
+    assert SupportMessage.objects.count() == 0
+
+
+def test_another_customer_cannot_read_reply_or_close(alice_client, carol, published):
+    ticket = open_ticket(alice_client, published)
+    other = Client()
+    other.force_login(carol)
+    assert other.get(f"/support/ticket/{ticket.pk}/").status_code == 404
+    assert other.post(f"/support/ticket/{ticket.pk}/", {"body": "hi"}).status_code == 404
+    assert other.post(f"/support/ticket/{ticket.pk}/close/").status_code == 404
+    ticket.refresh_from_db()
+    assert ticket.status == "open"
+
+
+@pytest.mark.clause("BE-3")
+def test_closing_starts_the_retention_and_purge_deletes_the_conversation(
+    alice_client, bob, published
+):
+    ticket = open_ticket(alice_client, published)
+    verified_client(bob).post(f"/console/support/{ticket.pk}/", {"body": "Done?"})
+    assert support_purge(now=ticket.created_at + dt.timedelta(days=3650))["support_tickets"] == 0
+    alice_client.post(f"/support/ticket/{ticket.pk}/close/")
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
+    assert ticket.expires_at is not None and ticket.closed_at is not None
+    assert ticket.expires_at - ticket.closed_at == dt.timedelta(days=90)  # the policy's 90d
+    page = alice_client.get(f"/support/ticket/{ticket.pk}/").content.decode()
+    assert 'id="reply-form"' not in page
+    assert alice_client.post(f"/support/ticket/{ticket.pk}/", {"body": "more"}).status_code == 302
+    assert SupportMessage.objects.count() == 1  # a closed ticket takes no reply
+    counts = support_purge(now=ticket.closed_at + dt.timedelta(days=91))
+    assert counts["support_tickets"] == 1
+    assert SupportMessage.objects.count() == 0
+
+
+def test_staff_assign_and_close_from_the_console(alice_client, bob, published):
+    ticket = open_ticket(alice_client, published)
+    second = make_staff("sam@staff.example", "support")
+    staff = verified_client(bob)
+    page = staff.get(f"/console/support/{ticket.pk}/").content.decode()
+    assert "sam@staff.example" in page
+    staff.post(f"/console/support/{ticket.pk}/assign/", {"agent": str(second.pk)})
+    ticket.refresh_from_db()
+    assert ticket.assigned_to == second
+    staff.post(f"/console/support/{ticket.pk}/close/")
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
+    assert ticket.expires_at is not None
+    listing = staff.get("/console/support/?status=closed").content.decode()
+    assert "Chain incomplete" in listing
+    assert "Chain incomplete" not in staff.get("/console/support/?status=open").content.decode()
+
+
+def test_marketing_staff_cannot_reply(alice_client, mia, published):
+    ticket = open_ticket(alice_client, published)
+    response = verified_client(mia).post(f"/console/support/{ticket.pk}/", {"body": "Buy more"})
+    assert response.status_code == 403
+    assert SupportMessage.objects.count() == 0
+
+
+@pytest.mark.clause("BE-3")
+def test_an_information_request_is_answered_by_mail_in_its_language(bob, published):
+    Client().post("/da/support/request/", request_data(published.label))
+    row = InformationRequest.objects.get()
+    assert row.language == "da"
+    staff = verified_client(bob)
+    page = staff.get(f"/console/support/requests/{row.pk}/")
+    assert "Do you sell wildcard certificates?" in page.content.decode()
+    staff.post(f"/console/support/requests/{row.pk}/", {"body": "Ja, fra 1.200 kr. om året."})
+    deliver_pending()
+    [message] = mail.outbox
+    assert message.to == ["visitor@example.org"]
+    assert message.subject == "Svar på dit spørgsmål"
+    assert "Ja, fra 1.200 kr. om året." in message.body
+    row.refresh_from_db()
+    assert row.answered_at is not None
+    entry = AuditEntry.objects.get(action="support.request.answer")
+    assert entry.subject == row.subject_ref
+
+
+def test_support_home_lists_the_customer_s_tickets(alice_client, published):
+    assert Client().get("/support/").status_code == 200
+    ticket = open_ticket(alice_client, published)
+    page = alice_client.get("/support/").content.decode()
+    assert f"/support/ticket/{ticket.pk}/" in page
+    assert "Open" in page
+
+
+def test_the_support_pages_speak_danish(alice_client, published):
+    assert "Hvordan kan vi hjælpe?" in Client().get("/da/support/").content.decode()
+    ticket = open_ticket(alice_client, published)
+    page = alice_client.get(f"/da/support/ticket/{ticket.pk}/").content.decode()
+    assert "Luk sagen" in page
+    assert "Åben" in page

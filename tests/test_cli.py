@@ -1,0 +1,98 @@
+"""The command line as one tool: every keepfaith command is in the grouped help with a
+description and in the README's command table; the help starts without Django."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from importlib import import_module
+from pathlib import Path
+
+from keepfaith.__main__ import _arguments
+from keepfaith.commands import COMMANDS, OWN, help_text
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _commands_on_disk() -> dict[str, str]:
+    found = {}
+    for path in sorted((ROOT / "keepfaith").glob("*/management/commands/*.py")):
+        if not path.name.startswith("_"):
+            found[path.stem] = f"keepfaith.{path.parts[-4]}.management.commands.{path.stem}"
+    return found
+
+
+def test_every_command_is_listed_with_a_description_and_its_own_help():
+    on_disk = _commands_on_disk()
+    assert set(on_disk) == OWN
+    for entry in COMMANDS:
+        assert entry.summary.strip() and entry.group.strip(), entry.name
+        command = import_module(on_disk[entry.name]).Command
+        assert str(command.help).strip(), f"{entry.name} has no --help text"
+
+
+def test_every_command_is_in_the_readme_table():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Commands") :].split("\n## ", 1)[0]
+    in_table = set(re.findall(r"^\| `keepfaith ([a-z-]+)", table, flags=re.M))
+    assert in_table == OWN
+
+
+def test_help_lists_ours_first_grouped_then_django_s():
+    text = help_text(["django.contrib.auth", "keepfaith.audit", "axes"])
+    assert text.index("audit ") < text.index("Django's and the libraries' commands")
+    assert "Policy:" in text and "Mail:" in text
+    assert "[auth] changepassword, createsuperuser" in text
+    assert "[axes]" in text
+
+
+def test_help_starts_without_django():
+    code = (
+        "import sys; sys.argv=['keepfaith','--help']; from keepfaith.__main__ import main; "
+        "main(); import sys as s; print('APPS', 'django.apps.registry' in s.modules and "
+        "__import__('django.apps').apps.ready); print('PYDANTIC', 'pydantic' in s.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
+    assert "APPS False" in out
+    assert "PYDANTIC False" in out
+
+
+def test_own_commands_skip_the_system_checks_before_their_subcommand():
+    assert _arguments(["kf", "audit", "verify"]) == ["kf", "audit", "--skip-checks", "verify"]
+    assert _arguments(["kf", "migrate"]) == ["kf", "migrate"]
+    assert _arguments(["kf", "audit", "--help"]) == ["kf", "audit", "--help"]
+
+
+def test_policy_check_reports_a_bad_retention_and_a_misspelt_category_in_one_run(tmp_path):
+    from keepfaith.policy import check_policy
+
+    text = (ROOT / "examples/qualityssl/policy.yaml").read_text(encoding="utf-8")
+    bad = text.replace("retention: 90d", "retention: ninety days", 1).replace(
+        "user.device.computer_configuration]", "user.device.computer_configuraton]", 1
+    )
+    path = tmp_path / "policy.yaml"
+    path.write_text(bad, encoding="utf-8")
+    messages = [p.message for p in check_policy(path).problems]
+    assert any("'ninety days' is not a retention" in m for m in messages)
+    assert any("unknown data category 'user.device.computer_configuraton'" in m for m in messages)
+
+
+def test_logs_report_is_a_table_when_asked_and_json_when_piped(settings, tmp_path, db):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    settings.WEBLOG_DIR = tmp_path / "weblog"
+    out = StringIO()
+    call_command("logs", "report", "--from", "2026-01-01", "--to", "2026-01-07", stdout=out)
+    assert json.loads(out.getvalue())["start"] == "2026-01-01"  # piped: json as before
+    table = StringIO()
+    call_command(
+        "logs", "report", "--from", "2026-01-01", "--to", "2026-01-07", "--format", "table",
+        stdout=table,
+    )  # fmt: skip
+    assert "Traffic per day" in table.getvalue() and "Registry countries" in table.getvalue()
