@@ -40,10 +40,10 @@ def input_bytes(data: bytes | str) -> bytes:
             _("The input is %(size)d bytes; at most %(limit)d bytes are read.")
             % {"size": len(raw), "limit": MAX_INPUT_BYTES}
         )
-    raw = raw.strip()
-    if not raw:
+    if not raw.strip():
         raise InputError(_("The input is empty."))
-    return raw
+    # Only text is trimmed: DER is binary, and its last byte may be 0x0a or 0x20.
+    return raw.strip() if _is_pem(raw) else raw
 
 
 def _is_pem(raw: bytes) -> bool:

@@ -47,6 +47,22 @@ def test_der_is_read_too():
     assert csr_check(data=der).names == ("shop.example", "www.shop.example")
 
 
+def test_der_ending_in_a_whitespace_byte_is_read_whole():
+    """DER is binary: a signature may end in 0x0a or 0x20, which a text trim would cut off.
+
+    CI once failed on a CSR whose random signature ended in a newline byte; this test makes
+    that case on purpose instead of by chance.
+    """
+    for _attempt in range(3000):
+        pem, _ = make_csr(NAMES)
+        der = x509.load_pem_x509_csr(pem).public_bytes(serialization.Encoding.DER)
+        if der[-1:] in (b"\n", b" ", b"\t", b"\r", b"\x0b", b"\x0c"):
+            break
+    else:
+        pytest.fail("no request ending in a whitespace byte in 3000 tries")
+    assert csr_check(data=der).names == ("shop.example", "www.shop.example")
+
+
 def test_small_rsa_keys_are_errors_with_a_fix():
     pem, _ = make_csr(NAMES, key=rsa.generate_private_key(public_exponent=65537, key_size=1024))  # noqa: S505
     report = csr_check(data=pem)
