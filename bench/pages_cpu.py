@@ -5,9 +5,9 @@ Each side (``bare``, ``django``, ``stack`` anonymous, ``stack`` signed in) is ca
 its WSGI handler ``--requests`` times after a warm-up, on a fresh SQLite database with the
 example policy published and a signed-in customer as in ``bench/pages.py``; the figure is
 process CPU time per request, the best of ``--runs``. ``--profile`` prints cProfile's top
-functions for the signed-in stack instead.
+functions for the signed-in stack (or ``--profile anonymous``) instead.
 
-    python bench/pages_cpu.py [--requests N] [--runs N] [--profile]
+    python bench/pages_cpu.py [--requests N] [--runs N] [--profile [anonymous]]
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--profile", nargs="?", const="signed-in", choices=("signed-in", "anonymous")
+    )
     options = parser.parse_args()
     if os.environ.get("_KF_PAGES_CPU") != "1":
         with tempfile.TemporaryDirectory(prefix="kf-bench-cpu-") as tmp:
@@ -105,7 +107,7 @@ def run(options: argparse.Namespace) -> None:
         for _ in range(200):
             _call(app, path, cookie_)
     if options.profile:
-        _, app, path, cookie_ = sides[-1]
+        _, app, path, cookie_ = sides[-1 if options.profile == "signed-in" else -2]
         profile = cProfile.Profile()
         profile.enable()
         for _ in range(options.requests):

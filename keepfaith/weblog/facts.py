@@ -53,8 +53,19 @@ def _strings(values: list[str | None]) -> pa.Array:
     return pa.array(values, pa.string())
 
 
+def _spread(values: pa.Array, at: pa.Array) -> pa.DictionaryArray:
+    """``values[at]`` as a dictionary column: the distinct values once, and per row an index
+    (an integer ``take``: no text is copied per row). A null in ``values`` is a null row."""
+    distinct = pc.dictionary_encode(values)
+    return pa.DictionaryArray.from_arrays(pc.take(distinct.indices, at), distinct.dictionary)
+
+
 def chunk_facts(parsed: pa.Table, *, day_keys: DayKeys) -> pa.Table:
-    """The facts (with ``day``) of the requests in ``parsed`` (rows whose problem is NULL)."""
+    """The facts (with ``day``) of the requests in ``parsed`` (rows whose problem is NULL).
+
+    Text columns come out dictionary-encoded (``dictionary<int32, string>``): the Parquet
+    parts store them so anyway, and no per-row text is built on the way.
+    """
     rows = parsed
     if parsed.column("problem").null_count != len(parsed):
         rows = parsed.filter(pc.is_null(parsed.column("problem")))
@@ -69,7 +80,8 @@ def chunk_facts(parsed: pa.Table, *, day_keys: DayKeys) -> pa.Table:
 
     agents = _encoded(rows, "user_agent")
     families = agents_families(user_agents=agents.dictionary.to_pylist())
-    crawler = pc.take(_strings([item.crawler for item in families]), agents.indices)
+    crawlers = _strings([item.crawler for item in families])
+    crawler = _spread(crawlers, agents.indices)
 
     days = pc.dictionary_encode(day)
     day_list: list[date] = days.dictionary.to_pylist()
@@ -103,44 +115,48 @@ def chunk_facts(parsed: pa.Table, *, day_keys: DayKeys) -> pa.Table:
     paths = pc.dictionary_encode(
         pc.list_element(pc.split_pattern(targets.dictionary, "?", max_splits=1), 0)
     )
-    path = pc.take(paths.dictionary, pc.take(paths.indices, targets.indices))
-    ext = pc.take(
-        _strings([extension(p) for p in paths.dictionary.to_pylist()]),
-        pc.take(paths.indices, targets.indices),
-    )
+    path_at = pc.take(paths.indices, targets.indices)
+    path = pa.DictionaryArray.from_arrays(path_at, paths.dictionary)
+    extensions = _strings([extension(p) for p in paths.dictionary.to_pylist()])
+    ext = _spread(extensions, path_at)
     referrers = _encoded(rows, "referrer")
     domains, pages = zip(*map(referrer_parts, referrers.dictionary.to_pylist()), strict=True)
     methods = _encoded(rows, "method")
-    method = pc.take(pc.utf8_upper(methods.dictionary), methods.indices)
+    upper_methods = pc.utf8_upper(methods.dictionary)
+    method = _spread(upper_methods, methods.indices)
     vhosts = _encoded(rows, "vhost")
     no_vhost = pc.equal(vhosts.dictionary, "-")
-    vhost = pc.take(
+    vhost = _spread(
         pc.if_else(no_vhost, pa.scalar(None, pa.string()), vhosts.dictionary), vhosts.indices
     )
-    is_page = pc.and_(
-        pc.and_(pc.is_null(crawler), pc.or_(pc.less(status, 300), pc.equal(status, 304))),
-        pc.and_(pc.is_in(ext, pa.array(PAGE_EXTENSIONS)), pc.is_in(method, pa.array(PAGE_METHODS))),
+    # per distinct value first, then spread to the rows as booleans
+    page_like = pc.and_(
+        pc.is_null(pc.take(crawlers, agents.indices)),
+        pc.or_(pc.less(status, 300), pc.equal(status, 304)),
     )
-    no_page = pa.scalar(None, pa.string())
+    page_ext = pc.take(pc.is_in(extensions, pa.array(PAGE_EXTENSIONS)), path_at)
+    page_method = pc.take(pc.is_in(upper_methods, pa.array(PAGE_METHODS)), methods.indices)
+    is_page = pc.and_(page_like, pc.and_(page_ext, page_method))
+    page_of = pc.dictionary_encode(_strings(list(pages)))
+    page_at = pc.take(page_of.indices, referrers.indices)
+    no_page = pa.scalar(None, page_at.type)
     return pa.table({
         "day": day,
         "ts": ts,
         "visitor": pc.take(visitors, triples.indices),
-        "country": pc.take(countries, hosts.indices),
+        "country": _spread(countries, hosts.indices),
         "method": method,
         "path": path,
         "ext": ext,
         "is_page": is_page,
         "status": status,
         "bytes": rows.column("bytes").combine_chunks(),
-        "referrer_domain": pc.take(_strings(list(domains)), referrers.indices),
-        "referrer_page": pc.if_else(
-            pc.greater_equal(status, 400),
-            pc.take(_strings(list(pages)), referrers.indices),
-            no_page,
+        "referrer_domain": _spread(_strings(list(domains)), referrers.indices),
+        "referrer_page": pa.DictionaryArray.from_arrays(
+            pc.if_else(pc.greater_equal(status, 400), page_at, no_page), page_of.dictionary
         ),
-        "browser": pc.take(_strings([item.browser for item in families]), agents.indices),
-        "os": pc.take(_strings([item.os for item in families]), agents.indices),
+        "browser": _spread(_strings([item.browser for item in families]), agents.indices),
+        "os": _spread(_strings([item.os for item in families]), agents.indices),
         "crawler": crawler,
         "vhost": vhost,
     })  # fmt: skip

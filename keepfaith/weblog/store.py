@@ -183,6 +183,19 @@ class Part:
     rows: int
 
 
+def _keeping_dictionaries(schema: pa.Schema, given: pa.Schema) -> pa.Schema:
+    """``schema``, except that a column ``given`` as a dictionary of the right value type
+    stays one: Parquet stores it dictionary-encoded either way, and decoding it first would
+    copy each row's text only for the writer to encode it again."""
+    fields = []
+    for target in schema:
+        found = given.field(target.name).type
+        if pa.types.is_dictionary(found) and found.value_type == target.type:
+            target = target.with_type(found)
+        fields.append(target)
+    return pa.schema(fields)
+
+
 @dataclass(frozen=True, slots=True)
 class PartSet:
     """Parquet parts under ``folder`` that count only once ``catalog`` lists them.
@@ -290,7 +303,7 @@ class PartSet:
             descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
             with open(descriptor, "wb") as handle:
                 pq.write_table(
-                    rows.select(schema.names).cast(schema),
+                    rows.select(schema.names).cast(_keeping_dictionaries(schema, rows.schema)),
                     handle,
                     use_dictionary=[name for name in schema.names if name not in self.plain],
                     # what queries filter parts on: time (purge, reports) and the log file

@@ -176,3 +176,36 @@ def test_extension_and_referrer_keep_their_sql_meaning(text):
         assert referrer_parts(text) == cur.execute(REFERRER_SQL, {"r": text}).fetchone()
     finally:
         cur.close()
+
+
+def test_text_facts_stay_dictionaries_and_their_parts_read_back_as_text(tmp_path):
+    """The facts' text columns are dictionary-encoded (no per-row text is built), and the
+    Parquet part written from them reads back, through DuckDB, as the same plain values."""
+    from keepfaith.weblog.sample import REAL, sample_log_lines
+    from keepfaith.weblog.store import WeblogPaths, fact_parts
+
+    start = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)
+    lines = list(sample_log_lines(lines=3000, start=start, shape=REAL))
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    parsed = chunk_parse(
+        con, "".join(line + "\n" for line in lines).encode(), log_format(spec="combined")
+    )
+    facts = chunk_facts(parsed, day_keys=keys_of)
+    texts = ("country", "method", "path", "ext", "referrer_domain", "referrer_page", "browser",
+             "os", "crawler", "vhost")  # fmt: skip
+    for name in texts:
+        assert pa.types.is_dictionary(facts.column(name).type), name
+    facts = facts.append_column("source", pa.repeat(pa.scalar("f" * 64), len(facts)))
+    parts = fact_parts(WeblogPaths(root=tmp_path))
+    written = parts.write_table(facts, stem="test")
+    assert sum(part.rows for part in written) == len(facts) == 3000
+    back = con.sql(f"{parts.relation([part.name for part in written])} ORDER BY ts, visitor")
+    types = dict(zip(back.columns, back.types, strict=True))
+    assert all(str(types[name]) == "VARCHAR" for name in texts)
+    got = back.select(", ".join(facts.column_names)).fetchall()
+    expected = sorted(
+        (tuple(row.values()) for row in facts.to_pylist()), key=lambda row: (row[1], row[2])
+    )
+    assert got == expected
+    con.close()
