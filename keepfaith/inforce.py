@@ -13,27 +13,34 @@ subject are written to the audit log as ``actor``.
 Inside a request the version is looked up once (``InForceMiddleware``; a publish during the
 request is read afresh, see ``keepfaith.versions.selectors``); commands and tasks wrap their
 work in ``in_force_scope()`` for the same effect. Compiled bundles live in one bounded cache
-keyed by the content hash, so a version is parsed and compiled once per process.
+keyed by the content hash, so a version is parsed and compiled once per process; a policy
+that passed its checks is also kept on disk (``_checked``), so the next process skips them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 
+import pydantic
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
+import keepfaith.policy
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.consent.selectors import LedgerChoices
 from keepfaith.gate import ChoiceSource, Decision, Gate, audit_fields
 from keepfaith.gate.cookies import CookieRegistry, compile_registry
-from keepfaith.policy import Policy, load_policy, load_policy_text
+from keepfaith.policy import Policy, load_policy_text
 from keepfaith.policy.diff import diff_to_text, policy_diff
 from keepfaith.policy.document import to_html
 from keepfaith.policy.render import statement
@@ -51,6 +58,8 @@ __all__ = [
 ]
 
 _CACHE_SIZE = 16
+# Checked policies kept on disk (VAR_DIR/cache/policies), newest first beyond this dropped.
+_CHECKED_ON_DISK = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,17 +149,66 @@ class _BoundedCache:
 _cache = _BoundedCache(_CACHE_SIZE)
 
 
+@functools.cache
+def _checker_fingerprint() -> bytes:
+    """What a policy's checked form depends on besides its text: the policy package's code
+    and data, and the versions of the libraries it validates with."""
+    libraries = f"pydantic {pydantic.VERSION}; fideslang {metadata.version('fideslang')}"
+    digest = hashlib.sha256(libraries.encode())
+    package = Path(keepfaith.policy.__file__).parent
+    for path in sorted(package.glob("*.py")) + sorted(package.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.digest()
+
+
+def _checked(raw: bytes, *, file: str) -> Policy:
+    """The validated policy of ``raw`` (``PolicyError`` if it has errors).
+
+    Reading YAML with positions for messages and checking every reference takes about a
+    fifth of a second, paid by every process that starts (each command, each web worker).
+    A policy that passed is kept as its JSON dump under ``VAR_DIR/cache/policies``, named by
+    the hash of its text and of the checking code (``_checker_fingerprint``), and read back
+    with pydantic's validation alone (under a millisecond). A missing, unreadable or invalid
+    file is checked afresh; a policy with errors is never kept.
+    """
+    folder = Path(settings.VAR_DIR) / "cache" / "policies"
+    kept = folder / f"{hashlib.sha256(_checker_fingerprint() + raw).hexdigest()}.json"
+    try:
+        return Policy.model_validate_json(kept.read_bytes())
+    except (OSError, ValueError):
+        pass
+    policy = load_policy_text(raw, file=file)
+    partial = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with open(descriptor, "wb") as handle:
+            handle.write(policy.model_dump_json().encode())
+        os.replace(partial, kept)
+        _checked_prune(folder)
+    except OSError:  # a VAR_DIR that cannot be written costs the check next time
+        with contextlib.suppress(OSError):
+            partial.unlink()
+    return policy
+
+
+def _checked_prune(folder: Path) -> None:
+    found = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    for old in found[_CHECKED_ON_DISK:]:
+        old.unlink(missing_ok=True)
+
+
 def _compiled_version(version: PolicyVersion) -> _Compiled:
     return _cache.get(
         version.content_hash,
-        lambda: load_policy_text(version.source, file=f"version {version.label}"),
+        lambda: _checked(version.source.encode(), file=f"version {version.label}"),
     )
 
 
 def _compiled_file() -> _Compiled:
     path = Path(settings.POLICY_PATH)
     key = f"file:{path}:{path.stat().st_mtime_ns}"
-    return _cache.get(key, lambda: load_policy(path))
+    return _cache.get(key, lambda: _checked(path.read_bytes(), file=str(path)))
 
 
 def in_force() -> InForce:
