@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -54,6 +55,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _strict_cookie_guard(settings: Any) -> None:
     """Under tests a cookie the guard blocks fails the test instead of only being reported."""
     settings.KEEPFAITH_COOKIE_GUARD_STRICT = True
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts and ends in the default language. A request to a /da/ page or by a
+    Danish staff member activates Danish for the worker's thread, and nothing resets it: the
+    next test on that xdist worker then read Danish messages where it expected English."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

@@ -12,6 +12,7 @@ stops it. Nothing listens beyond 127.0.0.1.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -47,9 +48,19 @@ def pebble_binary() -> str | None:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
+
+
+def free_ports(count: int) -> tuple[int, ...]:
+    """``count`` different free loopback ports. The sockets stay bound until all are picked:
+    one closed before the next bind may be handed out again (about 1 in 14,000 pairs)."""
+    with contextlib.ExitStack() as stack:
+        ports = []
+        for _ in range(count):
+            sock = stack.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 0))
+            ports.append(int(sock.getsockname()[1]))
+        return tuple(ports)
 
 
 @dataclass(frozen=True)
@@ -131,7 +142,7 @@ def pebble_prepare(*, workdir: Path, keep_ports: bool = False) -> PebbleSetup:
     there are used again (the demo's web server and its pebble agree on them)."""
     workdir.mkdir(parents=True, exist_ok=True)
     kept = _kept_ports(workdir) if keep_ports else None
-    port, management_port = kept or (free_port(), free_port())
+    port, management_port = kept or free_ports(2)
     if not (workdir / "tls-root.pem").exists():
         _tls_files(workdir)
     eab_file = workdir / "eab-hmac-key"

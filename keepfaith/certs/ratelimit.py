@@ -30,6 +30,11 @@ class RateLimited(Exception):
     """Too many scans; the message says when to try again."""
 
 
+def _clock() -> float:
+    """Seconds since the epoch (the windows' clock; tests set it)."""
+    return time.time()
+
+
 def _visitor_key(visitor: str, hour: int) -> str:
     secret = str(settings.SECRET_KEY).encode()
     digest = hmac.new(secret, f"ssltest|{hour}|{visitor}".encode(), hashlib.sha256)
@@ -52,7 +57,7 @@ def _count(key: str, limit: int, ttl: int) -> bool:
 def scan_permit(*, visitor: str) -> Iterator[None]:
     """Hold a permit for one scan by ``visitor`` (e.g. their address), or raise RateLimited."""
     global _active
-    now = int(time.time())
+    now = int(_clock())
     if not _count(_visitor_key(visitor, now // 3600), settings.SSLTEST_PER_VISITOR, 3600):
         raise RateLimited(_("You have run many tests this hour; try again later."))
     if not _count(f"ssltest:g:{now // 60}", settings.SSLTEST_PER_MINUTE, 60):

@@ -273,7 +273,9 @@ def _order_write(
 
 
 def _lines_write(order: Order, lines: Sequence[PricedLine], catalog: Catalog) -> None:
-    today = timezone.now().date()
+    # The day the order was paid, read from the order itself: a second look at the clock
+    # could fall after midnight and move every renewal a day past the order's date.
+    today = timezone.localdate(order.created)
     for priced in lines:
         line = OrderLine.objects.create(
             order=order,

@@ -10,6 +10,7 @@ from django.test import Client
 
 from keepfaith.audit.models import ActorKind, AuditEntry
 from keepfaith.audit.services import Actor
+from keepfaith.certs import ratelimit
 from keepfaith.certs.authorities import LocalTestAuthority
 from keepfaith.certs.models import CertState
 from keepfaith.certs.services import certificate_order_create
@@ -67,12 +68,15 @@ def test_the_match_page_refuses_private_keys():
 @pytest.mark.clause("SITE-4")
 @pytest.mark.django_db
 def test_the_server_test_page_stores_nothing_and_is_rate_limited(
-    serve, intermediate, root, settings, tmp_path
+    serve, intermediate, root, settings, tmp_path, monkeypatch
 ):
     ca_file = tmp_path / "roots.pem"
     ca_file.write_bytes(root.cert_pem())
     settings.SSLTEST_CA_FILE = str(ca_file)
     settings.SSLTEST_PER_VISITOR = 2
+    # The count is per clock hour: pinned mid-hour, the three posts cannot straddle the turn
+    # of an hour (where the count starts over and the third scan was allowed).
+    monkeypatch.setattr(ratelimit, "_clock", lambda: MID_HOUR)
     cache.clear()
     server = serve(
         make_leaf(intermediate, ["localhost"]),
@@ -90,6 +94,28 @@ def test_the_server_test_page_stores_nothing_and_is_rate_limited(
     limited = client.post("/tools/ssl-test/", {"target": f"localhost:{server.port}"})
     assert limited.status_code == 429
     assert "many tests this hour" in limited.content.decode()
+    cache.clear()
+
+
+MID_HOUR = 1_796_000_000 // 3600 * 3600 + 1800.0  # half past an hour (in late 2026)
+
+
+@pytest.mark.clause("SITE-4")
+def test_a_visitor_s_count_starts_over_when_the_clock_hour_turns(settings, monkeypatch):
+    """What made the page test fail at the turn of an hour, on purpose: the limit holds within
+    the hour and a new hour counts afresh."""
+    settings.SSLTEST_PER_VISITOR = 2
+    cache.clear()
+    clock = {"at": MID_HOUR + 1799}  # the last second of the hour
+    monkeypatch.setattr(ratelimit, "_clock", lambda: clock["at"])
+    for _ in range(2):
+        with ratelimit.scan_permit(visitor="192.0.2.1"):
+            pass
+    with pytest.raises(ratelimit.RateLimited), ratelimit.scan_permit(visitor="192.0.2.1"):
+        pass
+    clock["at"] += 1  # the next hour
+    with ratelimit.scan_permit(visitor="192.0.2.1"):
+        pass
     cache.clear()
 
 

@@ -219,3 +219,25 @@ def test_an_order_with_two_years_keeps_its_term(alice):
     order = Order.objects.get()
     assert renewal.term_months == 24
     assert renewal.due == (order.created + dt.timedelta(days=round(30.44 * 24))).date()
+
+
+def test_a_renewal_counts_from_the_order_s_day_when_midnight_passes_during_checkout(
+    alice, monkeypatch
+):
+    """The order row is written, then its lines: a clock read for the lines after midnight
+    must not move the renewal a day past the order's date (it once read the clock again)."""
+    import keepfaith.store.services as services
+
+    real_now = timezone.now
+
+    class NextDay:
+        @staticmethod
+        def now():
+            return real_now() + dt.timedelta(days=1)
+
+        localdate = staticmethod(timezone.localdate)
+
+    monkeypatch.setattr(services, "timezone", NextDay)
+    renewal = bought(alice, term="24")
+    order = Order.objects.get()
+    assert renewal.due == timezone.localdate(order.created) + dt.timedelta(days=round(30.44 * 24))
