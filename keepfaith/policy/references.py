@@ -20,19 +20,16 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from keepfaith.policy.fideskeys import DATA_CATEGORIES, DATA_USES
 from keepfaith.policy.problems import DataPath, Finding
 from keepfaith.policy.schema import Policy, TaxonomyEntry
 
 
 @functools.cache
 def default_taxonomy_keys() -> dict[str, frozenset[str]]:
-    """fideslang's default data category, use and subject keys."""
-    from fideslang.default_taxonomy import DEFAULT_TAXONOMY
-
-    return {
-        "data_categories": frozenset(item.fides_key for item in DEFAULT_TAXONOMY.data_category),
-        "data_uses": frozenset(item.fides_key for item in DEFAULT_TAXONOMY.data_use),
-    }
+    """fideslang's default data category and use keys (``fideskeys``: fideslang's own lists,
+    kept as data so that no start-up imports fideslang's models)."""
+    return {"data_categories": DATA_CATEGORIES, "data_uses": DATA_USES}
 
 
 def taxonomy_findings(policy: Policy) -> tuple[list[Finding], frozenset[str], frozenset[str]]:
