@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import JSONField, QuerySet
+from django.db.models.sql.constants import MULTI
 
 from keepfaith.audit import chain
 from keepfaith.audit.models import AuditEntry, ChainedRecord, ChainHead
@@ -56,23 +58,71 @@ def recipients_allowed(*, subject: str, use_prefix: str) -> list[str]:
     return list(dict.fromkeys(r for r in found if isinstance(r, str) and r))
 
 
-def _links(model: type[ChainedRecord]) -> Iterator[chain.Link]:
-    """Every entry as plain values (no model instances: verify reads the whole chain)."""
+def _entries(model: type[ChainedRecord]) -> Iterator[chain.Entry]:
+    """Every entry in sequence order, its payload already canonical bytes.
+
+    The rows are read in chunks as plain tuples (no model instances); each hashed value is
+    converted from the database exactly as the ORM converts it (the query's own converters)
+    and encoded by ``chain.encode_value``, so the payload is the same bytes as
+    ``chain.canonical(record.chain_payload())`` (tests/audit/test_chain_fast.py). A JSON
+    value repeats often (the same form, the same clauses): its encoding is remembered by the
+    text the database returned.
+    """
     hashed = model.HASHED_FIELDS
     columns = ("pk", "seq", "prev_hash", "entry_hash", "seal", "key_id", *hashed)
-    rows = model._default_manager.order_by("seq").values_list(*columns)
-    plain = chain.plain_value
-    for pk, seq, prev_hash, entry_hash, seal, key_id, *values in rows.iterator(chunk_size=2000):
-        payload = {"seq": seq}
-        payload.update({name: plain(value) for name, value in zip(hashed, values, strict=True)})
-        yield chain.Link(pk, seq, payload, prev_hash, entry_hash, seal, key_id)
+    query = model._default_manager.order_by("seq").values_list(*columns).query
+    compiler = query.get_compiler(using=model._default_manager.db)
+    chunks = compiler.execute_sql(MULTI, chunked_fetch=True, chunk_size=_CHUNK)
+    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+    converters = compiler.get_converters(fields)
+    if any(pos < 6 for pos in converters):  # pragma: no cover - no backend converts these
+        raise NotImplementedError("chain columns the database returns converted")
+    encoders = [_encoder(pos, converters, compiler.connection) for pos in range(6, len(columns))]
+    join = chain.canonical_join((*hashed, "seq"))
+    for rows in chunks:
+        for pk, seq, prev_hash, entry_hash, seal, key_id, *values in rows:
+            encoded = [encode(value) for encode, value in zip(encoders, values, strict=True)]
+            encoded.append(str(seq) if type(seq) is int else chain.encode_value(seq))
+            yield pk, seq, prev_hash, entry_hash, seal, key_id, join(encoded)
+
+
+_CHUNK = 2000
+_JSON_MEMORY = 4096
+
+
+def _encoder(pos: int, converters: dict[int, Any], connection: Any) -> Callable[[Any], str]:
+    """Raw database value of column ``pos`` -> its encoding in the canonical payload."""
+    if pos not in converters:
+        return chain.encode_value
+    functions, expression = converters[pos]
+
+    def encode(value: Any) -> str:
+        for function in functions:
+            value = function(value, expression, connection)
+        return chain.encode_value(value)
+
+    if not isinstance(getattr(expression, "output_field", None), JSONField):
+        return encode
+    memory: dict[Any, str] = {}
+
+    def remembered(value: Any) -> str:
+        if type(value) is not str:
+            return encode(value)
+        found = memory.get(value)
+        if found is None:
+            if len(memory) >= _JSON_MEMORY:
+                memory.clear()
+            found = memory[value] = encode(value)
+        return found
+
+    return remembered
 
 
 def chain_verify(model: type[ChainedRecord] = AuditEntry) -> chain.Verdict:
     """Walk ``model``'s chain from the first entry; the verdict names the first bad entry."""
     head = ChainHead.objects.filter(chain=model.CHAIN).first()
-    return chain.verify_links(
-        _links(model),
+    return chain.verify_entries(
+        _entries(model),
         keys=sealing_keys(),
         head_seq=head.seq if head else 0,
         head_hash=head.hash if head else chain.GENESIS,
