@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Any
 
-from django.db.models import JSONField, QuerySet
+from django.conf import settings
+from django.db.models import CharField, JSONField, QuerySet, TextField
 from django.db.models.sql.constants import MULTI
 
 from keepfaith.audit import chain
@@ -64,9 +66,10 @@ def _entries(model: type[ChainedRecord]) -> Iterator[chain.Entry]:
     The rows are read in chunks as plain tuples (no model instances); each hashed value is
     converted from the database exactly as the ORM converts it (the query's own converters)
     and encoded by ``chain.encode_value``, so the payload is the same bytes as
-    ``chain.canonical(record.chain_payload())`` (tests/audit/test_chain_fast.py). A JSON
-    value repeats often (the same form, the same clauses): its encoding is remembered by the
-    text the database returned.
+    ``chain.canonical(record.chain_payload())`` (tests/audit/test_chain_fast.py). Shortcuts
+    that give the same: text goes straight to json's string encoder, SQLite's datetime text
+    is parsed without the converter's settings lookups, and a JSON value's encoding is
+    remembered by the text the database returned (the same form, the same clauses repeat).
     """
     hashed = model.HASHED_FIELDS
     columns = ("pk", "seq", "prev_hash", "entry_hash", "seal", "key_id", *hashed)
@@ -77,12 +80,20 @@ def _entries(model: type[ChainedRecord]) -> Iterator[chain.Entry]:
     converters = compiler.get_converters(fields)
     if any(pos < 6 for pos in converters):  # pragma: no cover - no backend converts these
         raise NotImplementedError("chain columns the database returns converted")
-    encoders = [_encoder(pos, converters, compiler.connection) for pos in range(6, len(columns))]
+    positions = range(6, len(columns))
+    connection = compiler.connection
+    fast, slow = (
+        [_encoder(fields[pos], converters.get(pos), connection, fast=f) for pos in positions]
+        for f in (True, False)
+    )
     join = chain.canonical_join((*hashed, "seq"))
     for rows in chunks:
         for pk, seq, prev_hash, entry_hash, seal, key_id, *values in rows:
-            encoded = [encode(value) for encode, value in zip(encoders, values, strict=True)]
-            encoded.append(str(seq) if type(seq) is int else chain.encode_value(seq))
+            try:
+                encoded = [encode(value) for encode, value in zip(fast, values, strict=True)]
+            except TypeError:  # a text column holding something else: the general encoder
+                encoded = [encode(value) for encode, value in zip(slow, values, strict=True)]
+            encoded.append(chain.encode_value(seq))
             yield pk, seq, prev_hash, entry_hash, seal, key_id, join(encoded)
 
 
@@ -90,18 +101,31 @@ _CHUNK = 2000
 _JSON_MEMORY = 4096
 
 
-def _encoder(pos: int, converters: dict[int, Any], connection: Any) -> Callable[[Any], str]:
-    """Raw database value of column ``pos`` -> its encoding in the canonical payload."""
-    if pos not in converters:
-        return chain.encode_value
-    functions, expression = converters[pos]
+def _encoder(
+    expression: Any, converters: tuple[list[Any], Any] | None, connection: Any, *, fast: bool
+) -> Callable[[Any], str]:
+    """Raw database value of the column ``expression`` selects (``converters``: the query's
+    converters for it, if any) -> its encoding in the canonical payload.
+
+    ``fast``: a text column's value goes straight to json's string encoder (which raises
+    TypeError for anything but a string: the caller then uses the general encoders), and
+    SQLite's datetime text is parsed as the backend's converter parses it.
+    """
+    field = getattr(expression, "output_field", None)
+    if converters is None:
+        text = isinstance(field, (CharField, TextField))
+        return encode_basestring if fast and text else chain.encode_value
+    functions, expression = converters
 
     def encode(value: Any) -> str:
         for function in functions:
             value = function(value, expression, connection)
         return chain.encode_value(value)
 
-    if not isinstance(getattr(expression, "output_field", None), JSONField):
+    if fast and connection.vendor == "sqlite":
+        if list(functions) == [connection.ops.convert_datetimefield_value]:
+            return _sqlite_datetime(encode, connection)
+    if not isinstance(field, JSONField):
         return encode
     memory: dict[Any, str] = {}
 
@@ -116,6 +140,27 @@ def _encoder(pos: int, converters: dict[int, Any], connection: Any) -> Callable[
         return found
 
     return remembered
+
+
+def _sqlite_datetime(encode: Callable[[Any], str], connection: Any) -> Callable[[Any], str]:
+    """SQLite's ``convert_datetimefield_value`` for text ``fromisoformat`` reads (the first
+    thing ``parse_datetime`` tries), then made aware in the connection's time zone if
+    USE_TZ; anything else goes through the converter itself."""
+    zone = connection.timezone if settings.USE_TZ else None
+    parse, plain = datetime.fromisoformat, chain.encode_value
+
+    def encode_datetime(value: Any) -> str:
+        if type(value) is not str:
+            return encode(value)
+        try:
+            parsed = parse(value)
+        except ValueError:
+            return encode(value)
+        if zone is not None and parsed.utcoffset() is None:
+            parsed = parsed.replace(tzinfo=zone)
+        return plain(parsed)
+
+    return encode_datetime
 
 
 def chain_verify(model: type[ChainedRecord] = AuditEntry) -> chain.Verdict:

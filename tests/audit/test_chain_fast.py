@@ -80,7 +80,9 @@ subjects = st.text(st.characters(exclude_categories=("Cs", "Cc")), min_size=1, m
 )
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     subject=subjects,
     evidence=st.none() | st.dictionaries(stored_text, stored_json, max_size=4),
@@ -106,7 +108,9 @@ def test_stored_consent_events_read_back_as_the_bytes_they_were_hashed_from(
     assert chain_verify(ConsentEvent).intact
 
 
-@settings(max_examples=20, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(detail=st.dictionaries(stored_text, stored_json, max_size=4), subject=subjects)
 def test_stored_audit_entries_read_back_as_the_bytes_they_were_hashed_from(
     db: Any, detail: dict[str, Any], subject: str
