@@ -122,9 +122,9 @@ def _encoder(
             value = function(value, expression, connection)
         return chain.encode_value(value)
 
-    if fast and connection.vendor == "sqlite":
-        if list(functions) == [connection.ops.convert_datetimefield_value]:
-            return _sqlite_datetime(encode, connection)
+    sqlite = fast and connection.vendor == "sqlite"
+    if sqlite and list(functions) == [connection.ops.convert_datetimefield_value]:
+        return _sqlite_datetime(encode, connection)
     if not isinstance(field, JSONField):
         return encode
     memory: dict[Any, str] = {}
