@@ -123,13 +123,14 @@ def _preparer(field: Field[Any, Any]) -> Callable[[Any], Any]:
 
 
 @functools.cache
-def _combined_sql(model: type[ChainedRecord], then_sql: str) -> str:
+def _combined_sql(model: type[ChainedRecord], then_sql: str | None) -> str:
     """PostgreSQL: the row, the head and ``then`` in one statement (one round trip)."""
     insert, _ = _insert_plan(model)
+    followed = f", followed AS ({then_sql}) " if then_sql is not None else " "
     return (
         f"WITH appended AS ({insert}), "  # noqa: S608 - statements of our own
-        f"moved_head AS ({_HEAD_UPDATE}), "
-        f"followed AS ({then_sql}) "
+        f"moved_head AS ({_HEAD_UPDATE})"
+        f"{followed}"
         "SELECT * FROM appended"
     )
 
@@ -144,8 +145,9 @@ def _insert(cursor: Any, record: ChainedRecord, then: Then | None) -> None:
             setattr(record, field.attname, value)
         values.append(prepare(value))
     head = [record.seq, record.entry_hash, record.CHAIN]
-    if then is not None and connection.vendor == "postgresql":
-        cursor.execute(_combined_sql(type(record), then.sql), values + head + then.params(record))
+    if connection.vendor == "postgresql":
+        then_sql, then_params = (then.sql, then.params(record)) if then else (None, [])
+        cursor.execute(_combined_sql(type(record), then_sql), values + head + then_params)
         record.pk = cursor.fetchone()[0]
         record._state.adding = False
         return
