@@ -8,6 +8,8 @@ existing ledger would stop verifying; these properties pin them together for odd
 
 from __future__ import annotations
 
+import hmac
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -142,3 +144,117 @@ def test_recorded_evidence_reads_back_as_it_was_hashed(db: Any, evidence: Any) -
     for fast, slow in _stored(ConsentEvent):
         assert fast == slow
     assert chain_verify(ConsentEvent).intact
+
+
+def _walk_as_before(
+    links: list[chain.Link], keys: dict[str, bytes], head_seq: int, head_hash: str
+) -> chain.Verdict:
+    """The verifier as it was before the fast walk (28bce4c), kept as the oracle."""
+    prev_hash, expected_seq, checked = chain.GENESIS, 1, 0
+    for link in links:
+        problem = _check_as_before(link, prev_hash, expected_seq, keys)
+        if problem is None and link.seq > head_seq:
+            problem = chain.Break(
+                link.seq, link.pk, "inserted", "entry lies beyond the recorded head"
+            )
+        if problem is not None:
+            return chain.Verdict(checked, prev_hash, problem)
+        prev_hash, expected_seq, checked = link.entry_hash, link.seq + 1, checked + 1
+    if expected_seq - 1 != head_seq or prev_hash != head_hash:
+        message = f"the head records entry {head_seq}; the chain ends at {expected_seq - 1}"
+        return chain.Verdict(
+            checked, prev_hash, chain.Break(expected_seq, None, "truncated", message)
+        )
+    return chain.Verdict(checked, prev_hash, None)
+
+
+def _check_as_before(
+    link: chain.Link, prev_hash: str, expected_seq: int, keys: dict[str, bytes]
+) -> chain.Break | None:
+    recomputed = chain.entry_hash(link.prev_hash, link.payload)
+    if link.seq != expected_seq:
+        if link.seq > expected_seq:
+            missing = (
+                f"{expected_seq}"
+                if link.seq == expected_seq + 1
+                else f"{expected_seq}-{link.seq - 1}"
+            )
+            return chain.Break(expected_seq, link.pk, "deleted", f"entry {missing} is missing")
+        return chain.Break(
+            link.seq, link.pk, "inserted", f"entry numbered {link.seq} is out of order"
+        )
+    if recomputed != link.entry_hash:
+        kind = "edited" if link.prev_hash == prev_hash else "inserted"
+        return chain.Break(link.seq, link.pk, kind, "its content does not match its hash")
+    if link.prev_hash != prev_hash:
+        return chain.Break(link.seq, link.pk, "inserted", "it does not link to the entry before it")
+    key = keys.get(link.key_id)
+    if key is None:
+        return chain.Break(
+            link.seq, link.pk, "unsealed", f"sealed with unknown key {link.key_id!r}"
+        )
+    if not hmac.compare_digest(chain.seal(key, link.entry_hash), link.seal):
+        return chain.Break(link.seq, link.pk, "inserted", "its seal is not valid: it was forged")
+    return None
+
+
+KEY, OTHER = b"current key", b"retired key"
+
+
+def _chain(size: int) -> list[chain.Link]:
+    links, prev = [], chain.GENESIS
+    for seq in range(1, size + 1):
+        key = OTHER if seq % 3 == 0 else KEY
+        payload = {"seq": seq, "subject": f"KF-{seq}", "evidence": {"n": seq}}
+        digest = chain.entry_hash(prev, payload)
+        seal = chain.seal(key, digest)
+        links.append(chain.Link(seq * 10, seq, payload, prev, digest, seal, chain.key_id(key)))
+        prev = digest
+    return links
+
+
+TAMPERING = ["edit", "delete", "swap", "renumber", "relink", "reseal", "rekey", "forge", "none"]
+
+
+@given(
+    size=st.integers(min_value=0, max_value=8),
+    steps=st.lists(
+        st.tuples(st.sampled_from(TAMPERING), st.integers(min_value=0, max_value=9)), max_size=3
+    ),
+    head_shift=st.integers(min_value=-2, max_value=2),
+    forget_key=st.booleans(),
+)
+def test_the_fast_walk_gives_the_verdict_the_old_walk_gave(
+    size: int, steps: list[tuple[str, int]], head_shift: int, forget_key: bool
+) -> None:
+    links = _chain(size)
+    head_seq, head_hash = size + head_shift, links[-1].entry_hash if links else chain.GENESIS
+    for what, at in steps:
+        if not links:
+            break
+        i = at % len(links)
+        link = links[i]
+        if what == "edit":
+            links[i] = replace(link, payload={**link.payload, "subject": "KF-X"})
+        elif what == "delete":
+            del links[i]
+        elif what == "swap" and i + 1 < len(links):
+            links[i], links[i + 1] = links[i + 1], links[i]
+        elif what == "renumber":
+            links[i] = replace(link, seq=link.seq + at - 4)
+        elif what == "relink":
+            links[i] = replace(link, prev_hash="0" * 63 + "1")
+        elif what == "reseal":
+            links[i] = replace(link, seal="f" * 64)
+        elif what == "rekey":
+            links[i] = replace(link, key_id="000000000000")
+        elif what == "forge":  # a correct plain hash, sealed with a key we do not hold
+            payload = {**link.payload, "subject": "KF-forged"}
+            digest = chain.entry_hash(link.prev_hash, payload)
+            forged = chain.seal(b"forger", digest)
+            links[i] = replace(link, payload=payload, entry_hash=digest, seal=forged)
+    keys = {chain.key_id(KEY): KEY}
+    if not forget_key:
+        keys[chain.key_id(OTHER)] = OTHER
+    new = chain.verify_links(links, keys=keys, head_seq=head_seq, head_hash=head_hash)
+    assert new == _walk_as_before(links, keys, head_seq, head_hash)
