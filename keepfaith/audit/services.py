@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import CharField, Field
 
 from keepfaith.audit import chain
 from keepfaith.audit.models import ActorKind, AuditEntry, ChainedRecord, ChainHead
@@ -20,14 +21,33 @@ def sealing_key() -> bytes:
     return str(settings.AUDIT_KEY).encode("utf-8")
 
 
+@functools.lru_cache(maxsize=8)
+def _key_id(key: bytes) -> str:
+    return chain.key_id(key)
+
+
 def sealing_keys() -> dict[str, bytes]:
     """The current sealing key and retired ones (KEEPFAITH_AUDIT_KEY_FALLBACKS), by key id."""
     keys = [sealing_key()] + [k.encode() for k in settings.AUDIT_KEY_FALLBACKS]
-    return {chain.key_id(key): key for key in keys}
+    return {_key_id(key): key for key in keys}
 
 
-def chain_append(model: type[R], **fields: Any) -> R:
-    """Append one record to ``model``'s chain.
+@dataclass(frozen=True)
+class Then:
+    """A statement that must run in the same transaction as an append, right after it.
+
+    ``sql`` reads the new row's id from a one-row table ``appended(id)``: an ``INSERT ...
+    SELECT ..., appended.id, ... FROM appended WHERE true`` (``WHERE true`` lets SQLite read an ``ON
+    CONFLICT`` clause after it). ``params(record)`` gives its parameters. On PostgreSQL it
+    travels in the same statement as the append (one round trip), elsewhere right after.
+    """
+
+    sql: str
+    params: Callable[[Any], list[Any]]
+
+
+def chain_append(model: type[R], *, then: Then | None = None, **fields: Any) -> R:
+    """Append one record to ``model``'s chain (and run ``then`` in the same transaction).
 
     The chain head row is locked for the length of the transaction (``SELECT ... FOR UPDATE``
     on PostgreSQL; SQLite's IMMEDIATE transactions take the write lock up front), so parallel
@@ -44,9 +64,8 @@ def chain_append(model: type[R], **fields: Any) -> R:
         record.clean()
         record.entry_hash = chain.entry_hash(record.prev_hash, record.chain_payload())
         record.seal = chain.seal(key, record.entry_hash)
-        record.key_id = chain.key_id(key)
-        _insert(cursor, record)
-        cursor.execute(_HEAD_UPDATE, [record.seq, record.entry_hash, model.CHAIN])
+        record.key_id = _key_id(key)
+        _insert(cursor, record, then)
     return record
 
 
@@ -81,23 +100,71 @@ def _insert_plan(model: type[ChainedRecord]) -> tuple[str, tuple[Any, ...]]:
     pk = connection.ops.quote_name(model._meta.pk.column)
     table = connection.ops.quote_name(model._meta.db_table)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({marks}) RETURNING {pk}"  # noqa: S608
-    return sql, fields
+    return sql, tuple((f, _preparer(f)) for f in fields)
 
 
-def _insert(cursor: Any, record: ChainedRecord) -> None:
+def _preparer(field: Field[Any, Any]) -> Callable[[Any], Any]:
+    """``field.get_db_prep_save`` bound to the connection; for a text field that keeps
+    Django's own conversion, a ``str`` is passed through (what that conversion returns)."""
+
+    def prepare(value: Any) -> Any:
+        return field.get_db_prep_save(value, connection)
+
+    kind = type(field)
+    if (
+        isinstance(field, CharField)
+        and kind.get_db_prep_save is Field.get_db_prep_save
+        and kind.get_db_prep_value is Field.get_db_prep_value
+        and kind.get_prep_value is CharField.get_prep_value
+        and kind.to_python is CharField.to_python
+    ):
+        return lambda value: value if type(value) is str else prepare(value)
+    return prepare
+
+
+@functools.cache
+def _combined_sql(model: type[ChainedRecord], then_sql: str | None) -> str:
+    """PostgreSQL: the row, the head and ``then`` in one statement (one round trip)."""
+    insert, _ = _insert_plan(model)
+    followed = f", followed AS ({then_sql}) " if then_sql is not None else " "
+    return (
+        f"WITH appended AS ({insert}), "  # noqa: S608 - statements of our own
+        f"moved_head AS ({_HEAD_UPDATE})"
+        f"{followed}"
+        "SELECT * FROM appended"
+    )
+
+
+def _insert(cursor: Any, record: ChainedRecord, then: Then | None) -> None:
     sql, fields = _insert_plan(type(record))
-    for field in fields:  # defaults (timestamps) as save() would fill them
-        if getattr(record, field.attname) is None and field.has_default():
-            setattr(record, field.attname, field.get_default())
-    values = [f.get_db_prep_save(getattr(record, f.attname), connection) for f in fields]
+    values = []
+    for field, prepare in fields:  # defaults (timestamps) as save() would fill them
+        value = getattr(record, field.attname)
+        if value is None and field.has_default():
+            value = field.get_default()
+            setattr(record, field.attname, value)
+        values.append(prepare(value))
+    head = [record.seq, record.entry_hash, record.CHAIN]
+    if connection.vendor == "postgresql":
+        then_sql, then_params = (then.sql, then.params(record)) if then else (None, [])
+        cursor.execute(_combined_sql(type(record), then_sql), values + head + then_params)
+        record.pk = cursor.fetchone()[0]
+        record._state.adding = False
+        return
     cursor.execute(sql, values)
     record.pk = cursor.fetchone()[0]
     record._state.adding = False
+    cursor.execute(_HEAD_UPDATE, head)
+    if then is not None:
+        cursor.execute(
+            "WITH appended(id) AS (SELECT %s) " + then.sql, [record.pk, *then.params(record)]
+        )
 
 
-def _unchecked_fields(model: type[ChainedRecord]) -> list[str]:
+@functools.cache
+def _unchecked_fields(model: type[ChainedRecord]) -> frozenset[str]:
     hashed = ["seq", "prev_hash", "entry_hash", "seal", "key_id"]
-    return hashed + [field.name for field in model._meta.fields if field.is_relation]
+    return frozenset(hashed + [field.name for field in model._meta.fields if field.is_relation])
 
 
 @dataclass(frozen=True)

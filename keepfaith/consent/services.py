@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, transaction
 
 from keepfaith.audit.models import ActorKind
-from keepfaith.audit.services import Actor, chain_append
+from keepfaith.audit.services import Actor, Then, chain_append
 from keepfaith.consent.models import EVENT_STATUS, ConsentEvent, ConsentEventKind, CurrentChoice
 from keepfaith.gate.choices import OUTSIDE_PARTY_PREFIX
 from keepfaith.policy import Policy
@@ -67,31 +67,31 @@ def _check(*, subject: str, key: str, event: str, source: str, known: frozenset[
         )
 
 
-def _apply(record: ConsentEvent) -> None:
-    """Bring ``CurrentChoice`` up to date with one new ledger event (caller holds the lock)."""
+def _choice_params(record: ConsentEvent) -> list[Any]:
+    """The parameters of ``_choice().sql`` for one new ledger event."""
     status = EVENT_STATUS[record.event]
-    if status is None:
-        return
+    if status is None:  # _append runs _choice() only for events that set a state
+        raise ValueError(f"event {record.event!r} sets no choice")
     at = CurrentChoice._meta.get_field("at").get_db_prep_save(record.at, connection)
-    values = [record.subject, record.key, status.value, record.pk, record.policy_version_id, at]
-    with connection.cursor() as cursor:  # one statement on every consent event: see _UPSERT
-        cursor.execute(_upsert_sql(), values)
+    return [record.subject, record.key, status.value, record.policy_version_id, at]
 
 
 @functools.cache
-def _upsert_sql() -> str:
-    """INSERT ... ON CONFLICT DO UPDATE of one current choice (SQLite and PostgreSQL both
-    speak it), prepared once: the ORM's bulk_create would compile it on every event."""
+def _choice() -> Then:
+    """Brings ``CurrentChoice`` up to date with one new ledger event, in the append's own
+    transaction (under the chain's lock): an INSERT ... ON CONFLICT DO UPDATE (SQLite and
+    PostgreSQL both speak it) prepared once, not compiled by the ORM on every event."""
     q = connection.ops.quote_name
     table = q(CurrentChoice._meta.db_table)
     columns = ["subject", "key", "status", "event_id", "policy_version_id", "at"]
     names = ", ".join(q(c) for c in columns)
     updates = ", ".join(f"{q(c)} = excluded.{q(c)}" for c in columns[2:])
-    marks = ", ".join(["%s"] * len(columns))
-    return (
-        f"INSERT INTO {table} ({names}) VALUES ({marks}) "  # noqa: S608 - names only
+    sql = (
+        f"INSERT INTO {table} ({names}) "  # noqa: S608 - names only
+        "SELECT %s, %s, %s, appended.id, %s, %s FROM appended WHERE true "
         f"ON CONFLICT ({q('subject')}, {q('key')}) DO UPDATE SET {updates}"
     )
+    return Then(sql, _choice_params)
 
 
 def _append(
@@ -114,8 +114,8 @@ def _append(
         evidence=dict(evidence or {}),
         actor_kind=actor.kind,
         actor=actor.ref,
+        then=_choice() if EVENT_STATUS[event] is not None else None,
     )
-    _apply(record)
     return record
 
 

@@ -262,3 +262,58 @@ def test_show_prints_choices_and_history_to_a_staff_member_the_policy_allows(pub
     with pytest.raises(CommandError, match="refused by the policy in force"):
         _command("show", alice.customer_number, "--as", "mia@staff.example")
     assert AuditEntry.objects.filter(action="console.consent.show", outcome="refused").exists()
+
+
+def _refuse_choice_writes(on: bool) -> None:
+    """A trigger that makes every write of a current choice fail (both engines)."""
+    table = CurrentChoice._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            if on:
+                cursor.execute(
+                    "CREATE FUNCTION kf_test_refuse() RETURNS trigger AS $$ BEGIN "
+                    "RAISE EXCEPTION 'refused'; END; $$ LANGUAGE plpgsql"
+                )
+                cursor.execute(
+                    f"CREATE TRIGGER kf_test_refuse BEFORE INSERT OR UPDATE ON {table} "
+                    "FOR EACH ROW EXECUTE FUNCTION kf_test_refuse()"
+                )
+            else:
+                cursor.execute(f"DROP TRIGGER kf_test_refuse ON {table}")
+                cursor.execute("DROP FUNCTION kf_test_refuse()")
+        elif on:
+            for when in ("INSERT", "UPDATE"):
+                cursor.execute(
+                    f"CREATE TRIGGER kf_test_refuse_{when} BEFORE {when} ON {table} "
+                    "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+                )
+        else:
+            for when in ("INSERT", "UPDATE"):
+                cursor.execute(f"DROP TRIGGER kf_test_refuse_{when}")
+
+
+@pytest.mark.clause("BE-2")
+@pytest.mark.django_db(transaction=True)
+def test_an_event_whose_current_choice_cannot_be_written_is_not_recorded(published, alice):
+    """All or nothing: the event, the chain head and the current choice commit together."""
+    subject = alice.customer_number
+    _fill(subject, published)
+    before = (ConsentEvent.objects.count(), list(CurrentChoice.objects.values_list()))
+    _refuse_choice_writes(True)
+    try:
+        for event in ("opted-in", "opted-out"):  # a new row, and an update of one
+            with pytest.raises(DatabaseError):
+                consent_record(
+                    policy=in_force().policy,
+                    subject=subject,
+                    key=NEWSLETTER if event == "opted-out" else CAMPAIGN,
+                    event=event,
+                    source="portal",
+                    policy_version=published,
+                )
+    finally:
+        _refuse_choice_writes(False)
+    assert (ConsentEvent.objects.count(), list(CurrentChoice.objects.values_list())) == before
+    assert chain_verify(ConsentEvent).intact
+    after = consent_record(subject=subject, key=NEWSLETTER, event="opted-out", source="portal")
+    assert after.seq == before[0] + 1
