@@ -45,7 +45,8 @@ def _free_port() -> int:
 def _environ(var_dir: Path, **extra: str) -> dict[str, str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("KEEPFAITH_")}
     environ.pop("DATABASE_URL", None)
-    environ.update({"KEEPFAITH_VAR_DIR": str(var_dir), **extra})
+    # unbuffered: the log file shows each line as it is written (see _settled)
+    environ.update({"KEEPFAITH_VAR_DIR": str(var_dir), "PYTHONUNBUFFERED": "1", **extra})
     return environ
 
 
@@ -91,20 +92,35 @@ def _feed(port: int) -> list[int]:
     return statuses
 
 
+def _settled(log: Path, must: str, seconds: float = 30) -> None:
+    """Wait until ``log`` holds ``must`` and has stopped growing for half a second: the
+    server writes a request's log lines after its answer, so they may come a little later."""
+    deadline = time.monotonic() + seconds
+    size, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace")
+        if len(text) != size:
+            size, since = len(text), time.monotonic()
+        elif must in text and time.monotonic() - since >= 0.5:
+            return
+        time.sleep(0.1)
+
+
 def _run_and_collect(
-    command: list[str], environ: dict[str, str], port: int
+    command: list[str], environ: dict[str, str], port: int, log: Path
 ) -> tuple[str, list[int]]:
-    process = subprocess.Popen(
-        command, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        _wait_for(port, process)
-        statuses = _feed(port)
-        time.sleep(0.5)  # let the last access line be written
-    finally:
-        process.terminate()
-        output, _ = process.communicate(timeout=30)
-    return output, statuses
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, env=environ, stdout=out, stderr=subprocess.STDOUT, text=True
+        )
+        try:
+            _wait_for(port, process)
+            statuses = _feed(port)
+            _settled(log, "[card ending 4444]")
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    return log.read_text(errors="replace"), statuses
 
 
 def _assert_scrubbed(output: str) -> None:
@@ -118,7 +134,9 @@ def _assert_scrubbed(output: str) -> None:
 def test_the_development_server_and_the_debug_request_log_are_scrubbed(var_dir):
     port = _free_port()
     command = [sys.executable, "-m", "keepfaith", "runserver", "--noreload", f"127.0.0.1:{port}"]
-    output, statuses = _run_and_collect(command, _environ(var_dir, KEEPFAITH_DEBUG="true"), port)
+    output, statuses = _run_and_collect(
+        command, _environ(var_dir, KEEPFAITH_DEBUG="true"), port, var_dir.parent / "runserver.log"
+    )
     assert 404 in statuses and 200 in statuses
     assert "Not Found: /no-such-page/[card ending 4242]/" in output  # Django's request log
     assert '"GET /shop/?card=[card ending 4242]&cvc=*** HTTP/1.1" 200' in output
@@ -132,7 +150,9 @@ def test_gunicorn_with_the_shipped_config_scrubs_its_access_and_error_logs(var_d
         sys.executable, "-m", "gunicorn", "-c", "python:keepfaith.gunicorn_conf",
         "--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "debug",
     ]  # fmt: skip
-    output, statuses = _run_and_collect(command, _environ(var_dir), port)
+    output, statuses = _run_and_collect(
+        command, _environ(var_dir), port, var_dir.parent / "gunicorn.log"
+    )
     assert 404 in statuses and 200 in statuses
     access = [line for line in output.splitlines() if '"GET /shop/?card=' in line]
     assert access and '"http://elsewhere.example/?n=[card ending 4242]"' in access[0]
