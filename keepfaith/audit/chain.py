@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -47,6 +48,29 @@ def _default(value: Any) -> Any:
     if isinstance(value, (set, frozenset, tuple)):
         return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
     raise TypeError(f"cannot encode {type(value).__name__} in a chained record")
+
+
+# From here on Python writes a float with an exponent (1e+16); PostgreSQL's JSON column keeps
+# the number and gives it back written out (10000000000000000), which reads as an int.
+_FLOAT_EXACT_BELOW = 1e16
+
+
+def storable(value: Any, where: str = "payload") -> None:
+    """Raise ValueError for a float in ``value`` that would not read back as the same JSON
+    from every database (not finite, or at least 1e16): hashed one way and read back another,
+    it would make an intact entry look edited. Checked before an entry is hashed."""
+    if isinstance(value, float):
+        if not math.isfinite(value) or abs(value) >= _FLOAT_EXACT_BELOW:
+            raise ValueError(
+                f"{where}: {value!r} cannot be kept exactly in a chained record; "
+                "store it as text or as an integer"
+            )
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            storable(item, f"{where}.{key}")
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for index, item in enumerate(value):
+            storable(item, f"{where}[{index}]")
 
 
 def canonical(payload: Mapping[str, Any]) -> bytes:

@@ -53,6 +53,7 @@ def chain_append(model: type[R], *, then: Then | None = None, **fields: Any) -> 
     on PostgreSQL; SQLite's IMMEDIATE transactions take the write lock up front), so parallel
     writers queue and the chain never forks.
     """
+    chain.storable(fields)  # before the transaction: a refusal leaves the caller's intact
     key = sealing_key()
     # One transaction (no savepoint inside a caller's: a failure here fails the caller's).
     with transaction.atomic(savepoint=False), connection.cursor() as cursor:

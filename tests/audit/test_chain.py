@@ -166,3 +166,34 @@ def test_parallel_writers_never_fork_the_chain():
 
 def test_canonical_encoding_is_stable():
     assert chain.canonical({"b": 1, "a": "ø"}) == '{"a":"ø","b":1}'.encode()
+
+
+@pytest.mark.parametrize("number", [1e16, -2.5e20, float("inf"), float("nan")])
+def test_a_float_no_database_keeps_exactly_is_refused_before_it_is_hashed(db, number):
+    """PostgreSQL's JSON column gives 1e16 back as 10000000000000000 (an int): hashed one way
+    and read back another, an intact entry would look edited. Such a number is refused, and
+    nothing is appended."""
+    with pytest.raises(ValueError, match=r"payload\.detail\.figures\[1\]"):
+        audit_append(
+            actor=Actor.system("test"),
+            action="read",
+            outcome="read",
+            subject="KF-1",
+            detail={"figures": [1, number]},
+        )
+    assert AuditEntry.objects.count() == 0
+
+
+def test_ordinary_floats_are_kept_and_verify_on_this_database(db):
+    """The floats a product writes (amounts, ratios, small and negative numbers) read back as
+    the same JSON, so the chain verifies on SQLite and on PostgreSQL alike."""
+    for value in (61.25, 0.1, 1.0, -3.5, 1e-07, 9999999999999998.0):
+        audit_append(
+            actor=Actor.system("test"),
+            action="read",
+            outcome="read",
+            subject="KF-1",
+            detail={"value": value},
+        )
+    verdict = chain_verify(AuditEntry)
+    assert verdict.intact, verdict.summary("audit log")
