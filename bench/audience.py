@@ -13,17 +13,19 @@ skipped with a message if it does not answer). Target: within 1.5x of the bare q
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+if str(ROOT) not in sys.path:  # run as ``python bench/<name>.py``
+    sys.path.insert(0, str(ROOT))
+
+from bench.engines import run_child, temporary_postgres  # noqa: E402
+
 PG_DB = "kf_bench_audience"
 RUNS = 7
 USES = {
@@ -199,36 +201,18 @@ def child(engine: str, n: int) -> None:
 
 
 def _run_child(engine: str, n: int, database_url: str, var_dir: str) -> None:
-    env = dict(
-        os.environ,
-        DATABASE_URL=database_url,
-        KEEPFAITH_VAR_DIR=var_dir,
-        DJANGO_SETTINGS_MODULE="keepfaith.settings",
-        KEEPFAITH_LOG_LEVEL="WARNING",
-    )
-    subprocess.run(
-        [sys.executable, __file__, "--child", engine, "--customers", str(n)],
-        env=env,
-        cwd=ROOT,
-        check=True,
+    run_child(
+        __file__,
+        ["--child", engine, "--customers", str(n)],
+        database_url=database_url,
+        var_dir=var_dir,
     )
 
 
 def _postgres(n: int, var_dir: str) -> None:
-    try:
-        import psycopg
-
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except Exception as error:
-        print(f"# postgresql: skipped, no server at 127.0.0.1:5432 ({type(error).__name__})")
-        return
-    with admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
-        admin.execute(f"CREATE DATABASE {PG_DB}")
-        try:
-            _run_child("postgresql", n, f"postgres://postgres@127.0.0.1:5432/{PG_DB}", var_dir)
-        finally:
-            admin.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+    with temporary_postgres(PG_DB) as url:
+        if url is not None:
+            _run_child("postgresql", n, url, var_dir)
 
 
 def main() -> None:
