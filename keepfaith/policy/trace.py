@@ -114,6 +114,14 @@ def scan_enforcers(root: Path, files: Iterable[Path]) -> Iterator[tuple[str, Sit
 
 def scan_tests(root: Path, files: Iterable[Path]) -> Iterator[tuple[str, Site]]:
     """Yield (clause id, test) for every test marked with a clause (module marks included)."""
+    return _scan_marked(root, files, _clause_marks)
+
+
+def _scan_marked(
+    root: Path, files: Iterable[Path], marks_of: Callable[[ast.AST], list[str]]
+) -> Iterator[tuple[str, Site]]:
+    """Yield (mark argument, test) for every test function, with the module's ``pytestmark``
+    marks and its own decorators' marks as ``marks_of`` reads them."""
     for path in files:
         tree = _parse(path)
         if tree is None:
@@ -123,17 +131,17 @@ def scan_tests(root: Path, files: Iterable[Path]) -> Iterator[tuple[str, Site]]:
             if isinstance(stmt, ast.Assign) and any(
                 isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets
             ):
-                module_marks.extend(_clause_marks(stmt.value))
+                module_marks.extend(marks_of(stmt.value))
         for node in ast.walk(tree):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
                 "test"
             ):
                 marks = {*module_marks}
                 for decorator in node.decorator_list:
-                    marks.update(_clause_marks(decorator))
+                    marks.update(marks_of(decorator))
                 site = Site(f"{path.relative_to(root)}:{node.lineno}", node.name)
-                for clause in sorted(marks):
-                    yield clause, site
+                for mark in sorted(marks):
+                    yield mark, site
 
 
 def _keyword_strings(call: ast.Call, name: str) -> list[str]:
@@ -193,26 +201,7 @@ def _feature_marks(node: ast.AST) -> list[str]:
 
 def scan_feature_tests(root: Path, files: Iterable[Path]) -> Iterator[tuple[str, Site]]:
     """Yield (feature, test) for every test marked ``@pytest.mark.feature("x")``."""
-    for path in files:
-        tree = _parse(path)
-        if tree is None:
-            continue
-        module_marks: list[str] = []
-        for stmt in tree.body:
-            if isinstance(stmt, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "pytestmark" for t in stmt.targets
-            ):
-                module_marks.extend(_feature_marks(stmt.value))
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
-                "test"
-            ):
-                marks = {*module_marks}
-                for decorator in node.decorator_list:
-                    marks.update(_feature_marks(decorator))
-                site = Site(f"{path.relative_to(root)}:{node.lineno}", node.name)
-                for feature in sorted(marks):
-                    yield feature, site
+    return _scan_marked(root, files, _feature_marks)
 
 
 @dataclass
