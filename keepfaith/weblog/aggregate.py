@@ -32,27 +32,21 @@ AGGREGATE_TABLES = (
     "errors",
 )
 
-# One window order per visitor and day: the visit number, the next page and whether the
-# next page view starts a new visit all come from the same sorted run.
+# One window order per visitor and day, one sort: a page view starts a visit when the
+# visitor's previous one is more than the visit gap before it, and ends one when the next is
+# more than the gap after it (or there is none); the next page counts as a transition only
+# inside the visit. (A visit's number is not needed: it took a second window pass.)
 # Written once, in DuckDB's SQL; Spark runs it transpiled by SQLGlot (keepfaith.weblog.spark).
-# Each window is spelled out: Spark 4 refuses a named window extended with a frame.
 VISIT_PAGES_SELECT = """
 WITH pv AS (
     SELECT day, visitor, ts, path FROM requests
-    WHERE is_page AND day IN (SELECT day FROM scope_days)),
-marked AS (
-    SELECT *, CASE WHEN lag(ts) OVER w IS NULL
-        OR ts > lag(ts) OVER w + INTERVAL {gap} MINUTE THEN 1 ELSE 0 END AS starts
-    FROM pv WINDOW w AS (PARTITION BY day, visitor ORDER BY ts, path)),
-numbered AS (
-    SELECT *, sum(starts) OVER (PARTITION BY day, visitor ORDER BY ts, path
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS visit_no,
-        lead(path) OVER w AS following, lead(starts) OVER w AS following_starts
-    FROM marked WINDOW w AS (PARTITION BY day, visitor ORDER BY ts, path))
-SELECT day, visitor, visit_no, ts, path, starts = 1 AS is_entry,
-    CASE WHEN following_starts = 0 THEN following END AS next_path,
-    following_starts IS DISTINCT FROM 0 AS is_exit
-FROM numbered
+    WHERE is_page AND day IN (SELECT day FROM scope_days))
+SELECT day, visitor, ts, path,
+    lag(ts) OVER w IS NULL OR ts > lag(ts) OVER w + INTERVAL {gap} MINUTE AS is_entry,
+    CASE WHEN lead(ts) OVER w <= ts + INTERVAL {gap} MINUTE THEN lead(path) OVER w END
+        AS next_path,
+    lead(ts) OVER w IS NULL OR lead(ts) OVER w > ts + INTERVAL {gap} MINUTE AS is_exit
+FROM pv WINDOW w AS (PARTITION BY day, visitor ORDER BY ts, path)
 """
 VISIT_PAGES = "CREATE OR REPLACE TEMP TABLE visit_pages AS " + VISIT_PAGES_SELECT
 

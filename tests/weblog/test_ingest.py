@@ -375,6 +375,62 @@ def test_dimension_counts_equal_a_count_over_the_request_facts(store_config, tmp
     assert ours == expected
 
 
+@pytest.mark.clause("BE-5")
+@pytest.mark.parametrize("gap", [30, 5])
+def test_visits_equal_a_walk_over_the_page_views(tmp_path, gap):
+    """Visits, entry and exit pages and transitions, recounted in Python from the page-view
+    facts: a visit is a run of one visitor's page views (in time, then path order) with gaps
+    of at most the visit gap; a gap of exactly the visit gap stays inside the visit."""
+    config = WeblogConfig(paths=WeblogPaths(tmp_path / "store"), visit_gap_minutes=gap)
+    edges = tmp_path / "edges.log"  # one visitor: a gap of exactly the visit gap, then 1 s more
+    edges.write_text("".join(
+        line(host="203.0.113.77", when=f"05/Mar/2024:{hh:02d}:{mm:02d}:{ss:02d} +0000",
+             request=f"GET {page} HTTP/1.1")
+        for (hh, mm, ss), page in (
+            ((9, 0, 0), "/"), ((9, gap, 0), "/b/"), ((9, gap, 0), "/a/"),
+            ((9 + (2 * gap) // 60, (2 * gap) % 60, 1), "/c/"),
+        )
+    ))  # fmt: skip
+    ingest(config, write_sample_log(path=tmp_path / "access.log", lines=3000), edges)
+    con = duckdb.connect(str(config.paths.analytics), read_only=True)
+    facts_view(con=con, paths=config.paths)
+    views = con.execute(
+        "SELECT day, visitor, ts, path FROM requests WHERE is_page ORDER BY ALL"
+    ).fetchall()
+    found = {
+        "visits": dict(con.execute("SELECT day, visits FROM traffic_daily WHERE visits > 0")
+                       .fetchall()),
+        "entries": {(d, p): n for d, p, n in con.execute("SELECT * FROM entry_pages").fetchall()},
+        "exits": {(d, p): n for d, p, n in con.execute("SELECT * FROM exit_pages").fetchall()},
+        "transitions": {(d, a, b): n for d, a, b, n in con.execute(
+            "SELECT day, from_path, to_path, visits FROM transitions").fetchall()},
+    }  # fmt: skip
+    con.close()
+    expected: dict[str, dict[Any, int]] = {name: {} for name in found}
+
+    def add(name: str, key: Any) -> None:
+        expected[name][key] = expected[name].get(key, 0) + 1
+
+    limit = dt.timedelta(minutes=gap)
+    for at, (day, visitor, ts, path) in enumerate(views):
+        before = views[at - 1] if at else None
+        after = views[at + 1] if at + 1 < len(views) else None
+        starts = before is None or before[:2] != (day, visitor) or ts - before[2] > limit
+        inside = after is not None and after[:2] == (day, visitor) and after[2] - ts <= limit
+        if starts:
+            add("visits", day)
+            add("entries", (day, path))
+        if inside:
+            assert after is not None
+            add("transitions", (day, path, after[3]))
+        else:
+            add("exits", (day, path))
+    assert sum(expected["visits"].values()) > len({v[:2] for v in views})  # some visitor returns
+    day = dt.date(2024, 3, 5)
+    assert expected["transitions"].get((day, "/a/", "/b/"), 0) >= 1  # same second: path order
+    assert found == expected
+
+
 def test_the_settings_set_the_ingest_workers_chunks_commits_and_memory(settings):
     settings.WEBLOG_WORKERS, settings.WEBLOG_CHUNK_MB, settings.WEBLOG_MEMORY_MB = 1, 2, 128
     config = weblog_config()
