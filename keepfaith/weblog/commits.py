@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from keepfaith.weblog.detect import MOSTLY, FormatGuess, format_guess, mismatch_message
 from keepfaith.weblog.formats import log_format
@@ -24,18 +26,45 @@ from keepfaith.weblog.store import Part, WeblogPaths, fact_parts, raw_parts
 
 SAMPLES_PER_FILE = 5
 OUT_OF_ORDER_MINUTES = 10
-OUT_OF_ORDER_SLACK = f"{OUT_OF_ORDER_MINUTES} MINUTE"
 GUARD_LINES = 50  # a chunk of at least this many lines, mostly malformed, stops its file
-# Lines, requests, requests late (more than the slack older than an earlier request of the
-# chunk or than the parameter: the file's latest request before it, NULL for none), first
-# and last request time of the chunk in ``parsed``.
-CHUNK_TIMES_SQL = f"""
-SELECT count(*), count(ok), count(*) FILTER (WHERE ok + INTERVAL {OUT_OF_ORDER_SLACK}
-        < greatest(before, ?::TIMESTAMP)),
-    min(ok), max(ok)
-FROM (SELECT ok, max(ok) OVER (ORDER BY n ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
-        AS before
-    FROM (SELECT n, CASE WHEN problem IS NULL THEN ts END AS ok FROM parsed))"""
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkTimes:
+    """A chunk's line and request counts, its late requests (more than the slack older than
+    an earlier request of the chunk, or than the file's latest request before it) and its
+    first and last request time."""
+
+    lines: int
+    good: int
+    late: int
+    first_ts: dt.datetime | None
+    last_ts: dt.datetime | None
+
+
+def request_times(parsed: pa.Table) -> pa.Array:
+    """Each line's request time in file order, null for a malformed line."""
+    ts = parsed.column("ts").combine_chunks()
+    return pc.if_else(pc.is_null(parsed.column("problem").combine_chunks()), ts, None)
+
+
+def chunk_times(times: pa.Array, latest: dt.datetime | None = None) -> ChunkTimes:
+    """:class:`ChunkTimes` of a chunk whose :func:`request_times` are ``times``, ``latest``
+    being the file's latest request before the chunk (None for none). Arrow kernels over the
+    column: a running maximum, shifted by one line, is the latest request before each line."""
+    good = len(times) - times.null_count
+    if not good:
+        return ChunkTimes(len(times), 0, 0, None, None)
+    ticks = times.cast(pa.int64())  # Arrow's running maximum has no timestamp kernel
+    running = pc.fill_null_forward(pc.cumulative_max(ticks, skip_nulls=True))
+    before = pa.concat_arrays([pa.nulls(1, pa.int64()), running.slice(0, len(ticks) - 1)])
+    if latest is not None:
+        mark = pa.scalar(latest, times.type).cast(pa.int64())
+        before = pc.max_element_wise(before, mark, skip_nulls=True)
+    slack = pa.scalar(dt.timedelta(minutes=OUT_OF_ORDER_MINUTES), pa.duration(times.type.unit))
+    late = pc.sum(pc.less(pc.add(ticks, slack.cast(pa.int64())), before)).as_py() or 0
+    bounds = pc.min_max(times)
+    return ChunkTimes(len(times), good, int(late), bounds["min"].as_py(), bounds["max"].as_py())
 
 
 @dataclass(slots=True)
@@ -100,12 +129,13 @@ class Prepared:
     parts: list[Part]
     raw: list[Part]  # parts of raw requests, for the diagnostics store
     late: int  # requests more than the slack older than an earlier one of the chunk
+    request_times: pa.Array  # each line's request time (null: malformed), for a second look
     first_ts: dt.datetime | None  # the earliest and latest request of the chunk
     last_ts: dt.datetime | None
     times: dict[str, float]  # CPU seconds of this worker per step
 
 
-def _out_of_order(con: duckdb.DuckDBPyConnection, cur: Cursor, job: Prepared) -> int:
+def _out_of_order(cur: Cursor, job: Prepared) -> int:
     """Requests more than the slack older than one before them in the file.
 
     The worker counted those late within the chunk; only a chunk that starts before the
@@ -114,7 +144,7 @@ def _out_of_order(con: duckdb.DuckDBPyConnection, cur: Cursor, job: Prepared) ->
     late = job.late
     slack = dt.timedelta(minutes=OUT_OF_ORDER_MINUTES)
     if cur.last_ts is not None and job.first_ts is not None and job.first_ts + slack < cur.last_ts:
-        late = con.execute(CHUNK_TIMES_SQL, [cur.last_ts]).fetchall()[0][2]
+        late = chunk_times(job.request_times, cur.last_ts).late
     if job.last_ts is not None:
         cur.last_ts = max(job.last_ts, cur.last_ts) if cur.last_ts else job.last_ts
     return int(late)
@@ -168,7 +198,7 @@ def chunk_settle(cur: Cursor, report: FileReport, job: Prepared, batch: Batch) -
     con = job.con
     try:
         _chunk_guard(con, cur, report, job)
-        out_of_order = _out_of_order(con, cur, job) if job.good else 0
+        out_of_order = _out_of_order(cur, job) if job.good else 0
         if len(report.samples) < SAMPLES_PER_FILE and job.lines > job.good:
             for reason, line in con.execute(
                 "SELECT problem, line FROM parsed WHERE problem IS NOT NULL ORDER BY n LIMIT ?",

@@ -39,7 +39,6 @@ import pyarrow.compute as pc
 
 from keepfaith.weblog import aggregate
 from keepfaith.weblog.commits import (
-    CHUNK_TIMES_SQL,
     Batch,
     Cursor,
     FileReport,
@@ -48,7 +47,9 @@ from keepfaith.weblog.commits import (
     add_times,
     batch_flush,
     chunk_settle,
+    chunk_times,
     file_cursor,
+    request_times,
 )
 from keepfaith.weblog.detect import (
     SAMPLE_BYTES,
@@ -131,6 +132,15 @@ class IngestReport:
         return [item.refused for item in self.files if item.refused]
 
 
+def _same(text: str, rows: int) -> pa.DictionaryArray:
+    """``text`` on each of ``rows`` rows, as a one-value dictionary column: the text is held
+    once (a plain column would copy it per row, and the Parquet writer then hash every copy
+    to encode it again)."""
+    return pa.DictionaryArray.from_arrays(
+        pa.repeat(pa.scalar(0, pa.int32()), rows), pa.array([text], pa.string())
+    )
+
+
 def _raw_requests(parsed: pa.Table, first: int, cutoff: dt.datetime, source: str) -> pa.Table:
     """The requests from line ``first`` on, no older than ``cutoff``, with their address."""
     keep = pc.and_(
@@ -145,7 +155,7 @@ def _raw_requests(parsed: pa.Table, first: int, cutoff: dt.datetime, source: str
         "request": rows.column("request"),
         "status": rows.column("status"),
         "user_agent": rows.column("user_agent"),
-        "source": pa.repeat(pa.scalar(source), len(rows)),
+        "source": _same(source, len(rows)),
     })  # fmt: skip
 
 
@@ -179,30 +189,31 @@ def _prepare(
     stem = f"{fingerprint[:16]}-{start:014d}"
     clock = _Clock()
     parsed = chunk_parse(con, chunk, fmt)
-    lines, good, late, first_ts, last_ts = con.execute(CHUNK_TIMES_SQL, [None]).fetchall()[0]
+    times = request_times(parsed)
+    counted = chunk_times(times)
     clock.lap("parse")
     parts: list[Part] = []
     raw: list[Part] = []
-    if good:
+    if counted.good:
 
         def keys(days: list[dt.date]) -> dict[dt.date, bytes]:
             with keys_lock:  # one day, one key: workers meeting a new day create it once
                 return day_keys(con=con, days=days, now=now)
 
         facts = chunk_facts(parsed, day_keys=keys)
-        facts = facts.append_column("source", pa.repeat(pa.scalar(fingerprint), len(facts)))
+        facts = facts.append_column("source", _same(fingerprint, len(facts)))
         clock.lap("facts")
         parts = fact_parts(paths).write_table(facts, stem=stem)
         clock.lap("fact parts")
-    if good and start + len(chunk) > diag_from:
+    if counted.good and start + len(chunk) > diag_from:
         # Lines before diag_from reached the diagnostics store in a run that was killed.
         first = chunk.count(b"\n", 0, diag_from - start) if diag_from > start else 0
         raw_rows = _raw_requests(parsed, first, cutoff, fingerprint)
         raw = raw_parts(paths).write_table(raw_rows, stem=stem)
         clock.lap("raw parts")
     return Prepared(
-        con, start, start + len(chunk), int(lines), int(good), parts, raw, int(late),
-        first_ts, last_ts, clock.times,
+        con, start, start + len(chunk), counted.lines, counted.good, parts, raw, counted.late,
+        times, counted.first_ts, counted.last_ts, clock.times,
     )  # fmt: skip
 
 
