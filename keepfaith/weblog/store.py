@@ -284,6 +284,28 @@ class PartSet:
             for name in written
         ]
 
+    def _write_day(
+        self, con: duckdb.DuckDBPyConnection, *, day: dt.date, parts: list[str], stem: str
+    ) -> list[Part]:
+        """``parts`` (all of ``day``) rewritten as one part of that day.
+
+        One file written straight into the day's folder: DuckDB's partitioned writer (what
+        :meth:`write` uses for rows of any days) held about twice the memory and took three
+        times the CPU for the same rows.
+        """
+        folder = self.folder / f"day={day.isoformat()}"
+        name = folder / f"{stem}-0.parquet"
+        con.execute(
+            f"COPY (SELECT * EXCLUDE (day) FROM ({self.relation(parts)})) "
+            f"TO {sql_text(str(name))} (FORMAT parquet)"
+        )
+        if self.private:
+            os.chmod(name, 0o600)
+        [(rows,)] = con.execute(
+            f"SELECT num_rows FROM parquet_file_metadata({sql_text(str(name))})"
+        ).fetchall()
+        return [Part(day=day, name=name.relative_to(self.folder).as_posix(), rows=int(rows))]
+
     def write_table(self, table: pa.Table, *, stem: str) -> list[Part]:
         """Write ``table`` (with a ``day`` column) as one part per day; return the parts.
 
@@ -337,11 +359,7 @@ class PartSet:
         old = self.listed(con, f"SELECT DATE '{day.isoformat()}'")
         if len(old) < 2:
             return 0
-        merged = self.write(
-            con,
-            select=f"SELECT * FROM ({self.relation(old)})",
-            stem=f"compact-{secrets.token_hex(8)}",
-        )
+        merged = self._write_day(con, day=day, parts=old, stem=f"compact-{secrets.token_hex(8)}")
         con.execute("BEGIN")
         con.execute(
             f"DELETE FROM {self.catalog} WHERE part IN (SELECT unnest(?::VARCHAR[]))", [old]
