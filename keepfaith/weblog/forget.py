@@ -104,7 +104,11 @@ def _removal(con: duckdb.DuckDBPyConnection, parts: PartSet, fingerprint: str) -
             continue
         select = f"SELECT * FROM ({relation}) WHERE source IS DISTINCT FROM ?"
         stem = f"{Path(part).stem}-less{fingerprint[:8]}"
-        fresh = parts.write(con, select=select, stem=stem, params=[fingerprint]) if kept else []
+        fresh = (
+            parts.write_day(con, day=day, select=select, stem=stem, params=[fingerprint])
+            if kept
+            else []
+        )
         removal.merged.append((part, fresh))
         removal.rows += int(hit)
         removal.days.add(day)

@@ -251,53 +251,28 @@ class PartSet:
                 removed += 1
         return removed
 
-    def write(
-        self, con: duckdb.DuckDBPyConnection, *, select: str, stem: str, params: Any = None
+    def write_day(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        *,
+        day: dt.date,
+        select: str,
+        stem: str,
+        params: Any = None,
     ) -> list[Part]:
-        """Write ``select`` (with a ``day`` column) as one part per day; return the parts."""
-        if self.private:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        rows = con.execute(
-            f"COPY ({select}) TO {sql_text(str(self.folder))} (FORMAT parquet, "
-            f"PARTITION_BY (day), FILENAME_PATTERN '{stem}-{{i}}', RETURN_FILES true, "
-            "OVERWRITE_OR_IGNORE true)",
-            params,
-        ).fetchall()
-        written = [Path(name) for name in (rows[0][1] if rows else None) or []]
-        if not written:
-            return []
-        if self.private:
-            for name in written:
-                os.chmod(name, 0o600)
-        listed = ", ".join(sql_text(str(name)) for name in written)
-        counts = dict(
-            con.execute(
-                f"SELECT file_name, num_rows FROM parquet_file_metadata([{listed}])"
-            ).fetchall()
-        )
-        return [
-            Part(
-                day=dt.date.fromisoformat(name.parent.name.removeprefix("day=")),
-                name=name.relative_to(self.folder).as_posix(),
-                rows=int(counts[str(name)]),
-            )
-            for name in written
-        ]
+        """The rows of ``select`` (with a ``day`` column, all ``day``) as one part of that
+        day; a file of a private set is made 0600.
 
-    def _write_day(
-        self, con: duckdb.DuckDBPyConnection, *, day: dt.date, parts: list[str], stem: str
-    ) -> list[Part]:
-        """``parts`` (all of ``day``) rewritten as one part of that day.
-
-        One file written straight into the day's folder: DuckDB's partitioned writer (what
-        :meth:`write` uses for rows of any days) held about twice the memory and took three
-        times the CPU for the same rows.
+        One file written straight into the day's folder: DuckDB's partitioned writer held
+        about twice the memory and took three times the CPU for the same rows.
         """
         folder = self.folder / f"day={day.isoformat()}"
+        folder.mkdir(mode=0o700 if self.private else 0o777, parents=True, exist_ok=True)
         name = folder / f"{stem}-0.parquet"
         con.execute(
-            f"COPY (SELECT * EXCLUDE (day) FROM ({self.relation(parts)})) "
-            f"TO {sql_text(str(name))} (FORMAT parquet)"
+            f"COPY (SELECT * EXCLUDE (day) FROM ({select})) TO {sql_text(str(name))} "
+            "(FORMAT parquet)",
+            params,
         )
         if self.private:
             os.chmod(name, 0o600)
@@ -359,7 +334,9 @@ class PartSet:
         old = self.listed(con, f"SELECT DATE '{day.isoformat()}'")
         if len(old) < 2:
             return 0
-        merged = self._write_day(con, day=day, parts=old, stem=f"compact-{secrets.token_hex(8)}")
+        merged = self.write_day(
+            con, day=day, select=self.relation(old), stem=f"compact-{secrets.token_hex(8)}"
+        )
         con.execute("BEGIN")
         con.execute(
             f"DELETE FROM {self.catalog} WHERE part IN (SELECT unnest(?::VARCHAR[]))", [old]
@@ -474,8 +451,9 @@ def raw_hits_purge(
     cutoff = now.replace(tzinfo=None) - dt.timedelta(days=retention_days)
     raw = raw_parts(paths)
     removed = 0
-    for part, start, fingerprint in con.execute(
-        "SELECT part, start_offset, fingerprint FROM diag.raw_files WHERE day <= ? ORDER BY part",
+    for part, day, start, fingerprint in con.execute(
+        "SELECT part, day, start_offset, fingerprint FROM diag.raw_files WHERE day <= ? "
+        "ORDER BY part",
         [cutoff.date()],
     ).fetchall():
         old, kept = con.execute(
@@ -487,8 +465,9 @@ def raw_hits_purge(
             continue
         stem = Path(part).stem
         fresh = (
-            raw.write(
+            raw.write_day(
                 con,
+                day=day,
                 select=f"SELECT * FROM ({raw.relation([part])}) WHERE ts >= ?",
                 stem=f"{stem}-kept{int(cutoff.timestamp())}",
                 params=[cutoff],
