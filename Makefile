@@ -22,7 +22,7 @@ install: $(STAMP) messages bytecode
 # then starts without compiling keepfaith's modules, also where PYTHONDONTWRITEBYTECODE is set
 # (Python still reads fresh .pyc files; a stale one is ignored). Only changed files recompile.
 bytecode: $(STAMP)
-	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m compileall -q -j 0 keepfaith bench > /dev/null
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m compileall -q -j 0 keepfaith bench
 
 # Translations: each app's locale/<lang>/LC_MESSAGES/django.po compiled to django.mo (not kept
 # in git) by Debian's gettext, checked on the way (msgfmt --check); gettext is installed like the

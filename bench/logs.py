@@ -262,10 +262,11 @@ def main() -> int:
     parser.add_argument("--sizes", default="100000,1000000,5000000")
     args = parser.parse_args()
     # keepfaith's bytecode compiled ahead, as `make install` (and any non-editable install)
-    # leaves it: the timed process should not compile its own modules.
+    # leaves it: the timed process should not compile its own modules (-q: only a file that
+    # does not compile is printed).
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "keepfaith")],
-                   check=True, env=env, stdout=subprocess.DEVNULL)  # fmt: skip
+                   check=True, env=env)  # fmt: skip
     goaccess = ensure_goaccess()
     with tempfile.TemporaryDirectory(prefix="bench-logs-") as name:
         tmp = Path(name)

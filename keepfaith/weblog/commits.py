@@ -43,7 +43,8 @@ class ChunkTimes:
 
 
 def request_times(parsed: pa.Table) -> pa.Array:
-    """Each line's request time in file order, null for a malformed line."""
+    """Each line's request time, null for a malformed line, in the table's order (line order,
+    as ``chunk_parse`` returns it)."""
     ts = parsed.column("ts").combine_chunks()
     return pc.if_else(pc.is_null(parsed.column("problem").combine_chunks()), ts, None)
 

@@ -187,13 +187,13 @@ def lines_table(chunk: bytes) -> pa.Table:
 
 def chunk_parse(con: duckdb.DuckDBPyConnection, chunk: bytes, fmt: LogFormat) -> pa.Table:
     """Each line of the chunk, its fields or why it is malformed, as ``parsed`` on ``con``
-    and as the returned table. A malformed line's fields mean nothing (only n, line and
-    problem do): every use of them selects ``problem IS NULL``."""
+    and as the returned table (in line order). A malformed line's fields mean nothing (only
+    n, line and problem do): every use of them selects ``problem IS NULL``."""
     chunk = utf8_clean(chunk)
     plan = scan_plan(fmt) if len(chunk) < 2**31 - 1 else None
     if plan is None:
         _sql_parse(con, lines_table(chunk), fmt)
-        return con.sql("SELECT * FROM parsed").to_arrow_table()
+        return con.sql("SELECT * FROM parsed ORDER BY n").to_arrow_table()
     table, deferred = scanned_table(chunk, plan, fmt)
     if deferred is None:
         con.register("parsed", table)
@@ -207,7 +207,7 @@ def chunk_parse(con: duckdb.DuckDBPyConnection, chunk: bytes, fmt: LogFormat) ->
         [_DEFER],
     )
     con.unregister("scanned")
-    return con.sql("SELECT * FROM parsed").to_arrow_table()
+    return con.sql("SELECT * FROM parsed ORDER BY n").to_arrow_table()  # in line order
 
 
 def _sql_parse(con: duckdb.DuckDBPyConnection, lines: pa.Table, fmt: LogFormat) -> None:

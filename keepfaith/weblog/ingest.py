@@ -325,9 +325,10 @@ def _file_ingest(
             for job in line_chunks(handle, cur.offset, config.chunk_bytes):
                 worker = con.cursor()  # its own connection: temp tables are per connection
                 pending.append((pool.submit(prepare, worker, job), worker))
-                # At most one chunk per worker in memory: the next is read only once the
-                # oldest is settled (one more, waiting, cost 30 MB of peak and no speed).
-                while len(pending) >= workers or (pending and pending[0][0].done()):
+                # At most one chunk per worker in memory (one more waiting cost 30 MB of peak
+                # and no speed), but two for a single worker, so reading the next chunk
+                # overlaps with preparing one.
+                while len(pending) >= max(workers, 2) or (pending and pending[0][0].done()):
                     settle_oldest()
             while pending:
                 settle_oldest()

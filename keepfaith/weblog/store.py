@@ -266,6 +266,8 @@ class PartSet:
         One file written straight into the day's folder: DuckDB's partitioned writer held
         about twice the memory and took three times the CPU for the same rows.
         """
+        if self.private:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         folder = self.folder / f"day={day.isoformat()}"
         folder.mkdir(mode=0o700 if self.private else 0o777, parents=True, exist_ok=True)
         name = folder / f"{stem}-0.parquet"
@@ -279,12 +281,15 @@ class PartSet:
         [(rows,)] = con.execute(
             f"SELECT num_rows FROM parquet_file_metadata({sql_text(str(name))})"
         ).fetchall()
+        if not rows:  # nothing to keep: no part
+            name.unlink()
+            return []
         return [Part(day=day, name=name.relative_to(self.folder).as_posix(), rows=int(rows))]
 
     def write_table(self, table: pa.Table, *, stem: str) -> list[Part]:
         """Write ``table`` (with a ``day`` column) as one part per day; return the parts.
 
-        The same layout as :meth:`write`; a file of a private set is created 0600.
+        The layout of :meth:`write_day`; a file of a private set is created 0600.
         """
         schema = self.schema
         days = pc.unique(table.column("day")).to_pylist()

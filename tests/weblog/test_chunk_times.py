@@ -11,6 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keepfaith.weblog.commits import OUT_OF_ORDER_MINUTES, chunk_times, request_times
+from keepfaith.weblog.fastparse import chunk_parse
+from keepfaith.weblog.formats import log_format
+
+from .conftest import line
 
 ORACLE = f"""
 SELECT count(*), count(ok), count(*) FILTER (WHERE ok + INTERVAL {OUT_OF_ORDER_MINUTES} MINUTE
@@ -61,3 +65,22 @@ def test_a_request_more_than_the_slack_before_an_earlier_one_is_late():
     assert (times.lines, times.good, times.late) == (7, 6, 2)  # 19 and 5
     assert (times.first_ts, times.last_ts) == (BASE, BASE + dt.timedelta(minutes=30))
     assert chunk_times(request_times(parsed), BASE + dt.timedelta(minutes=60)).late == 6
+
+
+def test_lines_the_sql_parser_reads_keep_their_place_in_the_chunk():
+    """A line with an escaped quote goes to the SQL parser, whose rows come back apart from
+    the scanner's: the chunk's rows are still in line order, so the late count is right."""
+    chunk = "".join([
+        line(when="04/Mar/2024:12:00:00 +0000"),
+        line(when="04/Mar/2024:12:30:00 +0000", agent='agent with \\"quotes\\"'),
+        line(when="04/Mar/2024:12:10:00 +0000"),  # late: 20 minutes before the line above
+    ]).encode()  # fmt: skip
+    con = duckdb.connect()
+    parsed = chunk_parse(con, chunk, log_format(spec="combined"))
+    assert parsed.column("n").to_pylist() == [0, 1, 2]
+    assert parsed.column("problem").null_count == 3  # all three read
+    expected = con.execute(ORACLE, [None]).fetchall()[0]
+    con.close()
+    found = chunk_times(request_times(parsed))
+    assert (found.lines, found.good, found.late, found.first_ts, found.last_ts) == expected
+    assert found.late == 1
