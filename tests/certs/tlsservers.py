@@ -17,7 +17,39 @@ from pathlib import Path
 from tests.certs.pki import Issued
 
 
-class TLSServer:
+class _LoopbackServer:
+    """The shared part: the leaf's chain and key in a temporary folder, a listening socket on
+    loopback and the thread that serves it (``_serve``) until :meth:`stop`."""
+
+    def _files(self, leaf: Issued, chain: Sequence[Issued]) -> tuple[Path, Path]:
+        self._dir = tempfile.TemporaryDirectory()
+        cert_path = Path(self._dir.name) / "chain.pem"
+        key_path = Path(self._dir.name) / "key.pem"
+        cert_path.write_bytes(leaf.cert_pem() + b"".join(c.cert_pem() for c in chain))
+        key_path.write_bytes(leaf.key_pem())
+        return cert_path, key_path
+
+    def _listen(self) -> None:
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind(("127.0.0.1", 0))
+        self._sock.listen(16)
+        self._sock.settimeout(0.2)
+        self.port = self._sock.getsockname()[1]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._sock.close()
+        self._dir.cleanup()
+
+
+class TLSServer(_LoopbackServer):
     def __init__(
         self,
         leaf: Issued,
@@ -29,11 +61,7 @@ class TLSServer:
     ) -> None:
         self.hsts = hsts
         self.connections = 0
-        self._dir = tempfile.TemporaryDirectory()
-        cert_path = Path(self._dir.name) / "chain.pem"
-        key_path = Path(self._dir.name) / "key.pem"
-        cert_path.write_bytes(leaf.cert_pem() + b"".join(c.cert_pem() for c in chain))
-        key_path.write_bytes(leaf.key_pem())
+        cert_path, key_path = self._files(leaf, chain)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
@@ -45,14 +73,7 @@ class TLSServer:
                 ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
         ctx.load_cert_chain(cert_path, key_path)
         self._ctx = ctx
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self._sock.settimeout(0.2)
-        self.port = self._sock.getsockname()[1]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        self._listen()
 
     def _serve(self) -> None:
         while not self._stop.is_set():
@@ -85,37 +106,20 @@ class TLSServer:
         finally:
             tls.close()
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._sock.close()
-        self._dir.cleanup()
 
-
-class StaplingServer:
+class StaplingServer(_LoopbackServer):
     """A pyOpenSSL server that staples ``ocsp`` (DER) to every handshake that asks."""
 
     def __init__(self, leaf: Issued, chain: Sequence[Issued], ocsp: bytes) -> None:
         from OpenSSL import SSL
 
-        self._dir = tempfile.TemporaryDirectory()
-        cert_path = Path(self._dir.name) / "chain.pem"
-        key_path = Path(self._dir.name) / "key.pem"
-        cert_path.write_bytes(leaf.cert_pem() + b"".join(c.cert_pem() for c in chain))
-        key_path.write_bytes(leaf.key_pem())
+        cert_path, key_path = self._files(leaf, chain)
         ctx = SSL.Context(SSL.TLS_SERVER_METHOD)
         ctx.use_certificate_chain_file(str(cert_path))
         ctx.use_privatekey_file(str(key_path))
         ctx.set_ocsp_server_callback(lambda conn, data: ocsp)
         self._ctx = ctx
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self._sock.listen(16)
-        self._sock.settimeout(0.2)
-        self.port = self._sock.getsockname()[1]
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
+        self._listen()
 
     def _serve(self) -> None:
         from OpenSSL import SSL
@@ -135,9 +139,3 @@ class StaplingServer:
                 pass
             finally:
                 raw.close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._sock.close()
-        self._dir.cleanup()
