@@ -125,14 +125,10 @@ class Prepared:
     con: duckdb.DuckDBPyConnection  # the worker's own connection: ``parsed`` lives there
     start: int
     end: int
-    lines: int
-    good: int
     parts: list[Part]
     raw: list[Part]  # parts of raw requests, for the diagnostics store
-    late: int  # requests more than the slack older than an earlier one of the chunk
+    counted: ChunkTimes  # lines, requests, late ones (within the chunk), first and last time
     request_times: pa.Array  # each line's request time (null: malformed), for a second look
-    first_ts: dt.datetime | None  # the earliest and latest request of the chunk
-    last_ts: dt.datetime | None
     times: dict[str, float]  # CPU seconds of this worker per step
 
 
@@ -142,13 +138,14 @@ def _out_of_order(cur: Cursor, job: Prepared) -> int:
     The worker counted those late within the chunk; only a chunk that starts before the
     file's latest request so far needs a second look, with that time.
     """
-    late = job.late
+    counted, late = job.counted, job.counted.late
+    first, latest = counted.first_ts, cur.last_ts
     slack = dt.timedelta(minutes=OUT_OF_ORDER_MINUTES)
-    if cur.last_ts is not None and job.first_ts is not None and job.first_ts + slack < cur.last_ts:
-        late = chunk_times(job.request_times, cur.last_ts).late
-    if job.last_ts is not None:
-        cur.last_ts = max(job.last_ts, cur.last_ts) if cur.last_ts else job.last_ts
-    return int(late)
+    if latest is not None and first is not None and first + slack < latest:
+        late = chunk_times(job.request_times, latest).late
+    if counted.last_ts is not None:
+        cur.last_ts = max(counted.last_ts, cur.last_ts) if cur.last_ts else counted.last_ts
+    return late
 
 
 def _chunk_guard(
@@ -156,8 +153,8 @@ def _chunk_guard(
 ) -> None:
     """Stop the file before a chunk whose lines are mostly malformed (a format change, or a
     file that is not a log past its first lines): none of them is consumed as read."""
-    bad = job.lines - job.good
-    if job.lines < GUARD_LINES or bad <= job.lines * MOSTLY:
+    bad = job.counted.lines - job.counted.good
+    if job.counted.lines < GUARD_LINES or bad <= job.counted.lines * MOSTLY:
         return
     lines = [
         row[0]
@@ -166,7 +163,7 @@ def _chunk_guard(
         ).fetchall()
     ]
     fmt = log_format(spec=cur.format or "")
-    chosen = FormatGuess(fmt, report.format, job.good, job.lines)
+    chosen = FormatGuess(fmt, report.format, job.counted.good, job.counted.lines)
     likely = format_guess(lines)
     detail = mismatch_message(f"{cur.path} from byte {job.start}", chosen, likely)
     raise Refused(
@@ -199,8 +196,8 @@ def chunk_settle(cur: Cursor, report: FileReport, job: Prepared, batch: Batch) -
     con = job.con
     try:
         _chunk_guard(con, cur, report, job)
-        out_of_order = _out_of_order(cur, job) if job.good else 0
-        if len(report.samples) < SAMPLES_PER_FILE and job.lines > job.good:
+        out_of_order = _out_of_order(cur, job) if job.counted.good else 0
+        if len(report.samples) < SAMPLES_PER_FILE and job.counted.lines > job.counted.good:
             for reason, line in con.execute(
                 "SELECT problem, line FROM parsed WHERE problem IS NOT NULL ORDER BY n LIMIT ?",
                 [SAMPLES_PER_FILE - len(report.samples)],
@@ -213,7 +210,8 @@ def chunk_settle(cur: Cursor, report: FileReport, job: Prepared, batch: Batch) -
         batch.diag_end = job.end
     batch.facts.append((job.parts, job.start))
     batch.end = job.end
-    deltas = (job.lines, job.good, job.lines - job.good, out_of_order)
+    lines, good = job.counted.lines, job.counted.good
+    deltas = (lines, good, lines - good, out_of_order)
     batch.deltas = [total + delta for total, delta in zip(batch.deltas, deltas, strict=True)]
     batch.chunks += 1
 

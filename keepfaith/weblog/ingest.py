@@ -211,10 +211,7 @@ def _prepare(
         raw_rows = _raw_requests(parsed, first, cutoff, fingerprint)
         raw = raw_parts(paths).write_table(raw_rows, stem=stem)
         clock.lap("raw parts")
-    return Prepared(
-        con, start, start + len(chunk), counted.lines, counted.good, parts, raw, counted.late,
-        times, counted.first_ts, counted.last_ts, clock.times,
-    )  # fmt: skip
+    return Prepared(con, start, start + len(chunk), parts, raw, counted, times, clock.times)
 
 
 def _file_format(
