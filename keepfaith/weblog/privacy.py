@@ -22,6 +22,7 @@ import datetime as dt
 import functools
 import hmac
 import ipaddress
+import socket
 from collections.abc import Sequence
 
 import iptocc
@@ -36,6 +37,7 @@ PSEUDONYM_BYTES = 8
 _HOST_LABEL = visitor_regex(r"[A-Za-z0-9-]{1,63}")
 _OCTET = "(?:[0-9]{1,2}|[01][0-9]{2}|2[0-4][0-9]|25[0-5])"
 _IPV4 = rf"^{_OCTET}\.{_OCTET}\.{_OCTET}\.[0-9]{{1,3}}$"  # what truncated_network cuts to /24
+_HEX_COLON = frozenset("0123456789abcdefABCDEF:")
 
 
 def registry_countries(*, addresses: Sequence[str]) -> list[str]:
@@ -74,8 +76,29 @@ def truncated_networks(*, hosts: pa.Array) -> pa.Array:
 
 @functools.lru_cache(maxsize=65_536)
 def _ipv6_network(host: str) -> str:
+    """The /48 of an IPv6 address as ``ipaddress`` writes it (``2001:db8:abcd::/48``).
+
+    The usual form (hex digits and colons) is read by the C library and the three hextets
+    written here, about ten times cheaper; anything else (an embedded IPv4, a zone) goes
+    through ``ipaddress``. ``tests/weblog/test_privacy.py`` holds both to the same answers.
+    """
+    text = host.strip("[]")
+    if text and _HEX_COLON.issuperset(text):
+        try:
+            packed = socket.inet_pton(socket.AF_INET6, text)
+        except OSError:
+            return "invalid"
+        digits = packed[:6].hex()
+        groups = [digits[at : at + 4].lstrip("0") or "0" for at in (0, 4, 8)]
+        while groups and groups[-1] == "0":  # the zeros that follow join the "::"
+            groups.pop()
+        return ":".join(groups) + "::/48"
+    return _ipv6_network_slow(text)
+
+
+def _ipv6_network_slow(text: str) -> str:
     try:
-        return str(ipaddress.IPv6Network(host.strip("[]") + "/48", strict=False))
+        return str(ipaddress.IPv6Network(text + "/48", strict=False))
     except ValueError:
         return "invalid"
 

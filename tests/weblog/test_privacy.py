@@ -13,6 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keepfaith.weblog.privacy import (
+    _ipv6_network,
+    _ipv6_network_slow,
     registry_countries,
     truncated_network,
     visitor_pseudonym,
@@ -47,6 +49,26 @@ def test_truncation_keeps_only_the_network():
     assert truncated_network(host="DSL-42.pool.example.net.") == "name:dsl-42.pool.example.net"
     assert truncated_network(host="999.1.1.1") == "invalid"
     assert truncated_network(host="\x00junk") == "invalid"
+
+
+def _written(address: object, form: str) -> str:
+    text = {"compressed": address.compressed, "exploded": address.exploded}[form]  # type: ignore[attr-defined]
+    return text.upper() if form == "exploded" else text
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    host=st.one_of(
+        st.builds(_written, st.ip_addresses(v=6), st.sampled_from(["compressed", "exploded"])),
+        st.builds(lambda address: f"[{address}]", st.ip_addresses(v=6)),
+        st.text(alphabet="0123456789abcdefABCDEF:", max_size=45),
+        st.text(alphabet="0123:", min_size=2, max_size=20),
+    )
+)
+def test_ipv6_networks_are_those_of_ipaddress(host):
+    """The fast /48 (the C library reads the address) answers as ``ipaddress`` does, for
+    addresses in every form and for strings of hex digits and colons that are not ones."""
+    assert _ipv6_network(host) == _ipv6_network_slow(host.strip("[]"))
 
 
 def test_registry_country_comes_from_the_shipped_registry_data():
