@@ -49,8 +49,10 @@ class Period:
         return f"{self.start.isoformat()}..{self.end.isoformat()}"
 
 
-def release_period(*, start: dt.date, end: dt.date) -> Period:
-    """The period ``start``..``end``, checked to be whole calendar months."""
+def release_period(*, start: dt.date, end: dt.date, today: dt.date | None = None) -> Period:
+    """The period ``start``..``end``, checked to be whole calendar months that are over on
+    ``today`` (a month still running would be released incomplete, and a later release of
+    it could be subtracted from this one)."""
     if end < start:
         raise PeriodError(f"the period ends ({end}) before it starts ({start})")
     if start.day != 1:
@@ -63,6 +65,12 @@ def release_period(*, start: dt.date, end: dt.date) -> Period:
         raise PeriodError(
             f"a release ends on the last day of a month: {end} is inside a month "
             f"(use {month_end(end)}); partial months would let two releases be subtracted"
+        )
+    if today is not None and end >= today:
+        latest = last_full_month(today=today).start
+        raise PeriodError(
+            f"{end:%Y-%m} is not over yet: a release covers only months that have ended "
+            f"(the latest is {latest:%Y-%m})"
         )
     period = Period(start, end)
     if len(period.months()) > MAX_MONTHS:

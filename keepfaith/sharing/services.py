@@ -3,7 +3,7 @@ noised, written to the partner's drop folder, recorded and audited.
 
 ``release_create`` is the one way aggregates leave for a partner. In order:
 
-1. the period must be whole calendar months (``periods.release_period``);
+1. the period must be whole calendar months that have ended (``periods.release_period``);
 2. the gate is asked, per aggregate, ``use="third_party_sharing"`` with the categories the
    aggregate is derived from, ``recipient=<partner>`` and ``aggregate=<its name>``: a
    partner the policy does not name, or an aggregate not listed for it, is refused there;
@@ -260,10 +260,14 @@ def release_create(
     version: str,
     actor: Actor,
     where: Where,
+    today: dt.date | None = None,
 ) -> PartnerRelease:
-    """Release the partner's aggregates of the period (see the module docstring)."""
+    """Release the partner's aggregates of the period (see the module docstring); ``today``
+    (by default the local date) decides which months are over."""
     try:
-        period = release_period(start=request.start, end=request.end)
+        period = release_period(
+            start=request.start, end=request.end, today=today or timezone.localdate()
+        )
     except PeriodError as error:
         _refuse(actor=actor, request=request, reason=str(error))
     if request.file_format not in ReleaseFormat.values:
@@ -396,7 +400,7 @@ def sharing_releases_due(
         request = ReleaseRequest(partner.key, period.start, period.end, scheduled=True)
         try:
             release_create(request=request, policy=policy, gate=gate, version=version,
-                           actor=actor, where=where)  # fmt: skip
+                           actor=actor, where=where, today=today)  # fmt: skip
             done.append(f"{partner.key}: released")
         except ReleaseRefused as refused:
             done.append(f"{partner.key}: refused ({refused})")

@@ -29,7 +29,7 @@ from tests.sharing.test_release import release
 
 pytestmark = pytest.mark.clause("BE-6")
 
-JAN, FEB = dt.date(2027, 1, 1), dt.date(2027, 2, 1)
+JAN, FEB = dt.date(2026, 1, 1), dt.date(2026, 2, 1)
 ORDERS = AGGREGATES["orders_by_product_country"]
 COUNTS = st.one_of(st.just(0), st.integers(1, 12), st.integers(13, 90))
 
@@ -86,10 +86,28 @@ def test_all_three_releases_solved_together_pin_down_no_small_figure(months):
 
 def test_a_period_and_the_same_period_plus_one_day_cannot_both_be_released():
     release_period(start=JAN, end=month_end(JAN))
-    with pytest.raises(PeriodError, match="2027-02-01 is inside a month"):
+    with pytest.raises(PeriodError, match="2026-02-01 is inside a month"):
         release_period(start=JAN, end=FEB)
-    with pytest.raises(PeriodError, match="2027-01-02 is inside a month"):
-        release_period(start=dt.date(2027, 1, 2), end=month_end(JAN))
+    with pytest.raises(PeriodError, match="2026-01-02 is inside a month"):
+        release_period(start=dt.date(2026, 1, 2), end=month_end(JAN))
+
+
+def test_a_month_that_has_not_ended_cannot_be_released():
+    """A running month would go out incomplete, and its later release could be subtracted
+    from this one; a future month has nothing to release yet."""
+    today = dt.date(2026, 12, 5)
+    november = release_period(start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30), today=today)
+    assert november.months() == [dt.date(2026, 11, 1)]
+    for start, end in (
+        (dt.date(2026, 12, 1), dt.date(2026, 12, 31)),  # running
+        (dt.date(2027, 1, 1), dt.date(2027, 1, 31)),  # to come
+        (dt.date(2026, 11, 1), dt.date(2026, 12, 31)),  # ends in the running one
+    ):
+        with pytest.raises(PeriodError, match=r"is not over yet.*the latest is 2026-11"):
+            release_period(start=start, end=end, today=today)
+    last_day = dt.date(2026, 11, 30)  # on a month's last day, the month is not over yet
+    with pytest.raises(PeriodError, match="2026-11 is not over yet"):
+        release_period(start=dt.date(2026, 11, 1), end=last_day, today=last_day)
 
 
 def _figures(row):
@@ -105,8 +123,8 @@ def _figures(row):
 def test_differencing_real_releases_of_overlapping_periods_finds_nothing_small(
     published, pat_actor
 ):
-    jan_paid = dt.datetime(2027, 1, 10, tzinfo=dt.UTC)
-    feb_paid = dt.datetime(2027, 2, 10, tzinfo=dt.UTC)
+    jan_paid = dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
+    feb_paid = dt.datetime(2026, 2, 10, tzinfo=dt.UTC)
     denmark, sweden, norway = "Nørregade 1, København K", "Storgatan 1, Sverige", "Oslo, Norge"
     for paid, counts in ((jan_paid, (30, 4, 15, 20, 12, 14)), (feb_paid, (31, 9, 16, 22, 11, 13))):
         for (product, where), count in zip(

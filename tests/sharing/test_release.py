@@ -52,6 +52,17 @@ def rows_of(row: PartnerRelease) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(file_of(row).read_text())))
 
 
+def test_a_month_that_has_not_ended_is_refused_and_audited(published, pat_actor):
+    running = dt.date.today().replace(day=1)
+    end = (running + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)
+    with pytest.raises(ReleaseRefused, match="is not over yet"):
+        release(pat_actor, start=running, end=end)
+    entry = AuditEntry.objects.get(action="sharing.release")
+    assert entry.outcome == "refused"
+    assert "not over yet" in entry.detail["reason"]
+    assert not PartnerRelease.objects.exists()
+
+
 def test_a_partner_the_policy_does_not_name_is_refused_by_the_gate(published, pat_actor):
     with pytest.raises(ReleaseRefused, match="recipient 'data-broker' is not declared"):
         release(pat_actor, partner="data-broker")
