@@ -37,6 +37,8 @@ from keepfaith.audit.services import Actor, audit_append
 from keepfaith.gate import Decision, Gate
 from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
+from keepfaith.policy.phrases import category_name, join_words
+from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -82,6 +84,17 @@ def staff_view(permission: str = CONSOLE) -> Callable[[View], View]:
                 return redirect(f"{reverse('console:verify')}?next={request.get_full_path()}")
             staff_language_activate(request)
             if not user.has_perm(CONSOLE) or not user.has_perm(permission):
+                audit_append(
+                    actor=staff_actor(request),
+                    action="console.action",
+                    outcome="refused",
+                    detail={
+                        "path": request.path,
+                        "permission": permission,
+                        "roles": list(roles_of(request)),
+                        "reason": "the role's action permissions do not include it",
+                    },
+                )
                 return refused_page(
                     request,
                     reason=_("Your role does not include this action."),
@@ -169,10 +182,33 @@ def _audit(request: HttpRequest, read: StaffRead, decision: Decision, **extra: A
     )
 
 
-def refused_page(request: HttpRequest, *, reason: str, needs: str = "") -> HttpResponse:
-    """The console's 403: what was refused and why, in the console's chrome."""
-    context = {"reason": reason, "needs": needs}
+def refused_page(
+    request: HttpRequest, *, reason: str, needs: str = "", summary: str = ""
+) -> HttpResponse:
+    """The console's 403: what was refused and why, in the console's chrome: ``summary`` in
+    words (a read: the data the page shows), ``needs`` the roles that may, ``reason`` the
+    policy's own (the gate's, naming the section to change)."""
+    context = {"reason": reason, "needs": needs, "summary": summary}
     return render(request, "console/refused.html", context, status=403)
+
+
+def _read_refused_page(
+    request: HttpRequest, *, policy: Policy, gate: Gate, read: StaffRead, decision: Decision
+) -> HttpResponse:
+    """The 403 of a read the policy does not grant: the data in words, the roles whose staff
+    entries grant it, and the gate's reason."""
+    lang = translation.get_language() or "en"
+    declared = {c.key: text_in(c.name, lang) for c in policy.taxonomy.data_categories}
+    names = [category_name(key, lang, declared=declared) for key in read.categories]
+    data = join_words(names, lang)
+    may = [r for r in ROLE_WORDS if read_decision(gate=gate, read=read, roles=(r,)).allowed]
+    return refused_page(
+        request,
+        reason=decision.reason,
+        summary=_("This page shows %(data)s, which the privacy policy does not let your role see.")
+        % {"data": data},
+        needs=", ".join(_(role) for role in may) if may else "",
+    )
 
 
 @enforces("QS-3", features=("staff.reads-by-policy",))
@@ -197,7 +233,9 @@ def staff_read(*specs: ReadSpec) -> Callable[[View], View]:
                 decision = read_decision(gate=gate, read=read, roles=roles_of(request))
                 if not decision.allowed:
                     _audit(request, read, decision)
-                    return refused_page(request, reason=decision.reason)
+                    return _read_refused_page(
+                        request, policy=now.policy, gate=gate, read=read, decision=decision
+                    )
                 decisions.append(decision)
             request.staff_reads = decisions  # type: ignore[attr-defined]
             request.section_reads = []  # type: ignore[attr-defined]

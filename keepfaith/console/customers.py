@@ -20,7 +20,7 @@ from keepfaith.accounts.models import CONTACT_FIELDS
 from keepfaith.accounts.selectors import contact_history, customer_by_number
 from keepfaith.consent.selectors import consent_history
 from keepfaith.console import reads
-from keepfaith.console.access import section_read, staff_read, staff_view
+from keepfaith.console.access import may_read, section_read, staff_read, staff_view
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.store.pricing import money
@@ -89,6 +89,7 @@ def customer_detail(request: HttpRequest, number: str) -> HttpResponse:
         context["consent"] = [(e, _use_label(e.key)) for e in events]
     if section_read(request, reads.CUSTOMER_TICKETS):
         context["tickets"] = list(customer_tickets(customer=customer)[:100])
+        context["open_tickets"] = may_read(request, reads.TICKET)
     return render(request, "console/customer.html", context)
 
 

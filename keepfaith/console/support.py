@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from keepfaith.accounts.models import User
 from keepfaith.console import reads
-from keepfaith.console.access import staff_actor, staff_read, staff_view
+from keepfaith.console.access import may_read, staff_actor, staff_read, staff_view
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.support.conversation import (
@@ -77,7 +77,12 @@ def support_list(request: HttpRequest) -> HttpResponse:
     tickets = list(tickets_qs[:200])
     requests = list(information_request_list()[:200])
     request.audited_subjects.extend(sorted({t.customer_number for t in tickets}))  # type: ignore[attr-defined]
-    context = {"tickets": tickets, "requests": requests, "status": status}
+    context = {
+        "tickets": tickets,
+        "requests": requests,
+        "status": status,
+        "open_tickets": may_read(request, reads.TICKET),  # the list may show more than that
+    }
     return render(request, "console/support.html", context)
 
 

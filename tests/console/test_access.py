@@ -7,7 +7,7 @@ from django.test import Client
 
 from keepfaith.accounts.totp import current_code
 from keepfaith.audit.models import AuditEntry
-from tests.conftest import PASSWORD, verified_client
+from tests.conftest import PASSWORD, make_staff, verified_client
 
 pytestmark = [pytest.mark.clause("QS-3")]
 
@@ -63,6 +63,27 @@ def test_a_role_without_the_permission_is_refused(mia):
     assert response.status_code == 403
 
 
+def test_a_refusal_for_want_of_an_action_permission_is_audited(bob, published):
+    """The refusal page says it was recorded: it is, with the permission it lacked."""
+    response = verified_client(bob).get("/console/campaigns/")
+    assert response.status_code == 403
+    assert "This refusal has been recorded in the audit log." in response.content.decode()
+    entry = AuditEntry.objects.get(action="console.action")
+    assert (entry.actor, entry.outcome) == (bob.email, "refused")
+    assert entry.detail["path"] == "/console/campaigns/"
+    assert entry.detail["roles"] == ["support"]
+    assert entry.detail["permission"].startswith("comms.")
+
+
+@pytest.mark.clause("QS-3")
+def test_a_read_refusal_says_in_words_what_the_page_shows_and_who_may_open_it(bob, published):
+    page = verified_client(bob).get("/console/orders/").content.decode()
+    assert "This page shows " in page and "which the privacy policy does not let your role" in page
+    assert "It needs the role: billing, administrator." in page
+    assert "The policy's reason:" in page  # the gate's own words stay, for the fix
+    assert "staff role &#x27;support&#x27; does not receive" in page
+
+
 def test_reading_customers_writes_an_audit_entry(bob, alice, carol):
     response = verified_client(bob).get("/console/customers/")
     assert response.status_code == 200
@@ -112,3 +133,16 @@ def test_next_cannot_leave_the_console(bob):
         "/console/login/?next=https://evil.example/", {"username": bob.email, "password": PASSWORD}
     )
     assert response["Location"] == "/console/verify/?next=/console/"
+
+
+def test_the_support_list_links_tickets_only_for_a_role_that_may_open_them(bob, alice, published):
+    from tests.console.factories import ticket_for
+
+    ada = make_staff("ada@staff.example", "administrator")
+    ticket = ticket_for(alice)
+    link = f'href="/console/support/{ticket.pk}/"'
+    assert link in verified_client(bob).get("/console/support/").content.decode()
+    admin_page = verified_client(ada).get("/console/support/")
+    assert admin_page.status_code == 200
+    assert link not in admin_page.content.decode()
+    assert verified_client(ada).get(f"/console/support/{ticket.pk}/").status_code == 403
