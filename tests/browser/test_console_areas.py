@@ -170,3 +170,39 @@ def test_marketing_reads_the_analytics_dashboard(
     assert page.locator("#countries svg.chart").count() == 1
     assert "??" not in page.locator("#countries").inner_text()
     fits(page, "analytics-countries")
+
+
+def test_deleting_a_draft_asks_first_and_the_button_can_be_read(
+    page, live_server, transactional_db
+):
+    """The question comes from a script file the CSP allows (an inline ``onsubmit`` was
+    blocked, so the draft went without asking); the button's words are white on red."""
+    from keepfaith.comms.models import Campaign
+
+    _publish()
+    mia = make_staff("mia@staff.example", "marketing")
+    sign_in(page, live_server.url, mia.email, "/console/campaigns/")
+    page.select_option("select[name=kind]", "newsletter")
+    page.fill("input[name=subject]", "Draft to delete")
+    page.fill("textarea[name=text]", "Hello")
+    go(page, "text=Save as draft")
+    button = page.locator("button.danger", has_text="Delete the draft")
+    colours = button.evaluate(
+        "b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]"
+    )
+    assert colours[0] != colours[1], colours
+    asked: list[str] = []
+
+    def dismiss(dialog) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", dismiss)
+    button.click()
+    page.wait_for_timeout(300)
+    assert asked == ["Delete this draft?"]
+    assert Campaign.objects.filter(subject="Draft to delete").exists()
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        button.click()
+    assert not Campaign.objects.filter(subject="Draft to delete").exists()
