@@ -6,6 +6,7 @@ errors is reported like ``policy check`` does and the command exits 1.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from typing import Literal, TextIO
@@ -68,5 +69,9 @@ def policy_fides_command(*, path: str | os.PathLike[str], out: TextIO) -> int:
     writer = YAML(typ="safe", pure=True)
     writer.default_flow_style = False
     writer.allow_unicode = True
-    writer.dump(to_fides_manifest(policy), out)
+    # Into a buffer, then written at once: the YAML writer sends small pieces, and a stream
+    # that ends each write with a newline (a management command's stdout) broke the document.
+    text = io.StringIO()
+    writer.dump(to_fides_manifest(policy), text)
+    out.write(text.getvalue().rstrip("\n"))
     return 0

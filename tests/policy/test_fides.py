@@ -89,3 +89,19 @@ def test_unknown_subject_is_reported() -> None:
 def test_fides_key_from_names() -> None:
     assert fides_key("BitEngines ApS") == "bitengines_aps"
     assert fides_key("***") == "system"
+
+
+def test_the_export_command_writes_one_yaml_document() -> None:
+    """As a user runs it: ``keepfaith policy export FILE`` through the management command's
+    stdout (which ended every small write of the YAML writer with a newline)."""
+    import io
+
+    from django.core.management import call_command
+    from ruamel.yaml import YAML
+
+    from tests.policy.examples import BE_FILE
+
+    out = io.StringIO()
+    call_command("policy", "export", str(BE_FILE), stdout=out)
+    manifest = YAML(typ="safe", pure=True).load(out.getvalue())
+    assert manifest == to_fides_manifest(be_policy())
