@@ -121,7 +121,8 @@ def campaign_render(
         "subject": campaign.subject,
         "text": campaign.text_body,
         "html": mark_safe(campaign.html_body),  # noqa: S308 - composed by staff in the console
-        "kind": campaign.kind,
+        "kind_name": rule.name(language),
+        "opted_in": rule.choice == "opt-in",
     }
     if rule.unsubscribable:
         context["unsubscribe_url"] = unsubscribe_url

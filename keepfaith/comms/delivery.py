@@ -136,6 +136,8 @@ def _campaign_message(row: OutboxMessage, gate: Gate, unsubscribe_address: str) 
         to=address,  # the address on file now: a change takes effect at once (QS-4)
         subject_ref=row.recipient,
         kind=campaign.kind,
+        kind_name=rule.name(row.language),
+        opted_in=rule.choice == "opt-in",
         unsubscribable=rule.unsubscribable,
         subject=campaign.subject,
         text=campaign.text_body,

@@ -96,6 +96,8 @@ def campaign_email(
     to: str,
     subject_ref: str,
     kind: str,
+    kind_name: str,
+    opted_in: bool,
     unsubscribable: bool,
     subject: str,
     text: str,
@@ -110,7 +112,8 @@ def campaign_email(
         "subject": subject,
         "text": text,
         "html": mark_safe(html),  # noqa: S308 - composed by marketing staff in the console
-        "kind": kind,
+        "kind_name": kind_name,  # the use's name in the policy, in the recipient's language
+        "opted_in": opted_in,  # consent asked for (the footer says so), not an opt-out
     }
     headers: dict[str, str] = {}
     if unsubscribable:

@@ -82,6 +82,12 @@ class MailRule:
     choice: str
     audience: tuple[str, ...]
     clauses: tuple[str, ...]
+    names: tuple[tuple[str, str], ...] = ()  # (language, the use's name): what people read
+
+    def name(self, lang: str) -> str:
+        """The use's name in ``lang`` (English if none), the kind's key if the use has none."""
+        found = dict(self.names)
+        return found.get(lang) or found.get("en") or self.kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,10 +267,15 @@ def _mail_table(policy: Policy) -> Mapping[str, MailRule]:
         use = policy.use_by_key(kind.use)
         choice = "none" if use is None else use.choice
         audience = () if use is None else tuple(use.audience)
+        names = () if use is None else _names(use.name)
         table[kind.key] = MailRule(
-            kind.key, kind.use, kind.unsubscribe, choice, audience, tuple(kind.clauses)
+            kind.key, kind.use, kind.unsubscribe, choice, audience, tuple(kind.clauses), names
         )
     return MappingProxyType(table)
+
+
+def _names(text: str | Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return (("en", text),) if isinstance(text, str) else tuple(sorted(text.items()))
 
 
 def _collection_table(

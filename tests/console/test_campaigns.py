@@ -11,6 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from keepfaith.audit.models import AuditEntry
+from keepfaith.audit.services import Actor
 from keepfaith.comms.delivery import deliver_pending
 from keepfaith.comms.models import Campaign
 from keepfaith.jobs.services import JOBS, job_run
@@ -109,3 +110,27 @@ def test_a_draft_is_deleted_and_a_queued_campaign_cannot_be(draft):
     client.post(f"/console/campaigns/{campaign.pk}/act/", {"action": "delete"})
     assert not Campaign.objects.exists()
     assert AuditEntry.objects.filter(action="comms.campaign.delete").exists()
+
+
+def test_the_footer_names_the_mail_by_the_policy_s_name_in_the_reader_s_language(draft):
+    """Not the kind's key: what the customer chose, as the policy names it; and "not
+    declined" only for mail one declines, "said yes" for mail sent only with consent."""
+    from keepfaith.comms.campaigns import campaign_render
+    from keepfaith.inforce import in_force
+
+    client, campaign = draft
+    gus, hal = make_customer("gus@example.com"), make_customer("hal@example.com")
+    gus.language = "da"
+    gus.save()
+    client.post(f"/console/campaigns/{campaign.pk}/send/", {"audience_size": "2"})
+    deliver_pending()
+    footers = {m.to[0]: m.body.rsplit("--", 1)[1] for m in mail.outbox}
+    assert "you have not declined “Newsletter”" in footers[hal.email]
+    assert "du ikke har fravalgt „Nyhedsbrev“" in footers[gus.email]
+    assert "newsletter" not in " ".join(footers.values())
+    gate = in_force().gate(actor=Actor.system("test"))
+    promotion = Campaign(kind="partner_promotions", subject="Offer", text_body="Hi")
+    english = campaign_render(campaign=promotion, gate=gate, language="en").text
+    danish = campaign_render(campaign=promotion, gate=gate, language="da").text
+    assert "you said yes to “Partner promotions”" in english
+    assert "du har sagt ja til „Tilbud fra partnere“" in danish
