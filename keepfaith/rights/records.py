@@ -208,7 +208,9 @@ def records_of(customer: User) -> dict[str, list[Row]]:
     renewals = Renewal.objects.filter(line__order__customer=customer).select_related("line__order")
     events = ConsentEvent.objects.filter(subject=ref).select_related("policy_version")
     return {
-        "account": _rows([customer.__dict__], "account"),
+        # Read field by field: the signed-in user is a lazy wrapper whose ``__dict__`` holds
+        # none of the account's fields (the download had an empty account row).
+        "account": _rows([{col: getattr(customer, col) for col in SCHEMA["account"]}], "account"),
         "contact_history": _rows(
             ContactDetailsChange.objects.filter(customer=customer).order_by("at").values(),
             "contact_history",

@@ -38,6 +38,12 @@ def test_alice_downloads_every_record_and_nothing_of_carols(alice: User, carol: 
     assert {"index.html", "data.json", "schema.json", "csv/orders.csv"} <= names
     data = json.loads(zf.read("data.json"))
     assert data["customer_number"] == alice.customer_number
+    [account] = data["tables"]["account"]
+    assert account["customer_number"] == alice.customer_number
+    assert (account["email"], account["full_name"]) == (alice.email, alice.full_name)
+    assert account["language"] == alice.language and account["date_joined"]
+    assert alice.email in zf.read("csv/account.csv").decode()
+    assert alice.full_name in zf.read("index.html").decode()
     orders = data["tables"]["orders"]
     assert len(orders) == 1 and orders[0]["card"].endswith("4242")
     assert data["tables"]["consent_events"], "the checkout recorded consent events"
