@@ -322,6 +322,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("KEEPFAITH_SESSION_HOURS", 12, minimum=1) * 3600
+# The registry (and so the statement) says the session cookie ends with the browser: it is
+# sent without an expiry, and the server still ends the session after SESSION_COOKIE_AGE.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SECURE_SSL_REDIRECT = PRODUCTION and envbool("KEEPFAITH_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = envint("KEEPFAITH_HSTS_SECONDS", 31536000 if PRODUCTION else 0, minimum=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION

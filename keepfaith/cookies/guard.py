@@ -5,7 +5,9 @@ A cookie is blocked when:
 - its name is not in the cookie registry of the policy in force;
 - it is not strictly necessary and the visitor has not accepted its purpose;
 - its value holds personal data: an e-mail address, a digit run that passes the Luhn check
-  like a card number, or the signed-in person's customer number, e-mail address or name.
+  like a card number, or the signed-in person's customer number, e-mail address or name;
+- it would outlive what the registry (and so the statement) says: a ``session`` cookie with
+  an expiry, or one kept longer than its declared lifetime.
 
 Deleting a cookie (an empty value) is never blocked: it carries nothing. The guard reports
 names and reasons, never values.
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
 from keepfaith.cardcheck import luhn_valid
-from keepfaith.gate.cookies import CookieRegistry
+from keepfaith.gate.cookies import CookieRegistry, lifetime_seconds
 
 # An e-mail-like run. Linear time: the local part starts only where a run of its characters
 # starts (the lookbehind) and is taken whole (possessive), so no start inside a long run is
@@ -70,16 +72,30 @@ def value_reason(value: str, markers: Iterable[str] = ()) -> str | None:
     return None
 
 
+def lifetime_reason(declared: str, max_age: int | None) -> str | None:
+    """Why a cookie kept ``max_age`` seconds (None: until the browser closes) outlives its
+    declared lifetime, or None."""
+    limit = lifetime_seconds(declared)
+    if limit is None and max_age is not None:
+        return f"it is kept {max_age} s, but the registry says it ends with the browser session"
+    if limit is not None and max_age is not None and max_age > limit:
+        return f"it is kept {max_age} s, longer than its declared lifetime {declared}"
+    return None
+
+
 def cookie_violations(
     *,
     cookies: Mapping[str, str],
     registry: CookieRegistry,
     accepted: frozenset[str],
     markers: Iterable[str] = (),
+    max_ages: Mapping[str, int | None] | None = None,
 ) -> list[CookieViolation]:
-    """The cookies of a response (name -> value; empty value = deletion) that must not leave."""
+    """The cookies of a response (name -> value; empty value = deletion) that must not leave.
+    ``max_ages``: how long each is kept, in seconds (None: until the browser closes)."""
     found: list[CookieViolation] = []
     marks = tuple(markers)
+    ages = max_ages or {}
     for name, value in cookies.items():
         if value == "":
             continue
@@ -90,6 +106,6 @@ def cookie_violations(
             found.append(
                 CookieViolation(name, f"set without consent to its purpose {rule.purpose}")
             )
-        elif (reason := value_reason(value, marks)) is not None:
+        elif (reason := value_reason(value, marks)) is not None or (reason := lifetime_reason(rule.lifetime, ages.get(name))) is not None:
             found.append(CookieViolation(name, reason))
     return found

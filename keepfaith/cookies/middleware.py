@@ -9,8 +9,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from http.cookies import Morsel
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
@@ -92,6 +95,22 @@ def _report(request: HttpRequest, violation: CookieViolation) -> None:
     )
 
 
+def _max_age(morsel: Morsel[str]) -> int | None:
+    """How long the browser keeps the cookie, in seconds (None: until it closes)."""
+    if str(morsel["max-age"]).strip():
+        try:
+            return int(str(morsel["max-age"]))
+        except ValueError:
+            return 0
+    if morsel["expires"]:
+        try:
+            until = parsedate_to_datetime(str(morsel["expires"]))
+        except (TypeError, ValueError):
+            return 0
+        return max(0, int((until - dt.datetime.now(dt.UTC)).total_seconds()))
+    return None
+
+
 @enforces("BE-4", "QS-7", features=("security.consent.cookie_guard",))
 def cookie_guard(request: HttpRequest, response: HttpResponseBase) -> list[CookieViolation]:
     """Remove every cookie of ``response`` that breaks the policy, report it, return them."""
@@ -100,7 +119,11 @@ def cookie_guard(request: HttpRequest, response: HttpResponseBase) -> list[Cooki
     accepted = consent.accepted if consent is not None else frozenset()
     values = {name: morsel.value for name, morsel in response.cookies.items()}
     found = cookie_violations(
-        cookies=values, registry=registry, accepted=accepted, markers=_markers(request)
+        cookies=values,
+        registry=registry,
+        accepted=accepted,
+        markers=_markers(request),
+        max_ages={name: _max_age(morsel) for name, morsel in response.cookies.items()},
     )
     for violation in found:
         del response.cookies[violation.name]

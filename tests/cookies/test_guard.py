@@ -127,3 +127,39 @@ def test_guard_blocks_reports_and_never_logs_the_value(db, alice, settings, capl
     assert alice.customer_number not in logged
     assert "t1" not in [e.detail.get("value") for e in entries]
     assert "cookie tracker blocked" in caplog.text
+
+
+@pytest.mark.clause("BE-4")
+@pytest.mark.clause("SITE-1")
+def test_a_cookie_kept_longer_than_the_registry_says_is_blocked():
+    """The statement's lifetimes come from the registry: a cookie must not outlive them."""
+    day = 86_400
+
+    def over(name: str, max_age: int | None) -> dict[str, str]:
+        found = cookie_violations(
+            cookies={name: "x7k2"}, registry=REGISTRY, accepted=ALL, max_ages={name: max_age}
+        )
+        return {v.name: v.reason for v in found}
+
+    assert over("sessionid", None) == {}  # ends with the browser, as declared
+    assert over("sessionid", 43_200) == {
+        "sessionid": "it is kept 43200 s, but the registry says it ends with the browser session"
+    }
+    assert over("kf_consent", 180 * day) == {}
+    assert over("kf_consent", 181 * day) == {
+        "kf_consent": f"it is kept {181 * day} s, longer than its declared lifetime 180d"
+    }
+    assert over("kf_consent", None) == {}  # shorter than declared is fine
+
+
+@pytest.mark.clause("SITE-1")
+def test_signing_in_sets_a_session_cookie_that_ends_with_the_browser(client, alice, published):
+    from django.conf import settings as django_settings
+
+    from tests.conftest import PASSWORD
+
+    response = client.post("/account/login/", {"username": alice.email, "password": PASSWORD})
+    assert response.status_code == 302
+    morsel = response.cookies["sessionid"]
+    assert (morsel["max-age"], morsel["expires"]) == ("", "")
+    assert client.session.get_expiry_age() == django_settings.SESSION_COOKIE_AGE  # server side
