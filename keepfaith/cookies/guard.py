@@ -106,6 +106,8 @@ def cookie_violations(
             found.append(
                 CookieViolation(name, f"set without consent to its purpose {rule.purpose}")
             )
-        elif (reason := value_reason(value, marks)) is not None or (reason := lifetime_reason(rule.lifetime, ages.get(name))) is not None:
-            found.append(CookieViolation(name, reason))
+        else:
+            reason = value_reason(value, marks) or lifetime_reason(rule.lifetime, ages.get(name))
+            if reason is not None:
+                found.append(CookieViolation(name, reason))
     return found
