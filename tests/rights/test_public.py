@@ -45,6 +45,8 @@ def test_a_code_mailed_to_the_account_confirms_the_request_once(alice: User) -> 
     assert done.status_code == 200
     req.refresh_from_db()
     assert req.state == "open"
+    page = done.content.decode()  # being handled: the page must not say the copy is ready
+    assert "You can follow it on your account" in page and "is ready" not in page
     again = client.post("/privacy/request/confirm/", {"ref": ref, "code": code})
     assert again.status_code == 400
     assert "already used" in again.content.decode()
