@@ -9,6 +9,7 @@ answer is a first answer) with source ``portal`` and the version in force.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -35,6 +36,8 @@ from keepfaith.consent.selectors import (
 from keepfaith.consent.services import consent_form_hash
 from keepfaith.inforce import in_force, policy_of
 from keepfaith.policy import Policy
+from keepfaith.policy.phrases import category_name, join_words, retention_text
+from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
 from keepfaith.portal import words
 from keepfaith.portal.reconsent import SESSION_FLAG, reconsent_required
@@ -78,12 +81,55 @@ def consent_list(request: HttpRequest) -> HttpResponse:
 @enforces("SITE-1")
 @login_required
 def consent_receipt_page(request: HttpRequest, event_id: int) -> HttpResponse:
-    """The receipt of one of the customer's own consent events, readable."""
+    """The receipt of one of the customer's own consent events, readable: every key, code
+    and list of the JSON receipt in the policy's words, in the page's language."""
     event = consent_event_of(subject=_subject(request), event_id=event_id)
     if event is None:
         raise Http404("no such consent event")
     receipt = _receipt_of(event)
-    return render(request, "portal/consent_receipt.html", {"event": event, "receipt": receipt})
+    policy = policy_of(event.policy_version) if event.policy_version else in_force().policy
+    context = {"event": event, "receipt": receipt, "words": _receipt_words(event, receipt, policy)}
+    return render(request, "portal/consent_receipt.html", context)
+
+
+_RECORDED_BY = {
+    ActorKind.CUSTOMER: gettext_lazy("You"),
+    ActorKind.STAFF: gettext_lazy("Our staff, at your request"),
+    ActorKind.SYSTEM: gettext_lazy("Our systems"),
+}
+
+
+def _receipt_words(event: ConsentEvent, receipt: dict[str, Any], policy: Policy) -> dict[str, Any]:
+    """What the readable receipt shows, in words."""
+    lang = (get_language() or "en")[:2]
+    declared = {c.key: text_in(c.name, lang) for c in policy.taxonomy.data_categories}
+
+    def data(keys: list[str]) -> str:
+        return join_words([category_name(key, lang, declared=declared) for key in keys], lang)
+
+    state = receipt["keepfaith"]["state"]
+    purposes = [
+        {
+            "text": p["purpose"],
+            "uses": join_words(
+                [words.choice_name(policy, key) for key in p["purposeCategory"]], lang
+            ),
+            "data": data(p["piiCategory"]),
+            "kept": retention_text(p["termination"], lang) if p.get("termination") else "",
+            "given_to": p.get("thirdPartyName", "") if p.get("thirdPartyDisclosure") else "",
+        }
+        for service in receipt["services"]
+        for p in service["purposes"]
+    ]
+    shown = event.evidence.get("notice_categories") if isinstance(event.evidence, dict) else None
+    return {
+        "what": f"{words.event_word(event.event)}: {words.choice_name(policy, event.key)}",
+        "state": words.status_word(state) if state else "",
+        "how": words.source_word(policy, event.source),
+        "recorded_by": _RECORDED_BY.get(event.actor_kind, _RECORDED_BY[ActorKind.SYSTEM]),
+        "purposes": purposes,
+        "shown": data(list(shown)) if isinstance(shown, list) and shown else "",
+    }
 
 
 @enforces("SITE-1")

@@ -17,6 +17,7 @@ import pytest
 from django.test import Client
 
 from keepfaith.accounts.models import User
+from keepfaith.consent.models import ConsentEvent
 from keepfaith.inforce import in_force
 from keepfaith.store.models import Order
 from keepfaith.support.conversation import support_reply_staff
@@ -56,6 +57,7 @@ SIGNED_IN = (
     "/account/contact/",
     "/account/preferences/",
     "/account/consent/",
+    "/account/consent/{receipt}/",
     "/account/password/",
     "/account/orders/",
     "/account/orders/{active}/",
@@ -81,6 +83,8 @@ INTERNAL = {
     "outside party key": re.compile(r"outside_party:|form:[a-z-]+"),
     "ISO timestamp": re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}|\d{2}:\d{2}:\d{2}\.\d{3,6}"),
     "retention keyword": re.compile(r"\buntil-withdrawn\b|\bwhile-customer\b"),
+    "duration code": re.compile(r"\b\d+[dy]\b"),
+    "state code": re.compile(r"\b(?:opted-out|opted-in|notice-acknowledged)\b"),
     "bad plural": re.compile(r"\b1 (?:customers|orders|days|years|requests)\b"),
     "empty list item": re.compile(r", \."),
 }
@@ -153,7 +157,13 @@ def _prepare(settings: Any, tmp_path: Path, lang: str) -> dict[str, str]:
         ticket_url="http://testserver/support/ticket/1/",
     )
     assert SupportTicket.objects.count() == 1
-    return {"active": active.number, "waiting": waiting.number, "ticket": str(ticket.pk)}
+    receipt = ConsentEvent.objects.filter(subject=alice.customer_number).latest("seq")
+    return {
+        "active": active.number,
+        "waiting": waiting.number,
+        "ticket": str(ticket.pk),
+        "receipt": str(receipt.pk),
+    }
 
 
 def in_force_actor(user: User) -> Any:
