@@ -41,7 +41,8 @@ from keepfaith.consent.selectors import LedgerChoices
 from keepfaith.gate import ChoiceSource, Decision, Gate, audit_fields
 from keepfaith.gate.cookies import CookieRegistry, compile_registry
 from keepfaith.policy import Policy, load_policy_text
-from keepfaith.policy.diff import diff_to_text, policy_diff
+from keepfaith.policy.changes_text import diff_sentences
+from keepfaith.policy.diff import policy_diff
 from keepfaith.policy.document import to_html
 from keepfaith.policy.render import statement
 from keepfaith.policy.rulebook import Rulebook, compile_rulebook
@@ -233,8 +234,8 @@ def changes_between(old: PolicyVersion, new: PolicyVersion, lang: str) -> tuple[
 def _changes(
     old_hash: str, new_hash: str, lang: str, old: PolicyVersion, new: PolicyVersion
 ) -> tuple[str, ...]:
-    text = diff_to_text(policy_diff(policy_of(old), policy_of(new)), lang=lang)
-    return tuple(line for line in text.splitlines()[1:] if line.strip())
+    before, after = policy_of(old), policy_of(new)
+    return tuple(diff_sentences(policy_diff(before, after), old=before, new=after, lang=lang))
 
 
 def in_force_scope() -> AbstractContextManager[None]:

@@ -12,9 +12,10 @@ from django.views.decorators.http import require_POST
 
 from keepfaith.cookies.names import NOTICE_COOKIE
 from keepfaith.gate.cookies import lifetime_seconds
-from keepfaith.inforce import changes_between, in_force
+from keepfaith.inforce import changes_between, in_force, policy_of
 from keepfaith.policy import Policy
 from keepfaith.policy.render import to_json
+from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.cookie_pages import same_origin_post
 from keepfaith.versions.models import PolicyVersion
@@ -56,6 +57,17 @@ def _changes(old: PolicyVersion, new: PolicyVersion, lang: str) -> list[str]:
     return list(changes_between(old, new, lang))
 
 
+def _use_names(version: PolicyVersion, lang: str) -> list[str]:
+    """The uses a version asks consent for again, by their names in that version."""
+    if not version.requires_reconsent:
+        return []
+    policy = policy_of(version)
+    return [
+        text_in(use.name, lang) if (use := policy.use_by_key(key)) is not None else key
+        for key in version.requires_reconsent
+    ]
+
+
 def _entries(versions: list[PolicyVersion], lang: str) -> list[dict[str, object]]:
     entries: list[dict[str, object]] = []
     for index, version in enumerate(versions):
@@ -68,7 +80,7 @@ def _entries(versions: list[PolicyVersion], lang: str) -> list[dict[str, object]
                 "version": version,
                 "lines": lines,
                 "first": older is None,
-                "reconsent": version.requires_reconsent,
+                "reconsent": _use_names(version, lang),
             }
         )
     return entries

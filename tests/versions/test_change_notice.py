@@ -50,7 +50,10 @@ def test_publishing_a_change_mails_every_customer_once_in_their_language(db):
         == "Vores privatlivspolitik er ændret (version 2024.1)"
     )
     english = by_address["bo@example.com"]
-    assert "/privacy/updates/" in english.body and "raw" in english.body.lower()
+    assert "/privacy/updates/" in english.body
+    assert (
+        "Full IP addresses in our web server logs: kept 7 days (before: 14 days)." in english.body
+    )
     assert "List-Unsubscribe" not in english.extra_headers
     assert AuditEntry.objects.filter(action="comms.policy_change.queue").count() == 2
     assert AuditEntry.objects.filter(action="gate.check", outcome="allowed").count() == 2
