@@ -52,11 +52,17 @@ def demo_staff() -> list[str]:
         user = User.objects.filter(email=email).first()
         if user is None:
             user, _ = staff_create(
-                email=email, password=DEMO_PASSWORD, roles=[role], full_name=name
+                email=email,
+                password=DEMO_PASSWORD,
+                roles=[role],
+                full_name=name,
+                actor=Actor.system("demo"),
             )
         device = user.totpdevice_set.first()  # type: ignore[attr-defined]
         if device is None or device.key != demo_totp_key(email):
-            device = staff_totp_reset(user=user, key_hex=demo_totp_key(email))
+            device = staff_totp_reset(
+                user=user, key_hex=demo_totp_key(email), actor=Actor.system("demo")
+            )
         lines.append(f"  {email:<22} {role:<16} code now: {current_code(device)}")
     return lines
 

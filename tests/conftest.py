@@ -11,6 +11,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 
 from keepfaith.accounts.models import User
 from keepfaith.accounts.services import staff_create
+from keepfaith.audit.services import Actor
 
 PASSWORD = "correct horse battery staple"
 
@@ -98,7 +99,9 @@ def published(db: Any) -> Any:
 
 
 def make_staff(email: str, role: str) -> User:
-    user, _ = staff_create(email=email, password=PASSWORD, roles=[role])
+    user, _ = staff_create(
+        email=email, password=PASSWORD, roles=[role], actor=Actor.system("test"), replace=True
+    )
     return user
 
 

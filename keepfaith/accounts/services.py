@@ -28,6 +28,7 @@ from keepfaith.accounts.tokens import (
     email_change_token_read,
     nonce_hash,
 )
+from keepfaith.audit.services import Actor, audit_append
 from keepfaith.policy.trace import enforces
 
 
@@ -35,13 +36,36 @@ class UnknownRole(ValueError):
     pass
 
 
-def staff_create(
-    *, email: str, password: str, roles: Iterable[str], full_name: str = ""
-) -> tuple[User, TOTPDevice]:
-    """Create (or update) a staff account with its roles and a fresh TOTP device.
+class StaffAccountExists(ValueError):
+    """``staff add`` for an address that already has an account (replace on purpose only)."""
 
-    A staff account reaches the console only once its holder has the device's secret in an
-    authenticator app; the caller shows the ``config_url`` to that person once.
+
+def _staff_audit(actor: Actor, action: str, user: User, **detail: object) -> None:
+    """Every change to a staff account is in the audit log: who, what, which account; never
+    a password or an authenticator secret."""
+    audit_append(
+        actor=actor,
+        action=f"accounts.staff.{action}",
+        outcome="done",
+        detail={"account": user.email, **detail},
+    )
+
+
+def staff_create(
+    *,
+    email: str,
+    password: str,
+    roles: Iterable[str],
+    actor: Actor,
+    full_name: str = "",
+    replace: bool = False,
+) -> tuple[User, TOTPDevice]:
+    """Create a staff account with its roles and a fresh TOTP device; audited.
+
+    An existing staff account is replaced (new password, roles and authenticator) only with
+    ``replace``; a customer's account is never made a staff one. A staff account reaches
+    the console only once its holder has the device's secret in an authenticator app; the
+    caller shows the ``config_url`` to that person once.
     """
     roles = list(roles)
     unknown = [role for role in roles if role not in ROLES]
@@ -50,25 +74,41 @@ def staff_create(
             f"roles must be among {', '.join(ROLES)}; got {', '.join(unknown) or 'none'}"
         )
     with transaction.atomic():
-        user = User.objects.filter(email=normalise_email(email)).first()
+        user = User.objects.select_for_update().filter(email=normalise_email(email)).first()
+        if user is not None and not user.is_staff:
+            raise StaffAccountExists(
+                f"{user.email} is a customer's account: a staff account needs its own address"
+            )
+        if user is not None and not replace:
+            raise StaffAccountExists(
+                f"{user.email} is already a staff account ({', '.join(user.role_names)}): "
+                "add --replace to give it new roles, a new password and a new authenticator"
+            )
+        before = list(user.role_names) if user is not None else []
         if user is None:
             user = User.objects.create_user(email, password, is_staff=True, full_name=full_name)
         else:
-            user.is_staff, user.full_name = True, full_name or user.full_name
+            user.full_name = full_name or user.full_name
             user.set_password(password)
             user.save()
         user.groups.set(Group.objects.filter(name__in=roles))
-        device = staff_totp_reset(user=user)
+        device = staff_totp_reset(user=user, actor=actor, audited=False)
+        _staff_audit(
+            actor, "replace" if before else "add", user, roles=sorted(roles), roles_before=before
+        )
     return user, device
 
 
-def staff_password_set(*, user: User, password: str) -> User:
+def staff_password_set(*, user: User, password: str, actor: Actor) -> User:
     """Give a staff account a new password (staff-side only: the customer "lost password"
-    page refuses staff addresses). Every session of the account ends with the old password."""
+    page refuses staff addresses); audited. Every session of the account ends with the old
+    password."""
     if not user.is_staff:
         raise ValueError(f"{user.email} is not a staff account")
-    user.set_password(password)
-    user.save(update_fields=["password"])
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        _staff_audit(actor, "password", user)
     return user
 
 
@@ -83,11 +123,20 @@ def staff_language_set(*, user: User, language: str) -> User:
     return user
 
 
-def staff_totp_reset(*, user: User, key_hex: str | None = None) -> TOTPDevice:
-    """Replace the staff member's TOTP devices with a new confirmed one."""
-    TOTPDevice.objects.filter(user=user).delete()
-    fields = {"key": key_hex} if key_hex else {}
-    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True, **fields)
+def staff_totp_reset(
+    *, user: User, actor: Actor, key_hex: str | None = None, audited: bool = True
+) -> TOTPDevice:
+    """Replace the staff member's TOTP devices with a new confirmed one; audited (unless
+    the caller audits the whole change itself)."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).delete()
+        fields = {"key": key_hex} if key_hex else {}
+        device = TOTPDevice.objects.create(
+            user=user, name="authenticator", confirmed=True, **fields
+        )
+        if audited:
+            _staff_audit(actor, "authenticator", user)
+    return device
 
 
 # -- customers --------------------------------------------------------------------------------

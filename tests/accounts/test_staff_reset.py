@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from keepfaith.accounts.models import User
 from keepfaith.comms.delivery import deliver_pending
 from tests.conftest import PASSWORD
 
@@ -63,3 +64,41 @@ def test_staff_reset_password_command_sets_a_new_one_and_ends_sessions(bob):
     assert bob.check_password(new_password) is True
     assert bob.check_password(PASSWORD) is False
     assert console.get("/console/").status_code == 302  # the old session is over
+
+
+@pytest.mark.clause("QS-3")
+def test_every_staff_account_change_from_the_command_is_audited_without_secrets(db, alice):
+    from django.core.management.base import CommandError
+
+    from keepfaith.audit.models import AuditEntry
+
+    out = io.StringIO()
+    call_command("staff", "add", "walt@staff.example", "--role", "support", stdout=out)
+    password = out.getvalue().split("password (shown once): ")[1].split()[0]
+    with pytest.raises(CommandError, match=r"already a staff account.*--replace"):
+        call_command("staff", "add", "walt@staff.example", "--role", "billing", stdout=out)
+    walt = User.objects.get(email="walt@staff.example")
+    assert walt.role_names == ["support"] and walt.check_password(password)  # untouched
+    with pytest.raises(CommandError, match="customer's account"):
+        call_command("staff", "add", alice.email, "--role", "support", stdout=out)
+    alice.refresh_from_db()
+    assert not alice.is_staff
+    call_command("staff", "add", "walt@staff.example", "--role", "billing", "--replace", stdout=out)
+    call_command("staff", "reset-password", "walt@staff.example", stdout=out)
+    call_command("staff", "reset-otp", "walt@staff.example", stdout=out)
+    entries = AuditEntry.objects.filter(action__startswith="accounts.staff.").order_by("seq")
+    assert [e.action for e in entries] == [
+        "accounts.staff.add",
+        "accounts.staff.replace",
+        "accounts.staff.password",
+        "accounts.staff.authenticator",
+    ]
+    assert {e.detail["account"] for e in entries} == {"walt@staff.example"}
+    assert entries[1].detail["roles_before"] == ["support"]
+    assert entries[1].detail["roles"] == ["billing"]
+    assert all(e.actor.startswith("keepfaith staff (run by ") for e in entries)
+    printed = out.getvalue()
+    secrets = [line.split(": ", 1)[1] for line in printed.splitlines() if "shown once" in line]
+    stored = str([e.detail for e in entries])
+    assert secrets and not any(secret in stored for secret in secrets)
+    assert "otpauth" not in stored

@@ -18,6 +18,9 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from keepfaith.accounts.services import staff_create
 from keepfaith.audit.models import AuditEntry
+from keepfaith.audit.services import Actor
+
+TEST = Actor.system("test")
 
 def client_for(user, verified):
     c = Client()
@@ -28,8 +31,12 @@ def client_for(user, verified):
         s.save()
     return c
 
-ada, _ = staff_create(email="ada@staff.example", password="x" * 12, roles=["administrator"])
-bob, _ = staff_create(email="bob@staff.example", password="x" * 12, roles=["support"])
+ada, _ = staff_create(
+    email="ada@staff.example", password="x" * 12, roles=["administrator"], actor=TEST
+)
+bob, _ = staff_create(
+    email="bob@staff.example", password="x" * 12, roles=["support"], actor=TEST
+)
 print("anonymous", Client().get("/console/admin/").status_code)
 print("admin-unverified", client_for(ada, False).get("/console/admin/").status_code)
 print("support-verified", client_for(bob, True).get("/console/admin/").status_code)

@@ -18,12 +18,23 @@ from keepfaith.accounts.models import User, normalise_email
 from keepfaith.accounts.roles import ROLES
 from keepfaith.accounts.selectors import staff_list
 from keepfaith.accounts.services import (
+    StaffAccountExists,
     UnknownRole,
     staff_create,
     staff_password_set,
     staff_totp_reset,
 )
 from keepfaith.accounts.totp import current_code, terminal_qr
+from keepfaith.audit.services import Actor
+
+
+def _actor() -> Actor:
+    """Who ran the command, for the audit log: the operating-system account."""
+    try:
+        who = getpass.getuser()
+    except (KeyError, OSError):
+        who = "unknown user"
+    return Actor.system(f"keepfaith staff (run by {who})")
 
 
 class Command(BaseCommand):
@@ -35,6 +46,11 @@ class Command(BaseCommand):
         add.add_argument("email")
         add.add_argument("--role", action="append", required=True, choices=ROLES)
         add.add_argument("--name", default="")
+        add.add_argument(
+            "--replace",
+            action="store_true",
+            help="the account exists: give it these roles, a new password and authenticator",
+        )
         add.add_argument(
             "--password-stdin",
             action="store_true",
@@ -62,7 +78,7 @@ class Command(BaseCommand):
         elif action == "reset-password":
             self._reset_password(options)
         elif action == "reset-otp":
-            device = staff_totp_reset(user=self._staff(options["email"]))
+            device = staff_totp_reset(user=self._staff(options["email"]), actor=_actor())
             self._show_device(device)
         elif action == "list":
             for user in staff_list():
@@ -98,7 +114,7 @@ class Command(BaseCommand):
             validate_password(password, user)
         except ValidationError as exc:
             raise CommandError(f"{user.email}: {'; '.join(exc.messages)}") from exc
-        staff_password_set(user=user, password=password)
+        staff_password_set(user=user, password=password, actor=_actor())
         self.stdout.write(f"new password for {user.email}; every session of it has ended")
         if not options["password_stdin"]:
             self.stdout.write(f"password (shown once): {password}")
@@ -113,8 +129,10 @@ class Command(BaseCommand):
                 password=password,
                 roles=options["role"],
                 full_name=options["name"],
+                actor=_actor(),
+                replace=options["replace"],
             )
-        except (ValidationError, UnknownRole) as exc:
+        except (ValidationError, UnknownRole, StaffAccountExists) as exc:
             raise CommandError(
                 f"{options['email']}: {'; '.join(getattr(exc, 'messages', [str(exc)]))}"
             ) from exc
