@@ -79,6 +79,7 @@ class FileReport:
     malformed: int = 0
     out_of_order: int = 0
     skipped: str | None = None
+    unreadable: bool = False  # skipped because it cannot be read (missing, no permission)
     refused: str | None = None  # mostly malformed: why, and the format the lines look like
     format: str = ""  # the format read in: a preset's name or the format string
     detected: str = ""  # how the format was chosen, when --format did not say

@@ -131,6 +131,11 @@ class IngestReport:
     def refused(self) -> list[str]:
         return [item.refused for item in self.files if item.refused]
 
+    @property
+    def unreadable(self) -> list[str]:
+        """Why each file that could not be read was not (it names the file)."""
+        return [item.skipped or item.path for item in self.files if item.unreadable]
+
 
 def _same(text: str, rows: int) -> pa.DictionaryArray:
     """``text`` on each of ``rows`` rows, as a one-value dictionary column: the text is held
@@ -388,7 +393,7 @@ def logs_ingest(
                     )
                 )
             except LogSourceError as exc:
-                report.files.append(FileReport(path=str(path), skipped=str(exc)))
+                report.files.append(FileReport(path=str(path), skipped=str(exc), unreadable=True))
         began = time.perf_counter()
         con.execute(f"SET threads = {int(config.threads)}")
         if aggregate_days:

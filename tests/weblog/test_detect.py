@@ -184,3 +184,31 @@ def test_a_first_line_longer_than_the_sample_is_still_detected(store_config, tmp
     log.write_text(line(agent=long_agent) + line(), encoding="utf-8")
     item = ingest(store_config, log, spec=None).files[0]
     assert (item.format, item.requests, item.refused) == ("combined", 2, None)
+
+
+def test_a_file_that_cannot_be_read_fails_the_command_and_the_others_are_read(
+    store_config, tmp_path, settings, db
+):
+    """A missing file is an error (exit status 1), not a quiet "skipped"; the files that
+    can be read are ingested all the same, and a refusal is said once."""
+    settings.WEBLOG_DIR = str(store_config.paths.root)
+    good = write_sample_log(path=tmp_path / "access.log", lines=300, seed=4)
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match=r"nope\.log: cannot read: No such file"):
+        call_command(
+            "logs", "ingest", str(tmp_path / "nope.log"), str(good), stdout=out, stderr=err
+        )
+    assert "300 requests in total" in out.getvalue()
+    assert "nope.log" not in out.getvalue() + err.getvalue()  # said once, by the error
+    wrong = write_sample_log(path=tmp_path / "other.log", lines=300, seed=5, layout="common")
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError) as raised:
+        call_command("logs", "ingest", "--format", "combined", str(wrong), stdout=out, stderr=err)
+    said = out.getvalue() + err.getvalue() + str(raised.value)
+    assert said.count("run again with --format 'common'") == 1
+    one = tmp_path / "one.log"
+    one.write_text(line(), encoding="utf-8")
+    out = StringIO()
+    call_command("logs", "ingest", str(one), stdout=out)
+    assert "1 new line, 1 request, 0 malformed" in out.getvalue()
+    assert "1 request in total; 1 day aggregated" in out.getvalue()

@@ -60,6 +60,11 @@ class _Bar:
             self._stack.close()
 
 
+def _count(number: int, word: str) -> str:
+    """``1 request``, ``2 requests``."""
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
 class Command(BaseCommand):
     help = (
         "Web-log analytics. `ingest PATH...` reads Apache/nginx access logs (plain or gzip) "
@@ -187,8 +192,8 @@ class Command(BaseCommand):
         finally:
             bar.close()
         self._print_ingest(result)
-        if result.refused:
-            raise CommandError("\n".join(result.refused))
+        if result.refused or result.unreadable:  # the others are ingested all the same
+            raise CommandError("\n".join([*result.unreadable, *result.refused]))
 
     def _forget(self, paths: list[Path]) -> None:
         try:
@@ -207,22 +212,27 @@ class Command(BaseCommand):
 
     def _print_ingest(self, result: IngestReport) -> None:
         for item in result.files:
+            if item.unreadable:
+                continue  # the error at the end says why
             if item.skipped:
                 self.stdout.write(f"{item.path}: skipped: {item.skipped}")
                 continue
+            if item.refused:
+                continue  # the error at the end says why, and what the lines look like
             how = f" ({item.detected})" if item.detected else ""
             self.stdout.write(f"{item.path}: format {item.format}{how}")
-            if item.refused:
-                self.stderr.write(f"{item.path}: refused: {item.refused}")
             self.stdout.write(
-                f"{item.path}: {item.new_lines} new lines, {item.requests} requests, "
-                f"{item.malformed} malformed, {item.out_of_order} out of order"
+                f"{item.path}: {_count(item.new_lines, 'new line')}, "
+                f"{_count(item.requests, 'request')}, {item.malformed} malformed, "
+                f"{item.out_of_order} out of order"
             )
             for reason, excerpt in item.samples:
                 self.stdout.write(f"  malformed ({reason}): {excerpt}")
         self.stdout.write(
-            f"{result.requests} requests in total; {result.days_aggregated} days aggregated; "
-            f"{result.keys_destroyed} day keys destroyed; {result.days_merged} days' parts merged"
+            f"{_count(result.requests, 'request')} in total; "
+            f"{_count(result.days_aggregated, 'day')} aggregated; "
+            f"{_count(result.keys_destroyed, 'day key')} destroyed; "
+            f"parts of {_count(result.days_merged, 'day')} merged"
         )
         if self.verbosity >= 2:  # the profile bench/logs.py prints
             phases = ", ".join(f"{name} {secs:.2f}" for name, secs in result.phases.items())
