@@ -43,7 +43,7 @@ class SignupForm(CollectionPointForm):
         cleaned = super().clean()
         first, second = cleaned.get("password1"), cleaned.get("password2")
         if first and second and first != second:
-            self.add_error("password2", "The two passwords differ.")
+            self.add_error("password2", _("The two passwords differ."))
         elif first:
             probe = User(email=cleaned.get("email", ""), full_name=cleaned.get("full_name", ""))
             try:

@@ -136,7 +136,7 @@ class CheckoutForm(CollectionPointForm):
             )
             code = validate_security_code(self.data.get("security_code", "") or "", card.brand)
         except CardError as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise forms.ValidationError(card_problem(exc)) from None
         data["payment"] = Payment(card=card, expiry=expiry, security_code=code)
         for name in CARD_FIELDS:
             data.pop(name, None)
@@ -153,6 +153,34 @@ class CheckoutForm(CollectionPointForm):
         """The invoice details, as the order keeps them."""
         keys = ("billing_name", "billing_email", "billing_address")
         return {key: str(self.cleaned_data.get(key) or "") for key in keys if key in self.fields}
+
+
+def card_problem(error: CardError) -> str:
+    """The vault's refusal of a card in the page's language (its English text as a fallback
+    for a problem this table does not know)."""
+    params = dict(error.params)
+    if "lengths" in params:
+        lengths = [str(n) for n in params["lengths"]]  # type: ignore[attr-defined]
+        head = f"{', '.join(lengths[:-1])} {_('or')} " if len(lengths) > 1 else ""
+        params["lengths"] = head + lengths[-1]
+    words = {
+        "number_missing": _("Enter the card number."),
+        "number_long": _("The card number is too long."),
+        "number_chars": _("The card number may contain only digits, spaces and dashes."),
+        "number_length": _("A card number has 12 to 19 digits."),
+        "brand": _("We do not accept this card brand."),
+        "brand_length": _("A %(brand)s card number has %(lengths)s digits."),
+        "luhn": _("The card number is not valid: check it for a typing error."),
+        "expiry_number": _("Give the expiry month and year as numbers."),
+        "expiry_month": _("The expiry month is between 1 and 12."),
+        "expired": _("The card has expired."),
+        "expiry_far": _("The expiry year is more than %(years)s years ahead."),
+        "security_code": _("The %(brand)s security code has %(digits)s digits."),
+    }
+    text = words.get(error.code)
+    if text is None:
+        return str(error)
+    return str(text) % params if params else str(text)
 
 
 @enforces("BE-10", features=("collection.organisation-validation",))

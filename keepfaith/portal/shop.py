@@ -216,7 +216,7 @@ def cart(request: HttpRequest) -> HttpResponse:
         product = catalog.product(str(request.POST.get("product", ""))[:64])
         if product is None:
             context = _cart_context(request, catalog)
-            context["error"] = "there is no such product; choose one from the shop"
+            context["error"] = _("there is no such product; choose one from the shop")
             return render(request, "portal/cart.html", context, status=400)
         options = {
             key.removeprefix("option_"): value
@@ -303,6 +303,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             data.pop(name, None)
         form, party = _checkout_forms(request, context, user, data=data, token=token)
         form.is_valid()
+        form.errors.clear()  # only the card is missing now: the decline says why
         context["error"] = str(exc)
         return _checkout_render(request, form, party, context, status=400)
     visitor_cart = CartCookie.read(request)

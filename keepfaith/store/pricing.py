@@ -142,18 +142,21 @@ def _half_up(value: Decimal) -> int:
     return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def _per_period(product: Product, values: Mapping[str, str]) -> tuple[int, list[str]]:
+def _per_period(
+    product: Product, values: Mapping[str, str], lang: str = "en"
+) -> tuple[int, list[str]]:
+    """The price of one period with these option values, and the options in words."""
     price, parts = product.price, []
     for option in product.options:
         value = values[option.id]
         if option.kind == "choice":
             choice = next(c for c in option.choices if c.id == value)
             price += choice.price
-            parts.append(text_in(choice.label, "en"))
+            parts.append(text_in(choice.label, lang))
         else:
             count = int(value)
             price += max(0, count - option.included) * option.unit_price
-            unit = text_in(option.unit, "en") if option.unit else text_in(option.label, "en")
+            unit = text_in(option.unit, lang) if option.unit else text_in(option.label, lang)
             parts.append(f"{count} {unit}")
     return price, parts
 
@@ -173,7 +176,7 @@ def line_price(catalog: Catalog, configuration: Configuration, *, lang: str = "e
         raise ShopError(gettext("this product is no longer sold; remove it from the cart"))
     values = dict(configuration.options)
     unit = term_price(product, values, configuration.term_months)
-    _, parts = _per_period(product, values)
+    _, parts = _per_period(product, values, lang)
     with override(lang):
         months, days = configuration.term_months, product.trial_days
         term = ngettext("%(n)d month", "%(n)d months", months) % {"n": months}

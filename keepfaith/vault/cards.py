@@ -146,22 +146,29 @@ class CardNumber:
         if not isinstance(raw, str):
             raise CardError("the card number must be text")
         if len(raw) > _MAX_INPUT:
-            raise CardError("the card number is too long")
+            raise CardError("the card number is too long", code="number_long")
         digits = raw.strip().replace(" ", "").replace("-", "")
         if not digits:
-            raise CardError("enter the card number")
+            raise CardError("enter the card number", code="number_missing")
         if not (digits.isascii() and digits.isdigit()):
-            raise CardError("the card number may contain only digits, spaces and dashes")
+            raise CardError(
+                "the card number may contain only digits, spaces and dashes", code="number_chars"
+            )
         if not 12 <= len(digits) <= 19:
-            raise CardError("a card number has 12 to 19 digits")
+            raise CardError("a card number has 12 to 19 digits", code="number_length")
         brand = brand_of(digits)
         if brand is None:
-            raise CardError("this card brand is not accepted")
+            raise CardError("this card brand is not accepted", code="brand")
         lengths = _LENGTHS[brand]
         if len(digits) not in lengths:
-            raise CardError(f"a {brand.label} card number has {_lengths_text(lengths)} digits")
+            raise CardError(
+                f"a {brand.label} card number has {_lengths_text(lengths)} digits",
+                code="brand_length",
+                brand=brand.label,
+                lengths=sorted(lengths),
+            )
         if not luhn_valid(digits):
-            raise CardError("the card number is not valid; check for a typing error")
+            raise CardError("the card number is not valid; check for a typing error", code="luhn")
         self._set(digits, brand)
 
     @classmethod
@@ -245,12 +252,12 @@ def _today() -> date:
 
 def _whole_number(value: int | str, what: str) -> int:
     if isinstance(value, bool):
-        raise CardError(f"the expiry {what} must be a number")
+        raise CardError(f"the expiry {what} must be a number", code="expiry_number")
     if isinstance(value, int):
         return value
     text = value.strip() if isinstance(value, str) else ""
     if not (text.isascii() and text.isdigit() and len(text) <= 4):
-        raise CardError(f"the expiry {what} must be a number")
+        raise CardError(f"the expiry {what} must be a number", code="expiry_number")
     return int(text)
 
 
@@ -262,14 +269,18 @@ def validate_expiry(
     month_n = _whole_number(month, "month")
     year_n = _whole_number(year, "year")
     if not 1 <= month_n <= 12:
-        raise CardError("the expiry month must be between 1 and 12")
+        raise CardError("the expiry month must be between 1 and 12", code="expiry_month")
     if year_n < 100:
         year_n += 2000
     expiry = CardExpiry(month=month_n, year=year_n)
     if expiry.expired(today=today):
-        raise CardError("the card has expired")
+        raise CardError("the card has expired", code="expired")
     if year_n > today.year + max_years:
-        raise CardError(f"the expiry year is more than {max_years} years ahead")
+        raise CardError(
+            f"the expiry year is more than {max_years} years ahead",
+            code="expiry_far",
+            years=max_years,
+        )
     return expiry
 
 
@@ -318,5 +329,10 @@ def validate_security_code(code: str, brand: CardBrand) -> SecurityCode:
     digits = code.strip()
     want = brand.security_code_length
     if len(digits) != want or not (digits.isascii() and digits.isdigit()):
-        raise CardError(f"the {brand.label} security code has {want} digits")
+        raise CardError(
+            f"the {brand.label} security code has {want} digits",
+            code="security_code",
+            brand=brand.label,
+            digits=want,
+        )
     return SecurityCode(digits)

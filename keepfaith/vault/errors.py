@@ -12,4 +12,12 @@ class KeyRingError(VaultError):
 
 
 class CardError(ValueError):
-    """A card number, expiry or security code is not acceptable. Safe to show to the payer."""
+    """A card number, expiry or security code is not acceptable. Safe to show to the payer.
+
+    ``code`` (and ``params``) name the problem for a page that says it in the payer's
+    language (``keepfaith.portal.checkout_forms``); the message is the English text."""
+
+    def __init__(self, message: str, *, code: str = "invalid", **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params

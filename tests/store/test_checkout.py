@@ -139,21 +139,24 @@ def test_tampered_cart_input_is_refused_and_adds_nothing(db, fields, message):
 @pytest.mark.parametrize(
     ("card", "message"),
     [
-        (card_fields(year="2020"), "the card has expired"),
-        (card_fields(number="4242 4242 4242 4241"), "the card number is not valid"),
-        (card_fields(number="4" * 5000), "the card number is too long"),
-        (card_fields(code="12"), "security code has 3 digits"),
+        (card_fields(year="2020"), "The card has expired."),
+        (card_fields(number="4242 4242 4242 4241"), "The card number is not valid"),
+        (card_fields(number="4" * 5000), "The card number is too long."),
+        (card_fields(code="12"), "The Visa security code has 3 digits."),
         (card_fields(number="4000 0000 0000 9995"), "declined for insufficient funds"),
         (card_fields(number="4000 0000 0000 0002"), "declined by its bank"),
     ],
 )
 def test_bad_or_declined_cards_leave_no_order_and_a_clear_message(alice, card, message):
+    """The message in the page's language; the Danish ones: tests/portal/test_danish_pages."""
     client = customer_client(alice)
     add_to_cart(client, "qualityssl-mobile")
     response = checkout(client, **card)
     assert response.status_code == 400
     body = response.content.decode()
     assert message in body
+    if "declined" in message:  # the number was given: the page must not ask for it
+        assert "Enter the card number." not in body
     digits = card["card_number"].replace(" ", "")
     assert card["card_number"] not in body and digits not in body
     for name in ("card_number", "security_code"):  # the card fields are never filled back in
@@ -222,3 +225,16 @@ def test_an_altered_cart_cookie_is_an_empty_cart(db):
     value = client.cookies["cart"].value
     client.cookies["cart"] = value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB")
     assert client.get("/cart/").context["lines"] == []
+
+
+@pytest.mark.clause("SITE-5")
+def test_a_card_problem_is_said_in_danish_on_the_danish_checkout(alice):
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl-mobile")
+    page = client.get("/da/checkout/")
+    response = client.post(
+        "/da/checkout/", {**checkout_page(client, page), **card_fields(year="2020")}
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Kortet er udløbet." in body and "The card has expired" not in body

@@ -63,6 +63,17 @@ def test_ucc_is_priced_per_extra_name_and_vat_is_added_once():
     assert totals.total_minor == subtotal + totals.vat_minor
 
 
+@pytest.mark.clause("SITE-5")
+def test_a_line_is_described_in_the_buyer_s_language_options_included():
+    config = configuration_validate(
+        SSL, product_id="qualityssl-ucc", options={"extra_names": "2"}, term_months="24"
+    )
+    english = line_price(SSL, config, lang="en").description
+    danish = line_price(SSL, config, lang="da").description
+    assert english.endswith("2 extra names, 24 months")
+    assert danish.endswith("2 ekstra navne, 24 måneder")
+
+
 def test_money_is_shown_with_two_decimals_in_the_page_language():
     assert money(123456, "EUR") == "EUR 1,234.56"
     assert money(123456, "EUR", lang="da") == "EUR 1.234,56"
