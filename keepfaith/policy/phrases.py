@@ -211,6 +211,8 @@ CATEGORY_NAMES: dict[str, dict[str, str]] = {
     "user.contact.phone_number": {"en": "phone number", "da": "telefonnummer"},
     "user.contact.organization": {"en": "organisation", "da": "organisation"},
     "user.contact.address": {"en": "postal address", "da": "postadresse"},
+    "user.contact.address.country": {"en": "country", "da": "land"},
+    "user.behavior.purchase_history": {"en": "purchase history", "da": "købshistorik"},
     "user.contact": {"en": "contact details", "da": "kontaktoplysninger"},
     "user.financial.credit_card": {"en": "card number", "da": "kortnummer"},
     "user.financial.bank_account": {"en": "bank account number", "da": "bankkontonummer"},

@@ -21,7 +21,8 @@ ENGLISH_UI = re.compile(
     r"\b(Log in|Log out|My account|Your|Cart|Shop|Save|Back to|Home|Tools|Privacy|Accept all|"
     r"Reject all|Customise|Password|Order|Orders|Price|Quantity|VAT|Check out|Create|"
     r"History|When|What|Receipt|Paid with|Renew|Name|Phone|Address|Optional|Close|Choose|"
-    r"the|and|with|you|your|this|page|please|here|from|of|is|are|not|required|months?|days?)\b"
+    r"the|and|with|you|your|this|page|please|here|from|of|is|are|not|required|months?|days?|"
+    r"purchase|history|country|survey|extra|names)\b"
 )
 HIDDEN = re.compile(r"<(script|style|code|pre|title)\b.*?</\1>|<[^>]+>", re.S | re.I)
 # Pages other helpers translate in parallel: they must say lang="da" already; their words are
