@@ -40,6 +40,12 @@ def test_pat_sees_the_queue_extends_once_and_completes_a_rectification(
         f"/console/rights/{req.pk}/extend/", {"months": "1", "reason": "x"}, follow=True
     )
     assert "only once" in again.content.decode()
+    timeline = client.get(f"/console/rights/{req.pk}/").content.decode()
+    timeline = timeline[timeline.index('id="timeline"') :]
+    timeline = timeline[: timeline.index("</ol>")]
+    assert "extended · pat@staff.example · by 2 month(s) · reason: Many stores" in timeline
+    assert "in the account · signed in, password entered again" in timeline
+    assert "False" not in timeline and "True" not in timeline
     deliver_pending()
     told = OutboxMessage.objects.filter(
         to_address="alice@example.com", subject__contains="more time"

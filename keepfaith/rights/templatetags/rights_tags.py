@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from keepfaith.rights.records import COLUMN_TITLES, TABLE_TITLES
@@ -76,3 +77,44 @@ STEP_TITLES = {
 def step_title(action: str) -> str:
     """A timeline step in words."""
     return str(STEP_TITLES.get(action, action))
+
+
+_CHANNELS = {
+    "portal": _("in the account"),
+    "email": _("by e-mail"),
+    "web": _("on the website's form"),
+    "form": _("on the website's form"),
+}
+
+
+@register.simple_tag
+def step_details(step: Any) -> str:
+    """What a timeline step's details say, in words: labelled, a yes/no as words, lists
+    joined, uses by their names (never ``False``, ``['a.b']`` or a bare number)."""
+    from keepfaith.inforce import in_force
+    from keepfaith.policy.rights_text import use_names
+    from keepfaith.rights.erasure import STORE_TITLES
+
+    parts: list[str] = []
+    for key, value in (step.detail or {}).items():
+        if key == "channel":
+            parts.append(str(_CHANNELS.get(str(value), value)))
+        elif key == "matched":
+            parts.append(
+                str(_("matched to an account") if value else _("no account has that address"))
+            )
+        elif key == "months":
+            parts.append(str(_("by %(months)s month(s)") % {"months": value}))
+        elif key == "uses" and isinstance(value, list):
+            lang = (translation.get_language() or "en")[:2]
+            parts.append(use_names(in_force().policy, tuple(value), lang))
+        elif key == "kept" and isinstance(value, list):
+            kept = ", ".join(str(STORE_TITLES.get(v, v)) for v in value)
+            parts.append(str(_("kept: %(stores)s") % {"stores": kept}))
+        elif key == "reason" and value:
+            parts.append(str(_("reason: %(reason)s") % {"reason": value}))
+        elif isinstance(value, bool):
+            parts.append(str(_("yes") if value else _("no")))
+        elif value not in (None, "", []):
+            parts.append(", ".join(map(str, value)) if isinstance(value, list) else str(value))
+    return " · ".join(parts)
