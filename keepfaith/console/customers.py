@@ -13,8 +13,8 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.translation import get_language
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 
 from keepfaith.accounts.models import CONTACT_FIELDS
 from keepfaith.accounts.selectors import contact_history, customer_by_number
@@ -22,17 +22,19 @@ from keepfaith.consent.selectors import consent_history
 from keepfaith.console import reads
 from keepfaith.console.access import may_read, section_read, staff_read, staff_view
 from keepfaith.inforce import in_force
+from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
+from keepfaith.portal import words
 from keepfaith.store.pricing import money
 from keepfaith.store.selectors import orders_for_billing
 from keepfaith.support.selectors import customer_tickets
 
 FIELD_LABELS = {
-    "full_name": _("Name"),
-    "email": _("E-mail"),
-    "phone": _("Phone"),
-    "organization": _("Organisation"),
-    "postal_address": _("Postal address"),
+    "full_name": gettext_lazy("Name"),
+    "email": gettext_lazy("E-mail"),
+    "phone": gettext_lazy("Phone"),
+    "organization": gettext_lazy("Organisation"),
+    "postal_address": gettext_lazy("Postal address"),
 }
 
 
@@ -43,12 +45,38 @@ class ContactRow:
 
 
 def _use_label(key: str) -> str:
-    """A use's name in the policy, in the reader's language (not its key)."""
+    """What a consent event is about, in the policy's words and the reader's language: a
+    use's name, the go-ahead for an outside party by its name (never a key)."""
     policy = in_force().policy
-    use = policy.use_by_key(key.split(":", 1)[-1])
-    if use is None:
-        return key.split(":", 1)[-1].rsplit(".", 1)[-1].replace("_", " ")
-    return use.name.get(get_language() or "en") or use.name.get("en") or key
+    if key.startswith(words.GO_AHEAD_PREFIX):
+        party = key.removeprefix(words.GO_AHEAD_PREFIX)
+        name = policy.recipient_name(party, (get_language() or "en")[:2]) or party
+        return _("Go-ahead to send the details to %(party)s") % {"party": name}
+    return words.choice_name(policy, key)
+
+
+_SOURCES = {
+    "web": gettext_lazy("Website"),
+    "portal": gettext_lazy("The customer's account pages"),
+    "email": gettext_lazy("E-mail"),
+    "one-click": gettext_lazy("Unsubscribe link in an e-mail"),
+    "gpc": gettext_lazy("The browser's Global Privacy Control signal"),
+    "staff": gettext_lazy("Staff, at the customer's request"),
+    "checkout": gettext_lazy("Checkout"),
+    "signup": gettext_lazy("Sign-up"),
+}
+
+
+def _source_label(source: str) -> str:
+    """Where a consent event was recorded, in the staff's words."""
+    if source.startswith(words.FORM_PREFIX):
+        form = source.removeprefix(words.FORM_PREFIX)
+        point = in_force().policy.collection_point_by_id(form)
+        name = text_in(point.name, (get_language() or "en")[:2]) if point is not None else form
+        return _("Form “%(form)s”") % {"form": name}
+    if source.startswith(words.RIGHTS_PREFIX):
+        return _("Request %(reference)s") % {"reference": source.removeprefix(words.RIGHTS_PREFIX)}
+    return str(_SOURCES.get(source, source))
 
 
 def _contact(request: HttpRequest, customer: Any) -> tuple[list[ContactRow], list[Any], bool]:
@@ -86,7 +114,7 @@ def customer_detail(request: HttpRequest, number: str) -> HttpResponse:
         context["orders"] = [(o, money(o.total_minor, o.currency)) for o in rows]
     if section_read(request, reads.CONSENT_HISTORY):
         events = consent_history(subject=customer.subject_ref)[:200]
-        context["consent"] = [(e, _use_label(e.key)) for e in events]
+        context["consent"] = [(e, _use_label(e.key), _source_label(e.source)) for e in events]
     if section_read(request, reads.CUSTOMER_TICKETS):
         context["tickets"] = list(customer_tickets(customer=customer)[:100])
         context["open_tickets"] = may_read(request, reads.TICKET)

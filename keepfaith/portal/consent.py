@@ -92,7 +92,7 @@ def consent_receipt_page(request: HttpRequest, event_id: int) -> HttpResponse:
     return render(request, "portal/consent_receipt.html", context)
 
 
-_RECORDED_BY = {
+_RECORDED_BY: dict[str, Any] = {
     ActorKind.CUSTOMER: gettext_lazy("You"),
     ActorKind.STAFF: gettext_lazy("Our staff, at your request"),
     ActorKind.SYSTEM: gettext_lazy("Our systems"),
@@ -126,7 +126,7 @@ def _receipt_words(event: ConsentEvent, receipt: dict[str, Any], policy: Policy)
         "what": f"{words.event_word(event.event)}: {words.choice_name(policy, event.key)}",
         "state": words.status_word(state) if state else "",
         "how": words.source_word(policy, event.source),
-        "recorded_by": _RECORDED_BY.get(event.actor_kind, _RECORDED_BY[ActorKind.SYSTEM]),
+        "recorded_by": _RECORDED_BY.get(str(event.actor_kind)) or _RECORDED_BY[ActorKind.SYSTEM],
         "purposes": purposes,
         "shown": data(list(shown)) if isinstance(shown, list) and shown else "",
     }

@@ -146,3 +146,25 @@ def test_the_support_list_links_tickets_only_for_a_role_that_may_open_them(bob, 
     assert admin_page.status_code == 200
     assert link not in admin_page.content.decode()
     assert verified_client(ada).get(f"/console/support/{ticket.pk}/").status_code == 403
+
+
+def test_a_customer_s_consent_history_names_uses_and_places_in_words(pat, alice, published):
+    from keepfaith.consent.services import consent_record
+    from keepfaith.inforce import in_force
+
+    now = in_force()
+    consent_record(
+        subject=alice.customer_number,
+        key="outside_party:certificate-authority",
+        event="given",
+        source="form:checkout",
+        policy=now.policy,
+        policy_version=now.version,
+        evidence={"form": "checkout"},
+    )
+    page = verified_client(pat).get(f"/console/customers/{alice.customer_number}/")
+    text = page.content.decode()
+    history = text[text.index('id="consent"') :]
+    assert "form:checkout" not in history and "outside_party:" not in history
+    assert "certificate-authority" not in history
+    assert "Go-ahead to send the details to " in history and "Form “" in history

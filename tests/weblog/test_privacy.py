@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 
 import duckdb
 import pyarrow as pa
@@ -51,9 +52,9 @@ def test_truncation_keeps_only_the_network():
     assert truncated_network(host="\x00junk") == "invalid"
 
 
-def _written(address: object, form: str) -> str:
-    text = {"compressed": address.compressed, "exploded": address.exploded}[form]  # type: ignore[attr-defined]
-    return text.upper() if form == "exploded" else text
+def _written(address: ipaddress.IPv6Address, form: str) -> str:
+    text = address.compressed if form == "compressed" else address.exploded.upper()
+    return text
 
 
 @settings(max_examples=400, deadline=None)
