@@ -168,3 +168,16 @@ def test_a_customer_s_consent_history_names_uses_and_places_in_words(pat, alice,
     assert "form:checkout" not in history and "outside_party:" not in history
     assert "certificate-authority" not in history
     assert "Go-ahead to send the details to " in history and "Form “" in history
+
+
+
+def test_a_message_after_an_action_is_shown_once(pat, published):
+    """The console's base page shows the messages; a page of its own showed them again."""
+    response = verified_client(pat).post(
+        "/console/sharing/",
+        {"partner": "affiliates", "first_month": "2030-01", "last_month": "2030-01",
+         "file_format": "csv"},
+        follow=True,
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert response.content.decode().count("is not over yet") == 1
