@@ -269,7 +269,8 @@ EMAIL_USE_SSL = envbool("KEEPFAITH_EMAIL_SSL", False)
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("KEEPFAITH_EMAIL_TLS and KEEPFAITH_EMAIL_SSL exclude each other")
 EMAIL_TIMEOUT = 30
-DEFAULT_FROM_EMAIL = envstr("KEEPFAITH_EMAIL_FROM", "keepfaith <noreply@localhost>")
+# Without a name, mail goes out under the company's trading name from the policy in force.
+DEFAULT_FROM_EMAIL = envstr("KEEPFAITH_EMAIL_FROM", "noreply@localhost")
 if EMAIL_HOST:
     # Django's SMTP backend, DKIM-signing each message when a key is configured (below).
     EMAIL_BACKEND = "keepfaith.comms.backends.SigningSMTPBackend"
@@ -279,7 +280,9 @@ else:
 
 # Marketing and service mail (docs/mail.md).
 # The https base of links in e-mail (one-click unsubscribe must be https, RFC 8058).
-PUBLIC_URL = envstr("KEEPFAITH_PUBLIC_URL", "https://localhost:8000").rstrip("/")
+# Development: where `make run` serves, so that links in the demo's mail work whoever sends
+# it (the server or `keepfaith mail worker`); production must set it (check --deploy).
+PUBLIC_URL = envstr("KEEPFAITH_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
 # Signs the per-recipient unsubscribe tokens; retired secrets still verify old links.
 UNSUBSCRIBE_SECRET = _secret("KEEPFAITH_UNSUBSCRIBE_SECRET", "unsubscribe_secret")
 UNSUBSCRIBE_SECRET_FALLBACKS = envlist("KEEPFAITH_UNSUBSCRIBE_SECRET_FALLBACKS", [])

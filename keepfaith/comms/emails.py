@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -75,13 +76,26 @@ def unsubscribe_url(*, subject_ref: str, kind: str) -> str:
     return f"{settings.PUBLIC_URL}/unsubscribe/{token}/"
 
 
+def sender() -> str:
+    """Every mail's From: ``KEEPFAITH_EMAIL_FROM``'s address under the name it gives, or
+    else under the company's trading name from the policy in force (BE-1), so a customer
+    sees who writes to them, not the software's name."""
+    from keepfaith.inforce import in_force
+
+    name, address = parseaddr(str(settings.DEFAULT_FROM_EMAIL))
+    if not name:
+        controller = in_force().policy.controller
+        name = (controller.trading_names or (controller.legal_name,))[0]
+    return formataddr((name, address))
+
+
 def _message(
     *, to: str, mail: RenderedMail, message_id: str, headers: dict[str, str]
 ) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=mail.subject,
         body=mail.text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=sender(),
         to=[to],
         headers={"Message-ID": message_id, **headers},
     )
@@ -120,6 +134,7 @@ def campaign_email(
         link = unsubscribe_url(subject_ref=subject_ref, kind=kind)
         context["unsubscribe_url"] = link
         headers = list_unsubscribe_headers(https_url=link, mailto=unsubscribe_address)
+        headers["Reply-To"] = unsubscribe_address  # a reply "stop" reaches the opt-out inbox
         mail = render_mail(name="marketing", language=language, context=context)
     else:
         headers = {"Auto-Submitted": "auto-generated"}

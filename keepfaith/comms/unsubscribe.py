@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from keepfaith.policy.trace import enforces
 
@@ -183,8 +183,18 @@ def list_unsubscribe_headers(*, https_url: str, mailto: str) -> dict[str, str]:
 
     RFC 8058 one-click needs an HTTPS link; the mailto (an address, with or without
     ``mailto:``) is the fallback for clients without it. Service mail carries neither header.
+    Plain http is accepted only for this machine's own address (the demo on loopback, which
+    no deployment can use: ``check --deploy`` refuses a local public URL).
     """
-    if not https_url.lower().startswith("https://") or _URI_FORBIDDEN.search(https_url):
+    parts = urlsplit(https_url)
+    loopback = (
+        parts.scheme == "http"
+        and parts.hostname in ("127.0.0.1", "localhost")
+        and "@" not in parts.netloc
+    )
+    if not (https_url.lower().startswith("https://") or loopback) or _URI_FORBIDDEN.search(
+        https_url
+    ):
         raise ValueError("https_url must be an https:// URL without spaces, <, >, commas or quotes")
     address = mailto.removeprefix("mailto:")
     local, at, domain = address.partition("@")

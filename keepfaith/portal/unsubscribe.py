@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 from keepfaith.accounts.selectors import customer_language
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
+from keepfaith.comms.selectors import optout_addresses
 from keepfaith.comms.services import optout_record, unsubscribe_claim
 from keepfaith.comms.unsubscribe import InvalidToken, UnsubscribeClaim, is_one_click_body
 from keepfaith.consent.selectors import LedgerChoices
@@ -79,7 +80,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     try:
         claim = unsubscribe_claim(token=token)
     except InvalidToken:
-        return render(request, TEMPLATE, {"state": "invalid"}, status=404)
+        address = optout_addresses(policy=in_force().policy)[0]
+        return render(request, TEMPLATE, {"state": "invalid", "address": address}, status=404)
     # The link has no language prefix: the page speaks the recipient's language (SITE-5).
     with translation.override(_recipient_language(claim)):
         request.LANGUAGE_CODE = translation.get_language()

@@ -71,6 +71,9 @@ def test_campaign_unsubscribe_and_announcement(mixed: dict[str, str], smtp_sink:
     header = str(received["List-Unsubscribe"])
     assert f"<mailto:{UNSUBSCRIBE_ADDRESS}?subject=unsubscribe>" in header
     assert str(received["List-Unsubscribe-Post"]) == "List-Unsubscribe=One-Click"
+    # From the company, by its trading name; a reply "stop" reaches the opt-out inbox.
+    assert str(received["From"]).startswith("QualitySSL <")
+    assert str(received["Reply-To"]) == UNSUBSCRIBE_ADDRESS
     response = Client().post(
         one_click_path(header),
         data="List-Unsubscribe=One-Click",
@@ -93,6 +96,7 @@ def test_campaign_unsubscribe_and_announcement(mixed: dict[str, str], smtp_sink:
     for item in notice:
         assert item.message["List-Unsubscribe"] is None
         assert item.message["List-Unsubscribe-Post"] is None
+        assert str(item.message["From"]).startswith("QualitySSL <")
         body = item.message.get_body(("plain",))
         assert body is not None
         assert "cannot be unsubscribed" in body.get_content()

@@ -128,6 +128,9 @@ def test_list_unsubscribe_headers_follow_rfc_2369_and_8058():
     ("url", "mailto", "message"),
     [
         ("http://qualityssl.example/u/x", "unsubscribe@qualityssl.example", "https://"),
+        ("http://127.0.0.1.evil.example/u/x", "unsubscribe@qualityssl.example", "https://"),
+        ("http://localhost.evil.example/u/x", "unsubscribe@qualityssl.example", "https://"),
+        ("http://127.0.0.1:80@evil.example/u/x", "unsubscribe@qualityssl.example", "https://"),
         ("https://qualityssl.example/u/a b", "unsubscribe@qualityssl.example", "https://"),
         ("https://qualityssl.example/u/x", "not-an-address", "plain e-mail address"),
         ("https://qualityssl.example/u/x", "a@b.example?subject=x", "plain e-mail address"),
@@ -136,6 +139,13 @@ def test_list_unsubscribe_headers_follow_rfc_2369_and_8058():
 def test_list_unsubscribe_headers_refuse_bad_links(url, mailto, message):
     with pytest.raises(ValueError, match=message):
         list_unsubscribe_headers(https_url=url, mailto=mailto)
+
+
+def test_plain_http_is_accepted_only_for_the_demo_on_this_machine():
+    """``make run`` serves on http://127.0.0.1:8000 and its mail links there."""
+    for url in ("http://127.0.0.1:8000/unsubscribe/t/", "http://localhost:8000/unsubscribe/t/"):
+        headers = list_unsubscribe_headers(https_url=url, mailto="u@q.example")
+        assert headers["List-Unsubscribe"].startswith(f"<{url}>")
 
 
 def test_mailto_prefix_is_accepted_once():

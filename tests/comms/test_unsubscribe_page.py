@@ -66,6 +66,8 @@ def test_all_marketing_from_the_page(number: str) -> None:
 
 def test_bad_token_and_bad_body(number: str) -> None:
     assert Client().post("/unsubscribe/v1.bad.token/", data={"scope": "all"}).status_code == 404
+    page = Client().get("/unsubscribe/v1.bad.token/").content.decode()
+    assert 'writing “unsubscribe” to <a href="mailto:' in page  # an address that reads it
     response = Client().post(link(number), data="hello", content_type="text/plain")
     assert response.status_code == 400
     assert statuses(number) == {}

@@ -170,7 +170,6 @@ def test_a_customer_s_consent_history_names_uses_and_places_in_words(pat, alice,
     assert "Go-ahead to send the details to " in history and "Form “" in history
 
 
-
 def test_a_message_after_an_action_is_shown_once(pat, published):
     """The console's base page shows the messages; a page of its own showed them again."""
     response = verified_client(pat).post(
