@@ -186,6 +186,15 @@ def _check(page: Any, url: str, lang: str, url_path: str = "") -> list[str]:
                 .slice(0, 3).map(e => e.tagName + '.' + e.className).join(', '); }"""
         )
         problems.append(f"{url}: scrolls sideways by {overflow}px ({wide})")
+    hidden_controls = page.evaluate(
+        """() => { const edge = document.documentElement.clientWidth + 1;
+            return [...document.querySelectorAll('main input, main select, main button')]
+            .filter(e => e.type !== 'hidden' && e.offsetParent !== null)
+            .filter(e => e.getBoundingClientRect().right > edge)
+            .slice(0, 3).map(e => (e.name || e.tagName) + '').join(', '); }"""
+    )
+    if hidden_controls:  # a control the reader must scroll sideways to find
+        problems.append(f"{url}: controls beyond the screen's edge: {hidden_controls}")
     if page.get_attribute("html", "lang") != lang:
         problems.append(f"{url}: html lang is {page.get_attribute('html', 'lang')!r}, not {lang}")
     if BRAND not in page.inner_text("header"):
