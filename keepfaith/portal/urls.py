@@ -66,7 +66,8 @@ urlpatterns = [
     path("account/login/", views.CustomerLoginView.as_view(), name="login"),
     path("account/verify/again/", signin.verify_resend, name="verify_resend"),
     path("account/password/", signin.CustomerPasswordChangeView.as_view(), name="password_change"),
-    path("account/logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
+    # The home page in the language of the page signed out from (the language is in the URL).
+    path("account/logout/", auth_views.LogoutView.as_view(next_page="portal:home"), name="logout"),
     path("account/password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path(
         "account/password/reset/sent/",

@@ -147,6 +147,14 @@ def test_a_customer_switch_is_remembered_and_used_after_login(db, published, ali
     assert client.post("/language/", {"language": "xx", "next": "/"}).status_code == 400
 
 
+def test_signing_out_of_a_danish_page_lands_on_the_danish_home_page(db, published, alice):
+    client = Client()
+    client.force_login(alice)
+    assert client.post("/da/account/logout/")["Location"] == "/da/"
+    client.force_login(alice)
+    assert client.post("/account/logout/")["Location"] == "/"
+
+
 def test_a_visitor_switch_goes_nowhere_else_and_changes_no_account(db, published, alice):
     response = Client().post("/language/", {"language": "da", "next": "https://evil.example/"})
     assert response["Location"] == "/da/"
