@@ -134,3 +134,22 @@ def test_the_footer_names_the_mail_by_the_policy_s_name_in_the_reader_s_language
     danish = campaign_render(campaign=promotion, gate=gate, language="da").text
     assert "you said yes to “Partner promotions”" in english
     assert "du har sagt ja til „Tilbud fra partnere“" in danish
+
+
+def test_the_status_command_says_what_the_console_says(draft):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    client, campaign = draft
+    make_customer("gus@example.com")
+    out = StringIO()
+    call_command("campaign", "status", str(campaign.pk), stdout=out)
+    assert f"campaign {campaign.pk} newsletter draft:" in out.getvalue()
+    client.post(f"/console/campaigns/{campaign.pk}/send/", {"audience_size": "1"})
+    deliver_pending()
+    out = StringIO()
+    call_command("campaign", "status", str(campaign.pk), stdout=out)
+    page = client.get(f"/console/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="campaign-status">sent<' in page
+    assert f"campaign {campaign.pk} newsletter sent: queued 0, sending 0, sent 1" in out.getvalue()

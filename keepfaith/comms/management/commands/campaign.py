@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from keepfaith.accounts.models import User
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
+from keepfaith.comms.campaigns import campaign_state
 from keepfaith.comms.models import Campaign
 from keepfaith.comms.selectors import audience_for, campaign_progress
 from keepfaith.comms.services import CampaignError, campaign_create, campaign_queue
@@ -98,6 +99,7 @@ class Command(BaseCommand):
         campaign = Campaign.objects.filter(pk=campaign_id).first()
         if campaign is None:
             raise CommandError(f"no campaign {campaign_id}")
-        counts = campaign_progress(campaign=campaign)
+        state = campaign_state(campaign=campaign)  # as the console says it
+        counts = state.counts or campaign_progress(campaign=campaign)
         parts = ", ".join(f"{name} {count}" for name, count in counts.items())
-        self.stdout.write(f"campaign {campaign.pk} {campaign.kind} {campaign.status}: {parts}")
+        self.stdout.write(f"campaign {campaign.pk} {campaign.kind} {state.state}: {parts}")
