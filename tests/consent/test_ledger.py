@@ -262,6 +262,13 @@ def test_show_prints_choices_and_history_to_a_staff_member_the_policy_allows(pub
     with pytest.raises(CommandError, match="refused by the policy in force"):
         _command("show", alice.customer_number, "--as", "mia@staff.example")
     assert AuditEntry.objects.filter(action="console.consent.show", outcome="refused").exists()
+    by_address = _command("show", alice.email.upper(), "--as", "pat@staff.example")[1]
+    assert by_address == out  # the customer's address finds the same customer
+    reads = AuditEntry.objects.filter(action="console.consent.show", outcome="read").count()
+    for unknown in ("KF-NOPE", "nobody@example.com"):
+        with pytest.raises(CommandError, match="no customer"):
+            _command("show", unknown, "--as", "pat@staff.example")
+    assert AuditEntry.objects.filter(action="console.consent.show", outcome="read").count() == reads
 
 
 def _refuse_choice_writes(on: bool) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from keepfaith.audit.selectors import chain_verify
 from keepfaith.consent.models import ConsentEvent
@@ -24,7 +24,9 @@ class Command(BaseCommand):
         show = sub.add_parser(
             "show", help="a subject's current choices and ledger history (a staff read)"
         )
-        show.add_argument("subject", help="a customer number or other subject reference")
+        show.add_argument(
+            "subject", help="a customer number, a customer's e-mail address, or a ledger subject"
+        )
         show.add_argument("--as", dest="actor", required=True, help="staff e-mail (the reader)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -38,12 +40,31 @@ class Command(BaseCommand):
             from keepfaith.console.cli import staff_cli_read
             from keepfaith.console.reads import CONSENT_HISTORY
 
-            subject = options["subject"]
+            subject = self._subject(options["subject"])
             staff_cli_read(
                 email=options["actor"], read=CONSENT_HISTORY, subjects=[subject],
                 command="consent show",
             )  # fmt: skip
             self._show(subject)
+
+    @staticmethod
+    def _subject(given: str) -> str:
+        """The subject reference for a customer number, a customer's e-mail address or a
+        reference the ledger knows; an error for anything else (not an empty history)."""
+        from keepfaith.accounts.models import User, normalise_email
+
+        text = given.strip()
+        if "@" in text:
+            user = User.objects.filter(email=normalise_email(text), is_staff=False).first()
+            if user is None:
+                raise CommandError(f"no customer has the address {text}")
+            return user.subject_ref
+        known = User.objects.filter(customer_number=text.upper()).exists()
+        if known:
+            return text.upper()
+        if ConsentEvent.objects.filter(subject=text).exists():
+            return text
+        raise CommandError(f"no customer number {text}, and the consent ledger has no {text}")
 
     def _verify(self) -> None:
         verdict = chain_verify(ConsentEvent)
