@@ -132,5 +132,11 @@ def _private_key(raw: bytes) -> PrivateKeyTypes:
 
 
 def _short(exc: Exception) -> str:
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:200]
+    """Why the parser refused, in words (its own text names Rust parse states:
+    ``ParseError { kind: ShortData { needed: 80 } }``)."""
+    text = str(exc)
+    if "PEM" in text:
+        return str(_("the text between its BEGIN and END lines is damaged or of another kind"))
+    if "asn1" in text.lower() or "ParseError" in text or "ShortData" in text:
+        return str(_("it is cut off or damaged"))
+    return str(_("its contents cannot be read"))

@@ -143,10 +143,13 @@ def test_an_altered_csr_fails_its_signature():
 
 
 def test_garbage_and_oversized_inputs_get_a_clear_error():
-    with pytest.raises(InputError, match="not a readable certificate request"):
+    with pytest.raises(InputError, match="not a readable certificate request") as raised:
         csr_check(
             data=b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----"
         )
+    assert "ParseError" not in str(raised.value) and "{" not in str(raised.value)
+    with pytest.raises(InputError, match="cut off or damaged"):
+        csr_check(data=b"\x30\x82\x01\x00\x30")  # DER cut short
     with pytest.raises(InputError, match="at most 65536 bytes"):
         csr_check(data=b"A" * (MAX_INPUT_BYTES + 1))
     with pytest.raises(InputError, match="empty"):
