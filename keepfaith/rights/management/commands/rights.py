@@ -49,6 +49,11 @@ class Command(BaseCommand):
             )
             self._list(rows, now.policy)
             return
+        if not options["reference"].strip():
+            raise CommandError(
+                f"rights {action} needs a request's reference (DSR-...): "
+                "see `keepfaith rights list`"
+            )
         request = RightsRequest.objects.filter(reference=options["reference"].upper()).first()
         if request is None:
             raise CommandError(f"no request {options['reference']!r}: see `keepfaith rights list`")
@@ -67,8 +72,8 @@ class Command(BaseCommand):
         for r in rows:
             flags = ",".join(sorted(request_flags(r, policy=policy, now=when))) or "-"
             self.stdout.write(
-                f"{r.reference}  {r.kind:<13} {r.state:<13} "
-                f"due {r.due_at:%Y-%m-%d}  {r.subject or '-':<12} {flags}"
+                f"{r.reference}  {r.get_kind_display()}; {r.get_state_display()}; "
+                f"due {r.due_at:%Y-%m-%d}; {r.subject or 'no customer matched'}; flags: {flags}"
             )
         self.stdout.write(f"{len(rows)} open request(s)")
 
@@ -83,8 +88,13 @@ class Command(BaseCommand):
             if action == "show":
                 self._show(request)
             elif action == "export":
-                if request.customer is None or not options["out"]:
-                    raise CommandError("export needs a request of a known customer and --out FILE")
+                if not options["out"]:
+                    raise CommandError("export writes the customer's zip: give --out FILE")
+                if request.customer is None:
+                    raise CommandError(
+                        f"{request.reference} is not matched to a customer account yet: "
+                        "match the requester first (console, the request's page)"
+                    )
                 body = access_export(
                     customer=request.customer, policy=now.policy, reference=request.reference
                 )
