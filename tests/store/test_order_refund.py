@@ -48,6 +48,8 @@ def test_cancelling_refunds_the_payment_exactly_once_on_a_double_submit(alice):
     assert "can no longer be cancelled" in second.content.decode()
     page = client.get(f"/account/orders/{order.number}/").content.decode()
     assert "data-refund" in page and refund.reference in page
+    invoice = client.get(f"/account/orders/{order.number}/invoice/").content.decode()
+    assert "data-refunded" in invoice and "This order was cancelled." in invoice
     [entry] = AuditEntry.objects.filter(action="store.order_cancel")
     assert entry.detail["refunded_minor"] == order.total_minor
     assert entry.detail["refund_reference"] == refund.reference
@@ -200,6 +202,7 @@ def test_a_cancelled_order_offers_neither_a_certificate_nor_a_go_ahead(alice):
     client.post(f"/account/orders/{order.number}/cancel/")
     after = client.get(f"/account/orders/{order.number}/").content.decode()
     assert "data-setup" not in after and 'name="go_ahead"' not in after
+    assert 'id="certificates"' not in after  # no empty section under a cancelled order
     from tests.certs.pki import make_csr
 
     pem, _ = make_csr(["shop.example"], san=False)
