@@ -105,5 +105,5 @@ def test_a_renewal_shows_the_price_and_waits_for_the_confirmation(
     assert len(ledger) == 2
     page.go_back()  # the confirmation page again: a second submit pays nothing more
     page.reload()
-    assert "renewal opens on" in page.content() or page.locator("#renewal-form").count() == 0
+    assert "Renewal opens on" in page.content() or page.locator("#renewal-form").count() == 0
     assert RenewalCharge.objects.count() == 1

@@ -55,7 +55,7 @@ def test_a_renewal_is_not_offered_a_year_early(alice):
     renewal = bought(alice, term="24")  # paid for two years
     client = signed_in(alice)
     page = client.get(f"/account/orders/{renewal.line.order.number}/").content.decode()
-    assert "Renew…" not in page and "renewal opens on" in page
+    assert "Renew…" not in page and "Renewal opens on" in page
     answer = client.post(url(renewal), {"confirm": "yes", "period_start": f"{renewal.due}"})
     assert answer.status_code == 400
     assert "renewal opens on" in answer.content.decode()
