@@ -62,6 +62,21 @@ def _day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
+# What an entry's detail says, in this order; subject lists are counted, not copied.
+_DETAIL_KEYS = ("path", "command", "recipient", "permission", "account", "name", "reason")
+
+
+def detail_summary(detail: object) -> str:
+    """The few facts of an entry's detail a reader needs (where, who for, why refused), as
+    one line; the full detail stays in the entry (and in the chain's hash)."""
+    if not isinstance(detail, dict):
+        return ""
+    parts = [f"{key}: {detail[key]}" for key in _DETAIL_KEYS if detail.get(key) not in (None, "")]
+    if isinstance(detail.get("subjects"), list) and len(detail["subjects"]) > 1:
+        parts.append(f"subjects: {len(detail['subjects'])}")
+    return "; ".join(parts)[:400]
+
+
 @staff_view()
 @staff_read(reads.AUDIT_LOG)
 def audit_log(request: HttpRequest) -> HttpResponse:
@@ -80,6 +95,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
+        "rows": [(e, detail_summary(e.detail)) for e in page],
         "query": query.urlencode(),
         "verdicts": verdicts,
     }
@@ -97,12 +113,13 @@ def audit_export(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
     writer = csv.writer(response)
     writer.writerow(["seq", "at", "actor_kind", "actor", "action", "subject", "use", "clauses",
-                     "outcome", "categories"])  # fmt: skip
+                     "outcome", "categories", "detail"])  # fmt: skip
     subjects: set[str] = set()
     for e in entries.iterator(chunk_size=2000):
         clauses, categories = " ".join(e.clauses), " ".join(e.categories)
         writer.writerow([e.seq, e.at.isoformat(), e.actor_kind, e.actor, e.action, e.subject,
-                         e.use, clauses, e.outcome, categories])  # fmt: skip
+                         e.use, clauses, e.outcome, categories,
+                         detail_summary(e.detail)])  # fmt: skip
         if e.subject:
             subjects.add(e.subject)
     request.audited_subjects.extend(sorted(subjects))  # type: ignore[attr-defined]

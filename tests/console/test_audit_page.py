@@ -61,3 +61,14 @@ def test_a_bad_date_is_a_clear_error_not_a_crash(published, pat):
     response = verified_client(pat).get("/console/audit/", {"since": "yesterday"})
     assert response.status_code == 200
     assert "Enter a valid date" in response.content.decode()
+
+
+def test_a_refused_read_says_where_and_why_on_the_page_and_in_the_export(published, pat, bob):
+    verified_client(bob).get("/console/orders/")  # refused: support does not see payments
+    client = verified_client(pat)
+    page = client.get("/console/audit/", {"action": "console.orders.list"}).content.decode()
+    assert "path: /console/orders/; recipient: support; reason: staff role" in page
+    export = client.get("/console/audit/export.csv", {"action": "console.orders.list"})
+    rows = list(csv.reader(io.StringIO(export.content.decode())))
+    assert rows[0][-1] == "detail"
+    assert rows[1][-1].startswith("path: /console/orders/; recipient: support; reason: ")
