@@ -257,6 +257,8 @@ def campaign_confirm(request: HttpRequest, campaign_id: int) -> HttpResponse:
     if request.method == "POST" and campaign.status == Campaign.Status.DRAFT:
         if request.POST.get("audience_size") != str(size):
             messages.error(request, _("The audience changed meanwhile: check the number again."))
+        elif size == 0:
+            messages.error(request, _("Nobody is in the audience now: there is nothing to send."))
         else:
             campaign_queue(
                 campaign_id=campaign.pk,

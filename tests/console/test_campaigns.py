@@ -153,3 +153,11 @@ def test_the_status_command_says_what_the_console_says(draft):
     page = client.get(f"/console/campaigns/{campaign.pk}/").content.decode()
     assert 'id="campaign-status">sent<' in page
     assert f"campaign {campaign.pk} newsletter sent: queued 0, sending 0, sent 1" in out.getvalue()
+
+
+def test_a_campaign_with_nobody_in_its_audience_cannot_be_sent(draft):
+    client, campaign = draft  # no customer at all
+    confirm = client.get(f"/console/campaigns/{campaign.pk}/send/").content.decode()
+    assert 'id="no-audience"' in confirm and 'id="confirm-send"' not in confirm
+    client.post(f"/console/campaigns/{campaign.pk}/send/", {"audience_size": "0"})
+    assert Campaign.objects.get().status == "draft"
