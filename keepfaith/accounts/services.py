@@ -84,6 +84,7 @@ def staff_create(
                 f"{user.email} is already a staff account ({', '.join(user.role_names)}): "
                 "add --replace to give it new roles, a new password and a new authenticator"
             )
+        existed = user is not None
         before = list(user.role_names) if user is not None else []
         if user is None:
             user = User.objects.create_user(email, password, is_staff=True, full_name=full_name)
@@ -94,7 +95,7 @@ def staff_create(
         user.groups.set(Group.objects.filter(name__in=roles))
         device = staff_totp_reset(user=user, actor=actor, audited=False)
         _staff_audit(
-            actor, "replace" if before else "add", user, roles=sorted(roles), roles_before=before
+            actor, "replace" if existed else "add", user, roles=sorted(roles), roles_before=before
         )
     return user, device
 

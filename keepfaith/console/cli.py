@@ -19,6 +19,17 @@ from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 
 
+def staff_cli_allowed(*, email: str, read: StaffRead) -> bool:
+    """Would the gate let staff member ``email`` read ``read``? (Nothing is read or audited:
+    a command asks this before it looks up whom the read is about.)"""
+    user = User.objects.filter(email=email.strip().lower(), is_staff=True, is_active=True).first()
+    if user is None:
+        raise CommandError(f"--as {email}: no active staff account with that e-mail")
+    actor = Actor(ActorKind.STAFF, user.email)
+    gate = in_force().gate(actor=actor)
+    return read_decision(gate=gate, read=read, roles=user.role_names).allowed
+
+
 @enforces("QS-3", features=("staff.reads-by-policy",))
 def staff_cli_read(*, email: str, read: StaffRead, subjects: Iterable[str], command: str) -> Actor:
     """Ask the gate whether staff member ``email`` may read ``read`` about ``subjects``;

@@ -15,11 +15,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from keepfaith.audit.services import audit_append
 from keepfaith.console.access import refused_page, staff_actor, staff_view
 from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
@@ -133,19 +134,27 @@ def sharing_download(request: HttpRequest, release_id: int) -> HttpResponse:
     """The file of one release, if the policy still lets it go and its hash still matches."""
     release = release_get(release_id=release_id)
     if release is None:
-        return refused_page(request, reason=_("There is no such release."))
+        raise Http404("no such release")
     now = in_force()
     actor = staff_actor(request)
     refusal = release_delivery_refusal(
         release=release, policy=now.policy, gate=now.gate(actor=actor)
     )
-    if refusal is not None:
-        return refused_page(request, reason=refusal)
-    drop_dir = sharing_where(policy=now.policy).drop_dir
-    body = release_file_bytes(release=release, drop_dir=drop_dir)
-    if body is None:
-        reason = _("The file is missing or no longer matches its recorded SHA-256.")
-        return refused_page(request, reason=reason)
+    body: bytes | None = None
+    if refusal is None:
+        drop_dir = sharing_where(policy=now.policy).drop_dir
+        body = release_file_bytes(release=release, drop_dir=drop_dir)
+        if body is None:
+            refusal = _("The file is missing or no longer matches its recorded SHA-256.")
+    if refusal is not None or body is None:
+        audit_append(  # the refusal page says it was recorded: it is
+            actor=actor,
+            action="sharing.download",
+            outcome="refused",
+            clauses=("BE-6",),
+            detail={"release": release.pk, "partner": release.partner, "reason": str(refusal)},
+        )
+        return refused_page(request, reason=str(refusal))
     release_delivered(release=release, actor=actor)
     kind = "text/csv" if release.file_format == ReleaseFormat.CSV else "application/json"
     response = HttpResponse(body, content_type=f"{kind}; charset=utf-8")

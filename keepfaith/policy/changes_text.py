@@ -36,7 +36,7 @@ SENTENCES: dict[str, Words] = {
         "choice": "“{name}”: {after} (before: {before}).",
         "retention": "{what}: kept {after} (before: {before}).",
         "retention.raw_ip": "Full IP addresses in our web server logs",
-        "retention.kept": "What we must keep after you close your account ({store})",
+        "retention.kept": "What we must keep after you close your account, for {store}",
         "cookie.added": "New cookie “{name}”, kept {lifetime}.",
         "cookie.removed": "We no longer set the cookie “{name}”.",
         "cookie.lifetime": "The cookie “{name}” is now kept {after} (before: {before}).",
@@ -72,7 +72,7 @@ SENTENCES: dict[str, Words] = {
         "choice": "„{name}“: {after} (før: {before}).",
         "retention": "{what}: gemmes {after} (før: {before}).",
         "retention.raw_ip": "Fulde IP-adresser i vores webserverlogge",
-        "retention.kept": "Det, vi skal gemme, når du lukker din konto ({store})",
+        "retention.kept": "Det, vi skal gemme, når du lukker din konto, til {store}",
         "cookie.added": "Ny cookie „{name}“, gemmes {lifetime}.",
         "cookie.removed": "Vi sætter ikke længere cookien „{name}“.",
         "cookie.lifetime": "Cookien „{name}“ gemmes nu {after} (før: {before}).",
@@ -144,6 +144,19 @@ class _Names:
 
         return self._both(find, key)
 
+    def kept_use(self, store: str) -> str:
+        """What a store kept after an erasure is kept for: its use's name (not the store's
+        key, which is the software's)."""
+
+        def find(policy: Policy) -> str | None:
+            rights = policy.rights
+            kept = next(
+                (k for k in (rights.kept_after_erasure if rights else ()) if k.store == store), None
+            )
+            return None if kept is None else self.use(kept.use)
+
+        return self._both(find, store.replace("_", " "))
+
     def site(self, key: str) -> str:
         def find(policy: Policy) -> str | None:
             found = next((p for p in policy.properties if p.key == key), None)
@@ -214,8 +227,8 @@ def _retention_what(key: str, say: Words, names: _Names) -> str:
     if key == "log_files.raw_ip":
         return say["retention.raw_ip"]
     if key.startswith("kept_after_erasure."):
-        store = key.removeprefix("kept_after_erasure.").replace("_", " ")
-        return say["retention.kept"].format(store=store)
+        store = key.removeprefix("kept_after_erasure.")
+        return say["retention.kept"].format(store=names.kept_use(store))
     return f"“{names.use(key)}”" if names.lang == "en" else f"„{names.use(key)}“"
 
 

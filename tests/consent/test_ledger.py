@@ -269,6 +269,11 @@ def test_show_prints_choices_and_history_to_a_staff_member_the_policy_allows(pub
         with pytest.raises(CommandError, match="no customer"):
             _command("show", unknown, "--as", "pat@staff.example")
     assert AuditEntry.objects.filter(action="console.consent.show", outcome="read").count() == reads
+    refused = AuditEntry.objects.filter(action="console.consent.show", outcome="refused").count()
+    with pytest.raises(CommandError, match="refused by the policy in force"):  # not "no customer"
+        _command("show", "nobody@example.com", "--as", "mia@staff.example")
+    after = AuditEntry.objects.filter(action="console.consent.show", outcome="refused").count()
+    assert after == refused + 1
 
 
 def _refuse_choice_writes(on: bool) -> None:

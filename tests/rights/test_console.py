@@ -46,6 +46,12 @@ def test_pat_sees_the_queue_extends_once_and_completes_a_rectification(
     assert "extended · pat@staff.example · by 2 month(s) · reason: Many stores" in timeline
     assert "in the account · signed in, password entered again" in timeline
     assert "False" not in timeline and "True" not in timeline
+    pat.language = "da"
+    pat.save()
+    danish = client.get(f"/console/rights/{req.pk}/").content.decode()
+    assert "på kontoen · logget ind, adgangskoden indtastet igen" in danish
+    pat.language = "en"
+    pat.save()
     deliver_pending()
     told = OutboxMessage.objects.filter(
         to_address="alice@example.com", subject__contains="more time"

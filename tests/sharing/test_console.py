@@ -60,7 +60,9 @@ def test_a_changed_file_is_not_handed_out(published, pat):
     response = client.get(f"/console/sharing/{row.pk}/download/")
     assert response.status_code == 403
     assert b"no longer matches its recorded SHA-256" in response.content
-    assert AuditEntry.objects.filter(action="sharing.download").exists() is False
+    [refused] = AuditEntry.objects.filter(action="sharing.download")  # as the page says
+    assert refused.outcome == "refused" and "SHA-256" in refused.detail["reason"]
+    assert client.get("/console/sharing/9999/download/").status_code == 404
 
 
 def test_a_refusal_is_shown_and_nothing_is_released(published, pat):

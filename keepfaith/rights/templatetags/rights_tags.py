@@ -79,6 +79,18 @@ def step_title(action: str) -> str:
     return str(STEP_TITLES.get(action, action))
 
 
+# Stored in English in the step's detail (what the request's history keeps); shown in the
+# reader's language.
+_IDENTITY = {
+    "signed in, password entered again": _("signed in, password entered again"),
+    "code sent to the account's address": _(
+        "confirmed with the code sent to the account's address"
+    ),
+}
+_QUEUED_BECAUSE = {
+    "code-expired": _("the code expired"),
+    "too-many-codes": _("too many wrong codes"),
+}
 _CHANNELS = {
     "portal": _("in the account"),
     "email": _("by e-mail"),
@@ -111,8 +123,11 @@ def step_details(step: Any) -> str:
         elif key == "kept" and isinstance(value, list):
             kept = ", ".join(str(STORE_TITLES.get(v, v)) for v in value)
             parts.append(str(_("kept: %(stores)s") % {"stores": kept}))
+        elif key == "identity":
+            parts.append(str(_IDENTITY.get(str(value), value)))
         elif key == "reason" and value:
-            parts.append(str(_("reason: %(reason)s") % {"reason": value}))
+            said = _QUEUED_BECAUSE.get(str(value), value)
+            parts.append(str(_("reason: %(reason)s") % {"reason": said}))
         elif isinstance(value, bool):
             parts.append(str(_("yes") if value else _("no")))
         elif value not in (None, "", []):

@@ -4,6 +4,8 @@ and their second factor."""
 from __future__ import annotations
 
 import getpass
+import os
+import pwd
 import secrets
 import sys
 from typing import Any
@@ -30,10 +32,10 @@ from keepfaith.audit.services import Actor
 
 def _actor() -> Actor:
     """Who ran the command, for the audit log: the operating-system account."""
-    try:
-        who = getpass.getuser()
-    except (KeyError, OSError):
-        who = "unknown user"
+    try:  # the account the process runs as (getpass would believe $USER)
+        who = pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        who = f"uid {os.getuid()}"
     return Actor.system(f"keepfaith staff (run by {who})")
 
 

@@ -37,9 +37,15 @@ class Command(BaseCommand):
         elif action == "verify":
             self._verify()
         else:
-            from keepfaith.console.cli import staff_cli_read
+            from keepfaith.console.cli import staff_cli_allowed, staff_cli_read
             from keepfaith.console.reads import CONSENT_HISTORY
 
+            # The reader first: a refused one learns nothing of whom the address belongs to.
+            if not staff_cli_allowed(email=options["actor"], read=CONSENT_HISTORY):
+                staff_cli_read(  # audits the refusal and stops
+                    email=options["actor"], read=CONSENT_HISTORY, subjects=[],
+                    command="consent show",
+                )  # fmt: skip
             subject = self._subject(options["subject"])
             staff_cli_read(
                 email=options["actor"], read=CONSENT_HISTORY, subjects=[subject],
