@@ -137,6 +137,7 @@ def access_export(
                 "created_at": now,
                 "customer": customer,
                 "language": lang,
+                "policy": policy,
             },
         )
     buffer = io.BytesIO()

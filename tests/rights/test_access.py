@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 
 import pytest
@@ -66,6 +67,14 @@ def test_the_readable_page_is_in_the_customers_language(alice: User) -> None:
     assert 'lang="da"' in page
     assert "Datatilsynet" in page
     assert "Dine oplysninger" in page
+    text = re.sub(r"<(style|title)\b.*?</\1>|<[^>]+>", " ", page, flags=re.S)
+    text = re.sub(r"\s+", " ", text)
+    from tests.browser.test_screens import INTERNAL
+
+    shown = {name: m.group(0) for name, p in INTERNAL.items() if (m := p.search(text))}
+    assert shown == {}  # the readable page speaks words; data.json keeps the exact values
+    assert "blev orienteret i formularen „Bestilling og betaling“" in text  # words, in Danish
+    assert "qualityssl-mobile" not in text and " active " not in text  # names, not codes
 
 
 @pytest.mark.clause("RIGHTS-12")

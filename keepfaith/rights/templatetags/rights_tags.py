@@ -133,3 +133,127 @@ def step_details(step: Any) -> str:
         elif value not in (None, "", []):
             parts.append(", ".join(map(str, value)) if isinstance(value, list) else str(value))
     return " · ".join(parts)
+
+
+_WHEN_COLUMNS = frozenset(
+    {"at", "created", "created_at", "expires_at", "sent_at", "received_at", "due_at",
+     "closed_at", "date_joined", "due", "not_after"}
+)  # fmt: skip
+_EVENT_WORDS = {
+    "given": _("agreed"),
+    "opted-in": _("agreed"),
+    "withdrawn": _("withdrew consent"),
+    "opted-out": _("declined"),
+    "notice-acknowledged": _("was informed"),
+}
+_STATUS_WORDS = {
+    "sent": _("sent"),
+    "queued": _("waiting to be sent"),
+    "sending": _("being sent"),
+    "skipped": _("not sent"),
+    "failed": _("could not be sent"),
+}
+_LANGUAGE_NAMES = {"en": "English", "da": "Dansk"}
+
+
+@register.simple_tag(takes_context=True)
+def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) -> str:
+    """One cell of the readable export page in words: dates in the page's format, the
+    policy's names for uses, data and outside parties, choices and states as words. The
+    JSON and CSV files keep the exact values (for programs)."""
+    from django.utils.dateparse import parse_date, parse_datetime
+    from django.utils.formats import date_format
+
+    from keepfaith.policy import phrases as ph
+    from keepfaith.policy.schema import text_in
+
+    value = row.get(column)
+    policy = context.get("policy")
+    lang = (translation.get_language() or "en")[:2]
+    if value in (None, "", []):
+        return ""
+    if column in _WHEN_COLUMNS and isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return date_format(moment, "DATETIME_FORMAT")
+        day = parse_date(value)
+        return date_format(day, "DATE_FORMAT") if day is not None else value
+    if policy is not None:
+        if column == "categories" and isinstance(value, list):
+            declared = {c.key: text_in(c.name, lang) for c in policy.taxonomy.data_categories}
+            return ph.join_words(
+                [ph.category_name(k, lang, declared=declared) for k in value], lang
+            )
+        if (table, column) in (("consent_events", "key"), ("staff_reads", "use")):
+            return _choice_words(policy, str(value), lang)
+        if table == "consent_events" and column == "source":
+            return _source_words(policy, str(value), lang)
+        if table == "mail_sent" and column == "kind":
+            kind = next((k for k in policy.mail_kinds if k.key == value), None)
+            return text_in(kind.description, lang) if kind is not None else str(value)
+    if table == "orders" and column == "status":
+        from keepfaith.store.models import OrderStatus
+
+        try:
+            return str(OrderStatus(value).label)
+        except ValueError:
+            return str(value)
+    if column == "product_id" and policy is not None:
+        from keepfaith.store.selectors import active_catalog
+
+        product = active_catalog(policy=policy).product(str(value))
+        return text_in(product.name, lang) if product is not None else str(value)
+    if table == "consent_events" and column == "event":
+        return str(_EVENT_WORDS.get(str(value), value))
+    if table == "mail_sent" and column == "status":
+        return str(_STATUS_WORDS.get(str(value), value))
+    if table == "rights_requests" and column in ("kind", "state"):
+        from keepfaith.rights.models import RequestState, RightKind
+
+        choices = RightKind if column == "kind" else RequestState
+        try:
+            return str(choices(value).label)
+        except ValueError:
+            return str(value)
+    if table == "account" and column == "language":
+        return _LANGUAGE_NAMES.get(str(value), str(value))
+    if table == "contact_history" and column == "field":
+        return column_title(str(value))
+    return cell(row, column)
+
+
+def _choice_words(policy: Any, key: str, lang: str) -> str:
+    from keepfaith.policy.schema import text_in
+
+    if key.startswith("outside_party:"):
+        party = key.removeprefix("outside_party:")
+        name = policy.recipient_name(party, lang) or party
+        return str(_("Sending your details to %(party)s") % {"party": name})
+    use = policy.use_by_key(key)
+    return text_in(use.name, lang) if use is not None else key.rsplit(".", 1)[-1]
+
+
+def _source_words(policy: Any, source: str, lang: str) -> str:
+    from keepfaith.policy.schema import text_in
+
+    if source.startswith("form:"):
+        point = policy.collection_point_by_id(source.removeprefix("form:"))
+        name = text_in(point.name, lang) if point is not None else source.removeprefix("form:")
+        return str(_("on the form “%(form)s”") % {"form": name})
+    if source.startswith("rights:"):
+        return str(
+            _("by your request %(reference)s") % {"reference": source.removeprefix("rights:")}
+        )
+    return str(_SOURCE_WORDS.get(source, source))
+
+
+_SOURCE_WORDS = {
+    "web": _("on our website"),
+    "portal": _("in your account"),
+    "email": _("by e-mail"),
+    "one-click": _("with the unsubscribe link in an e-mail"),
+    "gpc": _("your browser's Global Privacy Control signal"),
+    "staff": _("by our staff, at your request"),
+    "checkout": _("at checkout"),
+    "signup": _("when you signed up"),
+}
