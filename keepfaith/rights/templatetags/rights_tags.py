@@ -195,7 +195,7 @@ def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) ->
         from keepfaith.store.models import OrderStatus
 
         try:
-            return str(OrderStatus(value).label)
+            return str(OrderStatus(str(value)).label)
         except ValueError:
             return str(value)
     if column == "product_id" and policy is not None:
@@ -212,7 +212,7 @@ def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) ->
 
         choices = RightKind if column == "kind" else RequestState
         try:
-            return str(choices(value).label)
+            return str(choices(str(value)).label)
         except ValueError:
             return str(value)
     if table == "account" and column == "language":
