@@ -18,8 +18,10 @@ import hmac
 import secrets
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from keepfaith.accounts.models import User
@@ -249,6 +251,11 @@ def request_from_address(
                 "code": code,
                 "kind": request.kind,
                 "hours": hours,
+                "confirm_url": _public_url(
+                    "portal:rights_confirm",
+                    customer.language or language,
+                    query=f"?ref={request.reference}",
+                ),
             },
             key=f"rights-code:{request.reference}",
             gate=gate,
@@ -368,14 +375,27 @@ def request_extend(
     return request
 
 
+def _public_url(name: str, language: str, query: str = "", **kwargs: str) -> str:
+    """The address of a site page in the reader's language, for a link in a mail."""
+    with translation.override(language or None):
+        path = reverse(name, kwargs=kwargs or None)
+    return f"{settings.PUBLIC_URL}{path}{query}"
+
+
 def _tell(request: RightsRequest, name: str, *, gate: Gate, **context: Any) -> None:
-    """Mail the requester about their request (the account's address when known)."""
+    """Mail the requester about their request (the account's address when known), with a
+    link to the request's page when they have an account to open it in."""
     customer = request.customer
     active = customer is not None and customer.is_active
     address = customer.email if customer is not None and active else request.requester_email
     if not address:
         return
     language = (customer.language if customer is not None else "") or request.language
+    if active:
+        context.setdefault(
+            "request_url",
+            _public_url("portal:rights_request", language, reference=request.reference),
+        )
     mail_send(
         name=name,
         to=Recipient(address, request.subject or None, language),

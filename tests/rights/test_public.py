@@ -104,3 +104,21 @@ def test_asking_twice_sends_one_code(alice: User) -> None:
     assert first == second
     deliver_pending()
     assert OutboxMessage.objects.filter(to_address="alice@example.com").count() == 1
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_the_mails_lead_back_to_the_page_where_the_request_goes_on(alice: User, settings) -> None:
+    """The code mail links the page where the code is entered; the closing mail links the
+    request on the account's privacy page (in the customer's language)."""
+    settings.PUBLIC_URL = "https://shop.example"
+    alice.language = "da"
+    alice.save()
+    ref = _ask(Client(), alice.email)
+    code_mail = OutboxMessage.objects.get(subject__contains=ref)
+    assert f"https://shop.example/da/privacy/request/confirm/?ref={ref}" in code_mail.text_body
+    from tests.rights.conftest import ask, signed_in
+
+    ask(signed_in(alice), "portability")
+    done = RightsRequest.objects.filter(customer=alice, state="done").get()
+    closed = OutboxMessage.objects.filter(subject__contains=done.reference).latest("pk")
+    assert f"https://shop.example/da/account/privacy/{done.reference}/" in closed.text_body
