@@ -18,8 +18,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonRe
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -102,11 +102,24 @@ def _cookie_rows(consent: VisitorConsent) -> list[dict[str, Any]]:
     ]
 
 
+def _in_this_language(path: str) -> str:
+    """A site path (``/shop/``, ``/da/shop/``) with the language prefix of this page."""
+    if not path.startswith("/") or path.startswith("//"):
+        return path
+    codes = [code for code, _name in settings.LANGUAGES]
+    parts = path.split("/", 2)
+    bare = "/" + parts[2] if len(parts) > 2 and parts[1] in codes else path
+    lang = get_language() or settings.LANGUAGE_CODE
+    return bare if lang == settings.LANGUAGE_CODE else f"/{lang}{bare}"
+
+
 def _next_url(request: HttpRequest, candidate: str | None) -> str:
+    """Where to go after saving: the page the visitor came from, in the language of this page
+    (switching the language here keeps the place to go back to, but not its language)."""
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
-        return candidate
+        return _in_this_language(candidate)
     return reverse("portal:cookies")
 
 

@@ -118,6 +118,20 @@ def test_next_may_not_leave_the_site(client, db):
     assert response["Location"] == "/cookies/"
 
 
+@pytest.mark.clause("SITE-5")
+def test_saving_on_the_danish_page_goes_back_in_danish(client, db):
+    """The language switch on /cookies/?next=/shop/ keeps the place to go back to; saving on
+    the Danish page then goes back to the Danish shop, not the English one."""
+    response = client.post(
+        "/da/cookies/", {"choice": "reject", "next": "/shop/"}, HTTP_ORIGIN="http://testserver"
+    )
+    assert response.status_code == 302 and response["Location"] == "/da/shop/"
+    english = client.post(
+        "/cookies/", {"choice": "reject", "next": "/da/shop/"}, HTTP_ORIGIN="http://testserver"
+    )
+    assert english["Location"] == "/shop/"
+
+
 def test_unknown_action_is_a_clear_error(client, db):
     response = choose(client, "maybe")
     assert response.status_code == 400
