@@ -137,9 +137,22 @@ def certificate_check(request: HttpRequest, number: str) -> HttpResponse:
     actor = Actor(ActorKind.CUSTOMER, certificate.customer.subject_ref)
     try:
         gate = in_force().gate(actor=actor)
-        validation_check(certificate=certificate, actor=actor, kind=kind, gate=gate)
+        checked = validation_check(certificate=certificate, actor=actor, kind=kind, gate=gate)
     except (AuthorityError, CertificateError, PolicyViolation) as exc:
         messages.error(request, _("The check did not go through: %(why)s") % {"why": exc})
+    else:  # say what the check found: the page alone may look the same as before
+        if checked.state == CertState.ISSUED:
+            messages.success(request, _("Every name is validated: your certificate is issued."))
+        elif checked.state == CertState.FAILED:
+            messages.error(request, _("The certificate authority could not validate every name."))
+        else:
+            messages.info(
+                request,
+                _(
+                    "Not validated yet: the certificate authority cannot see every record yet. "
+                    "A new DNS record can take some minutes to be seen; check again later."
+                ),
+            )
     return redirect("portal:certificate", number=certificate.number)
 
 

@@ -85,9 +85,12 @@ def test_a_bought_certificate_is_set_up_on_its_order_and_issued(alice):
     assert again.status_code == 400 and "every certificate of this line is set up" in (
         again.content.decode()
     )
-    client.post(f"/account/certificates/{certificate.number}/check/", {"kind": "http-01"})
+    checked = client.post(
+        f"/account/certificates/{certificate.number}/check/", {"kind": "http-01"}, follow=True
+    )
     certificate.refresh_from_db()
     assert certificate.state == CertState.ISSUED
+    assert "your certificate is issued" in checked.content.decode()  # the check says so
     listing = client.get("/account/certificates/").content.decode()
     assert certificate.number in listing and "data-to-set-up" not in listing
 
