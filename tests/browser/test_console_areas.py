@@ -38,6 +38,16 @@ def go(page, selector: str) -> None:
         page.click(selector)
 
 
+def draft_as_mia(page, base: str, subject: str, text: str) -> None:
+    """Sign in as mia (marketing) and save a newsletter draft; its page is shown."""
+    mia = make_staff("mia@staff.example", "marketing")
+    sign_in(page, base, mia.email, "/console/campaigns/")
+    page.select_option("select[name=kind]", "newsletter")
+    page.fill("input[name=subject]", subject)
+    page.fill("textarea[name=text]", text)
+    go(page, "text=Save as draft")
+
+
 def fits(page, name: str) -> None:
     """No sideways scrolling of the page itself; a screenshot when asked for."""
     width = page.viewport_size["width"]
@@ -81,12 +91,7 @@ def test_marketing_previews_tests_confirms_and_sees_sent(
     page.set_viewport_size({"width": width, "height": 900})
     make_customer("gus@example.com")
     make_customer("hal@example.com")
-    mia = make_staff("mia@staff.example", "marketing")
-    sign_in(page, live_server.url, mia.email, "/console/campaigns/")
-    page.select_option("select[name=kind]", "newsletter")
-    page.fill("input[name=subject]", "Autumn news")
-    page.fill("textarea[name=text]", "Hello from the shop")
-    go(page, "text=Save as draft")
+    draft_as_mia(page, live_server.url, "Autumn news", "Hello from the shop")
     fits(page, "campaign")
     go(page, "text=Preview")
     assert page.locator("#preview-en").count() == 1 and page.locator("#preview-da").count() == 1
@@ -180,12 +185,7 @@ def test_deleting_a_draft_asks_first_and_the_button_can_be_read(
     from keepfaith.comms.models import Campaign
 
     _publish()
-    mia = make_staff("mia@staff.example", "marketing")
-    sign_in(page, live_server.url, mia.email, "/console/campaigns/")
-    page.select_option("select[name=kind]", "newsletter")
-    page.fill("input[name=subject]", "Draft to delete")
-    page.fill("textarea[name=text]", "Hello")
-    go(page, "text=Save as draft")
+    draft_as_mia(page, live_server.url, "Draft to delete", "Hello")
     button = page.locator("button.danger", has_text="Delete the draft")
     colours = button.evaluate(
         "b => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]"
