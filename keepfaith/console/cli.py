@@ -19,13 +19,18 @@ from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 
 
-def staff_cli_allowed(*, email: str, read: StaffRead) -> bool:
-    """Would the gate let staff member ``email`` read ``read``? (Nothing is read or audited:
-    a command asks this before it looks up whom the read is about.)"""
+def _staff(email: str) -> tuple[User, Actor]:
+    """The active staff account ``--as`` names, and it as an audit actor."""
     user = User.objects.filter(email=email.strip().lower(), is_staff=True, is_active=True).first()
     if user is None:
         raise CommandError(f"--as {email}: no active staff account with that e-mail")
-    actor = Actor(ActorKind.STAFF, user.email)
+    return user, Actor(ActorKind.STAFF, user.email)
+
+
+def staff_cli_allowed(*, email: str, read: StaffRead) -> bool:
+    """Would the gate let staff member ``email`` read ``read``? (Nothing is read or audited:
+    a command asks this before it looks up whom the read is about.)"""
+    user, actor = _staff(email)
     gate = in_force().gate(actor=actor)
     return read_decision(gate=gate, read=read, roles=user.role_names).allowed
 
@@ -34,10 +39,7 @@ def staff_cli_allowed(*, email: str, read: StaffRead) -> bool:
 def staff_cli_read(*, email: str, read: StaffRead, subjects: Iterable[str], command: str) -> Actor:
     """Ask the gate whether staff member ``email`` may read ``read`` about ``subjects``;
     audit the read (or the refusal, then raise ``CommandError`` with the gate's reason)."""
-    user = User.objects.filter(email=email.strip().lower(), is_staff=True, is_active=True).first()
-    if user is None:
-        raise CommandError(f"--as {email}: no active staff account with that e-mail")
-    actor = Actor(ActorKind.STAFF, user.email)
+    user, actor = _staff(email)
     shown = sorted(set(subjects))
     decision = read_decision(gate=in_force().gate(actor=actor), read=read, roles=user.role_names)
     audit_append(

@@ -27,6 +27,7 @@ from keepfaith.cookies.consent import VisitorConsent, consent_choice_store, visi
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.context_processors import policy_text
+from keepfaith.portal.language import prefixed
 
 CROSS_SITE_REFUSAL = "Cross-site request refused: a cookie choice can only be made on this site."
 
@@ -106,11 +107,7 @@ def _in_this_language(path: str) -> str:
     """A site path (``/shop/``, ``/da/shop/``) with the language prefix of this page."""
     if not path.startswith("/") or path.startswith("//"):
         return path
-    codes = [code for code, _name in settings.LANGUAGES]
-    parts = path.split("/", 2)
-    bare = "/" + parts[2] if len(parts) > 2 and parts[1] in codes else path
-    lang = get_language() or settings.LANGUAGE_CODE
-    return bare if lang == settings.LANGUAGE_CODE else f"/{lang}{bare}"
+    return prefixed(path, get_language() or settings.LANGUAGE_CODE)
 
 
 def _next_url(request: HttpRequest, candidate: str | None) -> str:

@@ -32,9 +32,15 @@ def url_in(url: str, lang: str) -> str:
     translated = translate_url(url, lang)
     if translated != url or (get_language() or "") == lang:
         return translated
+    return prefixed(url, lang)
+
+
+def prefixed(path: str, lang: str) -> str:
+    """A site path with ``lang``'s prefix in place of its own (``/da/shop/`` -> ``/shop/``
+    for the default language): the language lives in the prefix only."""
     codes = [code for code, _name in settings.LANGUAGES]
-    parts = url.split("/", 2)
-    rest = "/" + parts[2] if len(parts) > 2 and parts[1] in codes else url
+    parts = path.split("/", 2)
+    rest = "/" + parts[2] if len(parts) > 2 and parts[1] in codes else path
     return rest if lang == settings.LANGUAGE_CODE else f"/{lang}{rest}"
 
 
