@@ -170,12 +170,12 @@ def _csr_findings(
             )
         )
     for name in report.names:
-        problem = name_problem(name)
-        if problem and not (internal and "no dot" in problem):
+        problem = name_problem(name, single_label=internal)
+        if problem:
             found.append(
                 error(
                     "names.invalid",
-                    _("%(name)s cannot be in a certificate: %(problem)s.")
+                    _("“%(name)s” cannot be in a certificate: %(problem)s.")
                     % {"name": name, "problem": problem},
                     new_csr,
                 )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from django.utils.translation import gettext as _
+
 MAX_NAME = 253
 MAX_LABEL = 63
 _LABEL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
@@ -28,30 +30,38 @@ def name_normalise(name: str) -> str:
     return name
 
 
-def name_problem(name: str, *, wildcard: bool = True) -> str | None:
-    """Why ``name`` (normalised) is not a valid DNS name for a certificate, or None."""
+def name_problem(name: str, *, wildcard: bool = True, single_label: bool = False) -> str | None:
+    """Why ``name`` (normalised) is not a valid DNS name for a certificate, or None.
+
+    The reason is a phrase in the active language, to follow the name it is about.
+    ``single_label`` admits a name without a dot (an intranet server's name).
+    """
     if not name:
-        return "empty name"
+        return _("the name is empty")
     if len(name) > MAX_NAME:
-        return f"longer than {MAX_NAME} characters"
+        return _("it is longer than %(max)d characters") % {"max": MAX_NAME}
     if is_ip_literal(name):
-        return "an IP address, not a name"
+        return _("it is an IP address, not a domain name")
     labels = name.split(".")
-    if len(labels) < 2:
-        return "not a fully qualified name (it has no dot)"
+    if len(labels) < 2 and not single_label:
+        return _("it is not a full domain name such as example.com")
     for index, label in enumerate(labels):
         if label == "*" and index == 0 and wildcard:
             continue
         if not label:
-            return "an empty label (two dots in a row)"
+            return _("it has two dots in a row, or starts with a dot")
         if len(label) > MAX_LABEL:
-            return f"a label longer than {MAX_LABEL} characters"
+            return _("a part between two dots is longer than %(max)d characters") % {
+                "max": MAX_LABEL
+            }
         if not set(label) <= _LABEL_CHARS:
-            return f"the label {label[:MAX_LABEL]!r} has characters a host name cannot have"
+            return _("“%(part)s” may only have letters, digits and hyphens") % {
+                "part": label[:MAX_LABEL]
+            }
         if label[0] == "-" or label[-1] == "-":
-            return f"the label {label!r} starts or ends with a hyphen"
-    if labels[-1].isdigit():
-        return "the last label is a number"
+            return _("“%(part)s” starts or ends with a hyphen") % {"part": label}
+    if len(labels) > 1 and labels[-1].isdigit():
+        return _("it ends in a number, not in a domain ending such as .com")
     return None
 
 

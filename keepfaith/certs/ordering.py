@@ -127,11 +127,11 @@ def certificate_setup(
     entry = next((c for c in certificate_lines(order=order, catalog=catalog)
                   if c.line.pk == line_id), None)  # fmt: skip
     if entry is None:
-        raise CertificateError("this order has no such certificate")
+        raise CertificateError(str(_("This order has no such certificate.")))
     if order.status == OrderStatus.CANCELLED:
         raise CertificateError(str(_("This order is cancelled: it has no certificate to set up.")))
     if entry.open < 1:
-        raise CertificateError("every certificate of this line is set up")
+        raise CertificateError(str(_("Every certificate of this order line is already set up.")))
     wanted = order_names_check(
         product=entry.line.product_id, names=names, extra_names=entry.extra_names
     )

@@ -59,7 +59,7 @@ def order_names_check(*, product: str, names: Sequence[str], extra_names: int = 
     for name in wanted:
         problem = _problem(name, wildcard=rule.kind == "wildcard", internal=internal)
         if problem:
-            raise NamesError(_("%(name)s: %(problem)s.") % {"name": name, "problem": problem})
+            raise NamesError(_("“%(name)s”: %(problem)s.") % {"name": name, "problem": problem})
     limit = rule.included + max(extra_names, 0) if rule.kind in ("multi", "intranet") else 1
     if rule.kind == "single":
         base = {n.removeprefix("www.") for n in wanted}
@@ -81,7 +81,4 @@ def order_names_check(*, product: str, names: Sequence[str], extra_names: int = 
 def _problem(name: str, *, wildcard: bool, internal: bool) -> str | None:
     if name.startswith("*.") and not wildcard:
         return _("a wildcard name needs the wildcard product")
-    problem = name_problem(name, wildcard=wildcard)
-    if internal and problem and "no dot" in problem:
-        return None  # internal server names (intranet) may be single labels
-    return problem
+    return name_problem(name, wildcard=wildcard, single_label=internal)

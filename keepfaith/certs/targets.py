@@ -70,7 +70,8 @@ def target_parse(text: str) -> tuple[str, int]:
         problem = None  # tests reach their loopback servers by this name
     if problem:
         raise TargetRefused(
-            _("%(host)s is not a host name: %(problem)s.") % {"host": host[:80], "problem": problem}
+            _("“%(host)s” is not a host name: %(problem)s.")
+            % {"host": host[:80], "problem": problem}
         )
     ports = allowed_ports()
     if port not in ports:

@@ -82,8 +82,9 @@ def test_a_bought_certificate_is_set_up_on_its_order_and_issued(alice):
     assert certificate.number in order_page and "data-setup" not in order_page
     assert client.get(url).status_code == 200  # the page, but nothing left to set up:
     again = client.post(url, {"names": "shop.example", "csr": csr()})
-    assert again.status_code == 400 and "every certificate of this line is set up" in (
-        again.content.decode()
+    assert (
+        again.status_code == 400
+        and "Every certificate of this order line is already set up." in (again.content.decode())
     )
     checked = client.post(
         f"/account/certificates/{certificate.number}/check/", {"kind": "http-01"}, follow=True

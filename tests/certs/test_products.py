@@ -37,7 +37,7 @@ def test_wildcard_and_intranet():
         order_names_check(product="qualityssl-wildcard", names=["shop.example"])
     internal = ["mailserver", "intranet.local"]
     assert order_names_check(product="qualityssl-intranet", names=internal) == internal
-    with pytest.raises(NamesError, match="no dot"):
+    with pytest.raises(NamesError, match="full domain name"):
         order_names_check(product="qualityssl", names=["mailserver"])
     with pytest.raises(NamesError, match="Name the domain"):
         order_names_check(product="qualityssl", names=["  "])
@@ -65,3 +65,26 @@ def test_an_intranet_csr_may_name_internal_servers():
     assert "names.invalid" in {f.code for f in csr_check(data=pem).findings}
     report = csr_check(data=pem, names=["intranet.local", "mailserver"], internal_names=True)
     assert report.ok is True
+
+
+@pytest.mark.parametrize(
+    ("names", "english", "danish"),
+    [
+        (["a.example.;"], "“;” may only have letters", "“;” må kun have bogstaver"),
+        (["bad_name.example"], "“bad_name” may only have", "“bad_name” må kun have"),
+        (["a..example"], "two dots in a row", "to punktummer i træk"),
+        (["mailserver"], "full domain name", "fuldt domænenavn"),
+    ],
+)
+def test_a_name_problem_is_said_in_the_readers_language(names, english, danish):
+    from django.utils import translation
+
+    with translation.override("en"), pytest.raises(NamesError, match=english) as refused:
+        order_names_check(product="qualityssl", names=names)
+    assert "'" not in str(refused.value)  # no Python quoting of the name's parts
+    with translation.override("da"), pytest.raises(NamesError, match=danish):
+        order_names_check(product="qualityssl", names=names)
+    with translation.override("da"):  # intranet names need no dot, in any language
+        assert order_names_check(product="qualityssl-intranet", names=["mailserver"]) == [
+            "mailserver"
+        ]

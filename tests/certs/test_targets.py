@@ -52,9 +52,9 @@ def test_ports_come_from_the_short_list():
 
 def test_single_label_names_are_refused_when_private_targets_are_not_allowed(settings):
     settings.SSLTEST_ALLOW_PRIVATE = False
-    with pytest.raises(TargetRefused, match="no dot"):
+    with pytest.raises(TargetRefused, match="full domain name"):
         target_parse("localhost")
-    with pytest.raises(TargetRefused, match="no dot"):
+    with pytest.raises(TargetRefused, match="full domain name"):
         target_parse("intranet")
 
 
