@@ -60,6 +60,20 @@ def test_a_hosting_plan_bought_through_the_configurator(
         arg=term_price.element_handle(),
     )
     live = page.locator("[data-price]").inner_text()
+    # a quantity the shop refuses leaves no price on the page, not the last choices' prices
+    page.fill("input[name=quantity]", "0")
+    page.wait_for_selector("[data-price-error]:not([hidden])")
+    blank = "\u2013"  # the dash the page shows where no price is
+    price_is = "p => document.querySelector('[data-price]').textContent === p"
+    page.wait_for_function(price_is, arg=blank)
+    page.wait_for_function(
+        "p => [...document.querySelectorAll('[data-term-price]')].every(c => c.textContent === p)",
+        arg=blank,
+    )
+    page.fill("input[name=quantity]", "1")
+    page.wait_for_function(price_is, arg=live)
+    assert term_price.inner_text() == live
+    assert page.locator("[data-price-error]").is_hidden()
     assert "csrfmiddlewaretoken" not in page.url
     page.click("text=Update price")  # the same price from the server without the script
     page.wait_for_load_state()

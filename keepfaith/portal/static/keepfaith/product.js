@@ -35,11 +35,11 @@
     if (total) {
       total.textContent = data.error ? "–" : data.total;
     }
-    Object.keys(data.terms || {}).forEach(function (months) {
-      var cell = form.querySelector('[data-term-price="' + months + '"]');
-      if (cell) {
-        cell.textContent = data.terms[months];
-      }
+    /* every term's cell, so that none keeps the price of choices no longer on the page */
+    var terms = data.terms || {};
+    Array.prototype.forEach.call(form.querySelectorAll("[data-term-price]"), function (cell) {
+      var months = cell.getAttribute("data-term-price");
+      cell.textContent = !data.error && terms[months] ? terms[months] : "–";
     });
   }
 
