@@ -149,7 +149,7 @@ class CollectionPointForm(forms.Form):
             self.fields[name] = forms.BooleanField(
                 required=False,
                 label=use.name.get(self.lang, use.name["en"]),
-                help_text=use.description.get(self.lang, use.description["en"]),
+                help_text=text_in(use.choice_text, self.lang),
                 show_hidden_initial=True,
             )
             self.initial[name] = ticked

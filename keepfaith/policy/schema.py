@@ -210,12 +210,16 @@ class Use(PolicyModel):
     whom the use may reach. ``retention`` is a duration or ``session``, ``transaction``,
     ``while-customer``, ``until-withdrawn``. ``portal_preference`` means the customer portal
     shows a switch for it; ``opt_out_by_email`` means mail to the controller's opt-out
-    address is honoured for it (QS-4, BE-9).
+    address is honoured for it (QS-4, BE-9). ``description`` says the purpose in the
+    statement; ``prompt`` is what a customer reads beside the use's choice on a form (the
+    description when absent), since a statement's sentence about "customers" reads oddly
+    to the customer making the choice.
     """
 
     key: TaxonomyKey
     name: Text
     description: Text
+    prompt: Text | None = None
     legal_basis: LegalBasis
     choice: ChoiceKind
     audience: Annotated[tuple[Audience, ...], Field(min_length=1)]
@@ -224,6 +228,11 @@ class Use(PolicyModel):
     portal_preference: bool = False
     opt_out_by_email: bool = False
     clauses: Clauses = ()
+
+    @property
+    def choice_text(self) -> dict[str, str]:
+        """The words beside this use's choice on a form."""
+        return self.prompt or self.description
 
 
 class StaffAccess(PolicyModel):

@@ -162,8 +162,8 @@ def _questions(policy: Policy, keys: list[str], lang: str) -> list[Question]:
     for key in keys:
         use = policy.use_by_key(key)
         if use is not None:
-            name, text = use.name, use.description
-            found.append(Question(key, name.get(lang, key), text.get(lang, ""), f"use:{key}"))
+            name, text = text_in(use.name, lang), text_in(use.choice_text, lang)
+            found.append(Question(key, name, text, f"use:{key}"))
     return found
 
 

@@ -121,6 +121,23 @@ def test_each_offered_use_gets_a_choice_not_preticked_in_denmark(published):
     assert form[CHOICE_PREFIX + NEWSLETTER].label == "Newsletter"
 
 
+@pytest.mark.clause("BE-8")
+def test_a_choice_is_explained_in_words_for_the_customer_making_it(published):
+    """The policy's prompt, not the statement's sentence about "established customers"."""
+    from django.utils import translation
+
+    form = SignupForm()
+    assert form[CHOICE_PREFIX + NEWSLETTER].help_text == (
+        "Our newsletter, by e-mail. You can stop it at any time."
+    )
+    with translation.override("da"):
+        danish = SignupForm()
+    assert danish[CHOICE_PREFIX + NEWS].help_text.startswith("Nyheder om vores produkter")
+    for field in (*form.choice_fields(), *danish.choice_fields()):
+        assert "established customers" not in field.help_text
+        assert "faste kunder" not in field.help_text
+
+
 @pytest.mark.clause("QS-4")
 def test_opt_out_boxes_are_preticked_where_the_law_allows(published_qs):
     form = SignupForm()
