@@ -21,6 +21,7 @@ from keepfaith.accounts.models import User
 from keepfaith.console.access import StaffRead, staff_actor, staff_read, staff_view
 from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
+from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
 from keepfaith.rights.actions import carry_out
 from keepfaith.rights.erasure import erasure_plan
@@ -73,11 +74,11 @@ def rights_request(request: HttpRequest, rights_id: int) -> HttpResponse:
     policy, now = in_force().policy, timezone.now()
     if asked.subject:
         request.audited_subjects.append(asked.subject)  # type: ignore[attr-defined]
-    plan = None
+    plan, lang = None, (get_language() or "en")[:2]
     if asked.kind == RightKind.ERASURE and asked.customer is not None and asked.is_open:
-        plan = erasure_plan(customer=asked.customer, policy=policy, lang="en", today=now.date())
+        plan = erasure_plan(customer=asked.customer, policy=policy, lang=lang, today=now.date())
     uses = [
-        (k, u.name["en"])
+        (k, text_in(u.name, lang))
         for k in (policy.rights.objection_uses if policy.rights else ())
         if (u := policy.use_by_key(k))
     ]

@@ -26,7 +26,7 @@ from keepfaith.consent.services import consent_record, consent_record_many
 from keepfaith.gate import RESTRICTION_KEY, Gate
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
-from keepfaith.rights.erasure import STORE_TITLES, erasure_run
+from keepfaith.rights.erasure import erasure_run, plan_date, store_title
 from keepfaith.rights.models import RightKind, RightsRequest
 from keepfaith.rights.recipients import recipients_tell
 from keepfaith.rights.services import RightsError, request_close, rights_of, step_add
@@ -171,7 +171,7 @@ def erasure_carry_out(
     lines = [_("Your data is erased.")]
     lines += [
         _("Kept until %(until)s: %(store)s (%(why)s).")
-        % {"until": k["until"], "store": STORE_TITLES.get(k["store"], k["store"]), "why": k["why"]}
+        % {"until": plan_date(k["until"]), "store": store_title(k["store"]), "why": k["why"]}
         for k in kept
     ]
     return request_close(

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from keepfaith.accounts.models import User
@@ -53,6 +54,29 @@ STORE_TITLES = {
     "certificates": _("Certificate requests and certificates"),
     "requests": _("Your requests about your data"),
 }
+# The same stores as staff read them, about the customer.
+STAFF_STORE_TITLES = {
+    **STORE_TITLES,
+    "account": _("The customer's account (name, addresses, phone, password)"),
+    "contact_history": _("The history of the customer's contact details"),
+    "consent": _("The customer's choices (the record keeps only the customer number)"),
+    "mail": _("E-mail sent to and received from the customer"),
+    "requests": _("The customer's requests about their data"),
+}
+
+
+def plan_date(value: str) -> str:
+    """A plan's ISO date (``2031-12-31``) in the active language's date format."""
+    try:
+        return date_format(dt.date.fromisoformat(value), "DATE_FORMAT")
+    except (TypeError, ValueError):
+        return value
+
+
+def store_title(store: str, *, staff: bool = False) -> str:
+    """A store of the erasure plan in words, for the customer or (``staff``) for staff."""
+    titles = STAFF_STORE_TITLES if staff else STORE_TITLES
+    return str(titles.get(store, store.replace("_", " ")))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ every page an audited read (RIGHTS-12)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -99,3 +100,32 @@ def test_a_refusal_carries_its_reason_to_the_requester(alice: User, pat: User) -
     deliver_pending()
     mail = OutboxMessage.objects.get(subject__contains="refused")
     assert "The data is correct." in mail.text_body
+
+
+@pytest.mark.clause("RIGHTS-17")
+def test_the_erasure_plan_speaks_to_staff_about_the_customer_in_their_language(
+    alice: User, pat: User
+) -> None:
+    from keepfaith.inforce import in_force
+    from keepfaith.rights.services import request_open_signed_in
+
+    policy = in_force().policy
+    req, *_ = request_open_signed_in(
+        customer=alice, kind="erasure", details="", language="en", policy=policy
+    )
+    client = verified_client(pat)
+    page = client.get(f"/console/rights/{req.pk}/").content.decode()
+    plan = page[page.index('id="erasure-plan"') :]
+    plan = plan[: plan.index("</table>")]
+    assert "The customer&#x27;s account (name, addresses, phone, password)" in plan
+    titles = re.findall(r"<tr><td>([^<]*)</td>", plan)
+    assert len(titles) > 5 and not any("your" in t.lower() for t in titles)
+    pat.language = "da"
+    pat.save()
+    danish = client.get(f"/console/rights/{req.pk}/").content.decode()
+    danish = danish[danish.index('id="erasure-plan"') :]
+    danish = danish[: danish.index("</table>")]
+    assert "GDPR art. 5, stk. 2" in danish  # the policy's Danish law text, not the English
+    assert "proof that we" not in danish
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", danish)  # dates in words, not ISO
+    assert "Gemmes til" in danish

@@ -50,11 +50,19 @@ def right_label(kind: str) -> str:
 
 
 @register.filter
-def store_title(store: str) -> str:
-    """A store of the erasure plan as the customer reads it."""
-    from keepfaith.rights.erasure import STORE_TITLES
+def store_title(store: str, audience: str = "customer") -> str:
+    """A store of the erasure plan as the customer (or, ``"staff"``, staff) reads it."""
+    from keepfaith.rights.erasure import store_title as title
 
-    return str(STORE_TITLES.get(store, store.replace("_", " ")))
+    return title(store, staff=audience == "staff")
+
+
+@register.filter
+def plan_date(value: str) -> str:
+    """A plan's ISO date (``2031-12-31``) in the reader's date format."""
+    from keepfaith.rights.erasure import plan_date as in_words
+
+    return in_words(value)
 
 
 STEP_TITLES = {
@@ -105,7 +113,7 @@ def step_details(step: Any) -> str:
     joined, uses by their names (never ``False``, ``['a.b']`` or a bare number)."""
     from keepfaith.inforce import in_force
     from keepfaith.policy.rights_text import use_names
-    from keepfaith.rights.erasure import STORE_TITLES
+    from keepfaith.rights.erasure import store_title as title
 
     parts: list[str] = []
     for key, value in (step.detail or {}).items():
@@ -121,7 +129,7 @@ def step_details(step: Any) -> str:
             lang = (translation.get_language() or "en")[:2]
             parts.append(use_names(in_force().policy, tuple(value), lang))
         elif key == "kept" and isinstance(value, list):
-            kept = ", ".join(str(STORE_TITLES.get(v, v)) for v in value)
+            kept = ", ".join(title(v, staff=True) for v in value)
             parts.append(str(_("kept: %(stores)s") % {"stores": kept}))
         elif key == "identity":
             parts.append(str(_IDENTITY.get(str(value), value)))
