@@ -161,3 +161,36 @@ def test_a_campaign_with_nobody_in_its_audience_cannot_be_sent(draft):
     assert 'id="no-audience"' in confirm and 'id="confirm-send"' not in confirm
     client.post(f"/console/campaigns/{campaign.pk}/send/", {"audience_size": "0"})
     assert Campaign.objects.get().status == "draft"
+
+
+def test_the_html_part_stays_inside_its_sandboxed_frame(draft):
+    """The whole HTML mail is the frame's srcdoc attribute, escaped: none of its markup
+    reaches the console page itself (and the frame is not blank)."""
+    from html import unescape
+    from html.parser import HTMLParser
+
+    client, campaign = draft
+    hostile = '<p class="x">Hello <b>QA</b><script>alert(1)</script><img src=x onerror="y()"></p>'
+    client.post(
+        f"/console/campaigns/{campaign.pk}/",
+        {"kind": "newsletter", "subject": "Winter news", "text": "Snow", "html": hostile},
+    )
+    page = client.get(f"/console/campaigns/{campaign.pk}/preview/").content.decode()
+
+    class Frames(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.docs: list[str] = []
+            self.tags: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            if tag == "iframe":
+                self.docs.append(dict(attrs).get("srcdoc") or "")
+
+    parsed = Frames()
+    parsed.feed(page)
+    assert len(parsed.docs) == 2  # one frame per language
+    assert all("<script>alert(1)</script>" in doc and '<html lang="' in doc for doc in parsed.docs)
+    assert "img" not in parsed.tags and "b" not in parsed.tags  # nothing leaked into the page
+    assert "<script>alert(1)" not in page and unescape(page).count("alert(1)") == 2
