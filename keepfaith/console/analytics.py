@@ -37,6 +37,7 @@ from keepfaith.console.dashboard import (
     readable_rows,
     tab_sections,
 )
+from keepfaith.console.forms import FilterForm
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.weblog.conf import download_extensions, weblog_config_in_force
@@ -343,7 +344,7 @@ def _purge_facts(retention_days: int) -> dict[str, Any]:
 DIAGNOSTICS_PAGE = 100
 
 
-class DiagnosticsFilter(forms.Form):
+class DiagnosticsFilter(FilterForm):
     address = forms.CharField(
         label=gettext_lazy("Address starts with"), required=False, max_length=64
     )
@@ -392,8 +393,8 @@ def diagnostics(request: HttpRequest) -> HttpResponse:
     config = weblog_config_in_force(policy=in_force().policy)
     form = DiagnosticsFilter(request.GET or None)
     query = _hits_query(form, timezone.now())
-    try:
-        hits = diagnostics_hits(paths=config.paths, **query)
+    try:  # a wrong filter shows nothing, never every address
+        hits = [] if form.refused else diagnostics_hits(paths=config.paths, **query)
         facts = _purge_facts(config.raw_ip_retention_days)
     except duckdb.Error as error:
         if store_busy(error):
@@ -414,4 +415,5 @@ def diagnostics(request: HttpRequest) -> HttpResponse:
         "retention_days": config.raw_ip_retention_days,
         **facts,
     }
-    return render(request, "console/analytics_diagnostics.html", context)
+    status = 400 if form.refused else 200
+    return render(request, "console/analytics_diagnostics.html", context, status=status)

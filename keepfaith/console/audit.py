@@ -16,9 +16,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.selectors import audit_entries, chain_verify, chained_models
 from keepfaith.console import reads
 from keepfaith.console.access import staff_read, staff_view
+from keepfaith.console.forms import FilterForm
 
 PAGE_SIZE = 50
 EXPORT_MAX = 50_000
@@ -30,7 +32,7 @@ CHAIN_WORDS = {
 }
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(FilterForm):
     actor = forms.CharField(label=_("Actor"), required=False, max_length=254)
     subject = forms.CharField(label=_("Subject (customer number)"), required=False, max_length=254)
     action = forms.CharField(label=_("Action"), required=False, max_length=100)
@@ -43,7 +45,8 @@ class AuditFilterForm(forms.Form):
     )
 
     def selection(self) -> dict[str, Any]:
-        """The keyword arguments of ``audit_entries`` (empty when the form is not valid)."""
+        """The keyword arguments of ``audit_entries`` (every entry when no filter is given;
+        use ``refused`` first: a wrong filter selects nothing)."""
         if not self.is_valid():
             return {}
         data = self.cleaned_data
@@ -81,7 +84,7 @@ def detail_summary(detail: object) -> str:
 @staff_read(reads.AUDIT_LOG)
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
-    entries = audit_entries(**form.selection())
+    entries = audit_entries(**form.selection()) if not form.refused else AuditEntry.objects.none()
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
     request.audited_subjects.extend(sorted({e.subject for e in page if e.subject}))  # type: ignore[attr-defined]
     query = request.GET.copy()
@@ -99,7 +102,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "verdicts": verdicts,
     }
-    return render(request, "console/audit.html", context)
+    return render(request, "console/audit.html", context, status=400 if form.refused else 200)
 
 
 @staff_view()
@@ -107,6 +110,13 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 def audit_export(request: HttpRequest) -> HttpResponse:
     """The filtered range as CSV (at most ``EXPORT_MAX`` entries, newest first)."""
     form = AuditFilterForm(request.GET or None)
+    if form.refused:
+        problems = "; ".join(str(e) for errors in form.errors.values() for e in errors)
+        return HttpResponse(
+            _("Nothing exported: %(problems)s") % {"problems": problems},
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     entries = audit_entries(**form.selection())[:EXPORT_MAX]
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response = HttpResponse(content_type="text/csv; charset=utf-8")

@@ -9,6 +9,27 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
 
 
+class FilterForm(forms.Form):
+    """A console page's filters. A bound form that is not valid selects nothing: a page
+    never falls back to showing everything because one field was wrong. ``since`` and
+    ``until`` (when the form has them) must not be the wrong way round."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and until < since:
+            raise forms.ValidationError(
+                _("The range ends (%(end)s) before it starts (%(start)s)."),
+                params={"start": since.isoformat(), "end": until.isoformat()},
+            )
+        return data
+
+    @property
+    def refused(self) -> bool:
+        """True when filters were given and one of them is wrong."""
+        return self.is_bound and not self.is_valid()
+
+
 class StaffLoginForm(AuthenticationForm):
     """E-mail and password of a staff account; customers are refused with the same message."""
 

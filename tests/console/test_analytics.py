@@ -162,7 +162,17 @@ def test_diagnostics_filter_by_status_path_and_address_and_page(published, weblo
     ).content.decode()
     assert set(re.findall(r'<td class="ref">([^<]+)</td>', one)) == {first_address.group(1)}
     bad = client.get("/console/analytics/diagnostics/", {"status": "abc"})
-    assert bad.status_code == 200 and "Enter a whole number" in bad.content.decode()
+    assert bad.status_code == 400 and "Enter a whole number" in bad.content.decode()
+    # one wrong field shows nothing: never every address with the address filter dropped
+    wrong = client.get(
+        "/console/analytics/diagnostics/", {"address": first_address.group(1), "status": "abc"}
+    ).content.decode()
+    assert re.findall(r'<td class="ref">([^<]+)</td>', wrong) == []
+    assert "until the filters above are corrected" in wrong
+    backwards = client.get(
+        "/console/analytics/diagnostics/", {"since": "2026-03-02", "until": "2026-03-01"}
+    )
+    assert backwards.status_code == 400 and "before it starts" in backwards.content.decode()
 
 
 @pytest.mark.clause("QS-6")

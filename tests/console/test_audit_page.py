@@ -58,9 +58,27 @@ def test_every_chain_gets_a_verdict(published, pat):
 
 
 def test_a_bad_date_is_a_clear_error_not_a_crash(published, pat):
-    response = verified_client(pat).get("/console/audit/", {"since": "yesterday"})
-    assert response.status_code == 200
+    client = verified_client(pat)
+    response = client.get("/console/audit/", {"since": "yesterday"})
+    assert response.status_code == 400
     assert "Enter a valid date" in response.content.decode()
+    assert "until the filters above are corrected" in response.content.decode()
+
+
+def test_a_wrong_filter_exports_nothing_rather_than_the_whole_log(published, pat, bob):
+    client = verified_client(pat)
+    verified_client(bob).get("/console/")
+    whole = client.get("/console/audit/export.csv").content.decode().splitlines()
+    assert len(whole) > 2
+    refused = client.get(
+        "/console/audit/export.csv", {"actor": "bob@staff.example", "since": "2026-99-01"}
+    )
+    assert refused.status_code == 400
+    assert "Nothing exported" in refused.content.decode() and "seq," not in refused.content.decode()
+    backwards = client.get(
+        "/console/audit/export.csv", {"since": "2026-03-02", "until": "2026-03-01"}
+    )
+    assert backwards.status_code == 400 and "before it starts" in backwards.content.decode()
 
 
 def test_a_refused_read_says_where_and_why_on_the_page_and_in_the_export(published, pat, bob):
