@@ -48,10 +48,33 @@ def test_the_cli_lists_requests_as_an_audited_staff_read(alice: User, pat: User,
     with pytest.raises(CommandError, match="needs a request's reference"):
         call_command("rights", "show", "--as", pat.email)
     ref = RightsRequest.objects.get().reference
-    with pytest.raises(CommandError, match="give --out FILE"):
-        call_command("rights", "export", ref, "--as", pat.email)
+    # each carrying-out command is for its own kind: a correction is neither restricted,
+    # erased nor made ready as a copy
+    for action in ("ready", "erase", "restrict"):
+        with pytest.raises(CommandError, match="a request of another kind"):
+            call_command("rights", action, ref, "--as", pat.email)
+    assert RightsRequest.objects.get().is_open
     with pytest.raises(CommandError, match="refused by the policy"):
         call_command("rights", "list", "--as", bob.email)
+
+
+@pytest.mark.clause("RIGHTS-15")
+def test_ready_puts_the_copy_in_the_customers_account_in_their_language(
+    alice: User, pat: User
+) -> None:
+    from keepfaith.rights.services import request_open_signed_in
+
+    alice.language = "da"
+    alice.save()
+    request, *_ = request_open_signed_in(
+        customer=alice, kind="access", details="", language="da", policy=in_force().policy
+    )
+    out = io.StringIO()
+    call_command("rights", "ready", request.reference, "--as", pat.email, stdout=out)
+    request.refresh_from_db()
+    assert request.state == "done"
+    assert "Your data" not in request.outcome and request.outcome in out.getvalue()
+    assert AuditEntry.objects.filter(action="console.rights.request", actor=pat.email).exists()
 
 
 def test_the_demo_has_one_open_request_of_each_kind(alice: User, carol: User) -> None:

@@ -1,13 +1,16 @@
-"""``keepfaith rights list|show|export|erase|restrict|extend``: data-subject requests for
+"""``keepfaith rights list|show|ready|erase|restrict|extend``: data-subject requests for
 operators and scripts, through the same services as the console (RIGHTS-12 to RIGHTS-21).
 
 Every command is a staff read or step: ``--as STAFF-EMAIL`` is asked of the gate and
-audited like the console's pages. ``erase`` re-run after a crash finishes the erasure.
+audited like the console's pages. ``ready``, ``erase`` and ``restrict`` carry out a request
+of their kind only, answering in the requester's language. ``ready`` makes the copy of an
+access or portability request ready in the customer's account: the copy goes to the
+customer, never to a file staff could read (the policy grants no role all of it).
+``erase`` re-run after a crash finishes the erasure.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -16,20 +19,32 @@ from django.utils import timezone
 from keepfaith.inforce import in_force
 from keepfaith.rights.models import RightKind, RightsRequest
 
+# The kinds of request each carrying-out command is for.
+KINDS = {
+    "ready": (RightKind.ACCESS, RightKind.PORTABILITY),
+    "erase": (RightKind.ERASURE,),
+    "restrict": (RightKind.RESTRICTION,),
+}
+KIND_WORDS = {
+    "ready": "access and portability requests",
+    "erase": "erasure requests",
+    "restrict": "restriction requests",
+}
+
 
 class Command(BaseCommand):
     help = (
-        "Data-subject requests: list the open ones with their flags, show one, export a "
-        "customer's data (zip), carry out an erasure, a restriction, or extend a request once."
+        "Data-subject requests: list the open ones with their flags, show one, make an "
+        "access or portability copy ready in the customer's account, carry out an erasure or "
+        "a restriction, or extend a request once."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "action", choices=["list", "show", "export", "erase", "restrict", "extend"]
+            "action", choices=["list", "show", "ready", "erase", "restrict", "extend"]
         )
         parser.add_argument("reference", nargs="?", default="")
         parser.add_argument("--as", dest="actor", required=True, help="staff e-mail")
-        parser.add_argument("--out", default="", help="export: the zip file to write")
         parser.add_argument("--months", type=int, default=0, help="extend: 1 or 2")
         parser.add_argument("--reason", default="", help="extend: sent to the requester")
 
@@ -78,8 +93,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{len(rows)} open request(s)")
 
     def _act(self, action: str, request: RightsRequest, actor: Any, options: Any) -> None:
-        from keepfaith.rights.actions import erasure_carry_out, restriction_apply
-        from keepfaith.rights.export import access_export
+        from keepfaith.rights.actions import carry_out
         from keepfaith.rights.services import RightsError, request_extend
 
         now = in_force()
@@ -87,26 +101,14 @@ class Command(BaseCommand):
         try:
             if action == "show":
                 self._show(request)
-            elif action == "export":
-                if not options["out"]:
-                    raise CommandError("export writes the customer's zip: give --out FILE")
-                if request.customer is None:
+            elif action in KINDS:
+                if request.kind not in KINDS[action]:
                     raise CommandError(
-                        f"{request.reference} is not matched to a customer account yet: "
-                        "match the requester first (console, the request's page)"
+                        f"{request.reference} is a request of another kind "
+                        f"({request.get_kind_display()}): `rights {action}` carries out "
+                        f"{KIND_WORDS[action]} only"
                     )
-                body = access_export(
-                    customer=request.customer, policy=now.policy, reference=request.reference
-                )
-                Path(options["out"]).write_bytes(body)
-                self.stdout.write(f"wrote {len(body)} bytes to {options['out']}")
-            elif action == "erase":
-                if request.kind != RightKind.ERASURE:
-                    raise CommandError(f"{request.reference} is not an erasure request")
-                done = erasure_carry_out(request=request, policy=now.policy, actor=actor, gate=gate)
-                self.stdout.write(f"{done.reference}: {done.outcome}")
-            elif action == "restrict":
-                done = restriction_apply(request=request, actor=actor, gate=gate)
+                done = carry_out(request=request, policy=now.policy, actor=actor, gate=gate)
                 self.stdout.write(f"{done.reference}: {done.outcome}")
             else:
                 request_extend(
