@@ -15,6 +15,8 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -24,6 +26,8 @@ from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor
 from keepfaith.certs.ordering import certificate_lines, certificates_place_waiting
 from keepfaith.collection.forms import gate_submission
+from keepfaith.consent.selectors import current_choices
+from keepfaith.gate.choices import DECLINED, RESTRICTION_KEY
 from keepfaith.inforce import in_force
 from keepfaith.policy.phrases import category_name
 from keepfaith.policy.trace import enforces
@@ -34,7 +38,7 @@ from keepfaith.portal.renewals import order_renewals
 from keepfaith.store.cart import cart_add, cart_clear, cart_priced, cart_remove, checkout_token
 from keepfaith.store.catalog import Catalog, Product, text_in
 from keepfaith.store.errors import CheckoutError, ShopError
-from keepfaith.store.models import Order
+from keepfaith.store.models import Order, TransferStatus
 from keepfaith.store.outside import outside_party_go_ahead, outside_party_notice
 from keepfaith.store.pricing import configuration_validate, line_price, money, order_totals
 from keepfaith.store.selectors import active_catalog, order_of, orders_of
@@ -387,9 +391,32 @@ def _order_page(
         "lines": [(line, money(line.total_minor, found.currency, lang=lang)) for line in lines],
         "renewals": order_renewals(order=found, lang=lang),
         "certificate_lines": entries,
+        "transfers": _transfers_in_words(found),
         "error": error,
     }
     return render(request, "portal/order.html", context, status=status)
+
+
+def _transfers_in_words(found: Order) -> list[str]:
+    """Where each transfer to the order's outside party stands, as a sentence; a queued one
+    says why it waits when the customer's restriction holds it (the gate refuses to send)."""
+    state = current_choices(subject=found.customer.subject_ref).get(RESTRICTION_KEY)
+    restricted = state is not None and state.status in DECLINED
+    said = []
+    for transfer in found.transfers.all():
+        if transfer.status == TransferStatus.SENT and transfer.sent_at is not None:
+            when = date_format(localtime(transfer.sent_at), "DATETIME_FORMAT")
+            said.append(_("Your details were sent on %(when)s.") % {"when": when})
+        elif restricted:
+            said.append(
+                _(
+                    "Your details have not been sent: you asked us to restrict the use of "
+                    "your data, so nothing is sent while the restriction holds."
+                )
+            )
+        else:
+            said.append(_("Your details are about to be sent."))
+    return said
 
 
 def _order_notice(party: str) -> dict[str, Any] | None:

@@ -124,3 +124,31 @@ def test_proceeding_at_checkout_queues_one_transfer(alice):
     assert OutsideTransfer.objects.filter(order=order, status="queued").count() == 1
     client.post(f"/account/orders/{order.number}/go-ahead/", {"go_ahead": "proceed"})
     assert OutsideTransfer.objects.count() == 1  # a second go-ahead changes nothing
+
+
+@pytest.mark.clause("BE-10")
+@pytest.mark.clause("RIGHTS-18")
+def test_a_restricted_customer_s_go_ahead_sends_nothing_and_the_order_says_why(alice):
+    from keepfaith.consent.services import consent_record
+    from keepfaith.gate import RESTRICTION_KEY
+
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl")
+    checkout(client, go_ahead="wait", **OV_DETAILS)
+    order = Order.objects.get()
+    consent_record(
+        subject=alice.customer_number,
+        key=RESTRICTION_KEY,
+        event="opted-out",
+        source="rights:DSR-TEST",
+        actor=Actor.system("test"),
+        evidence={"right": "restriction"},
+    )
+    client.post(f"/account/orders/{order.number}/go-ahead/", {"go_ahead": "proceed"})
+    assert "sent 0 transfer(s), 1 refused" in transfers_command()
+    assert OutsideTransfer.objects.get(order=order).status == "queued"
+    page = client.get(f"/account/orders/{order.number}/").content.decode()
+    assert "nothing is sent while the restriction holds" in page
+    assert "queued" not in page
+    danish = client.get(f"/da/account/orders/{order.number}/").content.decode()
+    assert "begrænse" in danish and "queued" not in danish
