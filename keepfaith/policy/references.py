@@ -245,6 +245,14 @@ def rights_findings(policy: Policy) -> Iterator[Finding]:
                 f"an objection (Art. 21) covers uses based on legitimate interests; {key!r} "
                 f"is based on {use.legal_basis}",
             )
+        elif use.choice == "none":
+            # the service cannot run without it: an upheld objection could not stop it, so
+            # the statement would promise what the software cannot do
+            yield Finding(
+                path,
+                f"{key!r} is needed for the service (choice: none), so an objection could not "
+                "stop it; list only uses the service can run without",
+            )
     for index, kept in enumerate(rights.kept_after_erasure):
         if policy.use_by_key(kept.use) is None:
             yield Finding(

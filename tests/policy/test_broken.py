@@ -156,6 +156,14 @@ BE_MUTATIONS = [
         "whose choice is none",
     ),
     (
+        "objection-to-a-use-the-service-needs",
+        "objection_uses: [marketing.communications.email,",
+        "objection_uses: [essential.service.security,",
+        "objection_uses: [essential",
+        "rights.objection_uses[0]",
+        "is needed for the service (choice: none), so an objection could not stop it",
+    ),
+    (
         "duplicate-key",
         "  jurisdiction: DK\n",
         "  jurisdiction: DK\n  jurisdiction: SE\n",
