@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from keepfaith.cookies.consent import VisitorConsent, consent_choice_store, visitor_consent
 from keepfaith.inforce import in_force
+from keepfaith.policy.phrases import join_words
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.context_processors import policy_text
 from keepfaith.portal.language import prefixed
@@ -148,9 +149,12 @@ def cookie_settings(request: HttpRequest) -> HttpResponse:
         response = redirect(_next_url(request, request.POST.get("next")))
         consent_choice_store(request, response, accepted=accepted)
         return response
+    purposes = _purposes(consent)
+    lang = (get_language() or settings.LANGUAGE_CODE)[:2]
     context = {
         "consent": consent,
-        "purposes": _purposes(consent),
+        "purposes": purposes,
+        "accepted_names": join_words([p["name"] for p in purposes if p["accepted"]], lang),
         "cookies": _cookie_rows(consent),
         "next": _next_url(request, request.GET.get("next")),
         "policy": consent.policy,

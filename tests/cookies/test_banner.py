@@ -84,7 +84,14 @@ def test_customise_keeps_only_the_ticked_purposes(client, db):
     assert set_names(response) == {"kf_consent"}
     assert set_names(client.get("/?utm_campaign=spring")) == {"kf_campaign"}
     ticked = b'value="analytics.reporting.campaign_insights" checked'
-    assert ticked in client.get("/cookies/").content
+    page = client.get("/cookies/").content.decode()
+    assert ticked.decode() in page
+    # the summary names just the accepted purpose: no dangling comma (SITE-5)
+    assert "You accepted: Campaign measurement.</p>" in page
+    choose(client, "save", data={"purpose": ["analytics.reporting.campaign_insights",
+                                             "personalize.content"]})  # fmt: skip
+    both = client.get("/da/cookies/").content.decode()
+    assert "accepteret: Genkendelse af tilbagevendende besøgende og Kampagnemåling.</p>" in both
 
 
 @pytest.mark.clause("BE-2")
