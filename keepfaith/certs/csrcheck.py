@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from keepfaith.certs.findings import Finding, error, has_errors, warning
 from keepfaith.certs.inputs import load_certificates, load_csr, load_public_key
 from keepfaith.certs.keys import KeyInfo, key_findings, key_info, signature_findings, signature_name
-from keepfaith.certs.names import name_normalise, name_problem
+from keepfaith.certs.names import name_display, name_normalise, name_problem
 from keepfaith.policy.trace import enforces
 
 SUBJECT_LABELS = {
@@ -194,18 +194,22 @@ def _csr_findings(
     return found
 
 
+def _shown(names: Sequence[str]) -> str:
+    return ", ".join(name_display(n) for n in names)
+
+
 def names_findings(*, requested: Sequence[str], ordered: Sequence[str]) -> list[Finding]:
     """The request must ask for exactly the names ordered: none missing, none extra."""
     want = {name_normalise(n) for n in ordered if n.strip()}
     have = set(requested)
-    fix = _("Generate a CSR with exactly the names of the order, or change the order.")
+    fix = _("Make a new CSR with exactly the names of the certificate.")
     found = []
     missing, extra = sorted(want - have), sorted(have - want)
     if missing:
         found.append(
             error(
                 "names.missing",
-                _("The request does not include: %(names)s.") % {"names": ", ".join(missing)},
+                _("The request does not include: %(names)s.") % {"names": _shown(missing)},
                 fix,
             )
         )
@@ -214,7 +218,7 @@ def names_findings(*, requested: Sequence[str], ordered: Sequence[str]) -> list[
             error(
                 "names.extra",
                 _("The request includes names that are not in the order: %(names)s.")
-                % {"names": ", ".join(extra)},
+                % {"names": _shown(extra)},
                 fix,
             )
         )

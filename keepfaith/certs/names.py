@@ -6,6 +6,7 @@ checked character by character, so the work is linear in the length of the name.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 from collections.abc import Iterable
 
@@ -28,6 +29,18 @@ def name_normalise(name: str) -> str:
         except UnicodeError:
             return name
     return name
+
+
+def name_display(name: str) -> str:
+    """A normalised name as people write it: ``xn--`` labels back in their letters
+    (``bøger.dk``, not ``xn--bger-gra.dk``); a label that does not decode stays as it is."""
+    labels = []
+    for label in name.split("."):
+        if label.startswith("xn--"):
+            with contextlib.suppress(UnicodeError):
+                label = label[4:].encode("ascii").decode("punycode")
+        labels.append(label)
+    return ".".join(labels)
 
 
 def name_problem(name: str, *, wildcard: bool = True, single_label: bool = False) -> str | None:

@@ -30,6 +30,7 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor, audit_append
@@ -143,11 +144,11 @@ def certificate_order_create(
     """
     wanted = list(dict.fromkeys(name_normalise(n) for n in names if n.strip()))
     if not wanted:
-        raise CertificateError("name at least one domain")
+        raise CertificateError(str(_("Name the domain the certificate is for.")))
     report = csr_check(data=csr_pem, names=wanted, internal_names=internal_names)
     errors = [f for f in report.findings if f.severity is Severity.ERROR]
     if errors:
-        raise CertificateError("; ".join(f.message for f in errors), report.findings)
+        raise CertificateError(" ".join(str(f.message) for f in errors), report.findings)
     csr_text = load_csr(csr_pem).public_bytes(serialization.Encoding.PEM).decode()
     certificate = CertificateOrder(
         customer=customer, names=wanted, csr_pem=csr_text,

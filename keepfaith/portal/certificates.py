@@ -90,7 +90,9 @@ def certificate_setup_page(request: HttpRequest, number: str, line_id: int) -> H
         except InputError as exc:
             form.add_error("csr", str(exc))
         except CertificateError as exc:
-            form.add_error(None, str(exc))
+            # the findings are listed one by one below: the lead only points at them
+            lead = _("The certificate signing request has problems, listed below.")
+            form.add_error(None, lead if exc.findings else str(exc))
             context["findings"] = exc.findings
         else:
             messages.success(request, _setup_message(certificate, order.go_ahead_given))

@@ -107,6 +107,24 @@ def test_names_must_match_the_order_exactly():
     assert report.ok is False
 
 
+def test_international_names_are_said_as_people_write_them():
+    pem, _ = make_csr(["shop.example"])
+    report = csr_check(data=pem, names=["bøger.dk", "www.bøger.dk"])
+    messages = {f.code: f.message for f in report.findings}
+    assert "www.bøger.dk, bøger.dk" in messages["names.missing"] or (
+        "bøger.dk, www.bøger.dk" in messages["names.missing"]
+    )
+    assert "xn--" not in messages["names.missing"]
+
+
+@given(st.text(alphabet="abcxn-0123456789.", max_size=40))
+@hsettings(max_examples=300, deadline=None)
+def test_name_display_never_fails(text):
+    from keepfaith.certs.names import name_display
+
+    assert isinstance(name_display(text), str)
+
+
 def test_invalid_names_are_errors():
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, "shop_example")]
     pem, _ = make_csr(["bad name.example"], subject=attrs)

@@ -104,6 +104,11 @@ def test_names_that_do_not_fit_and_a_csr_that_does_not_match_are_refused(alice):
     other = client.post(url, {"names": "other.example", "csr": csr()})
     assert other.status_code == 400
     assert "shop.example" in other.content.decode()  # the finding names what the CSR asks for
+    # each finding is said once, in the list; the lead points at it (no ".;" run-on)
+    said = other.content.decode()
+    assert "has problems, listed below" in said and ".;" not in said
+    finding = re.search(r'<li class="finding error"><strong>[^<]*</strong> ([^<]+)<', said)
+    assert finding is not None and said.count(finding.group(1)) == 1
     junk = client.post(url, {"names": "shop.example", "csr": "hello"})
     assert junk.status_code == 400 and "not a readable" in junk.content.decode()
     assert CertificateOrder.objects.count() == 0
