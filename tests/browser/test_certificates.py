@@ -65,6 +65,15 @@ def test_set_up_check_now_and_download_in_the_browser(
     page.click("main button[type=submit]")
     page.wait_for_url(f"**/account/orders/{order.number}/")
     page.click("[data-setup]")
+    # on a phone, a refused 300-character name is said without widening the page
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.fill("textarea[name=names]", "a" * 300 + ".example")
+    page.fill("textarea[name=csr]", pem.decode())
+    with page.expect_navigation():
+        page.click("button:has-text('Order the certificate')")
+    assert "longer than 253 characters" in page.inner_text("main")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.fill("textarea[name=names]", "shop.example")
     page.fill("textarea[name=csr]", pem.decode())
     with page.expect_navigation(timeout=60_000):
