@@ -65,11 +65,13 @@ demo: install
 # With Debian's pebble installed, `make run` runs it on loopback for the demo's certificates
 # (its settings exported to the demo and the server; stopped with the server).
 # Links in the demo's mail lead to the address served here, unless KEEPFAITH_PUBLIC_URL says
-# otherwise (production requires it: check --deploy).
+# otherwise (production requires it: check --deploy). The demo runs with Django's debug pages
+# off, so that a visitor meets the site's own 404 and 500 pages (KEEPFAITH_DEBUG=1 for them).
 run: install
 	$(BIN)/keepfaith migrate --noinput
 	@set -e; \
 	export KEEPFAITH_PUBLIC_URL="$${KEEPFAITH_PUBLIC_URL:-http://$(HOST):$(PORT)}"; \
+	export KEEPFAITH_DEBUG="$${KEEPFAITH_DEBUG:-0}"; \
 	if command -v pebble >/dev/null 2>&1; then \
 	  eval "$$($(BIN)/keepfaith certs pebble --print-env)"; \
 	  $(BIN)/keepfaith certs pebble & pebble_pid=$$!; \
