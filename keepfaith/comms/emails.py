@@ -13,12 +13,15 @@ there is one, in ``templates/emails/da/``. Rules kept here (BE-8, RFC 2369, RFC 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.template import Context, Engine
+from django.template.backends.django import get_installed_libraries
 from django.template.loader import select_template
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -43,8 +46,17 @@ class RenderedMail:
     html: str
 
 
+@functools.cache
+def _plain_engine() -> Engine:
+    """The project's templates and tag libraries without HTML escaping: for the subject and
+    the text part, where ``&#x27;`` would be read as it is (the HTML part stays escaped)."""
+    return Engine(app_dirs=True, autoescape=False, libraries=get_installed_libraries())
+
+
 def _render(name: str, suffix: str, language: str, context: dict[str, object]) -> str:
     names = [f"emails/{language}/{name}.{suffix}", f"emails/{name}.{suffix}"]
+    if suffix.endswith("txt"):
+        return _plain_engine().select_template(names).render(Context(context, autoescape=False))
     return str(select_template(names).render(context))
 
 
