@@ -64,8 +64,8 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    email = models.EmailField("e-mail address", max_length=254, unique=True)
-    full_name = models.CharField(max_length=150, blank=True)
+    email = models.EmailField(gettext_lazy("e-mail address"), max_length=254, unique=True)
+    full_name = models.CharField(gettext_lazy("name"), max_length=150, blank=True)
     phone = models.CharField("phone number", max_length=40, blank=True)
     organization = models.CharField("organisation", max_length=150, blank=True)
     postal_address = models.TextField("postal address", max_length=500, blank=True)

@@ -144,3 +144,19 @@ def test_password_reset_sends_a_link_and_reveals_nothing(client, alice, publishe
     assert done["Location"] == "/account/password/reset/complete/"
     alice.refresh_from_db()
     assert alice.check_password("another long passphrase") is True
+
+
+@pytest.mark.clause("SITE-5")
+def test_a_password_like_the_address_is_refused_in_the_page_language(client, published):
+    form = {
+        "email": "bente.nielsen@example.com",
+        "full_name": "Bente",
+        "password1": "bente.nielsen@example.com",
+        "password2": "bente.nielsen@example.com",
+        "shown_policy_version": published.label,
+    }
+    english = client.post("/account/signup/", form).content.decode()
+    assert "too close to what you gave as your e-mail address" in english
+    danish = client.post("/da/account/signup/", form).content.decode()
+    assert "minder for meget om det, du har angivet som e-mailadresse" in danish
+    assert "din/dit" not in danish and "e-mail address" not in danish
