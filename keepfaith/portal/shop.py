@@ -203,7 +203,6 @@ def _cart_context(request: HttpRequest, catalog: Catalog) -> dict[str, Any]:
         "vat_rate": totals.vat_rate.normalize(),
         "total": money(totals.total_minor, catalog.currency, lang=lang),
         "total_minor": totals.total_minor,
-        "vat_note": text_in(catalog.vat.note, lang),
         "priced": lines,
     }
 

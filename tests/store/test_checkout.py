@@ -52,9 +52,15 @@ def test_the_cart_works_before_login_and_checkout_asks_for_an_account(db):
     assert Session.objects.count() == 0
     cart = client.get("/cart/")
     assert "QualitySSL Mobile, 24 months" in cart.content.decode()
+    assert "you will be asked to log in" in cart.content.decode()
+    assert "added at checkout" not in cart.content.decode()  # the cart already adds the VAT
     response = client.get("/checkout/")
     assert response.status_code == 302
     assert response["Location"].startswith("/account/login/?next=/checkout/")
+    from keepfaith.accounts.models import User
+
+    client.force_login(User.objects.create_user("cart@example.com", "a long enough secret"))
+    assert "you will be asked to log in" not in client.get("/cart/").content.decode()
 
 
 @pytest.mark.feature("collection.checkout")
