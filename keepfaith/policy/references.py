@@ -246,12 +246,14 @@ def rights_findings(policy: Policy) -> Iterator[Finding]:
                 f"is based on {use.legal_basis}",
             )
         elif use.choice == "none":
-            # the service cannot run without it: an upheld objection could not stop it, so
-            # the statement would promise what the software cannot do
+            # the gate stops it for the objector, but what serves everyone without asking
+            # the gate (the session, the audit log) goes on: a warning, so that versions
+            # published before this check still load
             yield Finding(
                 path,
                 f"{key!r} is needed for the service (choice: none), so an objection could not "
-                "stop it; list only uses the service can run without",
+                "stop all of it; list only uses the service can run without",
+                "warning",
             )
     for index, kept in enumerate(rights.kept_after_erasure):
         if policy.use_by_key(kept.use) is None:

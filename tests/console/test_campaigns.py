@@ -194,3 +194,15 @@ def test_the_html_part_stays_inside_its_sandboxed_frame(draft):
     assert all("<script>alert(1)</script>" in doc and '<html lang="' in doc for doc in parsed.docs)
     assert "img" not in parsed.tags and "b" not in parsed.tags  # nothing leaked into the page
     assert "<script>alert(1)" not in page and unescape(page).count("alert(1)") == 2
+
+
+def test_a_campaign_text_that_is_not_utf8_is_a_clear_error(published, mia, tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    text = tmp_path / "mail.txt"
+    text.write_bytes(b"Hej \xe6bler")  # Latin-1, not UTF-8
+    with pytest.raises(CommandError, match="not UTF-8 text"):
+        call_command("campaign", "create", "--kind", "newsletter", "--subject", "S",
+                     "--text", str(text), "--as", mia.email)  # fmt: skip
+    assert not Campaign.objects.exists()

@@ -156,14 +156,6 @@ BE_MUTATIONS = [
         "whose choice is none",
     ),
     (
-        "objection-to-a-use-the-service-needs",
-        "objection_uses: [marketing.communications.email,",
-        "objection_uses: [essential.service.security,",
-        "objection_uses: [essential",
-        "rights.objection_uses[0]",
-        "is needed for the service (choice: none), so an objection could not stop it",
-    ),
-    (
         "duplicate-key",
         "  jurisdiction: DK\n",
         "  jurisdiction: DK\n  jurisdiction: SE\n",
@@ -289,6 +281,21 @@ def test_taxonomy_extension_must_extend_its_parent():
     )
     messages = [p.message for p in check(text).errors]
     assert "'user.computer_configuration' must extend its parent as user.device.<name>" in messages
+
+
+@pytest.mark.clause("RIGHTS-21")
+def test_an_objection_to_a_use_the_service_needs_is_a_warning():
+    """A warning, not an error: versions published before the check must still load."""
+    text = mutate(
+        BE_TEXT,
+        "objection_uses: [marketing.communications.email,",
+        "objection_uses: [essential.service.security,",
+    )
+    report = check(text)
+    assert report.ok is True
+    [warning] = report.warnings
+    assert warning.path == "rights.objection_uses[0]"
+    assert "needed for the service (choice: none)" in warning.message
 
 
 def test_dk_partner_promotions_opt_out_is_a_warning():

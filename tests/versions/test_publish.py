@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, transaction
 
 from keepfaith.audit.models import AuditEntry
@@ -74,6 +75,12 @@ def test_policy_command_check_render_publish_diff(db, tmp_path):
     out = StringIO()
     call_command("policy", "diff", str(older), "2024.1", stdout=out)
     assert "14 days" in out.getvalue() or "14d" in out.getvalue()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("controller: [\n", encoding="utf-8")
+    err = StringIO()
+    with pytest.raises(CommandError, match="not a valid policy"):  # not a traceback
+        call_command("policy", "diff", str(bad), "2024.1", stdout=out, stderr=err)
+    assert "bad.yaml:2:1: error: YAML syntax" in err.getvalue()
 
 
 def test_policy_check_exits_1_on_errors(tmp_path):

@@ -34,6 +34,11 @@ def read_text(path: str | None) -> str:
         return Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from None
+    except UnicodeDecodeError as error:
+        raise CommandError(
+            f"{path}: not UTF-8 text (byte {error.start + 1} cannot be read); "
+            "save the mail's text as UTF-8"
+        ) from None
 
 
 class Command(BaseCommand):

@@ -132,7 +132,12 @@ class Command(BaseCommand):
         if Path(ref).is_file():
             from keepfaith.policy import load_policy
 
-            return load_policy(Path(ref))
+            try:
+                return load_policy(Path(ref))
+            except PolicyError as exc:
+                for problem in exc.problems:
+                    self.stderr.write(format_problem(problem))
+                raise CommandError(f"{ref}: not a valid policy (problems above)") from None
         version = PolicyVersion.objects.filter(label=ref).order_by("-seq").first()
         if version is None:
             raise CommandError(f"{ref}: neither a policy file nor a published version label")
