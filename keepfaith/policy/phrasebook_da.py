@@ -46,11 +46,7 @@ DANISH: dict[str, str] = {
     "required": "skal udfyldes",
     "optional": "frivilligt",
     "nothing": "ingen",
-    "security_intro": (
-        "Vi beskytter personoplysninger mod tab, misbrug og ændring. Hver foranstaltning "
-        "nævner den kontrol i vores system, der håndhæver den:"
-    ),
-    "security_item": "{description} (kontrol: {control})",
+    "security_intro": "Vi beskytter personoplysninger mod tab, misbrug og ændring:",
     "staff_intro": (
         "Hos {name} er det kun disse medarbejdere, der ser personoplysninger, og hver ser "
         "kun det, arbejdet kræver:"

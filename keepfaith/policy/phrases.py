@@ -58,11 +58,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "required": "required",
         "optional": "optional",
         "nothing": "none",
-        "security_intro": (
-            "We protect personal data against loss, misuse and alteration. Each measure "
-            "names the control in our system that enforces it:"
-        ),
-        "security_item": "{description} (control: {control})",
+        "security_intro": "We protect personal data against loss, misuse and alteration:",
         "staff_intro": (
             "Inside {name}, only these staff see personal data, each only what their work needs:"
         ),
@@ -316,6 +312,25 @@ LANGUAGES = tuple(PHRASES)
 def supported(lang: str) -> bool:
     """True when the statement can be written in ``lang``."""
     return lang in PHRASES
+
+
+_MONTHS = {
+    "en": ("January", "February", "March", "April", "May", "June", "July", "August",
+           "September", "October", "November", "December"),
+    "da": ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august",
+           "september", "oktober", "november", "december"),
+}  # fmt: skip
+
+
+def date_words(iso_day: str, lang: str) -> str:
+    """``2024-01-01`` as readers write it: ``1 January 2024``, ``1. januar 2024``."""
+    year, month, day = (int(part) for part in iso_day.split("-"))
+    months = _MONTHS.get(lang, _MONTHS["en"])
+    if not 1 <= month <= 12:
+        return iso_day
+    if lang == "da":
+        return f"{day}. {months[month - 1]} {year}"
+    return f"{day} {months[month - 1]} {year}"
 
 
 def phrase(lang: str, key: str, **values: str) -> str:

@@ -237,7 +237,9 @@ def statement(policy: Policy, *, lang: str = "en") -> Statement:
         lang=lang,
         version=policy.version,
         effective=policy.effective,
-        intro=ph.phrase(lang, "intro", version=policy.version, effective=policy.effective),
+        intro=ph.phrase(
+            lang, "intro", version=policy.version, effective=ph.date_words(policy.effective, lang)
+        ),
         sections=sections,
     )
 

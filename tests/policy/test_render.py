@@ -94,12 +94,14 @@ def test_collection_table_lists_every_form_and_its_categories() -> None:
 
 
 @pytest.mark.clause("QS-3")
-def test_security_measures_are_shown_with_their_controls() -> None:
+def test_security_measures_are_said_in_words_and_traced_to_their_controls() -> None:
     policy = qs_policy()
-    text = statement(policy).section("security").text
+    section = statement(policy).section("security")
+    text = section.text
     for measure in policy.security_measures:
         assert measure.description["en"] in text
-        assert measure.control in text
+        assert measure.control not in text  # an internal name, not for the reader (SITE-5)
+        assert ("security", f"security.{measure.control}") in statement(policy).features()
     admins = next(line for line in text.splitlines() if "system administrators:" in line)
     assert "IP address" in admins
     assert "card brand and last four digits" in admins
@@ -343,3 +345,11 @@ def test_names_the_policy_gives_per_language_read_in_that_language():
     assert "Reseller and affiliate partners" in english_text
     assert "kortets type og sidste fire cifre" in danish_text
     assert "card brand and last four digits" in english_text
+
+
+@pytest.mark.clause("SITE-5")
+def test_the_statement_gives_its_date_in_words() -> None:
+    assert qs_policy().effective == "2013-05-30"
+    assert statement(qs_policy()).intro.endswith(", in force from 30 May 2013.")
+    assert be_policy().effective == "2024-01-01"
+    assert statement(be_policy(), lang="da").intro.endswith(", gældende fra 1. januar 2024.")
