@@ -58,7 +58,9 @@ def policy_notice(request: HttpRequest) -> dict[str, object]:
         return {}
     if request.COOKIES.get(NOTICE_COOKIE) == version.label:
         return {}
-    return {"policy_notice": version}
+    # the day the change reached the site: a version published after its effective date
+    # did not change anything on that earlier date
+    return {"policy_notice": version, "policy_notice_since": start}
 
 
 def site_identity(request: HttpRequest) -> dict[str, object]:

@@ -10,6 +10,8 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.models import AuditEntry
@@ -68,6 +70,9 @@ def test_the_site_shows_the_change_notice_until_closed(db):
     page = client.get("/privacy/")
     assert 'id="policy-notice"' in page.content.decode()
     assert not page.cookies  # showing it sets nothing
+    # published today for 1 January 2024: the change reached the site today, not in 2024
+    today = date_format(timezone.localdate(), "DATE_FORMAT")
+    assert f"Our privacy statement changed on {today} (version 2024.1)" in page.content.decode()
     closed = client.post(
         "/privacy/updates/close/", {"next": "/privacy/"}, HTTP_ORIGIN="http://testserver"
     )
