@@ -34,6 +34,7 @@ from keepfaith.consent.selectors import (
     current_choices,
 )
 from keepfaith.consent.services import consent_form_hash
+from keepfaith.cookies.consent import visitor_consent
 from keepfaith.inforce import in_force, policy_of
 from keepfaith.policy import Policy
 from keepfaith.policy.phrases import category_name, join_words, retention_text
@@ -75,7 +76,23 @@ def consent_list(request: HttpRequest) -> HttpResponse:
         )
         for e in consent_history(subject=subject)[:500]
     ]
-    return render(request, "portal/consent_list.html", {"choices": choices, "events": events})
+    context = {"choices": choices, "events": events, "browser": _browser_cookies(request)}
+    return render(request, "portal/consent_list.html", context)
+
+
+def _browser_cookies(request: HttpRequest) -> dict[str, object] | None:
+    """The cookie choice of this browser, which the cookie banner keeps in the browser (not
+    in the ledger above, so it may differ between browsers and from a choice recorded here)."""
+    consent = visitor_consent(request)
+    if consent is None or consent.choice is None:
+        return None
+    policy, lang = consent.policy, (get_language() or "en")[:2]
+    accepted = [
+        text_in(use.name, lang)
+        for purpose in consent.registry.purposes
+        if purpose.key in consent.accepted and (use := policy.use_by_key(purpose.key))
+    ]
+    return {"accepted": join_words(accepted, lang)}
 
 
 @enforces("SITE-1")

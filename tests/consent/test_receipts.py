@@ -74,6 +74,12 @@ def test_the_owner_sees_the_history_the_page_and_the_json(alice_event, alice):
     listing = client.get("/account/consent/")
     assert listing.status_code == 200
     assert f"/account/consent/{alice_event.pk}/receipt.json" in listing.content.decode()
+    assert "In this browser you have not chosen yet." in listing.content.decode()
+    # the banner's choice lives in the browser: the page says what this browser holds
+    client.post("/cookies/", {"choice": "save", "purpose": ["personalize.content"], "next": "/"},
+                HTTP_ORIGIN="http://testserver")  # fmt: skip
+    browser = client.get("/account/consent/").content.decode()
+    assert "In this browser you have accepted: Returning visitors." in browser
     page = client.get(f"/account/consent/{alice_event.pk}/")
     assert page.status_code == 200
     assert "Partner promotions" in page.content.decode()
