@@ -15,6 +15,7 @@ from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.store.models import Order
 from keepfaith.store.pricing import money
+from keepfaith.store.selectors import active_catalog, line_words
 
 
 def _recipient(order: Order, policy: Policy) -> tuple[Recipient, str]:
@@ -28,8 +29,13 @@ def _recipient(order: Order, policy: Policy) -> tuple[Recipient, str]:
 def send_order_receipt(*, order: Order, policy: Policy, gate: Gate) -> None:
     """Queue the receipt of ``order`` (once per order)."""
     to, lang = _recipient(order, policy)
-    lines = [
-        (line.quantity, line.description, money(line.total_minor, order.currency, lang=lang))
+    catalog = active_catalog(policy=policy)
+    lines = [  # in the customer's language, whatever language the order was placed in
+        (
+            line.quantity,
+            line_words(line, catalog, lang),
+            money(line.total_minor, order.currency, lang=lang),
+        )
         for line in order.lines.all()
     ]
     context: dict[str, Any] = {

@@ -49,6 +49,8 @@ def test_the_receipt_is_in_the_customer_s_language(alice, django_capture_on_comm
     order = _buy(alice, django_capture_on_commit_callbacks)
     assert mail.outbox[0].subject == f"Din ordre {order.number}"
     assert "Tak for din ordre" in mail.outbox[0].body
+    # the order was placed on an English page: its lines are still said in Danish
+    assert "months" not in mail.outbox[0].body and "måneder" in mail.outbox[0].body
 
 
 def test_a_mail_failure_never_undoes_the_order(
