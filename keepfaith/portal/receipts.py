@@ -22,8 +22,8 @@ from keepfaith.audit.services import Actor
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.account import customer_of
-from keepfaith.store.catalog import Catalog, text_in
-from keepfaith.store.models import Order, OrderLine
+from keepfaith.store.catalog import Catalog
+from keepfaith.store.models import Order
 from keepfaith.store.ordercancel import (
     OrderNotCancellable,
     RefundFailed,
@@ -31,7 +31,7 @@ from keepfaith.store.ordercancel import (
     order_cancel_waiting,
 )
 from keepfaith.store.pricing import money
-from keepfaith.store.selectors import active_catalog, order_of
+from keepfaith.store.selectors import active_catalog, line_words, order_of
 
 
 def _lang() -> str:
@@ -45,22 +45,13 @@ def _order(request: HttpRequest, number: str) -> Order:
     return found
 
 
-def product_name(line: OrderLine, catalog: Catalog, lang: str) -> str:
-    """The product's name in ``lang`` from the catalogue; the line's own description (written
-    at checkout) when the catalogue no longer has the product."""
-    product = catalog.product(line.product_id)
-    return text_in(product.name, lang) if product is not None else line.description
-
-
 def _lines(order: Order, catalog: Catalog, lang: str) -> list[dict[str, Any]]:
     rows = []
     for line in order.lines.all():
         rows.append(
             {
-                "name": product_name(line, catalog, lang),
-                "description": line.description,
-                "term_months": line.term_months,
-                "term_years": line.term_months // 12 if line.term_months % 12 == 0 else 0,
+                # product, options and term, in the reader's language
+                "name": line_words(line, catalog, lang),
                 "quantity": line.quantity,
                 "unit": money(line.unit_minor, order.currency, lang=lang),
                 "total": money(line.total_minor, order.currency, lang=lang),
