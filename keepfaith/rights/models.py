@@ -26,6 +26,18 @@ class RightKind(models.TextChoices):
     OBJECTION = "objection", _("Object to a use of my data")
 
 
+# The kinds as staff read them, about a requester (the choices above are the requester's
+# own words: "Access to my data").
+KIND_FOR_STAFF = {
+    RightKind.ACCESS: _("Access"),
+    RightKind.PORTABILITY: _("Copy in a machine-readable form"),
+    RightKind.RECTIFICATION: _("Correction"),
+    RightKind.ERASURE: _("Erasure and account closure"),
+    RightKind.RESTRICTION: _("Restriction"),
+    RightKind.OBJECTION: _("Objection"),
+}
+
+
 class RequestState(models.TextChoices):
     AWAITING_CODE = "awaiting-code", _("Waiting for the code sent by e-mail")
     QUEUED = "queued", _("With the privacy officer to identify the requester")

@@ -29,6 +29,8 @@ def test_pat_sees_the_queue_extends_once_and_completes_a_rectification(
     page = client.get("/console/rights/")
     assert page.status_code == 200
     assert req.reference in page.content.decode()
+    assert "Correction" in page.content.decode()
+    assert "my data" not in page.content.decode()  # the requester's words, not staff's
     assert AuditEntry.objects.filter(action="console.rights.queue", outcome="read").exists()
     detail = client.get(f"/console/rights/{req.pk}/")
     assert detail.status_code == 200

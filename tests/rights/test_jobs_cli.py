@@ -43,7 +43,7 @@ def test_the_cli_lists_requests_as_an_audited_staff_read(alice: User, pat: User,
     ask(signed_in(alice), "rectification", details="a")
     out = io.StringIO()
     call_command("rights", "list", "--as", pat.email, stdout=out)
-    assert "Correct my data; Being handled; due " in out.getvalue()  # words, not codes
+    assert "Correction; Being handled; due " in out.getvalue()  # words, not codes
     assert AuditEntry.objects.filter(action="console.rights.queue", actor=pat.email).exists()
     with pytest.raises(CommandError, match="needs a request's reference"):
         call_command("rights", "show", "--as", pat.email)

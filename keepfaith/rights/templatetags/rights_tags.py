@@ -50,6 +50,14 @@ def right_label(kind: str) -> str:
 
 
 @register.filter
+def kind_for_staff(kind: str) -> str:
+    """A request's kind as staff read it ("Access", not "Access to my data")."""
+    from keepfaith.rights.models import KIND_FOR_STAFF
+
+    return str(KIND_FOR_STAFF.get(kind, kind))  # type: ignore[call-overload]
+
+
+@register.filter
 def store_title(store: str, audience: str = "customer") -> str:
     """A store of the erasure plan as the customer (or, ``"staff"``, staff) reads it."""
     from keepfaith.rights.erasure import store_title as title

@@ -17,7 +17,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from keepfaith.inforce import in_force
-from keepfaith.rights.models import RightKind, RightsRequest
+from keepfaith.rights.models import KIND_FOR_STAFF, RightKind, RightsRequest
 
 # The kinds of request each carrying-out command is for.
 KINDS = {
@@ -87,7 +87,7 @@ class Command(BaseCommand):
         for r in rows:
             flags = ",".join(sorted(request_flags(r, policy=policy, now=when))) or "-"
             self.stdout.write(
-                f"{r.reference}  {r.get_kind_display()}; {r.get_state_display()}; "
+                f"{r.reference}  {KIND_FOR_STAFF[RightKind(r.kind)]}; {r.get_state_display()}; "
                 f"due {r.due_at:%Y-%m-%d}; {r.subject or 'no customer matched'}; flags: {flags}"
             )
         self.stdout.write(f"{len(rows)} open request(s)")
@@ -103,10 +103,10 @@ class Command(BaseCommand):
                 self._show(request)
             elif action in KINDS:
                 if request.kind not in KINDS[action]:
+                    kind = KIND_FOR_STAFF[RightKind(request.kind)]
                     raise CommandError(
-                        f"{request.reference} is a request of another kind "
-                        f"({request.get_kind_display()}): `rights {action}` carries out "
-                        f"{KIND_WORDS[action]} only"
+                        f"{request.reference} is a request of another kind ({kind}): "
+                        f"`rights {action}` carries out {KIND_WORDS[action]} only"
                     )
                 done = carry_out(request=request, policy=now.policy, actor=actor, gate=gate)
                 self.stdout.write(f"{done.reference}: {done.outcome}")
