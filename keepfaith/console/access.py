@@ -201,12 +201,16 @@ def _read_refused_page(
     declared = {c.key: text_in(c.name, lang) for c in policy.taxonomy.data_categories}
     names = [category_name(key, lang, declared=declared) for key in read.categories]
     data = join_words(names, lang)
+    uses = [text_in(u.name, lang) for key in read.uses if (u := policy.use_by_key(key))]
     may = [r for r in ROLE_WORDS if read_decision(gate=gate, read=read, roles=(r,)).allowed]
     return refused_page(
         request,
         reason=decision.reason,
-        summary=_("This page shows %(data)s, which the privacy policy does not let your role see.")
-        % {"data": data},
+        summary=_(
+            "This page shows %(data)s for %(purpose)s. The privacy policy does not give your "
+            "role that data for that purpose."
+        )
+        % {"data": data, "purpose": join_words(uses, lang, last="or")},
         needs=", ".join(_(role) for role in may) if may else "",
     )
 
