@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
@@ -24,6 +25,8 @@ from keepfaith.audit.services import audit_append
 from keepfaith.console.access import refused_page, staff_actor, staff_view
 from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
+from keepfaith.policy import phrases as ph
+from keepfaith.policy.phrases import join_words
 from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
 from keepfaith.sharing.models import PrivacyBudget, ReleaseFormat
@@ -71,6 +74,17 @@ class ReleaseForm(forms.Form):
         return month_end(_month(self.cleaned_data["last_month"]))
 
 
+def _aggregate_words(keys: Iterable[str]) -> str:
+    """Aggregates by their names ("visitors per country"), not their keys."""
+    lang = (get_language() or "en")[:2]
+    return join_words([ph.word(key, lang) for key in keys], lang)
+
+
+def _partner_name(policy: Policy, key: str) -> str:
+    found = next((p for p in policy.recipients.partners if p.key == key), None)
+    return text_in(found.name, get_language()) if found is not None else key
+
+
 def _partner_rows(policy: Policy) -> list[dict[str, Any]]:
     budgets: dict[str, list[PrivacyBudget]] = {}
     for row in PrivacyBudget.objects.all():
@@ -78,6 +92,7 @@ def _partner_rows(policy: Policy) -> list[dict[str, Any]]:
     return [
         {
             "partner": partner,
+            "aggregates": _aggregate_words(partner.aggregates),
             "name": text_in(partner.name, get_language()),
             "dp": partner.differential_privacy,
             "budgets": budgets.get(partner.key, [])[-6:],
@@ -103,7 +118,7 @@ def _release(request: HttpRequest, form: ReleaseForm) -> HttpResponse:
         messages.success(
             request,
             _("Released to %(partner)s: %(file)s (%(withheld)d figures withheld).")
-            % {"partner": release.partner, "file": release.file_name,
+            % {"partner": _partner_name(now.policy, release.partner), "file": release.file_name,
                "withheld": release.suppressed},
         )  # fmt: skip
     return redirect("console:sharing")
@@ -123,7 +138,10 @@ def sharing(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "partners": _partner_rows(policy),
-        "releases": releases_recent(limit=200),
+        "releases": [
+            (r, _partner_name(policy, r.partner), _aggregate_words(r.aggregates))
+            for r in releases_recent(limit=200)
+        ],
     }
     return render(request, "console/sharing.html", context, status=400 if form.errors else 200)
 

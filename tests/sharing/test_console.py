@@ -43,6 +43,10 @@ def test_a_release_from_the_page_is_listed_and_downloaded(published, pat):
     assert (row.period_start, row.period_end) == (dt.date(2026, 10, 1), dt.date(2026, 11, 30))
     page = client.get("/console/sharing/")
     assert row.sha256[:12].encode() in page.content
+    said = page.content.decode()  # names, not the policy's keys
+    assert "visitors per country, browsers used and customers per product and country" in said
+    assert "orders_by_product_country" not in said and "<td>affiliates</td>" not in said
+    assert "Released to Reseller and affiliate partners: " in said
     download = client.get(f"/console/sharing/{row.pk}/download/")
     assert download.status_code == 200
     assert hashlib.sha256(download.content).hexdigest() == row.sha256
