@@ -11,6 +11,7 @@ a time: while an ingest runs, the pages say so (503) instead of failing.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,8 +22,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import SafeString
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from keepfaith.accounts.roles import CONSOLE
 from keepfaith.console import reads
@@ -39,6 +40,7 @@ from keepfaith.console.dashboard import (
 )
 from keepfaith.console.forms import FilterForm
 from keepfaith.inforce import in_force
+from keepfaith.policy.phrases import country_name
 from keepfaith.policy.trace import enforces
 from keepfaith.weblog.conf import download_extensions, weblog_config_in_force
 from keepfaith.weblog.reports import (
@@ -83,16 +85,31 @@ def _named(value: str | None) -> str:
     return str(value) if value and value.strip() not in ("??", "-") else _("unknown")
 
 
+def _country(value: str | None) -> str:
+    """A registry country code in words ("Denmark", "Danmark"); "unknown" where not known."""
+    named = _named(value)
+    if named != value or value is None:
+        return named
+    return country_name(value, (get_language() or "en")[:2])
+
+
 def _count_section(
-    key: str, title: str, label: str, rows: list[CountRow], *, by: str = "requests", note: str = ""
+    key: str,
+    title: str,
+    label: str,
+    rows: list[CountRow],
+    *,
+    by: str = "requests",
+    note: str = "",
+    words: Callable[[str | None], str] = _named,
 ) -> Section:
-    pairs = [(_named(row.value), float(getattr(row, by))) for row in rows]
+    pairs = [(words(row.value), float(getattr(row, by))) for row in rows]
     table: list[tuple[Any, ...]]
     if by == "visits":
-        table = [(_named(row.value), row.visits) for row in rows]
+        table = [(words(row.value), row.visits) for row in rows]
         headers: tuple[str, ...] = (label, _("visits"))
     else:
-        table = [(_named(row.value), row.requests, row.visitors) for row in rows]
+        table = [(words(row.value), row.requests, row.visitors) for row in rows]
         headers = (label, _("requests"), _("visitors"))
     measure = _("visits") if by == "visits" else _("requests")
     chart_title = _("%(title)s by %(measure)s") % {"title": title, "measure": measure}
@@ -212,6 +229,7 @@ def report_sections(report: WeblogReport) -> list[Section]:
             _("registry country"),
             report.countries,
             note=_("The country an address block is registered to, not where anyone is."),
+            words=_country,
         ),
         _count_section("browsers", _("Browsers"), _("browser family"), report.browsers),
         _count_section("os", _("Operating systems"), _("OS family"), report.operating_systems),

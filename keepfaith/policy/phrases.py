@@ -9,6 +9,7 @@ back to readable words made from the key itself, never to an error.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Mapping, Sequence
 
@@ -386,8 +387,28 @@ def role_name(role: str, lang: str) -> str:
 
 
 def country_name(code: str, lang: str) -> str:
-    """An ISO 3166 country code in words; unknown codes stay as they are."""
-    return _from(COUNTRIES, code, lang) or code
+    """An ISO 3166 country code in words (the table above, then pycountry's names and their
+    Danish translation); unknown codes stay as they are."""
+    return _from(COUNTRIES, code, lang) or _iso_country(code.upper(), lang) or code
+
+
+@functools.cache
+def _iso_country(code: str, lang: str) -> str | None:
+    import gettext
+
+    import pycountry
+
+    country = pycountry.countries.get(alpha_2=code) if len(code) == 2 else None
+    if country is None:
+        return None
+    name = str(getattr(country, "common_name", None) or country.name)
+    if lang == "en":
+        return name
+    try:
+        words = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[lang])
+    except OSError:
+        return name
+    return words.gettext(name)
 
 
 def legal_basis_name(basis: str, lang: str) -> str:

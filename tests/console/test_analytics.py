@@ -87,6 +87,10 @@ def test_the_report_page_is_audited_and_shows_charts_and_tables(published, weblo
     assert "??" not in first
     countries = client.get("/console/analytics/", {"tab": "countries"}).content.decode()
     assert 'id="countries"' in countries and 'id="trends"' not in countries
+    # countries by name and column headings as headings, not codes or lower-case keys
+    cells = re.findall(r"<td>([^<]+)</td>", countries[countries.index('id="countries"') :])
+    assert cells and not any(re.fullmatch(r"[A-Z]{2}", cell) for cell in cells)
+    assert "<th>Registry country</th>" in countries
     response = client.get("/console/analytics/", {"tab": "all"})
     assert response.status_code == 200
     html = response.content.decode()
