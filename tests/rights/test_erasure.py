@@ -76,6 +76,10 @@ def test_carol_erases_her_account_and_only_the_stated_records_remain(
     response = _erase(client)
     assert response.status_code == 200
     assert "Your data is erased" in response.content.decode()
+    # the receipt says what was done, under the company's name
+    assert "<td>Erased</td>" in response.content.decode()
+    assert "Erased now" not in response.content.decode()
+    assert "· QualitySSL</title>" in response.content.decode()
     deliver_pending()
     carol.refresh_from_db()
     assert carol.is_active is False and carol.full_name == "" and "carol" not in carol.email
