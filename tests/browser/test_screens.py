@@ -199,6 +199,8 @@ def _check(page: Any, url: str, lang: str, url_path: str = "") -> list[str]:
         problems.append(f"{url}: html lang is {page.get_attribute('html', 'lang')!r}, not {lang}")
     if BRAND not in page.inner_text("header"):
         problems.append(f"{url}: no {BRAND} in the header")
+    if BRAND not in page.title() or "keepfaith" in page.title():
+        problems.append(f"{url}: the title {page.title()!r} is not under {BRAND}")
     text = page.inner_text("body")
     if lang == "da":  # the site's own English words, as tests/portal/test_danish_pages
         english = sorted(set(ENGLISH_UI.findall(text)) - set(PROGRAM_WORDS.get(url_path, [])))
