@@ -50,6 +50,6 @@ def email_change_token_read(token: str) -> tuple[int, str] | None:
     except BadSignature:  # also SignatureExpired
         return None
     request_id, _, nonce = value.partition(".")
-    if not request_id.isdigit() or not nonce:
+    if not (request_id.isascii() and request_id.isdigit()) or not nonce:
         return None
     return int(request_id), nonce

@@ -256,7 +256,7 @@ def _hsts(answer: bytes) -> HstsInfo | None:
             for part in value.split(";"):
                 directive, _eq, arg = part.strip().partition("=")
                 directive = directive.strip().lower()
-                if directive == "max-age" and arg.strip().strip('"').isdigit():
+                if directive == "max-age" and _is_number(arg.strip().strip('"')):
                     max_age = int(arg.strip().strip('"')[:12])
                 subdomains = subdomains or directive == "includesubdomains"
                 preload = preload or directive == "preload"
@@ -408,3 +408,8 @@ def _hsts_findings(hsts: HstsInfo | None) -> list[Finding]:
 
 
 __all__ = ["ScanFailed", "ServerReport", "TargetRefused", "server_test"]
+
+
+def _is_number(text: str) -> bool:
+    """ASCII digits only: ``str.isdigit`` also accepts "²", which ``int`` refuses."""
+    return text.isascii() and text.isdigit()

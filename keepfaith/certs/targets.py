@@ -59,7 +59,7 @@ def target_parse(text: str) -> tuple[str, int]:
         raise TargetRefused(_("Give a host name, not an IP address."))
     if text.count(":") == 1:
         host, _sep, port_text = text.partition(":")
-        if not port_text.isdigit() or len(port_text) > 5:
+        if not (port_text.isascii() and port_text.isdigit()) or len(port_text) > 5:
             raise TargetRefused(_("The port must be a number."))
         port = int(port_text)
     if is_ip_literal(host) or text.count(":") > 1:

@@ -112,7 +112,8 @@ def _step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
     post = request.POST
     try:
         if action == "extend":
-            months = int(post.get("months") or 0) if (post.get("months") or "").isdigit() else 0
+            given = post.get("months") or ""
+            months = int(given) if given.isascii() and given.isdigit() else 0
             request_extend(
                 request=asked,
                 months=months,

@@ -137,7 +137,9 @@ def support_ticket_assign_view(request: HttpRequest, ticket_id: int) -> HttpResp
         return redirect("console:support_ticket", ticket_id=ticket_id)
     ticket = _ticket_or_404(ticket_id)
     raw = request.POST.get("agent", "")
-    agent = support_agents().filter(pk=int(raw)).first() if raw.isdigit() else None
+    agent = (
+        support_agents().filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() else None
+    )
     if raw and agent is None:
         messages.error(request, _("Choose a member of the support team."))
     else:

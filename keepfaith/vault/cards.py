@@ -226,7 +226,7 @@ class CardNumber:
 def masked(*, brand: CardBrand | str, last4: str) -> str:
     """The only way a card is shown: brand label and last four, e.g. ``Visa •••• 4242``."""
     label = CardBrand(brand).label if brand in CardBrand._value2member_map_ else str(brand)
-    if len(last4) != 4 or not last4.isdigit():
+    if len(last4) != 4 or not (last4.isascii() and last4.isdigit()):
         raise CardError("a masked card shows exactly four digits")
     return f"{label} {MASK} {last4}"
 

@@ -108,7 +108,7 @@ def _open(stored: StoredCard, record_id: str, keyring: KeyRing) -> CardNumber:
         raise VaultError("this card was kept as a processor token only; there is no number")
     digits = open_sealed(stored.sealed, record_id=record_id, keyring=keyring, purpose=PURPOSE)
     text = digits.decode("ascii", "replace")
-    if not text.isdigit() or text[-4:] != stored.last4:
+    if not (text.isascii() and text.isdigit()) or text[-4:] != stored.last4:
         raise VaultError("the opened card number does not match its record")
     return CardNumber._trusted(text, stored.brand)
 

@@ -74,7 +74,7 @@ def log_record(*, line: str, fmt: LogFormat) -> LogRecord | Malformed:
         method=request.group(1),
         target=request.group(2),
         status=int(_field(match, fmt, "status")),
-        bytes=int(size) if size.isdigit() else None,
+        bytes=int(size) if size.isascii() and size.isdigit() else None,
         referrer=_field(match, fmt, "referrer"),
         user_agent=_field(match, fmt, "user_agent"),
     )

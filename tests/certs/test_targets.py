@@ -7,7 +7,7 @@ import socket
 import ssl
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
@@ -135,6 +135,8 @@ def test_the_scan_refuses_a_private_target_without_the_setting(settings):
         server_test(target="shop.example", resolve=resolver_of("127.0.0.1"))
 
 
+@example(":²")  # a superscript digit: str.isdigit says yes, int() says no
+@example("shop.example:٤٤٣")  # Arabic-Indic digits
 @hsettings(max_examples=300, deadline=None)
 @given(st.text(max_size=300))
 def test_target_parse_refuses_clearly_or_returns_a_name(text):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from keepfaith.gate import RESTRICTION_KEY, ChoiceStatus, Gate, InMemoryChoices
+from keepfaith.policy import Policy
 
 EMAIL = ("user.contact.email",)
 PROMOTIONS = "marketing.communications.email"
@@ -47,8 +48,14 @@ def test_a_lifted_restriction_lets_the_uses_back(be_gate: Gate, choices: InMemor
 @pytest.mark.clause("RIGHTS-21")
 @pytest.mark.feature("rights.objection.gate")
 def test_an_objection_stops_a_legitimate_interest_use_for_that_subject(
-    be_gate: Gate, choices: InMemoryChoices
+    be_policy: Policy, choices: InMemoryChoices
 ) -> None:
+    """Even a use the service needs, when a policy offers the objection (``policy check``
+    warns about that: what runs without asking the gate goes on)."""
+    rights = be_policy.rights
+    assert rights is not None
+    offered = rights.model_copy(update={"objection_uses": (*rights.objection_uses, SECURITY)})
+    be_gate = Gate.from_policy(be_policy.model_copy(update={"rights": offered}), choices)
     cats = ("user.unique_id",)
     assert be_gate.check(use=SECURITY, categories=cats, subject="C-1").allowed is True
     choices.record("C-1", SECURITY, ChoiceStatus.OPTED_OUT)
