@@ -17,8 +17,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from keepfaith.accounts.models import User
-from keepfaith.console.access import StaffRead, staff_actor, staff_read, staff_view
+from keepfaith.accounts.models import CONTACT_FIELD_LABELS, User
+from keepfaith.audit.services import audit_append
+from keepfaith.console.access import (
+    StaffRead,
+    read_decision,
+    staff_actor,
+    staff_read,
+    staff_view,
+)
+from keepfaith.console.reads import CONTACT_FIELD_CATEGORY
+from keepfaith.gate import Gate
 from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
 from keepfaith.policy.schema import text_in
@@ -89,6 +98,7 @@ def rights_request(request: HttpRequest, rights_id: int) -> HttpResponse:
         "notices": _notices(asked, policy),
         "plan": plan or asked.receipt.get("plan"),
         "uses": uses,
+        "correctable": [(f, CONTACT_FIELD_LABELS[f]) for f in CORRECTABLE],
         "extension_months": range(1, (policy.rights.extension_months if policy.rights else 0) + 1),
     }
     return render(request, "rights/console_request.html", context)
@@ -136,6 +146,7 @@ def _step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
                 request=asked, customer=customer, actor=actor, note=post.get("note", "")
             )
         else:
+            values = _corrections(request, asked, gate) if asked.kind == "rectification" else {}
             carry_out(
                 request=asked,
                 policy=now.policy,
@@ -143,12 +154,56 @@ def _step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
                 gate=gate,
                 uses=post.getlist("uses"),
                 change=post.get("change", ""),
+                values=values,
             )
     except RightsError as error:
         messages.error(request, str(error))
     else:
         messages.success(request, _("Done."))
     return redirect("console:rights_request", rights_id=asked.pk)
+
+
+# The details a correction may set here; the login address changes only by the customer's
+# confirmation of the new address (accounts: email_change_request).
+CORRECTABLE = ("full_name", "organization", "postal_address", "phone")
+
+
+def _corrections(request: HttpRequest, asked: RightsRequest, gate: Gate) -> dict[str, str]:
+    """The corrected contact details given on the form, once the gate lets the staff member
+    write each of them for answering the request (the same question as a read); a refusal
+    is audited and says which details and why."""
+    values = {
+        field: value
+        for field in CORRECTABLE
+        if (value := request.POST.get(f"correct_{field}", "").strip()[:300])
+    }
+    if not values:
+        return {}
+    write = StaffRead(
+        "console.rights.rectify",
+        (*(CONTACT_FIELD_CATEGORY[f] for f in values), "user.unique_id"),
+        (REQUESTS_USE,),
+        ("RIGHTS-16",),
+    )
+    roles = getattr(request.user, "role_names", ())
+    decision = read_decision(gate=gate, read=write, roles=roles, subject=asked.subject)
+    audit_append(
+        actor=staff_actor(request),
+        action=write.action,
+        outcome="allowed" if decision.allowed else "refused",
+        subject=asked.subject,
+        categories=write.categories,
+        use=REQUESTS_USE,
+        clauses=write.clauses,
+        detail={"request": asked.reference, "fields": sorted(values), "reason": decision.reason},
+    )
+    if not decision.allowed:
+        names = ", ".join(str(CONTACT_FIELD_LABELS[f]) for f in values)
+        raise RightsError(
+            _("The privacy policy does not let your role correct %(details)s: %(reason)s")
+            % {"details": names, "reason": decision.reason}
+        )
+    return values
 
 
 @staff_view(HANDLE)

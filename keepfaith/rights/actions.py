@@ -14,13 +14,15 @@ and rectification, erasure and restriction are passed on to the recipients (RIGH
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from keepfaith.accounts.models import CONTACT_FIELD_LABELS
+from keepfaith.accounts.services import contact_details_update
 from keepfaith.audit.services import Actor
 from keepfaith.consent.services import consent_record, consent_record_many
 from keepfaith.gate import RESTRICTION_KEY, Gate
@@ -115,26 +117,44 @@ def objection_apply(
 
 @enforces("RIGHTS-16")
 def rectification_record(
-    *, request: RightsRequest, change: str, actor: Actor, gate: Gate, now: dt.datetime | None = None
+    *,
+    request: RightsRequest,
+    change: str,
+    actor: Actor,
+    gate: Gate,
+    values: Mapping[str, str] | None = None,
+    now: dt.datetime | None = None,
 ) -> RightsRequest:
-    """Record the correction staff made (what was changed, from what to what) and close."""
+    """Correct the customer's contact details to ``values`` (field -> new value; each change
+    kept in the details' history) and close with what changed, in the requester's words,
+    and ``change`` (a note of what else was corrected). The answer never says more was
+    changed than was: without a value that differs, a note is needed."""
     now = now or timezone.now()
     _known(request)
-    assert request.customer is not None
-    if not change.strip():
-        raise RightsError(_("Say what was corrected; the requester receives it."))
+    customer = request.customer
+    assert customer is not None
+    note = change.strip()[:2000]
     with transaction.atomic():
+        changed = contact_details_update(customer=customer, values=dict(values or {}))
+        if not changed and not note:
+            raise RightsError(
+                _("Give the corrected value of a detail, or say what was corrected elsewhere.")
+            )
+        said = [
+            _("%(field)s is now “%(value)s”.")
+            % {"field": CONTACT_FIELD_LABELS[c.field], "value": c.new}
+            for c in changed
+        ]
+        outcome = "\n".join([*said, *([note] if note else [])])
         step_add(
             request=request,
             actor=actor.ref,
             action="rectified",
             now=now,
-            change=change.strip()[:2000],
+            change=outcome,
         )
-        recipients_tell(request=request, customer=request.customer, action="rectification", now=now)
-        return request_close(
-            request=request, actor=actor, gate=gate, now=now, outcome=change.strip()[:2000]
-        )
+        recipients_tell(request=request, customer=customer, action="rectification", now=now)
+        return request_close(request=request, actor=actor, gate=gate, now=now, outcome=outcome)
 
 
 @enforces("RIGHTS-15", "RIGHTS-20")
@@ -187,12 +207,15 @@ def carry_out(
     gate: Gate,
     uses: Iterable[str] = (),
     change: str = "",
+    values: Mapping[str, str] | None = None,
 ) -> RightsRequest:
-    """Carry out ``request`` by its kind; the answer is written in the requester's language."""
+    """Carry out ``request`` by its kind; the answer is written in the requester's language.
+    ``values`` are a correction's new contact details (the caller has asked the gate)."""
     with translation.override(request.language):
         return _carry_out(
-            request=request, policy=policy, actor=actor, gate=gate, uses=uses, change=change
-        )
+            request=request, policy=policy, actor=actor, gate=gate, uses=uses, change=change,
+            values=values,
+        )  # fmt: skip
 
 
 def _carry_out(
@@ -203,6 +226,7 @@ def _carry_out(
     gate: Gate,
     uses: Iterable[str],
     change: str,
+    values: Mapping[str, str] | None,
 ) -> RightsRequest:
     kind = request.kind
     if kind in (RightKind.ACCESS, RightKind.PORTABILITY):
@@ -212,5 +236,7 @@ def _carry_out(
     if kind == RightKind.OBJECTION:
         return objection_apply(request=request, uses=uses, policy=policy, actor=actor, gate=gate)
     if kind == RightKind.RECTIFICATION:
-        return rectification_record(request=request, change=change, actor=actor, gate=gate)
+        return rectification_record(
+            request=request, change=change, actor=actor, gate=gate, values=values
+        )
     return erasure_carry_out(request=request, policy=policy, actor=actor, gate=gate)

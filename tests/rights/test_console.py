@@ -131,3 +131,56 @@ def test_the_erasure_plan_speaks_to_staff_about_the_customer_in_their_language(
     assert "proof that we" not in danish
     assert not re.search(r"\d{4}-\d{2}-\d{2}", danish)  # dates in words, not ISO
     assert "Gemmes til" in danish
+
+
+@pytest.mark.clause("RIGHTS-16")
+def test_a_correction_changes_the_detail_and_says_only_what_changed(alice: User, pat: User) -> None:
+    from keepfaith.accounts.models import ContactDetailsChange
+
+    ask(signed_in(alice), "rectification", details="My organisation is Andersen ApS")
+    req = RightsRequest.objects.get()
+    client = verified_client(pat)
+    nothing = client.post(f"/console/rights/{req.pk}/complete/", {"change": ""}, follow=True)
+    assert "Give the corrected value of a detail" in nothing.content.decode()
+    req.refresh_from_db()
+    assert req.is_open  # nothing said, nothing closed
+    client.post(f"/console/rights/{req.pk}/complete/", {"correct_organization": "Andersen ApS"})
+    alice.refresh_from_db()
+    req.refresh_from_db()
+    assert alice.organization == "Andersen ApS"
+    history = ContactDetailsChange.objects.get(customer=alice, field="organization")
+    assert (history.old, history.new) == ("", "Andersen ApS")
+    assert req.state == "done" and req.outcome == "Organisation is now “Andersen ApS”."
+    entry = AuditEntry.objects.get(action="console.rights.rectify")
+    assert (entry.outcome, entry.subject) == ("allowed", alice.customer_number)
+    assert "user.contact.organization" in entry.categories
+
+
+@pytest.mark.clause("RIGHTS-16")
+@pytest.mark.clause("QS-3")
+def test_a_correction_the_policy_does_not_grant_the_role_is_refused(alice: User, pat: User) -> None:
+    from pathlib import Path
+
+    from keepfaith.versions.services import policy_publish
+
+    text = Path("examples/qualityssl/policy.yaml").read_text(encoding="utf-8")
+    narrowed = text.replace(
+        "                   user.contact.phone_number, user.contact.address, "
+        "user.contact.organization]",
+        "                   user.contact.phone_number]",
+        1,
+    ).replace('version: "2024.1"', 'version: "2024.2"', 1)
+    assert narrowed != text
+    policy_publish(source=narrowed, source_name="narrowed")
+    ask(signed_in(alice), "rectification", details="My organisation is Andersen ApS")
+    req = RightsRequest.objects.get()
+    refused = verified_client(pat).post(
+        f"/console/rights/{req.pk}/complete/",
+        {"correct_organization": "Andersen ApS"},
+        follow=True,
+    )
+    assert "does not let your role correct Organisation" in refused.content.decode()
+    alice.refresh_from_db()
+    req.refresh_from_db()
+    assert alice.organization == "" and req.is_open
+    assert AuditEntry.objects.get(action="console.rights.rectify").outcome == "refused"
