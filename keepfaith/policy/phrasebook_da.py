@@ -146,6 +146,7 @@ DANISH: dict[str, str] = {
     "choice_item": "{use}: {choice}. Du kan ændre dit valg {ways}.",
     "way_forms": "på hver formular, der giver dig valget",
     "way_portal": "på siden med indstillinger i {portal}",
+    "way_orders": "på siden for hver ordre i {portal}",
     "way_email": "ved at skrive til {email}",
     "way_unsubscribe": "med afmeldingslinket i hver af disse e-mails",
     "way_cookie_settings": "i cookieindstillingerne på vores websteder",

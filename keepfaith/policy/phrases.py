@@ -153,6 +153,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "choice_item": "{use}: {choice}. You can change your mind {ways}.",
         "way_forms": "on each form that offers the choice",
         "way_portal": "on the preferences page in {portal}",
+        "way_orders": "on the page of each order in {portal}",
         "way_email": "by writing to {email}",
         "way_unsubscribe": "with the unsubscribe link in each such e-mail",
         "way_cookie_settings": "in the cookie settings of our sites",

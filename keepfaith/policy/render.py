@@ -56,6 +56,8 @@ def _ways(w: Writer, use: Use) -> tuple[Rich, ...]:
     if use.portal_preference and pol.portal is not None:
         site = w.site_link(pol.portal.property)
         ways.append(w.rich("way_portal", portal=site))
+    if use.order_preference and pol.portal is not None:
+        ways.append(w.rich("way_orders", portal=w.site_link(pol.portal.property)))
     if any(k.use == use.key and k.unsubscribe for k in pol.mail_kinds):
         ways.append(w.rich("way_unsubscribe"))
     if any(c.purpose == use.key and not c.essential for c in pol.cookies):
@@ -75,6 +77,8 @@ def _ways_claimed(pol: Policy, uses: list[Use]) -> tuple[str, ...]:
             found["choices.on-forms"] = None
         if use.portal_preference and pol.portal is not None:
             found["choices.portal-preferences"] = None
+        if use.order_preference and pol.portal is not None:
+            found["choices.order-pages"] = None
         if any(k.use == use.key and k.unsubscribe for k in pol.mail_kinds):
             found["choices.unsubscribe-link"] = None
         if any(c.purpose == use.key and not c.essential for c in pol.cookies):

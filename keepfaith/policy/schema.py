@@ -209,11 +209,12 @@ class Use(PolicyModel):
     ``opt-out`` (on unless declined) or ``opt-in`` (off until consent). ``audience`` says
     whom the use may reach. ``retention`` is a duration or ``session``, ``transaction``,
     ``while-customer``, ``until-withdrawn``. ``portal_preference`` means the customer portal
-    shows a switch for it; ``opt_out_by_email`` means mail to the controller's opt-out
-    address is honoured for it (QS-4, BE-9). ``description`` says the purpose in the
-    statement; ``prompt`` is what a customer reads beside the use's choice on a form (the
-    description when absent), since a statement's sentence about "customers" reads oddly
-    to the customer making the choice.
+    shows a switch for it on the preferences page, ``order_preference`` on the page of each
+    order it concerns (automatic renewal); ``opt_out_by_email`` means mail to the
+    controller's opt-out address is honoured for it (QS-4, BE-9). ``description`` says the
+    purpose in the statement; ``prompt`` is what a customer reads beside the use's choice
+    on a form (the description when absent), since a statement's sentence about
+    "customers" reads oddly to the customer making the choice.
     """
 
     key: TaxonomyKey
@@ -226,6 +227,7 @@ class Use(PolicyModel):
     retention: Retention
     categories: Annotated[tuple[TaxonomyKey, ...], Field(min_length=1)]
     portal_preference: bool = False
+    order_preference: bool = False
     opt_out_by_email: bool = False
     clauses: Clauses = ()
 

@@ -114,7 +114,7 @@ def renewal_confirm(request: HttpRequest, number: str, renewal_id: int) -> HttpR
     return render(request, "portal/renewal_confirm.html", context, status=status)
 
 
-@enforces("SITE-2", "QS-5")
+@enforces("SITE-2", "QS-5", features=("choices.order-pages",))
 @login_required
 @require_POST
 def renewal_automatic(request: HttpRequest, number: str, renewal_id: int) -> HttpResponse:

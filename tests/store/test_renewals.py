@@ -147,6 +147,7 @@ def test_someone_elses_renewal_is_not_found(alice, carol):
 
 
 @pytest.mark.feature("renewals.automatic")
+@pytest.mark.feature("choices.order-pages")
 @pytest.mark.clause("SITE-2")
 @pytest.mark.clause("QS-5")
 def test_automatic_renewal_needs_the_opt_in_and_a_reminder_before_each_charge(
@@ -165,6 +166,11 @@ def test_automatic_renewal_needs_the_opt_in_and_a_reminder_before_each_charge(
             policy=now.policy,
             automatic=True,
         )
+    # the statement says where this choice is made: on the order's page, as done here
+    statement = signed_in(alice).get("/privacy/").content.decode()
+    assert "Automatic renewal: only with your consent. You can change your mind on the page " in (
+        statement
+    )
     signed_in(alice).post(url(renewal) + "automatic/", {"automatic": "on"})
     gate = now.gate(actor=Actor.system("test"))  # a gate reads the ledger once: a new one
     renewal.refresh_from_db()
