@@ -105,7 +105,8 @@ def _option_value(option: Option, raw: object | None) -> str:
     choice = _text(raw, name)
     if choice not in {c.id for c in option.choices}:
         raise ShopError(
-            gettext("%(choice)r is not a choice for %(name)s") % {"choice": choice, "name": name}
+            gettext("“%(choice)s” is not a choice for %(name)s")
+            % {"choice": choice[:80], "name": name}
         )
     return choice
 

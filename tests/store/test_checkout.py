@@ -121,14 +121,14 @@ def test_a_posted_price_is_ignored(alice):
 @pytest.mark.parametrize(
     ("fields", "message"),
     [
-        ({"product": "qualityssl-platinum"}, "there is no such product"),
-        ({"quantity": "-3"}, "the quantity cannot be negative"),
-        ({"quantity": "0"}, "the quantity must be at least 1"),
-        ({"quantity": "9" * 5000}, "the quantity is too long"),
+        ({"product": "qualityssl-platinum"}, "here is no such product"),
+        ({"quantity": "-3"}, "The quantity cannot be negative."),  # said as a sentence
+        ({"quantity": "0"}, "The quantity must be at least 1."),
+        ({"quantity": "9" * 5000}, "The quantity is too long"),
         ({"term": "7"}, "is not sold for 7 months"),
         ({"option_extra_names": "-1"}, "extra names cannot be negative"),
         ({"option_extra_names": "98"}, "extra names can be at most 97"),
-        ({"option_colour": "red"}, "an option was sent that this product does not have"),
+        ({"option_colour": "red"}, "An option was sent that this product does not have"),
     ],
 )
 def test_tampered_cart_input_is_refused_and_adds_nothing(db, fields, message):
