@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from keepfaith.accounts.models import User, normalise_email
 from keepfaith.collection.declare import collects, not_personal
+from keepfaith.collection.fields import PhoneNumberField
 from keepfaith.collection.forms import CollectionPointForm
 
 
@@ -79,7 +80,7 @@ class ContactDetailsForm(CollectionPointForm):
     )
     phone = collects(
         "user.contact.phone_number",
-        forms.CharField(label=_("Phone number"), max_length=40),
+        PhoneNumberField(label=_("Phone number")),
         if_declared=True,
     )
     organization = collects(

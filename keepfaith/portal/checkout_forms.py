@@ -22,6 +22,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from keepfaith.accounts.models import User
 from keepfaith.collection.declare import collects, not_personal
+from keepfaith.collection.fields import PhoneNumberField
 from keepfaith.collection.forms import CollectionPointForm
 from keepfaith.policy.trace import enforces
 from keepfaith.store.outside import Notice
@@ -194,7 +195,7 @@ class OutsidePartyForm(CollectionPointForm):
     )
     phone = collects(
         "user.contact.phone_number",
-        forms.CharField(label=_("Phone"), max_length=200),
+        PhoneNumberField(label=_("Phone")),
         if_declared=True,
     )
     organisation = collects(

@@ -12,6 +12,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from keepfaith.collection.declare import collects, not_personal
+from keepfaith.collection.fields import PhoneNumberField
 from keepfaith.collection.forms import CollectionPointForm
 
 _TEXT_REASON = "the text of the request; the form asks for personal data only in its own fields"
@@ -27,7 +28,7 @@ class InformationRequestForm(CollectionPointForm):
     name = collects("user.name", forms.CharField(label=_("Name"), max_length=150), if_declared=True)
     phone = collects(
         "user.contact.phone_number",
-        forms.CharField(label=_("Phone number"), max_length=40),
+        PhoneNumberField(label=_("Phone number")),
         if_declared=True,
     )
     question = not_personal(
