@@ -119,6 +119,21 @@ def _read_mbox(path: Path) -> Iterator[RawMessage]:
         box.close()
 
 
+def looks_like_message(data: bytes) -> bool:
+    """Does ``data`` start with a mail header block (``Name: value`` lines, one of them
+    ``From:``, up to the first empty line)? Linear in the first 64 KiB, no regex."""
+    head = data[:65536].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    seen_from = False
+    for line in head.split(b"\n"):
+        if line[:1] in (b" ", b"\t"):
+            continue  # a folded header's next line
+        name, colon, _value = line.partition(b":")
+        if not colon or not name or not all(33 <= byte <= 126 for byte in name):
+            return False
+        seen_from = seen_from or name.lower() == b"from"
+    return seen_from
+
+
 def read_messages(path: Path | str) -> Iterator[RawMessage]:
     """Yield every message in a ``.eml`` file, an mbox file or a Maildir, one at a time.
 
@@ -135,7 +150,13 @@ def read_messages(path: Path | str) -> Iterator[RawMessage]:
         if _looks_like_mbox(source):
             yield from _read_mbox(source)
         else:
-            yield RawMessage(MessageOrigin(source, "eml"), source.read_bytes())
+            data = source.read_bytes()
+            if not looks_like_message(data):
+                raise InboundSourceError(
+                    f"{source} is not an e-mail message (no header block with a From: line "
+                    "at its start); nothing was imported"
+                )
+            yield RawMessage(MessageOrigin(source, "eml"), data)
     else:
         raise InboundSourceError(f"{source} does not exist or is not a file or folder")
 

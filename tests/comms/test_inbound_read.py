@@ -88,9 +88,21 @@ def test_a_missing_path_is_refused_with_a_clear_message(tmp_path):
         list(read_messages(tmp_path / "nothing.eml"))
 
 
-def test_an_empty_file_is_still_one_message_to_store(tmp_path):
-    path = tmp_path / "empty.eml"
-    path.write_bytes(b"")
-    messages = list(read_messages(path))
-    assert [m.raw for m in messages] == [b""]
-    assert parse_inbound(messages[0].raw).sender is None
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\xff\xfe\x00binary", b"Please stop sending me mail.\n", b"Subject: no sender\n\nhi"],
+)
+def test_a_file_that_is_not_a_mail_is_refused_not_queued(tmp_path, data):
+    """An operator's wrong file (empty, binary, plain text) is a clear error: it never
+    reaches the privacy officer's queue as an "unclear" message from nobody."""
+    path = tmp_path / "wrong.eml"
+    path.write_bytes(data)
+    with pytest.raises(InboundSourceError, match="is not an e-mail message"):
+        list(read_messages(path))
+
+
+def test_a_message_with_folded_headers_is_read(tmp_path):
+    path = tmp_path / "folded.eml"
+    path.write_bytes(b"Subject: a long\r\n subject\r\nFrom: a@example.com\r\n\r\nBody")
+    [message] = read_messages(path)
+    assert parse_inbound(message.raw).sender == "a@example.com"
