@@ -202,7 +202,7 @@ def _read_refused_page(
     names = [category_name(key, lang, declared=declared) for key in read.categories]
     data = join_words(names, lang)
     uses = [text_in(u.name, lang) for key in read.uses if (u := policy.use_by_key(key))]
-    may = [r for r in ROLE_WORDS if read_decision(gate=gate, read=read, roles=(r,)).allowed]
+    may = readers_of(gate=gate, read=read)
     return refused_page(
         request,
         reason=decision.reason,
@@ -211,8 +211,14 @@ def _read_refused_page(
             "role that data for that purpose."
         )
         % {"data": data, "purpose": join_words(uses, lang, last="or")},
-        needs=", ".join(_(role) for role in may) if may else "",
+        needs=may,
     )
+
+
+def readers_of(*, gate: Gate, read: StaffRead) -> str:
+    """The staff roles the policy lets read ``read``, as words ("billing, administrator")."""
+    may = [r for r in ROLE_WORDS if read_decision(gate=gate, read=read, roles=(r,)).allowed]
+    return ", ".join(_(role) for role in may)
 
 
 @enforces("QS-3", features=("staff.reads-by-policy",))

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from keepfaith.accounts.models import User
 from keepfaith.console import reads
-from keepfaith.console.access import may_read, staff_actor, staff_read, staff_view
+from keepfaith.console.access import may_read, readers_of, staff_actor, staff_read, staff_view
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.support.conversation import (
@@ -82,6 +82,9 @@ def support_list(request: HttpRequest) -> HttpResponse:
         "requests": requests,
         "status": status,
         "open_tickets": may_read(request, reads.TICKET),  # the list may show more than that
+        "ticket_readers": readers_of(
+            gate=in_force().gate(actor=staff_actor(request)), read=reads.TICKET
+        ),
     }
     return render(request, "console/support.html", context)
 

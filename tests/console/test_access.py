@@ -147,6 +147,12 @@ def test_the_support_list_links_tickets_only_for_a_role_that_may_open_them(bob, 
     admin_page = verified_client(ada).get("/console/support/")
     assert admin_page.status_code == 200
     assert link not in admin_page.content.decode()
+    # and says why, instead of a list that leads nowhere
+    assert "conversation is open to these roles only: support." in admin_page.content.decode()
+    assert (
+        "tickets-closed-to-role"
+        not in verified_client(bob).get("/console/support/").content.decode()
+    )
     assert verified_client(ada).get(f"/console/support/{ticket.pk}/").status_code == 403
 
 
