@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor, audit_append
@@ -35,9 +36,9 @@ PREVIEW_UNSUBSCRIBE = "https://example.invalid/unsubscribe/preview/"
 def _draft(campaign_id: int) -> Campaign:
     campaign = Campaign.objects.select_for_update().filter(pk=campaign_id).first()
     if campaign is None:
-        raise CampaignError(f"there is no campaign {campaign_id}")
+        raise CampaignError(_("There is no campaign %(number)s.") % {"number": campaign_id})
     if campaign.status != Campaign.Status.DRAFT:
-        raise CampaignError("this campaign was queued already: only a draft can change")
+        raise CampaignError(_("This campaign was queued already: only a draft can change."))
     return campaign
 
 
@@ -75,7 +76,7 @@ def campaign_delete(*, campaign_id: int, actor: Actor) -> None:
 def campaign_schedule(*, campaign_id: int, at: dt.datetime | None, actor: Actor) -> Campaign:
     """Have the ``campaigns`` job queue this draft at ``at`` (None: unschedule)."""
     if at is not None and at <= timezone.now():
-        raise CampaignError("the time to send must be in the future")
+        raise CampaignError(_("The time to send must be in the future."))
     with transaction.atomic():
         campaign = _draft(campaign_id)
         campaign.scheduled_for = at

@@ -206,3 +206,14 @@ def test_a_campaign_text_that_is_not_utf8_is_a_clear_error(published, mia, tmp_p
         call_command("campaign", "create", "--kind", "newsletter", "--subject", "S",
                      "--text", str(text), "--as", mia.email)  # fmt: skip
     assert not Campaign.objects.exists()
+
+
+def test_a_campaign_refusal_is_said_in_the_staff_member_s_language(draft, mia):
+    client, campaign = draft
+    mia.language = "da"
+    mia.save()
+    past = (timezone.now() - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    page = client.post(
+        f"/console/campaigns/{campaign.pk}/act/", {"action": "schedule", "at": past}, follow=True
+    ).content.decode()
+    assert "Tidspunktet for afsendelse skal ligge i fremtiden." in page

@@ -46,7 +46,7 @@ def test_pat_sees_the_queue_extends_once_and_completes_a_rectification(
     timeline = client.get(f"/console/rights/{req.pk}/").content.decode()
     timeline = timeline[timeline.index('id="timeline"') :]
     timeline = timeline[: timeline.index("</ol>")]
-    assert "extended · pat@staff.example · by 2 month(s) · reason: Many stores" in timeline
+    assert "extended · pat@staff.example · by 2 months · reason: Many stores" in timeline
     assert "in the account · signed in, password entered again" in timeline
     assert "False" not in timeline and "True" not in timeline
     pat.language = "da"

@@ -7,6 +7,7 @@ from typing import Any
 from django import template
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from keepfaith.rights.records import COLUMN_TITLES, TABLE_TITLES
 
@@ -132,7 +133,10 @@ def step_details(step: Any) -> str:
                 str(_("matched to an account") if value else _("no account has that address"))
             )
         elif key == "months":
-            parts.append(str(_("by %(months)s month(s)") % {"months": value}))
+            months = int(value) if str(value).isascii() and str(value).isdigit() else 0
+            parts.append(
+                ngettext("by %(months)d month", "by %(months)d months", months) % {"months": months}
+            )
         elif key == "uses" and isinstance(value, list):
             lang = (translation.get_language() or "en")[:2]
             parts.append(use_names(in_force().policy, tuple(value), lang))
