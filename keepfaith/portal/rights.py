@@ -80,7 +80,8 @@ class SignedInRequestForm(forms.Form):
         data = super().clean() or {}
         if data.get("kind") == RightKind.OBJECTION and not data.get("uses"):
             self.add_error("uses", _("Choose the use you object to."))
-        if data.get("kind") == RightKind.RECTIFICATION and not data.get("details"):
+        said = data.get("details") or "details" in self.errors  # too long is not "nothing"
+        if data.get("kind") == RightKind.RECTIFICATION and not said:
             self.add_error("details", _("Say what is wrong and what is right."))
         return data
 

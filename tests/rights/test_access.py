@@ -85,6 +85,15 @@ def test_a_wrong_password_files_nothing(alice: User) -> None:
     assert RightsRequest.objects.count() == 0
 
 
+def test_too_long_details_are_one_clear_error_not_two(alice: User) -> None:
+    response = ask(signed_in(alice), "rectification", details="x" * 5000)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "at most 4000 characters" in page
+    assert "Say what is wrong and what is right." not in page  # it was said, only too long
+    assert RightsRequest.objects.count() == 0
+
+
 @pytest.mark.clause("RIGHTS-12")
 def test_a_double_submit_files_one_request(alice: User) -> None:
     client = signed_in(alice)
