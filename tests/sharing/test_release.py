@@ -165,3 +165,21 @@ def test_a_browser_name_cannot_become_a_spreadsheet_formula():
                       ((("=HYPERLINK(1)",), 40), ((None,), 40)))  # fmt: skip
     text = release_csv(figures=[figures]).decode()
     assert ",'=HYPERLINK(1)," in text
+
+
+def test_the_budget_command_says_something_for_every_partner(published):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("share", "budget", stdout=out)
+    said = out.getvalue()
+    assert said.strip()  # never silent
+    from keepfaith.inforce import in_force
+
+    for partner in in_force().policy.recipients.partners:
+        assert said.count(f"{partner.key}: ") == 1
+    listed = StringIO()
+    call_command("share", "list", stdout=listed)
+    assert listed.getvalue().strip() == "no releases yet"

@@ -84,16 +84,40 @@ class Command(BaseCommand):
             if action == "export":
                 self._export(options)
             elif action == "list":
-                for release in releases_recent(partner=options["partner"]):
+                releases = list(releases_recent(partner=options["partner"]))
+                for release in releases:
                     self.stdout.write(_describe(release))
+                if not releases:
+                    self.stdout.write("no releases yet")
             elif action == "budget":
-                for row in PrivacyBudget.objects.all():
-                    self.stdout.write(
-                        f"{row.partner} {row.month:%Y-%m}: epsilon {row.epsilon_spent:g} "
-                        f"(delta {row.delta_spent:.3g}) in {row.releases} releases"
-                    )
+                self._budget()
             else:
                 self._verify()
+
+    def _budget(self) -> None:
+        """Per partner of the policy in force: the budget spent per month, or why none is."""
+        spent: dict[str, list[PrivacyBudget]] = {}
+        for row in PrivacyBudget.objects.order_by("month"):
+            spent.setdefault(row.partner, []).append(row)
+        for partner in in_force().policy.recipients.partners:
+            dp = partner.differential_privacy
+            if dp is None:
+                self.stdout.write(f"{partner.key}: no noise is added, so no budget is spent")
+                continue
+            rows = spent.get(partner.key, [])
+            self.stdout.write(
+                f"{partner.key}: at most epsilon {dp.budget_per_period:g} per month; "
+                + (
+                    "nothing spent yet"
+                    if not rows
+                    else f"{_count(len(rows), 'month')} with releases"
+                )
+            )
+            for row in rows:
+                self.stdout.write(
+                    f"  {row.month:%Y-%m}: epsilon {row.epsilon_spent:g} "
+                    f"(delta {row.delta_spent:.3g}) in {_count(row.releases, 'release')}"
+                )
 
     def _export(self, options: dict[str, Any]) -> None:
         actor = _actor(options["actor"])
@@ -128,3 +152,7 @@ class Command(BaseCommand):
         if bad:
             raise CommandError(f"{bad} release files missing or changed")
         self.stdout.write("every release file matches its recorded SHA-256")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
