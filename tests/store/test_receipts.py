@@ -3,6 +3,8 @@ the go-ahead (nothing goes to the outside party), product names instead of their
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.test import Client
 
@@ -44,6 +46,12 @@ def test_the_invoice_names_seller_vat_number_net_vat_and_total(alice):
     assert "Nellikevaenget 12" in page
     assert order.number in page
     assert "QualitySSL Mobile, 24 months" in page  # product, options and term, one cell
+    # every row of the table spans its columns: no totals out in a column of their own
+    table = page[page.index('<table class="lines">') : page.index("</table>")]
+    columns = len(re.findall(r"<th[ >]", table[: table.index("</thead>")]))
+    for row in re.findall(r"<tr>(.*?)</tr>", table[table.index("</thead>") :], re.S):
+        spans = [int(n) for n in re.findall(r'colspan="(\d+)"', row)]
+        assert row.count("<td") - len(spans) + sum(spans) == columns, row
     for label in ("Net amount (excl. VAT)", "VAT 25 %", "Total"):
         assert label in page
     assert order.vat_minor > 0 and order.total_minor == order.subtotal_minor + order.vat_minor
