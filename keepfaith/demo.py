@@ -315,6 +315,9 @@ def demo_mail() -> list[str]:
                 kind="newsletter",
                 subject="Spring newsletter",
                 text="What is new this spring.",
+                translations={"da": {"subject": "Forårsnyhedsbrev", "text": "Nyt i foråret."}}
+                if "da" in now.policy.controller.languages[1:]
+                else {},
                 actor=mia,
                 gate=now.gate(actor=mia),
             )

@@ -9,6 +9,7 @@ a scheduled draft is queued by the ``campaigns`` job through it, at its time.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -25,6 +26,7 @@ from keepfaith.comms.services import (
     CampaignError,
     campaign_kind_checked,
     campaign_queue,
+    campaign_translations_checked,
     mail_enqueue,
 )
 from keepfaith.gate import Gate
@@ -43,17 +45,33 @@ def _draft(campaign_id: int) -> Campaign:
 
 
 def campaign_update(
-    *, campaign_id: int, kind: str, subject: str, text: str, html: str, gate: Gate
+    *,
+    campaign_id: int,
+    kind: str,
+    subject: str,
+    text: str,
+    html: str,
+    gate: Gate,
+    translations: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Campaign:
-    """Change a draft: its kind, subject and bodies (a queued campaign never changes)."""
+    """Change a draft: its kind, subject and bodies, in each language (a queued campaign
+    never changes)."""
     rule = campaign_kind_checked(kind=kind, subject=subject, text=text, gate=gate)
+    checked = campaign_translations_checked(translations)
     with transaction.atomic():
         campaign = _draft(campaign_id)
         campaign.kind, campaign.subject = rule.kind, subject.strip()
         campaign.text_body, campaign.html_body = text, html
+        campaign.translations = checked
         campaign.full_clean()
-        campaign.save(update_fields=["kind", "subject", "text_body", "html_body"])
+        campaign.save(update_fields=["kind", "subject", "text_body", "html_body", "translations"])
     return campaign
+
+
+def campaign_missing_languages(*, campaign: Campaign, languages: Sequence[str]) -> list[str]:
+    """The policy's languages, after its first, that the campaign is not written in: their
+    readers get the first language's text."""
+    return [lang for lang in languages[1:] if lang not in (campaign.translations or {})]
 
 
 def campaign_delete(*, campaign_id: int, actor: Actor) -> None:
@@ -118,10 +136,11 @@ def campaign_render(
     from django.utils.safestring import mark_safe
 
     rule = gate.mail_kind(campaign.kind)
+    subject, text, html = campaign.words(language)
     context: dict[str, object] = {
-        "subject": campaign.subject,
-        "text": campaign.text_body,
-        "html": mark_safe(campaign.html_body),  # noqa: S308 - composed by staff in the console
+        "subject": subject,
+        "text": text,
+        "html": mark_safe(html),  # noqa: S308 - composed by staff in the console
         "kind_name": rule.name(language),
         "opted_in": rule.choice == "opt-in",
     }

@@ -132,6 +132,7 @@ def _campaign_message(row: OutboxMessage, gate: Gate, unsubscribe_address: str) 
     )
     if address is None:
         return "no longer an active customer"
+    subject, text, html = campaign.words(row.language)  # the recipient's language
     return campaign_email(
         to=address,  # the address on file now: a change takes effect at once (QS-4)
         subject_ref=row.recipient,
@@ -139,9 +140,9 @@ def _campaign_message(row: OutboxMessage, gate: Gate, unsubscribe_address: str) 
         kind_name=rule.name(row.language),
         opted_in=rule.choice == "opt-in",
         unsubscribable=rule.unsubscribable,
-        subject=campaign.subject,
-        text=campaign.text_body,
-        html=campaign.html_body,
+        subject=subject,
+        text=text,
+        html=html,
         language=row.language,
         message_id=row.message_id,
         unsubscribe_address=unsubscribe_address,

@@ -26,6 +26,11 @@ class Campaign(models.Model):
     subject = models.CharField(max_length=200)
     text_body = models.TextField()
     html_body = models.TextField(blank=True)
+    translations = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The message in the policy's other languages: {lang: {subject, text, html}}.",
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_by = models.CharField(max_length=254, help_text="Staff e-mail or job name.")
     created_at = models.DateTimeField(default=timezone.now)
@@ -46,6 +51,13 @@ class Campaign(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind}: {self.subject}"
+
+    def words(self, language: str) -> tuple[str, str, str]:
+        """Subject, text and HTML in ``language``, else in the policy's first language."""
+        found = (self.translations or {}).get(language)
+        if found:
+            return found["subject"], found["text"], found.get("html", "")
+        return self.subject, self.text_body, self.html_body
 
 
 class OutboxStatus(models.TextChoices):

@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language_info
+from django.utils.translation import gettext as _
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.models import ActorKind
@@ -63,16 +65,53 @@ def campaign_kind_checked(*, kind: str, subject: str, text: str, gate: Gate) -> 
     return rule
 
 
+def campaign_translations_checked(
+    translations: Mapping[str, Mapping[str, str]] | None,
+) -> dict[str, dict[str, str]]:
+    """The message in other languages, each with its subject and text (an HTML part is
+    optional); a language with neither is left out, one with only one of them is refused."""
+    kept: dict[str, dict[str, str]] = {}
+    for lang, words in (translations or {}).items():
+        subject, text = (words.get("subject") or "").strip(), words.get("text") or ""
+        html = words.get("html") or ""
+        if not subject and not text.strip() and not html.strip():
+            continue
+        if not subject or not text.strip():
+            raise CampaignError(
+                _("Give both a subject and a text for the %(language)s version, or neither.")
+                % {"language": language_name(lang)}
+            )
+        kept[lang] = {"subject": subject[:200], "text": text, "html": html}
+    return kept
+
+
+def language_name(lang: str) -> str:
+    """A language code as the reader's language names it ("Danish", "dansk")."""
+    try:
+        return str(get_language_info(lang)["name_translated"])
+    except KeyError:
+        return lang
+
+
 def campaign_create(
-    *, kind: str, subject: str, text: str, html: str = "", actor: Actor, gate: Gate
+    *,
+    kind: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    translations: Mapping[str, Mapping[str, str]] | None = None,
+    actor: Actor,
+    gate: Gate,
 ) -> Campaign:
-    """A draft campaign of mail kind ``kind`` (marketing or service; never transactional)."""
+    """A draft campaign of mail kind ``kind`` (marketing or service; never transactional),
+    written in the policy's first language and, in ``translations``, in its others."""
     rule = campaign_kind_checked(kind=kind, subject=subject, text=text, gate=gate)
     campaign = Campaign(
         kind=rule.kind,
         subject=subject.strip(),
         text_body=text,
         html_body=html,
+        translations=campaign_translations_checked(translations),
         created_by=actor.ref,
     )
     campaign.full_clean()

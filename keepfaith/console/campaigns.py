@@ -11,6 +11,7 @@ about them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -25,6 +26,7 @@ from django.views.decorators.http import require_POST
 from keepfaith.accounts.selectors import customer_by_number
 from keepfaith.comms.campaigns import (
     campaign_delete,
+    campaign_missing_languages,
     campaign_render,
     campaign_schedule,
     campaign_state,
@@ -33,7 +35,12 @@ from keepfaith.comms.campaigns import (
 )
 from keepfaith.comms.models import Campaign
 from keepfaith.comms.selectors import audience_for, campaign_list
-from keepfaith.comms.services import CampaignError, campaign_create, campaign_queue
+from keepfaith.comms.services import (
+    CampaignError,
+    campaign_create,
+    campaign_queue,
+    language_name,
+)
 from keepfaith.console.access import staff_actor, staff_view
 from keepfaith.gate import Gate
 from keepfaith.inforce import in_force
@@ -60,9 +67,70 @@ class CampaignForm(forms.Form):
         required=False,
     )
 
-    def __init__(self, *args: Any, kinds: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, kinds: list[tuple[str, str]], others: Sequence[str] = (), **kwargs: Any
+    ) -> None:
+        """``others``: the policy's languages after its first, each with its own subject,
+        text and HTML fields (optional: a language left empty gets the first one's text)."""
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = kinds  # type: ignore[attr-defined]
+        self.others = tuple(others)
+        for lang in self.others:
+            name = language_name(lang)
+            self.fields[f"subject_{lang}"] = forms.CharField(
+                label=_("Subject (%(language)s)") % {"language": name},
+                max_length=200,
+                required=False,
+            )
+            self.fields[f"text_{lang}"] = forms.CharField(
+                label=_("Text (%(language)s)") % {"language": name},
+                widget=forms.Textarea(attrs={"rows": 10}),
+                required=False,
+            )
+            self.fields[f"html_{lang}"] = forms.CharField(
+                label=_("HTML (%(language)s, optional)") % {"language": name},
+                widget=forms.Textarea(attrs={"rows": 6}),
+                required=False,
+            )
+
+    def versions(self) -> list[tuple[str, list[forms.BoundField]]]:
+        """Each other language's name and fields, for the template."""
+        return [
+            (language_name(lang), [self[f"{part}_{lang}"] for part in ("subject", "text", "html")])
+            for lang in self.others
+        ]
+
+    def message(self) -> dict[str, Any]:
+        """The service's keyword arguments: the first language's words and the others'."""
+        data = self.cleaned_data
+        return {
+            "kind": data["kind"],
+            "subject": data["subject"],
+            "text": data["text"],
+            "html": data["html"],
+            "translations": {
+                lang: {part: data[f"{part}_{lang}"] for part in ("subject", "text", "html")}
+                for lang in self.others
+            },
+        }
+
+
+def _others() -> tuple[str, ...]:
+    """The policy's languages after its first: the campaign's other versions."""
+    return tuple(in_force().policy.controller.languages[1:])
+
+
+def _initial(campaign: Campaign) -> dict[str, Any]:
+    initial = {
+        "kind": campaign.kind,
+        "subject": campaign.subject,
+        "text": campaign.text_body,
+        "html": campaign.html_body,
+    }
+    for lang, words in (campaign.translations or {}).items():
+        for part in ("subject", "text", "html"):
+            initial[f"{part}_{lang}"] = words.get(part, "")
+    return initial
 
 
 class ScheduleForm(forms.Form):
@@ -103,17 +171,10 @@ def _audience_size(campaign: Campaign, gate: Gate) -> int:
 @staff_view(SEND)
 def campaigns(request: HttpRequest) -> HttpResponse:
     gate = in_force().gate(actor=staff_actor(request))
-    form = CampaignForm(request.POST or None, kinds=_kinds(request, gate))
+    form = CampaignForm(request.POST or None, kinds=_kinds(request, gate), others=_others())
     if request.method == "POST" and form.is_valid():
         try:
-            campaign = campaign_create(
-                kind=form.cleaned_data["kind"],
-                subject=form.cleaned_data["subject"],
-                text=form.cleaned_data["text"],
-                html=form.cleaned_data["html"],
-                actor=staff_actor(request),
-                gate=gate,
-            )
+            campaign = campaign_create(**form.message(), actor=staff_actor(request), gate=gate)
         except CampaignError as error:
             form.add_error(None, str(error))
         else:
@@ -128,12 +189,8 @@ def campaigns(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, campaign: Campaign, gate: Gate) -> dict[str, Any]:
     state = campaign_state(campaign=campaign)
-    initial = {
-        "kind": campaign.kind,
-        "subject": campaign.subject,
-        "text": campaign.text_body,
-        "html": campaign.html_body,
-    }
+    languages = in_force().policy.controller.languages
+    missing = campaign_missing_languages(campaign=campaign, languages=languages)
     return {
         "campaign": campaign,
         "kind": kind_label(campaign.kind),
@@ -141,7 +198,11 @@ def _detail_context(request: HttpRequest, campaign: Campaign, gate: Gate) -> dic
         "state_word": STATE_WORDS[state.state],
         "audience_size": _audience_size(campaign, gate),
         "may_send": campaign.kind in dict(_kinds(request, gate)),
-        "form": CampaignForm(initial=initial, kinds=_kinds(request, gate)),
+        "form": CampaignForm(
+            initial=_initial(campaign), kinds=_kinds(request, gate), others=_others()
+        ),
+        "missing_languages": [language_name(lang) for lang in missing],
+        "first_language": language_name(languages[0]),
         "schedule_form": ScheduleForm(
             initial={"at": campaign.scheduled_for or timezone.now() + dt.timedelta(days=1)}
         ),
@@ -155,11 +216,11 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
     gate = in_force().gate(actor=staff_actor(request))
     context = _detail_context(request, campaign, gate)
     if request.method == "POST" and campaign.status == Campaign.Status.DRAFT:
-        form = CampaignForm(request.POST, kinds=_kinds(request, gate))
+        form = CampaignForm(request.POST, kinds=_kinds(request, gate), others=_others())
         context["form"] = form
         if form.is_valid():
             try:
-                campaign_update(campaign_id=campaign.pk, gate=gate, **form.cleaned_data)
+                campaign_update(campaign_id=campaign.pk, gate=gate, **form.message())
             except CampaignError as error:
                 form.add_error(None, str(error))
             else:

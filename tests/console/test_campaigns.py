@@ -217,3 +217,38 @@ def test_a_campaign_refusal_is_said_in_the_staff_member_s_language(draft, mia):
         f"/console/campaigns/{campaign.pk}/act/", {"action": "schedule", "at": past}, follow=True
     ).content.decode()
     assert "Tidspunktet for afsendelse skal ligge i fremtiden." in page
+
+
+def test_a_campaign_is_written_in_each_language_and_sent_in_the_reader_s(draft):
+    """The Danish version goes to Danish readers; a version not written yet is said on the
+    campaign's page (its readers would get the first language's text)."""
+    client, campaign = draft
+    gus = make_customer("gus@example.com")
+    gus.language = "da"
+    gus.save()
+    page = client.get(f"/console/campaigns/{campaign.pk}/").content.decode()
+    assert "Not yet written in Danish" in page
+    half = client.post(
+        f"/console/campaigns/{campaign.pk}/",
+        {"kind": "newsletter", "subject": "Autumn news", "text": "Hello", "html": "",
+         "subject_da": "Efterårsnyt", "text_da": ""},
+    )  # fmt: skip
+    assert "or neither" in half.content.decode()
+    client.post(
+        f"/console/campaigns/{campaign.pk}/",
+        {"kind": "newsletter", "subject": "Autumn news", "text": "Hello", "html": "",
+         "subject_da": "Efterårsnyt", "text_da": "Hej med dig"},
+    )  # fmt: skip
+    campaign.refresh_from_db()
+    assert campaign.translations == {
+        "da": {"subject": "Efterårsnyt", "text": "Hej med dig", "html": ""}
+    }
+    assert (
+        "Not yet written" not in client.get(f"/console/campaigns/{campaign.pk}/").content.decode()
+    )
+    preview = client.get(f"/console/campaigns/{campaign.pk}/preview/").content.decode()
+    assert "Efterårsnyt" in preview and "Autumn news" in preview
+    client.post(f"/console/campaigns/{campaign.pk}/send/", {"audience_size": "1"})
+    deliver_pending()
+    to_gus = [m for m in mail.outbox if m.to == ["gus@example.com"]]
+    assert to_gus and to_gus[0].subject == "Efterårsnyt" and "Hej med dig" in to_gus[0].body
