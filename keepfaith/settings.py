@@ -189,7 +189,10 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "keepfaith.accounts.passwords.SimilarityValidator"},
+    {
+        "NAME": "keepfaith.accounts.passwords.SimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "full_name")},  # the account's own fields
+    },
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
         "OPTIONS": {"min_length": 10},

@@ -28,6 +28,9 @@ class PhoneNumberField(forms.CharField):
         digits = sum(ch.isascii() and ch.isdigit() for ch in text)
         if not set(text) <= _PHONE_CHARS or "+" in text[1:] or not 6 <= digits <= 20:
             raise forms.ValidationError(
-                _("Enter a phone number with digits only, such as +45 12 34 56 78."),
+                _(
+                    "Enter a phone number of 6 to 20 digits, such as +45 12 34 56 78 (spaces "
+                    "and + - ( ) . / may separate them)."
+                ),
                 code="phone",
             )

@@ -121,10 +121,15 @@ def _read_mbox(path: Path) -> Iterator[RawMessage]:
 
 def looks_like_message(data: bytes) -> bool:
     """Does ``data`` start with a mail header block (``Name: value`` lines, one of them
-    ``From:``, up to the first empty line)? Linear in the first 64 KiB, no regex."""
-    head = data[:65536].replace(b"\r\n", b"\n").split(b"\n\n", 1)[0]
+    ``From:``, up to the first empty line)? Linear in the first 128 KiB (Postfix allows
+    100 KiB of headers), no regex; a UTF-8 byte-order mark is skipped."""
+    window = data[:131072].removeprefix(b"\xef\xbb\xbf").replace(b"\r\n", b"\n")
+    head, blank, _body = window.partition(b"\n\n")
+    lines = head.split(b"\n")
+    if not blank and len(data) > len(window):
+        lines = lines[:-1]  # a header block longer than the window: its last line is cut
     seen_from = False
-    for line in head.split(b"\n"):
+    for line in lines:
         if line[:1] in (b" ", b"\t"):
             continue  # a folded header's next line
         name, colon, _value = line.partition(b":")

@@ -9,6 +9,9 @@ section and the audit log records (``staff_read``); every step is audited by the
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +22,7 @@ from django.views.decorators.http import require_POST
 
 from keepfaith.accounts.models import CONTACT_FIELD_LABELS, User
 from keepfaith.audit.services import audit_append
+from keepfaith.collection.fields import PhoneNumberField
 from keepfaith.console.access import (
     StaffRead,
     read_decision,
@@ -98,7 +102,7 @@ def rights_request(request: HttpRequest, rights_id: int) -> HttpResponse:
         "notices": _notices(asked, policy),
         "plan": plan or asked.receipt.get("plan"),
         "uses": uses,
-        "correctable": [(f, CONTACT_FIELD_LABELS[f]) for f in CORRECTABLE],
+        "correction_form": CorrectionForm(),
         "extension_months": range(1, (policy.rights.extension_months if policy.rights else 0) + 1),
     }
     return render(request, "rights/console_request.html", context)
@@ -168,15 +172,45 @@ def _step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
 CORRECTABLE = ("full_name", "organization", "postal_address", "phone")
 
 
+class CorrectionForm(forms.Form):
+    """The corrected contact details (write-only: the current values are not shown), each
+    checked as the customer's own contact form checks it."""
+
+    full_name = forms.CharField(required=False, max_length=150)
+    organization = forms.CharField(required=False, max_length=150)
+    postal_address = forms.CharField(
+        required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    phone = PhoneNumberField(required=False)
+
+    prefix = "correct"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.label = CONTACT_FIELD_LABELS[name]
+
+    def values(self) -> dict[str, str]:
+        """The details given, trimmed (an empty field is left as it is)."""
+        return {f: v.strip() for f in CORRECTABLE if (v := self.cleaned_data.get(f) or "").strip()}
+
+
 def _corrections(request: HttpRequest, asked: RightsRequest, gate: Gate) -> dict[str, str]:
-    """The corrected contact details given on the form, once the gate lets the staff member
-    write each of them for answering the request (the same question as a read); a refusal
-    is audited and says which details and why."""
-    values = {
-        field: value
-        for field in CORRECTABLE
-        if (value := request.POST.get(f"correct_{field}", "").strip()[:300])
-    }
+    """The corrected contact details given on the form, checked, once the gate lets the
+    staff member write each of them for answering the request (the same question as a read);
+    the decision is audited, and a refusal says which details and why."""
+    if not (asked.is_open and asked.state == "open" and asked.customer is not None):
+        return {}  # carry_out says why nothing can be carried out
+    form = CorrectionForm(request.POST)
+    if not form.is_valid():
+        raise RightsError(
+            " ".join(
+                f"{form.fields[name].label}: {error}"
+                for name, errors in form.errors.items()
+                for error in errors
+            )
+        )
+    values = form.values()
     if not values:
         return {}
     write = StaffRead(

@@ -210,7 +210,13 @@ def carry_out(
     values: Mapping[str, str] | None = None,
 ) -> RightsRequest:
     """Carry out ``request`` by its kind; the answer is written in the requester's language.
-    ``values`` are a correction's new contact details (the caller has asked the gate)."""
+    ``values`` are a correction's new contact details (the caller has asked the gate).
+    What cannot be carried out is said in the language of the one asking (staff)."""
+    _known(request)
+    if request.kind == RightKind.RECTIFICATION and not values and not change.strip():
+        raise RightsError(
+            _("Give the corrected value of a detail, or say what was corrected elsewhere.")
+        )
     with translation.override(request.language):
         return _carry_out(
             request=request, policy=policy, actor=actor, gate=gate, uses=uses, change=change,

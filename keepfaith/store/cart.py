@@ -105,7 +105,7 @@ def cart_priced(
         try:
             priced.append(line_price(catalog, line_configuration(catalog, line), lang=lang))
         except ShopError as exc:
-            dropped.append(f"a line was removed from your cart: {exc}")
+            dropped.append(_("A line was removed from your cart. %(reason)s") % {"reason": exc})
     return priced, dropped
 
 

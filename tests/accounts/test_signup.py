@@ -160,3 +160,16 @@ def test_a_password_like_the_address_is_refused_in_the_page_language(client, pub
     danish = client.post("/da/account/signup/", form).content.decode()
     assert "minder for meget om det, du har angivet som e-mailadresse" in danish
     assert "din/dit" not in danish and "e-mail address" not in danish
+
+
+@pytest.mark.clause("SITE-1")
+def test_a_password_like_the_name_is_refused_too(client, published):
+    form = {
+        "email": "c@example.com",
+        "full_name": "Christoffersenberg Andersen",
+        "password1": "Christoffersenberg Andersen",
+        "password2": "Christoffersenberg Andersen",
+        "shown_policy_version": published.label,
+    }
+    page = client.post("/account/signup/", form).content.decode()
+    assert "too close to what you gave as your name" in page

@@ -106,3 +106,16 @@ def test_a_message_with_folded_headers_is_read(tmp_path):
     path.write_bytes(b"Subject: a long\r\n subject\r\nFrom: a@example.com\r\n\r\nBody")
     [message] = read_messages(path)
     assert parse_inbound(message.raw).sender == "a@example.com"
+
+
+def test_a_byte_order_mark_and_a_long_header_block_are_still_mail(tmp_path):
+    bom = tmp_path / "bom.eml"
+    bom.write_bytes(b"\xef\xbb\xbfFrom: a@example.com\r\nSubject: hi\r\n\r\nBody")
+    assert len(list(read_messages(bom))) == 1
+    relayed = tmp_path / "relayed.eml"
+    hops = b"".join(
+        b"Received: from relay%d.example by mx.example; now\r\n" % i for i in range(2000)
+    )
+    relayed.write_bytes(b"From: a@example.com\r\n" + hops + b"Subject: hi\r\n\r\nBody")
+    assert len(relayed.read_bytes()) > 100_000
+    assert len(list(read_messages(relayed))) == 1

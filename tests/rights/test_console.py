@@ -144,7 +144,7 @@ def test_a_correction_changes_the_detail_and_says_only_what_changed(alice: User,
     assert "Give the corrected value of a detail" in nothing.content.decode()
     req.refresh_from_db()
     assert req.is_open  # nothing said, nothing closed
-    client.post(f"/console/rights/{req.pk}/complete/", {"correct_organization": "Andersen ApS"})
+    client.post(f"/console/rights/{req.pk}/complete/", {"correct-organization": "Andersen ApS"})
     alice.refresh_from_db()
     req.refresh_from_db()
     assert alice.organization == "Andersen ApS"
@@ -176,7 +176,7 @@ def test_a_correction_the_policy_does_not_grant_the_role_is_refused(alice: User,
     req = RightsRequest.objects.get()
     refused = verified_client(pat).post(
         f"/console/rights/{req.pk}/complete/",
-        {"correct_organization": "Andersen ApS"},
+        {"correct-organization": "Andersen ApS"},
         follow=True,
     )
     assert "does not let your role correct Organisation" in refused.content.decode()
@@ -184,3 +184,27 @@ def test_a_correction_the_policy_does_not_grant_the_role_is_refused(alice: User,
     req.refresh_from_db()
     assert alice.organization == "" and req.is_open
     assert AuditEntry.objects.get(action="console.rights.rectify").outcome == "refused"
+
+
+@pytest.mark.clause("RIGHTS-16")
+def test_a_correction_is_checked_like_the_customer_s_own_form(alice: User, pat: User) -> None:
+    """Too long, or not a phone number: a clear error in the staff member's language, nothing
+    changed, nothing closed, and no audit entry claiming a write (the requester reads Danish)."""
+    ask(signed_in(alice), "rectification", details="Min telefon er forkert")
+    req = RightsRequest.objects.get()
+    RightsRequest.objects.filter(pk=req.pk).update(language="da")
+    client = verified_client(pat)
+    for field, value, said in (
+        ("correct-full_name", "x" * 200, "at most 150 characters"),
+        ("correct-phone", "call me maybe <b>x</b>", "Enter a phone number"),
+    ):
+        page = client.post(
+            f"/console/rights/{req.pk}/complete/", {field: value}, follow=True
+        ).content.decode()
+        assert said in page, field
+    nothing = client.post(f"/console/rights/{req.pk}/complete/", {}, follow=True)
+    assert "Give the corrected value" in nothing.content.decode()  # English, as pat reads
+    alice.refresh_from_db()
+    req.refresh_from_db()
+    assert req.is_open and alice.phone == "" and alice.full_name != "x" * 200
+    assert not AuditEntry.objects.filter(action="console.rights.rectify").exists()

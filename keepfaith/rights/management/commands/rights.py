@@ -124,7 +124,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
 
     def _show(self, request: RightsRequest) -> None:
-        self.stdout.write(f"{request.reference} {request.kind} ({request.state})")
+        kind = KIND_FOR_STAFF[RightKind(request.kind)]
+        self.stdout.write(f"{request.reference} {kind} ({request.get_state_display()})")
         self.stdout.write(
             f"received {request.received_at:%Y-%m-%d %H:%M}, due "
             f"{request.due_at:%Y-%m-%d}, customer {request.subject or '-'}"
