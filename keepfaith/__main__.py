@@ -65,7 +65,11 @@ def main() -> None:
         return
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(_arguments(sys.argv))
+    try:
+        execute_from_command_line(_arguments(sys.argv))
+    except BrokenPipeError:  # the reader stopped early (`keepfaith rights list | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error
+        sys.exit(141)  # as a shell reports SIGPIPE
 
 
 if __name__ == "__main__":
