@@ -13,15 +13,13 @@ there is one, in ``templates/emails/da/``. Rules kept here (BE-8, RFC 2369, RFC 
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import formataddr, parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.template import Context, Engine
-from django.template.backends.django import get_installed_libraries
+from django.template import Context, engines
 from django.template.loader import select_template
 from django.utils import translation
 from django.utils.safestring import mark_safe
@@ -46,17 +44,13 @@ class RenderedMail:
     html: str
 
 
-@functools.cache
-def _plain_engine() -> Engine:
-    """The project's templates and tag libraries without HTML escaping: for the subject and
-    the text part, where ``&#x27;`` would be read as it is (the HTML part stays escaped)."""
-    return Engine(app_dirs=True, autoescape=False, libraries=get_installed_libraries())
-
-
 def _render(name: str, suffix: str, language: str, context: dict[str, object]) -> str:
+    """One part of mail ``name``. The subject and the text part are rendered without HTML
+    escaping (``&#x27;`` would be read as it is); the HTML part stays escaped."""
     names = [f"emails/{language}/{name}.{suffix}", f"emails/{name}.{suffix}"]
     if suffix.endswith("txt"):
-        return _plain_engine().select_template(names).render(Context(context, autoescape=False))
+        template = engines["django"].engine.select_template(names)  # type: ignore[attr-defined]
+        return str(template.render(Context(context, autoescape=False)))
     return str(select_template(names).render(context))
 
 
