@@ -162,8 +162,9 @@ def _checker_fingerprint() -> bytes:
     return digest.digest()
 
 
-def _checked(raw: bytes, *, file: str) -> Policy:
-    """The validated policy of ``raw`` (``PolicyError`` if it has errors).
+def _checked(raw: bytes, *, file: str, stored: bool = False) -> Policy:
+    """The validated policy of ``raw`` (``PolicyError`` if it has errors); ``stored``: the
+    text of a published version, judged by the rules it was published under.
 
     Reading YAML with positions for messages and checking every reference takes about a
     fifth of a second, paid by every process that starts (each command, each web worker).
@@ -173,12 +174,13 @@ def _checked(raw: bytes, *, file: str) -> Policy:
     file is checked afresh; a policy with errors is never kept.
     """
     folder = Path(settings.VAR_DIR) / "cache" / "policies"
-    kept = folder / f"{hashlib.sha256(_checker_fingerprint() + raw).hexdigest()}.json"
+    judged = b"stored\0" if stored else b"file\0"  # a stored version's text is judged leniently
+    kept = folder / f"{hashlib.sha256(_checker_fingerprint() + judged + raw).hexdigest()}.json"
     try:
         return Policy.model_validate_json(kept.read_bytes())
     except (OSError, ValueError):
         pass
-    policy = load_policy_text(raw, file=file)
+    policy = load_policy_text(raw, file=file, stored=stored)
     partial = kept.with_suffix(f".{os.getpid()}.{threading.get_ident()}.partial")
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -202,14 +204,14 @@ def _checked_prune(folder: Path) -> None:
 def _compiled_version(version: PolicyVersion) -> _Compiled:
     return _cache.get(
         version.content_hash,
-        lambda: _checked(version.source.encode(), file=f"version {version.label}"),
+        lambda: _checked(version.source.encode(), file=f"version {version.label}", stored=True),
     )
 
 
 def _compiled_file() -> _Compiled:
     path = Path(settings.POLICY_PATH)
     key = f"file:{path}:{path.stat().st_mtime_ns}"
-    return _cache.get(key, lambda: _checked(path.read_bytes(), file=str(path)))
+    return _cache.get(key, lambda: _checked(path.read_bytes(), file=str(path), stored=False))
 
 
 def in_force() -> InForce:

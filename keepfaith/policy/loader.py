@@ -87,16 +87,20 @@ def _locate(file: str, source: YamlSource, finding: Finding) -> Problem:
     return Problem(file, line, column, path_text(finding.path), finding.message, finding.severity)
 
 
-def policy_report(*, raw: bytes | str, file: str) -> Report:
-    """Check the policy text ``raw`` (named ``file`` in messages); never raises."""
+def policy_report(*, raw: bytes | str, file: str, stored: bool = False) -> Report:
+    """Check the policy text ``raw`` (named ``file`` in messages); never raises.
+
+    ``stored``: the text of a version already published, judged by the rules it was
+    published under (a rule added since is a warning for it, not an error).
+    """
     try:
-        return _policy_report(raw, file)
+        return _policy_report(raw, file, stored)
     except Exception as exc:  # a checker bug must not crash the caller
         problem = Problem(file, 1, 1, "", f"internal error while checking: {exc!r}"[:300])
         return Report(file, (problem,))
 
 
-def _policy_report(raw: bytes | str, file: str) -> Report:
+def _policy_report(raw: bytes | str, file: str, stored: bool) -> Report:
     source = read_yaml(raw)
     problems = [
         Problem(file, line, column, path_text(path), message)
@@ -119,6 +123,8 @@ def _policy_report(raw: bytes | str, file: str) -> Report:
     flagged = {finding.path for finding in findings}
     # a value already wrong by reference is not judged again (no cascades)
     findings += [f for f in semantic_findings(policy) if f.path not in flagged]
+    if stored:
+        findings = [f.as_stored() for f in findings]
     problems += [_locate(file, source, f) for f in findings]
     return Report(file, tuple(sorted(problems, key=_order)), policy)
 
@@ -230,9 +236,9 @@ def load_policy(path: str | os.PathLike[str]) -> Policy:
     return report.policy
 
 
-def load_policy_text(text: bytes | str, *, file: str = "<policy>") -> Policy:
-    """Like ``load_policy`` for text already in memory."""
-    report = policy_report(raw=text, file=file)
+def load_policy_text(text: bytes | str, *, file: str = "<policy>", stored: bool = False) -> Policy:
+    """Like ``load_policy`` for text already in memory (``stored``: see ``policy_report``)."""
+    report = policy_report(raw=text, file=file, stored=stored)
     if report.policy is None or not report.ok:
         raise PolicyError(report.problems)
     return report.policy

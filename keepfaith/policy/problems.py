@@ -24,6 +24,15 @@ class Finding:
     path: DataPath
     message: str
     severity: Severity = "error"
+    # A rule added after versions were published: an error for a text being checked or
+    # published, a warning when a version already stored is read back (it must still load).
+    stored_severity: Severity | None = None
+
+    def as_stored(self) -> Finding:
+        """This finding as it counts for a version already published."""
+        if self.stored_severity is None:
+            return self
+        return Finding(self.path, self.message, self.stored_severity)
 
 
 @dataclass(frozen=True, slots=True)

@@ -247,13 +247,13 @@ def rights_findings(policy: Policy) -> Iterator[Finding]:
             )
         elif use.choice == "none":
             # the gate stops it for the objector, but what serves everyone without asking
-            # the gate (the session, the audit log) goes on: a warning, so that versions
-            # published before this check still load
+            # the gate (the session, the audit log) goes on; versions published before this
+            # check still load (a warning there)
             yield Finding(
                 path,
                 f"{key!r} is needed for the service (choice: none), so an objection could not "
                 "stop all of it; list only uses the service can run without",
-                "warning",
+                stored_severity="warning",
             )
     for index, kept in enumerate(rights.kept_after_erasure):
         if policy.use_by_key(kept.use) is None:

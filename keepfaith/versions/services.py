@@ -33,7 +33,7 @@ def policy_publish(*, source: str, source_name: str = "<policy>") -> tuple[Polic
         changes: dict[str, object] = {}
         reconsent: list[str] = []
         if previous is not None:
-            older = load_policy_text(previous.source, file=f"version {previous.label}")
+            older = load_policy_text(previous.source, file=f"version {previous.label}", stored=True)
             diff = policy_diff(older, policy)
             changes, reconsent = diff_to_dict(diff), list(diff.requires_reconsent)
         version = chain_append(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from keepfaith.policy import PolicyError, load_policy, load_policy_text
+from keepfaith.policy import PolicyError, load_policy, load_policy_text, policy_report
 from tests.policy.helpers import BE_TEXT, QS_TEXT, check, line_of, mutate, only_error
 
 # (name, old, new, marker in new text, expected path, message fragment)
@@ -283,19 +283,35 @@ def test_taxonomy_extension_must_extend_its_parent():
     assert "'user.computer_configuration' must extend its parent as user.device.<name>" in messages
 
 
+OBJECTION_TO_SECURITY = (
+    "objection_uses: [marketing.communications.email,",
+    "objection_uses: [essential.service.security,",
+)
+
+
 @pytest.mark.clause("RIGHTS-21")
-def test_an_objection_to_a_use_the_service_needs_is_a_warning():
-    """A warning, not an error: versions published before the check must still load."""
-    text = mutate(
-        BE_TEXT,
-        "objection_uses: [marketing.communications.email,",
-        "objection_uses: [essential.service.security,",
-    )
-    report = check(text)
+def test_an_objection_to_a_use_the_service_needs_is_refused():
+    """An objection that could not stop the use is not offered: an error for a text being
+    checked or published."""
+    report = check(mutate(BE_TEXT, *OBJECTION_TO_SECURITY))
+    problem = only_error(report)
+    assert problem.path == "rights.objection_uses[0]"
+    assert "needed for the service (choice: none)" in problem.message
+
+
+@pytest.mark.clause("RIGHTS-21")
+def test_a_stored_version_with_that_objection_still_loads_with_a_warning():
+    """A version published before the rule was added is judged by the rules of its day."""
+    text = mutate(BE_TEXT, *OBJECTION_TO_SECURITY)
+    with pytest.raises(PolicyError):
+        load_policy_text(text)
+    report = policy_report(raw=text, file="version 2024.1", stored=True)
     assert report.ok is True
     [warning] = report.warnings
     assert warning.path == "rights.objection_uses[0]"
-    assert "needed for the service (choice: none)" in warning.message
+    rights = load_policy_text(text, stored=True).rights
+    assert rights is not None
+    assert rights.objection_uses[0] == "essential.service.security"
 
 
 def test_dk_partner_promotions_opt_out_is_a_warning():

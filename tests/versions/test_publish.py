@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from django.db import DatabaseError, connection, transaction
 from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.selectors import chain_verify
 from keepfaith.demo import earlier_policy_text
-from keepfaith.policy import PolicyError
+from keepfaith.policy import Policy, PolicyError, load_policy_text
 from keepfaith.versions.models import PolicyVersion
 from keepfaith.versions.services import policy_publish, policy_publish_file
 
@@ -107,3 +108,44 @@ def test_audit_verify_walks_the_policy_chain_too(db):
         assert "edited" in err.getvalue()
     finally:
         create_append_only(connection, "versions_policyversion")
+
+
+@pytest.mark.clause("RIGHTS-21")
+def test_a_version_stored_before_a_newer_rule_still_loads_and_can_be_followed(db):
+    """A rule added after a version was published (no objection to a use the service needs)
+    refuses new texts, but the stored version stays in force and a fixed one follows it."""
+    from keepfaith.audit.services import chain_append
+    from keepfaith.inforce import in_force
+    from keepfaith.policy.render import policy_content_hash
+    from keepfaith.versions.selectors import active_version_forget
+
+    good = BE.read_text(encoding="utf-8")
+    old = good.replace(
+        "objection_uses: [marketing.communications.email,",
+        "objection_uses: [essential.service.security, marketing.communications.email,",
+    ).replace('version: "2024.1"', 'version: "2023.9"')
+    with pytest.raises(PolicyError, match="needed for the service"):
+        policy_publish(source=old)
+    stored = load_policy_text(old, stored=True)  # as it was published then
+    chain_append(
+        PolicyVersion,
+        label=stored.version,
+        content_hash=policy_content_hash(stored),
+        effective=dt.date.fromisoformat(stored.effective),
+        source=old,
+        source_name="before the rule",
+        changes={},
+        requires_reconsent=[],
+    )
+    active_version_forget()
+    assert "essential.service.security" in objection_uses(in_force().policy)
+    version, created = policy_publish_file(path=BE)
+    assert created is True
+    assert version.changes  # the objection's removal, diffed against the stored version
+    active_version_forget()
+    assert "essential.service.security" not in objection_uses(in_force().policy)
+
+
+def objection_uses(policy: Policy) -> tuple[str, ...]:
+    assert policy.rights is not None
+    return policy.rights.objection_uses
