@@ -174,7 +174,7 @@ CORRECTABLE = ("full_name", "organization", "postal_address", "phone")
 
 class CorrectionForm(forms.Form):
     """The corrected contact details (write-only: the current values are not shown), each
-    checked as the customer's own contact form checks it."""
+    checked as the customer's own contact form checks it, and the details to remove."""
 
     full_name = forms.CharField(required=False, max_length=150)
     organization = forms.CharField(required=False, max_length=150)
@@ -182,17 +182,39 @@ class CorrectionForm(forms.Form):
         required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
     )
     phone = PhoneNumberField(required=False)
+    remove = forms.MultipleChoiceField(
+        required=False,
+        choices=[(name, name) for name in CORRECTABLE],
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     prefix = "correct"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            field.label = CONTACT_FIELD_LABELS[name]
+        for name in CORRECTABLE:
+            self.fields[name].label = CONTACT_FIELD_LABELS[name]
+        remove = self.fields["remove"]
+        assert isinstance(remove, forms.MultipleChoiceField)
+        remove.label = _("Remove")
+        remove.choices = [(name, CONTACT_FIELD_LABELS[name]) for name in CORRECTABLE]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in data.get("remove") or ():
+            if (data.get(name) or "").strip():
+                self.add_error(
+                    "remove",
+                    _("%(detail)s: give a corrected value or remove it, not both.")
+                    % {"detail": CONTACT_FIELD_LABELS[name]},
+                )
+        return data
 
     def values(self) -> dict[str, str]:
-        """The details given, trimmed (an empty field is left as it is)."""
-        return {f: v.strip() for f in CORRECTABLE if (v := self.cleaned_data.get(f) or "").strip()}
+        """The details given, trimmed, and those to remove as empty (a field left empty and
+        not ticked for removal is left as it is)."""
+        given = {f: v.strip() for f in CORRECTABLE if (v := self.cleaned_data.get(f) or "").strip()}
+        return given | {f: "" for f in self.cleaned_data.get("remove") or ()}
 
 
 def _corrections(request: HttpRequest, asked: RightsRequest, gate: Gate) -> dict[str, str]:
@@ -205,7 +227,7 @@ def _corrections(request: HttpRequest, asked: RightsRequest, gate: Gate) -> dict
     if not form.is_valid():
         raise RightsError(
             " ".join(
-                f"{form.fields[name].label}: {error}"
+                str(error) if name == "remove" else f"{form.fields[name].label}: {error}"
                 for name, errors in form.errors.items()
                 for error in errors
             )

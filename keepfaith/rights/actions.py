@@ -143,6 +143,8 @@ def rectification_record(
         said = [
             _("%(field)s is now “%(value)s”.")
             % {"field": CONTACT_FIELD_LABELS[c.field], "value": c.new}
+            if c.new
+            else _("%(field)s has been removed.") % {"field": CONTACT_FIELD_LABELS[c.field]}
             for c in changed
         ]
         outcome = "\n".join([*said, *([note] if note else [])])

@@ -157,6 +157,36 @@ def test_a_correction_changes_the_detail_and_says_only_what_changed(alice: User,
 
 
 @pytest.mark.clause("RIGHTS-16")
+def test_a_correction_can_remove_a_detail(alice: User, pat: User) -> None:
+    """A wrong detail the customer wants gone is removed (not just left as it was), the
+    history keeps the old value and the answer says it was removed; a detail both given and
+    ticked for removal is an error that changes nothing."""
+    from keepfaith.accounts.models import ContactDetailsChange
+
+    User.objects.filter(pk=alice.pk).update(phone="+45 12 34 56 78")
+    ask(signed_in(alice), "rectification", details="Please delete my old phone number")
+    req = RightsRequest.objects.get()
+    client = verified_client(pat)
+    page = client.get(f"/console/rights/{req.pk}/").content.decode()
+    assert 'name="correct-remove" value="phone"' in page
+    both = client.post(
+        f"/console/rights/{req.pk}/complete/",
+        {"correct-phone": "+45 87 65 43 21", "correct-remove": ["phone"]},
+        follow=True,
+    ).content.decode()
+    assert "give a corrected value or remove it, not both" in both
+    alice.refresh_from_db()
+    assert alice.phone == "+45 12 34 56 78"
+    client.post(f"/console/rights/{req.pk}/complete/", {"correct-remove": ["phone"]})
+    alice.refresh_from_db()
+    req.refresh_from_db()
+    assert alice.phone == ""
+    history = ContactDetailsChange.objects.get(customer=alice, field="phone")
+    assert (history.old, history.new) == ("+45 12 34 56 78", "")
+    assert req.state == "done" and req.outcome == "Phone number has been removed."
+
+
+@pytest.mark.clause("RIGHTS-16")
 @pytest.mark.clause("QS-3")
 def test_a_correction_the_policy_does_not_grant_the_role_is_refused(alice: User, pat: User) -> None:
     from pathlib import Path
