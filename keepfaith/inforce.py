@@ -68,7 +68,7 @@ class _Compiled:
     policy: Policy
     rulebook: Rulebook
     cookies: CookieRegistry
-    statements: dict[str, str] = field(default_factory=dict)  # language -> statement HTML
+    statements: dict[str, str] = field(default_factory=dict)  # language:since -> HTML
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,9 +106,12 @@ class InForce:
     def statement_html(self, lang: str) -> str:
         """The statement in ``lang`` as HTML, rendered once per version and language (every
         piece of text is escaped by ``keepfaith.policy.document.to_html``)."""
-        html = self._compiled.statements.get(lang)
+        since = self.version.in_force_from.isoformat() if self.version is not None else None
+        key = f"{lang}:{since}"  # the day it took effect moves nothing else
+        html = self._compiled.statements.get(key)
         if html is None:
-            html = self._compiled.statements[lang] = to_html(statement(self.policy, lang=lang))
+            document = statement(self.policy, lang=lang, in_force_from=since)
+            html = self._compiled.statements[key] = to_html(document)
         return html
 
     def language(self, preferred: str | None) -> str:

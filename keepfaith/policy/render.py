@@ -224,9 +224,10 @@ SECTIONS: tuple[SectionBuilder, ...] = (
 
 
 @enforces("BE-1", "QS-1", "SITE-6")
-def statement(policy: Policy, *, lang: str = "en") -> Statement:
+def statement(policy: Policy, *, lang: str = "en", in_force_from: str | None = None) -> Statement:
     """The statement of ``policy`` in ``lang``; ValueError if the policy or the phrasebook
-    lacks that language."""
+    lacks that language. ``in_force_from`` (ISO date): the day the published version took
+    effect on the site, when later than the policy's own ``effective``."""
     languages = policy.controller.languages
     if lang not in languages:
         raise ValueError(
@@ -240,9 +241,12 @@ def statement(policy: Policy, *, lang: str = "en") -> Statement:
         title=ph.phrase(lang, "title", name=display_name(policy)),
         lang=lang,
         version=policy.version,
-        effective=policy.effective,
+        effective=in_force_from or policy.effective,
         intro=ph.phrase(
-            lang, "intro", version=policy.version, effective=ph.date_words(policy.effective, lang)
+            lang,
+            "intro",
+            version=policy.version,
+            effective=ph.date_words(in_force_from or policy.effective, lang),
         ),
         sections=sections,
     )

@@ -53,13 +53,11 @@ def policy_notice(request: HttpRequest) -> dict[str, object]:
     changes = now.policy.changes
     if version is None or "banner" not in changes.notify or version.seq <= 1:
         return {}  # the first version published changes nothing
-    start = max(version.effective, timezone.localtime(version.published_at).date())
+    start = version.in_force_from
     if timezone.localdate() > start + dt.timedelta(days=changes.banner_days):
         return {}
     if request.COOKIES.get(NOTICE_COOKIE) == version.label:
         return {}
-    # the day the change reached the site: a version published after its effective date
-    # did not change anything on that earlier date
     return {"policy_notice": version, "policy_notice_since": start}
 
 

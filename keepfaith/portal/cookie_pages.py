@@ -168,5 +168,5 @@ def gpc_json(request: HttpRequest) -> JsonResponse:
     """``/.well-known/gpc.json``: this site honours Global Privacy Control."""
     now = in_force()
     policy, version = now.policy, now.version
-    updated = version.effective.isoformat() if version is not None else policy.effective
+    updated = version.in_force_from.isoformat() if version is not None else policy.effective
     return JsonResponse({"gpc": True, "lastUpdate": updated})

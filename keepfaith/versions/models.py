@@ -6,6 +6,8 @@ stored for that version is the text that was published.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils import timezone
 
@@ -36,3 +38,9 @@ class PolicyVersion(ChainedRecord):
 
     def __str__(self) -> str:
         return f"{self.label} ({self.effective:%Y-%m-%d})"
+
+    @property
+    def in_force_from(self) -> dt.date:
+        """The day this version took effect on the site: its effective date, or the day it
+        was published when that is later (a text published today changed nothing before)."""
+        return max(self.effective, timezone.localtime(self.published_at).date())

@@ -19,6 +19,7 @@ from keepfaith.comms.delivery import deliver_pending
 from keepfaith.comms.models import OutboxMessage
 from keepfaith.demo import earlier_policy_text
 from keepfaith.inforce import in_force
+from keepfaith.policy.phrases import date_words
 from keepfaith.versions.services import policy_publish
 
 BE = Path("examples/qualityssl/policy.yaml")
@@ -73,6 +74,10 @@ def test_the_site_shows_the_change_notice_until_closed(db):
     # published today for 1 January 2024: the change reached the site today, not in 2024
     today = date_format(timezone.localdate(), "DATE_FORMAT")
     assert f"Our privacy statement changed on {today} (version 2024.1)" in page.content.decode()
+    # and the statement itself says it is in force from that day, not from 2024
+    assert f"Published version 2024.1, in force since {today}." in page.content.decode()
+    since = date_words(timezone.localdate().isoformat(), "en")
+    assert f"Version 2024.1, in force from {since}." in in_force().statement_html("en")
     closed = client.post(
         "/privacy/updates/close/", {"next": "/privacy/"}, HTTP_ORIGIN="http://testserver"
     )
