@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from keepfaith.certs.findings import Finding, error, has_errors, warning
 from keepfaith.certs.inputs import load_certificates, load_csr, load_public_key
 from keepfaith.certs.keys import KeyInfo, key_findings, key_info, signature_findings, signature_name
-from keepfaith.certs.names import name_display, name_normalise, name_problem
+from keepfaith.certs.names import name_normalise, name_problem, name_shown
 from keepfaith.policy.trace import enforces
 
 SUBJECT_LABELS = {
@@ -195,7 +195,7 @@ def _csr_findings(
 
 
 def _shown(names: Sequence[str]) -> str:
-    return ", ".join(name_display(n) for n in names)
+    return ", ".join(name_shown(n) for n in names)
 
 
 def names_findings(*, requested: Sequence[str], ordered: Sequence[str]) -> list[Finding]:

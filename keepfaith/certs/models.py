@@ -60,6 +60,7 @@ class CertificateOrder(models.Model):
     replaces = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaced_by"
     )
+    # the names the certificate authority could not validate (the page says so in words)
     problem = models.CharField(max_length=500, blank=True)
     created = models.DateTimeField(default=timezone.now)
     issued_at = models.DateTimeField(null=True, blank=True)

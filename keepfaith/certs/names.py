@@ -43,6 +43,14 @@ def name_display(name: str) -> str:
     return ".".join(labels)
 
 
+def name_shown(name: str) -> str:
+    """A name as a person should see it where it matters what it is: an international name
+    in its letters and in the form the certificate carries (``bøger.dk (xn--bger-gra.dk)``),
+    so that a look-alike (a Cyrillic a in an "apple.com") cannot pass for the real one."""
+    display = name_display(name)
+    return display if display == name else f"{display} ({name})"
+
+
 def name_problem(name: str, *, wildcard: bool = True, single_label: bool = False) -> str | None:
     """Why ``name`` (normalised) is not a valid DNS name for a certificate, or None.
 

@@ -223,7 +223,7 @@ def validation_check(
     failed = sorted(n for n, s in ca_order.authorizations.items() if s == "invalid")
     if failed or ca_order.status == "invalid":
         certificate.state = CertState.FAILED
-        certificate.problem = "validation failed for " + ", ".join(failed or certificate.names)
+        certificate.problem = ", ".join(failed or certificate.names)[:500]
         certificate.save(update_fields=["state", "problem"])
     elif ca_order.status in ("ready", "processing", "valid"):
         certificate_issue(certificate=certificate, actor=actor, authority=authority, gate=gate)

@@ -182,6 +182,36 @@ def test_the_customer_sees_challenges_and_check_now_issues(published, alice, set
 
 
 @pytest.mark.clause("SITE-2")
+def test_the_certificate_pages_show_names_in_both_forms_and_a_failure_in_words(published, alice):
+    from keepfaith.certs.models import CertificateOrder
+
+    actor = Actor(ActorKind.CUSTOMER, alice.customer_number)
+    names = ["xn--bger-gra.dk", "www.xn--bger-gra.dk"]  # as the order form keeps them
+    pem, _ = make_csr(names)
+    certificate = certificate_order_create(
+        customer=alice,
+        names=names,
+        csr_pem=pem.decode(),
+        actor=actor,
+        authority=LocalTestAuthority(name="certificate-authority"),
+        gate=in_force().gate(actor=actor),
+    )
+    CertificateOrder.objects.filter(pk=certificate.pk).update(
+        state=CertState.FAILED, problem="www.xn--bger-gra.dk"
+    )
+    client = Client()
+    client.force_login(alice)
+    listing = client.get("/account/certificates/").content.decode()
+    assert "bøger.dk (xn--bger-gra.dk), www.bøger.dk (www.xn--bger-gra.dk)" in listing
+    detail = client.get(f"/da/account/certificates/{certificate.number}/").content.decode()
+    assert (
+        "Certifikatudstederen kunne ikke bekræfte, at du har kontrol over "
+        "www.bøger.dk (www.xn--bger-gra.dk)." in detail
+    )
+    assert "validation failed" not in detail
+
+
+@pytest.mark.clause("SITE-2")
 def test_another_customer_cannot_reach_a_certificate(alices_certificate, carol):
     client = Client()
     client.force_login(carol)
