@@ -35,14 +35,21 @@ from keepfaith.portal.account import customer_of
 from keepfaith.portal.cartcookie import CartCookie
 from keepfaith.portal.checkout_forms import CARD_FIELDS, CheckoutForm, OutsidePartyForm
 from keepfaith.portal.renewals import order_renewals
-from keepfaith.store.cart import cart_add, cart_clear, cart_priced, cart_remove, checkout_token
+from keepfaith.store.cart import (
+    TOKEN_KEY,
+    cart_add,
+    cart_clear,
+    cart_priced,
+    cart_remove,
+    checkout_token,
+)
 from keepfaith.store.catalog import Catalog, Product, text_in
 from keepfaith.store.errors import CheckoutError, ShopError
 from keepfaith.store.models import Order, TransferStatus
 from keepfaith.store.outside import outside_party_go_ahead, outside_party_notice
 from keepfaith.store.pricing import configuration_validate, line_price, money, order_totals
 from keepfaith.store.selectors import active_catalog, order_of, orders_of
-from keepfaith.store.services import order_place
+from keepfaith.store.services import order_place, stale_checkout_message
 
 
 def _lang() -> str:
@@ -293,9 +300,13 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return _checkout_render(request, form, party, context)
     form, party = _checkout_forms(request, context, user, data=request.POST)
     if not form.is_valid() or (party is not None and not party.is_valid()):
+        if "checkout_token" in form.errors:  # a hidden field: say it where it can be read
+            context["error"] = stale_checkout_message()
         return _checkout_render(request, form, party, context, status=400)
     actor = Actor("customer", user.subject_ref)
     try:
+        if not _token_current(request, user, form.cleaned_data["checkout_token"]):
+            raise CheckoutError(stale_checkout_message())
         order = _place(form, party, context, user, actor, catalog)
     except CheckoutError as exc:
         # a new attempt is a new charge: it gets a new token (the old one names the decline)
@@ -313,6 +324,15 @@ def checkout(request: HttpRequest) -> HttpResponse:
     cart_clear(visitor_cart)
     checkout_token(request.session, renew=True)
     return visitor_cart.write(redirect("portal:order_thanks", number=order.number))
+
+
+def _token_current(request: HttpRequest, user: User, token: str) -> bool:
+    """Is ``token`` the one this session was given for its checkout, or one of this customer's
+    orders (the same checkout submitted again after it went through)? Any other (made up,
+    another session's) could name someone else's order: nothing is charged for it."""
+    return token == request.session.get(TOKEN_KEY) or (
+        Order.objects.filter(checkout_token=token, customer=user).exists()
+    )
 
 
 @sensitive_variables()

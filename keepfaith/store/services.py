@@ -152,6 +152,11 @@ def _renewal_for(line: OrderLine, priced: PricedLine, catalog: Catalog, paid: da
 
 
 @enforces("SITE-2", "QS-5")
+def stale_checkout_message() -> str:
+    """Said when a checkout names an order that is not this one (in the active language)."""
+    return _("This checkout page is out of date: check your cart and order again.")
+
+
 @sensitive_variables("payment")
 def order_place(
     *,
@@ -175,6 +180,8 @@ def order_place(
     earlier = Order.objects.filter(checkout_token=checkout_token, customer=customer).first()
     if earlier is not None:
         return earlier
+    if Order.objects.filter(checkout_token=checkout_token).exists():  # not this customer's
+        raise CheckoutError(stale_checkout_message())
     lines = _priced(catalog, cart)
     totals = totals_of(catalog, lines)
     party = _outside_party(lines)

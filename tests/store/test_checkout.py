@@ -108,6 +108,30 @@ def test_a_double_submit_makes_one_order_and_one_charge(alice):
 
 
 @pytest.mark.clause("SITE-2")
+@pytest.mark.clause("QS-5")
+def test_a_checkout_token_not_given_to_this_session_charges_nothing(alice, carol):
+    """Another customer's token (or one made up) is refused before any charge, with a
+    message and a fresh token: it could otherwise name someone else's order."""
+    first = customer_client(alice)
+    add_to_cart(first, "qualityssl-mobile")
+    taken = checkout_page(first)["checkout_token"]
+    first.post("/checkout/", {**checkout_page(first), **card_fields()})
+    assert Order.objects.count() == 1 and len(processor_ledger()) == 1
+    other = customer_client(carol)
+    add_to_cart(other, "qualityssl-mobile")
+    for token in (taken, "made-up", "x" * 100):
+        page = other.post(
+            "/da/checkout/", {**checkout_page(other), **card_fields(), "checkout_token": token}
+        )
+        assert page.status_code == 400
+        assert "Denne betalingsside er forældet" in page.content.decode(), token
+    assert Order.objects.count() == 1 and len(processor_ledger()) == 1
+    again = other.post("/checkout/", {**checkout_page(other), **card_fields()})
+    assert again.status_code == 302  # with the page's own token it goes through
+    assert Order.objects.filter(customer=carol).count() == 1
+
+
+@pytest.mark.clause("SITE-2")
 def test_a_posted_price_is_ignored(alice):
     client = customer_client(alice)
     add_to_cart(client, "qualityssl-mobile", price="1", total_minor="1", unit_minor="1")
