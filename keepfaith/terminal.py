@@ -6,6 +6,7 @@ nothing extra when the output is a pipe or a file (scripts get plain, parseable 
 
 from __future__ import annotations
 
+import argparse
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -75,3 +76,21 @@ def print_table(
     if not rows:
         table.add_row("(none)", *([""] * (len(headers) - 1)))
     Console(file=stream, soft_wrap=False).print(table)
+
+
+def whole_number(low: int, high: int) -> Callable[[str], int]:
+    """An argparse ``type`` for a whole number from ``low`` to ``high``: anything else
+    (``-5``, ``1e3``, twenty digits) is a usage error naming the range, not a traceback
+    from wherever the number would have gone."""
+
+    def parse(text: str) -> int:
+        digits = text.strip()
+        if not (digits.isascii() and digits.isdigit() and len(digits) <= 19):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from {low} to {high}")
+        value = int(digits)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is not a whole number from {low} to {high}")
+        return value
+
+    parse.__name__ = "whole number"  # argparse names the type in its message
+    return parse

@@ -96,3 +96,29 @@ def test_logs_report_is_a_table_when_asked_and_json_when_piped(settings, tmp_pat
         stdout=table,
     )  # fmt: skip
     assert "Traffic per day" in table.getvalue() and "Registry countries" in table.getvalue()
+
+
+def test_numeric_options_outside_their_range_are_usage_errors():
+    """-n -5, twenty digits, 1e3: the option and its range in argparse's usage error, never
+    a traceback from the database or DuckDB the number would have reached."""
+    import argparse
+
+    import pytest
+
+    from keepfaith.terminal import whole_number
+
+    parse = whole_number(1, 100_000)
+    assert parse(" 20 ") == 20
+    for text in ("-5", "0", "100001", "9" * 20, "1e3", "²", ""):
+        with pytest.raises(argparse.ArgumentTypeError, match="not a whole number from 1 to"):
+            parse(text)
+    for argv in (
+        ["audit", "tail", "-n", "-5", "--as", "ada@staff.example"],
+        ["logs", "report", "--from", "2026-11-01", "--to", "2026-11-02", "--limit", "9" * 25],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "keepfaith", *argv], capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 2, done.stderr
+        assert "is not a whole number from 1 to 100000" in done.stderr
+        assert "Traceback" not in done.stderr

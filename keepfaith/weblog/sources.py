@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -16,6 +17,21 @@ class LogSourceError(ValueError):
     """A path that cannot be read as a log."""
 
 
+class _Gzip(gzip.GzipFile):
+    """A gzip log whose damage (cut short, corrupt) is a ``LogSourceError`` naming the file,
+    not an ``EOFError`` from deep in the reader."""
+
+    def __init__(self, path: Path, raw: BinaryIO) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self.path = path
+
+    def read(self, size: int | None = -1) -> bytes:
+        try:
+            return super().read(size)
+        except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise LogSourceError(f"{self.path}: the gzip file is damaged ({exc})") from exc
+
+
 def log_open(path: Path) -> BinaryIO:
     """The file's bytes, gunzipped when it starts with gzip's magic number."""
     try:
@@ -25,7 +41,7 @@ def log_open(path: Path) -> BinaryIO:
     magic = raw.read(2)
     raw.seek(0)
     if magic == b"\x1f\x8b":
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return _Gzip(path, raw)  # type: ignore[return-value]
     return raw
 
 

@@ -84,6 +84,25 @@ def test_gzip_logs_are_read_like_plain_ones(store_config, tmp_path):
 
 
 @pytest.mark.clause("BE-5")
+def test_a_damaged_gzip_log_is_named_and_read_once_whole(store_config, tmp_path):
+    """Cut short or corrupt: the file is reported unreadable (not an EOFError traceback),
+    the other files are ingested, and the whole file is read once it is whole."""
+    plain = write_sample_log(path=tmp_path / "plain" / "access.log", lines=3000, seed=3)
+    whole = gzip.compress(plain.read_bytes())
+    cut = tmp_path / "cut.log.gz"
+    cut.write_bytes(whole[: len(whole) // 2])
+    corrupt = tmp_path / "corrupt.log.gz"
+    corrupt.write_bytes(b"\x1f\x8b" + b"x" * 40)
+    other = write_sample_log(path=tmp_path / "other.log", lines=200, seed=5)
+    report = ingest(store_config, cut, corrupt, other)
+    assert report.requests == 200
+    assert [text.split(":")[0] for text in report.unreadable] == [str(cut), str(corrupt)]
+    assert all("the gzip file is damaged" in text for text in report.unreadable)
+    cut.write_bytes(whole)
+    assert ingest(store_config, cut).requests == 3000
+
+
+@pytest.mark.clause("BE-5")
 def test_malformed_lines_are_counted_sampled_and_never_stop_the_run(store_config, tmp_path):
     good = [line(when=f"04/Mar/2024:10:00:{second:02d} +0000") for second in range(10)]
     bad = [

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.selectors import audit_entries, chain_verify, chained_models
+from keepfaith.terminal import whole_number
 
 
 class Command(BaseCommand):
@@ -21,7 +22,7 @@ class Command(BaseCommand):
         tail = sub.add_parser(
             "tail", help="print the latest entries (a staff read: --as names the reader)"
         )
-        tail.add_argument("-n", type=int, default=20)
+        tail.add_argument("-n", type=whole_number(1, 100_000), default=20)
         tail.add_argument("--as", dest="actor", required=True, help="staff e-mail")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -15,6 +15,7 @@ from keepfaith.comms.models import Campaign
 from keepfaith.comms.selectors import audience_for, campaign_progress
 from keepfaith.comms.services import CampaignError, campaign_create, campaign_queue
 from keepfaith.inforce import in_force
+from keepfaith.terminal import whole_number
 
 
 def staff_actor(email: str, permission: str) -> Actor:
@@ -53,10 +54,10 @@ class Command(BaseCommand):
         create.add_argument("--html", help="file with the HTML body")
         create.add_argument("--as", dest="actor", required=True, help="staff e-mail (marketing)")
         send = sub.add_parser("send", help="queue a campaign: one outbox row per recipient")
-        send.add_argument("campaign", type=int)
+        send.add_argument("campaign", type=whole_number(1, 2**63 - 1))
         send.add_argument("--as", dest="actor", required=True, help="staff e-mail (marketing)")
         status = sub.add_parser("status", help="outbox rows of a campaign by status")
-        status.add_argument("campaign", type=int)
+        status.add_argument("campaign", type=whole_number(1, 2**63 - 1))
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]

@@ -17,6 +17,7 @@ from keepfaith.comms.listener import start_listener
 from keepfaith.comms.receiving import inbound_deliver, inbound_process, inbound_store
 from keepfaith.comms.selectors import inbound_unprocessed, optout_addresses
 from keepfaith.inforce import in_force
+from keepfaith.terminal import whole_number
 
 
 class Command(BaseCommand):
@@ -30,7 +31,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         listen = sub.add_parser("listen", help="SMTP listener on loopback (stored before 250)")
         listen.add_argument("--host", default="127.0.0.1")
-        listen.add_argument("--port", type=int, default=None)
+        listen.add_argument("--port", type=whole_number(1, 65_535), default=None)
         imp = sub.add_parser("import", help="store and process every message in PATH")
         imp.add_argument("path")
         sub.add_parser("process", help="process stored messages that are not processed yet")

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from keepfaith.inforce import in_force
 from keepfaith.rights.models import KIND_FOR_STAFF, RightKind, RightsRequest
+from keepfaith.terminal import whole_number
 
 # The kinds of request each carrying-out command is for.
 KINDS = {
@@ -45,7 +46,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("reference", nargs="?", default="")
         parser.add_argument("--as", dest="actor", required=True, help="staff e-mail")
-        parser.add_argument("--months", type=int, default=0, help="extend: 1 or 2")
+        parser.add_argument("--months", type=whole_number(0, 2), default=0, help="extend: 1 or 2")
         parser.add_argument("--reason", default="", help="extend: sent to the requester")
 
     def handle(self, *args: Any, **options: Any) -> None:

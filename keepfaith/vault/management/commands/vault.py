@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db.models import Count
 
 from keepfaith.audit.services import Actor
-from keepfaith.terminal import progress
+from keepfaith.terminal import progress, whole_number
 from keepfaith.vault.models import StoredCardRecord
 from keepfaith.vault.services import vault_keyring, vault_rewrap, vault_rotate
 
@@ -24,7 +24,7 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         for name in ("rotate", "rewrap"):
             cmd = sub.add_parser(name)
-            cmd.add_argument("--batch-size", type=int, default=500)
+            cmd.add_argument("--batch-size", type=whole_number(1, 100_000), default=500)
         sub.add_parser("status")
 
     def handle(self, *args: Any, **options: Any) -> None:

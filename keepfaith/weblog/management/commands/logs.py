@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from keepfaith.audit.services import Actor
 from keepfaith.inforce import in_force
-from keepfaith.terminal import is_terminal, progress
+from keepfaith.terminal import is_terminal, progress, whole_number
 from keepfaith.weblog.aggregate import logs_aggregate
 from keepfaith.weblog.conf import (
     configured_format,
@@ -117,7 +117,7 @@ class Command(BaseCommand):
             default=None,
             help="table on a terminal, json when piped (unless given)",
         )
-        report.add_argument("--limit", type=int, default=50)
+        report.add_argument("--limit", type=whole_number(1, 100_000), default=50)
         sub.add_parser("purge", help="apply the retention of the diagnostics store")
         sub.add_parser("compact", help="merge each closed day's Parquet parts into one")
 
