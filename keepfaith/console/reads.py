@@ -65,10 +65,11 @@ CONTACT_FIELD_CATEGORY = {
 
 
 def contact_field_read(field: str) -> StaffRead:
-    """A further contact detail (and its history) on the customer page."""
+    """A further contact detail (and its history) on the customer page: the detail alone
+    (the page's own read, ``CUSTOMER``, covers the customer number it hangs on)."""
     return StaffRead(
         f"console.customer.contact.{field}",
-        (CONTACT_FIELD_CATEGORY[field], UNIQUE_ID),
+        (CONTACT_FIELD_CATEGORY[field],),
         (SUPPORT, PAYMENT, CERTIFICATE_VALIDATION, AUTHENTICATION),
         ("QS-3", "QS-4"),
     )

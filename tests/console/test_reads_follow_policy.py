@@ -94,3 +94,45 @@ def test_a_read_asks_each_role_and_each_use_and_names_the_first_refusal(publishe
     assert refused.allowed is False and "staff role 'support'" in refused.reason
     none = read_decision(gate=gate, read=read, roles=[])
     assert none.allowed is False and "holds no role" in none.reason
+
+
+@pytest.mark.clause("QS-3")
+@pytest.mark.parametrize("policy_path", [BE, Path("examples/qualispace/policy.yaml")])
+def test_each_contact_detail_the_statement_says_a_role_sees_opens_on_the_customer_page(
+    policy_path, db
+):
+    """The statement's "which staff see what" lists each staff entry's categories and uses;
+    where one of those uses is one the customer page serves and declares the detail, the
+    page must show it to that role (the gate agreeing), or the statement says more than the
+    console does. (A phone number granted to support only for information requests is the
+    one given on that form, not the account's; marketing opens no customer page.)"""
+    from keepfaith.accounts.models import CONTACT_FIELDS
+    from keepfaith.console import reads
+    from keepfaith.gate.choices import InMemoryChoices
+    from keepfaith.inforce import in_force
+
+    policy_publish(source=policy_path.read_text(encoding="utf-8"))
+    now = in_force()
+    policy = now.policy
+    gate = now.gate(actor=Actor.system("test"), choices=InMemoryChoices())
+    missing, checked = [], 0
+    for entry in policy.recipients.staff:
+        for field in CONTACT_FIELDS:
+            category = reads.CONTACT_FIELD_CATEGORY[field]
+            read = reads.contact_field_read(field)
+            serving = [
+                use
+                for use in read.uses
+                if use in entry.uses
+                and (declared := policy.use_by_key(use)) is not None
+                and category in declared.categories
+            ]
+            if category not in entry.categories or not serving:
+                continue
+            checked += 1
+            if not read_decision(gate=gate, read=read, roles=[entry.role]).allowed:
+                missing.append((entry.role, field))
+    assert checked >= 8
+    assert missing == [], missing
+    for role in ("support", "billing"):  # whose work starts on the customer page
+        assert read_decision(gate=gate, read=reads.CUSTOMER, roles=[role]).allowed, role
