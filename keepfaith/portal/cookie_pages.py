@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from keepfaith.cookies.consent import VisitorConsent, consent_choice_store, visitor_consent
 from keepfaith.inforce import in_force
 from keepfaith.policy.phrases import join_words
+from keepfaith.policy.schema import Cookie, Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.context_processors import policy_text
 from keepfaith.portal.language import prefixed
@@ -87,15 +88,22 @@ def lifetime_words(lifetime: str) -> str:
     return words[unit] % {"n": n} if unit in words else lifetime
 
 
+def _cookie_partner(policy: Policy, cookie: Cookie) -> str:
+    """Who sets a partner's cookie, by the partner's name in the policy (as the statement's
+    cookie table says it), never the policy's key for it."""
+    name = policy.recipient_name(cookie.recipient or "", get_language() or "en")
+    if name is None:
+        return _("a partner")
+    return _("%(name)s (third party)") % {"name": name}
+
+
 def _cookie_rows(consent: VisitorConsent) -> list[dict[str, Any]]:
     policy = consent.policy
     return [
         {
             "name": cookie.name,
             "description": policy_text(policy, cookie.description),
-            "party": _("ours")
-            if cookie.party == "first"
-            else _("partner (%(name)s)") % {"name": cookie.recipient},
+            "party": _("ours") if cookie.party == "first" else _cookie_partner(policy, cookie),
             "lifetime": lifetime_words(cookie.lifetime),
             "essential": cookie.essential,
             "purpose": cookie.purpose,
