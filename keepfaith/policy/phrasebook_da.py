@@ -64,7 +64,7 @@ DANISH: dict[str, str] = {
     ),
     "cookies_no_personal": (
         "Vores cookies indeholder kun et tilfældigt id, aldrig dit navn, din "
-        "e-mail-adresse eller dit kundenummer."
+        "e-mailadresse eller dit kundenummer."
     ),
     "cookies_internal": (
         "Det, vores cookies registrerer, bliver hos os; vi giver det ikke videre til nogen."
@@ -126,7 +126,7 @@ DANISH: dict[str, str] = {
     ),
     "partner_release": (
         "Hver udlevering registreres: hvad der blev delt, med hvem, hvornår og under hvilken "
-        "version af denne erklæring."
+        "version af denne politik."
     ),
     "no_partners": ("Vi deler ingen personoplysninger med partnere, heller ikke som samlede tal."),
     "nobody_else": "Ingen andre modtager personoplysninger fra os.",
@@ -156,7 +156,8 @@ DANISH: dict[str, str] = {
     "service_mail": "Disse e-mails kan ikke fravælges, så længe du har en aktiv tjeneste:",
     "portal_contact": (
         "Du kan til enhver tid ændre dine kontaktoplysninger i {portal}; ændringen gælder "
-        "med det samme."
+        "med det samme, undtagen en ny e-mailadresse, som bliver dit login, når du bekræfter "
+        "den med det link, vi sender til den."
     ),
     "portal_history": "Vi gemmer en historik over dine tidligere kontaktoplysninger.",
     "scope": "Politikken gælder kun for {sites}.",

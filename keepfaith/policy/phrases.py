@@ -163,7 +163,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "service_mail": "These e-mails cannot be declined while you have an active service:",
         "portal_contact": (
             "You can change your contact details in {portal} at any time; the change takes "
-            "effect at once."
+            "effect at once, except a new e-mail address, which becomes your login once you "
+            "confirm it with the link we send to it."
         ),
         "portal_history": "We keep a record of your earlier contact details.",
         "scope": "This statement applies only to {sites}.",
@@ -203,7 +204,7 @@ PHRASES: dict[str, dict[str, str]] = {
 }
 
 CATEGORY_NAMES: dict[str, dict[str, str]] = {
-    "user.contact.email": {"en": "e-mail address", "da": "e-mail-adresse"},
+    "user.contact.email": {"en": "e-mail address", "da": "e-mailadresse"},
     "user.authorization.password": {"en": "password", "da": "adgangskode"},
     "user.name": {"en": "name", "da": "navn"},
     "user.contact.phone_number": {"en": "phone number", "da": "telefonnummer"},

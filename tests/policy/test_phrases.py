@@ -51,7 +51,7 @@ def test_rotation_and_retention_words() -> None:
 
 def test_category_names_from_table_declaration_and_fallback() -> None:
     assert ph.category_name("user.contact.email", "en") == "e-mail address"
-    assert ph.category_name("user.contact.email", "da") == "e-mail-adresse"
+    assert ph.category_name("user.contact.email", "da") == "e-mailadresse"
     declared = {"user.device.widget": "Widget serial"}
     assert ph.category_name("user.device.widget", "en", declared=declared) == "widget serial"
     assert ph.category_name("user.behavior.browsing_history", "en") == "browsing history"

@@ -303,7 +303,7 @@ def test_danish_markdown_is_danish() -> None:
     out = to_markdown(statement(be_policy(), lang="da"))
     assert out.startswith("# Privatlivspolitik for QualitySSL (BitEngines)\n")
     assert "## Hvad vi bruger dine oplysninger til" in out
-    assert "e-mail-adresse (skal udfyldes)" in out
+    assert "e-mailadresse (skal udfyldes)" in out
     assert "indtil du lukker browseren" in out
     assert "Privacy" not in out.replace("privacy@", "")
 
