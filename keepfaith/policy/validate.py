@@ -67,6 +67,16 @@ def choice_findings(policy: Policy) -> Iterator[Finding]:
         path = ("uses", i, "choice")
         if use.choice == "none" and _is_marketing(use.key):
             yield Finding(path, "a marketing use must be opt-out or opt-in, never none")
+        if use.legal_basis == "consent" and use.choice != "opt-in":
+            # consent must be freely given and can be withdrawn: a use that does not ask
+            # (none) or assumes it (opt-out) rests on another basis; a rule added after
+            # versions were published: those still load, with a warning
+            yield Finding(
+                ("uses", i, "legal_basis"),
+                f"a use based on consent must be opt-in (here: {use.choice}); choose the basis "
+                "it really rests on (contract, legitimate_interests...) or make it opt-in",
+                stored_severity="warning",
+            )
         on_form = _offered_on_form(policy, use)
         if use.choice == "opt-out" and not (
             on_form

@@ -314,11 +314,28 @@ def test_a_stored_version_with_that_objection_still_loads_with_a_warning():
     assert rights.objection_uses[0] == "essential.service.security"
 
 
+@pytest.mark.parametrize("choice", ["none", "opt-out"])
+def test_a_use_based_on_consent_must_ask_for_it(choice):
+    """Consent that is not asked for (none) or assumed (opt-out) is not consent: an error
+    for a new text, a warning for a version published before the rule."""
+    text = mutate(
+        BE_TEXT,
+        "    legal_basis: consent\n    choice: opt-in\n    audience: [established_customers]",
+        f"    legal_basis: consent\n    choice: {choice}\n    audience: [established_customers]",
+    )
+    problem = next(p for p in check(text).errors if p.path.endswith("legal_basis"))
+    assert f"a use based on consent must be opt-in (here: {choice})" in problem.message
+    stored = policy_report(raw=text, file="version 2024.1", stored=True)
+    assert any(p.path == problem.path for p in stored.warnings)
+    assert not any(p.path == problem.path for p in stored.errors)
+
+
 def test_dk_partner_promotions_opt_out_is_a_warning():
     text = mutate(
         BE_TEXT,
         "    legal_basis: consent\n    choice: opt-in\n    audience: [established_customers]",
-        "    legal_basis: consent\n    choice: opt-out\n    audience: [established_customers]",
+        "    legal_basis: legitimate_interests\n    choice: opt-out\n"
+        "    audience: [established_customers]",
     )
     report = check(text)
     assert report.ok is True

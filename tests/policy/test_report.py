@@ -32,7 +32,8 @@ def test_warnings_do_not_fail():
     text = mutate(
         BE_TEXT,
         "    legal_basis: consent\n    choice: opt-in\n    audience: [established_customers]",
-        "    legal_basis: consent\n    choice: opt-out\n    audience: [established_customers]",
+        "    legal_basis: legitimate_interests\n    choice: opt-out\n"
+        "    audience: [established_customers]",
     )
     report = check(text)
     assert format_report(report).splitlines()[-1] == "p.yaml: ok: 0 error(s), 1 warning(s)"
