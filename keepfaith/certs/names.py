@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import unicodedata
 from collections.abc import Iterable
 
+import idna
 from django.utils.translation import gettext as _
 
 MAX_NAME = 253
@@ -81,9 +83,29 @@ def name_problem(name: str, *, wildcard: bool = True, single_label: bool = False
             }
         if label[0] == "-" or label[-1] == "-":
             return _("“%(part)s” starts or ends with a hyphen") % {"part": label}
+        if label.startswith("xn--") and not _idna_label_valid(label):
+            return _(
+                "“%(part)s” has characters a domain name cannot have (such as emoji, symbols "
+                "or hidden direction marks)"
+            ) % {"part": _visible(name_display(label)) or label}
     if len(labels) > 1 and labels[-1].isdigit():
         return _("it ends in a number, not in a domain ending such as .com")
     return None
+
+
+def _visible(text: str) -> str:
+    """``text`` without control and format characters (a direction mark would turn the
+    message around it)."""
+    return "".join(char for char in text if unicodedata.category(char)[0] != "C")
+
+
+def _idna_label_valid(label: str) -> bool:
+    """Does an ``xn--`` label decode to letters IDNA 2008 allows (``idna``)?"""
+    try:
+        idna.decode(label)
+    except (idna.IDNAError, UnicodeError):
+        return False
+    return True
 
 
 def is_ip_literal(text: str) -> bool:
