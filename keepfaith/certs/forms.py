@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext_lazy as _
 
 from keepfaith.certs.inputs import MAX_INPUT_BYTES
+from keepfaith.collection.fields import VisibleTextForm
 
 PEM_WIDGET = forms.Textarea(attrs={"rows": 10, "cols": 70, "spellcheck": "false"})
 
@@ -58,7 +59,7 @@ class ServerTestForm(forms.Form):
     )
 
 
-class CertificateSetupForm(forms.Form):
+class CertificateSetupForm(VisibleTextForm):
     """The names and the CSR of one certificate bought in the shop (``certificate_setup``)."""
 
     names = forms.CharField(

@@ -34,3 +34,53 @@ class PhoneNumberField(forms.CharField):
                 ),
                 code="phone",
             )
+
+
+# Characters no one types on purpose into a name, an address or a message: C0 and C1
+# controls and DEL (an escape sequence meant for a terminal, a header-splitting line break
+# in a one-line field), the bidirectional overrides and isolates (text that reads backwards
+# in the console), and U+FFFD, what bytes that were not UTF-8 were decoded to.
+_INVISIBLE = frozenset(
+    [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"]
+    + [chr(0x7F)]
+    + [chr(c) for c in range(0x80, 0xA0)]
+    + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+    + ["\ufffd"]
+)
+_LINE_BREAKS = frozenset("\t\n\r")
+
+
+def invisible_characters(text: str, *, multiline: bool) -> bool:
+    """Does ``text`` hold a character of ``_INVISIBLE`` (or, on one line, a tab or line
+    break)? One pass over the text."""
+    bad = _INVISIBLE if multiline else _INVISIBLE | _LINE_BREAKS
+    return not bad.isdisjoint(text)
+
+
+class VisibleTextForm(forms.Form):
+    """A form whose text fields refuse invisible and control characters, each with its
+    own error (the field keeps what was typed, so it can be corrected). Passwords and
+    hidden fields are left alone."""
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name, field in self.fields.items():
+            value = cleaned.get(name)
+            widget = field.widget
+            if not isinstance(value, str) or isinstance(
+                widget, forms.PasswordInput | forms.HiddenInput
+            ):
+                continue
+            if invisible_characters(value, multiline=isinstance(widget, forms.Textarea)):
+                self.add_error(
+                    name,
+                    forms.ValidationError(
+                        _(
+                            "This has invisible control characters or characters that could "
+                            "not be read (a line break, if it is one line): please retype it."
+                        ),
+                        code="invisible",
+                    ),
+                )
+        return cleaned

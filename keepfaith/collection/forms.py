@@ -45,6 +45,7 @@ from keepfaith.collection.declare import (
     not_personal,
     require_declared,
 )
+from keepfaith.collection.fields import VisibleTextForm
 from keepfaith.consent.answers import Answer, answers_record, shown_on
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.selectors import current_choices
@@ -79,7 +80,7 @@ class Notice:
 
 
 @enforces("QS-2", "QS-4", "BE-2", "BE-9", features=("choices.on-forms",))
-class CollectionPointForm(forms.Form):
+class CollectionPointForm(VisibleTextForm):
     """A form declared as collection point ``point_id`` of the policy in force."""
 
     point_id: ClassVar[str] = ""

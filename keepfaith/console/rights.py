@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from keepfaith.accounts.models import CONTACT_FIELD_LABELS, User
 from keepfaith.audit.services import audit_append
-from keepfaith.collection.fields import PhoneNumberField
+from keepfaith.collection.fields import PhoneNumberField, VisibleTextForm
 from keepfaith.console.access import (
     StaffRead,
     read_decision,
@@ -172,7 +172,7 @@ def _step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
 CORRECTABLE = ("full_name", "organization", "postal_address", "phone")
 
 
-class CorrectionForm(forms.Form):
+class CorrectionForm(VisibleTextForm):
     """The corrected contact details (write-only: the current values are not shown), each
     checked as the customer's own contact form checks it, and the details to remove."""
 

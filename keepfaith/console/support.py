@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from keepfaith.accounts.models import User
+from keepfaith.collection.fields import VisibleTextForm
 from keepfaith.console import reads
 from keepfaith.console.access import may_read, readers_of, staff_actor, staff_read, staff_view
 from keepfaith.inforce import in_force
@@ -42,7 +43,7 @@ from keepfaith.support.selectors import (
 )
 
 
-class StaffReplyForm(forms.Form):
+class StaffReplyForm(VisibleTextForm):
     body = forms.CharField(
         label=gettext_lazy("Reply"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 6})
     )
@@ -54,7 +55,7 @@ class StaffReplyForm(forms.Form):
     )
 
 
-class AnswerForm(forms.Form):
+class AnswerForm(VisibleTextForm):
     body = forms.CharField(
         label=gettext_lazy("Answer"), max_length=MAX_BODY, widget=forms.Textarea(attrs={"rows": 8})
     )

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor
+from keepfaith.collection.fields import VisibleTextForm
 from keepfaith.inforce import InForce, in_force
 from keepfaith.policy import Policy
 from keepfaith.portal.account import customer_of
@@ -53,7 +54,7 @@ def _uses(policy: Policy, lang: str) -> list[tuple[str, str]]:
     return [(k, u.name.get(lang) or u.name["en"]) for k in keys if (u := policy.use_by_key(k))]
 
 
-class SignedInRequestForm(forms.Form):
+class SignedInRequestForm(VisibleTextForm):
     kind = forms.ChoiceField(label=gettext_lazy("What do you ask for?"), widget=forms.RadioSelect)
     uses = forms.MultipleChoiceField(
         label=gettext_lazy("Uses you object to"),
@@ -204,7 +205,7 @@ def erase_page(request: HttpRequest) -> HttpResponse:
     return render(request, "rights/erase.html", context, status=400 if error else 200)
 
 
-class PublicRequestForm(forms.Form):
+class PublicRequestForm(VisibleTextForm):
     email = forms.EmailField(label=gettext_lazy("Your account's e-mail address"), max_length=254)
     kind = forms.ChoiceField(label=gettext_lazy("What do you ask for?"), widget=forms.RadioSelect)
     details = forms.CharField(

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from keepfaith.accounts.selectors import customer_subject
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
+from keepfaith.collection.fields import VisibleTextForm
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.account import customer_of
@@ -38,7 +39,7 @@ from keepfaith.support.selectors import (
 from keepfaith.support.services import information_request_create, support_ticket_create
 
 
-class ReplyForm(forms.Form):
+class ReplyForm(VisibleTextForm):
     body = forms.CharField(
         label=gettext_lazy("Your reply"),
         max_length=MAX_BODY,

@@ -37,3 +37,48 @@ def test_any_text_is_a_number_or_a_clear_refusal(text):
         PhoneNumberField(required=False).clean(text)
     except forms.ValidationError as refused:
         assert refused.messages
+
+
+@pytest.mark.clause("SITE-1")
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("full_name", "x\x1b[2J\x07\x08y"),  # a terminal escape, a bell, a backspace
+        ("full_name", "Alice\r\nBcc: x@example.org"),  # a line break in a one-line field
+        ("organization", "\u202eSpA nesrednA"),  # reads backwards in the console
+        ("postal_address", "Nørregade 1\x00"),
+        ("postal_address", "Nørregade 1\ufffd"),  # bytes that were not UTF-8
+    ],
+)
+def test_invisible_characters_are_refused_on_their_field_and_the_rest_kept(
+    alice, published, field, value
+):
+    from django.test import Client
+
+    from keepfaith.accounts.models import User
+
+    client = Client()
+    client.force_login(alice)
+    data = {
+        "full_name": "Alice Andersen",
+        "email": "alice@example.com",
+        "organization": "Andersen ApS",
+        "postal_address": "Nørregade 1\n1165 København K",
+        "shown_policy_version": published.label,
+        field: value,
+    }
+    page = client.post("/da/account/contact/", data)
+    assert page.status_code in (200, 400)  # the form again, with the error
+    text = page.content.decode()
+    assert "usynlige kontroltegn" in text or "Null-tegn er ikke tilladte" in text
+    assert "Andersen ApS" in text or field == "organization"  # what was typed stays
+    fresh = User.objects.get(pk=alice.pk)
+    assert getattr(fresh, field) != value
+
+
+def test_a_multi_line_field_keeps_its_line_breaks_and_tabs():
+    from keepfaith.collection.fields import invisible_characters
+
+    assert not invisible_characters("Nørregade 1\r\n1165 København K\tDK", multiline=True)
+    assert invisible_characters("Nørregade 1\n1165", multiline=False)
+    assert not invisible_characters("Ærø · 日本 · مرحبا · 😀", multiline=False)
