@@ -35,7 +35,7 @@ from keepfaith.support.models import (
     SupportTicket,
     TicketStatus,
 )
-from keepfaith.support.services import uses_deadline
+from keepfaith.support.services import RESUBMIT_WINDOW, uses_deadline
 
 SUPPORT_USE = "essential.service.operations.support"
 TICKET_POINT = "support-ticket"
@@ -72,6 +72,28 @@ def _audit(actor: Actor, ticket: SupportTicket, action: str, **detail: object) -
     )
 
 
+def _resubmitted(
+    ticket: SupportTicket,
+    author: str,
+    text: str,
+    now: dt.datetime,
+    *,
+    staff: User | None = None,
+) -> SupportMessage | None:
+    """The ticket's last message, when it is this same reply sent moments ago (the caller
+    holds the ticket's row lock, so two submits cannot both miss it)."""
+    last = ticket.messages.order_by("-created_at", "-pk").first()
+    if (
+        last is not None
+        and last.author == author
+        and (staff is None or last.staff_id == staff.pk)
+        and last.body == text
+        and now - last.created_at <= RESUBMIT_WINDOW
+    ):
+        return last
+    return None
+
+
 def _staff_actor(staff: User) -> Actor:
     return Actor(ActorKind.STAFF, staff.email)
 
@@ -95,6 +117,9 @@ def support_reply_staff(
         if ticket.is_closed:
             raise TicketClosed("this ticket is closed")
         now = _now()
+        again = _resubmitted(ticket, MessageAuthor.STAFF, text, now, staff=staff)
+        if again is not None:
+            return again
         message = SupportMessage.objects.create(
             ticket=ticket, author=MessageAuthor.STAFF, staff=staff, body=text, created_at=now
         )
@@ -129,6 +154,9 @@ def support_reply_customer(*, ticket: SupportTicket, body: str) -> SupportMessag
         if ticket.is_closed:
             raise TicketClosed("this ticket is closed")
         now = _now()
+        again = _resubmitted(ticket, MessageAuthor.CUSTOMER, text, now)
+        if again is not None:
+            return again
         message = SupportMessage.objects.create(
             ticket=ticket, author=MessageAuthor.CUSTOMER, body=text, created_at=now
         )

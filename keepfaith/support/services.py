@@ -23,6 +23,10 @@ from keepfaith.policy.trace import enforces
 from keepfaith.support.forms import InformationRequestForm, SupportTicketForm
 from keepfaith.support.models import InformationRequest, SupportTicket, new_reference
 
+# A form sent twice (a double click, a reload that posts again) within this time, with the
+# same text, is the same ticket or reply: the first is kept and nothing is sent twice.
+RESUBMIT_WINDOW = dt.timedelta(minutes=10)
+
 
 def _now() -> dt.datetime:
     return timezone.now()
@@ -86,8 +90,23 @@ def support_ticket_create(*, form: SupportTicketForm, customer: User) -> Support
     actor = Actor(ActorKind.CUSTOMER, subject)
     data = form.cleaned_data
     with transaction.atomic():
-        gate_submission(form, actor=actor, subject=subject)
+        # one ticket per submission: the customer's row locked, the same ticket sent again
+        # moments later (a double click, a reload) is the first one
+        User.objects.select_for_update().filter(pk=customer.pk).first()
         created = _now()
+        earlier = (
+            SupportTicket.objects.filter(
+                customer=customer,
+                summary=data["summary"],
+                description=data["description"],
+                created_at__gte=created - RESUBMIT_WINDOW,
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if earlier is not None:
+            return earlier
+        gate_submission(form, actor=actor, subject=subject)
         row = SupportTicket(
             customer=customer,
             customer_number=subject,

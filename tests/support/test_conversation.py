@@ -91,6 +91,29 @@ def test_the_customer_replies_and_the_ticket_is_open_again(alice, alice_client, 
     assert "nginx 1.22 on Debian" in console
 
 
+@pytest.mark.clause("BE-3")
+def test_a_ticket_or_reply_sent_twice_is_kept_once(alice_client, bob, published):
+    """A double click or a reload that posts again: one ticket, one reply, one mail. The
+    same words sent again later, or other words, are a new message."""
+    data = ticket_data(published.label)
+    alice_client.post("/support/ticket/", data)
+    alice_client.post("/support/ticket/", data)
+    [ticket] = SupportTicket.objects.all()
+    for _ in range(2):
+        alice_client.post(f"/support/ticket/{ticket.pk}/", {"body": "nginx 1.22"})
+    staff = verified_client(bob)
+    for _ in range(2):
+        staff.post(f"/console/support/{ticket.pk}/", {"body": "Which OS?"})
+    deliver_pending()
+    bodies = list(SupportMessage.objects.values_list("author", "body"))
+    assert bodies == [("customer", "nginx 1.22"), ("staff", "Which OS?")]
+    assert len(mail.outbox) == 1
+    assert AuditEntry.objects.filter(action="support.reply").count() == 2
+    SupportMessage.objects.update(created_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    alice_client.post(f"/support/ticket/{ticket.pk}/", {"body": "nginx 1.22"})
+    assert SupportMessage.objects.count() == 3  # the same words, much later: said again
+
+
 def test_an_empty_reply_changes_nothing(alice_client, published):
     ticket = open_ticket(alice_client, published)
     response = alice_client.post(f"/support/ticket/{ticket.pk}/", {"body": "  "})
