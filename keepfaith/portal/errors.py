@@ -24,7 +24,8 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -33,6 +34,7 @@ from django.http import (
     UnreadablePostError,
 )
 from django.http.multipartparser import MultiPartParserError
+from django.template.defaultfilters import filesizeformat
 from django.template.loader import render_to_string
 from django.utils.datastructures import MultiValueDict
 from django.utils.http import parse_header_parameters
@@ -132,6 +134,9 @@ class RequestBodyMiddleware:
                 request._post = QueryDict()  # type: ignore[attr-defined]
                 request._files = MultiValueDict()  # type: ignore[attr-defined]
                 logger.warning("unreadable request body: %s", error)
+                if isinstance(error, RequestDataTooBig):
+                    limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+                    return error_page(request, 413, {"limit": limit})
                 return bad_request(request, error)
         return self.get_response(request)
 

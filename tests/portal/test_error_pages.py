@@ -57,6 +57,19 @@ def test_other_unreadable_bodies_are_400_too(published, content_type):
     assert "Traceback" not in response.content.decode()
 
 
+def test_a_form_larger_than_the_site_accepts_is_said_so_in_the_reader_s_language(
+    published, settings
+):
+    """Not "we could not read that request": what was too large, the limit, and what to do."""
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+    body = {"summary": "x", "description": "y" * 3_000_000}
+    response = Client(raise_request_exception=False).post("/da/support/request/", body)
+    assert response.status_code == 413
+    page = response.content.decode()
+    assert "2,5\xa0MB" in page and "Intet blev gemt" in page
+    assert "We could not read" not in page and "Vi kunne ikke læse" not in page
+
+
 def test_a_view_can_still_read_the_raw_body_after_the_parse(published):
     """The one-click unsubscribe view reads ``request.body`` itself: still possible."""
     response = Client().post("/unsubscribe/not-a-token/", {"List-Unsubscribe": "One-Click"})
