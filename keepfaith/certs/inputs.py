@@ -18,6 +18,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 MAX_INPUT_BYTES = 64 * 1024
@@ -37,8 +38,11 @@ def input_bytes(data: bytes | str) -> bytes:
     raw = data.encode("utf-8", "replace") if isinstance(data, str) else bytes(data)
     if len(raw) > MAX_INPUT_BYTES:
         raise InputError(
-            _("The input is %(size)d bytes; at most %(limit)d bytes are read.")
-            % {"size": len(raw), "limit": MAX_INPUT_BYTES}
+            _(
+                "The input is larger than %(limit)s: a certificate, a request or a key is a "
+                "few kilobytes."
+            )
+            % {"limit": filesizeformat(MAX_INPUT_BYTES)}
         )
     if not raw.strip():
         raise InputError(_("The input is empty."))

@@ -168,7 +168,7 @@ def test_garbage_and_oversized_inputs_get_a_clear_error():
     assert "ParseError" not in str(raised.value) and "{" not in str(raised.value)
     with pytest.raises(InputError, match="cut off or damaged"):
         csr_check(data=b"\x30\x82\x01\x00\x30")  # DER cut short
-    with pytest.raises(InputError, match="at most 65536 bytes"):
+    with pytest.raises(InputError, match=r"larger than 64.0.KB: a certificate"):
         csr_check(data=b"A" * (MAX_INPUT_BYTES + 1))
     with pytest.raises(InputError, match="empty"):
         csr_check(data="   ")
@@ -251,3 +251,13 @@ def test_match_command(tmp_path, capsys):
     (tmp_path / "k.pem").write_bytes(leaf.key_pem())
     call_command("certs", "match", str(tmp_path / "c.pem"), str(tmp_path / "k.pem"))
     assert "the keys match" in capsys.readouterr().out
+
+
+def test_the_command_names_a_file_too_large_to_be_a_request(tmp_path):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    huge = tmp_path / "huge.pem"
+    huge.write_bytes(b"A" * (MAX_INPUT_BYTES * 4))
+    with pytest.raises(CommandError, match=rf"{huge}: larger than 65536 bytes"):
+        call_command("certs", "check-csr", str(huge))

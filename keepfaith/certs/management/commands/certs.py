@@ -39,9 +39,15 @@ from keepfaith.inforce import in_force
 def _read(path: str) -> bytes:
     try:
         with Path(path).open("rb") as handle:
-            return handle.read(MAX_INPUT_BYTES + 1)
+            data = handle.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise CommandError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise CommandError(
+            f"{path}: larger than {MAX_INPUT_BYTES} bytes: not a certificate, request or key "
+            "(those are a few kilobytes)"
+        )
+    return data
 
 
 class Command(BaseCommand):
