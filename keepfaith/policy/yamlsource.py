@@ -16,6 +16,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from keepfaith.policy.problems import DataPath
 
@@ -147,13 +148,24 @@ class _Builder:
 def _decode(raw: bytes | str, source: YamlSource) -> str | None:
     if isinstance(raw, str):
         return raw
+    body = raw.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark is not part of line 1
     try:
-        return raw.decode("utf-8-sig")
+        return body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        source.errors.append(((line, column), (), "the file is not valid UTF-8 text"))
+        source.errors.append((_byte_mark(body, exc.start), (), "the file is not valid UTF-8 text"))
         return None
+
+
+def _byte_mark(body: bytes, at: int) -> tuple[int, int]:
+    """(line, column) of byte ``at``, the column counted in characters as an editor does."""
+    start = body.rfind(b"\n", 0, at) + 1
+    column = len(body[start:at].decode("utf-8", "replace")) + 1
+    return body.count(b"\n", 0, at) + 1, column
+
+
+def _text_mark(text: str, at: int) -> tuple[int, int]:
+    """(line, column) of character ``at`` of ``text``."""
+    return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
 
 
 def read_yaml(raw: bytes | str) -> YamlSource:
@@ -175,6 +187,14 @@ def read_yaml(raw: bytes | str) -> YamlSource:
         return source
     except RecursionError:
         source.errors.append(((1, 1), (), f"document nests deeper than {MAX_DEPTH} levels"))
+        return source
+    except ReaderError as exc:  # a character YAML does not allow (NUL, other controls)
+        where = _text_mark(text, min(max(int(exc.position), 0), len(text)))
+        code = (
+            exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        )
+        message = f"the character U+{code:04X} is not allowed in a YAML file (remove it)"
+        source.errors.append((where, (), message[:300]))
         return source
     except Exception as exc:  # any reader failure is a problem, never a crash
         source.errors.append(((1, 1), (), f"YAML could not be read: {exc}"[:300]))

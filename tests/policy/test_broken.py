@@ -370,12 +370,13 @@ def test_semantic_errors_all_listed():
         (b"", "this one is empty", 1),
         (b"- a\n- b\n", "this one is a list", 1),
         (b"version: 1\n\xff\n", "not valid UTF-8", 2),
+        (b"\xef\xbb\xbfversion: 1\n\xff\n", "not valid UTF-8", 2),  # the BOM is no byte of line 1
         (b"version: [1,\n", "YAML syntax", 2),
         (b"a: &a [*a]\n", "nests deeper than", 1),
         (b"[" * 1200, "nests deeper", 1),
         (b"a: !!python/object x\n", "unsupported YAML tag", 1),
         (b"a: 1\n---\nb: 2\n", "YAML syntax", 2),
-        (b"a: 1\r\n\x00", "YAML could not be read", 1),
+        (b"a: 1\r\nb: 2\x00", "U+0000 is not allowed", 2),
     ],
 )
 def test_unreadable_input_is_one_problem(raw, fragment, line):
@@ -406,3 +407,15 @@ def test_a_name_given_per_language_needs_english():
     )
     messages = [p.message for p in check(text).errors]
     assert any("an English text (en) is required" in m for m in messages), messages
+
+
+def test_a_bad_byte_or_character_is_located_where_an_editor_shows_it():
+    """The column counts characters, not bytes; a NUL inside a long file names its line."""
+    report = policy_report(raw=b"a: \xc3\xa6\xc3\xb8 \xff\n", file="p.yaml")  # a byte not UTF-8
+    [problem] = report.errors
+    assert (problem.line, problem.column) == (1, 7)
+    lines = BE_TEXT.split("\n")
+    lines[39] += "\x00"
+    [problem] = check("\n".join(lines)).errors
+    assert (problem.line, problem.column) == (40, len(lines[39]))
+    assert "U+0000" in problem.message
