@@ -83,7 +83,7 @@ class FileReport:
     refused: str | None = None  # mostly malformed: why, and the format the lines look like
     format: str = ""  # the format read in: a preset's name or the format string
     detected: str = ""  # how the format was chosen, when --format did not say
-    samples: list[tuple[str, str]] = field(default_factory=list)
+    samples: list[tuple[str, int, str]] = field(default_factory=list)  # reason, line, excerpt
     phases: dict[str, float] = field(default_factory=dict)  # see IngestReport.phases
 
 
@@ -199,11 +199,12 @@ def chunk_settle(cur: Cursor, report: FileReport, job: Prepared, batch: Batch) -
         _chunk_guard(con, cur, report, job)
         out_of_order = _out_of_order(cur, job) if job.counted.good else 0
         if len(report.samples) < SAMPLES_PER_FILE and job.counted.lines > job.counted.good:
-            for reason, line in con.execute(
-                "SELECT problem, line FROM parsed WHERE problem IS NOT NULL ORDER BY n LIMIT ?",
+            before = cur.totals[0] + batch.deltas[0]  # the file's lines before this chunk
+            for reason, n, line in con.execute(
+                "SELECT problem, n, line FROM parsed WHERE problem IS NOT NULL ORDER BY n LIMIT ?",
                 [SAMPLES_PER_FILE - len(report.samples)],
             ).fetchall():
-                report.samples.append((reason, redacted_excerpt(line=line)))
+                report.samples.append((reason, before + int(n) + 1, redacted_excerpt(line=line)))
     finally:
         con.close()
     if job.end > cur.diag_from:  # before diag_from: a killed run got this far there

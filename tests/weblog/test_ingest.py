@@ -119,7 +119,8 @@ def test_malformed_lines_are_counted_sampled_and_never_stop_the_run(store_config
     report = ingest(store_config, log)
     item = report.files[0]
     assert (item.requests, item.malformed) == (10, 5)
-    reasons = sorted(reason for reason, _ in item.samples)
+    reasons = sorted(reason for reason, _, _ in item.samples)
+    assert [number for _, number, _ in item.samples] == [6, 7, 8, 9, 10]  # the file's lines
     assert reasons == sorted(
         [
             "not the log format",
@@ -129,7 +130,7 @@ def test_malformed_lines_are_counted_sampled_and_never_stop_the_run(store_config
             "not the log format",
         ]
     )
-    assert all("198.51.100.7" not in excerpt for _, excerpt in item.samples)
+    assert all("198.51.100.7" not in excerpt for _, _, excerpt in item.samples)
 
 
 @pytest.mark.clause("BE-5")
@@ -251,6 +252,20 @@ def test_compaction_merges_a_days_parts_without_changing_a_row(tmp_path, db):
     raw_files = [part for part in after_files if paths.raw_hits in part.parents]
     assert raw_files and all(part.stat().st_mode & 0o077 == 0 for part in raw_files)
     assert logs_compact(config=config, now=NOW) == 0  # nothing left to merge
+
+
+@pytest.mark.clause("BE-5")
+def test_a_malformed_line_is_named_by_its_line_in_the_file_across_chunks_and_runs(
+    store_config, tmp_path
+):
+    lines = [x + "\n" for x in sample_log_lines(lines=3000)]  # several 64 KiB chunks
+    lines[2499] = "garbage that is not a log line\n"
+    log = tmp_path / "access.log"
+    log.write_text("".join(lines[:2000]), encoding="utf-8")
+    ingest(store_config, log)
+    log.write_text("".join(lines), encoding="utf-8")
+    [item] = ingest(store_config, log).files
+    assert [number for _, number, _ in item.samples] == [2500]
 
 
 @pytest.mark.clause("BE-5")

@@ -226,8 +226,8 @@ class Command(BaseCommand):
                 f"{_count(item.requests, 'request')}, {item.malformed} malformed, "
                 f"{item.out_of_order} out of order"
             )
-            for reason, excerpt in item.samples:
-                self.stdout.write(f"  malformed ({reason}): {excerpt}")
+            for reason, number, excerpt in item.samples:
+                self.stdout.write(f"  {item.path}:{number}: malformed ({reason}): {excerpt}")
         self.stdout.write(
             f"{_count(result.requests, 'request')} in total; "
             f"{_count(result.days_aggregated, 'day')} aggregated; "
