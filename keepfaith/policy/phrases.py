@@ -241,6 +241,13 @@ LEGAL_BASES: dict[str, dict[str, str]] = {
 CHOICES: dict[str, dict[str, str]] = {
     "none": {"en": "needed for the service", "da": "nødvendigt for tjenesten"},
     "opt-out": {"en": "on unless you decline", "da": "til, medmindre du siger fra"},
+    # an opt-out use where the box may not start ticked (EU): asked, and off until ticked
+    "opt-out-asked": {
+        "en": "asked when you give us your details (the box is not ticked for you); you can "
+        "change it at any time",
+        "da": "du bliver spurgt, når du giver os dine oplysninger (der er ikke sat kryds for "
+        "dig); du kan altid ændre det",
+    },
     "opt-in": {"en": "only with your consent", "da": "kun med dit samtykke"},
 }
 

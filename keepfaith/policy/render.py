@@ -97,7 +97,7 @@ def choices_section(w: Writer) -> Section:
         w.rich(
             "choice_item",
             use=w.text(use.name),
-            choice=ph.choice_name(use.choice, w.lang),
+            choice=w.choice(use),
             ways=ph.join_rich(_ways(w, use), w.lang),
         )
         for use in chosen

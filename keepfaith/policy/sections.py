@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from keepfaith.policy import phrases as ph
 from keepfaith.policy.document import BulletList, Inline, Link, Paragraph, Rich, Section, Table
+from keepfaith.policy.jurisdiction import jurisdiction_rules
 from keepfaith.policy.schema import Policy, Use, text_in
 
 
@@ -46,6 +47,15 @@ class Writer:
 
     def categories(self, keys: Iterable[str]) -> str:
         return ph.join_words([self.category(key) for key in keys], self.lang)
+
+    def choice(self, use: Use) -> str:
+        """What a person may decide about ``use``, as the forms ask it: where an opt-out box
+        may not be shown ticked (the EU), the box starts empty, and the words say so."""
+        key: str = use.choice
+        rules = jurisdiction_rules(country=self.policy.controller.jurisdiction)
+        if key == "opt-out" and not rules.preticked_optout_allowed:
+            key = "opt-out-asked"
+        return ph.choice_name(key, self.lang)
 
     def use_name(self, key: str) -> str:
         use = self.policy.use_by_key(key)
@@ -188,7 +198,7 @@ def _use_row(w: Writer, use: Use) -> tuple[Rich, ...]:
         (w.text(use.description),),
         (w.categories(use.categories),),
         (ph.legal_basis_name(use.legal_basis, w.lang),),
-        (ph.choice_name(use.choice, w.lang),),
+        (w.choice(use),),
         (ph.retention_text(use.retention, w.lang),),
     )
 

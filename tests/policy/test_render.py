@@ -353,3 +353,18 @@ def test_the_statement_gives_its_date_in_words() -> None:
     assert statement(qs_policy()).intro.endswith(", in force from 30 May 2013.")
     assert be_policy().effective == "2024-01-01"
     assert statement(be_policy(), lang="da").intro.endswith(", gældende fra 1. januar 2024.")
+
+
+@pytest.mark.clause("QS-4")
+@pytest.mark.clause("BE-8")
+def test_an_opt_out_choice_is_described_as_the_forms_ask_it() -> None:
+    """In Denmark an opt-out box may not start ticked, so the forms ask and the choice is
+    off until ticked: the statement says so, not "on unless you decline"; in the US the box
+    starts ticked and the words are the plain opt-out's."""
+    danish = to_markdown(statement(be_policy(), lang="da"))
+    english = to_markdown(statement(be_policy(), lang="en"))
+    assert "til, medmindre du siger fra" not in danish
+    assert "der er ikke sat kryds for dig" in danish
+    assert "on unless you decline" not in english
+    assert "the box is not ticked for you" in english
+    assert "on unless you decline" in to_markdown(statement(qs_policy()))
