@@ -46,6 +46,11 @@ RIGHTS_PHRASES: dict[str, dict[str, str]] = {
             "An objection stops these uses for you at once and is recorded with your choices: "
             "{uses}."
         ),
+        "objection_other": (
+            "To object to another use based on our legitimate interests ({uses}), write to "
+            "{email}: the privacy officer weighs your objection against our reasons for the "
+            "use and answers within the same deadline."
+        ),
         "kept_intro": "An erasure deletes your data everywhere, except what the law makes us keep:",
         "th.data": "What we keep",
         "th.why": "Why",
@@ -99,6 +104,11 @@ RIGHTS_PHRASES: dict[str, dict[str, str]] = {
         "objection": (
             "En indsigelse stopper straks denne brug for dig og registreres sammen med dine "
             "valg: {uses}."
+        ),
+        "objection_other": (
+            "Vil du gøre indsigelse mod en anden brug, der bygger på vores legitime interesser "
+            "({uses}), så skriv til {email}: den privatlivsansvarlige vejer din indsigelse op "
+            "mod vores grunde til brugen og svarer inden for samme frist."
         ),
         "kept_intro": (
             "En sletning fjerner dine oplysninger alle steder, undtagen det, loven kræver, at "
@@ -190,6 +200,12 @@ def rights_section(policy: Policy, lang: str) -> Section | None:
     months = months_text(rights.response_months, lang)
     extension = months_text(rights.extension_months, lang)
     authority = rights.supervisory_authority
+    # the other uses an objection (Art. 21) may be made to: weighed, not stopped at once
+    others = tuple(
+        use.key
+        for use in policy.uses
+        if use.legal_basis == "legitimate_interests" and use.key not in rights.objection_uses
+    )
     blocks: list[Paragraph | BulletList | Table | None] = [
         Paragraph((say(lang, "intro"),), cl),
         BulletList(tuple((right_name(r, lang),) for r in rights.granted), cl),
@@ -214,6 +230,19 @@ def rights_section(policy: Policy, lang: str) -> Section | None:
             ("rights.objection.gate",),
         )
         if "objection" in rights.granted and rights.objection_uses
+        else None,
+        Paragraph(
+            (
+                say(
+                    lang,
+                    "objection_other",
+                    uses=use_names(policy, others, lang),
+                    email=policy.controller.privacy_email,
+                ),
+            ),
+            cl,
+        )
+        if "objection" in rights.granted and others
         else None,
         Paragraph((say(lang, "kept_intro"),), cl) if rights.kept_after_erasure else None,
         _kept_table(policy, rights, lang),

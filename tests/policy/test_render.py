@@ -368,3 +368,19 @@ def test_an_opt_out_choice_is_described_as_the_forms_ask_it() -> None:
     assert "on unless you decline" not in english
     assert "the box is not ticked for you" in english
     assert "on unless you decline" in to_markdown(statement(qs_policy()))
+
+
+@pytest.mark.clause("RIGHTS-21")
+def test_every_use_based_on_legitimate_interests_can_be_objected_to_somehow() -> None:
+    """The listed uses stop at once; every other one based on legitimate interests is named,
+    with where to write: the right covers them all."""
+    policy = be_policy()
+    text = to_markdown(statement(policy, lang="en"))
+    listed = text.split("An objection stops these uses for you at once", 1)[1].split("\n\n")[0]
+    others = text.split("To object to another use based on our legitimate interests (", 1)[1]
+    others = others.split("), write to privacy@", 1)[0]
+    for use in policy.uses:
+        if use.legal_basis == "legitimate_interests":
+            assert use.name["en"] in listed or use.name["en"] in others, use.key
+    danish = to_markdown(statement(policy, lang="da"))
+    assert "Vil du gøre indsigelse mod en anden brug" in danish
