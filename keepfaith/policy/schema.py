@@ -172,10 +172,13 @@ class Property(PolicyModel):
 
 
 class CollectedCategory(PolicyModel):
-    """One data category a form asks for, and whether the form requires it."""
+    """One data category a form asks for, whether the form requires it, and a note."""
 
     category: TaxonomyKey
     required: bool = False
+    # when it is asked, or where it comes from, when "required"/"optional" would mislead
+    # ("only when there is something to pay", "from your account"): the statement says this
+    note: Text | None = None
 
 
 class CollectionPoint(PolicyModel):

@@ -139,7 +139,9 @@ def collection_section(w: Writer) -> Section:
             w.say(
                 "field",
                 category=w.category(c.category),
-                status=w.say("required" if c.required else "optional"),
+                status=w.text(c.note)
+                if c.note
+                else w.say("required" if c.required else "optional"),
             )
             for c in point.categories
         )

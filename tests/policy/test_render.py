@@ -88,9 +88,9 @@ def test_collection_table_lists_every_form_and_its_categories() -> None:
     rows = table.texts
     assert "e-mail address (required)" in rows[0][2]
     checkout = next(row for row in rows if row[0] == "Configure and pay")
-    assert "card number (optional)" in checkout[2]  # asked only when there is a price
+    assert "card number (required when there is something to pay)" in checkout[2]
     assert "bank account" not in checkout[2]  # the checkout has no bank-account field
-    assert "customer number (required)" in checkout[2]
+    assert "customer number (from your account)" in checkout[2]
 
 
 @pytest.mark.clause("QS-3")
@@ -384,3 +384,16 @@ def test_every_use_based_on_legitimate_interests_can_be_objected_to_somehow() ->
             assert use.name["en"] in listed or use.name["en"] in others, use.key
     danish = to_markdown(statement(policy, lang="da"))
     assert "Vil du gøre indsigelse mod en anden brug" in danish
+
+
+@pytest.mark.clause("QS-2")
+def test_a_form_field_s_note_says_when_it_is_asked_or_where_it_comes_from() -> None:
+    """The card number is asked when there is something to pay (not "optional": checkout
+    refuses an order to pay without it); the customer number comes from the account (it is
+    never typed, so not "required")."""
+    english = to_markdown(statement(be_policy(), lang="en"))
+    danish = to_markdown(statement(be_policy(), lang="da"))
+    assert "(required when there is something to pay)" in english
+    assert "(from your account)" in english
+    assert "(skal udfyldes, når der er noget at betale)" in danish
+    assert "kundenummer (fra din konto)" in danish
