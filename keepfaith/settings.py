@@ -327,6 +327,9 @@ KEEPFAITH_COOKIE_GUARD_STRICT = envbool("KEEPFAITH_COOKIE_GUARD_STRICT", False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# The forgery token ends with the browser (the security use keeps data for the visit only);
+# a form open across a browser restart then asks to be sent again (the styled 403 says so).
+CSRF_COOKIE_AGE = None
 SESSION_COOKIE_AGE = envint("KEEPFAITH_SESSION_HOURS", 12, minimum=1) * 3600
 # The registry (and so the statement) says the session cookie ends with the browser: it is
 # sent without an expiry, and the server still ends the session after SESSION_COOKIE_AGE.

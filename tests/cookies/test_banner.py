@@ -10,6 +10,7 @@ from django.test import Client
 
 from keepfaith.audit.models import AuditEntry
 from keepfaith.cookies.choice import CookieChoice, choice_encode
+from keepfaith.inforce import in_force
 from tests.conftest import PASSWORD
 
 SAME = {"HTTP_ORIGIN": "http://testserver"}
@@ -211,3 +212,13 @@ def test_a_malformed_choice_cookie_asks_again(client, db):
 
 def test_footer_links_the_cookie_settings(client, db):
     assert b'href="/cookies/">Cookie settings</a>' in client.get("/privacy/").content
+
+
+@pytest.mark.clause("BE-4")
+def test_the_forgery_token_cookie_ends_with_the_browser_as_the_registry_says(client, db):
+    """The security use keeps data for the visit only: the token has no expiry."""
+    response = client.get("/account/login/")
+    cookie = response.cookies["csrftoken"]
+    assert cookie["max-age"] == "" and cookie["expires"] == ""
+    [declared] = [c for c in in_force().policy.cookies if c.name == "csrftoken"]
+    assert declared.lifetime == "session"

@@ -115,8 +115,9 @@ BE_MUTATIONS = [
     ),
     (
         "essential-marketing-cookie",
-        "    purpose: essential.service.security\n    lifetime: 1y\n    essential: true",
-        "    purpose: marketing.advertising.third_party\n    lifetime: 1y\n    essential: true",
+        "    purpose: essential.service.security\n    lifetime: session\n    essential: true",
+        "    purpose: marketing.advertising.third_party\n    lifetime: session\n"
+        "    essential: true",
         "essential: true\n    categories: [user.device.cookie_id]\n    description:\n"
         "      en: Protects forms",
         "cookies[1].essential",
