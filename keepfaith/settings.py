@@ -244,6 +244,8 @@ WEBLOG_FORMAT = envstr("KEEPFAITH_WEBLOG_FORMAT", "")
 SHARING_DIR = Path(envstr("KEEPFAITH_SHARING_DIR", str(VAR_DIR / "sharing"))).resolve()
 
 LANGUAGE_CODE = "en"
+# English dates as the statement writes them: "5 December 2026" (keepfaith/formats).
+FORMAT_MODULE_PATH = ["keepfaith.formats"]
 LANGUAGES = [("en", "English"), ("da", "Dansk")]
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -276,3 +276,23 @@ def test_check_deploy_fails_when_plain_http_would_be_served(tmp_path, override, 
     assert result.returncode == 1, result.stderr
     [line] = [line for line in result.stderr.splitlines() if "keepfaith.E007" in line]
     assert text in line
+
+
+def test_english_dates_are_written_as_the_statement_writes_them():
+    """One style per language on every page and mail: "5 December 2026" (not Django's
+    American "Dec. 5, 2026"), as the statement's date in words; Danish keeps its own."""
+    import datetime as dt
+
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    from keepfaith.policy.phrases import date_words
+
+    day = dt.date(2026, 12, 5)
+    for lang in ("en", "da"):
+        with translation.override(lang):
+            assert date_format(day, "DATE_FORMAT") == date_words(day.isoformat(), lang)
+    with translation.override("en"):
+        assert date_format(dt.datetime(2026, 12, 5, 13, 45), "DATETIME_FORMAT") == (
+            "5 December 2026, 13:45"
+        )
