@@ -40,6 +40,8 @@ PEBBLE_ENV = {
 }
 EAB_KID = "keepfaith-reseller"
 
+CERTIFICATE_VALIDITY_SECONDS = 365 * 24 * 3600
+
 
 def pebble_binary() -> str | None:
     return shutil.which("pebble") or (
@@ -162,6 +164,8 @@ def pebble_prepare(*, workdir: Path, keep_ports: bool = False) -> PebbleSetup:
             "httpPort": 5002,
             "tlsPort": 5001,
             "ocspResponderURL": "",
+            # a year, as a public CA issues (at most 398 days), not pebble's five years
+            "certificateValidityPeriod": CERTIFICATE_VALIDITY_SECONDS,
             "externalAccountBindingRequired": True,
             "externalAccountMACKeys": {EAB_KID: setup.eab_hmac_key},
         }

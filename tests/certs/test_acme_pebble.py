@@ -55,6 +55,8 @@ def test_order_validate_issue_download_on_pebble(published, alice, acme_authorit
     assert response.status_code == 200
     leaf = x509.load_pem_x509_certificate(response.content)
     assert key_info(leaf.public_key()).spki_sha256 == key_info(key.public_key()).spki_sha256
+    valid_for = leaf.not_valid_after_utc - leaf.not_valid_before_utc
+    assert 364 <= valid_for.days <= 366  # a year, as a public CA issues, not pebble's five
     assert set(
         leaf.extensions.get_extension_for_class(
             x509.SubjectAlternativeName
