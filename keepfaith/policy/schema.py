@@ -228,6 +228,9 @@ class Use(PolicyModel):
     choice: ChoiceKind
     audience: Annotated[tuple[Audience, ...], Field(min_length=1)]
     retention: Retention
+    # what the retention applies to, where the categories would mislead: data used for a
+    # moment and turned into totals ("the totals; the address is replaced at once")
+    retention_note: Text | None = None
     categories: Annotated[tuple[TaxonomyKey, ...], Field(min_length=1)]
     portal_preference: bool = False
     order_preference: bool = False

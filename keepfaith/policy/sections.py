@@ -57,6 +57,11 @@ class Writer:
             key = "opt-out-asked"
         return ph.choice_name(key, self.lang)
 
+    def retention(self, use: Use) -> str:
+        """How long ``use`` keeps its data, with what that applies to when the policy says."""
+        kept = ph.retention_text(use.retention, self.lang)
+        return f"{kept} ({self.text(use.retention_note)})" if use.retention_note else kept
+
     def use_name(self, key: str) -> str:
         use = self.policy.use_by_key(key)
         return key if use is None else self.text(use.name)
@@ -201,7 +206,7 @@ def _use_row(w: Writer, use: Use) -> tuple[Rich, ...]:
         (w.categories(use.categories),),
         (ph.legal_basis_name(use.legal_basis, w.lang),),
         (w.choice(use),),
-        (ph.retention_text(use.retention, w.lang),),
+        (w.retention(use),),
     )
 
 

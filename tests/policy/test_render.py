@@ -397,3 +397,15 @@ def test_a_form_field_s_note_says_when_it_is_asked_or_where_it_comes_from() -> N
     assert "(from your account)" in english
     assert "(skal udfyldes, når der er noget at betale)" in danish
     assert "kundenummer (fra din konto)" in danish
+
+
+@pytest.mark.clause("BE-5")
+def test_a_retention_note_says_what_is_kept_that_long() -> None:
+    """ "IP address ... 2 years" read as if addresses were kept two years: the note says it
+    is the totals, the address replaced at once."""
+    english = to_markdown(statement(be_policy(), lang="en"))
+    danish = to_markdown(statement(be_policy(), lang="da"))
+    assert "2 years (the totals; the IP address itself is replaced at once by a pseudonym" in (
+        english
+    )
+    assert "(de samlede tal; selve IP-adressen erstattes straks" in danish
