@@ -26,6 +26,7 @@ from keepfaith.collection.fields import PhoneNumberField, VisibleTextForm
 from keepfaith.console.access import (
     StaffRead,
     read_decision,
+    section_read,
     staff_actor,
     staff_read,
     staff_view,
@@ -84,6 +85,8 @@ def _request_or_404(rights_id: int) -> RightsRequest:
 @staff_read(RIGHTS_REQUEST)
 def rights_request(request: HttpRequest, rights_id: int) -> HttpResponse:
     asked = _request_or_404(rights_id)
+    # a correction's answer says the values it set: shown to a role the policy grants them
+    corrected = asked.kind != RightKind.RECTIFICATION or section_read(request, RECTIFIED)
     policy, now = in_force().policy, timezone.now()
     if asked.subject:
         request.audited_subjects.append(asked.subject)  # type: ignore[attr-defined]
@@ -103,6 +106,7 @@ def rights_request(request: HttpRequest, rights_id: int) -> HttpResponse:
         "plan": plan or asked.receipt.get("plan"),
         "uses": uses,
         "correction_form": CorrectionForm(),
+        "corrected_shown": corrected,
         "extension_months": range(1, (policy.rights.extension_months if policy.rights else 0) + 1),
     }
     return render(request, "rights/console_request.html", context)
@@ -170,6 +174,13 @@ def _step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
 # The details a correction may set here; the login address changes only by the customer's
 # confirmation of the new address (accounts: email_change_request).
 CORRECTABLE = ("full_name", "organization", "postal_address", "phone")
+RECTIFIED = StaffRead(
+    "console.rights.rectified",
+    tuple(CONTACT_FIELD_CATEGORY[f] for f in CORRECTABLE),
+    (REQUESTS_USE,),
+    ("RIGHTS-16",),
+)
+"""A correction's answer and step, which name the values set."""
 
 
 class CorrectionForm(VisibleTextForm):

@@ -217,6 +217,36 @@ def test_a_correction_the_policy_does_not_grant_the_role_is_refused(alice: User,
 
 
 @pytest.mark.clause("RIGHTS-16")
+@pytest.mark.clause("QS-3")
+def test_a_correction_s_values_show_only_to_a_role_the_policy_grants_them(
+    alice: User, pat: User
+) -> None:
+    """The answer and the timeline name the values set; once the policy no longer grants
+    the privacy officer those details, the request page leaves them out."""
+    from pathlib import Path
+
+    from keepfaith.versions.services import policy_publish
+
+    ask(signed_in(alice), "rectification", details="My organisation is spelt wrong")
+    req = RightsRequest.objects.get()
+    client = verified_client(pat)
+    client.post(f"/console/rights/{req.pk}/complete/", {"correct-organization": "Andersen ApS"})
+    assert "Andersen ApS" in client.get(f"/console/rights/{req.pk}/").content.decode()
+    assert AuditEntry.objects.filter(action="console.rights.rectified").exists()
+    text = Path("examples/qualityssl/policy.yaml").read_text(encoding="utf-8")
+    narrowed = text.replace(
+        "                   user.contact.phone_number, user.contact.address, "
+        "user.contact.organization]",
+        "                   user.contact.phone_number]",
+        1,
+    ).replace('version: "2024.1"', 'version: "2024.2"', 1)
+    policy_publish(source=narrowed, source_name="narrowed")
+    page = client.get(f"/console/rights/{req.pk}/").content.decode()
+    assert "Andersen ApS" not in page
+    assert "The corrected details are not open to your role." in page
+
+
+@pytest.mark.clause("RIGHTS-16")
 def test_a_correction_is_checked_like_the_customer_s_own_form(alice: User, pat: User) -> None:
     """Too long, or not a phone number: a clear error in the staff member's language, nothing
     changed, nothing closed, and no audit entry claiming a write (the requester reads Danish)."""
