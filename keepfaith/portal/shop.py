@@ -300,8 +300,12 @@ def checkout(request: HttpRequest) -> HttpResponse:
         return _checkout_render(request, form, party, context)
     form, party = _checkout_forms(request, context, user, data=request.POST)
     if not form.is_valid() or (party is not None and not party.is_valid()):
-        if "checkout_token" in form.errors:  # a hidden field: say it where it can be read
+        if "checkout_token" in form.errors:  # a hidden field: say it, and give a fresh one
             context["error"] = stale_checkout_message()
+            data = request.POST.copy()
+            data["checkout_token"] = checkout_token(request.session, renew=True)
+            form, party = _checkout_forms(request, context, user, data=data)
+            form.is_valid()
         return _checkout_render(request, form, party, context, status=400)
     actor = Actor("customer", user.subject_ref)
     try:

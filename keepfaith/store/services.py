@@ -151,12 +151,12 @@ def _renewal_for(line: OrderLine, priced: PricedLine, catalog: Catalog, paid: da
     )
 
 
-@enforces("SITE-2", "QS-5")
 def stale_checkout_message() -> str:
     """Said when a checkout names an order that is not this one (in the active language)."""
     return _("This checkout page is out of date: check your cart and order again.")
 
 
+@enforces("SITE-2", "QS-5")
 @sensitive_variables("payment")
 def order_place(
     *,

@@ -126,6 +126,9 @@ def test_a_checkout_token_not_given_to_this_session_charges_nothing(alice, carol
         assert page.status_code == 400
         assert "Denne betalingsside er forældet" in page.content.decode(), token
     assert Order.objects.count() == 1 and len(processor_ledger()) == 1
+    # the page sent back carries a fresh token of this session: sending it again works
+    fresh = re.search(r'name="checkout_token" value="([^"]+)"', page.content.decode())
+    assert fresh is not None and fresh.group(1) not in (taken, "made-up", "x" * 100)
     again = other.post("/checkout/", {**checkout_page(other), **card_fields()})
     assert again.status_code == 302  # with the page's own token it goes through
     assert Order.objects.filter(customer=carol).count() == 1
