@@ -117,13 +117,14 @@ def support_reply_staff(
         if ticket.is_closed:
             raise TicketClosed("this ticket is closed")
         now = _now()
+        status = TicketStatus.WAITING if waiting else TicketStatus.ANSWERED
         again = _resubmitted(ticket, MessageAuthor.STAFF, text, now, staff=staff)
-        if again is not None:
+        if again is not None and ticket.status == status:  # a changed status is a new reply
             return again
         message = SupportMessage.objects.create(
             ticket=ticket, author=MessageAuthor.STAFF, staff=staff, body=text, created_at=now
         )
-        ticket.status = TicketStatus.WAITING if waiting else TicketStatus.ANSWERED
+        ticket.status = status
         ticket.assigned_to = ticket.assigned_to or staff
         ticket.updated_at = now
         ticket.save(update_fields=["status", "assigned_to", "updated_at"])

@@ -94,29 +94,31 @@ def support_ticket_create(*, form: SupportTicketForm, customer: User) -> Support
         # moments later (a double click, a reload) is the first one
         User.objects.select_for_update().filter(pk=customer.pk).first()
         created = _now()
+        fields = {
+            "email": data["email"],
+            "name": data.get("name") or "",
+            "summary": data["summary"],
+            "description": data["description"],
+            "operating_system": data.get("operating_system") or "",
+            "browser": data.get("browser") or "",
+            "software_versions": data.get("software_versions") or "",
+        }
         earlier = (
             SupportTicket.objects.filter(
-                customer=customer,
-                summary=data["summary"],
-                description=data["description"],
-                created_at__gte=created - RESUBMIT_WINDOW,
+                customer=customer, created_at__gte=created - RESUBMIT_WINDOW, **fields
             )
             .order_by("-created_at")
             .first()
         )
-        if earlier is not None:
-            return earlier
         gate_submission(form, actor=actor, subject=subject)
+        if earlier is not None:
+            # the same ticket again: its box answers still count (a changed one is recorded)
+            form.save_consent(subject=subject, actor=actor, evidence={"ticket": earlier.reference})
+            return earlier
         row = SupportTicket(
             customer=customer,
             customer_number=subject,
-            email=data["email"],
-            name=data.get("name") or "",
-            summary=data["summary"],
-            description=data["description"],
-            operating_system=data.get("operating_system") or "",
-            browser=data.get("browser") or "",
-            software_versions=data.get("software_versions") or "",
+            **fields,
             created_at=created,
             updated_at=created,
             expires_at=None,

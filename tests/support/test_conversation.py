@@ -12,6 +12,7 @@ from django.test import Client
 
 from keepfaith.audit.models import AuditEntry
 from keepfaith.comms.delivery import deliver_pending
+from keepfaith.consent.selectors import current_choices
 from keepfaith.support.models import InformationRequest, SupportMessage, SupportTicket
 from keepfaith.support.services import support_purge
 from tests.conftest import make_staff, verified_client
@@ -97,18 +98,28 @@ def test_a_ticket_or_reply_sent_twice_is_kept_once(alice_client, bob, published)
     same words sent again later, or other words, are a new message."""
     data = ticket_data(published.label)
     alice_client.post("/support/ticket/", data)
-    alice_client.post("/support/ticket/", data)
+    newsletter = "marketing.communications.email.newsletter"
+    ticked = {**data, f"choice.{newsletter}": "on", f"initial-choice.{newsletter}": "False"}
+    alice_client.post("/support/ticket/", ticked)  # sent again, the box ticked this time
     [ticket] = SupportTicket.objects.all()
+    assert current_choices(subject=ticket.customer_number)[newsletter].status == "given"
+    alice_client.post("/support/ticket/", {**data, "browser": "Chromium 131"})
+    assert SupportTicket.objects.count() == 2  # other details: another ticket
+    SupportTicket.objects.exclude(pk=ticket.pk).delete()
     for _ in range(2):
         alice_client.post(f"/support/ticket/{ticket.pk}/", {"body": "nginx 1.22"})
     staff = verified_client(bob)
     for _ in range(2):
         staff.post(f"/console/support/{ticket.pk}/", {"body": "Which OS?"})
+    staff.post(f"/console/support/{ticket.pk}/", {"body": "Which OS?", "waiting": "on"})
+    ticket.refresh_from_db()
+    assert ticket.status == "waiting"  # the same words, now waiting for the customer: sent
+    SupportMessage.objects.filter(pk=SupportMessage.objects.latest("pk").pk).delete()
     deliver_pending()
     bodies = list(SupportMessage.objects.values_list("author", "body"))
     assert bodies == [("customer", "nginx 1.22"), ("staff", "Which OS?")]
-    assert len(mail.outbox) == 1
-    assert AuditEntry.objects.filter(action="support.reply").count() == 2
+    assert len(mail.outbox) == 2
+    assert AuditEntry.objects.filter(action="support.reply").count() == 3
     SupportMessage.objects.update(created_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
     alice_client.post(f"/support/ticket/{ticket.pk}/", {"body": "nginx 1.22"})
     assert SupportMessage.objects.count() == 3  # the same words, much later: said again
