@@ -7,6 +7,7 @@ nothing extra when the output is a pipe or a file (scripts get plain, parseable 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -93,4 +94,23 @@ def whole_number(low: int, high: int) -> Callable[[str], int]:
         return value
 
     parse.__name__ = "whole number"  # argparse names the type in its message
+    return parse
+
+
+def seconds_between(low: float, high: float) -> Callable[[str], float]:
+    """An argparse ``type`` for a number of seconds from ``low`` to ``high`` (``-1``,
+    ``nan`` or ``inf`` are a usage error, not a traceback from ``time.sleep``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not low <= value <= high:  # also false for nan
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a number of seconds from {low:g} to {high:g}"
+            )
+        return value
+
+    parse.__name__ = "seconds"
     return parse

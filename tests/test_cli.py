@@ -122,3 +122,17 @@ def test_numeric_options_outside_their_range_are_usage_errors():
         assert done.returncode == 2, done.stderr
         assert "is not a whole number from 1 to 100000" in done.stderr
         assert "Traceback" not in done.stderr
+
+
+def test_a_poll_interval_outside_its_range_is_a_usage_error():
+    import argparse
+
+    import pytest
+
+    from keepfaith.terminal import seconds_between
+
+    parse = seconds_between(0.05, 3600)
+    assert parse("0.5") == 0.5
+    for text in ("-1", "nan", "inf", "0", "x", "3601"):
+        with pytest.raises(argparse.ArgumentTypeError, match="is not a number of seconds"):
+            parse(text)

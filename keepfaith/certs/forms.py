@@ -51,7 +51,7 @@ class KeyMatchForm(forms.Form):
     )
 
 
-class ServerTestForm(forms.Form):
+class ServerTestForm(VisibleTextForm):
     target = forms.CharField(
         label=_("Host name (and port, e.g. mail.example.com:993)"),
         max_length=300,
@@ -91,7 +91,7 @@ class CertificateSetupForm(VisibleTextForm):
         return [n.strip() for n in text.replace(",", "\n").splitlines() if n.strip()]
 
 
-class ReissueForm(forms.Form):
+class ReissueForm(VisibleTextForm):
     """A new CSR for a certificate already issued (a new key)."""
 
     csr = forms.CharField(

@@ -39,16 +39,19 @@ class PhoneNumberField(forms.CharField):
 # Characters no one types on purpose into a name, an address or a message: C0 and C1
 # controls and DEL (an escape sequence meant for a terminal, a header-splitting line break
 # in a one-line field), the bidirectional overrides and isolates (text that reads backwards
-# in the console), and U+FFFD, what bytes that were not UTF-8 were decoded to.
+# in the console), zero-width spaces and byte-order marks (a name that looks like another),
+# and U+FFFD, what bytes that were not UTF-8 were decoded to. Left alone: the joiners
+# (U+200C, U+200D: Persian and Indic names, emoji) and the direction marks (U+200E, U+200F,
+# U+061C), which right-to-left text needs and which turn nothing around.
 _INVISIBLE = frozenset(
     [chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"]
     + [chr(0x7F)]
     + [chr(c) for c in range(0x80, 0xA0)]
     + [chr(c) for c in range(0x202A, 0x202F)]
     + [chr(c) for c in range(0x2066, 0x206A)]
-    + ["\ufffd"]
+    + ["\u200b", "\u2060", "\ufeff", "\ufffd"]
 )
-_LINE_BREAKS = frozenset("\t\n\r")
+_LINE_BREAKS = frozenset("\t\n\r\u2028\u2029\x85")
 
 
 def invisible_characters(text: str, *, multiline: bool) -> bool:

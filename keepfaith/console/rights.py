@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from keepfaith.accounts.models import CONTACT_FIELD_LABELS, User
 from keepfaith.audit.services import audit_append
-from keepfaith.collection.fields import PhoneNumberField, VisibleTextForm
+from keepfaith.collection.fields import PhoneNumberField, VisibleTextForm, invisible_characters
 from keepfaith.console.access import (
     StaffRead,
     read_decision,
@@ -155,6 +155,8 @@ def _step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
             )
         else:
             values = _corrections(request, asked, gate) if asked.kind == "rectification" else {}
+            if invisible_characters(post.get("change", ""), multiline=True):
+                raise RightsError(_("The note has invisible control characters: please retype it."))
             carry_out(
                 request=asked,
                 policy=now.policy,

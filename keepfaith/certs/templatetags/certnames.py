@@ -19,5 +19,7 @@ def names_shown(names: Iterable[str] | None) -> str:
 
 @register.filter
 def names_shown_text(names: str) -> str:
-    """:func:`names_shown` of names kept as one comma-separated text."""
+    """:func:`names_shown` of names kept as one comma-separated text (a problem stored
+    before the page said it in words began "validation failed for ")."""
+    names = names.removeprefix("validation failed for ")
     return names_shown(name.strip() for name in names.split(",") if name.strip())

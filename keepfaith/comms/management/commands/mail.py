@@ -17,7 +17,7 @@ from keepfaith.comms.listener import start_listener
 from keepfaith.comms.receiving import inbound_deliver, inbound_process, inbound_store
 from keepfaith.comms.selectors import inbound_unprocessed, optout_addresses
 from keepfaith.inforce import in_force
-from keepfaith.terminal import whole_number
+from keepfaith.terminal import seconds_between, whole_number
 
 
 class Command(BaseCommand):
@@ -37,7 +37,9 @@ class Command(BaseCommand):
         sub.add_parser("process", help="process stored messages that are not processed yet")
         worker = sub.add_parser("worker", help="send queued mail until stopped")
         worker.add_argument("--burst", action="store_true", help="exit when nothing is left")
-        worker.add_argument("--poll", type=float, default=1.0, help="seconds between polls")
+        worker.add_argument(
+            "--poll", type=seconds_between(0.05, 3600), default=1.0, help="seconds between polls"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from keepfaith.jobs import services
 from keepfaith.jobs.selectors import job_runs
+from keepfaith.terminal import seconds_between
 
 RULES = "; ".join(f"{job.name} (every {job.period}): {job.rule}" for job in services.JOBS)
 
@@ -26,7 +27,10 @@ class Command(BaseCommand):
         run = sub.add_parser("run", help="run the jobs that are due")
         run.add_argument("--once", action="store_true", help="run what is due, then exit")
         run.add_argument(
-            "--poll", type=float, default=300.0, help="longest sleep between checks (seconds)"
+            "--poll",
+            type=seconds_between(1, 86_400),
+            default=300.0,
+            help="longest sleep between checks (seconds)",
         )
         sub.add_parser("list", help="each job, its rule, last run and next run")
 
