@@ -188,8 +188,8 @@ DANISH: dict[str, str] = {
         "påmindelse {reminder} før. Du kan slå det fra når som helst."
     ),
     "use_is_consent": (
-        "Når du bruger vores websteder, accepterer du den version af politikken, der "
-        "gælder på det tidspunkt."
+        "Når du bruger vores websteder, gælder den version af politikken, der gælder på det "
+        "tidspunkt; en ændring, der kræver dit samtykke, beder dig om det igen."
     ),
     "and": "og",
     "or": "eller",

@@ -195,7 +195,8 @@ PHRASES: dict[str, dict[str, str]] = {
             "{reminder} before. You can turn it off at any time."
         ),
         "use_is_consent": (
-            "By using our sites you accept the version of this statement in force at the time."
+            "When you use our sites, the version of this statement in force at the time "
+            "applies; a change that needs your consent asks you for it again."
         ),
         "and": "and",
         "or": "or",
@@ -243,10 +244,8 @@ CHOICES: dict[str, dict[str, str]] = {
     "opt-out": {"en": "on unless you decline", "da": "til, medmindre du siger fra"},
     # an opt-out use where the box may not start ticked (EU): asked, and off until ticked
     "opt-out-asked": {
-        "en": "asked when you give us your details (the box is not ticked for you); you can "
-        "change it at any time",
-        "da": "du bliver spurgt, når du giver os dine oplysninger (der er ikke sat kryds for "
-        "dig); du kan altid ændre det",
+        "en": "asked when you give us your details",
+        "da": "du bliver spurgt, når du giver os dine oplysninger",
     },
     "opt-in": {"en": "only with your consent", "da": "kun med dit samtykke"},
 }

@@ -76,7 +76,7 @@ def lifetime_words(lifetime: str) -> str:
     ``keepfaith.gate.cookies``) in words of the page's language."""
     match = re.fullmatch(r"(\d+)([a-z])", lifetime)
     if lifetime == "session" or match is None:
-        return _("this visit") if lifetime == "session" else lifetime
+        return _("until you close the browser") if lifetime == "session" else lifetime
     n, unit = int(match.group(1)), match.group(2)
     words = {
         "h": ngettext("%(n)d hour", "%(n)d hours", n),
@@ -103,7 +103,7 @@ def _cookie_rows(consent: VisitorConsent) -> list[dict[str, Any]]:
         {
             "name": cookie.name,
             "description": policy_text(policy, cookie.description),
-            "party": _("ours") if cookie.party == "first" else _cookie_partner(policy, cookie),
+            "party": _("us") if cookie.party == "first" else _cookie_partner(policy, cookie),
             "lifetime": lifetime_words(cookie.lifetime),
             "essential": cookie.essential,
             "purpose": cookie.purpose,

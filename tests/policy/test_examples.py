@@ -38,7 +38,7 @@ def test_example_states_every_clause(prefix, be, qs):
 def test_be_controller_contacts(be):
     assert be.controller.privacy_email == "privacy@qualityssl.com"
     assert be.controller.postal_address is not None
-    assert be.controller.postal_address.city == "Vallensbaek"
+    assert be.controller.postal_address.city == "Vallensbæk"
     assert "BE-1" in be.controller.clauses
 
 

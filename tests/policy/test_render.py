@@ -364,9 +364,9 @@ def test_an_opt_out_choice_is_described_as_the_forms_ask_it() -> None:
     danish = to_markdown(statement(be_policy(), lang="da"))
     english = to_markdown(statement(be_policy(), lang="en"))
     assert "til, medmindre du siger fra" not in danish
-    assert "der er ikke sat kryds for dig" in danish
+    assert "du bliver spurgt, når du giver os dine oplysninger" in danish
     assert "on unless you decline" not in english
-    assert "the box is not ticked for you" in english
+    assert "asked when you give us your details" in english
     assert "on unless you decline" in to_markdown(statement(qs_policy()))
 
 

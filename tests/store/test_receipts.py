@@ -43,7 +43,7 @@ def test_the_invoice_names_seller_vat_number_net_vat_and_total(alice):
     page = client.get(f"/account/orders/{order.number}/invoice/").content.decode()
     assert "BitEngines" in page and "QualitySSL" in page
     assert "DK12345678" in page
-    assert "Nellikevaenget 12" in page
+    assert "Nellikevænget 12" in page
     assert order.number in page
     assert "QualitySSL Mobile, 24 months" in page  # product, options and term, one cell
     # every row of the table spans its columns: no totals out in a column of their own
