@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import cast
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import authenticate, logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -128,6 +129,13 @@ def _ask(
         language=lang,
         policy=now.policy,
     )
+    if not created:
+        messages.info(
+            request,
+            _("You already had an open request of this kind: what you wrote was added to it.")
+            if str(data.get("details") or "").strip()
+            else _("You already have an open request of this kind: here it is."),
+        )
     if created and kind in AT_ONCE:
         gate = now.gate(actor=customer_actor(customer.subject_ref))
         carry_out(

@@ -157,7 +157,8 @@ def request_open_signed_in(
     """A request from the signed-in customer, who entered the password again: identified.
 
     The same kind asked again while one is open returns that one (a double submit files
-    one request); returns (request, created)."""
+    one request), with what the new one says added to its details and timeline (nothing
+    the customer wrote is dropped); returns (request, created)."""
     now = now or _now()
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=customer.pk).first()
@@ -165,6 +166,13 @@ def request_open_signed_in(
             customer=customer, kind=kind, state__in=OPEN_STATES
         ).first()
         if same is not None:
+            extra = details.strip()
+            if extra and extra not in same.details:  # sent twice, it is there already
+                limit = RightsRequest._meta.get_field("details").max_length or 4000
+                same.details = f"{same.details}\n\n{extra}".strip()[:limit]
+                same.save(update_fields=["details"])
+                step_add(request=same, actor=customer.subject_ref, action="added", now=now)
+                _audit(same, actor=customer_actor(customer.subject_ref), action="added")
             return same, False
         request = _new(
             kind=kind,

@@ -105,6 +105,21 @@ def test_a_double_submit_files_one_request(alice: User) -> None:
     assert (req.due_at - req.received_at).days in (28, 29, 30, 31)
 
 
+@pytest.mark.clause("RIGHTS-12")
+@pytest.mark.clause("RIGHTS-16")
+def test_a_second_request_of_the_same_kind_adds_to_the_open_one(alice: User) -> None:
+    """Nothing the customer wrote is dropped: the new words join the open request (the
+    privacy officer sees them and a step on its timeline), and the customer is told."""
+    client = signed_in(alice)
+    ask(client, "rectification", details="My organisation is Andersen ApS")
+    page = ask(client, "rectification", details="Please also remove my phone number")
+    [req] = RightsRequest.objects.filter(customer=alice)
+    assert req.details == "My organisation is Andersen ApS\n\nPlease also remove my phone number"
+    assert list(req.steps.values_list("action", flat=True)) == ["received", "added"]
+    followed = client.get(page["Location"]).content.decode()
+    assert "what you wrote was added to it" in followed
+
+
 @pytest.mark.clause("RIGHTS-15")
 def test_one_customer_never_reaches_anothers_request_or_download(alice: User, carol: User) -> None:
     carol_client = place_order(carol)

@@ -76,6 +76,7 @@ def plan_date(value: str) -> str:
 
 STEP_TITLES = {
     "received": _("received"),
+    "added": _("more details added by the requester"),
     "code-sent": _("code sent to the account's address"),
     "confirmed": _("confirmed with the code"),
     "queued": _("sent to the privacy officer's queue"),
