@@ -206,3 +206,40 @@ def test_deleting_a_draft_asks_first_and_the_button_can_be_read(
     with page.expect_navigation():
         button.click()
     assert not Campaign.objects.filter(subject="Draft to delete").exists()
+
+
+@pytest.mark.clause("RIGHTS-16")
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_correction_boxes_sit_beside_their_labels(page, live_server, transactional_db, width):
+    """A box stretched across the form (the text inputs' width) left its label far away."""
+    from keepfaith.inforce import in_force
+    from keepfaith.rights.services import request_open_signed_in
+
+    _publish()
+    page.set_viewport_size({"width": width, "height": 900})
+    alice = make_customer("alice@example.com")
+    asked, _ = request_open_signed_in(
+        customer=alice,
+        kind="rectification",
+        details="Please remove my phone number",
+        language="en",
+        policy=in_force().policy,
+    )
+    pat = make_staff("pat@staff.example", "privacy officer")
+    sign_in(page, live_server.url, pat.email, f"/console/rights/{asked.pk}/")
+    box = page.locator('input[name="correct-remove"][value="phone"]')
+    box_at = box.bounding_box()
+    assert box_at is not None and box_at["width"] < 40
+    # where the label's words start, and how many lines they take
+    words = box.evaluate(
+        """box => { const range = document.createRange();
+                    range.selectNodeContents(box.parentElement);
+                    range.setStartAfter(box);
+                    const rects = [...range.getClientRects()].filter(r => r.width > 0);
+                    const tops = new Set(rects.map(r => Math.round(r.y)));
+                    return {x: rects[0].x, lines: tops.size}; }"""
+    )
+    gap = words["x"] - (box_at["x"] + box_at["width"])
+    assert 0 <= gap < 24, f"the label starts {gap}px after its box"
+    assert words["lines"] == 1
+    fits(page, "correction")
