@@ -131,6 +131,14 @@ CONTACT_FIELD_LABELS = {
     "postal_address": gettext_lazy("Postal address"),
 }
 """What people read for each of them, in their language."""
+CONTACT_FIELD_CATEGORY = {
+    "full_name": "user.name",
+    "email": "user.contact.email",
+    "phone": "user.contact.phone_number",
+    "organization": "user.contact.organization",
+    "postal_address": "user.contact.address",
+}
+"""The policy's data category of each of them."""
 
 
 class ContactDetailsChange(models.Model):

@@ -7,6 +7,7 @@ are checked against the policy in force by ``keepfaith.console.checks`` (``check
 
 from __future__ import annotations
 
+from keepfaith.accounts.models import CONTACT_FIELD_CATEGORY
 from keepfaith.console.access import StaffRead
 from keepfaith.policy import Policy
 
@@ -53,15 +54,6 @@ CUSTOMER = StaffRead(
     ("QS-3", "QS-4"),
 )  # fmt: skip
 """One customer's page: who they are; each further section asks its own read below."""
-
-CONTACT_FIELD_CATEGORY = {
-    "full_name": NAME,
-    "email": EMAIL,
-    "phone": PHONE,
-    "organization": ORGANIZATION,
-    "postal_address": ADDRESS,
-}
-"""The contact details a customer keeps (``accounts.models.CONTACT_FIELDS``), by category."""
 
 
 def contact_field_read(field: str) -> StaffRead:

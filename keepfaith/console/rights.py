@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from keepfaith.accounts.models import CONTACT_FIELD_LABELS, User
+from keepfaith.accounts.models import CONTACT_FIELD_CATEGORY, CONTACT_FIELD_LABELS, User
 from keepfaith.audit.services import audit_append
 from keepfaith.collection.fields import PhoneNumberField, VisibleTextForm, invisible_characters
 from keepfaith.console.access import (
@@ -31,7 +31,6 @@ from keepfaith.console.access import (
     staff_read,
     staff_view,
 )
-from keepfaith.console.reads import CONTACT_FIELD_CATEGORY
 from keepfaith.gate import Gate
 from keepfaith.inforce import in_force
 from keepfaith.policy import Policy

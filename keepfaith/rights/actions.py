@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from keepfaith.accounts.models import CONTACT_FIELD_LABELS
+from keepfaith.accounts.models import CONTACT_FIELD_CATEGORY, CONTACT_FIELD_LABELS
 from keepfaith.accounts.services import contact_details_update
 from keepfaith.audit.services import Actor
 from keepfaith.consent.services import consent_record, consent_record_many
@@ -155,7 +155,14 @@ def rectification_record(
             now=now,
             change=outcome,
         )
-        recipients_tell(request=request, customer=customer, action="rectification", now=now)
+        recipients_tell(
+            request=request,
+            customer=customer,
+            action="rectification",
+            now=now,
+            # a note alone says nothing of what changed: every recipient is told then
+            categories=[CONTACT_FIELD_CATEGORY[c.field] for c in changed] if not note else None,
+        )
         return request_close(request=request, actor=actor, gate=gate, now=now, outcome=outcome)
 
 

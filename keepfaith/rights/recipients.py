@@ -10,6 +10,7 @@ delivered; a provider's adapter sends it) and is recorded as a ``RecipientNotice
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Protocol
 
 from django.core.exceptions import ImproperlyConfigured
@@ -65,6 +66,19 @@ def recipients_of(customer: User, *, policy: Policy | None = None) -> list[str]:
 
 
 @enforces("RIGHTS-19", features=("rights.recipients.told",))
+def _received_any(policy: Policy, recipient: str, categories: Collection[str]) -> bool:
+    """Did ``recipient`` (a processor or outside party of ``policy``) receive any of
+    ``categories``? One the policy no longer declares is told anyway."""
+    declared = policy.processor(recipient) or policy.outside_party(recipient)
+    if declared is None:
+        return True
+    return any(
+        mine == theirs or mine.startswith(theirs + ".") or theirs.startswith(mine + ".")
+        for mine in categories
+        for theirs in declared.categories
+    )
+
+
 def recipients_tell(
     *,
     request: RightsRequest,
@@ -72,11 +86,17 @@ def recipients_tell(
     action: str,
     now: dt.datetime,
     adapter: NoticeAdapter | None = None,
+    categories: Collection[str] | None = None,
 ) -> list[RecipientNotice]:
-    """Tell each recipient of ``customer``'s data of ``action``; each notice recorded once."""
+    """Tell each recipient of ``customer``'s data of ``action``; each notice recorded once.
+    With ``categories`` (what a correction changed), only the recipients that received one
+    of them: the card processor is not told of a new phone number it never had."""
     adapter = adapter or _ADAPTER
     notices = []
-    for recipient in recipients_of(customer):
+    policy = in_force().policy
+    for recipient in recipients_of(customer, policy=policy):
+        if categories is not None and not _received_any(policy, recipient, categories):
+            continue
         notice, created = RecipientNotice.objects.get_or_create(
             request=request, recipient=recipient, action=action, defaults={"at": now}
         )

@@ -106,7 +106,7 @@ def test_each_contact_detail_the_statement_says_a_role_sees_opens_on_the_custome
     page must show it to that role (the gate agreeing), or the statement says more than the
     console does. (A phone number granted to support only for information requests is the
     one given on that form, not the account's; marketing opens no customer page.)"""
-    from keepfaith.accounts.models import CONTACT_FIELDS
+    from keepfaith.accounts.models import CONTACT_FIELD_CATEGORY, CONTACT_FIELDS
     from keepfaith.console import reads
     from keepfaith.gate.choices import InMemoryChoices
     from keepfaith.inforce import in_force
@@ -118,7 +118,7 @@ def test_each_contact_detail_the_statement_says_a_role_sees_opens_on_the_custome
     missing, checked = [], 0
     for entry in policy.recipients.staff:
         for field in CONTACT_FIELDS:
-            category = reads.CONTACT_FIELD_CATEGORY[field]
+            category = CONTACT_FIELD_CATEGORY[field]
             read = reads.contact_field_read(field)
             serving = [
                 use

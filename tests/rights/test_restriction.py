@@ -83,7 +83,28 @@ def test_the_console_names_the_recipients_told_in_the_staff_language(
     assert notice.recipient == "payment-processor"  # the row keeps the policy key
     client = verified_client(pat)
     page = client.get(f"/console/rights/{RightsRequest.objects.get().pk}/").content.decode()
-    assert "Card payment processor · " in page and "payment-processor · " not in page
+    assert "Card payment processor · Restriction · " in page
+    assert "payment-processor · " not in page and "· restriction ·" not in page
     client.post("/console/preferences/", {"language": "da"})
     page = client.get(f"/console/rights/{RightsRequest.objects.get().pk}/").content.decode()
-    assert "Kortbetalingsudbyder · " in page
+    assert "Kortbetalingsudbyder · Begrænsning · " in page
+
+
+@pytest.mark.clause("RIGHTS-19")
+def test_a_correction_is_told_only_to_recipients_that_received_the_detail(
+    carol: User, pat: User
+) -> None:
+    """The card processor received a name and a card, never a phone number: a corrected
+    phone number is not its business; a corrected name is."""
+    place_order(carol)
+    ask(signed_in(carol), "rectification", details="My phone number is wrong")
+    req = RightsRequest.objects.get()
+    client = verified_client(pat)
+    client.post(f"/console/rights/{req.pk}/complete/", {"correct-phone": "+45 12 34 56 78"})
+    req.refresh_from_db()
+    assert req.state == "done"
+    assert not RecipientNotice.objects.filter(request=req).exists()
+    ask(signed_in(carol), "rectification", details="My name is spelt wrong")
+    second = RightsRequest.objects.exclude(pk=req.pk).get()
+    client.post(f"/console/rights/{second.pk}/complete/", {"correct-full_name": "Carol Berg"})
+    assert RecipientNotice.objects.filter(request=second, recipient="payment-processor").exists()
