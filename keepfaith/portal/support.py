@@ -22,10 +22,13 @@ from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
 from keepfaith.collection.fields import VisibleTextForm
 from keepfaith.inforce import in_force
+from keepfaith.policy.phrases import duration_text
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.account import customer_of
 from keepfaith.support.conversation import (
     MAX_BODY,
+    SUPPORT_USE,
+    TICKET_POINT,
     TicketClosed,
     support_reply_customer,
     support_ticket_close,
@@ -36,7 +39,11 @@ from keepfaith.support.selectors import (
     support_ticket_of_customer,
     ticket_messages,
 )
-from keepfaith.support.services import information_request_create, support_ticket_create
+from keepfaith.support.services import (
+    information_request_create,
+    support_ticket_create,
+    uses_retention,
+)
 
 
 class ReplyForm(VisibleTextForm):
@@ -108,7 +115,15 @@ def support_ticket_detail(request: HttpRequest, ticket_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Your reply is sent. We answer as soon as we can."))
         return redirect("portal:support_ticket_detail", ticket_id=ticket.pk)
-    context = {"ticket": ticket, "conversation": ticket_messages(ticket=ticket), "form": form}
+    policy = in_force().policy
+    point = policy.collection_point_by_id(TICKET_POINT)
+    kept = uses_retention(policy=policy, uses=point.uses if point else (SUPPORT_USE,))
+    context = {
+        "ticket": ticket,
+        "conversation": ticket_messages(ticket=ticket),
+        "form": form,
+        "kept_after_closing": duration_text(kept, get_language() or "en") if kept else "",
+    }
     return render(request, "portal/support_ticket_detail.html", context)
 
 

@@ -39,6 +39,16 @@ def retention_deadline(*, form: CollectionPointForm, start: dt.datetime) -> dt.d
     return uses_deadline(policy=form.policy, uses=form.point.uses, start=start)
 
 
+def uses_retention(*, policy: Policy, uses: Iterable[str]) -> str | None:
+    """The longest stated retention (``90d``) among ``uses`` in ``policy``, or None."""
+    found = []
+    for key in uses:
+        use = policy.use_by_key(key)
+        if use is not None and (hours := duration_hours(use.retention)) is not None:
+            found.append((hours, use.retention))
+    return max(found)[1] if found else None
+
+
 def uses_deadline(*, policy: Policy, uses: Iterable[str], start: dt.datetime) -> dt.datetime | None:
     """``start`` plus the longest stated retention among ``uses`` in ``policy`` (None when
     none states a duration)."""

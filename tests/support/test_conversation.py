@@ -125,6 +125,16 @@ def test_a_ticket_or_reply_sent_twice_is_kept_once(alice_client, bob, published)
     assert SupportMessage.objects.count() == 3  # the same words, much later: said again
 
 
+@pytest.mark.clause("BE-3")
+def test_the_ticket_says_how_long_after_closing_it_is_kept(alice, alice_client, published):
+    """The support use's retention in words, from the policy, in the customer's language."""
+    ticket = open_ticket(alice_client, published)
+    page = alice_client.get(f"/support/ticket/{ticket.pk}/").content.decode()
+    assert "We delete it, with your computer configuration, 90 days after closing." in page
+    danish = alice_client.get(f"/da/support/ticket/{ticket.pk}/").content.decode()
+    assert "90 dage efter lukningen" in danish
+
+
 def test_an_empty_reply_changes_nothing(alice_client, published):
     ticket = open_ticket(alice_client, published)
     response = alice_client.post(f"/support/ticket/{ticket.pk}/", {"body": "  "})
