@@ -80,6 +80,17 @@ def test_set_up_check_now_and_download_in_the_browser(
         page.click("button:has-text('Order the certificate')")
     assert page.inner_text("#state") == "waiting for validation"
     assert "_acme-challenge.www.shop.example" in page.inner_text("#challenges")
+    # on a phone each name is a block whose tokens get the screen's width to be read and
+    # copied (a third column of a table left them about 60 px, broken every few letters)
+    page.set_viewport_size({"width": 390, "height": 800})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    widths = page.evaluate(
+        "() => [...document.querySelectorAll('#challenges code')]"
+        ".map(c => c.closest('td').getBoundingClientRect())"
+        ".map(r => [Math.round(r.left), Math.round(r.width)])"
+    )
+    assert widths and all(left >= 0 and width >= 300 for left, width in widths), widths
+    page.set_viewport_size({"width": 1280, "height": 800})
     page.check("input[value=dns-01]")
     with page.expect_navigation(timeout=60_000):
         page.click("button:has-text('Check now')")
