@@ -185,8 +185,15 @@ def _html_block(block: Block) -> str:
         items = "".join(f"<li>{_html_inline(item)}</li>" for item in block.items)
         return f"<ul{attr}>{items}</ul>"
     head = "".join(f'<th scope="col">{_e(cell)}</th>' for cell in block.headers)
+    # each cell names its column, so a phone can show a row as a block of labelled lines
+    labels = [f' data-label="{_e(cell)}"' for cell in block.headers]
     body = "".join(
-        "<tr>" + "".join(f"<td>{_html_inline(cell)}</td>" for cell in row) + "</tr>"
+        "<tr>"
+        + "".join(
+            f"<td{labels[at] if at < len(labels) else ''}>{_html_inline(cell)}</td>"
+            for at, cell in enumerate(row)
+        )
+        + "</tr>"
         for row in block.rows
     )
     return f"<table{attr}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -51,3 +51,27 @@ def test_danish_statement_and_language_switch(page, live_server, transactional_d
     assert page.locator("section.policy-version").count() == 2
     changes = page.locator("ul.changes li").all_inner_texts()
     assert "Fulde IP-adresser i vores webserverlogge: gemmes 7 dage (før: 14 dage)." in changes
+
+
+@pytest.mark.clause("SITE-5")
+def test_on_a_phone_each_row_of_the_statement_s_tables_reads_as_labelled_lines(
+    page, live_server, transactional_db, settings
+):
+    """A table of six columns scrolled sideways inside its box and lost its first column
+    (which use a "Kept" belongs to): on a phone each row is a block, each cell under its
+    column's name, the width of the screen."""
+    settings.POLICY_PATH = EXAMPLES["qualityssl"]
+    policy_publish_file(path=EXAMPLES["qualityssl"])
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{live_server.url}/da/privacy/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    cells = page.evaluate(
+        "() => [...document.querySelectorAll('article.privacy-statement td')]"
+        ".map(td => [td.getAttribute('data-label'), Math.round(td.getBoundingClientRect().width),"
+        " td.scrollWidth <= td.clientWidth + 1])"
+    )
+    assert len(cells) > 50
+    assert all(label for label, _, _ in cells)  # each cell names its column
+    assert all(width >= 300 and fits for _, width, fits in cells)
+    kept = page.locator("td[data-label='Opbevares']").first
+    assert kept.evaluate("td => getComputedStyle(td, '::before').content") == '"Opbevares"'
