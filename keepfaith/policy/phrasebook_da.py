@@ -52,6 +52,7 @@ DANISH: dict[str, str] = {
         "kun det, arbejdet kræver:"
     ),
     "staff_item": "{role}: {categories}",
+    "staff_reads": "til {uses}: {categories}",
     "th.purpose": "Formål",
     "th.what": "Hvad vi gør",
     "th.data": "Oplysninger",

@@ -64,6 +64,7 @@ PHRASES: dict[str, dict[str, str]] = {
             "Inside {name}, only these staff see personal data, each only what their work needs:"
         ),
         "staff_item": "{role}: {categories}",
+        "staff_reads": "for {uses}, {categories}",
         "th.purpose": "Purpose",
         "th.what": "What we do",
         "th.data": "Data",

@@ -169,6 +169,30 @@ def collection_section(w: Writer) -> Section:
     )
 
 
+def _covers(one: str, other: str) -> bool:
+    return one == other or one.startswith(other + ".") or other.startswith(one + ".")
+
+
+def _staff_reads(w: Writer, categories: Iterable[str], uses: Iterable[str]) -> str:
+    """What a staff role sees, per purpose, as the gate decides it: a category for a use
+    only where both the role's grant and the use declare it ("Information requests: phone
+    number", not a phone number for every task). Uses that see the same are said together."""
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for key in uses:
+        use = w.policy.use_by_key(key)
+        if use is None:
+            continue
+        seen = tuple(c for c in categories if any(_covers(c, d) for d in use.categories))
+        if seen:
+            groups.setdefault(seen, []).append(key)
+    if not groups:
+        return w.categories(categories)
+    return "; ".join(
+        w.say("staff_reads", uses=w.use_names(keys), categories=w.categories(seen))
+        for seen, keys in groups.items()
+    )
+
+
 def security_section(w: Writer) -> Section:
     """Security measures with their controls, and which staff see what (QS-3)."""
     pol = w.policy
@@ -182,7 +206,7 @@ def security_section(w: Writer) -> Section:
             w.say(
                 "staff_item",
                 role=ph.role_name(s.role, w.lang),
-                categories=w.categories(s.categories),
+                categories=_staff_reads(w, s.categories, s.uses),
             ),
         )
         for s in staff

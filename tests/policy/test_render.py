@@ -409,3 +409,17 @@ def test_a_retention_note_says_what_is_kept_that_long() -> None:
         english
     )
     assert "(de samlede tal; selve IP-adressen erstattes straks" in danish
+
+
+@pytest.mark.clause("QS-3")
+def test_each_staff_role_s_reads_are_said_per_purpose_as_the_gate_allows_them() -> None:
+    """Support sees a phone number only as it answers information requests (the number
+    given on that form), not for technical support: the list says so, as the gate does."""
+    text = statement(be_policy()).section("security").text
+    support = next(line for line in text.splitlines() if line.startswith("support staff:"))
+    technical, requests = support.split("; ")
+    assert technical.startswith("support staff: for “Technical support”,")
+    assert "phone number" not in technical
+    assert requests.startswith("for “Information requests”,") and "phone number" in requests
+    danish = statement(be_policy(), lang="da").section("security").text
+    assert "til »Forespørgsler«: e-mailadresse, navn og telefonnummer" in danish
