@@ -52,12 +52,9 @@ def uses_retention(*, policy: Policy, uses: Iterable[str]) -> str | None:
 def uses_deadline(*, policy: Policy, uses: Iterable[str], start: dt.datetime) -> dt.datetime | None:
     """``start`` plus the longest stated retention among ``uses`` in ``policy`` (None when
     none states a duration)."""
-    hours = []
-    for key in uses:
-        use = policy.use_by_key(key)
-        if use is not None and (found := duration_hours(use.retention)) is not None:
-            hours.append(found)
-    return start + dt.timedelta(hours=max(hours)) if hours else None
+    kept = uses_retention(policy=policy, uses=uses)
+    hours = duration_hours(kept) if kept else None
+    return start + dt.timedelta(hours=hours) if hours is not None else None
 
 
 @enforces("BE-2", "BE-3", "SITE-3")
