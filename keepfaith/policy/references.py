@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from keepfaith.policy.fideskeys import DATA_CATEGORIES, DATA_USES
 from keepfaith.policy.problems import DataPath, Finding
-from keepfaith.policy.schema import Policy, TaxonomyEntry
+from keepfaith.policy.schema import Policy, TaxonomyEntry, category_covered
 
 
 @functools.cache
@@ -187,7 +187,7 @@ def need_findings(policy: Policy) -> Iterator[Finding]:
         for i, item in enumerate(items):
             needed = _needed(policy, item.uses)
             for j, category in enumerate(item.categories):
-                if not any(category == n or category.startswith(n + ".") for n in needed):
+                if not category_covered(category, needed):
                     message = f"receives {category!r} but none of its uses needs it"
                     yield Finding(("recipients", group, i, "categories", j), message)
 

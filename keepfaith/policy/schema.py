@@ -22,7 +22,7 @@ Conventions used throughout:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Annotated, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -92,6 +92,12 @@ Clauses = tuple[ClauseId, ...]
 Text = Annotated[dict[str, str], AfterValidator(_text)]
 # A name that is the same in every language (a company's), or one per language.
 Name = str | Text
+
+
+def category_covered(category: str, declared: Iterable[str]) -> bool:
+    """Is ``category`` one of ``declared`` or below one of them (a parent category covers its
+    children, as the gate's rulebook expands them)?"""
+    return any(category == d or category.startswith(d + ".") for d in declared)
 
 
 def text_in(value: str | dict[str, str], lang: str) -> str:

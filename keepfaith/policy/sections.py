@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from keepfaith.policy import phrases as ph
 from keepfaith.policy.document import BulletList, Inline, Link, Paragraph, Rich, Section, Table
 from keepfaith.policy.jurisdiction import jurisdiction_rules
-from keepfaith.policy.schema import Policy, Use, text_in
+from keepfaith.policy.schema import Policy, Use, category_covered, text_in
 
 
 def merge_clauses(*groups: Iterable[str]) -> tuple[str, ...]:
@@ -169,10 +169,6 @@ def collection_section(w: Writer) -> Section:
     )
 
 
-def _covers(one: str, other: str) -> bool:
-    return one == other or one.startswith(other + ".") or other.startswith(one + ".")
-
-
 def _staff_reads(w: Writer, categories: Iterable[str], uses: Iterable[str]) -> str:
     """What a staff role sees, per purpose, as the gate decides it: a category for a use
     only where both the role's grant and the use declare it ("Information requests: phone
@@ -182,7 +178,7 @@ def _staff_reads(w: Writer, categories: Iterable[str], uses: Iterable[str]) -> s
         use = w.policy.use_by_key(key)
         if use is None:
             continue
-        seen = tuple(c for c in categories if any(_covers(c, d) for d in use.categories))
+        seen = tuple(c for c in categories if category_covered(c, use.categories))
         if seen:
             groups.setdefault(seen, []).append(key)
     if not groups:

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from keepfaith.policy.aggregates import AGGREGATES, aggregate_categories, aggregate_kind
 from keepfaith.policy.jurisdiction import jurisdiction_rules
 from keepfaith.policy.problems import Finding
-from keepfaith.policy.schema import Partner, Policy, Use
+from keepfaith.policy.schema import Partner, Policy, Use, category_covered
 
 
 def _is_marketing(key: str) -> bool:
@@ -139,10 +139,6 @@ def partner_findings(policy: Policy) -> Iterator[Finding]:
         yield from _noise_findings(partner, path)
 
 
-def _covers(own: tuple[str, ...], cat: str) -> bool:
-    return any(cat == c or cat.startswith(c + ".") for c in own)
-
-
 def _aggregate_findings(
     policy: Policy, partner: Partner, path: tuple[str | int, ...]
 ) -> Iterator[Finding]:
@@ -157,11 +153,11 @@ def _aggregate_findings(
         needs = aggregate_categories(policy=policy, key=key)
         if AGGREGATES[key].source == "logs" and policy.log_files is None:
             yield Finding(at, f"{key!r} is made from the access logs: declare log_files")
-        missing = [c for c in needs if not _covers(partner.categories, c)]
+        missing = [c for c in needs if not category_covered(c, partner.categories)]
         if missing:
             yield Finding(at, f"{key!r} is derived from {', '.join(missing)}: add to categories")
         for use in uses:
-            lacking = [c for c in needs if not _covers(use.categories, c)]
+            lacking = [c for c in needs if not category_covered(c, use.categories)]
             if lacking:
                 needed = ", ".join(lacking)
                 yield Finding(at, f"{key!r} needs {needed}, which use {use.key!r} lacks")
@@ -184,14 +180,11 @@ def _noise_findings(partner: Partner, path: tuple[str | int, ...]) -> Iterator[F
 def _granted(policy: Policy, uses: list[str], categories: tuple[str, ...]) -> set[str]:
     """Staff roles with an entry that names one of ``uses`` and every one of ``categories``
     (a parent category covers its children)."""
-
-    def covers(own: tuple[str, ...], cat: str) -> bool:
-        return any(cat == c or cat.startswith(c + ".") for c in own)
-
     return {
         str(staff.role)
         for staff in policy.recipients.staff
-        if set(staff.uses) & set(uses) and all(covers(staff.categories, c) for c in categories)
+        if set(staff.uses) & set(uses)
+        and all(category_covered(c, staff.categories) for c in categories)
     }
 
 

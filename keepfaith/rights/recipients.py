@@ -20,6 +20,7 @@ from keepfaith.audit.selectors import recipients_allowed
 from keepfaith.certs.models import CaTransfer
 from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
+from keepfaith.policy.schema import category_covered
 from keepfaith.policy.trace import enforces
 from keepfaith.rights.models import RecipientNotice, RightsRequest
 from keepfaith.store.models import OutsideTransfer
@@ -72,10 +73,9 @@ def _received_any(policy: Policy, recipient: str, categories: Collection[str]) -
     declared = policy.processor(recipient) or policy.outside_party(recipient)
     if declared is None:
         return True
-    return any(
-        mine == theirs or mine.startswith(theirs + ".") or theirs.startswith(mine + ".")
-        for mine in categories
-        for theirs in declared.categories
+    # either way round: a recipient of a detail's part (a country) is told its correction
+    return any(category_covered(mine, declared.categories) for mine in categories) or any(
+        category_covered(theirs, categories) for theirs in declared.categories
     )
 
 
