@@ -124,6 +124,10 @@ DEMO_CONSENT = (
     ("carol@example.com", "outside_party:certificate-authority", "notice-acknowledged", "checkout"),
     ("carol@example.com", "outside_party:certificate-authority", "given", "checkout"),
     ("carol@example.com", "marketing.communications.email.partner_promotions", "given", "portal"),
+    # carol ticked both opt-out mails at sign-up; alice was never asked about the product news,
+    # which a Danish controller therefore does not send her
+    ("carol@example.com", "marketing.communications.email", "opted-in", "signup"),
+    ("carol@example.com", "marketing.communications.email.newsletter", "opted-in", "signup"),
 )
 
 

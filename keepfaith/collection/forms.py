@@ -52,7 +52,7 @@ from keepfaith.consent.selectors import current_choices
 from keepfaith.consent.services import consent_form_hash
 from keepfaith.gate import Gate
 from keepfaith.inforce import InForce, in_force
-from keepfaith.policy.jurisdiction import jurisdiction_rules
+from keepfaith.policy.jurisdiction import answer_required
 from keepfaith.policy.phrases import category_name
 from keepfaith.policy.schema import Use, text_in
 from keepfaith.policy.trace import enforces
@@ -139,13 +139,14 @@ class CollectionPointForm(VisibleTextForm):
         return tuple(u for u in self.policy.uses_offered_at(self.point.id) if u.choice != "none")
 
     def _add_choices(self) -> None:
-        rules = jurisdiction_rules(country=self.policy.controller.jurisdiction)
+        country = self.policy.controller.jurisdiction
         current = current_choices(subject=self.subject) if self.subject else {}
         for use in self.offered_uses():
+            needs_yes = answer_required(use.choice, country=country)
             if self.subject:
-                ticked = shown_on(use.choice, current.get(use.key))
+                ticked = shown_on(use.choice, current.get(use.key), answer_required=needs_yes)
             else:
-                ticked = use.choice == "opt-out" and rules.preticked_optout_allowed
+                ticked = use.choice == "opt-out" and not needs_yes
             name = CHOICE_PREFIX + use.key
             self.fields[name] = forms.BooleanField(
                 required=False,

@@ -90,6 +90,9 @@ def audience_for(
     if rule.choice == "none":
         return customers.order_by("pk")
     choices = CurrentChoice.objects.filter(subject=OuterRef("customer_number"), key=rule.use)
+    if rule.choice == "opt-out" and rule.answer_required:
+        given = choices.filter(status=ChoiceStatus.GIVEN.value)
+        return customers.filter(Exists(given)).order_by("pk")
     if rule.choice == "opt-out":
         declined = choices.filter(status__in=DECLINED)
         return customers.filter(~Exists(declined)).order_by("pk")

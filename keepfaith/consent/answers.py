@@ -48,10 +48,10 @@ class Answer:
     answered: bool
 
 
-def shown_on(choice: str, state: ChoiceState | None) -> bool:
+def shown_on(choice: str, state: ChoiceState | None, *, answer_required: bool = False) -> bool:
     """The state a control shows for a choice of a subject: on exactly when the gate would
-    let the use reach them."""
-    return use_applies(choice, (state or NOT_ASKED).status)
+    let the use reach them (``answer_required`` as the use's rule has it)."""
+    return use_applies(choice, (state or NOT_ASKED).status, answer_required=answer_required)
 
 
 def _event(answer: Answer, status: ChoiceStatus, agreed: bool) -> str | None:

@@ -40,16 +40,22 @@ NOT_ASKED = ChoiceState(ChoiceStatus.NOT_ASKED)
 DECLINED = frozenset({ChoiceStatus.OPTED_OUT, ChoiceStatus.WITHDRAWN})
 
 
-def use_applies(choice: str, status: ChoiceStatus) -> bool:
+def use_applies(choice: str, status: ChoiceStatus, *, answer_required: bool = False) -> bool:
     """The gate's rule 5: does a use whose policy choice is ``choice`` (none, opt-out, opt-in)
     apply to a subject in state ``status``? ``none`` always; ``opt-out`` unless the subject
     declined; ``opt-in`` only once consent was given. Pages that show a choice as on or off
-    read this, so what a customer sees is what the gate decides."""
+    read this, so what a customer sees is what the gate decides.
+
+    ``answer_required``: the controller's law forbids a pre-ticked opt-out box (the EU), so
+    the forms ask with an empty box and an opt-out use reaches only a subject who answered
+    yes; one never asked (imported, or signed up before the use existed) is left out."""
     if choice == "none":
         return True
     if status in DECLINED:
         return False
-    return status == ChoiceStatus.GIVEN if choice == "opt-in" else True
+    if choice == "opt-in" or answer_required:
+        return status == ChoiceStatus.GIVEN
+    return True
 
 
 class ChoiceSource(Protocol):

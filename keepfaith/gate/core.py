@@ -95,6 +95,7 @@ class AudienceFilter(NamedTuple):
     choice: str
     audience: tuple[str, ...]
     unsubscribable: bool
+    answer_required: bool = False  # opt-out, but only subjects who answered yes (the EU)
 
 
 class Gate:
@@ -201,7 +202,9 @@ class Gate:
     def audience_filter(self, kind: str) -> AudienceFilter:
         """What an audience query for mail kind ``kind`` must filter on."""
         rule = self.mail_kind(kind)
-        return AudienceFilter(rule.use, rule.choice, rule.audience, rule.unsubscribable)
+        return AudienceFilter(
+            rule.use, rule.choice, rule.audience, rule.unsubscribable, rule.answer_required
+        )
 
     def _remember(
         self,

@@ -233,19 +233,24 @@ def _use_check(rule: UseRule) -> ChoiceCheck:
         ChoiceStatus.GIVEN: f"{allowed}: the subject agreed",
         ChoiceStatus.NOT_ASKED: f"{allowed}: the subject has not opted out",
     }
-    refusals = {
-        ChoiceStatus.NOT_ASKED: (
-            f"use {use!r} is opt-in and the subject has not consented ({where}); ask for "
-            "consent and record it in the consent ledger first"
-        ),
-    }
+    not_asked = (
+        f"use {use!r} is opt-in and the subject has not consented ({where}); ask for "
+        "consent and record it in the consent ledger first"
+    )
+    if rule.answer_required:
+        not_asked = (
+            f"use {use!r} is opt-out, but the controller's law forbids a pre-ticked box, so it "
+            f"needs the subject's answer and they were never asked ({where}); offer the choice "
+            "(a form or the preferences page) and record the answer first"
+        )
+    refusals = {ChoiceStatus.NOT_ASKED: not_asked}
     declined = (
         f"the subject declined use {use!r} ({where}); leave this subject out "
         "(a mail kind's audience_filter does that)"
     )
     outcomes = {}
     for status in ChoiceStatus:
-        if use_applies(rule.choice, status):
+        if use_applies(rule.choice, status, answer_required=rule.answer_required):
             outcomes[status] = (True, reasons[status])
         else:
             outcomes[status] = (False, refusals.get(status, declined))

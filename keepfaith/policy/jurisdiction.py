@@ -60,3 +60,12 @@ def jurisdiction_rules(*, country: str) -> JurisdictionRules:
         marketing_email_soft_opt_in_customers_only=True,
         partner_email_requires_opt_in=True,
     )
+
+
+def answer_required(choice: str, *, country: str) -> bool:
+    """Whether a use of policy choice ``choice`` (none, opt-out, opt-in) reaches a subject only
+    once they answered yes, under the law of ``country``: an opt-out use where its box may not
+    start ticked (the EU). The forms ask with an empty box there, so a subject never asked
+    (imported, or a customer since before the use existed) has not had the choice the
+    statement promises, and is left out until they answer."""
+    return choice == "opt-out" and not jurisdiction_rules(country=country).preticked_optout_allowed

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal
 
+from keepfaith.policy.jurisdiction import answer_required
 from keepfaith.policy.references import default_taxonomy_keys
 from keepfaith.policy.schema import Policy, Use
 
@@ -43,6 +44,7 @@ class UseRule:
     declared: tuple[str, ...]
     categories: frozenset[str]
     clauses: tuple[str, ...]
+    answer_required: bool = False  # opt-out, but a yes is needed first (the EU; jurisdiction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +85,7 @@ class MailRule:
     audience: tuple[str, ...]
     clauses: tuple[str, ...]
     names: tuple[tuple[str, str], ...] = ()  # (language, the use's name): what people read
+    answer_required: bool = False  # as the use's ``UseRule.answer_required``
 
     def name(self, lang: str) -> str:
         """The use's name in ``lang`` (English if none), the kind's key if the use has none."""
@@ -145,7 +148,8 @@ def compile_rulebook(policy: Policy) -> Rulebook:
 def _compile(policy: Policy, digest: str) -> Rulebook:
     known = _known_categories(policy)
     under = _descendants(known)
-    uses = {use.key: _use_rule(index, use, under) for index, use in enumerate(policy.uses)}
+    country = policy.controller.jurisdiction
+    uses = {use.key: _use_rule(index, use, under, country) for index, use in enumerate(policy.uses)}
     pairs = frozenset((key, cat) for key, rule in uses.items() for cat in rule.categories)
     recipients = _recipient_rules(policy)
     financial = under.get(FINANCIAL_ROOT, frozenset())
@@ -194,7 +198,7 @@ def _expand(keys: Iterable[str], under: Mapping[str, frozenset[str]]) -> frozens
     return frozenset(cat for key in keys for cat in under.get(key, ()))
 
 
-def _use_rule(index: int, use: Use, under: Mapping[str, frozenset[str]]) -> UseRule:
+def _use_rule(index: int, use: Use, under: Mapping[str, frozenset[str]], country: str) -> UseRule:
     return UseRule(
         key=use.key,
         path=f"uses[{index}]",
@@ -204,6 +208,7 @@ def _use_rule(index: int, use: Use, under: Mapping[str, frozenset[str]]) -> UseR
         declared=tuple(use.categories),
         categories=_expand(use.categories, under),
         clauses=tuple(use.clauses),
+        answer_required=answer_required(use.choice, country=country),
     )
 
 
@@ -269,7 +274,14 @@ def _mail_table(policy: Policy) -> Mapping[str, MailRule]:
         audience = () if use is None else tuple(use.audience)
         names = () if use is None else _names(use.name)
         table[kind.key] = MailRule(
-            kind.key, kind.use, kind.unsubscribe, choice, audience, tuple(kind.clauses), names
+            kind.key,
+            kind.use,
+            kind.unsubscribe,
+            choice,
+            audience,
+            tuple(kind.clauses),
+            names,
+            answer_required(choice, country=policy.controller.jurisdiction),
         )
     return MappingProxyType(table)
 

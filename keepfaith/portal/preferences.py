@@ -29,6 +29,7 @@ from keepfaith.consent.services import consent_form_hash
 from keepfaith.gate.choices import ChoiceState
 from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
+from keepfaith.policy.jurisdiction import answer_required
 from keepfaith.policy.schema import MailKind
 from keepfaith.policy.trace import enforces
 
@@ -76,7 +77,11 @@ def _row(
         choice=use.choice,
         always_on=False,
         reason="",
-        on=shown_on(use.choice, states.get(use.key)),
+        on=shown_on(
+            use.choice,
+            states.get(use.key),
+            answer_required=answer_required(use.choice, country=policy.controller.jurisdiction),
+        ),
         switch=use.portal_preference,
     )
 

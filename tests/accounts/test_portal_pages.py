@@ -114,7 +114,7 @@ def test_preferences_show_every_mail_kind_with_the_ledger_state(alice, published
         "transactional",
     }
     assert rows["newsletter"].on is False
-    assert rows["promotions"].on is True  # opt-out use, not declined
+    assert rows["promotions"].on is False  # opt-out use, but never asked (a Danish empty box)
     assert rows["partner_promotions"].on is False  # opt-in use, never given
     assert rows["service_announcements"].always_on is True
     assert rows["service_announcements"].switch is False

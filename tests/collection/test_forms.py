@@ -14,6 +14,7 @@ from keepfaith.collection.forms import CHOICE_PREFIX, CollectionPointForm, gate_
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.selectors import current_choices
 from keepfaith.gate import PolicyViolation
+from keepfaith.inforce import in_force
 from keepfaith.support.forms import InformationRequestForm, SupportTicketForm
 from keepfaith.versions.services import policy_publish_file
 from tests.collection.conftest import BE_PATH, QS_PATH
@@ -221,10 +222,16 @@ def test_unchanged_choices_record_only_the_notice(published, alice):
     assert first.is_valid(), first.errors
     assert [e.event for e in first.save_consent(subject=subject)] == ["notice-acknowledged"]
     assert current_choices(subject=subject) == {}  # nothing she did not choose
-    changed = as_posted(ContactDetailsForm(customer=alice), **{CHOICE_PREFIX + NEWSLETTER: False})
+    # never asked, the newsletter's box starts empty in Denmark; ticking it is her yes
+    changed = as_posted(ContactDetailsForm(customer=alice), **{CHOICE_PREFIX + NEWSLETTER: True})
     second = ContactDetailsForm(data=changed, customer=alice)
     assert second.is_valid()
     events = [(e.key, e.event) for e in second.save_consent(subject=subject)]
+    assert events == [(NEWS_NOTICE, "notice-acknowledged"), (NEWSLETTER, "opted-in")]
+    removed = as_posted(ContactDetailsForm(customer=alice), **{CHOICE_PREFIX + NEWSLETTER: False})
+    third = ContactDetailsForm(data=removed, customer=alice)
+    assert third.is_valid()
+    events = [(e.key, e.event) for e in third.save_consent(subject=subject)]
     assert events == [(NEWS_NOTICE, "notice-acknowledged"), (NEWSLETTER, "opted-out")]
 
 
@@ -233,7 +240,10 @@ def test_an_answer_is_compared_with_what_the_page_showed_not_with_a_later_change
     from keepfaith.consent.services import consent_record
 
     subject = alice.customer_number
+    consent_record(subject=subject, key=NEWSLETTER, event="opted-in", source="signup",
+                   policy=in_force().policy)  # fmt: skip
     data = as_posted(ContactDetailsForm(customer=alice))
+    assert data[CHOICE_PREFIX + NEWSLETTER] == "on"  # the box shows her yes
     consent_record(subject=subject, key=NEWSLETTER, event="opted-out", source="email")
     form = ContactDetailsForm(data=data, customer=alice)
     assert form.is_valid()

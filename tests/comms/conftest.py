@@ -100,12 +100,35 @@ def smtp_sink(settings: Any) -> Iterator[SmtpSink]:
         controller.stop()
 
 
-def make_customer(email: str, name: str = "", *, service: bool = True) -> User:
-    """A customer; with ``service`` they also have a certificate running for a year."""
+def make_customer(
+    email: str, name: str = "", *, service: bool = True, said_yes: bool = True
+) -> User:
+    """A customer; with ``service`` they also have a certificate running for a year. With
+    ``said_yes`` they ticked every opt-out mail choice at sign-up, as
+    a Danish form asks it: with an empty box, so a customer never asked gets none of them."""
     user = User.objects.create_user(email, "correct horse battery staple", full_name=name)
     if service:
         give_service(user)
+    if said_yes:
+        said_yes_to_opt_out_mail(user)
     return user
+
+
+def said_yes_to_opt_out_mail(user: User) -> None:
+    """Record ``user``'s yes to every opt-out use of the policy in force."""
+    from keepfaith.consent.services import consent_record_many
+    from keepfaith.inforce import in_force
+
+    now = in_force()
+    keys = [use.key for use in now.policy.uses if use.choice == "opt-out"]
+    if keys:
+        consent_record_many(
+            subject=user.subject_ref,
+            changes=dict.fromkeys(keys, "opted-in"),
+            source="signup",
+            policy=now.policy,
+            policy_version=now.version,
+        )
 
 
 def give_service(user: User) -> None:

@@ -14,7 +14,7 @@ from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
 from keepfaith.comms.models import OutboxMessage
 from tests.campaigns import create_campaign, queue_campaign
-from tests.comms.conftest import SmtpSink
+from tests.comms.conftest import SmtpSink, said_yes_to_opt_out_mail
 from tests.comms.workers import ROOT, worker_env
 
 BROKER = "redis://127.0.0.1:6379/11"
@@ -41,7 +41,7 @@ def test_campaign_delivered_by_a_celery_worker(
     redis.Redis.from_url(BROKER).flushdb()
     settings.TASK_BACKEND, settings.CELERY_BROKER = "celery", BROKER
     for n in range(3):
-        User.objects.create_user(f"cel{n}@example.com", None)
+        said_yes_to_opt_out_mail(User.objects.create_user(f"cel{n}@example.com", None))
     env = worker_env(settings, KEEPFAITH_TASK_BACKEND="celery", KEEPFAITH_CELERY_BROKER=BROKER)
     worker = subprocess.Popen(
         [

@@ -81,7 +81,9 @@ def test_campaign_unsubscribe_and_announcement(mixed: dict[str, str], smtp_sink:
     )
     assert response.status_code == 200
     assert response.cookies == {} and not response.has_header("Location")
-    event = ConsentEvent.objects.get(subject=mixed["keen@example.com"], key=NEWSLETTER_USE)
+    event = ConsentEvent.objects.filter(
+        subject=mixed["keen@example.com"], key=NEWSLETTER_USE
+    ).latest("seq")
     assert (event.event, event.source) == ("opted-out", "one-click")
 
     before = len(smtp_sink.received)

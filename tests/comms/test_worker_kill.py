@@ -32,7 +32,7 @@ from keepfaith.audit.services import Actor
 from keepfaith.comms.delivery import pending_count
 from keepfaith.comms.models import OutboxMessage
 from tests.campaigns import create_campaign, queue_campaign
-from tests.comms.conftest import Received, SmtpSink, start_sink
+from tests.comms.conftest import Received, SmtpSink, said_yes_to_opt_out_mail, start_sink
 from tests.comms.workers import start_worker
 
 # Each worker is killed at the next of these commands (counted over the whole run, re-sends
@@ -97,7 +97,7 @@ def test_killed_workers_skip_nothing_and_repeat_only_inside_the_window(
     published: Any, settings: Any, record_property: Any
 ) -> None:
     for n in range(RECIPIENTS):
-        User.objects.create_user(f"k{n:02d}@example.com", None)
+        said_yes_to_opt_out_mail(User.objects.create_user(f"k{n:02d}@example.com", None))
     actor = Actor(ActorKind.STAFF, "mia@staff.example")
     campaign = create_campaign(kind="newsletter", subject="Kill test", text="x", actor=actor)
     queue_campaign(campaign_id=campaign.pk, actor=actor)

@@ -83,6 +83,8 @@ def test_marketing_mail_is_refused_after_opt_out(
 ) -> None:
     gate: Gate = request.getfixturevalue(gate_name)
     use = gate.mail_kind("promotions").use
+    for said_yes in ("alice", "carol"):  # as the sign-up form records a ticked box
+        choices.record(said_yes, use, ChoiceStatus.GIVEN)
     assert gate.check(use=use, categories=EMAIL, subject="alice").allowed is True
     choices.record("alice", use, status)
     decision = gate.check(use=use, categories=EMAIL, subject="alice")
@@ -90,6 +92,27 @@ def test_marketing_mail_is_refused_after_opt_out(
     assert decision.choice_state is not None and decision.choice_state.status is status
     assert "the subject declined use" in decision.reason
     assert gate.check(use=use, categories=EMAIL, subject="carol").allowed is True
+
+
+@pytest.mark.clause("BE-8")
+@pytest.mark.clause("BE-9")
+def test_an_opt_out_use_needs_an_answer_where_its_box_may_not_start_ticked(
+    be_gate: Gate, qs_gate: Gate
+) -> None:
+    """Denmark (the QualitySSL example): the forms ask with an empty box, and the statement says
+    the choice is "asked when you give us your details"; a customer never asked (imported,
+    or a customer since before the use existed) is left out until they answer. The US
+    (the QualiSpace example) allows a ticked box: not asked reads "has not opted out"."""
+    use = be_gate.mail_kind("promotions").use
+    refused = be_gate.check(use=use, categories=EMAIL, subject="dora")
+    assert refused.allowed is False
+    assert refused.choice_state is not None
+    assert refused.choice_state.status is ChoiceStatus.NOT_ASKED
+    assert "never asked" in refused.reason
+    assert be_gate.audience_filter("promotions").answer_required is True
+    us_use = qs_gate.mail_kind("promotions").use
+    assert qs_gate.check(use=us_use, categories=EMAIL, subject="dora").allowed is True
+    assert qs_gate.audience_filter("promotions").answer_required is False
 
 
 @pytest.mark.clause("BE-8")

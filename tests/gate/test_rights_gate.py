@@ -20,6 +20,8 @@ BOOKKEEPING = "essential.legal_obligation.bookkeeping"
 def test_a_restricted_subject_is_used_only_for_what_the_policy_permits(
     be_gate: Gate, choices: InMemoryChoices
 ) -> None:
+    for subject in ("C-1", "C-2"):  # both said yes to the news (an empty box in the EU)
+        choices.record(subject, PROMOTIONS, ChoiceStatus.GIVEN)
     choices.record("C-1", RESTRICTION_KEY, ChoiceStatus.OPTED_OUT)
     refused = be_gate.check(use=PROMOTIONS, categories=EMAIL, subject="C-1")
     assert refused.allowed is False
@@ -41,6 +43,7 @@ def test_a_restricted_subject_is_used_only_for_what_the_policy_permits(
 
 @pytest.mark.clause("RIGHTS-18")
 def test_a_lifted_restriction_lets_the_uses_back(be_gate: Gate, choices: InMemoryChoices) -> None:
+    choices.record("C-1", PROMOTIONS, ChoiceStatus.GIVEN)
     choices.record("C-1", RESTRICTION_KEY, ChoiceStatus.WITHDRAWN)
     assert be_gate.check(use=PROMOTIONS, categories=EMAIL, subject="C-1").allowed is True
 

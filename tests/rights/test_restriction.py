@@ -14,6 +14,7 @@ from keepfaith.consent.models import ConsentEvent
 from keepfaith.gate import RESTRICTION_KEY
 from keepfaith.inforce import in_force
 from keepfaith.rights.models import RecipientNotice, RightsRequest
+from tests.comms.conftest import said_yes_to_opt_out_mail
 from tests.conftest import verified_client
 from tests.rights.conftest import ask, place_order, signed_in
 
@@ -28,6 +29,8 @@ def test_a_restriction_races_a_campaign_and_the_send_skips_the_subject(
     alice: User, carol: User
 ) -> None:
     actor = Actor.system("test")
+    for customer in (alice, carol):
+        said_yes_to_opt_out_mail(customer)
     gate = in_force().gate(actor=actor)
     campaign = campaign_create(
         kind="promotions", subject="Deals", text="Hi", actor=actor, gate=gate
@@ -48,6 +51,7 @@ def test_a_restriction_races_a_campaign_and_the_send_skips_the_subject(
         use="marketing.communications.email", categories=EMAIL, subject=carol.subject_ref
     )
     assert refused.allowed is False
+    assert "restricted the processing" in refused.reason
 
 
 @pytest.mark.clause("RIGHTS-21")
