@@ -35,4 +35,4 @@ def test_the_message_is_shown_safely_with_its_likely_customer_and_kinds(publishe
     )
     choices = current_choices(subject=hans.subject_ref)
     assert choices["marketing.communications.email.newsletter"].status == "opted-out"
-    assert "marketing.communications.email" not in choices  # only the kind ticked
+    assert choices["marketing.communications.email"].status == "given"  # only the kind ticked
