@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 
 from keepfaith.consent.models import ConsentEvent, CurrentChoice
 from keepfaith.consent.receipts import consent_receipt, consent_receipt_id
-from keepfaith.gate.choices import NOT_ASKED, ChoiceState, ChoiceStatus
+from keepfaith.gate.choices import DECLINED, NOT_ASKED, RESTRICTION_KEY, ChoiceState, ChoiceStatus
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.versions.models import PolicyVersion
@@ -28,6 +28,7 @@ __all__ = [
     "consent_receipt",
     "consent_receipt_id",
     "current_choices",
+    "is_restricted",
     "pending_reconsent",
     "reconsent_versions",
     "recorded_agreements",
@@ -102,6 +103,12 @@ def current_choices(*, subject: str) -> dict[str, ChoiceState]:
     Keys the subject never answered are absent (they read ``NOT_ASKED``).
     """
     return _states(subject, reconsent_versions())
+
+
+def is_restricted(*, subject: str) -> bool:
+    """Whether ``subject`` restricted the processing of their data (Art. 18) and it holds."""
+    row = CurrentChoice.objects.filter(subject=subject, key=RESTRICTION_KEY).first()
+    return row is not None and row.status in DECLINED
 
 
 def recorded_agreements(*, subject: str) -> frozenset[str]:

@@ -34,6 +34,7 @@ from django_otp import user_has_device
 from keepfaith.accounts.roles import CONSOLE, ROLE_PERMISSIONS
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
+from keepfaith.consent.selectors import LedgerChoices, is_restricted
 from keepfaith.gate import Decision, Gate
 from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
@@ -249,7 +250,12 @@ def staff_read(*specs: ReadSpec) -> Callable[[View], View]:
                 decisions.append(decision)
             request.staff_reads = decisions  # type: ignore[attr-defined]
             request.section_reads = []  # type: ignore[attr-defined]
-            response = view(request, *args, **kwargs)
+            request.page_reads = reads  # type: ignore[attr-defined]
+            try:
+                response = view(request, *args, **kwargs)
+            except SubjectRefused as refused:
+                _audit(request, refused.read, refused.decision)
+                return _subject_refused_page(request, policy=now.policy, refused=refused)
             if response.status_code == 200:
                 for read, decision in zip(reads, decisions, strict=True):
                     _audit(request, read, decision)
@@ -262,13 +268,79 @@ def staff_read(*specs: ReadSpec) -> Callable[[View], View]:
     return decorate
 
 
+class SubjectRefused(Exception):
+    """A page's read refused for the one customer it is about (``subject_opened``)."""
+
+    def __init__(self, read: StaffRead, decision: Decision, subject: str) -> None:
+        super().__init__(decision.reason)
+        self.read, self.decision, self.subject = read, decision, subject
+
+
+@enforces("QS-3", "RIGHTS-18", features=("staff.reads-by-policy",))
+def subject_opened(request: HttpRequest, subject: str) -> None:
+    """The page is about ``subject``: ask each of its reads again, for this customer, before
+    the view reads or changes anything of theirs. A customer who restricted the processing of
+    their data (Art. 18) is then open only for the uses the policy's
+    ``rights.restriction_permits`` names; a refusal ends the view in a 403 that says so, and
+    is audited. Inside ``staff_read`` only; the subject is audited with the page's reads."""
+    roles = roles_of(request)
+    gate = _subject_gate()
+    pairs = zip(request.page_reads, request.staff_reads, strict=True)  # type: ignore[attr-defined]
+    for read, allowed in pairs:
+        decision = read_decision(gate=gate, read=read, roles=roles, subject=subject)
+        if not decision.allowed:
+            # the reason that matters is this customer's: the use the page's read was
+            # allowed for, asked again for them
+            decision = gate.check(
+                use=allowed.use,
+                categories=read.categories,
+                subject=subject,
+                recipient=allowed.recipient,
+                purpose_context=read.action,
+            )
+            request.audited_subjects.append(subject)  # type: ignore[attr-defined]
+            raise SubjectRefused(read, decision, subject)
+    request.page_subject = subject  # type: ignore[attr-defined]
+    request.audited_subjects.append(subject)  # type: ignore[attr-defined]
+
+
+def _subject_gate() -> Gate:
+    """A gate whose subject decisions are not audited on their own: the page's read entry
+    records the outcome, with the subject."""
+    now = in_force()
+    return Gate(now.rulebook, LedgerChoices())
+
+
+def _subject_refused_page(
+    request: HttpRequest, *, policy: Policy, refused: SubjectRefused
+) -> HttpResponse:
+    if not is_restricted(subject=refused.subject):
+        return _read_refused_page(
+            request,
+            policy=policy,
+            gate=_subject_gate(),
+            read=refused.read,
+            decision=refused.decision,
+        )
+    lang = translation.get_language() or "en"
+    permits = (policy.rights.restriction_permits if policy.rights else ()) or ()
+    uses = [text_in(u.name, lang) for key in permits if (u := policy.use_by_key(key))]
+    summary = _(
+        "This customer has restricted the use of their data. Until the privacy officer lifts "
+        "the restriction, their data is only stored, and used only for: %(uses)s."
+    ) % {"uses": join_words(uses, lang) or _("nothing else")}
+    return refused_page(request, reason=refused.decision.reason, summary=summary)
+
+
 @enforces("QS-3", features=("staff.reads-by-policy",))
 def section_read(request: HttpRequest, read: StaffRead) -> bool:
-    """May this page also show the section ``read``? Asks the gate with the reader's roles;
-    an allowed section is audited with the page's read (after a successful response), a
-    refused one is left out of the page and not read at all. Inside ``staff_read`` only."""
-    gate = in_force().gate(actor=staff_actor(request))
-    decision = read_decision(gate=gate, read=read, roles=roles_of(request))
+    """May this page also show the section ``read``? Asks the gate with the reader's roles
+    (for the page's customer, once ``subject_opened`` named one); an allowed section is
+    audited with the page's read (after a successful response), a refused one is left out of
+    the page and not read at all. Inside ``staff_read`` only."""
+    subject = getattr(request, "page_subject", None)
+    gate = _subject_gate() if subject else in_force().gate(actor=staff_actor(request))
+    decision = read_decision(gate=gate, read=read, roles=roles_of(request), subject=subject)
     if decision.allowed:
         request.section_reads.append((read, decision))  # type: ignore[attr-defined]
     return decision.allowed

@@ -18,9 +18,15 @@ from django.utils.translation import gettext as _
 
 from keepfaith.accounts.models import CONTACT_FIELDS
 from keepfaith.accounts.selectors import contact_history, customer_by_number
-from keepfaith.consent.selectors import consent_history
+from keepfaith.consent.selectors import consent_history, is_restricted
 from keepfaith.console import reads
-from keepfaith.console.access import may_read, section_read, staff_read, staff_view
+from keepfaith.console.access import (
+    may_read,
+    section_read,
+    staff_read,
+    staff_view,
+    subject_opened,
+)
 from keepfaith.inforce import in_force
 from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
@@ -98,13 +104,14 @@ def customer_detail(request: HttpRequest, number: str) -> HttpResponse:
     customer = customer_by_number(number=number)
     if customer is None:
         raise Http404("no such customer")
-    request.audited_subjects.append(customer.subject_ref)  # type: ignore[attr-defined]
+    subject_opened(request, customer.subject_ref)
     contact, history, contact_hidden = _contact(request, customer)
     context: dict[str, Any] = {
         "customer": customer,
         "contact": contact,
         "history": history,
         "contact_hidden": contact_hidden,
+        "restricted": is_restricted(subject=customer.subject_ref),
         "orders": None,
         "consent": None,
         "tickets": None,
@@ -129,7 +136,7 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = orders_for_billing().filter(number=number[:16]).first()
     if order is None:
         raise Http404("no such order")
-    request.audited_subjects.append(order.customer.subject_ref)  # type: ignore[attr-defined]
+    subject_opened(request, order.customer.subject_ref)
     lines = []
     for line in order.lines.all():
         renewal = getattr(line, "renewal", None)

@@ -30,6 +30,7 @@ from keepfaith.console.access import (
     staff_actor,
     staff_read,
     staff_view,
+    subject_opened,
 )
 from keepfaith.gate import Gate
 from keepfaith.inforce import in_force
@@ -84,11 +85,11 @@ def _request_or_404(rights_id: int) -> RightsRequest:
 @staff_read(RIGHTS_REQUEST)
 def rights_request(request: HttpRequest, rights_id: int) -> HttpResponse:
     asked = _request_or_404(rights_id)
+    if asked.subject:
+        subject_opened(request, asked.subject)
     # a correction's answer says the values it set: shown to a role the policy grants them
     corrected = asked.kind != RightKind.RECTIFICATION or section_read(request, RECTIFIED)
     policy, now = in_force().policy, timezone.now()
-    if asked.subject:
-        request.audited_subjects.append(asked.subject)  # type: ignore[attr-defined]
     plan, lang = None, (get_language() or "en")[:2]
     if asked.kind == RightKind.ERASURE and asked.customer is not None and asked.is_open:
         plan = erasure_plan(customer=asked.customer, policy=policy, lang=lang, today=now.date())

@@ -22,7 +22,14 @@ from django.utils.translation import gettext_lazy
 from keepfaith.accounts.models import User
 from keepfaith.collection.fields import VisibleTextForm
 from keepfaith.console import reads
-from keepfaith.console.access import may_read, readers_of, staff_actor, staff_read, staff_view
+from keepfaith.console.access import (
+    may_read,
+    readers_of,
+    staff_actor,
+    staff_read,
+    staff_view,
+    subject_opened,
+)
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.support.conversation import (
@@ -103,6 +110,7 @@ def _ticket_or_404(ticket_id: int) -> SupportTicket:
 def support_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
     """The conversation, and the reply box: the reply goes to the customer by e-mail."""
     ticket = _ticket_or_404(ticket_id)
+    subject_opened(request, ticket.customer_number)
     form = StaffReplyForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         now = in_force()
@@ -123,7 +131,6 @@ def support_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
         else:
             messages.success(request, _("Reply sent to %(email)s.") % {"email": ticket.email})
         return redirect("console:support_ticket", ticket_id=ticket.pk)
-    request.audited_subjects.append(ticket.customer_number)  # type: ignore[attr-defined]
     context = {
         "ticket": ticket,
         "conversation": ticket_messages(ticket=ticket),
@@ -140,6 +147,7 @@ def support_ticket_assign_view(request: HttpRequest, ticket_id: int) -> HttpResp
     if request.method != "POST":
         return redirect("console:support_ticket", ticket_id=ticket_id)
     ticket = _ticket_or_404(ticket_id)
+    subject_opened(request, ticket.customer_number)
     raw = request.POST.get("agent", "")
     agent = (
         support_agents().filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() else None
@@ -164,6 +172,7 @@ def support_ticket_close_view(request: HttpRequest, ticket_id: int) -> HttpRespo
     if request.method != "POST":
         return redirect("console:support_ticket", ticket_id=ticket_id)
     ticket = _ticket_or_404(ticket_id)
+    subject_opened(request, ticket.customer_number)
     closed = support_ticket_close(
         ticket=ticket, policy=in_force().policy, actor=staff_actor(request)
     )
@@ -185,6 +194,7 @@ def information_request_page(request: HttpRequest, request_id: int) -> HttpRespo
     row = information_request_get(request_id=request_id)
     if row is None:
         raise Http404("no such request")
+    subject_opened(request, row.subject_ref)
     form = AnswerForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         now = in_force()
@@ -197,5 +207,4 @@ def information_request_page(request: HttpRequest, request_id: int) -> HttpRespo
         )
         messages.success(request, _("Answer sent to %(email)s.") % {"email": row.email})
         return redirect("console:support_request", request_id=row.pk)
-    request.audited_subjects.append(row.subject_ref)  # type: ignore[attr-defined]
     return render(request, "console/support_request.html", {"row": row, "form": form})

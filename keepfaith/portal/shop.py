@@ -26,8 +26,7 @@ from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor
 from keepfaith.certs.ordering import certificate_lines, certificates_place_waiting
 from keepfaith.collection.forms import gate_submission
-from keepfaith.consent.selectors import current_choices
-from keepfaith.gate.choices import DECLINED, RESTRICTION_KEY
+from keepfaith.consent.selectors import is_restricted
 from keepfaith.inforce import in_force
 from keepfaith.policy.phrases import category_name
 from keepfaith.policy.trace import enforces
@@ -423,8 +422,7 @@ def _order_page(
 def _transfers_in_words(found: Order) -> list[str]:
     """Where each transfer to the order's outside party stands, as a sentence; a queued one
     says why it waits when the customer's restriction holds it (the gate refuses to send)."""
-    state = current_choices(subject=found.customer.subject_ref).get(RESTRICTION_KEY)
-    restricted = state is not None and state.status in DECLINED
+    restricted = is_restricted(subject=found.customer.subject_ref)
     said = []
     for transfer in found.transfers.all():
         if transfer.status == TransferStatus.SENT and transfer.sent_at is not None:

@@ -80,3 +80,40 @@ def test_marketing_cannot_open_a_customer_page_and_is_told_why(alice_with_histor
 def test_an_unknown_customer_number_is_a_404(published):
     bob = verified_client(make_staff("bob@staff.example", "support"))
     assert bob.get("/console/customers/C-NOPE/").status_code == 404
+
+
+def _restrict(customer):
+    from keepfaith.consent.services import consent_record
+    from keepfaith.gate.choices import RESTRICTION_KEY
+
+    consent_record(subject=customer.subject_ref, key=RESTRICTION_KEY, event="opted-out",
+                   source="rights")  # fmt: skip
+
+
+@pytest.mark.clause("RIGHTS-18")
+def test_a_restricted_customer_is_open_only_for_the_uses_a_restriction_permits(
+    alice_with_history, pat
+):
+    """Support and billing read a customer for uses a restriction stops: refused, in words,
+    and audited with the customer; the privacy officer still handles their requests."""
+    alice, order = alice_with_history
+    _restrict(alice)
+    bob = verified_client(make_staff("bob@staff.example", "support"))
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    for client, path in (
+        (bob, f"/console/customers/{alice.customer_number}/"),
+        (bill, f"/console/customers/{alice.customer_number}/"),
+        (bill, f"/console/orders/{order.number}/"),
+    ):
+        response = client.get(path)
+        page = response.content.decode()
+        assert response.status_code == 403, path
+        assert "restricted the use of their data" in page
+        assert "alice@example.com" not in page and "Nørregade" not in page
+    refused = AuditEntry.objects.filter(subject=alice.customer_number, outcome="refused")
+    assert refused.count() == 3
+    assert all("restricted the processing" in e.detail["reason"] for e in refused)
+    assert not AuditEntry.objects.filter(subject=alice.customer_number, outcome="read").exists()
+    # another customer stays open
+    carol_page = bob.get("/console/customers/")
+    assert carol_page.status_code == 200
