@@ -2,8 +2,9 @@
 
 - Serves ``keepfaith.wsgi:application``.
 - The access log (combined format, to stdout) and the error log (stderr) are scrubbed of card
-  numbers and security codes (``keepfaith.vault.scrub``): a card number in a URL, a referrer
-  or a malformed request line never reaches either (QS-5).
+  numbers, security codes and the secrets of links (``keepfaith.vault.scrub``): a card number
+  in a URL, a referrer or a malformed request line never reaches either (QS-5), nor an
+  unsubscribe or sign-up token or a customer's number in a path (BE-5).
 - In production mode the master runs ``check --deploy`` before it binds: any error (or a bad
   setting) is printed, one line each, and gunicorn exits with status 2 instead of serving.
 
@@ -20,7 +21,7 @@ from typing import Any
 
 from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
-from keepfaith.vault.scrub import CardDataScrubFilter
+from keepfaith.vault.scrub import LogTextScrubFilter
 
 wsgi_app = "keepfaith.wsgi:application"
 accesslog = "-"
@@ -43,8 +44,8 @@ class ScrubbedLogger(Logger):  # type: ignore[misc]
 
 
 def _scrubbed(target: logging.Filterer) -> None:
-    if not any(isinstance(f, CardDataScrubFilter) for f in target.filters):
-        target.addFilter(CardDataScrubFilter())
+    if not any(isinstance(f, LogTextScrubFilter) for f in target.filters):
+        target.addFilter(LogTextScrubFilter())
 
 
 def deploy_problems() -> list[str]:

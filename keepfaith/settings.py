@@ -425,7 +425,7 @@ CERT_EXPIRING_DAYS = envint("KEEPFAITH_CERT_EXPIRING_DAYS", 30, minimum=1, maxim
 # listed so none keeps a handler of Django's defaults: the request log and the development
 # server's access log go through the scrubbed handlers too.
 LOGGING_CONFIG = "keepfaith.vault.scrub.configure_logging"
-_SCRUB = ["scrub_card_numbers", "scrub_security_codes"]
+_SCRUB = ["scrub_card_numbers", "scrub_security_codes", "scrub_link_secrets"]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -441,6 +441,7 @@ LOGGING = {
     "filters": {
         "scrub_card_numbers": {"()": "keepfaith.vault.scrub.CardNumberScrubFilter"},
         "scrub_security_codes": {"()": "keepfaith.vault.scrub.SecurityCodeScrubFilter"},
+        "scrub_link_secrets": {"()": "keepfaith.vault.scrub.LinkSecretScrubFilter"},
     },
     "handlers": {
         "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": _SCRUB},

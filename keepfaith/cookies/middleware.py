@@ -30,6 +30,7 @@ from keepfaith.cookies.gpc import gpc_note, gpc_signal
 from keepfaith.cookies.guard import CookieViolation, cookie_violations, personal_markers
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
+from keepfaith.urlsecrets import path_shown
 
 logger = logging.getLogger("keepfaith.cookies")
 
@@ -91,7 +92,11 @@ def _report(request: HttpRequest, violation: CookieViolation) -> None:
         outcome="blocked",
         categories=["user.device.cookie_id"],
         clauses=["BE-4"],
-        detail={"name": violation.name, "reason": violation.reason, "path": request.path},
+        detail={
+            "name": violation.name,
+            "reason": violation.reason,
+            "path": path_shown(request.path),
+        },
     )
 
 

@@ -1,4 +1,6 @@
-"""Logging filters that keep card data out of every log record (PCI DSS 3.3.1, 3.4.1, 3.5.1).
+"""Logging filters that keep card data (PCI DSS 3.3.1, 3.4.1, 3.5.1) and the secrets of links
+(``keepfaith.urlsecrets``: sign-up, unsubscribe and reset tokens, customer and order numbers in
+paths) out of every log record.
 
 Rules kept here:
 
@@ -31,6 +33,7 @@ from typing import Any
 
 from keepfaith.cardcheck import luhn_valid
 from keepfaith.policy.trace import enforces
+from keepfaith.urlsecrets import scrub_urls
 
 _CARD_LIKE = re.compile(r"(?<![\d])\d(?:(?:[ +-]|%20)?\d){12,18}(?![\d])")
 _SECURITY_CODE = re.compile(
@@ -121,7 +124,25 @@ class CardDataScrubFilter(_RecordScrubber):
         return scrub_card_data(text)
 
 
-_RECORD_SCRUBBER = CardDataScrubFilter()
+@enforces("BE-5")
+class LinkSecretScrubFilter(_RecordScrubber):
+    """Replaces the tokens and references of every path in a record (``keepfaith.urlsecrets``):
+    an access-log line of an unsubscribe or sign-up link must not carry what admits the
+    customer, nor their number."""
+
+    def scrub(self, text: str) -> str:
+        return scrub_urls(text)
+
+
+@enforces("QS-5", "BE-5")
+class LogTextScrubFilter(_RecordScrubber):
+    """Card data, then link secrets, in one pass: what every record of the process gets."""
+
+    def scrub(self, text: str) -> str:
+        return scrub_urls(scrub_card_data(text))
+
+
+_RECORD_SCRUBBER = LogTextScrubFilter()
 
 
 def scrubbing_record_factory(

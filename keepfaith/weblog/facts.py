@@ -16,6 +16,7 @@ from datetime import date
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keepfaith.urlsecrets import path_shown
 from keepfaith.weblog.privacy import registry_countries, truncated_networks, visitor_pseudonyms
 from keepfaith.weblog.useragents import agents_families
 
@@ -36,13 +37,13 @@ def extension(path: str) -> str:
 @functools.lru_cache(maxsize=65_536)
 def referrer_parts(referrer: str) -> tuple[str | None, str | None]:
     """(domain, page) of a referrer: the lower-case host of a URL, and the referrer without
-    its query and fragment (None for none: '' or '-')."""
+    its query and fragment, its tokens and references replaced (None for none: '' or '-')."""
     domain = None
     if "://" in referrer:
         host = referrer.split("://", 2)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
         domain = host.split(":", 1)[0].lower() or None
     page = None if referrer in ("", "-") else referrer.split("?", 1)[0].split("#", 1)[0]
-    return domain, page
+    return domain, None if page is None else path_shown(page)
 
 
 def _encoded(rows: pa.Table, name: str) -> pa.DictionaryArray:
@@ -112,9 +113,10 @@ def chunk_facts(parsed: pa.Table, *, day_keys: DayKeys) -> pa.Table:
     )
 
     targets = _encoded(rows, "target")
-    paths = pc.dictionary_encode(
-        pc.list_element(pc.split_pattern(targets.dictionary, "?", max_splits=1), 0)
-    )
+    bare = pc.list_element(pc.split_pattern(targets.dictionary, "?", max_splits=1), 0)
+    # tokens and references in a path would link a visit to a customer (BE-5)
+    shown = [None if p is None else path_shown(p) for p in bare.to_pylist()]
+    paths = pc.dictionary_encode(_strings(shown))
     path_at = pc.take(paths.indices, targets.indices)
     path = pa.DictionaryArray.from_arrays(path_at, paths.dictionary)
     extensions = _strings([extension(p) for p in paths.dictionary.to_pylist()])

@@ -27,8 +27,12 @@ RAW_FORMS = [
     "4242 4242 4242 4242",
     "5555555555554444",
     "cvc=123",
+    "eyJrIjogIm5ld3NsZXR0ZXIi",  # an unsubscribe token (BE-5)
+    "dj4f53-93efe90f5a97208702d9db581681c496",  # a sign-up link's token
 ]
 REQUESTS = [
+    ("/unsubscribe/v1.eyJrIjogIm5ld3NsZXR0ZXIiLCAicyI6ICJLRi1QMEZa.Xk9aQ2b7/", ""),
+    ("/account/verify/OA/dj4f53-93efe90f5a97208702d9db581681c496/", ""),
     ("/shop/?card=4242+4242+4242+4242&cvc=123", "http://elsewhere.example/?n=4242424242424242"),
     ("/no-such-page/4242424242424242/", ""),
     ("/?number=4242%204242%204242%204242", ""),
@@ -128,6 +132,7 @@ def _assert_scrubbed(output: str) -> None:
         assert raw not in output, (raw, output[-3000:])
     assert "[card ending 4242]" in output
     assert "[card ending 4444]" in output
+    assert "/unsubscribe/:token/" in output and "/account/verify/:id/:token/" in output
 
 
 @pytest.mark.clause("QS-5")

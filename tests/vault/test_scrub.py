@@ -90,10 +90,15 @@ def test_settings_install_the_filters_on_the_root_handlers() -> None:
 
     logging_config: dict[str, Any] = settings.LOGGING
     console = logging_config["handlers"]["console"]
-    assert console["filters"] == ["scrub_card_numbers", "scrub_security_codes"]
+    assert console["filters"] == [
+        "scrub_card_numbers",
+        "scrub_security_codes",
+        "scrub_link_secrets",
+    ]
     assert logging_config["root"]["handlers"] == ["console"]
     filters = logging_config["filters"]
     assert filters["scrub_card_numbers"]["()"].endswith("CardNumberScrubFilter")
+    assert filters["scrub_link_secrets"]["()"].endswith("LinkSecretScrubFilter")
 
 
 @pytest.mark.clause("QS-5")

@@ -142,3 +142,33 @@ def test_the_logs_command_ingests_reports_and_purges(store_config, visits_log, s
     call_command("logs", "purge", stdout=out)
     # the 2024 lines were already past the 7-day retention when ingested: none was kept
     assert "purged 0 raw addresses" in out.getvalue()
+
+
+@pytest.mark.clause("BE-5")
+def test_reports_carry_no_token_or_customer_reference_of_a_path(store_config, tmp_path):
+    """An unsubscribe link (its token names the customer) leading to an order page would link
+    a visit to a customer: the reports show the kind of page only."""
+    token = "v1.eyJrIjogIm5ld3NsZXR0ZXIiLCAicyI6ICJLRi1QMEZa.Xk9aQ2b7"
+    rows = [
+        line("8.8.8.8", _at(0), f"GET /unsubscribe/{token}/ HTTP/1.1", agent=FIREFOX),
+        line(
+            "8.8.8.8",
+            _at(1),
+            "GET /account/orders/O-8M19-GP0C/ HTTP/1.1",
+            referrer=f"https://shop.example.com/unsubscribe/{token}/",
+            agent=FIREFOX,
+        ),
+        line("8.8.8.8", _at(2), "GET /support/ticket/7/ HTTP/1.1", status=404, agent=FIREFOX),
+    ]
+    path = tmp_path / "access.log"
+    path.write_text("".join(rows), encoding="utf-8")
+    ingest(store_config, path)
+    report = weblog_report(paths=store_config.paths, start=DAY, end=DAY)
+    text = report_json(report=report) + report_csv(report=report)
+    assert "eyJr" not in text and "O-8M19" not in text and "/ticket/7/" not in text
+    assert {row.value for row in report.entry_pages} == {"/unsubscribe/:token/"}
+    assert {(t.from_path, t.to_path) for t in report.transitions} >= {
+        ("/unsubscribe/:token/", "/account/orders/:number/")
+    }
+    (error,) = report.errors
+    assert error.path == "/support/ticket/:id/"

@@ -1,0 +1,89 @@
+"""Secrets and references in paths are replaced before reports or logs carry them (BE-5)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from keepfaith.urlsecrets import path_shown, scrub_urls
+from keepfaith.vault.scrub import LogTextScrubFilter
+
+pytestmark = [pytest.mark.clause("BE-5")]
+
+UNSUBSCRIBE = "/unsubscribe/v1.eyJrIjogIm5ld3NsZXR0ZXIiLCAicyI6ICJLRi1QMEZa.Xk9aQ2b7/"
+
+
+@pytest.mark.parametrize(
+    ("path", "shown"),
+    [
+        (UNSUBSCRIBE, "/unsubscribe/:token/"),
+        ("/da/account/verify/OA/dj4f53-93efe90f5a97208702d9db581681c496/",
+         "/da/account/verify/:id/:token/"),
+        ("/account/password/reset/MTI/c4x9ab-0f1e2d3c4b5a69788796a5b4c3d2e1f0/",
+         "/account/password/reset/:id/:token/"),
+        ("/account/email/confirm/Zm9vQGV4YW1wbGUuY29t:1tQ2x9:AbCdEf0123456789xyz/",
+         "/account/email/confirm/:token/"),
+        ("/account/orders/O-8M19-GP0C/", "/account/orders/:number/"),
+        ("/console/customers/KF-P0FZC-7J2RT/", "/console/customers/:number/"),
+        ("/account/privacy/DSR-RV8UX3WD/download.zip", "/account/privacy/:number/download.zip"),
+        ("/support/ticket/3/", "/support/ticket/:id/"),
+        ("/account/consent/41/", "/account/consent/:id/"),
+        # kept: what names no one
+        ("/", "/"),
+        ("/shop/qualityssl-wildcard/", "/shop/qualityssl-wildcard/"),
+        ("/blog/2024/03/", "/blog/2024/03/"),
+        ("/static/app.3f2a9c1b5d6e7f8a9b0c1d2e.js", "/static/app.3f2a9c1b5d6e7f8a9b0c1d2e.js"),
+        ("/account/password/reset/done/", "/account/password/reset/done/"),
+        ("/page/12/", "/page/12/"),
+    ],
+)  # fmt: skip
+def test_a_path_keeps_what_names_no_one(path, shown):
+    assert path_shown(path) == shown
+
+
+def test_a_server_log_line_loses_the_token_but_keeps_the_rest():
+    line = f'"GET {UNSUBSCRIBE}?x=1 HTTP/1.1" 200 512 "https://shop.example{UNSUBSCRIBE}"'
+    assert scrub_urls(line) == (
+        '"GET /unsubscribe/:token/?x=1 HTTP/1.1" 200 512 "https://shop.example/unsubscribe/:token/"'
+    )
+
+
+def test_every_log_record_of_the_process_is_scrubbed_of_link_secrets():
+    record = logging.LogRecord(
+        "django.server", logging.INFO, __file__, 1, '"GET %s HTTP/1.1" %s', (UNSUBSCRIBE, 200),
+        None,
+    )  # fmt: skip
+    LogTextScrubFilter().filter(record)
+    assert "eyJr" not in record.getMessage()
+    assert "/unsubscribe/:token/" in record.getMessage()
+
+
+@given(st.text(max_size=300))
+def test_any_text_is_scrubbed_without_error_and_twice_is_once(text):
+    once = scrub_urls(text)
+    assert scrub_urls(once) == once
+
+
+@given(st.lists(st.sampled_from(["a", "1", "/", "-", ".", "O-", "KF-", "x" * 25]), max_size=80))
+def test_any_path_is_shown_without_error_and_twice_is_once(parts):
+    path = "/" + "".join(parts)
+    shown = path_shown(path)
+    assert path_shown(shown) == shown
+    assert shown.count("/") == path.count("/")  # segments are replaced, never merged
+
+
+def test_a_hostile_size_takes_linear_time():
+    """Ten times the text takes about ten times as long, not a hundred (no backtracking)."""
+
+    def cost(n: int) -> float:
+        text = ("/" + "a1" * 15) * n + " " + "/x" * n
+        start = time.perf_counter()
+        scrub_urls(text)
+        return time.perf_counter() - start
+
+    small, large = min(cost(2_000) for _ in range(3)), min(cost(20_000) for _ in range(3))
+    assert large < small * 40
