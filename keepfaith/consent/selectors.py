@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 
 from keepfaith.consent.models import ConsentEvent, CurrentChoice
 from keepfaith.consent.receipts import consent_receipt, consent_receipt_id
-from keepfaith.gate.choices import DECLINED, NOT_ASKED, RESTRICTION_KEY, ChoiceState, ChoiceStatus
+from keepfaith.gate.choices import NOT_ASKED, RESTRICTION_KEY, ChoiceState, ChoiceStatus
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.versions.models import PolicyVersion
@@ -32,6 +32,7 @@ __all__ = [
     "pending_reconsent",
     "reconsent_versions",
     "recorded_agreements",
+    "restricted_subjects",
 ]
 
 
@@ -107,8 +108,15 @@ def current_choices(*, subject: str) -> dict[str, ChoiceState]:
 
 def is_restricted(*, subject: str) -> bool:
     """Whether ``subject`` restricted the processing of their data (Art. 18) and it holds."""
-    row = CurrentChoice.objects.filter(subject=subject, key=RESTRICTION_KEY).first()
-    return row is not None and row.status in DECLINED
+    return restricted_subjects().filter(subject=subject).exists()
+
+
+def restricted_subjects() -> QuerySet[CurrentChoice, Any]:
+    """The subjects whose restriction of processing holds (an erasure that keeps data records
+    one too), as a one-column query to filter on (``subject__in=``)."""
+    # ``opted-out`` restricts; ``withdrawn`` is a lifted restriction (as the gate reads it)
+    rows = CurrentChoice.objects.filter(key=RESTRICTION_KEY, status=ChoiceStatus.OPTED_OUT.value)
+    return rows.values("subject")
 
 
 def recorded_agreements(*, subject: str) -> frozenset[str]:

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from keepfaith.consent.selectors import restricted_subjects
 from keepfaith.sharing.models import PartnerRelease, PrivacyBudget
 from keepfaith.weblog.reports import dimension_totals
 from keepfaith.weblog.store import WeblogPaths
@@ -79,14 +80,18 @@ def order_counts(
     *, start: dt.date, end: dt.date, home: str, max_products: int | None = None
 ) -> OrderCounts:
     """Customers who ordered each product, by country, in orders paid ``start``..``end``
-    (UTC days). ``max_products`` keeps each customer in at most that many product rows (the
-    first they ordered), bounding what one customer changes (differential privacy)."""
+    (UTC days), leaving out customers whose restriction of processing holds (their data
+    serves only what ``rights.restriction_permits`` names). ``max_products`` keeps each
+    customer in at most that many product rows (the first they ordered), bounding what one
+    customer changes (differential privacy)."""
     from keepfaith.store.models import OrderLine
 
     since = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
     until = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
     rows = (
         OrderLine.objects.filter(order__paid_at__gte=since, order__paid_at__lt=until)
+        # a restriction (or an erasure that kept the orders) leaves a customer out (Art. 18)
+        .exclude(order__customer__customer_number__in=restricted_subjects())
         .order_by("order__paid_at", "pk")
         .values_list("product_id", "order__customer_id", "order__customer__postal_address")
     )

@@ -183,3 +183,30 @@ def test_the_budget_command_says_something_for_every_partner(published):
     listed = StringIO()
     call_command("share", "list", stdout=listed)
     assert listed.getvalue().strip() == "no releases yet"
+
+
+@pytest.mark.clause("RIGHTS-18")
+@pytest.mark.clause("BE-6")
+def test_a_restricted_customer_is_left_out_of_the_partners_counts(db):
+    """A restriction (or an erasure that kept the orders) stops every use but those the
+    policy permits; counting a customer for partners is not one of them."""
+    from keepfaith.consent.services import consent_record
+    from keepfaith.gate.choices import RESTRICTION_KEY
+    from keepfaith.sharing.selectors import order_counts
+    from tests.sharing.conftest import buyers
+
+    paid = dt.datetime(2024, 3, 5, 12, tzinfo=dt.UTC)
+    first, second = buyers(count=2, address="Nørregade 1, Denmark", products=["dv"], paid=paid)
+    day = paid.date()
+
+    def people() -> int:
+        return order_counts(start=day, end=day, home="DK").people[(None, None)]
+
+    assert people() == 2
+    consent_record(subject=first.subject_ref, key=RESTRICTION_KEY, event="opted-out",
+                   source="rights")  # fmt: skip
+    assert people() == 1
+    consent_record(subject=first.subject_ref, key=RESTRICTION_KEY, event="withdrawn",
+                   source="rights")  # fmt: skip
+    assert people() == 2
+    assert second.subject_ref
