@@ -60,6 +60,10 @@ SCHEMA: dict[str, dict[str, str]] = {
         "created": "When the order was placed.",
         "outside_party": "The outside party the order needed (e.g. a certificate authority).",
         "outside_party_choice": "Your choice to go on with that party.",
+        "validation_details": (
+            "The details you gave for that party to validate your organisation (organisation, "
+            "address, phone), as they are sent to it."
+        ),
     },
     "order_lines": {
         "order": "Order number.",
@@ -296,8 +300,8 @@ COLUMN_TITLES: dict[str, Any] = {
     "number": _("Number"),
     "status": _("Status"),
     "currency": _("Currency"),
-    "total_minor": _("Total (cents)"),
-    "vat_minor": _("VAT (cents)"),
+    "total_minor": _("Total"),
+    "vat_minor": _("VAT"),
     "billing_name": _("Invoice name"),
     "billing_email": _("Invoice e-mail"),
     "billing_address": _("Invoice address"),
@@ -305,6 +309,9 @@ COLUMN_TITLES: dict[str, Any] = {
     "created": _("Created"),
     "outside_party": _("Outside party"),
     "outside_party_choice": _("Your choice"),
+    "validation_details": _("Details for validation"),
+    "organisation": _("Organisation"),
+    "address": _("Address"),
     "order": _("Order"),
     "product_id": _("Product"),
     "description": _("Description"),

@@ -136,3 +136,36 @@ def test_every_exported_column_is_documented_and_titled() -> None:
         for column, meaning in columns.items():
             assert meaning, (table, column)
             assert column in COLUMN_TITLES, (table, column)
+
+
+@pytest.mark.clause("RIGHTS-15")
+def test_the_copy_holds_the_validation_details_and_says_them_in_words(alice: User) -> None:
+    """An organisation-validated order keeps what the customer gave for the authority: it is
+    in the copy (found missing by a walk-through), and the readable page names the party,
+    the amounts and a restriction in words."""
+    from keepfaith.consent.services import consent_record
+    from keepfaith.gate.choices import RESTRICTION_KEY
+    from keepfaith.inforce import in_force
+    from keepfaith.store.models import Order
+
+    alice.language = "da"
+    alice.save()
+    client = place_order(alice)
+    details = {"organisation": "Andersen ApS", "address": "Nørregade 1", "phone": "+45 1234 5678"}
+    Order.objects.filter(customer=alice).update(
+        outside_party="certificate-authority", outside_party_choice="given",
+        validation_details=details,
+    )  # fmt: skip
+    consent_record(subject=alice.subject_ref, key=RESTRICTION_KEY, event="opted-out",
+                   source="rights:DSR-TEST0001")  # fmt: skip
+    ask(client, "access")
+    zf = _zip(client, RightsRequest.objects.get(customer=alice).reference)
+    [order] = json.loads(zf.read("data.json"))["tables"]["orders"]
+    assert order["validation_details"] == details
+    assert "Andersen ApS" in zf.read("csv/orders.csv").decode()
+    text = re.sub(r"<[^>]+>", " ", zf.read("index.html").decode())
+    assert "Organisation: Andersen ApS; Adresse: Nørregade 1; Telefon: +45 1234 5678" in text
+    party = in_force().policy.recipient_name("certificate-authority", "da")
+    assert party and party in text and "certificate-authority" not in text
+    assert re.search(r"(DKK|EUR) \d+,\d\d", text), "amounts in money, not cents"
+    assert "Begrænsning af brugen af dine oplysninger" in text and "rights:restriction" not in text

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import template
 from django.utils import translation
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from keepfaith.gate.choices import RESTRICTION_KEY
 from keepfaith.rights.records import COLUMN_TITLES, TABLE_TITLES
 
 register = template.Library()
@@ -174,6 +177,14 @@ _STATUS_WORDS = {
     "skipped": _("not sent"),
     "failed": _("could not be sent"),
 }
+_TRANSFER_WORDS = {
+    "order queued": _("your order's details, waiting to be sent"),
+    "order sent": _("your order's details"),
+    "order": _("the certificate order"),
+    "validate": _("the validation of your domain names"),
+    "issue": _("the issued certificate"),
+    "revoke": _("the revocation of a certificate"),
+}
 _LANGUAGE_NAMES = {"en": "English", "da": "Dansk"}
 
 
@@ -199,6 +210,11 @@ def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) ->
             return date_format(moment, "DATETIME_FORMAT")
         day = parse_date(value)
         return date_format(day, "DATE_FORMAT") if day is not None else value
+    if table == "consent_events" and row.get("key") == RESTRICTION_KEY:
+        if column == "key":
+            return str(_("Restriction of the use of your data"))
+        if column == "event":
+            return str(_("lifted") if value == "withdrawn" else _("asked for"))
     if policy is not None:
         if column == "categories" and isinstance(value, list):
             declared = {c.key: text_in(c.name, lang) for c in policy.taxonomy.data_categories}
@@ -212,6 +228,18 @@ def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) ->
         if table == "mail_sent" and column == "kind":
             kind = next((k for k in policy.mail_kinds if k.key == value), None)
             return text_in(kind.description, lang) if kind is not None else str(value)
+    if column in ("total_minor", "vat_minor") and str(value).isdigit():
+        amount = number_format(Decimal(int(str(value))) / 100, 2, use_l10n=True)
+        currency = row.get("currency") or ""
+        return f"{currency} {amount}".strip()
+    if table == "orders" and column == "validation_details" and isinstance(value, dict):
+        return "; ".join(f"{column_title(k)}: {v}" for k, v in value.items() if v)
+    if table == "orders" and column == "outside_party_choice":
+        return str(_("went on") if value == "given" else _EVENT_WORDS.get(str(value), value))
+    if (table, column) in (("orders", "outside_party"), ("transfers", "party")) and policy:
+        return str(policy.recipient_name(str(value), lang) or value)
+    if table == "transfers" and column == "what":
+        return str(_TRANSFER_WORDS.get(str(value), value))
     if table == "orders" and column == "status":
         from keepfaith.store.models import OrderStatus
 
