@@ -284,7 +284,7 @@ def subject_opened(request: HttpRequest, subject: str) -> None:
     ``rights.restriction_permits`` names; a refusal ends the view in a 403 that says so, and
     is audited. Inside ``staff_read`` only; the subject is audited with the page's reads."""
     roles = roles_of(request)
-    gate = _subject_gate()
+    gate = subject_gate()
     pairs = zip(request.page_reads, request.staff_reads, strict=True)  # type: ignore[attr-defined]
     for read, allowed in pairs:
         decision = read_decision(gate=gate, read=read, roles=roles, subject=subject)
@@ -304,8 +304,8 @@ def subject_opened(request: HttpRequest, subject: str) -> None:
     request.audited_subjects.append(subject)  # type: ignore[attr-defined]
 
 
-def _subject_gate() -> Gate:
-    """A gate whose subject decisions are not audited on their own: the page's read entry
+def subject_gate() -> Gate:
+    """A gate whose subject decisions are not audited on their own: the staff read's entry
     records the outcome, with the subject."""
     now = in_force()
     return Gate(now.rulebook, LedgerChoices())
@@ -318,7 +318,7 @@ def _subject_refused_page(
         return _read_refused_page(
             request,
             policy=policy,
-            gate=_subject_gate(),
+            gate=subject_gate(),
             read=refused.read,
             decision=refused.decision,
         )
@@ -339,7 +339,7 @@ def section_read(request: HttpRequest, read: StaffRead) -> bool:
     audited with the page's read (after a successful response), a refused one is left out of
     the page and not read at all. Inside ``staff_read`` only."""
     subject = getattr(request, "page_subject", None)
-    gate = _subject_gate() if subject else in_force().gate(actor=staff_actor(request))
+    gate = subject_gate() if subject else in_force().gate(actor=staff_actor(request))
     decision = read_decision(gate=gate, read=read, roles=roles_of(request), subject=subject)
     if decision.allowed:
         request.section_reads.append((read, decision))  # type: ignore[attr-defined]

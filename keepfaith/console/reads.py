@@ -40,6 +40,10 @@ TICKETS = StaffRead("console.support.list", (EMAIL, UNIQUE_ID), (SUPPORT,), ("BE
 INFORMATION_REQUESTS = StaffRead(
     "console.support.requests", (EMAIL, NAME), (INFORMATION_REQUEST,), ("BE-3", "QS-3")
 )
+INFORMATION_REQUEST_PHONE = StaffRead(
+    "console.support.request.phone", (PHONE,), (INFORMATION_REQUEST,), ("BE-3", "QS-3")
+)
+"""The phone number a request gave: shown on its page to a role the policy grants it."""
 TICKET = StaffRead(
     "console.support.ticket", (EMAIL, NAME, UNIQUE_ID, COMPUTER), (SUPPORT,), ("BE-3",)
 )
@@ -88,6 +92,7 @@ FIXED_READS = (
     ORDERS,
     TICKETS,
     INFORMATION_REQUESTS,
+    INFORMATION_REQUEST_PHONE,
     TICKET,
     OPTOUT_QUEUE,
     CONSENT_HISTORY,

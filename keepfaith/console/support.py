@@ -25,6 +25,7 @@ from keepfaith.console import reads
 from keepfaith.console.access import (
     may_read,
     readers_of,
+    section_read,
     staff_actor,
     staff_read,
     staff_view,
@@ -84,7 +85,8 @@ def support_list(request: HttpRequest) -> HttpResponse:
         tickets_qs = tickets_qs.filter(status=status)
     tickets = list(tickets_qs[:200])
     requests = list(information_request_list()[:200])
-    request.audited_subjects.extend(sorted({t.customer_number for t in tickets}))  # type: ignore[attr-defined]
+    shown = {t.customer_number for t in tickets} | {r.subject_ref for r in requests}
+    request.audited_subjects.extend(sorted(shown))  # type: ignore[attr-defined]
     context = {
         "tickets": tickets,
         "requests": requests,
@@ -207,4 +209,6 @@ def information_request_page(request: HttpRequest, request_id: int) -> HttpRespo
         )
         messages.success(request, _("Answer sent to %(email)s.") % {"email": row.email})
         return redirect("console:support_request", request_id=row.pk)
-    return render(request, "console/support_request.html", {"row": row, "form": form})
+    phone = row.phone if section_read(request, reads.INFORMATION_REQUEST_PHONE) else ""
+    context = {"row": row, "form": form, "phone": phone}
+    return render(request, "console/support_request.html", context)

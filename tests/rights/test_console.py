@@ -4,9 +4,11 @@ every page an audited read (RIGHTS-12)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from keepfaith.accounts.models import User
@@ -238,6 +240,13 @@ def test_a_correction_s_values_show_only_to_a_role_the_policy_grants_them(
     page = client.get(f"/console/rights/{req.pk}/").content.decode()
     assert "Andersen ApS" not in page
     assert "The corrected details are not open to your role." in page
+    # the command line asks the same (found printing the values unasked)
+    out = io.StringIO()
+    call_command("rights", "show", req.reference, "--as", pat.email, stdout=out)
+    assert "Andersen ApS" not in out.getvalue()
+    assert "(the corrected details are not open to your role)" in out.getvalue()
+    refused = AuditEntry.objects.filter(action="console.rights.rectified", outcome="refused")
+    assert refused.get().detail["command"] == "rights show"
 
 
 @pytest.mark.clause("RIGHTS-16")

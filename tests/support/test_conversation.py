@@ -234,3 +234,20 @@ def test_the_support_pages_speak_danish(alice_client, published):
     page = alice_client.get(f"/da/support/ticket/{ticket.pk}/").content.decode()
     assert "Luk sagen" in page
     assert "Åben" in page
+
+
+@pytest.mark.clause("QS-3")
+def test_a_request_s_phone_is_read_through_the_gate_and_its_sender_audited(bob, published):
+    """The phone number on a request's page is a read of its own (the policy grants support
+    the number given on that form); the list audits the requests' senders too."""
+    Client().post("/support/request/", request_data(published.label, phone="+45 11 22 33 44"))
+    row = InformationRequest.objects.get()
+    staff = verified_client(bob)
+    assert staff.get("/console/support/").status_code == 200
+    listed = AuditEntry.objects.filter(action="console.support.requests").latest("seq")
+    assert row.subject_ref in listed.detail["subjects"]
+    page = staff.get(f"/console/support/requests/{row.pk}/").content.decode()
+    assert "+45 11 22 33 44" in page
+    phone_read = AuditEntry.objects.get(action="console.support.request.phone")
+    assert phone_read.categories == ["user.contact.phone_number"]
+    assert phone_read.subject == row.subject_ref

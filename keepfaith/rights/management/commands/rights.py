@@ -79,6 +79,7 @@ class Command(BaseCommand):
             subjects=[request.subject] if request.subject else [],
             command=f"rights {action}",
         )
+        self._as = options["actor"]
         self._act(action, request, actor, options)
 
     def _list(self, rows: list[RightsRequest], policy: Any) -> None:
@@ -134,4 +135,23 @@ class Command(BaseCommand):
         for step in request.steps.all():
             self.stdout.write(f"  {step.at:%Y-%m-%d %H:%M} {step.action} by {step.actor}")
         if request.outcome:
-            self.stdout.write(request.outcome)
+            self.stdout.write(self._outcome(request))
+
+    def _outcome(self, request: RightsRequest) -> str:
+        """The answer; a correction's names the values set: asked of the gate as the console
+        asks it (``console.rights.rectified``), audited either way."""
+        if request.kind != RightKind.RECTIFICATION:
+            return request.outcome
+        from keepfaith.console.cli import staff_cli_read
+        from keepfaith.console.rights import RECTIFIED
+
+        try:
+            staff_cli_read(
+                email=self._as,
+                read=RECTIFIED,
+                subjects=[request.subject] if request.subject else [],
+                command="rights show",
+            )
+        except CommandError:
+            return "(the corrected details are not open to your role)"
+        return request.outcome
