@@ -304,6 +304,19 @@ def subject_opened(request: HttpRequest, subject: str) -> None:
     request.audited_subjects.append(subject)  # type: ignore[attr-defined]
 
 
+@enforces("QS-3", features=("staff.reads-by-policy",))
+def subject_read(request: HttpRequest, read: StaffRead, *, subject: str) -> Decision:
+    """Ask the gate whether this staff member may read ``read`` about ``subject`` (outside a
+    ``staff_read`` page: one answer on a page that reads nothing else of theirs), and audit
+    the read or the refusal with the subject."""
+    decision = read_decision(
+        gate=subject_gate(), read=read, roles=roles_of(request), subject=subject
+    )
+    request.audited_subjects = [subject]  # type: ignore[attr-defined]
+    _audit(request, read, decision)
+    return decision
+
+
 def subject_gate() -> Gate:
     """A gate whose subject decisions are not audited on their own: the staff read's entry
     records the outcome, with the subject."""

@@ -41,7 +41,8 @@ from keepfaith.comms.services import (
     campaign_queue,
     language_name,
 )
-from keepfaith.console.access import staff_actor, staff_view
+from keepfaith.console import reads
+from keepfaith.console.access import may_read, staff_actor, staff_view, subject_read
 from keepfaith.gate import Gate
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
@@ -239,10 +240,22 @@ def campaign_preview(request: HttpRequest, campaign_id: int) -> HttpResponse:
     gate = now.gate(actor=staff_actor(request))
     number = request.GET.get("recipient", "").strip()[:16]
     recipient: dict[str, Any] | None = None
-    if number:
+    may_see_choices = may_read(request, reads.CONSENT_HISTORY)
+    if number and not may_see_choices:
+        messages.error(
+            request,
+            _(
+                "Whether one customer gets a campaign follows from their choices, which the "
+                "policy does not open to your role; the confirm page gives the audience's size."
+            ),
+        )
+    elif number:
+        # one customer's place in the audience is their consent state: a read of it (QS-3)
         customer = customer_by_number(number=number)
         if customer is None:
             messages.error(request, _("There is no customer with that number."))
+        elif not subject_read(request, reads.CONSENT_HISTORY, subject=customer.subject_ref):
+            messages.error(request, _("This customer's choices are not open to your role."))
         else:
             rule = gate.mail_kind(campaign.kind)
             decision = gate.check(
@@ -262,7 +275,12 @@ def campaign_preview(request: HttpRequest, campaign_id: int) -> HttpResponse:
     previews = [
         (lang, campaign_render(campaign=campaign, gate=gate, language=lang)) for lang in languages
     ]
-    context = {"campaign": campaign, "previews": previews, "recipient": recipient}
+    context = {
+        "campaign": campaign,
+        "previews": previews,
+        "recipient": recipient,
+        "may_see_choices": may_see_choices,
+    }
     return render(request, "console/campaign_preview.html", context)
 
 

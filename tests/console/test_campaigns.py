@@ -16,7 +16,7 @@ from keepfaith.comms.delivery import deliver_pending
 from keepfaith.comms.models import Campaign
 from keepfaith.jobs.services import JOBS, job_run
 from tests.comms.conftest import make_customer
-from tests.conftest import verified_client
+from tests.conftest import make_staff, verified_client
 
 pytestmark = [pytest.mark.clause("BE-8")]
 
@@ -50,10 +50,19 @@ def test_a_draft_is_edited_and_previewed_in_both_languages(draft):
     page = client.get(f"/console/campaigns/{campaign.pk}/preview/").content.decode()
     assert 'id="preview-en"' in page and 'id="preview-da"' in page
     assert "Unsubscribe with one click" in page  # the English footer of marketing mail
-    as_gus = client.get(
+    # one customer's place in the audience is their consent state: not marketing's to read
+    refused = client.get(
         f"/console/campaigns/{campaign.pk}/preview/", {"recipient": gus.customer_number}
     ).content.decode()
+    assert "is in the audience" not in refused and 'name="recipient"' not in refused
+    assert "does not open to your role" in refused
+    ada = verified_client(make_staff("ada@staff.example", "administrator"))
+    as_gus = ada.get(
+        f"/console/campaigns/{campaign.pk}/preview/", {"recipient": gus.subject_ref}
+    ).content.decode()
     assert "is in the audience" in as_gus
+    read = AuditEntry.objects.filter(action="console.consent.show", subject=gus.customer_number)
+    assert read.get().actor == "ada@staff.example"
     assert as_gus.index('id="preview-da"') < as_gus.index('id="preview-en"')  # his first
     assert "sandbox" in as_gus  # the HTML part is shown in a sandboxed frame
 
