@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -116,8 +117,9 @@ def support_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
     form = StaffReplyForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         now = in_force()
-        customer = ticket.customer
-        path = reverse("portal:support_ticket_detail", kwargs={"ticket_id": ticket.pk})
+        language = now.language(ticket.customer.language)
+        with translation.override(language):  # the link opens the page in the mail's language
+            path = reverse("portal:support_ticket_detail", kwargs={"ticket_id": ticket.pk})
         try:
             support_reply_staff(
                 ticket=ticket,
@@ -125,7 +127,7 @@ def support_ticket(request: HttpRequest, ticket_id: int) -> HttpResponse:
                 body=form.cleaned_data["body"],
                 waiting=form.cleaned_data["waiting"],
                 gate=now.gate(actor=staff_actor(request)),
-                language=now.language(customer.language),
+                language=language,
                 ticket_url=f"{settings.PUBLIC_URL}{path}",
             )
         except TicketClosed:

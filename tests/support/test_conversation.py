@@ -71,6 +71,7 @@ def test_the_notice_is_in_the_customer_s_language(alice, alice_client, bob, publ
     [message] = mail.outbox
     assert message.subject.startswith("Vi mangler lidt mere fra dig")
     assert "Læs hele samtalen" in message.body
+    assert f"/da/support/ticket/{ticket.pk}/" in message.body  # the page in her language
     ticket.refresh_from_db()
     assert ticket.status == "waiting"
 
