@@ -44,6 +44,8 @@ from keepfaith.gate import Gate, PolicyViolation
 from keepfaith.policy.trace import enforces
 from keepfaith.store.catalog import Catalog
 from keepfaith.store.models import Order, OrderLine, OrderStatus, RenewalCharge
+from keepfaith.store.outside import outside_transfer_send
+from keepfaith.store.selectors import transfers_queued
 
 log = logging.getLogger(__name__)
 CATEGORY_WORDS = {
@@ -185,6 +187,10 @@ def certificates_place_waiting(
     placed = failed = 0
     for certificate in ready:
         try:
+            if certificate.organisation_validated:
+                # the authority validates the organisation first: its details go before
+                # the certificate is ordered (a refusal leaves both waiting)
+                _details_send(order_number=certificate.store_order, actor=actor, gate=gate)
             certificate_order_place(
                 certificate=certificate, actor=actor, authority=authority, gate=gate
             )
@@ -194,6 +200,12 @@ def certificates_place_waiting(
         else:
             placed += 1
     return PlaceRun(placed=placed, failed=failed)
+
+
+def _details_send(*, order_number: str, actor: Actor, gate: Gate) -> None:
+    """Send the order's queued details for the outside party (organisation validation)."""
+    for transfer in transfers_queued().filter(order__number=order_number):
+        outside_transfer_send(transfer=transfer, actor=actor, gate=gate)
 
 
 @enforces("SITE-2")

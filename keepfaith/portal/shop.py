@@ -436,7 +436,13 @@ def _transfers_in_words(found: Order) -> list[str]:
                 )
             )
         else:
-            said.append(_("Your details are about to be sent."))
+            said.append(
+                _(
+                    "Your details have not been sent yet: they go with the certificate's order "
+                    "once you have set the certificate up, and we try again every day if the "
+                    "certificate authority cannot be reached."
+                )
+            )
     return said
 
 

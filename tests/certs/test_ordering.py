@@ -147,6 +147,12 @@ def test_an_organisation_validated_certificate_waits_for_the_go_ahead(alice):
     assert certificate.state == CertState.WAITING
     transfer = CaTransfer.objects.get(action="order")
     assert transfer.categories == ["user.contact.organization"]
+    # the organisation's details went to the authority first, not left "about to be sent"
+    # beside an issued certificate (found by a walk-through)
+    [details] = order.transfers.all()
+    assert details.status == "sent" and details.sent_at is not None
+    assert details.sent_at <= transfer.at
+    assert "were sent on" in client.get(f"/account/orders/{order.number}/").content.decode()
 
 
 def test_each_paid_renewal_orders_the_certificate_again_with_the_same_csr(alice):
