@@ -87,6 +87,14 @@ def rights_request(request: HttpRequest, rights_id: int) -> HttpResponse:
     asked = _request_or_404(rights_id)
     if asked.subject:
         subject_opened(request, asked.subject)
+    return _request_page(request, asked)
+
+
+def _request_page(
+    request: HttpRequest, asked: RightsRequest, *, step: str = "", status: int = 200
+) -> HttpResponse:
+    """The request's page; after a step that failed (``step``), its forms keep what was
+    typed into that step's form (the error is in the messages above)."""
     # a correction's answer says the values it set: shown to a role the policy grants them
     corrected = asked.kind != RightKind.RECTIFICATION or section_read(request, RECTIFIED)
     policy, now = in_force().policy, timezone.now()
@@ -105,11 +113,13 @@ def rights_request(request: HttpRequest, rights_id: int) -> HttpResponse:
         "notices": _notices(asked, policy),
         "plan": plan or asked.receipt.get("plan"),
         "uses": uses,
-        "correction_form": CorrectionForm(),
+        "correction_form": CorrectionForm(request.POST if step == "complete" else None),
         "corrected_shown": corrected,
         "extension_months": range(1, (policy.rights.extension_months if policy.rights else 0) + 1),
+        "posted": {"step": step, **request.POST.dict()} if step else {},
+        "posted_uses": request.POST.getlist("uses") if step else [],
     }
-    return render(request, "rights/console_request.html", context)
+    return render(request, "rights/console_request.html", context, status=status)
 
 
 def _notices(asked: RightsRequest, policy: Policy) -> list[RecipientNotice]:
@@ -124,6 +134,8 @@ def _notices(asked: RightsRequest, policy: Policy) -> list[RecipientNotice]:
 
 def _step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
     asked = _request_or_404(rights_id)
+    if asked.subject:
+        subject_opened(request, asked.subject)
     now = in_force()
     actor = staff_actor(request)
     gate = now.gate(actor=actor)
@@ -168,8 +180,8 @@ def _step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
             )
     except RightsError as error:
         messages.error(request, str(error))
-    else:
-        messages.success(request, _("Done."))
+        return _request_page(request, asked, step=action, status=400)
+    messages.success(request, _("Done."))
     return redirect("console:rights_request", rights_id=asked.pk)
 
 

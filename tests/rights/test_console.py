@@ -271,3 +271,25 @@ def test_a_correction_is_checked_like_the_customer_s_own_form(alice: User, pat: 
     req.refresh_from_db()
     assert req.is_open and alice.phone == "" and alice.full_name != "x" * 200
     assert not AuditEntry.objects.filter(action="console.rights.rectify").exists()
+
+
+@pytest.mark.clause("RIGHTS-16")
+def test_a_step_that_fails_keeps_what_was_typed(alice: User, pat: User) -> None:
+    """A wrong phone number in a correction, an unknown address for a match: the error, and
+    every other value still in its field (found cleared by a walk-through)."""
+    ask(signed_in(alice), "rectification", details="Name and phone are wrong")
+    req = RightsRequest.objects.get()
+    client = verified_client(pat)
+    response = client.post(
+        f"/console/rights/{req.pk}/complete/",
+        {"correct-full_name": "Eric Tester", "correct-phone": "call me maybe",
+         "change": "Spelling of the surname"},
+    )  # fmt: skip
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "Enter a phone number" in page
+    assert 'value="Eric Tester"' in page and "Spelling of the surname</textarea>" in page
+    alice.refresh_from_db()
+    assert alice.full_name != "Eric Tester"
+    refused = client.post(f"/console/rights/{req.pk}/refuse/", {"reason": ""})
+    assert refused.status_code == 400
