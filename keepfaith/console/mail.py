@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from keepfaith.accounts.selectors import customer_list
+from keepfaith.accounts.selectors import customer_by_number, customer_list
 from keepfaith.comms.inbound import parse_inbound
 from keepfaith.comms.models import OptOutQueueItem
 from keepfaith.comms.receiving import queue_apply, queue_dismiss
@@ -58,6 +58,12 @@ def _row(item: OptOutQueueItem) -> QueueRow:
 @staff_view()
 @staff_read(reads.OPTOUT_QUEUE)
 def mail_queue(request: HttpRequest) -> HttpResponse:
+    return _queue_page(request)
+
+
+def _queue_page(request: HttpRequest, *, failed: int | None = None) -> HttpResponse:
+    """The queue; after a decision that failed on item ``failed``, its form keeps what was
+    typed (the error is in the messages above)."""
     items = list(optout_queue(open_only=request.GET.get("all") != "1")[:200])
     rows = [_row(item) for item in items]
     request.audited_subjects.extend(  # type: ignore[attr-defined]
@@ -70,7 +76,14 @@ def mail_queue(request: HttpRequest) -> HttpResponse:
         for key, rule in sorted(gate.rulebook.mail_kinds.items())
         if rule.unsubscribable
     ]
-    return render(request, "console/mail_queue.html", {"rows": rows, "kinds": kinds})
+    posted = {
+        "item": failed,
+        "customer": request.POST.get("customer", ""),
+        "kinds": request.POST.getlist("kinds"),
+        "note": request.POST.get("note", ""),
+    }
+    context = {"rows": rows, "kinds": kinds, "posted": posted if failed else {}}
+    return render(request, "console/mail_queue.html", context, status=400 if failed else 200)
 
 
 @staff_view("comms.handle_optout_queue")
@@ -79,11 +92,21 @@ def mail_queue(request: HttpRequest) -> HttpResponse:
 def mail_queue_resolve(request: HttpRequest, item_id: int) -> HttpResponse:
     item = get_object_or_404(OptOutQueueItem, pk=item_id)
     note = request.POST.get("note", "")
+    number = request.POST.get("customer", "").strip()
+    if item.status != OptOutQueueItem.Status.OPEN:
+        messages.error(request, _("This message was decided already."))
+        return redirect("console:mail_queue")
+    apply = request.POST.get("decision") == "apply"
+    if apply and customer_by_number(number=number[:16]) is None:
+        messages.error(
+            request, _("There is no customer with the number %(number)s.") % {"number": number}
+        )
+        return _queue_page(request, failed=item.pk)
     try:
-        if request.POST.get("decision") == "apply":
+        if apply:
             queue_apply(
                 item_id=item.pk,
-                customer=request.POST.get("customer", "").strip(),
+                customer=number,
                 kinds=request.POST.getlist("kinds") or None,
                 actor=staff_actor(request),
                 now=in_force(),

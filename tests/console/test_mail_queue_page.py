@@ -36,3 +36,25 @@ def test_the_message_is_shown_safely_with_its_likely_customer_and_kinds(publishe
     choices = current_choices(subject=hans.subject_ref)
     assert choices["marketing.communications.email.newsletter"].status == "opted-out"
     assert choices["marketing.communications.email"].status == "given"  # only the kind ticked
+
+
+@pytest.mark.clause("BE-9")
+def test_an_unknown_customer_number_is_said_in_words_and_the_form_keeps_its_values(published, pat):
+    raw = customer_mail(sender="Stranger <nobody@example.org>", to="someone@else.example",
+                        subject="stop", body="Please stop sending me mail.")  # fmt: skip
+    row, _ = inbound_store(raw=raw, origin="test")
+    inbound_process(message_id=row.pk)
+    item = row.queue
+    client = verified_client(pat)
+    response = client.post(
+        f"/console/mail/queue/{item.pk}/",
+        {"decision": "apply", "customer": "KF-NOTREAL-1", "kinds": ["newsletter"],
+         "note": "asked by phone"},
+    )  # fmt: skip
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "There is no customer with the number KF-NOTREAL-1." in page
+    assert 'value="KF-NOTREAL-1"' in page and 'value="asked by phone"' in page
+    assert 'value="newsletter" checked' in page
+    item.refresh_from_db()
+    assert item.status == "open"
