@@ -57,7 +57,7 @@ def test_queue_item_resolved_by_the_privacy_officer(published: Any, pat: User) -
     assert {v.status.value for v in current_choices(subject=hans).values()} == {"opted-out"}
     assert AuditEntry.objects.filter(action="comms.queue.applied", subject=hans).exists()
     again = client.post(f"/console/mail/queue/{item.pk}/", {"decision": "dismiss"}, follow=True)
-    assert "already applied" in again.content.decode()
+    assert "was decided already" in again.content.decode()
 
 
 @pytest.mark.django_db
