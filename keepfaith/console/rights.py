@@ -38,7 +38,7 @@ from keepfaith.policy import Policy
 from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
 from keepfaith.rights.actions import carry_out
-from keepfaith.rights.erasure import erasure_plan
+from keepfaith.rights.erasure import erasure_plan, plan_worded
 from keepfaith.rights.models import RecipientNotice, RightKind, RightsRequest
 from keepfaith.rights.selectors import request_by_id, request_flags, request_queue
 from keepfaith.rights.services import RightsError, request_close, request_extend, request_identify
@@ -111,7 +111,7 @@ def _request_page(
         "flags": request_flags(asked, policy=policy, now=now),
         "steps": asked.steps.all(),
         "notices": _notices(asked, policy),
-        "plan": plan or asked.receipt.get("plan"),
+        "plan": plan or plan_worded(asked.receipt.get("plan") or [], policy=policy, lang=lang),
         "uses": uses,
         "correction_form": CorrectionForm(request.POST if step == "complete" else None),
         "corrected_shown": corrected,

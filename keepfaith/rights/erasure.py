@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -132,6 +133,22 @@ def erasure_plan(*, customer: User, policy: Policy, lang: str, today: dt.date) -
             )
         )
     return plan
+
+
+def plan_worded(plan: list[dict[str, Any]], *, policy: Policy, lang: str) -> list[dict[str, Any]]:
+    """A plan kept with a carried-out erasure (its words in the customer's language), with the
+    reason and period of each kept store said in ``lang`` (a reader's), from the policy."""
+    kept: dict[str, KeptAfterErasure] = {
+        k.store: k for k in (policy.rights.kept_after_erasure if policy.rights else ())
+    }
+    worded = []
+    for item in plan:
+        rule = kept.get(str(item.get("store")))
+        if rule is not None and not item.get("erase"):
+            item = {**item, "why": kept_reason_text(rule, lang),
+                    "period": kept_period_text(rule, lang)}  # fmt: skip
+        worded.append(item)
+    return worded
 
 
 def _requests_erase(customer: User) -> None:

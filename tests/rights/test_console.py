@@ -293,3 +293,27 @@ def test_a_step_that_fails_keeps_what_was_typed(alice: User, pat: User) -> None:
     assert alice.full_name != "Eric Tester"
     refused = client.post(f"/console/rights/{req.pk}/refuse/", {"reason": ""})
     assert refused.status_code == 400
+
+
+@pytest.mark.clause("RIGHTS-17")
+def test_a_carried_out_erasure_s_plan_reads_in_the_staff_member_s_language(
+    alice: User, pat: User
+) -> None:
+    """The receipt keeps the plan in the customer's words (Danish); the English console says
+    it in English (found mixed by a walk-through)."""
+    from keepfaith.inforce import in_force
+    from keepfaith.rights.services import request_open_signed_in
+
+    alice.language = "da"
+    alice.save()
+    req, *_ = request_open_signed_in(
+        customer=alice, kind="erasure", details="", language="da", policy=in_force().policy
+    )
+    client = verified_client(pat)
+    client.post(f"/console/rights/{req.pk}/complete/", {})
+    req.refresh_from_db()
+    assert not req.is_open and req.receipt.get("plan")
+    page = client.get(f"/console/rights/{req.pk}/").content.decode()
+    plan = page[page.index('id="erasure-plan"') :]
+    plan = plan[: plan.index("</table>")]
+    assert "retlig forpligtelse" not in plan and "used for nothing else" in plan
