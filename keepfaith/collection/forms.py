@@ -97,6 +97,9 @@ class CollectionPointForm(VisibleTextForm):
         self.point = collection_point(self.policy, point_id or self.point_id)
         self.subject = subject
         self.lang = self.in_force.language(get_language())
+        self.not_asked_here: set[str] = set()
+        """Declared categories this showing of the form does not ask for (a free checkout's
+        card): left out of its notice, which says what is collected here."""
         self._check_fields()
         require_declared(
             point=self.point,
@@ -174,6 +177,7 @@ class CollectionPointForm(VisibleTextForm):
             collected=tuple(
                 category_name(key, self.lang, declared=declared)
                 for key in self.point.category_keys()
+                if key not in self.not_asked_here
             ),
             purposes=tuple(u.name.get(self.lang, u.name["en"]) for u in uses if u is not None),
             statement_url="/da/privacy/" if self.lang == "da" else "/privacy/",

@@ -111,6 +111,8 @@ class CheckoutForm(CollectionPointForm):
         super().__init__(*args, subject=customer.subject_ref, **kw)
         _start_from_account(self, customer, BILLING_FROM_ACCOUNT)
         self.needs_card = needs_card
+        if not needs_card:
+            self.not_asked_here.add(CARD)
         for name in CARD_FIELDS:
             if needs_card:
                 self.fields[name].required = False  # checked together in clean()

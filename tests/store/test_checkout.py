@@ -213,11 +213,19 @@ def test_after_a_decline_a_new_card_can_pay(alice):
 
 
 @pytest.mark.clause("SITE-2")
-def test_a_free_trial_needs_no_card_and_renews_as_the_standard_product(alice):
+def test_a_free_trial_needs_no_card_and_renews_as_the_standard_product(alice, carol):
+    def collected(page: str) -> str:
+        start = page.index("What we collect here:")
+        return page[start : page.index("</p>", start)]
+
     client = customer_client(alice)
     add_to_cart(client, "qualityssl-trial")
-    page = client.get("/checkout/")
-    assert "Nothing to pay" in page.content.decode()
+    page = client.get("/checkout/").content.decode()
+    assert "Nothing to pay" in page
+    assert "card number" not in collected(page).lower()  # it says what this page asks for
+    paying = customer_client(carol)
+    add_to_cart(paying, "qualityssl-mobile")
+    assert "card number" in collected(paying.get("/checkout/").content.decode()).lower()
     response = checkout(client, card_number="", security_code="")
     assert response.status_code == 302
     order = Order.objects.get()
