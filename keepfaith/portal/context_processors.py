@@ -45,7 +45,8 @@ def policy_text(policy: Policy, text: dict[str, str]) -> str:
 def policy_notice(request: HttpRequest) -> dict[str, object]:
     """``policy_notice``: the version in force while its change notice shows (the policy's
     ``changes.notify`` has ``banner``; for ``changes.banner_days`` after it takes effect,
-    until the visitor closes it). The first version published is no change: no notice."""
+    until the visitor closes it). The first version published is no change: no notice; nor
+    is the version in force when a signed-in customer joined."""
     if request.path.startswith("/console/"):
         return {}
     now = in_force()
@@ -58,6 +59,12 @@ def policy_notice(request: HttpRequest) -> dict[str, object]:
         return {}
     if request.COOKIES.get(NOTICE_COOKIE) == version.label:
         return {}
+    user = getattr(request, "user", None)
+    joined = (
+        getattr(user, "date_joined", None) if getattr(user, "is_authenticated", False) else None
+    )
+    if joined is not None and timezone.localdate(joined) >= start:
+        return {}  # a customer since the change never read the earlier text: nothing changed
     return {"policy_notice": version, "policy_notice_since": start}
 
 

@@ -3,6 +3,7 @@ once each, and a notice on the site until closed (BE-11). The statement promises
 
 from __future__ import annotations
 
+import datetime as dt
 from io import StringIO
 from pathlib import Path
 
@@ -86,6 +87,22 @@ def test_the_site_shows_the_change_notice_until_closed(db):
     assert 'id="policy-notice"' not in client.get("/privacy/").content.decode()
     refused = Client().post("/privacy/updates/close/", HTTP_ORIGIN="https://evil.example")
     assert refused.status_code == 403
+    updates = Client().get("/privacy/updates/").content.decode()
+    assert f"in force from {today}, published" in updates  # the day it reached the site
+
+
+@pytest.mark.clause("BE-11")
+def test_a_customer_who_joined_since_the_change_is_not_told_it_changed(db):
+    """She accepted the version in force when she signed up: there is no earlier text she
+    knew (found telling new customers 'our statement changed')."""
+    publish_earlier_then_current()
+    old = User.objects.create_user("old@example.com", "x-correct-horse-7")
+    User.objects.filter(pk=old.pk).update(date_joined=timezone.now() - dt.timedelta(days=400))
+    new = User.objects.create_user("new@example.com", "x-correct-horse-7")
+    for user, told in ((old, True), (new, False)):
+        client = Client()
+        client.force_login(user)
+        assert ('id="policy-notice"' in client.get("/privacy/").content.decode()) is told
 
 
 @pytest.mark.clause("BE-11")
