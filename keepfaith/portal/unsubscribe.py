@@ -28,6 +28,7 @@ from keepfaith.comms.selectors import optout_addresses
 from keepfaith.comms.services import optout_record, unsubscribe_claim
 from keepfaith.comms.unsubscribe import InvalidToken, UnsubscribeClaim, is_one_click_body
 from keepfaith.consent.selectors import LedgerChoices
+from keepfaith.gate.choices import use_applies
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.context_processors import policy_text
@@ -73,6 +74,19 @@ def already_unsubscribed(claim: UnsubscribeClaim) -> bool:
     return status in ("opted-out", "withdrawn")
 
 
+def no_marketing_left(claim: UnsubscribeClaim) -> bool:
+    """Whether no marketing mail reaches the subject any more: every kind one can unsubscribe
+    from is declined (or, never asked where a yes is needed, not sent at all)."""
+    choices = LedgerChoices()
+    for rule in in_force().rulebook.mail_kinds.values():
+        if not rule.unsubscribable:
+            continue
+        status = choices.choice_for(claim.subject_ref, rule.use).status
+        if use_applies(rule.choice, status, answer_required=rule.answer_required):
+            return False
+    return True
+
+
 @enforces("BE-8", "BE-9", "QS-4", features=("choices.unsubscribe-link",))
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
@@ -97,7 +111,8 @@ def _unsubscribe_page(request: HttpRequest, claim: UnsubscribeClaim, token: str)
     context: dict[str, object] = {"kind": kind_name(claim.kind), "token": token}
     if request.method == "GET":
         state = "already" if already_unsubscribed(claim) else "confirm"
-        return render(request, TEMPLATE, {**context, "state": state})
+        everything = state == "already" and no_marketing_left(claim)
+        return render(request, TEMPLATE, {**context, "state": state, "everything": everything})
     if is_one_click_body(request.body, request.META.get("CONTENT_TYPE", "")):
         _opt_out(claim, everything=False, source="one-click")
         return render(request, TEMPLATE, {**context, "state": "done", "everything": False})

@@ -42,3 +42,8 @@ def test_a_second_visit_says_already_unsubscribed(number: str) -> None:
     body = client.get(link(number)).content.decode()
     assert "You are already unsubscribed" in body
     assert "Product news and deals" in body
+    assert "Also stop all other marketing e-mail" in body  # the others still reach them
+    client.post(link(number), data={"scope": "all"})
+    after = client.get(link(number)).content.decode()
+    assert "You receive no marketing e-mail from us." in after
+    assert "Also stop all other marketing e-mail" not in after  # nothing left to stop
