@@ -160,9 +160,7 @@ def certificate_setup(
     )  # fmt: skip
     if not waits:
         try:
-            certificate_order_place(
-                certificate=certificate, actor=actor, authority=authority, gate=gate
-            )
+            _place(certificate, actor=actor, gate=gate, authority=authority)
         except (AuthorityError, PolicyViolation) as exc:  # ordered: the daily job places it
             log.warning("certificate %s not placed: %s", certificate.number, exc)
     return certificate
@@ -187,13 +185,7 @@ def certificates_place_waiting(
     placed = failed = 0
     for certificate in ready:
         try:
-            if certificate.organisation_validated:
-                # the authority validates the organisation first: its details go before
-                # the certificate is ordered (a refusal leaves both waiting)
-                _details_send(order_number=certificate.store_order, actor=actor, gate=gate)
-            certificate_order_place(
-                certificate=certificate, actor=actor, authority=authority, gate=gate
-            )
+            _place(certificate, actor=actor, gate=gate, authority=authority)
         except (AuthorityError, PolicyViolation, CertificateError) as exc:
             log.warning("certificate %s not placed: %s", certificate.number, exc)
             failed += 1
@@ -202,10 +194,17 @@ def certificates_place_waiting(
     return PlaceRun(placed=placed, failed=failed)
 
 
-def _details_send(*, order_number: str, actor: Actor, gate: Gate) -> None:
-    """Send the order's queued details for the outside party (organisation validation)."""
-    for transfer in transfers_queued().filter(order__number=order_number):
-        outside_transfer_send(transfer=transfer, actor=actor, gate=gate)
+def _place(
+    certificate: CertificateOrder, *, actor: Actor, gate: Gate,
+    authority: CertificateAuthority | None,
+) -> None:  # fmt: skip
+    """Order ``certificate`` from the authority; an organisation-validated one only after
+    its order's queued details reached the outside party that validates the organisation
+    (a refusal or failure leaves both waiting, for the daily job)."""
+    if certificate.organisation_validated:
+        for transfer in transfers_queued().filter(order__number=certificate.store_order):
+            outside_transfer_send(transfer=transfer, actor=actor, gate=gate)
+    certificate_order_place(certificate=certificate, actor=actor, authority=authority, gate=gate)
 
 
 @enforces("SITE-2")

@@ -155,6 +155,22 @@ def test_an_organisation_validated_certificate_waits_for_the_go_ahead(alice):
     assert "were sent on" in client.get(f"/account/orders/{order.number}/").content.decode()
 
 
+@pytest.mark.clause("BE-10")
+def test_a_go_ahead_at_checkout_sends_the_details_when_the_certificate_is_set_up(alice):
+    """The usual path: the go-ahead given at checkout, the certificate set up later; its
+    organisation's details go before the certificate order, in the same step."""
+    client, order = bought(alice, "qualityssl", go_ahead="proceed", **OV_DETAILS)
+    [details] = order.transfers.all()
+    assert details.status == "queued"  # nothing set up yet: nothing to validate
+    subject = [x509.NameAttribute(NameOID.COMMON_NAME, "shop.example"),
+               x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Andersen ApS")]  # fmt: skip
+    client.post(setup_url(client, order), {"names": "shop.example", "csr": csr(subject=subject)})
+    details.refresh_from_db()
+    ordered = CaTransfer.objects.get(action="order")
+    assert details.status == "sent" and details.sent_at is not None
+    assert details.sent_at <= ordered.at
+
+
 def test_each_paid_renewal_orders_the_certificate_again_with_the_same_csr(alice):
     client, order = bought(alice)
     client.post(setup_url(client, order), {"names": "shop.example", "csr": csr()})
