@@ -34,7 +34,7 @@ from django_otp import user_has_device
 from keepfaith.accounts.roles import CONSOLE, ROLE_PERMISSIONS
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
-from keepfaith.consent.selectors import LedgerChoices, is_restricted
+from keepfaith.consent.selectors import LedgerChoices, is_restricted, restricted_subjects
 from keepfaith.gate import Decision, Gate
 from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
@@ -256,7 +256,7 @@ def staff_read(*specs: ReadSpec) -> Callable[[View], View]:
             except SubjectRefused as refused:
                 _audit(request, refused.read, refused.decision)
                 return _subject_refused_page(request, policy=now.policy, refused=refused)
-            if response.status_code == 200:
+            if response.status_code in (200, 400):  # a page shown (400: with an error)
                 for read, decision in zip(reads, decisions, strict=True):
                     _audit(request, read, decision)
                 for read, decision in request.section_reads:  # type: ignore[attr-defined]
@@ -284,11 +284,13 @@ def subject_opened(request: HttpRequest, subject: str) -> None:
     ``rights.restriction_permits`` names; a refusal ends the view in a 403 that says so, and
     is audited. Inside ``staff_read`` only; the subject is audited with the page's reads."""
     roles = roles_of(request)
-    gate = subject_gate()
-    pairs = zip(request.page_reads, request.staff_reads, strict=True)  # type: ignore[attr-defined]
-    for read, allowed in pairs:
+    gate = subject_gate(request)
+    decisions: list[Decision] = request.staff_reads  # type: ignore[attr-defined]
+    for i, (read, allowed) in enumerate(zip(request.page_reads, decisions, strict=True)):  # type: ignore[attr-defined]
         decision = read_decision(gate=gate, read=read, roles=roles, subject=subject)
-        if not decision.allowed:
+        if decision.allowed:
+            decisions[i] = decision  # audited as allowed for this customer (role and use)
+        else:
             # the reason that matters is this customer's: the use the page's read was
             # allowed for, asked again for them
             decision = gate.check(
@@ -304,24 +306,47 @@ def subject_opened(request: HttpRequest, subject: str) -> None:
     request.audited_subjects.append(subject)  # type: ignore[attr-defined]
 
 
+@enforces("QS-3", "RIGHTS-18", features=("staff.reads-by-policy",))
+def closed_by_restriction(request: HttpRequest, subjects: Iterable[str]) -> set[str]:
+    """Of the customers a list page would show, those whose restriction of processing closes
+    them to this reader (the page's reads asked for each of them, as ``subject_opened``
+    asks): the page leaves them out and says how many. Inside ``staff_read`` only."""
+    wanted = {s for s in subjects if s}
+    restricted = set(
+        restricted_subjects().filter(subject__in=wanted).values_list("subject", flat=True)
+    )
+    gate, roles = subject_gate(request), roles_of(request)
+    return {
+        subject
+        for subject in restricted
+        for read in request.page_reads  # type: ignore[attr-defined]
+        if not read_decision(gate=gate, read=read, roles=roles, subject=subject).allowed
+    }
+
+
 @enforces("QS-3", features=("staff.reads-by-policy",))
 def subject_read(request: HttpRequest, read: StaffRead, *, subject: str) -> Decision:
     """Ask the gate whether this staff member may read ``read`` about ``subject`` (outside a
     ``staff_read`` page: one answer on a page that reads nothing else of theirs), and audit
     the read or the refusal with the subject."""
     decision = read_decision(
-        gate=subject_gate(), read=read, roles=roles_of(request), subject=subject
+        gate=subject_gate(request), read=read, roles=roles_of(request), subject=subject
     )
     request.audited_subjects = [subject]  # type: ignore[attr-defined]
     _audit(request, read, decision)
     return decision
 
 
-def subject_gate() -> Gate:
+def subject_gate(request: HttpRequest | None = None) -> Gate:
     """A gate whose subject decisions are not audited on their own: the staff read's entry
-    records the outcome, with the subject."""
-    now = in_force()
-    return Gate(now.rulebook, LedgerChoices())
+    records the outcome, with the subject. One per request (its ledger snapshot is reused
+    by the page's sections)."""
+    found = getattr(request, "_subject_gate", None) if request is not None else None
+    if found is None:
+        found = Gate(in_force().rulebook, LedgerChoices())
+        if request is not None:
+            request._subject_gate = found  # type: ignore[attr-defined]
+    return found
 
 
 def _subject_refused_page(
@@ -352,7 +377,7 @@ def section_read(request: HttpRequest, read: StaffRead) -> bool:
     audited with the page's read (after a successful response), a refused one is left out of
     the page and not read at all. Inside ``staff_read`` only."""
     subject = getattr(request, "page_subject", None)
-    gate = subject_gate() if subject else in_force().gate(actor=staff_actor(request))
+    gate = subject_gate(request) if subject else in_force().gate(actor=staff_actor(request))
     decision = read_decision(gate=gate, read=read, roles=roles_of(request), subject=subject)
     if decision.allowed:
         request.section_reads.append((read, decision))  # type: ignore[attr-defined]

@@ -36,15 +36,18 @@ def staff_cli_allowed(*, email: str, read: StaffRead) -> bool:
 
 
 @enforces("QS-3", features=("staff.reads-by-policy",))
-def staff_cli_read(*, email: str, read: StaffRead, subjects: Iterable[str], command: str) -> Actor:
+def staff_cli_read(
+    *, email: str, read: StaffRead, subjects: Iterable[str], command: str,
+    subject: str | None = None,
+) -> Actor:  # fmt: skip
     """Ask the gate whether staff member ``email`` may read ``read`` about ``subjects``;
-    audit the read (or the refusal, then raise ``CommandError`` with the gate's reason)."""
+    audit the read (or the refusal, then raise ``CommandError`` with the gate's reason).
+    ``subject``: the command is about that one customer, so their own state counts too (a
+    restriction of processing), as on the console's page about them."""
     user, actor = _staff(email)
     shown = sorted(set(subjects))
-    # about one customer, their own state counts too (a restriction of processing)
-    one = shown[0] if len(shown) == 1 else None
-    gate = subject_gate() if one else in_force().gate(actor=actor)
-    decision = read_decision(gate=gate, read=read, roles=user.role_names, subject=one)
+    gate = subject_gate() if subject else in_force().gate(actor=actor)
+    decision = read_decision(gate=gate, read=read, roles=user.role_names, subject=subject)
     audit_append(
         actor=actor,
         action=read.action,

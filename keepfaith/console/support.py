@@ -24,6 +24,7 @@ from keepfaith.accounts.models import User
 from keepfaith.collection.fields import VisibleTextForm
 from keepfaith.console import reads
 from keepfaith.console.access import (
+    closed_by_restriction,
     may_read,
     readers_of,
     section_read,
@@ -85,12 +86,15 @@ def support_list(request: HttpRequest) -> HttpResponse:
     if status in {"open", "waiting", "answered", "closed"}:
         tickets_qs = tickets_qs.filter(status=status)
     tickets = list(tickets_qs[:200])
+    closed = closed_by_restriction(request, (t.customer_number for t in tickets))
+    tickets = [t for t in tickets if t.customer_number not in closed]
     requests = list(information_request_list()[:200])
     shown = {t.customer_number for t in tickets} | {r.subject_ref for r in requests}
     request.audited_subjects.extend(sorted(shown))  # type: ignore[attr-defined]
     context = {
         "tickets": tickets,
         "requests": requests,
+        "restricted": len(closed),
         "status": status,
         "open_tickets": may_read(request, reads.TICKET),  # the list may show more than that
         "ticket_readers": readers_of(

@@ -19,7 +19,7 @@ from keepfaith.accounts.models import User
 from keepfaith.accounts.selectors import customer_list
 from keepfaith.accounts.services import staff_language_set
 from keepfaith.console import reads
-from keepfaith.console.access import staff_read, staff_view
+from keepfaith.console.access import closed_by_restriction, staff_read, staff_view
 from keepfaith.console.forms import SecondFactorForm, StaffLanguageForm, StaffLoginForm
 from keepfaith.console.nav import sections_for
 from keepfaith.store.pricing import money
@@ -93,10 +93,11 @@ def preferences(request: HttpRequest) -> HttpResponse:
 @staff_read(reads.CUSTOMERS)
 def customers(request: HttpRequest) -> HttpResponse:
     rows = list(customer_list(search=request.GET.get("q", ""))[:200])
+    closed = closed_by_restriction(request, (c.subject_ref for c in rows))
+    rows = [c for c in rows if c.subject_ref not in closed]
     request.audited_subjects.extend(c.subject_ref for c in rows)  # type: ignore[attr-defined]
-    return render(
-        request, "console/customers.html", {"customers": rows, "q": request.GET.get("q", "")}
-    )
+    context = {"customers": rows, "q": request.GET.get("q", ""), "restricted": len(closed)}
+    return render(request, "console/customers.html", context)
 
 
 @staff_view()
@@ -105,8 +106,11 @@ def orders(request: HttpRequest) -> HttpResponse:
     """Orders for billing staff; a card is only ever shown as brand and last four."""
     q = request.GET.get("q", "")
     rows = list(orders_for_billing(search=q)[:200])
+    closed = closed_by_restriction(request, (o.customer.subject_ref for o in rows))
+    rows = [o for o in rows if o.customer.subject_ref not in closed]
     request.audited_subjects.extend(  # type: ignore[attr-defined]
         sorted({o.customer.subject_ref for o in rows})
     )
     shown = [(o, money(o.total_minor, o.currency)) for o in rows]
-    return render(request, "console/orders.html", {"orders": shown, "q": q})
+    context = {"orders": shown, "q": q, "restricted": len(closed)}
+    return render(request, "console/orders.html", context)

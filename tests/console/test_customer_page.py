@@ -92,7 +92,7 @@ def _restrict(customer):
 
 @pytest.mark.clause("RIGHTS-18")
 def test_a_restricted_customer_is_open_only_for_the_uses_a_restriction_permits(
-    alice_with_history, pat
+    alice_with_history,
 ):
     """Support and billing read a customer for uses a restriction stops: refused, in words,
     and audited with the customer; the privacy officer still handles their requests."""
@@ -110,10 +110,28 @@ def test_a_restricted_customer_is_open_only_for_the_uses_a_restriction_permits(
         assert response.status_code == 403, path
         assert "restricted the use of their data" in page
         assert "alice@example.com" not in page and "Nørregade" not in page
+    # nor do the lists show her to them (found read around by the diff review)
+    for client, path in (
+        (bob, f"/console/customers/?q={alice.customer_number}"),
+        (bob, "/console/support/"),
+        (bill, "/console/orders/"),
+    ):
+        listed = client.get(path).content.decode()
+        assert "alice@example.com" not in listed and order.number not in listed, path
+        assert 'id="restricted-left-out"' in listed, path
     refused = AuditEntry.objects.filter(subject=alice.customer_number, outcome="refused")
     assert refused.count() == 3
     assert all("restricted the processing" in e.detail["reason"] for e in refused)
     assert not AuditEntry.objects.filter(subject=alice.customer_number, outcome="read").exists()
+    # the administrator reads the account for signing in, which a restriction permits: the
+    # page says the restriction holds, and the audit names the use that allowed it
+    ada = verified_client(make_staff("ada@staff.example", "administrator"))
+    page = ada.get(f"/console/customers/{alice.customer_number}/").content.decode()
+    assert 'id="restricted"' in page
+    shown = AuditEntry.objects.get(
+        actor="ada@staff.example", action="console.customer.show", outcome="read"
+    )
+    assert shown.use == "essential.service.authentication"
     # lifted (the ledger's "withdrawn"), the pages open again
     from keepfaith.consent.services import consent_record
     from keepfaith.gate.choices import RESTRICTION_KEY

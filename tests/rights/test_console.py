@@ -293,6 +293,9 @@ def test_a_step_that_fails_keeps_what_was_typed(alice: User, pat: User) -> None:
     assert alice.full_name != "Eric Tester"
     refused = client.post(f"/console/rights/{req.pk}/refuse/", {"reason": ""})
     assert refused.status_code == 400
+    # each page shown with the error is a read of the request, audited as such
+    reads = AuditEntry.objects.filter(action="console.rights.request", subject=alice.subject_ref)
+    assert reads.filter(detail__path=f"/console/rights/{req.pk}/refuse/").exists()
 
 
 @pytest.mark.clause("RIGHTS-17")

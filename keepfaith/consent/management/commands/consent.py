@@ -49,7 +49,7 @@ class Command(BaseCommand):
             subject = self._subject(options["subject"])
             staff_cli_read(
                 email=options["actor"], read=CONSENT_HISTORY, subjects=[subject],
-                command="consent show",
+                command="consent show", subject=subject,
             )  # fmt: skip
             self._show(subject)
 

@@ -78,6 +78,7 @@ class Command(BaseCommand):
             read=RIGHTS_REQUEST,
             subjects=[request.subject] if request.subject else [],
             command=f"rights {action}",
+            subject=request.subject or None,
         )
         self._as = options["actor"]
         self._act(action, request, actor, options)
@@ -151,6 +152,7 @@ class Command(BaseCommand):
                 read=RECTIFIED,
                 subjects=[request.subject] if request.subject else [],
                 command="rights show",
+                subject=request.subject or None,
             )
         except CommandError:
             return "(the corrected details are not open to your role)"
