@@ -142,7 +142,7 @@ def campaign_render(
         "text": text,
         "html": mark_safe(html),  # noqa: S308 - composed by staff in the console
         "kind_name": rule.name(language),
-        "opted_in": rule.choice == "opt-in",
+        "opted_in": rule.choice == "opt-in" or rule.answer_required,
     }
     if rule.unsubscribable:
         context["unsubscribe_url"] = unsubscribe_url

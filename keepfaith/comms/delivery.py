@@ -138,7 +138,7 @@ def _campaign_message(row: OutboxMessage, gate: Gate, unsubscribe_address: str) 
         subject_ref=row.recipient,
         kind=campaign.kind,
         kind_name=rule.name(row.language),
-        opted_in=rule.choice == "opt-in",
+        opted_in=rule.choice == "opt-in" or rule.answer_required,
         unsubscribable=rule.unsubscribable,
         subject=subject,
         text=text,

@@ -90,12 +90,10 @@ def audience_for(
     if rule.choice == "none":
         return customers.order_by("pk")
     choices = CurrentChoice.objects.filter(subject=OuterRef("customer_number"), key=rule.use)
-    if rule.choice == "opt-out" and rule.answer_required:
-        given = choices.filter(status=ChoiceStatus.GIVEN.value)
-        return customers.filter(Exists(given)).order_by("pk")
-    if rule.choice == "opt-out":
+    if rule.choice == "opt-out" and not rule.answer_required:
         declined = choices.filter(status__in=DECLINED)
         return customers.filter(~Exists(declined)).order_by("pk")
+    # opt-in, or opt-out where a yes is needed first (the EU): a yes the gate still counts
     given = choices.filter(status=ChoiceStatus.GIVEN.value).filter(_fresh_consent(rule.use))
     return customers.filter(Exists(given)).order_by("pk")
 

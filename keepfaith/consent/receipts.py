@@ -15,7 +15,8 @@ from typing import Any
 from keepfaith.consent.models import EVENT_STATUS, ConsentEvent
 from keepfaith.gate.choices import OUTSIDE_PARTY_PREFIX
 from keepfaith.policy import Policy
-from keepfaith.policy.schema import text_in
+from keepfaith.policy.jurisdiction import answer_required
+from keepfaith.policy.schema import Use, text_in
 
 RECEIPT_VERSION = "KI-CR-v1.1.0"
 _RECEIPT_NAMESPACE = uuid.UUID("0b1c6c0e-6a1f-4b53-9d86-5a0c3b5e7f21")
@@ -59,13 +60,18 @@ def _service(policy: Policy, key: str, lang: str) -> dict[str, Any]:
     purpose = {
         "purpose": _text(use.description, lang),
         "purposeCategory": [use.key],
-        "consentType": "EXPLICIT" if use.choice == "opt-in" else "IMPLICIT",
+        # a box ticked where it may not start ticked (the EU) is an explicit yes too
+        "consentType": "EXPLICIT" if use.choice == "opt-in" or _asked(policy, use) else "IMPLICIT",
         "piiCategory": list(use.categories),
         "primaryPurpose": use.choice == "none",
         "termination": use.retention,
         "thirdPartyDisclosure": False,
     }
     return {"service": _text(use.name, lang), "purposes": [purpose]}
+
+
+def _asked(policy: Policy, use: Use) -> bool:
+    return answer_required(use.choice, country=policy.controller.jurisdiction)
 
 
 def consent_receipt_id(event: ConsentEvent) -> str:

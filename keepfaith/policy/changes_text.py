@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 from keepfaith.policy import phrases as ph
 from keepfaith.policy.diff import FieldChange, ItemChanged, KindDiff, PolicyDiff
+from keepfaith.policy.jurisdiction import choice_as_asked
 from keepfaith.policy.schema import Policy, text_in
 
 Words = dict[str, str]
@@ -102,6 +103,11 @@ class _Names:
 
     def _both(self, find: Callable[[Policy], str | None], fallback: str) -> str:
         return find(self.new) or find(self.old) or fallback
+
+    @staticmethod
+    def as_asked(choice: str, policy: Policy) -> str:
+        """The phrase key for ``choice`` as ``policy``'s forms ask it (see jurisdiction)."""
+        return choice_as_asked(choice, country=policy.controller.jurisdiction)
 
     def use(self, key: str) -> str:
         def find(policy: Policy) -> str | None:
@@ -255,8 +261,8 @@ def _kind_lines(kind: KindDiff, say: Words, names: _Names) -> Iterator[str]:
             if field is not None:
                 yield say["choice"].format(
                     name=names.use(changed.key),
-                    before=ph.choice_name(str(field.before), lang),
-                    after=ph.choice_name(str(field.after), lang),
+                    before=ph.choice_name(names.as_asked(str(field.before), names.old), lang),
+                    after=ph.choice_name(names.as_asked(str(field.after), names.new), lang),
                 )
     elif kind.kind == "retention":
         for changed in kind.changed:

@@ -69,3 +69,9 @@ def answer_required(choice: str, *, country: str) -> bool:
     (imported, or a customer since before the use existed) has not had the choice the
     statement promises, and is left out until they answer."""
     return choice == "opt-out" and not jurisdiction_rules(country=country).preticked_optout_allowed
+
+
+def choice_as_asked(choice: str, *, country: str) -> str:
+    """The phrase key for how a choice is put to people under ``country``'s law: an opt-out
+    use that needs an answer is ``opt-out-asked`` ("asked when you give us your details")."""
+    return "opt-out-asked" if answer_required(choice, country=country) else choice

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from keepfaith.policy import phrases as ph
 from keepfaith.policy.document import BulletList, Inline, Link, Paragraph, Rich, Section, Table
-from keepfaith.policy.jurisdiction import jurisdiction_rules
+from keepfaith.policy.jurisdiction import choice_as_asked
 from keepfaith.policy.schema import Policy, Use, category_covered, text_in
 
 
@@ -51,10 +51,7 @@ class Writer:
     def choice(self, use: Use) -> str:
         """What a person may decide about ``use``, as the forms ask it: where an opt-out box
         may not be shown ticked (the EU), the box starts empty, and the words say so."""
-        key: str = use.choice
-        rules = jurisdiction_rules(country=self.policy.controller.jurisdiction)
-        if key == "opt-out" and not rules.preticked_optout_allowed:
-            key = "opt-out-asked"
+        key = choice_as_asked(use.choice, country=self.policy.controller.jurisdiction)
         return ph.choice_name(key, self.lang)
 
     def retention(self, use: Use) -> str:

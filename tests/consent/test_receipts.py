@@ -111,3 +111,17 @@ def test_nobody_else_sees_a_receipt(alice_event, carol, bob):
     assert f"/account/consent/{alice_event.pk}/" not in listing
     assert "Newsletter" in listing and NEWSLETTER not in listing  # its name, not its key
     assert carols.get("/account/consent/999999/").status_code == 404
+
+
+def test_a_yes_ticked_in_an_empty_box_is_an_explicit_consent(published, alice):
+    """Denmark: an opt-out use's box starts empty, so a yes is a ticked box: explicit."""
+    event = consent_record(
+        policy=in_force().policy,
+        subject=alice.subject_ref,
+        key="marketing.communications.email.newsletter",
+        event="opted-in",
+        source="form:signup",
+        policy_version=published,
+    )
+    (service,) = consent_receipt(event=event, policy=in_force().policy)["services"]
+    assert service["purposes"][0]["consentType"] == "EXPLICIT"
