@@ -6,19 +6,22 @@ secret (whoever holds it acts for the customer) and a customer's identity; an or
 are never linked to a person) and the servers' own logs must not carry them. ``path_shown``
 replaces, segment by segment:
 
-- a token: a segment of 20 or more characters with a letter and a digit (signed links,
-  password-reset and e-mail-confirmation tokens), unless it is a file name with a short
-  extension (``app.3f2a9c1b5d6e7f8a9b0c.js``), becomes ``:token``;
+- a token: a segment of 20 or more characters holding a run of 10 or more letters and
+  digits mixed (signed links, password-reset and e-mail-confirmation tokens; not a slug such
+  as ``top-10-ssl-providers-compared``), unless it is a file name with a short extension
+  (``app.3f2a9c1b5d6e7f8a9b0c.js``), becomes ``:token``;
 - a keepfaith reference (customer ``KF-P0FZC-7J2RT``, order ``O-8M19-GP0C``, request
   ``DSR-RV8UX3WD``, certificate ``CRT-27BF2FED``) becomes ``:number``;
 - an account number in a link (the ``OA`` of ``/account/verify/OA/<token>/``: the segment
-  before a token, after ``verify`` or ``reset``) and an all-digit segment after a name that
-  keepfaith's own signed-in pages number things under (``ticket``, ``consent``, ``renew``,
-  ``certificates``, ``orders``) become ``:id``.
+  before a token, after ``verify`` or ``reset``, and before ``set-password``) and an
+  all-digit segment after a name that keepfaith's pages number one customer's things under
+  (``ticket``, ``consent``, ``renew``, ``certificates``, ``orders``; in the console
+  ``support``, ``requests``, ``rights``, ``user``) become ``:id``.
 
 Everything else (years, page numbers, file names) is kept. ``scrub_urls`` applies the same to
-every path in a line of text (a server's access log line). Both run in linear time: the text
-is split, never backtracked over.
+every URL in a line of text (a server's access log line), and in its query masks references
+and tokens given as values (``?ref=DSR-RV8UX3WD``). Both run in linear time: the text is
+split, never backtracked over.
 """
 
 from __future__ import annotations
@@ -27,18 +30,29 @@ import functools
 import re
 
 TOKEN_MIN = 20
-NUMBERED_UNDER = frozenset({"ticket", "consent", "renew", "certificates", "orders"})
+RUN_MIN = 10
+CACHED_MAX = 512  # longer paths are worked out each time (a hostile one must not fill memory)
+NUMBERED_UNDER = frozenset(
+    {"ticket", "consent", "renew", "certificates", "orders", "support", "requests", "rights"}
+    | {"user"}
+)
 ACCOUNT_BEFORE_TOKEN = frozenset({"verify", "reset"})
+ACCOUNT_BEFORE = frozenset({"set-password"})
 _REFERENCE = re.compile(r"(?:KF|O|DSR|CRT)-[0-9A-Z]{4,10}(?:-[0-9A-Z]{4,10})?")
 _FILE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}")
 _DIGIT = re.compile(r"\d")
-_PATH_IN_TEXT = re.compile(r"/[^\s\"'<>?#]{1,2048}")
+_ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
+_URL_IN_TEXT = re.compile(r"/[^\s\"'<>#]+")
+_QUERY_VALUE = re.compile(r"=([^&;]*)")
 
 
 def _is_token(segment: str, last: bool) -> bool:
     if len(segment) < TOKEN_MIN or _DIGIT.search(segment) is None:
         return False
-    if not any(c.isalpha() for c in segment):
+    if not any(
+        len(run) >= RUN_MIN and not run.isdigit() and not run.isalpha()
+        for run in _ALNUM_RUN.findall(segment)
+    ):
         return False
     if last:
         dot = segment.rfind(".")
@@ -47,11 +61,19 @@ def _is_token(segment: str, last: bool) -> bool:
     return True
 
 
-@functools.lru_cache(maxsize=65_536)
 def path_shown(path: str) -> str:
     """``path`` (no query) with tokens, references and account numbers replaced (see above)."""
-    if _DIGIT.search(path) is None:
-        return path  # every rule needs a digit somewhere in the path
+    if _DIGIT.search(path) is None and not any(word in path for word in ACCOUNT_BEFORE):
+        return path  # every other rule needs a digit somewhere in the path
+    return _shown_cached(path) if len(path) <= CACHED_MAX else _shown(path)
+
+
+@functools.lru_cache(maxsize=16_384)
+def _shown_cached(path: str) -> str:
+    return _shown(path)
+
+
+def _shown(path: str) -> str:
     parts = path.split("/")
     last = len(parts) - 1
     for i, segment in enumerate(parts):
@@ -66,11 +88,26 @@ def path_shown(path: str) -> str:
             parts[i] = ":number"
         elif segment.isascii() and segment.isdigit() and i > 0 and parts[i - 1] in NUMBERED_UNDER:
             parts[i] = ":id"
+        elif segment in ACCOUNT_BEFORE and i >= 1 and parts[i - 1]:
+            parts[i - 1] = ":id"
     return "/".join(parts)
 
 
 def scrub_urls(text: str) -> str:
-    """``text`` with every path in it shown as ``path_shown`` shows it (its query kept)."""
-    if "/" not in text or _DIGIT.search(text) is None:
+    """``text`` with every URL in it shown as ``path_shown`` shows its path, and the
+    references and tokens among its query's values replaced."""
+    if "/" not in text:
         return text
-    return _PATH_IN_TEXT.sub(lambda m: path_shown(m.group(0)), text)
+    return _URL_IN_TEXT.sub(_url_shown, text)
+
+
+def _url_shown(match: re.Match[str]) -> str:
+    path, mark, query = match.group(0).partition("?")
+    return path_shown(path) + mark + (_QUERY_VALUE.sub(_value_shown, query) if query else "")
+
+
+def _value_shown(match: re.Match[str]) -> str:
+    value = match.group(1)
+    if _REFERENCE.fullmatch(value) is not None:
+        return "=:number"
+    return "=:token" if _is_token(value, False) else match.group(0)

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from keepfaith import urlsecrets
 from keepfaith.comms import inbound, mailtext, optout, unsubscribe
 from keepfaith.cookies import choice, guard
 from keepfaith.vault import scrub
@@ -33,6 +34,11 @@ def rep(unit: str, tail: str = "") -> Family:
 
 # (name, pattern, how it is used, hostile inputs)
 PATTERNS: list[tuple[str, re.Pattern[str], str, list[Family]]] = [
+    ("url in text", urlsecrets._URL_IN_TEXT, SEARCH, [rep("/"), rep("/a"), rep("/ "), rep("//#")]),
+    ("url query value", urlsecrets._QUERY_VALUE, SEARCH, [rep("="), rep("=a"), rep("=&")]),
+    ("url reference", urlsecrets._REFERENCE, FULL,
+     [rep("KF-"), rep("O-1234-"), rep("A"), rep("DSR-1234567890")]),
+    ("url alnum run", urlsecrets._ALNUM_RUN, SEARCH, [rep("a1"), rep("a-"), rep("-")]),
     ("scrub card", scrub._CARD_LIKE, SEARCH,
      [rep("1"), rep("1 "), rep("4+"), rep("1%20"), rep("12-"), rep("4242 4242 4242 424")]),
     ("scrub security code", scrub._SECURITY_CODE, SEARCH,

@@ -39,6 +39,12 @@ UNSUBSCRIBE = "/unsubscribe/v1.eyJrIjogIm5ld3NsZXR0ZXIiLCAicyI6ICJLRi1QMEZa.Xk9a
         ("/static/app.3f2a9c1b5d6e7f8a9b0c1d2e.js", "/static/app.3f2a9c1b5d6e7f8a9b0c1d2e.js"),
         ("/account/password/reset/done/", "/account/password/reset/done/"),
         ("/page/12/", "/page/12/"),
+        ("/blog/top-10-ssl-providers-compared-2024/", "/blog/top-10-ssl-providers-compared-2024/"),
+        ("/account/password/reset/MQ/set-password/", "/account/password/reset/:id/set-password/"),
+        ("/console/support/12/", "/console/support/:id/"),
+        ("/console/support/requests/4/", "/console/support/requests/:id/"),
+        ("/console/rights/8/", "/console/rights/:id/"),
+        ("/console/admin/accounts/user/3/change/", "/console/admin/accounts/user/:id/change/"),
     ],
 )  # fmt: skip
 def test_a_path_keeps_what_names_no_one(path, shown):
@@ -50,6 +56,18 @@ def test_a_server_log_line_loses_the_token_but_keeps_the_rest():
     assert scrub_urls(line) == (
         '"GET /unsubscribe/:token/?x=1 HTTP/1.1" 200 512 "https://shop.example/unsubscribe/:token/"'
     )
+
+
+def test_references_and_tokens_in_a_query_are_replaced_too():
+    line = '"GET /privacy/request/confirm/?ref=DSR-RV8UX3WD&lang=da HTTP/1.1" 200'
+    assert scrub_urls(line) == '"GET /privacy/request/confirm/?ref=:number&lang=da HTTP/1.1" 200'
+    assert scrub_urls("/x/?recipient=KF-P0FZC-7J2RT") == "/x/?recipient=:number"
+    assert scrub_urls("/x/?page=2&q=ssl") == "/x/?page=2&q=ssl"
+
+
+def test_a_long_segment_is_replaced_whole():
+    long = "/unsubscribe/" + "ab12" * 1000 + "/"
+    assert scrub_urls(long) == "/unsubscribe/:token/"
 
 
 def test_every_log_record_of_the_process_is_scrubbed_of_link_secrets():

@@ -116,14 +116,6 @@ class SecurityCodeScrubFilter(_RecordScrubber):
         return scrub_security_codes(text)
 
 
-@enforces("QS-5")
-class CardDataScrubFilter(_RecordScrubber):
-    """Both scrubs in one pass (card numbers, then security codes)."""
-
-    def scrub(self, text: str) -> str:
-        return scrub_card_data(text)
-
-
 @enforces("BE-5")
 class LinkSecretScrubFilter(_RecordScrubber):
     """Replaces the tokens and references of every path in a record (``keepfaith.urlsecrets``):
