@@ -71,6 +71,7 @@ SCHEMA: dict[str, dict[str, str]] = {
         "description": "What was bought.",
         "term_months": "Term in months.",
         "quantity": "Quantity.",
+        "currency": "Currency of the amount.",
         "total_minor": "Line total in minor units.",
     },
     "renewals": {
@@ -221,7 +222,11 @@ def records_of(customer: User) -> dict[str, list[Row]]:
         ),
         "orders": _rows(_orders(customer), "orders"),
         "order_lines": _rows(
-            ({**ln.__dict__, "order": ln.order.number} for ln in lines), "order_lines"
+            (
+                {**ln.__dict__, "order": ln.order.number, "currency": ln.order.currency}
+                for ln in lines
+            ),
+            "order_lines",
         ),
         "renewals": _rows(
             ({**r.__dict__, "order": r.line.order.number} for r in renewals), "renewals"

@@ -168,4 +168,6 @@ def test_the_copy_holds_the_validation_details_and_says_them_in_words(alice: Use
     party = in_force().policy.recipient_name("certificate-authority", "da")
     assert party and party in text and "certificate-authority" not in text
     assert re.search(r"(DKK|EUR) \d+,\d\d", text), "amounts in money, not cents"
+    [line] = json.loads(zf.read("data.json"))["tables"]["order_lines"]
+    assert f"{line['currency']} {line['total_minor'] // 100}," in text  # lines in money too
     assert "Begrænsning af brugen af dine oplysninger" in text and "rights:restriction" not in text
