@@ -120,14 +120,21 @@ def _setup_message(certificate: CertificateOrder, go_ahead: bool) -> str:
 @enforces("SITE-2")
 @login_required
 def certificate_detail(request: HttpRequest, number: str) -> HttpResponse:
-    certificate = _own(request, number)
+    return _detail_page(request, _own(request, number))
+
+
+def _detail_page(
+    request: HttpRequest, certificate: CertificateOrder, *, reissue: ReissueForm | None = None
+) -> HttpResponse:
+    """The certificate's page; after a reissue that failed, with the pasted request kept."""
     context = {
         "certificate": certificate,
-        "reissue_form": ReissueForm(),
+        "reissue_form": reissue or ReissueForm(),
         "challenges": challenges_for(certificate=certificate),
         "names_state": names_state(certificate=certificate),
     }
-    return render(request, "certs/account_detail.html", context)
+    status = 400 if reissue is not None else 200
+    return render(request, "certs/account_detail.html", context, status=status)
 
 
 @enforces("SITE-2")
@@ -188,7 +195,7 @@ def certificate_reissue_request(request: HttpRequest, number: str) -> HttpRespon
     form = ReissueForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Paste the new certificate signing request."))
-        return redirect("portal:certificate", number=certificate.number)
+        return _detail_page(request, certificate, reissue=form)
     actor = Actor(ActorKind.CUSTOMER, certificate.customer.subject_ref)
     try:
         new = certificate_reissue(
@@ -197,7 +204,7 @@ def certificate_reissue_request(request: HttpRequest, number: str) -> HttpRespon
         )  # fmt: skip
     except (InputError, CertificateError, AuthorityError, PolicyViolation) as exc:
         messages.error(request, _("The certificate was not reissued: %(why)s") % {"why": exc})
-        return redirect("portal:certificate", number=certificate.number)
+        return _detail_page(request, certificate, reissue=form)
     messages.success(request, _("A new certificate is ordered with your new request."))
     return redirect("portal:certificate", number=new.number)
 

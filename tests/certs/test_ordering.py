@@ -225,6 +225,22 @@ def test_a_reissue_with_a_new_csr_replaces_the_certificate_once_issued(alice):
     assert old.state == CertState.REPLACED
 
 
+def test_a_refused_reissue_keeps_the_pasted_request(alice):
+    """A CSR for other names: the error, and the request still in its box to correct (found
+    cleared by a walk-through)."""
+    client, order = bought(alice)
+    client.post(setup_url(client, order), {"names": "shop.example", "csr": csr()})
+    old = CertificateOrder.objects.get()
+    client.post(f"/account/certificates/{old.number}/check/", {"kind": "http-01"})
+    other = csr(["other.example"])
+    response = client.post(f"/account/certificates/{old.number}/reissue/", {"csr": other})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "was not reissued" in page
+    assert other.strip().splitlines()[1] in page  # the pasted request, kept
+    assert CertificateOrder.objects.count() == 1
+
+
 def test_another_customer_cannot_set_up_the_certificate(alice, carol):
     client, order = bought(alice)
     url = setup_url(client, order)
