@@ -12,6 +12,7 @@ from keepfaith.comms.emails import site_url
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.gate import Gate
 from keepfaith.policy import Policy
+from keepfaith.policy.sections import display_name
 from keepfaith.policy.trace import enforces
 
 
@@ -34,7 +35,7 @@ def certificate_expiry_reminders(
             "certificate": certificate,
             "number": certificate.number,
             "url": site_url(f"/account/certificates/{certificate.number}/", lang),
-            "controller": policy.controller.legal_name,
+            "controller": display_name(policy),
         }
         mail_send(
             name="certificate_expiring",

@@ -27,6 +27,7 @@ from keepfaith.policy import Policy
 from keepfaith.policy import phrases as ph
 from keepfaith.policy.rights_text import kept_period_text, kept_reason_text, right_name
 from keepfaith.policy.schema import text_in
+from keepfaith.policy.sections import display_name
 from keepfaith.policy.trace import enforces
 from keepfaith.rights.records import NOT_HELD, SCHEMA, records_of
 
@@ -46,7 +47,7 @@ def processing_info(policy: Policy, lang: str) -> dict[str, Any]:
     rights = policy.rights
     recipients = policy.recipients
     return {
-        "controller": policy.controller.legal_name,
+        "controller": display_name(policy),
         "privacy_email": policy.controller.privacy_email,
         "purposes": [
             {

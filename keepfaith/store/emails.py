@@ -12,6 +12,7 @@ from keepfaith.comms.emails import site_url
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.gate import Gate
 from keepfaith.policy import Policy
+from keepfaith.policy.sections import display_name
 from keepfaith.policy.trace import enforces
 from keepfaith.store.models import Order
 from keepfaith.store.pricing import money
@@ -46,7 +47,7 @@ def send_order_receipt(*, order: Order, policy: Policy, gate: Gate) -> None:
         "vat": money(order.vat_minor, order.currency, lang=lang),
         "total": money(order.total_minor, order.currency, lang=lang),
         "url": site_url(f"/account/orders/{order.number}/", lang),
-        "controller": policy.controller.legal_name,
+        "controller": display_name(policy),
     }
     mail_send(
         name="order_receipt",

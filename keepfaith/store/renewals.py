@@ -41,6 +41,7 @@ from keepfaith.consent.services import consent_record
 from keepfaith.gate import Gate, PolicyViolation
 from keepfaith.policy import Policy
 from keepfaith.policy.schema import Renewals, duration_hours
+from keepfaith.policy.sections import display_name
 from keepfaith.policy.trace import enforces
 from keepfaith.store.errors import CheckoutError
 from keepfaith.store.models import Order, OrderStatus, Renewal, RenewalCharge
@@ -275,7 +276,7 @@ def _mail(
         "line": renewal.line,
         "card": order.card_masked(),
         "url": site_url(f"/account/orders/{order.number}/", lang),
-        "controller": policy.controller.legal_name,
+        "controller": display_name(policy),
     }
     for field, value in amounts.items():
         if field.endswith("_minor") and isinstance(value, int):

@@ -35,6 +35,8 @@ def test_a_paid_order_sends_one_receipt_without_unsubscribe(
     assert "4242 4242 4242 4242" not in receipt.body and "4242424242424242" not in receipt.body
     assert "List-Unsubscribe" not in receipt.extra_headers
     assert receipt.extra_headers["Auto-Submitted"] == "auto-generated"
+    # signed as the customer knows the shop, with the company behind it (as the invoice)
+    assert receipt.body.rstrip().endswith("QualitySSL (BitEngines)")
     assert AuditEntry.objects.filter(
         action="gate.check",
         subject=alice.customer_number,
