@@ -34,8 +34,9 @@ CUSTOMERS = StaffRead(
 )  # fmt: skip
 AUDIT_LOG = StaffRead("console.audit.list", (UNIQUE_ID,), (SECURITY,), ("QS-3",))
 ORDERS = StaffRead(
-    "console.orders.list", (UNIQUE_ID, CARD_MASKED), (PAYMENT,), ("QS-3", "QS-5", "SITE-2")
+    "console.orders.list", (EMAIL, UNIQUE_ID, CARD_MASKED), (PAYMENT,), ("QS-3", "QS-5", "SITE-2")
 )
+"""The orders list: numbers and masked cards, found by order, customer number or e-mail."""
 TICKETS = StaffRead("console.support.list", (EMAIL, UNIQUE_ID), (SUPPORT,), ("BE-3", "QS-3"))
 INFORMATION_REQUESTS = StaffRead(
     "console.support.requests", (EMAIL, NAME), (INFORMATION_REQUEST,), ("BE-3", "QS-3")
