@@ -1,8 +1,13 @@
-"""Django admin, when enabled: only for verified administrators, and every page audited."""
+"""Django admin, when enabled: only for verified administrators, every page audited, and for
+staff accounts and groups only. Customers' records are read in the console, where the policy
+decides each read; the admin, which would show every field of an account, lists no customer
+(an administrator's customer page is the console's)."""
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_otp.admin import OTPAdminSite
 
@@ -22,7 +27,7 @@ class KeepfaithAdminSite(OTPAdminSite):  # type: ignore[misc]
                 actor=staff_actor(request),
                 action="admin.request",
                 outcome="read",
-                categories=["user.contact.email"],
+                categories=[],  # staff accounts only: no customer's data
                 use="essential.service.security",
                 clauses=["QS-3"],
                 detail={"path": request.path},
@@ -35,6 +40,16 @@ class KeepfaithAdminSite(OTPAdminSite):  # type: ignore[misc]
         return redirect(f"/console/login/?next={request.get_full_path()}")
 
 
+class StaffAccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Staff accounts: who they are and their roles; a customer account is not found here."""
+
+    list_display = ("email", "is_active", "last_login")
+    fields = ("email", "full_name", "language", "is_active", "groups")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[User]:
+        return super().get_queryset(request).filter(is_staff=True)
+
+
 admin_site = KeepfaithAdminSite(name="admin")
-admin_site.register(User)
+admin_site.register(User, StaffAccountAdmin)
 admin_site.register(Group)

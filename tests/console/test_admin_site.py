@@ -42,6 +42,14 @@ print("admin-unverified", client_for(ada, False).get("/console/admin/").status_c
 print("support-verified", client_for(bob, True).get("/console/admin/").status_code)
 print("admin-verified", client_for(ada, True).get("/console/admin/").status_code)
 print("audited", AuditEntry.objects.filter(action="admin.request").count())
+from keepfaith.accounts.models import User
+alice = User.objects.create_user("alice@example.com", "x" * 12, phone="+45 1234 5678")
+User.objects.filter(pk=ada.pk).update(is_superuser=True)  # every model permission
+ada.refresh_from_db()
+admin = client_for(ada, True)
+print("customer-page", admin.get(f"/console/admin/accounts/user/{alice.pk}/change/").status_code)
+listed = admin.get("/console/admin/accounts/user/").content.decode()
+print("customer-listed", "alice@example.com" in listed, "ada@staff.example" in listed)
 """
 
 
@@ -72,3 +80,6 @@ def test_admin_needs_a_verified_administrator(tmp_path: Path):
     assert lines["support-verified"] == "302"
     assert lines["admin-verified"] == "200"
     assert int(lines["audited"]) >= 1
+    # a customer's account is read in the console, through the gate, never here
+    assert lines["customer-page"] in ("302", "404")  # "does not exist", even for a superuser
+    assert lines["customer-listed"] == "False True"
