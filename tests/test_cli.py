@@ -9,6 +9,8 @@ import sys
 from importlib import import_module
 from pathlib import Path
 
+import pytest
+
 from keepfaith.__main__ import _arguments
 from keepfaith.commands import COMMANDS, OWN, help_text
 
@@ -136,3 +138,25 @@ def test_a_poll_interval_outside_its_range_is_a_usage_error():
     for text in ("-1", "nan", "inf", "0", "x", "3601"):
         with pytest.raises(argparse.ArgumentTypeError, match="is not a number of seconds"):
             parse(text)
+
+
+@pytest.mark.clause("BE-5")
+def test_the_reports_command_is_read_as_the_console_reads_them(settings, tmp_path, db, mia, bob):
+    """Marketing may read the reports (the policy grants them); support may not; the read or
+    the refusal is in the audit log, as in the console."""
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from keepfaith.audit.models import AuditEntry
+
+    settings.WEBLOG_DIR = tmp_path / "weblog"
+    days = ("--from", "2026-01-01", "--to", "2026-01-07")
+    call_command("logs", "report", *days, "--as", mia.email, stdout=StringIO())
+    with pytest.raises(CommandError, match="refused by the policy"):
+        call_command("logs", "report", *days, "--as", bob.email, stdout=StringIO())
+    call_command("logs", "report", *days, stdout=StringIO())
+    entries = AuditEntry.objects.filter(action="console.analytics.report").order_by("seq")
+    assert [(e.actor, e.outcome) for e in entries] == [
+        (mia.email, "read"), (bob.email, "refused"), ("logs report", "read"),
+    ]  # fmt: skip

@@ -118,6 +118,13 @@ class Command(BaseCommand):
             help="table on a terminal, json when piped (unless given)",
         )
         report.add_argument("--limit", type=whole_number(1, 100_000), default=50)
+        report.add_argument(
+            "--as",
+            dest="actor",
+            default="",
+            help="the staff member reading the reports: the policy must grant them, as in the "
+            "console (without it, the read is the operator's, audited as such)",
+        )
         sub.add_parser("purge", help="apply the retention of the diagnostics store")
         sub.add_parser("compact", help="merge each closed day's Parquet parts into one")
 
@@ -131,6 +138,7 @@ class Command(BaseCommand):
         elif action == "forget":
             self._forget(options["paths"])
         elif action == "report":
+            self._report_read(options["actor"], options["start"], options["end"])
             self._report(options["start"], options["end"], options["output"], options["limit"])
         elif action == "compact":
             try:
@@ -237,6 +245,30 @@ class Command(BaseCommand):
         if self.verbosity >= 2:  # the profile bench/logs.py prints
             phases = ", ".join(f"{name} {secs:.2f}" for name, secs in result.phases.items())
             self.stdout.write(f"phases (s): {phases}")
+
+    @staticmethod
+    def _report_read(email: str, start: dt.date, end: dt.date) -> None:
+        """The reports are read as the console reads them (BE-5): a staff member's read asked
+        of the gate, an operator's recorded as such; either way in the audit log."""
+        from keepfaith.audit.services import Actor, audit_append
+        from keepfaith.console.cli import staff_cli_read
+        from keepfaith.console.reads import analytics_read
+        from keepfaith.inforce import in_force
+
+        read = analytics_read(in_force().policy)
+        command = f"logs report --from {start} --to {end}"
+        if email:
+            staff_cli_read(email=email, read=read, subjects=[], command=command)
+            return
+        audit_append(
+            actor=Actor.system("logs report"),
+            action=read.action,
+            outcome="read",
+            categories=read.categories,
+            use=read.uses[0],
+            clauses=read.clauses,
+            detail={"command": command},
+        )
 
     def _report(self, start: dt.date, end: dt.date, output: str, limit: int) -> None:
         try:
