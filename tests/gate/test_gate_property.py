@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from keepfaith.gate import ChoiceSource, ChoiceStatus, Gate, InMemoryChoices, go_ahead_key
 from keepfaith.policy import Policy, load_policy
+from keepfaith.policy.jurisdiction import jurisdiction_rules
 from keepfaith.policy.references import default_taxonomy_keys
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -88,7 +89,10 @@ def reference_allowed(
     if subject is None:
         return False
     status = choices.choice_for(subject, use).status
-    if declared.choice == "opt-out" and status not in (ChoiceStatus.GIVEN, ChoiceStatus.NOT_ASKED):
+    said: tuple[ChoiceStatus, ...] = (ChoiceStatus.GIVEN, ChoiceStatus.NOT_ASKED)
+    if not jurisdiction_rules(country=policy.controller.jurisdiction).preticked_optout_allowed:
+        said = (ChoiceStatus.GIVEN,)  # asked with an empty box: only a yes counts
+    if declared.choice == "opt-out" and status not in said:
         return False
     if declared.choice == "opt-in" and status is not ChoiceStatus.GIVEN:
         return False
