@@ -367,7 +367,14 @@ def _subject_refused_page(
         "This customer has restricted the use of their data. Until the privacy officer lifts "
         "the restriction, their data is only stored, and used only for: %(uses)s."
     ) % {"uses": join_words(uses, lang) or _("nothing else")}
-    return refused_page(request, reason=refused.decision.reason, summary=summary)
+    gate = subject_gate(request)
+    may = [
+        role
+        for role in ROLE_WORDS
+        if read_decision(gate=gate, read=refused.read, roles=(role,), subject=refused.subject)
+    ]
+    needs = ", ".join(_(role) for role in may)
+    return refused_page(request, reason=refused.decision.reason, summary=summary, needs=needs)
 
 
 @enforces("QS-3", features=("staff.reads-by-policy",))

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -40,7 +41,7 @@ from keepfaith.console.dashboard import (
 )
 from keepfaith.console.forms import FilterForm
 from keepfaith.inforce import in_force
-from keepfaith.policy.phrases import country_name
+from keepfaith.policy.phrases import country_name, retention_text
 from keepfaith.policy.trace import enforces
 from keepfaith.weblog.conf import download_extensions, weblog_config_in_force
 from keepfaith.weblog.reports import (
@@ -117,7 +118,7 @@ def _count_section(
 
 
 def _trend_sections(report: WeblogReport) -> list[Section]:
-    days = [(r.day.isoformat(), r) for r in report.daily]
+    days = [(date_format(r.day, "SHORT_DATE_FORMAT"), r) for r in report.daily]
     charts = [
         line_chart([(d, float(getattr(r, name))) for d, r in days], title=title)
         for name, title in (
@@ -428,7 +429,11 @@ def diagnostics(request: HttpRequest) -> HttpResponse:
         "page": page,
         "has_next": len(hits) > DIAGNOSTICS_PAGE,
         "params": params.urlencode(),
-        "policy_retention": policy.log_files.raw_ip_retention if policy.log_files else "",
+        "policy_retention": (
+            retention_text(policy.log_files.raw_ip_retention, (get_language() or "en")[:2])
+            if policy.log_files
+            else ""
+        ),
         "setting_days": settings.WEBLOG_RAW_IP_RETENTION_DAYS,
         "retention_days": config.raw_ip_retention_days,
         **facts,

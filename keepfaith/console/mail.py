@@ -97,6 +97,9 @@ def mail_queue_resolve(request: HttpRequest, item_id: int) -> HttpResponse:
         messages.error(request, _("This message was decided already."))
         return redirect("console:mail_queue")
     apply = request.POST.get("decision") == "apply"
+    if apply and not number:
+        messages.error(request, _("Give the number of the customer to opt out."))
+        return _queue_page(request, failed=item.pk)
     if apply and customer_by_number(number=number[:16]) is None:
         messages.error(
             request, _("There is no customer with the number %(number)s.") % {"number": number}

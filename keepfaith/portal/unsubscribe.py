@@ -115,9 +115,11 @@ def _unsubscribe_page(request: HttpRequest, claim: UnsubscribeClaim, token: str)
         return render(request, TEMPLATE, {**context, "state": state, "everything": everything})
     if is_one_click_body(request.body, request.META.get("CONTENT_TYPE", "")):
         _opt_out(claim, everything=False, source="one-click")
-        return render(request, TEMPLATE, {**context, "state": "done", "everything": False})
+        done = no_marketing_left(claim)
+        return render(request, TEMPLATE, {**context, "state": "done", "everything": done})
     scope = request.POST.get("scope", "")
     if scope not in ("kind", "all"):
         return render(request, TEMPLATE, {**context, "state": "confirm"}, status=400)
     _opt_out(claim, everything=scope == "all", source="web")
-    return render(request, TEMPLATE, {**context, "state": "done", "everything": scope == "all"})
+    done = scope == "all" or no_marketing_left(claim)  # nothing else to offer to stop
+    return render(request, TEMPLATE, {**context, "state": "done", "everything": done})

@@ -191,7 +191,7 @@ def _staff_reads(subject: str) -> Iterator[Row]:
         yield {
             "at": entry.at,
             "staff": entry.actor,
-            "what": detail.get("path") or entry.action,
+            "what": entry.action,  # the page or command, by its audit action
             "categories": entry.categories,
             "use": entry.use,
         }

@@ -47,3 +47,11 @@ def test_a_second_visit_says_already_unsubscribed(number: str) -> None:
     after = client.get(link(number)).content.decode()
     assert "You receive no marketing e-mail from us." in after
     assert "Also stop all other marketing e-mail" not in after  # nothing left to stop
+
+
+def test_unsubscribing_from_the_last_mail_left_offers_nothing_more(number: str) -> None:
+    client = Client()
+    client.post(link(number, "newsletter"), data={"scope": "kind"})
+    done = client.post(link(number), data={"scope": "kind"}).content.decode()  # the other one
+    assert "You will receive no more marketing e-mail from us." in done
+    assert "Also stop all other marketing e-mail" not in done

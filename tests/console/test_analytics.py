@@ -139,7 +139,7 @@ def test_raw_addresses_only_for_the_policy_raw_ip_readers(published, weblog, ada
     response = verified_client(ada).get("/console/analytics/diagnostics/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Retention the policy states</dt><dd>7d" in html
+    assert "Retention the policy states</dt><dd>7 days" in html
     assert "deleted by the first daily purge after" in html
     assert html.count('<tr><td class="nowrap">') == 100  # a page of the last week's raw hits
     assert 'rel="next"' in html

@@ -110,6 +110,7 @@ def test_a_restricted_customer_is_open_only_for_the_uses_a_restriction_permits(
         assert response.status_code == 403, path
         assert "restricted the use of their data" in page
         assert "alice@example.com" not in page and "Nørregade" not in page
+        assert "lets no staff role open it" not in page or "/orders/" in path
     # nor do the lists show her to them (found read around by the diff review)
     for client, path in (
         (bob, f"/console/customers/?q={alice.customer_number}"),
@@ -119,8 +120,10 @@ def test_a_restricted_customer_is_open_only_for_the_uses_a_restriction_permits(
         listed = client.get(path).content.decode()
         assert "alice@example.com" not in listed and order.number not in listed, path
         assert 'id="restricted-left-out"' in listed, path
+    customer_page = bob.get(f"/console/customers/{alice.customer_number}/").content.decode()
+    assert "It needs the role: privacy officer, administrator." in customer_page  # for her
     refused = AuditEntry.objects.filter(subject=alice.customer_number, outcome="refused")
-    assert refused.count() == 3
+    assert refused.count() == 4
     assert all("restricted the processing" in e.detail["reason"] for e in refused)
     assert not AuditEntry.objects.filter(subject=alice.customer_number, outcome="read").exists()
     # the administrator reads the account for signing in, which a restriction permits: the

@@ -29,6 +29,37 @@ def column_title(name: str) -> str:
     return str(COLUMN_TITLES.get(name, name.replace("_", " ")))
 
 
+_TABLE_COLUMN_TITLES = {("mail_sent", "created_at"): _("Written")}
+
+
+@register.simple_tag
+def table_column_title(table: str, name: str) -> str:
+    """A column of one table of the export, where its name reads differently there."""
+    found = _TABLE_COLUMN_TITLES.get((table, name))
+    return str(found) if found is not None else column_title(name)
+
+
+_STAFF_PAGES = (
+    ("console.customers", _("the list of customers")),
+    ("console.customer", _("your customer page")),
+    ("console.order", _("your orders")),
+    ("console.support", _("your support requests")),
+    ("console.rights", _("your requests about your data")),
+    ("console.consent", _("your consent history")),
+    ("console.mail", _("your mail to us about stopping mail")),
+    ("console.campaign", _("whether a campaign reaches you")),
+    ("console.audit", _("the record of who saw your data")),
+)
+
+
+def _staff_page(action: str) -> str:
+    """What a member of staff opened, in words, from the read's action."""
+    for prefix, words in _STAFF_PAGES:
+        if action == prefix or action.startswith(prefix + "."):
+            return str(words)
+    return str(_("a page of our staff console"))
+
+
 @register.filter
 def cell(row: dict[str, Any], column: str) -> str:
     """One cell of an export row as text (lists joined; empty for nothing)."""
@@ -240,6 +271,15 @@ def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) ->
         return str(policy.recipient_name(str(value), lang) or value)
     if table == "transfers" and column == "what":
         return str(_TRANSFER_WORDS.get(str(value), value))
+    if table == "staff_reads" and column == "what":
+        return _staff_page(str(value))
+    if table == "certificates" and column == "state":
+        from keepfaith.certs.models import CertState
+
+        try:
+            return str(CertState(str(value)).label)
+        except ValueError:
+            return str(value)
     if table == "orders" and column == "status":
         from keepfaith.store.models import OrderStatus
 
