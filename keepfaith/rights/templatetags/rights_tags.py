@@ -264,7 +264,10 @@ def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) ->
         currency = row.get("currency") or ""
         return f"{currency} {amount}".strip()
     if table == "orders" and column == "validation_details" and isinstance(value, dict):
-        return "; ".join(f"{column_title(k)}: {v}" for k, v in value.items() if v)
+        # the form's order (PostgreSQL's jsonb keeps its own, shortest key first)
+        first = {key: i for i, key in enumerate(("organisation", "address", "phone"))}
+        keys = sorted(value, key=lambda k: (first.get(k, len(first)), k))
+        return "; ".join(f"{column_title(k)}: {value[k]}" for k in keys if value[k])
     if table == "orders" and column == "outside_party_choice":
         return str(_("went on") if value == "given" else _EVENT_WORDS.get(str(value), value))
     if (table, column) in (("orders", "outside_party"), ("transfers", "party")) and policy:
