@@ -216,9 +216,14 @@ def _read_refused_page(
     )
 
 
-def readers_of(*, gate: Gate, read: StaffRead) -> str:
-    """The staff roles the policy lets read ``read``, as words ("billing, administrator")."""
-    may = [r for r in ROLE_WORDS if read_decision(gate=gate, read=read, roles=(r,)).allowed]
+def readers_of(*, gate: Gate, read: StaffRead, subject: str | None = None) -> str:
+    """The staff roles the policy lets read ``read`` (about ``subject``, when given), as words
+    ("billing, administrator")."""
+    may = [
+        role
+        for role in ROLE_WORDS
+        if read_decision(gate=gate, read=read, roles=(role,), subject=subject).allowed
+    ]
     return ", ".join(_(role) for role in may)
 
 
@@ -367,13 +372,7 @@ def _subject_refused_page(
         "This customer has restricted the use of their data. Until the privacy officer lifts "
         "the restriction, their data is only stored, and used only for: %(uses)s."
     ) % {"uses": join_words(uses, lang) or _("nothing else")}
-    gate = subject_gate(request)
-    may = [
-        role
-        for role in ROLE_WORDS
-        if read_decision(gate=gate, read=refused.read, roles=(role,), subject=refused.subject)
-    ]
-    needs = ", ".join(_(role) for role in may)
+    needs = readers_of(gate=subject_gate(request), read=refused.read, subject=refused.subject)
     return refused_page(request, reason=refused.decision.reason, summary=summary, needs=needs)
 
 
