@@ -31,7 +31,7 @@ from keepfaith.inforce import in_force
 from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
 from keepfaith.portal import words
-from keepfaith.store.pricing import money as format_money
+from keepfaith.store.pricing import money_here as money
 from keepfaith.store.selectors import orders_for_billing
 from keepfaith.support.selectors import customer_tickets
 
@@ -42,11 +42,6 @@ FIELD_LABELS = {
     "organization": gettext_lazy("Organisation"),
     "postal_address": gettext_lazy("Postal address"),
 }
-
-
-def money(minor: int, currency: str) -> str:
-    """An amount as the staff member's language writes it (05,00 in Danish)."""
-    return format_money(minor, currency, lang=(get_language() or "en")[:2])
 
 
 @dataclass(frozen=True)

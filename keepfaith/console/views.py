@@ -20,9 +20,9 @@ from keepfaith.accounts.selectors import customer_list
 from keepfaith.accounts.services import staff_language_set
 from keepfaith.console import reads
 from keepfaith.console.access import closed_by_restriction, staff_read, staff_view
-from keepfaith.console.customers import money
 from keepfaith.console.forms import SecondFactorForm, StaffLanguageForm, StaffLoginForm
 from keepfaith.console.nav import sections_for
+from keepfaith.store.pricing import money_here as money
 from keepfaith.store.selectors import orders_for_billing
 
 

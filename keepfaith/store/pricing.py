@@ -195,6 +195,13 @@ def order_totals(catalog: Catalog, lines: Iterable[PricedLine]) -> Totals:
     return Totals(subtotal, vat, subtotal + vat, rate)
 
 
+def money_here(minor: int, currency: str) -> str:
+    """``money`` in the language active for this request (the page's, the staff member's)."""
+    from django.utils.translation import get_language
+
+    return money(int(minor), currency, lang=(get_language() or "en")[:2])
+
+
 def money(minor: int, currency: str, *, lang: str = "en") -> str:
     """``EUR 1,234.50`` (``EUR 1.234,50`` in Danish); Danish kroner in Danish the Danish way,
     ``1.234,50 kr.``. Minor units shown with two decimals, the currency the catalogue states."""
