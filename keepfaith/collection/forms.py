@@ -52,7 +52,6 @@ from keepfaith.consent.selectors import current_choices
 from keepfaith.consent.services import consent_form_hash
 from keepfaith.gate import Gate
 from keepfaith.inforce import InForce, in_force
-from keepfaith.policy.jurisdiction import answer_required
 from keepfaith.policy.phrases import category_name
 from keepfaith.policy.schema import Use, text_in
 from keepfaith.policy.trace import enforces
@@ -142,10 +141,10 @@ class CollectionPointForm(VisibleTextForm):
         return tuple(u for u in self.policy.uses_offered_at(self.point.id) if u.choice != "none")
 
     def _add_choices(self) -> None:
-        country = self.policy.controller.jurisdiction
+        rules = self.in_force.rulebook.uses  # the gate's own reading of each choice
         current = current_choices(subject=self.subject) if self.subject else {}
         for use in self.offered_uses():
-            needs_yes = answer_required(use.choice, country=country)
+            needs_yes = rules[use.key].answer_required
             if self.subject:
                 ticked = shown_on(use.choice, current.get(use.key), answer_required=needs_yes)
             else:
