@@ -134,7 +134,8 @@ def test_the_footer_names_the_mail_by_the_policy_s_name_in_the_reader_s_language
     gus.save()
     client.post(f"/console/campaigns/{campaign.pk}/send/", {"audience_size": "2"})
     deliver_pending()
-    footers = {m.to[0]: m.body.rsplit("--", 1)[1] for m in mail.outbox}
+    # the footer follows the separator line; an unsubscribe token may itself hold "--"
+    footers = {m.to[0]: m.body.rsplit("\n--\n", 1)[1] for m in mail.outbox}
     assert "you said yes to “Newsletter”" in footers[hal.email]
     assert "du har sagt ja til „Nyhedsbrev“" in footers[gus.email]
     assert "newsletter" not in " ".join(footers.values())
