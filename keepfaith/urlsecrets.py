@@ -26,12 +26,12 @@ split, never backtracked over.
 
 from __future__ import annotations
 
-import functools
 import re
+
+from keepfaith.memo import short_text_cache
 
 TOKEN_MIN = 20
 RUN_MIN = 10
-CACHED_MAX = 512  # longer paths are worked out each time (a hostile one must not fill memory)
 NUMBERED_UNDER = frozenset(
     {"ticket", "consent", "renew", "certificates", "orders", "support", "requests", "rights"}
     | {"user"}
@@ -61,15 +61,11 @@ def _is_token(segment: str, last: bool) -> bool:
     return True
 
 
+@short_text_cache(maxsize=16_384)  # a web log repeats its paths; a long one is not kept
 def path_shown(path: str) -> str:
     """``path`` (no query) with tokens, references and account numbers replaced (see above)."""
     if _DIGIT.search(path) is None and not any(word in path for word in ACCOUNT_BEFORE):
         return path  # every other rule needs a digit somewhere in the path
-    return _shown_cached(path) if len(path) <= CACHED_MAX else _shown(path)
-
-
-@functools.lru_cache(maxsize=16_384)
-def _shown_cached(path: str) -> str:
     return _shown(path)
 
 

@@ -9,13 +9,13 @@ per distinct value only; per row, the work is Arrow's.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from datetime import date
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keepfaith.memo import short_text_cache
 from keepfaith.urlsecrets import path_shown
 from keepfaith.weblog.privacy import registry_countries, truncated_networks, visitor_pseudonyms
 from keepfaith.weblog.useragents import agents_families
@@ -26,7 +26,7 @@ EXTENSION_MAX = 10
 DayKeys = Callable[[list[date]], dict[date, bytes]]
 
 
-@functools.lru_cache(maxsize=65_536)
+@short_text_cache(maxsize=65_536)
 def extension(path: str) -> str:
     """The lower-case extension of the path's last segment ('' for none or a long one)."""
     last = path.rpartition("/")[2]
@@ -34,7 +34,7 @@ def extension(path: str) -> str:
     return ext.lower() if dot and len(ext) <= EXTENSION_MAX else ""
 
 
-@functools.lru_cache(maxsize=65_536)
+@short_text_cache(maxsize=65_536)
 def referrer_parts(referrer: str) -> tuple[str | None, str | None]:
     """(domain, page) of a referrer: the lower-case host of a URL, and the referrer without
     its query and fragment, its tokens and references replaced (None for none: '' or '-')."""

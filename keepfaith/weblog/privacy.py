@@ -19,7 +19,6 @@ Rules this module keeps:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hmac
 import ipaddress
 import socket
@@ -29,6 +28,7 @@ import iptocc
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keepfaith.memo import short_text_cache
 from keepfaith.weblog import _linescan
 from keepfaith.weblog.linear import visitor_regex
 
@@ -74,7 +74,7 @@ def truncated_networks(*, hosts: pa.Array) -> pa.Array:
     return pa.array(nets, pa.string())
 
 
-@functools.lru_cache(maxsize=65_536)
+@short_text_cache(maxsize=65_536)
 def _ipv6_network(host: str) -> str:
     """The /48 of an IPv6 address as ``ipaddress`` writes it (``2001:db8:abcd::/48``).
 

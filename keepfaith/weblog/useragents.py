@@ -6,12 +6,12 @@ which is precise enough to help fingerprint a person.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import ua_parser
 
+from keepfaith.memo import short_text_cache
 from keepfaith.weblog.bots import NAME_MAX, crawler_name
 
 OTHER = "Other"
@@ -28,7 +28,7 @@ class AgentFamilies:
     crawler: str | None
 
 
-@functools.lru_cache(maxsize=50_000)
+@short_text_cache(maxsize=50_000)
 def agent_families(*, user_agent: str) -> AgentFamilies:
     """The families of ``user_agent`` (cached: logs repeat a few hundred agents)."""
     if user_agent.strip() in NO_AGENT:
