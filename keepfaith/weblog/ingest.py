@@ -37,6 +37,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keepfaith.urlsecrets import scrub_urls
 from keepfaith.weblog import aggregate
 from keepfaith.weblog.commits import (
     Batch,
@@ -146,8 +147,18 @@ def _same(text: str, rows: int) -> pa.DictionaryArray:
     )
 
 
+def _requests_shown(requests: pa.ChunkedArray) -> pa.Array:
+    """Each request line with the secrets in its URL replaced (``scrub_urls``: a sign-up,
+    reset or unsubscribe token would still work for whoever reads it), worked out once per
+    distinct line."""
+    lines = pc.dictionary_encode(requests.combine_chunks())
+    shown = [None if line is None else scrub_urls(line) for line in lines.dictionary.to_pylist()]
+    return pc.take(pa.array(shown, pa.string()), lines.indices)
+
+
 def _raw_requests(parsed: pa.Table, first: int, cutoff: dt.datetime, source: str) -> pa.Table:
-    """The requests from line ``first`` on, no older than ``cutoff``, with their address."""
+    """The requests from line ``first`` on, no older than ``cutoff``, with their address (the
+    request line with its URL's secrets replaced)."""
     keep = pc.and_(
         pc.and_(pc.is_null(parsed.column("problem")), pc.greater_equal(parsed.column("n"), first)),
         pc.greater_equal(parsed.column("ts"), pa.scalar(cutoff, pa.timestamp("us"))),
@@ -157,7 +168,7 @@ def _raw_requests(parsed: pa.Table, first: int, cutoff: dt.datetime, source: str
         "day": pc.cast(rows.column("ts"), pa.date32()),
         "ts": rows.column("ts"),
         "address": rows.column("host"),
-        "request": rows.column("request"),
+        "request": _requests_shown(rows.column("request")),
         "status": rows.column("status"),
         "user_agent": rows.column("user_agent"),
         "source": _same(source, len(rows)),

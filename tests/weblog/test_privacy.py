@@ -255,3 +255,27 @@ def test_administrators_can_read_recent_raw_hits_for_diagnosis(store_config, tmp
         paths=store_config.paths, since=NOW - dt.timedelta(days=7), until=NOW, status_from=500
     )
     assert [(hit.address, hit.status) for hit in hits] == [(KNOWN_V6, 500)]
+
+
+@pytest.mark.clause("QS-6")
+@pytest.mark.clause("BE-5")
+def test_raw_hits_keep_the_request_line_without_the_secrets_in_its_url(store_config, tmp_path):
+    """A reset or unsubscribe link in the diagnostics would still work for whoever reads it:
+    the raw parts keep the line as it came, its URL's tokens and references replaced."""
+    token = "v1.eyJrIjogIm5ld3NsZXR0ZXIiLCAicyI6ICJLRi1QMEZa.Xk9aQ2b7"
+    log = tmp_path / "access.log"
+    log.write_text(
+        line(request=f"GET /unsubscribe/{token}/ HTTP/1.1")
+        + line(request="POST /account/reset/MQ/cz4ab1-0f3e2d1c9b8a7f6e5d4c3b2a19081726/ HTTP/1.1")
+        + line(request="GET /account/orders/O-8M19-GP0C/?ref=newsletter HTTP/1.1", status=404)
+        + line(request="GET /wp-login.php?action=register HTTP/1.0", status=404),
+        encoding="utf-8",
+    )
+    ingest(store_config, log)
+    hits = diagnostics_hits(paths=store_config.paths, since=NOW - dt.timedelta(days=7), until=NOW)
+    assert sorted(hit.request for hit in hits) == [
+        "GET /account/orders/:number/?ref=newsletter HTTP/1.1",
+        "GET /unsubscribe/:token/ HTTP/1.1",
+        "GET /wp-login.php?action=register HTTP/1.0",
+        "POST /account/reset/:id/:token/ HTTP/1.1",
+    ]
