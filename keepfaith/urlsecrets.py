@@ -14,9 +14,10 @@ replaces, segment by segment:
   ``DSR-RV8UX3WD``, certificate ``CRT-27BF2FED``) becomes ``:number``;
 - an account number in a link (the ``OA`` of ``/account/verify/OA/<token>/``: the segment
   before a token, after ``verify`` or ``reset``, and before ``set-password``) and an
-  all-digit segment after a name that keepfaith's pages number one customer's things under
-  (``ticket``, ``consent``, ``renew``, ``certificates``, ``orders``; in the console
-  ``support``, ``requests``, ``rights``, ``user``) become ``:id``.
+  all-digit segment or a ticket's reference (16 hex digits) after a name that keepfaith's
+  pages number one customer's things under (``ticket``, ``consent``, ``renew``,
+  ``certificates``, ``orders``; in the console ``support``, ``requests``, ``rights``,
+  ``user``) become ``:id``.
 
 Everything else (years, page numbers, file names) is kept. ``scrub_urls`` applies the same to
 every URL in a line of text (a server's access log line), and in its query masks references
@@ -38,6 +39,7 @@ NUMBERED_UNDER = frozenset(
 )
 ACCOUNT_BEFORE_TOKEN = frozenset({"verify", "reset"})
 ACCOUNT_BEFORE = frozenset({"set-password"})
+_TICKET_REFERENCE = re.compile(r"[0-9a-f]{16}")  # support.models.new_reference
 _REFERENCE = re.compile(r"(?:KF|O|DSR|CRT)-[0-9A-Z]{4,10}(?:-[0-9A-Z]{4,10})?")
 _FILE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}")
 _DIGIT = re.compile(r"\d")
@@ -62,6 +64,12 @@ def _is_token(segment: str, last: bool) -> bool:
 
 
 @short_text_cache(maxsize=16_384)  # a web log repeats its paths; a long one is not kept
+def _numbered(segment: str) -> bool:
+    return (segment.isascii() and segment.isdigit()) or (
+        _TICKET_REFERENCE.fullmatch(segment) is not None
+    )
+
+
 def path_shown(path: str) -> str:
     """``path`` (no query) with tokens, references and account numbers replaced (see above)."""
     if _DIGIT.search(path) is None and not any(word in path for word in ACCOUNT_BEFORE):
@@ -82,7 +90,7 @@ def _shown(path: str) -> str:
                 parts[before] = ":id"
         elif _REFERENCE.fullmatch(segment) is not None:
             parts[i] = ":number"
-        elif segment.isascii() and segment.isdigit() and i > 0 and parts[i - 1] in NUMBERED_UNDER:
+        elif i > 0 and parts[i - 1] in NUMBERED_UNDER and _numbered(segment):
             parts[i] = ":id"
         elif segment in ACCOUNT_BEFORE and i >= 1 and parts[i - 1]:
             parts[i - 1] = ":id"

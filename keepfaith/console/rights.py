@@ -40,7 +40,7 @@ from keepfaith.policy.trace import enforces
 from keepfaith.rights.actions import carry_out
 from keepfaith.rights.erasure import erasure_plan, plan_worded
 from keepfaith.rights.models import RecipientNotice, RightKind, RightsRequest
-from keepfaith.rights.selectors import request_by_id, request_flags, request_queue
+from keepfaith.rights.selectors import request_by_reference, request_flags, request_queue
 from keepfaith.rights.services import RightsError, request_close, request_extend, request_identify
 
 HANDLE = "rights.handle_requests"
@@ -73,8 +73,8 @@ def rights_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "rights/console_queue.html", context)
 
 
-def _request_or_404(rights_id: int) -> RightsRequest:
-    found = request_by_id(request_id=rights_id)
+def _request_or_404(reference: str) -> RightsRequest:
+    found = request_by_reference(reference=reference)
     if found is None:
         raise Http404("no such request")
     return found
@@ -83,8 +83,8 @@ def _request_or_404(rights_id: int) -> RightsRequest:
 @enforces("RIGHTS-12", "RIGHTS-17")
 @staff_view(HANDLE)
 @staff_read(RIGHTS_REQUEST)
-def rights_request(request: HttpRequest, rights_id: int) -> HttpResponse:
-    asked = _request_or_404(rights_id)
+def rights_request(request: HttpRequest, reference: str) -> HttpResponse:
+    asked = _request_or_404(reference)
     if asked.subject:
         subject_opened(request, asked.subject)
     return _request_page(request, asked)
@@ -132,8 +132,8 @@ def _notices(asked: RightsRequest, policy: Policy) -> list[RecipientNotice]:
     return notices
 
 
-def _step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
-    asked = _request_or_404(rights_id)
+def _step(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    asked = _request_or_404(reference)
     if asked.subject:
         subject_opened(request, asked.subject)
     now = in_force()
@@ -182,7 +182,7 @@ def _step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
         messages.error(request, str(error))
         return _request_page(request, asked, step=action, status=400)
     messages.success(request, _("Done."))
-    return redirect("console:rights_request", rights_id=asked.pk)
+    return redirect("console:rights_request", reference=asked.reference)
 
 
 # The details a correction may set here; the login address changes only by the customer's
@@ -290,7 +290,7 @@ def _corrections(request: HttpRequest, asked: RightsRequest, gate: Gate) -> dict
 @staff_view(HANDLE)
 @staff_read(RIGHTS_REQUEST)
 @require_POST
-def rights_step(request: HttpRequest, rights_id: int, action: str) -> HttpResponse:
+def rights_step(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     if action not in ("extend", "refuse", "identify", "complete"):
         raise Http404("no such step")
-    return _step(request, rights_id, action)
+    return _step(request, reference, action)

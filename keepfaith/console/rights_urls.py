@@ -6,6 +6,6 @@ from keepfaith.console import rights
 
 urlpatterns = [
     path("rights/", rights.rights_queue, name="rights"),
-    path("rights/<int:rights_id>/", rights.rights_request, name="rights_request"),
-    path("rights/<int:rights_id>/<slug:action>/", rights.rights_step, name="rights_step"),
+    path("rights/<str:reference>/", rights.rights_request, name="rights_request"),
+    path("rights/<str:reference>/<slug:action>/", rights.rights_step, name="rights_step"),
 ]

@@ -16,18 +16,19 @@ urlpatterns = [
     path("orders/", views.orders, name="orders"),
     path("orders/<str:number>/", customers.order_detail, name="order"),
     path("support/", support.support_list, name="support"),
-    path("support/<int:ticket_id>/", support.support_ticket, name="support_ticket"),
+    # Tickets and requests by their random reference, never their row number.
     path(
-        "support/<int:ticket_id>/assign/",
-        support.support_ticket_assign_view,
-        name="support_ticket_assign",
-    ),
-    path("support/<int:ticket_id>/close/", support.support_ticket_close_view, name="support_close"),
-    path(
-        "support/requests/<int:request_id>/",
+        "support/requests/<str:reference>/",
         support.information_request_page,
         name="support_request",
     ),
+    path("support/<str:reference>/", support.support_ticket, name="support_ticket"),
+    path(
+        "support/<str:reference>/assign/",
+        support.support_ticket_assign_view,
+        name="support_ticket_assign",
+    ),
+    path("support/<str:reference>/close/", support.support_ticket_close_view, name="support_close"),
     path("analytics/", analytics.analytics, name="analytics"),
     path("analytics/diagnostics/", analytics.diagnostics, name="analytics_diagnostics"),
     path("campaigns/", campaigns.campaigns, name="campaigns"),

@@ -132,12 +132,12 @@ urlpatterns = [
     path("support/request/sent/", support.information_request_sent, name="support_request_sent"),
     path("support/ticket/", support.support_ticket, name="support_ticket"),
     path(
-        "support/ticket/<int:ticket_id>/",
+        "support/ticket/<str:reference>/",
         support.support_ticket_detail,
         name="support_ticket_detail",
     ),
     path(
-        "support/ticket/<int:ticket_id>/close/",
+        "support/ticket/<str:reference>/close/",
         support.support_ticket_close_view,
         name="support_ticket_close",
     ),

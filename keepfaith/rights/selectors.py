@@ -25,10 +25,10 @@ def customer_request(*, customer: User, reference: str) -> RightsRequest | None:
     return RightsRequest.objects.filter(customer=customer, reference=reference).first()
 
 
-def request_by_id(*, request_id: int) -> RightsRequest | None:
+def request_by_reference(*, reference: str) -> RightsRequest | None:
     """One request with its customer, steps and notices (the console's page)."""
     return (
-        RightsRequest.objects.filter(pk=request_id)
+        RightsRequest.objects.filter(reference=reference)
         .select_related("customer")
         .prefetch_related("steps", "notices")
         .first()

@@ -16,9 +16,9 @@ def information_request_list() -> QuerySet[InformationRequest]:
     return InformationRequest.objects.order_by("-created_at", "-pk")
 
 
-def support_ticket_of_customer(*, customer: User, ticket_id: int) -> SupportTicket | None:
-    """The ticket ``ticket_id`` if it is this customer's; None otherwise (never another's)."""
-    return SupportTicket.objects.filter(pk=ticket_id, customer=customer).first()
+def support_ticket_of_customer(*, customer: User, reference: str) -> SupportTicket | None:
+    """The ticket ``reference`` if it is this customer's; None otherwise (never another's)."""
+    return SupportTicket.objects.filter(reference=reference, customer=customer).first()
 
 
 def customer_tickets(*, customer: User) -> QuerySet[SupportTicket]:
@@ -37,5 +37,5 @@ def support_agents() -> QuerySet[User]:
     )
 
 
-def information_request_get(*, request_id: int) -> InformationRequest | None:
-    return InformationRequest.objects.filter(pk=request_id).first()
+def information_request_get(*, reference: str) -> InformationRequest | None:
+    return InformationRequest.objects.filter(reference=reference).first()

@@ -226,7 +226,7 @@ def test_the_correction_boxes_sit_beside_their_labels(page, live_server, transac
         policy=in_force().policy,
     )
     pat = make_staff("pat@staff.example", "privacy officer")
-    sign_in(page, live_server.url, pat.email, f"/console/rights/{asked.pk}/")
+    sign_in(page, live_server.url, pat.email, f"/console/rights/{asked.reference}/")
     box = page.locator('input[name="correct-remove"][value="phone"]')
     box_at = box.bounding_box()
     assert box_at is not None and box_at["width"] < 40

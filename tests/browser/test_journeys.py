@@ -48,18 +48,18 @@ def test_a_support_conversation(browser, live_server, transactional_db):
 
     staff = browser.new_context()
     console = staff.new_page()
-    console.goto(f"{base}/console/support/{ticket.pk}/")
+    console.goto(f"{base}/console/support/{ticket.reference}/")
     console.fill("input[name=username]", bob.email)
     console.fill("input[name=password]", PASSWORD)
     console.click("main button[type=submit]")
     console.fill("input[name=token]", current_code(TOTPDevice.objects.get(user=bob)))
     console.click("main button[type=submit]")
-    console.wait_for_url(f"{base}/console/support/{ticket.pk}/")
+    console.wait_for_url(f"{base}/console/support/{ticket.reference}/")
     assert "Debian 12" in console.content()
     console.fill("textarea[name=body]", "Which file does ssl_certificate point at?")
     console.check("input[name=waiting]")
     console.click("#reply-form button[type=submit]")
-    console.wait_for_url(f"{base}/console/support/{ticket.pk}/")
+    console.wait_for_url(f"{base}/console/support/{ticket.reference}/")
     deliver_pending()
     assert [m.to for m in mail.outbox] == [["alice@example.com"]]
 
@@ -68,12 +68,12 @@ def test_a_support_conversation(browser, live_server, transactional_db):
     assert "Which file does ssl_certificate point at?" in page.content()
     page.fill("textarea[name=body]", "/etc/ssl/site.pem, without the intermediate.")
     page.click("#reply-form button[type=submit]")
-    page.wait_for_url(f"{base}/support/ticket/{ticket.pk}/")
+    page.wait_for_url(f"{base}/support/ticket/{ticket.reference}/")
     assert page.locator("#ticket-status").inner_text() == "Open"
     console.reload()
     assert "/etc/ssl/site.pem" in console.content()
     page.click("#close-form button[type=submit]")
-    page.wait_for_url(f"{base}/support/ticket/{ticket.pk}/")
+    page.wait_for_url(f"{base}/support/ticket/{ticket.reference}/")
     assert page.locator("#ticket-status").inner_text() == "Closed"
     assert page.locator("#reply-form").count() == 0
     ticket.refresh_from_db()

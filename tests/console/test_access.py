@@ -143,7 +143,7 @@ def test_the_support_list_links_tickets_only_for_a_role_that_may_open_them(bob, 
 
     ada = make_staff("ada@staff.example", "administrator")
     ticket = ticket_for(alice)
-    link = f'href="/console/support/{ticket.pk}/"'
+    link = f'href="/console/support/{ticket.reference}/"'
     assert link in verified_client(bob).get("/console/support/").content.decode()
     admin_page = verified_client(ada).get("/console/support/")
     assert admin_page.status_code == 200
@@ -154,7 +154,7 @@ def test_the_support_list_links_tickets_only_for_a_role_that_may_open_them(bob, 
         "tickets-closed-to-role"
         not in verified_client(bob).get("/console/support/").content.decode()
     )
-    assert verified_client(ada).get(f"/console/support/{ticket.pk}/").status_code == 403
+    assert verified_client(ada).get(f"/console/support/{ticket.reference}/").status_code == 403
 
 
 def test_a_customer_s_consent_history_names_uses_and_places_in_words(pat, alice, published):

@@ -34,18 +34,20 @@ def test_pat_sees_the_queue_extends_once_and_completes_a_rectification(
     assert "Correction" in page.content.decode()
     assert "my data" not in page.content.decode()  # the requester's words, not staff's
     assert AuditEntry.objects.filter(action="console.rights.queue", outcome="read").exists()
-    detail = client.get(f"/console/rights/{req.pk}/")
+    detail = client.get(f"/console/rights/{req.reference}/")
     assert detail.status_code == 200
     assert "+45 11 22 33 44" in detail.content.decode()
-    client.post(f"/console/rights/{req.pk}/extend/", {"months": "2", "reason": "Many stores"})
+    client.post(
+        f"/console/rights/{req.reference}/extend/", {"months": "2", "reason": "Many stores"}
+    )
     req.refresh_from_db()
     assert req.extended_at is not None
     assert (req.due_at - req.received_at).days >= 89
     again = client.post(
-        f"/console/rights/{req.pk}/extend/", {"months": "1", "reason": "x"}, follow=True
+        f"/console/rights/{req.reference}/extend/", {"months": "1", "reason": "x"}, follow=True
     )
     assert "only once" in again.content.decode()
-    timeline = client.get(f"/console/rights/{req.pk}/").content.decode()
+    timeline = client.get(f"/console/rights/{req.reference}/").content.decode()
     timeline = timeline[timeline.index('id="timeline"') :]
     timeline = timeline[: timeline.index("</ol>")]
     assert "extended · pat@staff.example · by 2 months · reason: Many stores" in timeline
@@ -53,7 +55,7 @@ def test_pat_sees_the_queue_extends_once_and_completes_a_rectification(
     assert "False" not in timeline and "True" not in timeline
     pat.language = "da"
     pat.save()
-    danish = client.get(f"/console/rights/{req.pk}/").content.decode()
+    danish = client.get(f"/console/rights/{req.reference}/").content.decode()
     assert "på kontoen · logget ind, adgangskoden indtastet igen" in danish
     pat.language = "en"
     pat.save()
@@ -62,7 +64,9 @@ def test_pat_sees_the_queue_extends_once_and_completes_a_rectification(
         to_address="alice@example.com", subject__contains="more time"
     )
     assert told.exists()
-    client.post(f"/console/rights/{req.pk}/complete/", {"change": "Phone set to +45 11 22 33 44"})
+    client.post(
+        f"/console/rights/{req.reference}/complete/", {"change": "Phone set to +45 11 22 33 44"}
+    )
     req.refresh_from_db()
     assert req.state == "done"
     assert req.steps.filter(action="rectified").exists()
@@ -80,7 +84,7 @@ def test_an_extension_after_the_first_month_is_refused(alice: User, pat: User) -
     page = client.get("/console/rights/")
     assert "Overdue" in page.content.decode()
     response = client.post(
-        f"/console/rights/{req.pk}/extend/", {"months": "1", "reason": "late"}, follow=True
+        f"/console/rights/{req.reference}/extend/", {"months": "1", "reason": "late"}, follow=True
     )
     assert "first deadline has passed" in response.content.decode()
 
@@ -95,10 +99,10 @@ def test_a_refusal_carries_its_reason_to_the_requester(alice: User, pat: User) -
     ask(signed_in(alice), "rectification", details="x")
     req = RightsRequest.objects.get()
     client = verified_client(pat)
-    client.post(f"/console/rights/{req.pk}/refuse/", {"reason": ""})
+    client.post(f"/console/rights/{req.reference}/refuse/", {"reason": ""})
     req.refresh_from_db()
     assert req.state == "open"
-    client.post(f"/console/rights/{req.pk}/refuse/", {"reason": "The data is correct."})
+    client.post(f"/console/rights/{req.reference}/refuse/", {"reason": "The data is correct."})
     req.refresh_from_db()
     assert req.state == "refused"
     deliver_pending()
@@ -118,7 +122,7 @@ def test_the_erasure_plan_speaks_to_staff_about_the_customer_in_their_language(
         customer=alice, kind="erasure", details="", language="en", policy=policy
     )
     client = verified_client(pat)
-    page = client.get(f"/console/rights/{req.pk}/").content.decode()
+    page = client.get(f"/console/rights/{req.reference}/").content.decode()
     plan = page[page.index('id="erasure-plan"') :]
     plan = plan[: plan.index("</table>")]
     assert "The customer&#x27;s account (name, addresses, phone, password)" in plan
@@ -126,7 +130,7 @@ def test_the_erasure_plan_speaks_to_staff_about_the_customer_in_their_language(
     assert len(titles) > 5 and not any("your" in t.lower() for t in titles)
     pat.language = "da"
     pat.save()
-    danish = client.get(f"/console/rights/{req.pk}/").content.decode()
+    danish = client.get(f"/console/rights/{req.reference}/").content.decode()
     danish = danish[danish.index('id="erasure-plan"') :]
     danish = danish[: danish.index("</table>")]
     assert "GDPR art. 5, stk. 2" in danish  # the policy's Danish law text, not the English
@@ -142,11 +146,13 @@ def test_a_correction_changes_the_detail_and_says_only_what_changed(alice: User,
     ask(signed_in(alice), "rectification", details="My organisation is Andersen ApS")
     req = RightsRequest.objects.get()
     client = verified_client(pat)
-    nothing = client.post(f"/console/rights/{req.pk}/complete/", {"change": ""}, follow=True)
+    nothing = client.post(f"/console/rights/{req.reference}/complete/", {"change": ""}, follow=True)
     assert "Give the corrected value of a detail" in nothing.content.decode()
     req.refresh_from_db()
     assert req.is_open  # nothing said, nothing closed
-    client.post(f"/console/rights/{req.pk}/complete/", {"correct-organization": "Andersen ApS"})
+    client.post(
+        f"/console/rights/{req.reference}/complete/", {"correct-organization": "Andersen ApS"}
+    )
     alice.refresh_from_db()
     req.refresh_from_db()
     assert alice.organization == "Andersen ApS"
@@ -169,17 +175,17 @@ def test_a_correction_can_remove_a_detail(alice: User, pat: User) -> None:
     ask(signed_in(alice), "rectification", details="Please delete my old phone number")
     req = RightsRequest.objects.get()
     client = verified_client(pat)
-    page = client.get(f"/console/rights/{req.pk}/").content.decode()
+    page = client.get(f"/console/rights/{req.reference}/").content.decode()
     assert 'name="correct-remove" value="phone"' in page
     both = client.post(
-        f"/console/rights/{req.pk}/complete/",
+        f"/console/rights/{req.reference}/complete/",
         {"correct-phone": "+45 87 65 43 21", "correct-remove": ["phone"]},
         follow=True,
     ).content.decode()
     assert "give a corrected value or remove it, not both" in both
     alice.refresh_from_db()
     assert alice.phone == "+45 12 34 56 78"
-    client.post(f"/console/rights/{req.pk}/complete/", {"correct-remove": ["phone"]})
+    client.post(f"/console/rights/{req.reference}/complete/", {"correct-remove": ["phone"]})
     alice.refresh_from_db()
     req.refresh_from_db()
     assert alice.phone == ""
@@ -195,7 +201,7 @@ def test_a_correction_the_policy_does_not_grant_the_role_is_refused(alice: User,
     ask(signed_in(alice), "rectification", details="My organisation is Andersen ApS")
     req = RightsRequest.objects.get()
     refused = verified_client(pat).post(
-        f"/console/rights/{req.pk}/complete/",
+        f"/console/rights/{req.reference}/complete/",
         {"correct-organization": "Andersen ApS"},
         follow=True,
     )
@@ -233,11 +239,13 @@ def test_a_correction_s_values_show_only_to_a_role_the_policy_grants_them(
     ask(signed_in(alice), "rectification", details="My organisation is spelt wrong")
     req = RightsRequest.objects.get()
     client = verified_client(pat)
-    client.post(f"/console/rights/{req.pk}/complete/", {"correct-organization": "Andersen ApS"})
-    assert "Andersen ApS" in client.get(f"/console/rights/{req.pk}/").content.decode()
+    client.post(
+        f"/console/rights/{req.reference}/complete/", {"correct-organization": "Andersen ApS"}
+    )
+    assert "Andersen ApS" in client.get(f"/console/rights/{req.reference}/").content.decode()
     assert AuditEntry.objects.filter(action="console.rights.rectified").exists()
     publish_without_the_officer_s_contact_grants()
-    page = client.get(f"/console/rights/{req.pk}/").content.decode()
+    page = client.get(f"/console/rights/{req.reference}/").content.decode()
     assert "Andersen ApS" not in page
     assert "The corrected details are not open to your role." in page
     # the command line asks the same (found printing the values unasked)
@@ -262,10 +270,10 @@ def test_a_correction_is_checked_like_the_customer_s_own_form(alice: User, pat: 
         ("correct-phone", "call me maybe <b>x</b>", "Enter a phone number"),
     ):
         page = client.post(
-            f"/console/rights/{req.pk}/complete/", {field: value}, follow=True
+            f"/console/rights/{req.reference}/complete/", {field: value}, follow=True
         ).content.decode()
         assert said in page, field
-    nothing = client.post(f"/console/rights/{req.pk}/complete/", {}, follow=True)
+    nothing = client.post(f"/console/rights/{req.reference}/complete/", {}, follow=True)
     assert "Give the corrected value" in nothing.content.decode()  # English, as pat reads
     alice.refresh_from_db()
     req.refresh_from_db()
@@ -281,7 +289,7 @@ def test_a_step_that_fails_keeps_what_was_typed(alice: User, pat: User) -> None:
     req = RightsRequest.objects.get()
     client = verified_client(pat)
     response = client.post(
-        f"/console/rights/{req.pk}/complete/",
+        f"/console/rights/{req.reference}/complete/",
         {"correct-full_name": "Eric Tester", "correct-phone": "call me maybe",
          "change": "Spelling of the surname"},
     )  # fmt: skip
@@ -291,11 +299,11 @@ def test_a_step_that_fails_keeps_what_was_typed(alice: User, pat: User) -> None:
     assert 'value="Eric Tester"' in page and "Spelling of the surname</textarea>" in page
     alice.refresh_from_db()
     assert alice.full_name != "Eric Tester"
-    refused = client.post(f"/console/rights/{req.pk}/refuse/", {"reason": ""})
+    refused = client.post(f"/console/rights/{req.reference}/refuse/", {"reason": ""})
     assert refused.status_code == 400
     # each page shown with the error is a read of the request, audited as such
     reads = AuditEntry.objects.filter(action="console.rights.request", subject=alice.subject_ref)
-    assert reads.filter(detail__path=f"/console/rights/{req.pk}/refuse/").exists()
+    assert reads.filter(detail__path=f"/console/rights/{req.reference}/refuse/").exists()
 
 
 @pytest.mark.clause("RIGHTS-17")
@@ -313,10 +321,10 @@ def test_a_carried_out_erasure_s_plan_reads_in_the_staff_member_s_language(
         customer=alice, kind="erasure", details="", language="da", policy=in_force().policy
     )
     client = verified_client(pat)
-    client.post(f"/console/rights/{req.pk}/complete/", {})
+    client.post(f"/console/rights/{req.reference}/complete/", {})
     req.refresh_from_db()
     assert not req.is_open and req.receipt.get("plan")
-    page = client.get(f"/console/rights/{req.pk}/").content.decode()
+    page = client.get(f"/console/rights/{req.reference}/").content.decode()
     plan = page[page.index('id="erasure-plan"') :]
     plan = plan[: plan.index("</table>")]
     assert "retlig forpligtelse" not in plan and "used for nothing else" in plan

@@ -86,11 +86,11 @@ def test_the_console_names_the_recipients_told_in_the_staff_language(
     notice = RecipientNotice.objects.get()
     assert notice.recipient == "payment-processor"  # the row keeps the policy key
     client = verified_client(pat)
-    page = client.get(f"/console/rights/{RightsRequest.objects.get().pk}/").content.decode()
+    page = client.get(f"/console/rights/{RightsRequest.objects.get().reference}/").content.decode()
     assert "Card payment processor · Restriction · " in page
     assert "payment-processor · " not in page and "· restriction ·" not in page
     client.post("/console/preferences/", {"language": "da"})
-    page = client.get(f"/console/rights/{RightsRequest.objects.get().pk}/").content.decode()
+    page = client.get(f"/console/rights/{RightsRequest.objects.get().reference}/").content.decode()
     assert "Kortbetalingsudbyder · Begrænsning · " in page
 
 
@@ -104,11 +104,13 @@ def test_a_correction_is_told_only_to_recipients_that_received_the_detail(
     ask(signed_in(carol), "rectification", details="My phone number is wrong")
     req = RightsRequest.objects.get()
     client = verified_client(pat)
-    client.post(f"/console/rights/{req.pk}/complete/", {"correct-phone": "+45 12 34 56 78"})
+    client.post(f"/console/rights/{req.reference}/complete/", {"correct-phone": "+45 12 34 56 78"})
     req.refresh_from_db()
     assert req.state == "done"
     assert not RecipientNotice.objects.filter(request=req).exists()
     ask(signed_in(carol), "rectification", details="My name is spelt wrong")
     second = RightsRequest.objects.exclude(pk=req.pk).get()
-    client.post(f"/console/rights/{second.pk}/complete/", {"correct-full_name": "Carol Berg"})
+    client.post(
+        f"/console/rights/{second.reference}/complete/", {"correct-full_name": "Carol Berg"}
+    )
     assert RecipientNotice.objects.filter(request=second, recipient="payment-processor").exists()

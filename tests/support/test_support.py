@@ -101,7 +101,7 @@ def test_a_ticket_keeps_the_configuration_for_the_support_retention(alice, publi
     assert client.get("/support/ticket/").status_code == 200
     response = client.post("/support/ticket/", ticket_data(published.label))
     ticket = SupportTicket.objects.get()
-    assert response["Location"] == f"/support/ticket/{ticket.pk}/"
+    assert response["Location"] == f"/support/ticket/{ticket.reference}/"
     assert ticket.customer_number == alice.customer_number
     assert (ticket.operating_system, ticket.browser) == ("Debian 12", "Firefox 128")
     assert ticket.expires_at is None  # an open conversation: the clock starts at closing
@@ -128,11 +128,11 @@ def test_support_staff_see_tickets_in_the_console_and_each_read_is_audited(
     listing = staff.get("/console/support/")
     assert listing.status_code == 200
     assert "Chain incomplete" in listing.content.decode()
-    detail = staff.get(f"/console/support/{ticket.pk}/")
+    detail = staff.get(f"/console/support/{ticket.reference}/")
     assert "Firefox 128" in detail.content.decode()
     reads = AuditEntry.objects.filter(actor="bob@staff.example", action="console.support.ticket")
     assert reads.get().subject == alice.customer_number
-    assert verified_client(mia).get(f"/console/support/{ticket.pk}/").status_code == 403
+    assert verified_client(mia).get(f"/console/support/{ticket.reference}/").status_code == 403
     assert Client().get("/console/support/").status_code == 302
 
 
@@ -143,7 +143,7 @@ def test_purge_deletes_what_is_past_its_time_and_audits_the_counts(alice, publis
     client.post("/support/ticket/", ticket_data(published.label))
     client.post("/support/request/", request_data(published.label))
     ticket = SupportTicket.objects.get()
-    client.post(f"/support/ticket/{ticket.pk}/close/")  # closed at once: 90 days from now
+    client.post(f"/support/ticket/{ticket.reference}/close/")  # closed at once: 90 days from now
     ticket.refresh_from_db()
     assert support_purge(now=ticket.created_at + dt.timedelta(days=89)) == {
         "information_requests": 0,
