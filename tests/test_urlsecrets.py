@@ -34,6 +34,7 @@ UNSUBSCRIBE = "/unsubscribe/v1.eyJrIjogIm5ld3NsZXR0ZXIiLCAicyI6ICJLRi1QMEZa.Xk9a
         ("/console/support/requests/0a1b2c3d4e5f6a7b/", "/console/support/requests/:id/"),
         ("/console/rights/DSR-RV8UX3WD/extend/", "/console/rights/:number/extend/"),
         ("/account/consent/41/", "/account/consent/:id/"),
+        ("/account/consent/3f2a9c1b5d6e7f8a/receipt.json", "/account/consent/:id/receipt.json"),
         # kept: what names no one
         ("/", "/"),
         ("/shop/qualityssl-wildcard/", "/shop/qualityssl-wildcard/"),

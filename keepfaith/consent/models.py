@@ -33,6 +33,9 @@ EVENT_STATUS: dict[str, ChoiceStatus | None] = {
 """The choice state each event sets; a notice acknowledgement changes no state."""
 
 
+RECEIPT_REF_LENGTH = 16
+
+
 class ConsentEvent(ChainedRecord):
     """One choice or acknowledgement by one subject about one key, as it was recorded."""
 
@@ -77,6 +80,12 @@ class ConsentEvent(ChainedRecord):
 
     class Meta(ChainedRecord.Meta):
         indexes = [models.Index(fields=["subject", "key", "seq"])]
+
+    @property
+    def receipt_ref(self) -> str:
+        """How the customer's pages address this event's receipt: the start of its hash (its
+        row number would tell how many choices every customer has made)."""
+        return self.entry_hash[:RECEIPT_REF_LENGTH]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.at:%Y-%m-%d %H:%M:%S} {self.subject} {self.event} {self.key}"

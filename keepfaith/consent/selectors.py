@@ -14,12 +14,14 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from keepfaith.consent.models import ConsentEvent, CurrentChoice
+from keepfaith.consent.models import RECEIPT_REF_LENGTH, ConsentEvent, CurrentChoice
 from keepfaith.consent.receipts import consent_receipt, consent_receipt_id
 from keepfaith.gate.choices import NOT_ASKED, RESTRICTION_KEY, ChoiceState, ChoiceStatus
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.versions.models import PolicyVersion
+
+_HEX = frozenset("0123456789abcdef")
 
 __all__ = [
     "LedgerChoices",
@@ -135,13 +137,15 @@ def consent_history(*, subject: str) -> QuerySet[ConsentEvent]:
     )
 
 
-def consent_event_of(*, subject: str, event_id: int) -> ConsentEvent | None:
-    """The event ``event_id`` if it belongs to ``subject``; None otherwise (never another's)."""
-    if not subject:
+def consent_event_of(*, subject: str, receipt_ref: str) -> ConsentEvent | None:
+    """The event whose receipt is ``receipt_ref`` (``ConsentEvent.receipt_ref``) if it belongs
+    to ``subject``; None otherwise (never another's)."""
+    if not subject or len(receipt_ref) != RECEIPT_REF_LENGTH or not _HEX.issuperset(receipt_ref):
         return None
     return (
         ConsentEvent.objects.select_related("policy_version")
-        .filter(pk=event_id, subject=subject)
+        .filter(subject=subject, entry_hash__startswith=receipt_ref)
+        .order_by("seq")
         .first()
     )
 

@@ -97,10 +97,10 @@ def _browser_cookies(request: HttpRequest) -> dict[str, object] | None:
 
 @enforces("SITE-1")
 @login_required
-def consent_receipt_page(request: HttpRequest, event_id: int) -> HttpResponse:
+def consent_receipt_page(request: HttpRequest, receipt_ref: str) -> HttpResponse:
     """The receipt of one of the customer's own consent events, readable: every key, code
     and list of the JSON receipt in the policy's words, in the page's language."""
-    event = consent_event_of(subject=_subject(request), event_id=event_id)
+    event = consent_event_of(subject=_subject(request), receipt_ref=receipt_ref)
     if event is None:
         raise Http404("no such consent event")
     receipt = _receipt_of(event)
@@ -151,9 +151,9 @@ def _receipt_words(event: ConsentEvent, receipt: dict[str, Any], policy: Policy)
 
 @enforces("SITE-1")
 @login_required
-def consent_receipt_json(request: HttpRequest, event_id: int) -> JsonResponse:
+def consent_receipt_json(request: HttpRequest, receipt_ref: str) -> JsonResponse:
     """The receipt of one of the customer's own consent events, as JSON."""
-    event = consent_event_of(subject=_subject(request), event_id=event_id)
+    event = consent_event_of(subject=_subject(request), receipt_ref=receipt_ref)
     if event is None:
         raise Http404("no such consent event")
     response = JsonResponse(_receipt_of(event))

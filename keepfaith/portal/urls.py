@@ -36,9 +36,11 @@ urlpatterns = [
     path("account/preferences/", account.preferences, name="preferences"),
     path("account/consent/", consent.consent_list, name="consent"),
     path("account/consent/renew/", consent.consent_renew, name="consent_renew"),
-    path("account/consent/<int:event_id>/", consent.consent_receipt_page, name="consent_receipt"),
     path(
-        "account/consent/<int:event_id>/receipt.json",
+        "account/consent/<str:receipt_ref>/", consent.consent_receipt_page, name="consent_receipt"
+    ),
+    path(
+        "account/consent/<str:receipt_ref>/receipt.json",
         consent.consent_receipt_json,
         name="consent_receipt_json",
     ),

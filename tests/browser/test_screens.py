@@ -165,7 +165,7 @@ def _prepare(settings: Any, tmp_path: Path, lang: str) -> dict[str, str]:
         "active": active.number,
         "waiting": waiting.number,
         "ticket": ticket.reference,
-        "receipt": str(receipt.pk),
+        "receipt": receipt.receipt_ref,
     }
 
 

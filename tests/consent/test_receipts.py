@@ -73,18 +73,18 @@ def test_the_owner_sees_the_history_the_page_and_the_json(alice_event, alice):
     client = _client(alice)
     listing = client.get("/account/consent/")
     assert listing.status_code == 200
-    assert f"/account/consent/{alice_event.pk}/receipt.json" in listing.content.decode()
+    assert f"/account/consent/{alice_event.receipt_ref}/receipt.json" in listing.content.decode()
     assert "In this browser you have not chosen yet." in listing.content.decode()
     # the banner's choice lives in the browser: the page says what this browser holds
     client.post("/cookies/", {"choice": "save", "purpose": ["personalize.content"], "next": "/"},
                 HTTP_ORIGIN="http://testserver")  # fmt: skip
     browser = client.get("/account/consent/").content.decode()
     assert "In this browser you have accepted: Returning visitors." in browser
-    page = client.get(f"/account/consent/{alice_event.pk}/")
+    page = client.get(f"/account/consent/{alice_event.receipt_ref}/")
     assert page.status_code == 200
     assert "Partner promotions" in page.content.decode()
     assert alice_event.entry_hash in page.content.decode()
-    data = client.get(f"/account/consent/{alice_event.pk}/receipt.json")
+    data = client.get(f"/account/consent/{alice_event.receipt_ref}/receipt.json")
     assert data["Content-Type"] == "application/json"
     assert json.loads(data.content)["keepfaith"]["event"] == "given"
 
@@ -99,8 +99,8 @@ def test_nobody_else_sees_a_receipt(alice_event, carol, bob):
         source="email",
     )
     urls = [
-        f"/account/consent/{alice_event.pk}/",
-        f"/account/consent/{alice_event.pk}/receipt.json",
+        f"/account/consent/{alice_event.receipt_ref}/",
+        f"/account/consent/{alice_event.receipt_ref}/receipt.json",
     ]
     carols = _client(carol)
     for url in urls:
@@ -108,7 +108,7 @@ def test_nobody_else_sees_a_receipt(alice_event, carol, bob):
         assert verified_client(bob).get(url).status_code == 404  # staff have no customer area
         assert Client().get(url).status_code == 302  # to the login page
     listing = carols.get("/account/consent/").content.decode()
-    assert f"/account/consent/{alice_event.pk}/" not in listing
+    assert f"/account/consent/{alice_event.receipt_ref}/" not in listing
     assert "Newsletter" in listing and NEWSLETTER not in listing  # its name, not its key
     assert carols.get("/account/consent/999999/").status_code == 404
 
@@ -125,3 +125,13 @@ def test_a_yes_ticked_in_an_empty_box_is_an_explicit_consent(published, alice):
     )
     (service,) = consent_receipt(event=event, policy=in_force().policy)["services"]
     assert service["purposes"][0]["consentType"] == "EXPLICIT"
+
+
+def test_a_receipt_is_addressed_by_the_start_of_its_hash_not_its_row_number(alice_event, alice):
+    """The ledger's row number would tell a customer how many choices every customer made."""
+    client = _client(alice)
+    assert alice_event.receipt_ref == alice_event.entry_hash[:16]
+    assert client.get(f"/account/consent/{alice_event.receipt_ref}/").status_code == 200
+    for other in (str(alice_event.pk), alice_event.entry_hash, alice_event.receipt_ref.upper(),
+                  "g" * 16, "%00" * 16):  # fmt: skip
+        assert client.get(f"/account/consent/{other}/").status_code == 404
