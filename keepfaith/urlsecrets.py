@@ -63,13 +63,13 @@ def _is_token(segment: str, last: bool) -> bool:
     return True
 
 
-@short_text_cache(maxsize=16_384)  # a web log repeats its paths; a long one is not kept
 def _numbered(segment: str) -> bool:
     return (segment.isascii() and segment.isdigit()) or (
         _TICKET_REFERENCE.fullmatch(segment) is not None
     )
 
 
+@short_text_cache(maxsize=16_384)  # a web log repeats its paths; a long one is not kept
 def path_shown(path: str) -> str:
     """``path`` (no query) with tokens, references and account numbers replaced (see above)."""
     if _DIGIT.search(path) is None and not any(word in path for word in ACCOUNT_BEFORE):

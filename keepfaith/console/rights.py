@@ -83,8 +83,8 @@ def _request_or_404(reference: str) -> RightsRequest:
 @enforces("RIGHTS-12", "RIGHTS-17")
 @staff_view(HANDLE)
 @staff_read(RIGHTS_REQUEST)
-def rights_request(request: HttpRequest, reference: str) -> HttpResponse:
-    asked = _request_or_404(reference)
+def rights_request(request: HttpRequest, rights_ref: str) -> HttpResponse:
+    asked = _request_or_404(rights_ref)
     if asked.subject:
         subject_opened(request, asked.subject)
     return _request_page(request, asked)
@@ -132,8 +132,8 @@ def _notices(asked: RightsRequest, policy: Policy) -> list[RecipientNotice]:
     return notices
 
 
-def _step(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    asked = _request_or_404(reference)
+def _step(request: HttpRequest, rights_ref: str, action: str) -> HttpResponse:
+    asked = _request_or_404(rights_ref)
     if asked.subject:
         subject_opened(request, asked.subject)
     now = in_force()
@@ -182,7 +182,7 @@ def _step(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         messages.error(request, str(error))
         return _request_page(request, asked, step=action, status=400)
     messages.success(request, _("Done."))
-    return redirect("console:rights_request", reference=asked.reference)
+    return redirect("console:rights_request", rights_ref=asked.reference)
 
 
 # The details a correction may set here; the login address changes only by the customer's
@@ -290,7 +290,7 @@ def _corrections(request: HttpRequest, asked: RightsRequest, gate: Gate) -> dict
 @staff_view(HANDLE)
 @staff_read(RIGHTS_REQUEST)
 @require_POST
-def rights_step(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+def rights_step(request: HttpRequest, rights_ref: str, action: str) -> HttpResponse:
     if action not in ("extend", "refuse", "identify", "complete"):
         raise Http404("no such step")
-    return _step(request, reference, action)
+    return _step(request, rights_ref, action)

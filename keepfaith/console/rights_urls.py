@@ -6,6 +6,6 @@ from keepfaith.console import rights
 
 urlpatterns = [
     path("rights/", rights.rights_queue, name="rights"),
-    path("rights/<str:reference>/", rights.rights_request, name="rights_request"),
-    path("rights/<str:reference>/<slug:action>/", rights.rights_step, name="rights_step"),
+    path("rights/<str:rights_ref>/", rights.rights_request, name="rights_request"),
+    path("rights/<str:rights_ref>/<slug:action>/", rights.rights_step, name="rights_step"),
 ]

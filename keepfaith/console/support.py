@@ -114,16 +114,16 @@ def _ticket_or_404(reference: str) -> SupportTicket:
 @enforces("BE-3", "QS-3")
 @staff_view()
 @staff_read(reads.TICKET)
-def support_ticket(request: HttpRequest, reference: str) -> HttpResponse:
+def support_ticket(request: HttpRequest, ticket_ref: str) -> HttpResponse:
     """The conversation, and the reply box: the reply goes to the customer by e-mail."""
-    ticket = _ticket_or_404(reference)
+    ticket = _ticket_or_404(ticket_ref)
     subject_opened(request, ticket.customer_number)
     form = StaffReplyForm(data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         now = in_force()
         language = now.language(ticket.customer.language)
         with translation.override(language):  # the link opens the page in the mail's language
-            path = reverse("portal:support_ticket_detail", kwargs={"reference": ticket.reference})
+            path = reverse("portal:support_ticket_detail", kwargs={"ticket_ref": ticket.reference})
         try:
             support_reply_staff(
                 ticket=ticket,
@@ -138,7 +138,7 @@ def support_ticket(request: HttpRequest, reference: str) -> HttpResponse:
             messages.error(request, _("This ticket is closed; the customer can open a new one."))
         else:
             messages.success(request, _("Reply sent to %(email)s.") % {"email": ticket.email})
-        return redirect("console:support_ticket", reference=ticket.reference)
+        return redirect("console:support_ticket", ticket_ref=ticket.reference)
     context = {
         "ticket": ticket,
         "conversation": ticket_messages(ticket=ticket),
@@ -151,10 +151,10 @@ def support_ticket(request: HttpRequest, reference: str) -> HttpResponse:
 @enforces("BE-3")
 @staff_view()
 @staff_read(reads.TICKETS)
-def support_ticket_assign_view(request: HttpRequest, reference: str) -> HttpResponse:
+def support_ticket_assign_view(request: HttpRequest, ticket_ref: str) -> HttpResponse:
     if request.method != "POST":
-        return redirect("console:support_ticket", reference=reference)
-    ticket = _ticket_or_404(reference)
+        return redirect("console:support_ticket", ticket_ref=ticket_ref)
+    ticket = _ticket_or_404(ticket_ref)
     subject_opened(request, ticket.customer_number)
     raw = request.POST.get("agent", "")
     agent = (
@@ -170,16 +170,16 @@ def support_ticket_assign_view(request: HttpRequest, reference: str) -> HttpResp
             if agent
             else _("Ticket unassigned."),
         )
-    return redirect("console:support_ticket", reference=ticket.reference)
+    return redirect("console:support_ticket", ticket_ref=ticket.reference)
 
 
 @enforces("BE-3")
 @staff_view()
 @staff_read(reads.TICKETS)
-def support_ticket_close_view(request: HttpRequest, reference: str) -> HttpResponse:
+def support_ticket_close_view(request: HttpRequest, ticket_ref: str) -> HttpResponse:
     if request.method != "POST":
-        return redirect("console:support_ticket", reference=reference)
-    ticket = _ticket_or_404(reference)
+        return redirect("console:support_ticket", ticket_ref=ticket_ref)
+    ticket = _ticket_or_404(ticket_ref)
     subject_opened(request, ticket.customer_number)
     closed = support_ticket_close(
         ticket=ticket, policy=in_force().policy, actor=staff_actor(request)
@@ -191,15 +191,15 @@ def support_ticket_close_view(request: HttpRequest, reference: str) -> HttpRespo
         )
     else:
         messages.success(request, _("Ticket closed."))
-    return redirect("console:support_ticket", reference=ticket.reference)
+    return redirect("console:support_ticket", ticket_ref=ticket.reference)
 
 
 @enforces("BE-3", "QS-3")
 @staff_view()
 @staff_read(reads.INFORMATION_REQUESTS)
-def information_request_page(request: HttpRequest, reference: str) -> HttpResponse:
+def information_request_page(request: HttpRequest, request_ref: str) -> HttpResponse:
     """A question sent to us, and the answer box: the answer goes by e-mail."""
-    row = information_request_get(reference=reference)
+    row = information_request_get(reference=request_ref)
     if row is None:
         raise Http404("no such request")
     subject_opened(request, row.subject_ref)
@@ -214,7 +214,7 @@ def information_request_page(request: HttpRequest, reference: str) -> HttpRespon
             language=now.language(row.language),
         )
         messages.success(request, _("Answer sent to %(email)s.") % {"email": row.email})
-        return redirect("console:support_request", reference=row.reference)
+        return redirect("console:support_request", request_ref=row.reference)
     phone = row.phone if section_read(request, reads.INFORMATION_REQUEST_PHONE) else ""
     context = {"row": row, "form": form, "phone": phone}
     return render(request, "console/support_request.html", context)

@@ -18,17 +18,19 @@ urlpatterns = [
     path("support/", support.support_list, name="support"),
     # Tickets and requests by their random reference, never their row number.
     path(
-        "support/requests/<str:reference>/",
+        "support/requests/<str:request_ref>/",
         support.information_request_page,
         name="support_request",
     ),
-    path("support/<str:reference>/", support.support_ticket, name="support_ticket"),
+    path("support/<str:ticket_ref>/", support.support_ticket, name="support_ticket"),
     path(
-        "support/<str:reference>/assign/",
+        "support/<str:ticket_ref>/assign/",
         support.support_ticket_assign_view,
         name="support_ticket_assign",
     ),
-    path("support/<str:reference>/close/", support.support_ticket_close_view, name="support_close"),
+    path(
+        "support/<str:ticket_ref>/close/", support.support_ticket_close_view, name="support_close"
+    ),
     path("analytics/", analytics.analytics, name="analytics"),
     path("analytics/diagnostics/", analytics.diagnostics, name="analytics_diagnostics"),
     path("campaigns/", campaigns.campaigns, name="campaigns"),

@@ -92,16 +92,16 @@ def support_ticket(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         ticket = support_ticket_create(form=form, customer=customer)
         messages.success(request, _("Your ticket is open. We answer by e-mail and on this page."))
-        return redirect("portal:support_ticket_detail", reference=ticket.reference)
+        return redirect("portal:support_ticket_detail", ticket_ref=ticket.reference)
     return render(request, "portal/support_ticket.html", {"form": form})
 
 
 @enforces("SITE-1", "BE-3")
 @login_required
 @require_http_methods(["GET", "POST"])
-def support_ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def support_ticket_detail(request: HttpRequest, ticket_ref: str) -> HttpResponse:
     """The conversation: the description, every reply, a reply box while it is not closed."""
-    ticket = support_ticket_of_customer(customer=customer_of(request), reference=reference)
+    ticket = support_ticket_of_customer(customer=customer_of(request), reference=ticket_ref)
     if ticket is None:
         raise Http404("no such ticket")
     form = ReplyForm(data=request.POST or None)
@@ -114,7 +114,7 @@ def support_ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
             messages.error(request, _("Please write a reply first."))
         else:
             messages.success(request, _("Your reply is sent. We answer as soon as we can."))
-        return redirect("portal:support_ticket_detail", reference=ticket.reference)
+        return redirect("portal:support_ticket_detail", ticket_ref=ticket.reference)
     policy = in_force().policy
     point = policy.collection_point_by_id(TICKET_POINT)
     kept = uses_retention(policy=policy, uses=point.uses if point else (SUPPORT_USE,))
@@ -130,12 +130,12 @@ def support_ticket_detail(request: HttpRequest, reference: str) -> HttpResponse:
 @enforces("BE-3")
 @login_required
 @require_POST
-def support_ticket_close_view(request: HttpRequest, reference: str) -> HttpResponse:
+def support_ticket_close_view(request: HttpRequest, ticket_ref: str) -> HttpResponse:
     customer = customer_of(request)
-    ticket = support_ticket_of_customer(customer=customer, reference=reference)
+    ticket = support_ticket_of_customer(customer=customer, reference=ticket_ref)
     if ticket is None:
         raise Http404("no such ticket")
     actor = Actor(ActorKind.CUSTOMER, customer.subject_ref)
     support_ticket_close(ticket=ticket, policy=in_force().policy, actor=actor)
     messages.success(request, _("The ticket is closed. Thank you for letting us know."))
-    return redirect("portal:support_ticket_detail", reference=ticket.reference)
+    return redirect("portal:support_ticket_detail", ticket_ref=ticket.reference)

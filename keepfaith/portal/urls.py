@@ -134,12 +134,12 @@ urlpatterns = [
     path("support/request/sent/", support.information_request_sent, name="support_request_sent"),
     path("support/ticket/", support.support_ticket, name="support_ticket"),
     path(
-        "support/ticket/<str:reference>/",
+        "support/ticket/<str:ticket_ref>/",
         support.support_ticket_detail,
         name="support_ticket_detail",
     ),
     path(
-        "support/ticket/<str:reference>/close/",
+        "support/ticket/<str:ticket_ref>/close/",
         support.support_ticket_close_view,
         name="support_ticket_close",
     ),

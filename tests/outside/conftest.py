@@ -83,8 +83,8 @@ def _things(customer: User, phone: str, summary: str) -> Things:
         "number": order.number,
         "renewal_id": Renewal.objects.get(line__order=order).pk,
         "line_id": order.lines.get().pk,
-        "event_id": event.pk,
-        "ticket_id": ticket.pk,
+        "receipt_ref": event.receipt_ref,
+        "ticket_ref": ticket.reference,
         "uidb64": urlsafe_base64_encode(force_bytes(customer.pk)),
         "reference": _rights_request(customer).reference,
     }
@@ -154,10 +154,10 @@ def world(db: Any, published: Any, settings: Any, tmp_path: Path) -> Iterator[di
             "campaign_id": campaign.pk,
             "item_id": row.queue.pk,  # type: ignore[attr-defined]
             "release_id": _partner_release(staff["pat"]),
-            "request_id": InformationRequest.objects.create(
+            "request_ref": InformationRequest.objects.create(
                 email="stranger@else.example", question="Do you sell wildcards?"
-            ).pk,
-            "rights_id": RightsRequest.objects.get(customer=alice).pk,
+            ).reference,
+            "rights_ref": RightsRequest.objects.get(customer=alice).reference,
             "action": "extend",
         },
     }

@@ -104,7 +104,7 @@ def test_every_customer_page_is_danish_under_da(db):
         "/da/account/contact/",
         "/da/account/preferences/",
         "/da/account/consent/",
-        f"/da/account/consent/{event.pk}/",
+        f"/da/account/consent/{event.receipt_ref}/",
         "/da/account/orders/",
         f"/da/account/orders/{order.number}/",
         "/da/account/certificates/",

@@ -79,8 +79,8 @@ def alices_things(alice, published) -> dict[str, Any]:
         "renewal_id": Renewal.objects.get(line__order=order).pk,
         "line_id": order.lines.get().pk,
         "product_id": "qualityssl",  # a public page: only the rule "no alice data" applies
-        "event_id": event.pk,
-        "ticket_id": ticket.pk,
+        "receipt_ref": event.receipt_ref,
+        "ticket_ref": ticket.reference,
         "uidb64": urlsafe_base64_encode(force_bytes(alice.pk)),
         "token": "bogus-token",
         "reference": request_open_signed_in(
