@@ -27,6 +27,7 @@ from keepfaith.console.access import (
     staff_view,
     subject_opened,
 )
+from keepfaith.gate import RESTRICTION_KEY
 from keepfaith.inforce import in_force
 from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
@@ -85,6 +86,15 @@ def _source_label(source: str) -> str:
     return str(_SOURCES.get(source, source))
 
 
+def _event_label(event: Any) -> str:
+    """A consent event in words; a restriction is started or lifted, not "opted out"."""
+    if event.key == RESTRICTION_KEY:
+        return str(
+            _("restriction started") if event.event == "opted-out" else _("restriction lifted")
+        )
+    return str(_(event.get_event_display()))
+
+
 def _contact(request: HttpRequest, customer: Any) -> tuple[list[ContactRow], list[Any], bool]:
     """The contact details the reader's roles may see, their history, and whether any was
     left out."""
@@ -121,7 +131,9 @@ def customer_detail(request: HttpRequest, number: str) -> HttpResponse:
         context["orders"] = [(o, money(o.total_minor, o.currency)) for o in rows]
     if section_read(request, reads.CONSENT_HISTORY):
         events = consent_history(subject=customer.subject_ref)[:200]
-        context["consent"] = [(e, _use_label(e.key), _source_label(e.source)) for e in events]
+        context["consent"] = [
+            (e, _use_label(e.key), _source_label(e.source), _event_label(e)) for e in events
+        ]
     if section_read(request, reads.CUSTOMER_TICKETS):
         context["tickets"] = list(customer_tickets(customer=customer)[:100])
         context["open_tickets"] = may_read(request, reads.TICKET)

@@ -37,7 +37,7 @@ from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
 from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
-from keepfaith.rights.actions import carry_out
+from keepfaith.rights.actions import carry_out, restriction_end, restriction_holding
 from keepfaith.rights.erasure import erasure_plan, plan_worded
 from keepfaith.rights.models import RecipientNotice, RightKind, RightsRequest
 from keepfaith.rights.selectors import request_by_reference, request_flags, request_queue
@@ -118,6 +118,9 @@ def _request_page(
         "extension_months": range(1, (policy.rights.extension_months if policy.rights else 0) + 1),
         "posted": {"step": step, **request.POST.dict()} if step else {},
         "posted_uses": request.POST.getlist("uses") if step else [],
+        "holding": asked.kind == RightKind.RESTRICTION
+        and asked.customer is not None
+        and restriction_holding(customer=asked.customer) == asked,
     }
     return render(request, "rights/console_request.html", context, status=status)
 
@@ -155,6 +158,12 @@ def _step(request: HttpRequest, rights_ref: str, action: str) -> HttpResponse:
         elif action == "refuse":
             request_close(
                 request=asked, actor=actor, outcome=post.get("reason", ""), refused=True, gate=gate
+            )
+        elif action == "lift":
+            if asked.customer is None:
+                raise RightsError(_("No restriction that can be lifted holds for this customer."))
+            restriction_end(
+                customer=asked.customer, actor=actor, gate=gate, reason=post.get("reason", "")
             )
         elif action == "identify":
             customer = User.objects.filter(
@@ -291,6 +300,6 @@ def _corrections(request: HttpRequest, asked: RightsRequest, gate: Gate) -> dict
 @staff_read(RIGHTS_REQUEST)
 @require_POST
 def rights_step(request: HttpRequest, rights_ref: str, action: str) -> HttpResponse:
-    if action not in ("extend", "refuse", "identify", "complete"):
+    if action not in ("extend", "refuse", "identify", "complete", "lift"):
         raise Http404("no such step")
     return _step(request, rights_ref, action)

@@ -64,13 +64,13 @@ def consent_list(request: HttpRequest) -> HttpResponse:
     subject = _subject(request)
     policy = in_force().policy
     choices = [
-        (words.choice_name(policy, key), words.status_word(state.status), state)
+        (words.choice_name(policy, key), words.status_word(state.status, key), state)
         for key, state in sorted(current_choices(subject=subject).items())
     ]
     events = [
         (
             e,
-            words.event_word(e.event),
+            words.event_word(e.event, e.key),
             words.choice_name(policy, e.key),
             words.source_word(policy, e.source),
         )
@@ -140,8 +140,9 @@ def _receipt_words(event: ConsentEvent, receipt: dict[str, Any], policy: Policy)
     ]
     shown = event.evidence.get("notice_categories") if isinstance(event.evidence, dict) else None
     return {
-        "what": f"{words.event_word(event.event)}: {words.choice_name(policy, event.key)}",
-        "state": words.status_word(state) if state else "",
+        "what": f"{words.event_word(event.event, event.key)}: "
+        f"{words.choice_name(policy, event.key)}",
+        "state": words.status_word(state, event.key) if state else "",
         "how": words.source_word(policy, event.source),
         "recorded_by": _RECORDED_BY.get(str(event.actor_kind)) or _RECORDED_BY[ActorKind.SYSTEM],
         "purposes": purposes,

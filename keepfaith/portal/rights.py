@@ -21,15 +21,22 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor
 from keepfaith.collection.fields import VisibleTextForm
 from keepfaith.inforce import InForce, in_force
 from keepfaith.policy import Policy
+from keepfaith.policy.rights_text import use_names
+from keepfaith.policy.trace import enforces
 from keepfaith.portal.account import customer_of
-from keepfaith.rights.actions import carry_out, erasure_carry_out
+from keepfaith.rights.actions import (
+    carry_out,
+    erasure_carry_out,
+    restriction_end,
+    restriction_holding,
+)
 from keepfaith.rights.erasure import erasure_plan
 from keepfaith.rights.export import access_export
 from keepfaith.rights.models import Channel, RightKind
@@ -112,8 +119,32 @@ def privacy_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "requests": customer_requests(customer=customer)[:50],
         "rights": policy.rights,
+        "restriction": restriction_holding(customer=customer),
+        "permitted": use_names(policy, tuple(sorted(policy.rights.restriction_permits)), lang)
+        if policy.rights is not None
+        else "",
     }
     return render(request, "rights/privacy.html", context, status=400 if form.errors else 200)
+
+
+@enforces("RIGHTS-18")
+@login_required
+@require_POST
+def restriction_end_view(request: HttpRequest) -> HttpResponse:
+    """The customer ends the restriction they asked for (their own wish: no reason asked)."""
+    customer = customer_of(request)
+    actor = customer_actor(customer.subject_ref)
+    try:
+        ended = restriction_end(customer=customer, actor=actor, gate=in_force().gate(actor=actor))
+    except RightsError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("The restriction (%(reference)s) has ended: we use your data again as our "
+              "privacy statement describes.") % {"reference": ended.reference},
+        )  # fmt: skip
+    return redirect("portal:rights")
 
 
 def _ask(

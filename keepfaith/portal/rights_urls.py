@@ -7,6 +7,11 @@ from keepfaith.portal import rights
 urlpatterns = [
     path("account/privacy/", rights.privacy_page, name="rights"),
     path("account/privacy/erase/", rights.erase_page, name="rights_erase"),
+    path(
+        "account/privacy/restriction/end/",
+        rights.restriction_end_view,
+        name="rights_restriction_end",
+    ),
     path("account/privacy/<str:reference>/", rights.request_page, name="rights_request"),
     path(
         "account/privacy/<str:reference>/download.zip",

@@ -34,6 +34,7 @@ from keepfaith.portal.account import customer_of
 from keepfaith.portal.cartcookie import CartCookie
 from keepfaith.portal.checkout_forms import CARD_FIELDS, CheckoutForm, OutsidePartyForm
 from keepfaith.portal.renewals import order_renewals
+from keepfaith.portal.restricted import restricted_page, restriction_refuses
 from keepfaith.store.cart import (
     TOKEN_KEY,
     cart_add,
@@ -294,6 +295,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
     context = _cart_context(request, catalog)
     if not context["priced"]:
         return redirect("portal:cart")
+    point = now.policy.collection_point_by_id(CheckoutForm.point_id)
+    if point is not None and restriction_refuses(user, point.uses):
+        return restricted_page(request, doing=_("take a new order"))
     if request.method != "POST":
         form, party = _checkout_forms(request, context, user, token=checkout_token(request.session))
         return _checkout_render(request, form, party, context)

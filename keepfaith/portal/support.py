@@ -25,6 +25,7 @@ from keepfaith.inforce import in_force
 from keepfaith.policy.phrases import duration_text
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.account import customer_of
+from keepfaith.portal.restricted import restricted_page, restriction_refuses
 from keepfaith.support.conversation import (
     MAX_BODY,
     SUPPORT_USE,
@@ -85,6 +86,9 @@ def information_request_sent(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def support_ticket(request: HttpRequest) -> HttpResponse:
     customer = customer_of(request)
+    point = in_force().policy.collection_point_by_id(TICKET_POINT)
+    if restriction_refuses(customer, point.uses if point else (SUPPORT_USE,)):
+        return restricted_page(request, doing=_("open a support ticket"))
     initial = {"email": customer.email, "name": customer.full_name}
     form = SupportTicketForm(
         data=request.POST or None, initial=initial, subject=customer.customer_number
@@ -105,6 +109,8 @@ def support_ticket_detail(request: HttpRequest, ticket_ref: str) -> HttpResponse
     if ticket is None:
         raise Http404("no such ticket")
     form = ReplyForm(data=request.POST or None)
+    if request.method == "POST" and restriction_refuses(customer_of(request), (SUPPORT_USE,)):
+        return restricted_page(request, doing=_("pass your reply on to our support staff"))
     if request.method == "POST" and form.is_valid():
         try:
             support_reply_customer(ticket=ticket, body=form.cleaned_data["body"])

@@ -49,7 +49,11 @@ def choice_name(policy: Policy, key: str) -> str:
     return _text(policy, use.name) if use is not None else _readable(key)
 
 
-def status_word(status: str) -> str:
+def status_word(status: str, key: str = "") -> str:
+    """Where a choice stands; a restriction the customer asked for is in force or ended, not
+    a "no" to something (the ledger keeps it as opted-out and withdrawn)."""
+    if key == RESTRICTION_KEY:
+        return {"opted-out": _("In force"), "withdrawn": _("Ended")}.get(str(status), "")
     return {
         "given": _("Yes"),
         "opted-in": _("Yes"),
@@ -60,8 +64,10 @@ def status_word(status: str) -> str:
     }.get(str(status), _readable(str(status)))
 
 
-def event_word(event: str) -> str:
-    """What happened, in a consent event."""
+def event_word(event: str, key: str = "") -> str:
+    """What happened, in a consent event (to a restriction: it started or ended)."""
+    if key == RESTRICTION_KEY:
+        return {"opted-out": _("Started"), "withdrawn": _("Ended")}.get(str(event), "")
     return {
         "given": _("Agreed"),
         "opted-in": _("Agreed"),

@@ -3,8 +3,8 @@
 - access and portability: the download is built from the records on demand
   (``export.access_export``); the request is completed when it is ready;
 - restriction (RIGHTS-18): ``rights:restriction`` opted-out in the consent ledger, so the
-  gate refuses every use the policy does not permit for the subject; lifting it records
-  ``withdrawn``;
+  gate refuses every use the policy does not permit for the subject; ``restriction_end``
+  lifts it (``withdrawn``), at the customer's wish or by the privacy officer;
 - objection (RIGHTS-21): the objected uses opted-out in the consent ledger, at once;
 - rectification (RIGHTS-16): the correction staff made is recorded on the timeline;
 - erasure (RIGHTS-17): ``erasure.erasure_run``, then the receipt;
@@ -21,9 +21,12 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from keepfaith.accounts.models import CONTACT_FIELD_CATEGORY, CONTACT_FIELD_LABELS
+from keepfaith.accounts.models import CONTACT_FIELD_CATEGORY, CONTACT_FIELD_LABELS, User
 from keepfaith.accounts.services import contact_details_update
+from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
+from keepfaith.consent.models import ConsentEvent
+from keepfaith.consent.selectors import is_restricted
 from keepfaith.consent.services import consent_record, consent_record_many
 from keepfaith.gate import RESTRICTION_KEY, Gate
 from keepfaith.policy import Policy
@@ -31,7 +34,14 @@ from keepfaith.policy.trace import enforces
 from keepfaith.rights.erasure import erasure_run, plan_date, store_title
 from keepfaith.rights.models import RightKind, RightsRequest
 from keepfaith.rights.recipients import recipients_tell
-from keepfaith.rights.services import RightsError, request_close, rights_of, step_add
+from keepfaith.rights.services import (
+    RightsError,
+    request_audit,
+    request_close,
+    requester_tell,
+    rights_of,
+    step_add,
+)
 
 
 def _known(request: RightsRequest) -> None:
@@ -69,16 +79,57 @@ def restriction_apply(
         )
 
 
-def restriction_lift(*, subject: str, actor: Actor, reference: str) -> None:
-    """Lift a restriction (the subject is told before, Art. 18(3))."""
-    consent_record(
-        subject=subject,
-        key=RESTRICTION_KEY,
-        event="withdrawn",
-        source=f"rights:{reference}",
-        actor=actor,
-        evidence={"right": "restriction", "lifted": True},
+def restriction_holding(*, customer: User) -> RightsRequest | None:
+    """The customer's restriction request whose restriction holds now, or None (none holds,
+    or the one that holds is an erasure's, which keeps the rest of the data restricted)."""
+    if not customer.is_active or not is_restricted(subject=customer.subject_ref):
+        return None
+    last = (
+        ConsentEvent.objects.filter(subject=customer.subject_ref, key=RESTRICTION_KEY)
+        .order_by("-seq")
+        .first()
     )
+    if last is None or last.evidence.get("right") != "restriction":
+        return None
+    return RightsRequest.objects.filter(
+        customer=customer, kind=RightKind.RESTRICTION, reference=last.evidence.get("request")
+    ).first()
+
+
+@enforces("RIGHTS-18", features=("rights.restriction.gate",))
+def restriction_end(
+    *,
+    customer: User,
+    actor: Actor,
+    gate: Gate,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> RightsRequest:
+    """End the restriction the customer asked for: at their own wish, or by the privacy
+    officer with a reason, which the customer is told by e-mail (Art. 18(3)). Recorded in the
+    consent ledger (``withdrawn``), on the request's timeline and in the audit log."""
+    request = restriction_holding(customer=customer)
+    if request is None:
+        raise RightsError(_("No restriction that can be lifted holds for this customer."))
+    by_staff = actor.kind != ActorKind.CUSTOMER
+    reason = reason.strip()[:2000]
+    if by_staff and not reason:
+        raise RightsError(_("Give the reason for lifting it; it is sent to the customer."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        consent_record(
+            subject=request.subject,
+            key=RESTRICTION_KEY,
+            event="withdrawn",
+            source=f"rights:{request.reference}",
+            actor=actor,
+            evidence={"right": "restriction", "request": request.reference, "lifted": True},
+        )
+        step_add(request=request, actor=actor.ref, action="lifted", now=now, reason=reason)
+        request_audit(request, actor=actor, action="lifted")
+        if by_staff:
+            requester_tell(request, "rights_lifted", gate=gate, reason=reason)
+    return request
 
 
 @enforces("RIGHTS-21", features=("rights.objection.gate",))

@@ -97,7 +97,7 @@ def step_add(
     )
 
 
-def _audit(request: RightsRequest, *, actor: Actor, action: str, **detail: Any) -> None:
+def request_audit(request: RightsRequest, *, actor: Actor, action: str, **detail: Any) -> None:
     audit_append(
         actor=actor,
         action=f"rights.{action}",
@@ -172,7 +172,7 @@ def request_open_signed_in(
                 same.details = f"{same.details}\n\n{extra}".strip()[:limit]
                 same.save(update_fields=["details"])
                 step_add(request=same, actor=customer.subject_ref, action="added", now=now)
-                _audit(same, actor=customer_actor(customer.subject_ref), action="added")
+                request_audit(same, actor=customer_actor(customer.subject_ref), action="added")
             return same, False
         request = _new(
             kind=kind,
@@ -193,7 +193,7 @@ def request_open_signed_in(
             channel="portal",
             identity="signed in, password entered again",
         )
-        _audit(request, actor=customer_actor(customer.subject_ref), action="received")
+        request_audit(request, actor=customer_actor(customer.subject_ref), action="received")
     return request, True
 
 
@@ -306,7 +306,7 @@ def request_confirm(*, reference: str, code: str, now: dt.datetime | None = None
                 now=now,
                 identity="code sent to the account's address",
             )
-            _audit(request, actor=customer_actor(request.subject), action="confirmed")
+            request_audit(request, actor=customer_actor(request.subject), action="confirmed")
     if failure is not None:  # raised after the commit: a spent attempt stays spent
         raise RightsError(failure)
     assert request is not None
@@ -378,8 +378,8 @@ def request_extend(
             months=months,
             reason=request.extension_reason,
         )
-        _tell(request, "rights_extended", gate=gate, reason=request.extension_reason)
-        _audit(request, actor=actor, action="extended", months=months)
+        requester_tell(request, "rights_extended", gate=gate, reason=request.extension_reason)
+        request_audit(request, actor=actor, action="extended", months=months)
     return request
 
 
@@ -390,7 +390,7 @@ def _public_url(name: str, language: str, query: str = "", **kwargs: str) -> str
     return f"{settings.PUBLIC_URL}{path}{query}"
 
 
-def _tell(request: RightsRequest, name: str, *, gate: Gate, **context: Any) -> None:
+def requester_tell(request: RightsRequest, name: str, *, gate: Gate, **context: Any) -> None:
     """Mail the requester about their request (the account's address when known), with a
     link to the request's page when they have an account to open it in."""
     customer = request.customer
@@ -445,8 +445,10 @@ def request_close(
         request.save(update_fields=["state", "closed_at", "outcome", "receipt"])
         action = "refused" if refused else "completed"
         step_add(request=request, actor=actor.ref, action=action, now=now, outcome=request.outcome)
-        _tell(request, "rights_closed", gate=gate, refused=refused, outcome=request.outcome)
-        _audit(request, actor=actor, action=action)
+        requester_tell(
+            request, "rights_closed", gate=gate, refused=refused, outcome=request.outcome
+        )
+        request_audit(request, actor=actor, action=action)
     return request
 
 
@@ -471,5 +473,5 @@ def request_identify(
         request.state = RequestState.OPEN
         request.save(update_fields=["customer", "subject", "state"])
         step_add(request=request, actor=actor.ref, action="identified", now=now, note=note)
-        _audit(request, actor=actor, action="identified")
+        request_audit(request, actor=actor, action="identified")
     return request

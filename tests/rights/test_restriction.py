@@ -4,6 +4,8 @@ gate refuses the uses they cover for that customer (RIGHTS-18, RIGHTS-21, RIGHTS
 from __future__ import annotations
 
 import pytest
+from django.core import mail
+from django.test import Client
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor
@@ -17,6 +19,7 @@ from keepfaith.rights.models import RecipientNotice, RightsRequest
 from tests.comms.conftest import said_yes_to_opt_out_mail
 from tests.conftest import verified_client
 from tests.rights.conftest import ask, place_order, signed_in
+from tests.store.conftest import add_to_cart
 
 EMAIL = ("user.contact.email",)
 
@@ -114,3 +117,77 @@ def test_a_correction_is_told_only_to_recipients_that_received_the_detail(
         f"/console/rights/{second.reference}/complete/", {"correct-full_name": "Carol Berg"}
     )
     assert RecipientNotice.objects.filter(request=second, recipient="payment-processor").exists()
+
+
+@pytest.mark.clause("RIGHTS-18")
+@pytest.mark.feature("rights.restriction.gate")
+def test_a_restricted_customer_is_told_why_a_checkout_or_ticket_cannot_go_ahead(
+    carol: User,
+) -> None:
+    """Both forms used to take the card or the text and then fail with a 500."""
+    client = place_order(carol)
+    ask(client, "restriction")
+    add_to_cart(client, "qualityssl-mobile", term="12")
+    for path in ("/checkout/", "/support/ticket/", "/da/checkout/"):
+        page = client.get(path)
+        assert page.status_code == 403, path
+        assert 'id="restricted-refusal"' in page.content.decode()
+    refused = client.post("/checkout/", {"card_number": "4242 4242 4242 4242"})
+    assert refused.status_code == 403
+    assert "/account/privacy/#restriction" in refused.content.decode()
+    assert client.post("/support/ticket/", {"summary": "Help"}).status_code == 403
+
+
+@pytest.mark.clause("RIGHTS-18")
+@pytest.mark.feature("rights.restriction.gate")
+def test_the_customer_ends_their_own_restriction_and_the_ledger_and_pages_say_so(
+    carol: User,
+) -> None:
+    client = place_order(carol)
+    ask(client, "restriction")
+    page = client.get("/account/privacy/").content.decode()
+    assert 'id="restriction"' in page and "End the restriction" in page
+    consent = client.get("/account/consent/").content.decode()
+    assert "In force" in consent and "Declined" not in consent  # asked for, not declined
+    response = client.post("/account/privacy/restriction/end/")
+    assert response.status_code == 302
+    last = ConsentEvent.objects.filter(subject=carol.subject_ref, key=RESTRICTION_KEY).latest("seq")
+    assert last.event == "withdrawn" and last.actor_kind == "customer"
+    assert 'id="restriction"' not in client.get("/account/privacy/").content.decode()
+    assert checkout_page_opens(client)
+    steps = [s.action for s in RightsRequest.objects.get().steps.all()]
+    assert steps[-1] == "lifted"
+    again = client.post("/account/privacy/restriction/end/", follow=True).content.decode()
+    assert "No restriction that can be lifted holds" in again
+
+
+def checkout_page_opens(client: Client) -> bool:
+    add_to_cart(client, "qualityssl-mobile", term="12")
+    return bool(client.get("/checkout/").status_code == 200)
+
+
+@pytest.mark.clause("RIGHTS-18")
+@pytest.mark.feature("rights.restriction.gate")
+def test_the_privacy_officer_lifts_a_restriction_with_a_reason_the_customer_is_told(
+    carol: User, pat: User, bob: User
+) -> None:
+    ask(place_order(carol), "restriction")
+    req = RightsRequest.objects.get()
+    staff = verified_client(pat)
+    page = staff.get(f"/console/rights/{req.reference}/").content.decode()
+    assert 'id="lift-form"' in page
+    refused = staff.post(f"/console/rights/{req.reference}/lift/", {"reason": " "})
+    assert refused.status_code == 400  # the reason goes to the customer: it is required
+    assert "Give the reason for lifting it" in refused.content.decode()
+    staff.post(f"/console/rights/{req.reference}/lift/", {"reason": "The dispute is settled."})
+    last = ConsentEvent.objects.filter(subject=carol.subject_ref, key=RESTRICTION_KEY).latest("seq")
+    assert last.event == "withdrawn" and last.actor_kind == "staff"
+    deliver_pending()
+    told = [m for m in mail.outbox if "is lifted" in m.subject]
+    assert len(told) == 1 and told[0].to == [carol.email]
+    assert "The dispute is settled." in told[0].body
+    assert 'id="lift-form"' not in staff.get(f"/console/rights/{req.reference}/").content.decode()
+    # the console's consent history says what happened, not "opted out"
+    history = staff.get(f"/console/customers/{carol.customer_number}/").content.decode()
+    assert "restriction lifted" in history and "restriction started" in history
+    assert verified_client(bob).post(f"/console/rights/{req.reference}/lift/").status_code == 403

@@ -117,6 +117,7 @@ STEP_TITLES = {
     "identified": _("matched to an account"),
     "extended": _("extended"),
     "restricted": _("restriction in force"),
+    "lifted": _("restriction lifted"),
     "objected": _("objection recorded"),
     "rectified": _("corrected"),
     "erased": _("erased"),
