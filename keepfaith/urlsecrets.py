@@ -41,6 +41,7 @@ ACCOUNT_BEFORE_TOKEN = frozenset({"verify", "reset"})
 ACCOUNT_BEFORE = frozenset({"set-password"})
 _TICKET_REFERENCE = re.compile(r"[0-9a-f]{16}")  # support.models.new_reference
 _REFERENCE = re.compile(r"(?:KF|O|DSR|CRT)-[0-9A-Z]{4,10}(?:-[0-9A-Z]{4,10})?")
+_REFERENCE_IN_TEXT = re.compile(r"\b(?:KF|O|DSR|CRT)-[0-9A-Z]{4,10}(?:-[0-9A-Z]{4,10})?\b")
 _FILE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}")
 _DIGIT = re.compile(r"\d")
 _ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
@@ -103,6 +104,11 @@ def scrub_urls(text: str) -> str:
     if "/" not in text:
         return text
     return _URL_IN_TEXT.sub(_url_shown, text)
+
+
+def references_shown(text: str) -> str:
+    """``text`` with every keepfaith reference in it, URL or not, replaced by ``:number``."""
+    return _REFERENCE_IN_TEXT.sub(":number", text)
 
 
 def _url_shown(match: re.Match[str]) -> str:

@@ -39,6 +39,8 @@ PATTERNS: list[tuple[str, re.Pattern[str], str, list[Family]]] = [
     ("url reference", urlsecrets._REFERENCE, FULL,
      [rep("KF-"), rep("O-1234-"), rep("A"), rep("DSR-1234567890")]),
     ("url alnum run", urlsecrets._ALNUM_RUN, SEARCH, [rep("a1"), rep("a-"), rep("-")]),
+    ("reference in text", urlsecrets._REFERENCE_IN_TEXT, SEARCH,
+     [rep("KF-"), rep("O-1234-"), rep("A"), rep("DSR-1234567890"), rep("O-AAAA ")]),
     ("scrub card", scrub._CARD_LIKE, SEARCH,
      [rep("1"), rep("1 "), rep("4+"), rep("1%20"), rep("12-"), rep("4242 4242 4242 424")]),
     ("scrub security code", scrub._SECURITY_CODE, SEARCH,

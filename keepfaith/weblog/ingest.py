@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from keepfaith.urlsecrets import scrub_urls
+from keepfaith.vault.scrub import scrub_card_data
 from keepfaith.weblog import aggregate
 from keepfaith.weblog.commits import (
     Batch,
@@ -148,11 +149,14 @@ def _same(text: str, rows: int) -> pa.DictionaryArray:
 
 
 def _requests_shown(requests: pa.ChunkedArray) -> pa.Array:
-    """Each request line with the secrets in its URL replaced (``scrub_urls``: a sign-up,
-    reset or unsubscribe token would still work for whoever reads it), worked out once per
-    distinct line."""
+    """Each request line with card data masked and the secrets in its URL replaced
+    (``scrub_urls``: a sign-up, reset or unsubscribe token would still work for whoever reads
+    it), worked out once per distinct line."""
     lines = pc.dictionary_encode(requests.combine_chunks())
-    shown = [None if line is None else scrub_urls(line) for line in lines.dictionary.to_pylist()]
+    shown = [
+        None if line is None else scrub_urls(scrub_card_data(line))
+        for line in lines.dictionary.to_pylist()
+    ]
     return pc.take(pa.array(shown, pa.string()), lines.indices)
 
 

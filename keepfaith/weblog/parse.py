@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
+from keepfaith.urlsecrets import references_shown, scrub_urls
+from keepfaith.vault.scrub import scrub_card_data
 from keepfaith.weblog.formats import LogFormat
 from keepfaith.weblog.linear import VisitorPattern, visitor_regex
 
@@ -21,6 +23,7 @@ BAD_REQUEST = "bad request line"
 REQUEST_LINE = r"^([A-Za-z]+) ([^ ]+)"
 _REQUEST = visitor_regex(REQUEST_LINE)
 # A run of hex digits, dots and colons that holds a hex digit before a dot or a colon.
+_EMAILISH = visitor_regex(r"[^\s@\"'<>]{1,64}@[^\s@\"'<>]{1,253}")
 _ADDRESSY = visitor_regex(r"[0-9A-Fa-f:.]*[0-9A-Fa-f][.:][0-9A-Fa-f:.]*")
 
 
@@ -81,8 +84,11 @@ def log_record(*, line: str, fmt: LogFormat) -> LogRecord | Malformed:
 
 
 def redacted_excerpt(*, line: str, limit: int = 160) -> str:
-    """A malformed line safe to show in a report: addresses masked, control bytes escaped."""
+    """A malformed line safe to show in a report (it lands in cron mail and the journal):
+    card data, e-mail addresses, keepfaith references, link secrets and addresses masked,
+    control bytes escaped."""
     _, space, rest = line[: limit * 2].partition(" ")
-    masked = _ADDRESSY.sub("[address]", "[host]" + space + rest)
+    text = _EMAILISH.sub("[e-mail]", scrub_card_data("[host]" + space + rest))
+    masked = _ADDRESSY.sub("[address]", references_shown(scrub_urls(text)))
     printable = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in masked)
     return printable[:limit]

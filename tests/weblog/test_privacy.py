@@ -268,13 +268,15 @@ def test_raw_hits_keep_the_request_line_without_the_secrets_in_its_url(store_con
         line(request=f"GET /unsubscribe/{token}/ HTTP/1.1")
         + line(request="POST /account/reset/MQ/cz4ab1-0f3e2d1c9b8a7f6e5d4c3b2a19081726/ HTTP/1.1")
         + line(request="GET /account/orders/O-8M19-GP0C/?ref=newsletter HTTP/1.1", status=404)
-        + line(request="GET /wp-login.php?action=register HTTP/1.0", status=404),
+        + line(request="GET /wp-login.php?action=register HTTP/1.0", status=404)
+        + line(request="GET /pay?card=4242424242424242&cvc=123 HTTP/1.1", status=404),
         encoding="utf-8",
     )
     ingest(store_config, log)
     hits = diagnostics_hits(paths=store_config.paths, since=NOW - dt.timedelta(days=7), until=NOW)
     assert sorted(hit.request for hit in hits) == [
         "GET /account/orders/:number/?ref=newsletter HTTP/1.1",
+        "GET /pay?card=[card ending 4242]&cvc=*** HTTP/1.1",
         "GET /unsubscribe/:token/ HTTP/1.1",
         "GET /wp-login.php?action=register HTTP/1.0",
         "POST /account/reset/:id/:token/ HTTP/1.1",
