@@ -206,3 +206,21 @@ def test_attachments_are_not_read_as_the_request():
         b"unsubscribe everything", maintype="text", subtype="plain", filename="old.txt"
     )
     assert parse_inbound(message.as_bytes()).body_text.strip() == "Keep me posted."
+
+
+@pytest.mark.clause("QS-4")
+def test_a_message_of_thousands_of_mime_parts_is_read_by_its_headers_in_bounded_time():
+    """1,200,000 empty parts (8 MB, under the size limit) took the email package 150 s; the
+    headers still name the sender, and the defect sends it to the staff queue."""
+    from keepfaith.comms.inbound import MAX_PART_DELIMITERS
+
+    head = (
+        b"From: alice@example.com\r\nTo: privacy@qualityssl.example\r\nSubject: stop\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+    )
+    bomb = parse_inbound(head + b"--b\n\nx\n" * (MAX_PART_DELIMITERS + 1) + b"--b--\n")
+    assert bomb.sender == "alice@example.com"
+    assert bomb.body_text == ""
+    assert any("only the headers were read" in d for d in bomb.defects)
+    real = parse_inbound(head + b"--b\nContent-Type: text/plain\n\nPlease unsubscribe me\n--b--\n")
+    assert real.body_text.strip() == "Please unsubscribe me" and not real.defects

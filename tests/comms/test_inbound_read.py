@@ -119,3 +119,29 @@ def test_a_byte_order_mark_and_a_long_header_block_are_still_mail(tmp_path):
     relayed.write_bytes(b"From: a@example.com\r\n" + hops + b"Subject: hi\r\n\r\nBody")
     assert len(relayed.read_bytes()) > 100_000
     assert len(list(read_messages(relayed))) == 1
+
+
+@pytest.mark.clause("QS-4")
+def test_a_message_over_the_size_limit_is_named_and_never_read(tmp_path, settings, db):
+    """The listener refuses it with 552; an import of a 200 MB file read and stored it whole."""
+    from django.core.management import CommandError, call_command
+
+    from keepfaith.comms.models import InboundMessage as Stored
+
+    small = customer_mail(to=PRIVACY, subject="Stop the newsletter", body="Thanks\n")
+    big = customer_mail(to=PRIVACY, subject="Huge", body="x" * 5000 + "\n")
+    eml = tmp_path / "big.eml"
+    eml.write_bytes(big)
+    (message,) = read_messages(eml, max_bytes=4096)
+    assert message.oversize == len(big) and message.raw == b""
+    box = mailbox.mbox(tmp_path / "inbox.mbox")
+    for raw in (small, big, small.replace(b"Thanks", b"Again")):
+        box.add(raw)
+    box.flush()
+    box.close()
+    read = list(read_messages(tmp_path / "inbox.mbox", max_bytes=4096))
+    assert [m.oversize > 0 for m in read] == [False, True, False]
+    settings.MAIL_MAX_INBOUND_BYTES = 4096
+    with pytest.raises(CommandError, match=r"inbox.mbox#1: [\d,]+ bytes, over the 4,096-byte"):
+        call_command("mail", "import", str(tmp_path / "inbox.mbox"))
+    assert Stored.objects.count() == 2  # the others are imported all the same

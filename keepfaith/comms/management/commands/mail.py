@@ -77,11 +77,19 @@ class Command(BaseCommand):
 
     def _import(self, path: str) -> None:
         counts: dict[str, int] = {}
+        limit = settings.MAIL_MAX_INBOUND_BYTES
+        too_big: list[str] = []
         try:
-            for message in read_messages(path):
+            for message in read_messages(path, max_bytes=limit):
                 origin = f"{message.origin.kind}:{message.origin.path}"
                 if message.origin.key:
                     origin += f"#{message.origin.key}"
+                if message.oversize:
+                    too_big.append(
+                        f"{origin}: {message.oversize:,} bytes, over the {limit:,}-byte limit "
+                        "(KEEPFAITH_MAIL_MAX_BYTES): not imported"
+                    )
+                    continue
                 row, created = inbound_store(raw=message.raw, origin=origin)
                 status = inbound_process(message_id=row.pk) if created else "already stored"
                 counts[status] = counts.get(status, 0) + 1
@@ -89,6 +97,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         summary = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "no messages"
         self.stdout.write(f"imported from {path}: {summary}")
+        if too_big:
+            raise CommandError("\n".join(too_big))
 
     def _worker(self, *, burst: bool, poll: float) -> None:
         stop = threading.Event()
