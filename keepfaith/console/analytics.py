@@ -39,7 +39,7 @@ from keepfaith.console.dashboard import (
     readable_rows,
     tab_sections,
 )
-from keepfaith.console.forms import FilterForm
+from keepfaith.console.forms import DayField, FilterForm, day_in_range, day_range_message
 from keepfaith.inforce import in_force
 from keepfaith.policy.phrases import country_name, retention_text
 from keepfaith.policy.trace import enforces
@@ -253,6 +253,8 @@ def _range(request: HttpRequest) -> tuple[dt.date, dt.date, str]:
             start, end = dt.date.fromisoformat(start_text), dt.date.fromisoformat(end_text)
         except ValueError:
             raise ValueError(_("Give both dates as YYYY-MM-DD.")) from None
+        if not (day_in_range(start) and day_in_range(end)):
+            raise ValueError(day_range_message())
         if end < start:
             message = _("The range ends (%(end)s) before it starts (%(start)s).")
             raise ValueError(message % {"end": end, "start": start})
@@ -371,16 +373,12 @@ class DiagnosticsFilter(FilterForm):
     status = forms.IntegerField(
         label=gettext_lazy("Status"), required=False, min_value=100, max_value=599
     )
-    since = forms.DateField(
-        label=gettext_lazy("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=gettext_lazy("To (inclusive)"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+    since = DayField(label=gettext_lazy("From"), required=False)
+    until = DayField(label=gettext_lazy("To (inclusive)"), required=False)
     errors_only = forms.BooleanField(label=gettext_lazy("Errors only (4xx, 5xx)"), required=False)
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=1_000_000, widget=forms.HiddenInput
+    )
 
 
 def _hits_query(form: DiagnosticsFilter, now: dt.datetime) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.selectors import audit_entries, chain_verify, chained_models
 from keepfaith.console import reads
 from keepfaith.console.access import staff_read, staff_view
-from keepfaith.console.forms import FilterForm
+from keepfaith.console.forms import DayField, FilterForm
 
 PAGE_SIZE = 50
 EXPORT_MAX = 50_000
@@ -37,12 +37,8 @@ class AuditFilterForm(FilterForm):
     subject = forms.CharField(label=_("Subject (customer number)"), required=False, max_length=254)
     action = forms.CharField(label=_("Action"), required=False, max_length=100)
     clause = forms.CharField(label=_("Clause"), required=False, max_length=20)
-    since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("To (inclusive)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = DayField(label=_("From"), required=False)
+    until = DayField(label=_("To (inclusive)"), required=False)
 
     def selection(self) -> dict[str, Any]:
         """The keyword arguments of ``audit_entries`` (every entry when no filter is given;

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django import forms
@@ -7,6 +8,34 @@ from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
+
+# The days a console filter accepts: a date at the calendar's edge (0001-01-01, 9999-12-31)
+# overflowed the day before or after it that a range needs (a 500 instead of an answer).
+FIRST_DAY = dt.date(1970, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
+
+def day_in_range(day: dt.date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
+def day_range_message() -> str:
+    return str(_("Give a date from %(first)s to %(last)s.") % {
+        "first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()
+    })  # fmt: skip
+
+
+class DayField(forms.DateField):
+    """A date (``YYYY-MM-DD``) between ``FIRST_DAY`` and ``LAST_DAY``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        super().__init__(**kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value and not day_in_range(value):
+            raise forms.ValidationError(day_range_message(), code="out_of_range")
 
 
 class FilterForm(forms.Form):

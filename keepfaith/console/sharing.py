@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from keepfaith.audit.services import audit_append
 from keepfaith.console.access import refused_page, staff_actor, staff_view
+from keepfaith.console.forms import day_in_range, day_range_message
 from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
 from keepfaith.policy import phrases as ph
@@ -50,7 +51,10 @@ def _month(text: str) -> dt.date:
     match = _MONTH.match(text.strip())
     if match is None:
         raise forms.ValidationError(_("Give a month as YYYY-MM."))
-    return dt.date(int(match.group(1)), int(match.group(2)), 1)
+    month = dt.date(max(int(match.group(1)), 1), int(match.group(2)), 1)
+    if not day_in_range(month):
+        raise forms.ValidationError(day_range_message())
+    return month
 
 
 class ReleaseForm(forms.Form):
@@ -72,6 +76,22 @@ class ReleaseForm(forms.Form):
 
     def clean_last_month(self) -> dt.date:
         return month_end(_month(self.cleaned_data["last_month"]))
+
+    def clean(self) -> dict[str, Any]:
+        """The period's own rules, in the staff member's language (the service says them
+        again, in English, for the CLI and the audit log)."""
+        data = super().clean() or {}
+        first, last = data.get("first_month"), data.get("last_month")
+        if first and last and last < first:
+            raise forms.ValidationError(_("The last month is before the first month."))
+        latest = last_full_month(today=dt.date.today()).start
+        if last and last > month_end(latest):
+            raise forms.ValidationError(
+                _("%(month)s is not over yet: a release covers only months that have ended "
+                  "(the latest is %(latest)s).")
+                % {"month": f"{last:%Y-%m}", "latest": f"{latest:%Y-%m}"}
+            )  # fmt: skip
+        return data
 
 
 def _aggregate_words(keys: Iterable[str]) -> str:
@@ -101,7 +121,8 @@ def _partner_rows(policy: Policy) -> list[dict[str, Any]]:
     ]
 
 
-def _release(request: HttpRequest, form: ReleaseForm) -> HttpResponse:
+def _release(request: HttpRequest, form: ReleaseForm) -> HttpResponse | None:
+    """Release what the form asks for; None (the error in the messages) when refused."""
     now = in_force()
     actor = staff_actor(request)
     data = form.cleaned_data
@@ -114,6 +135,7 @@ def _release(request: HttpRequest, form: ReleaseForm) -> HttpResponse:
                                  where=sharing_where(policy=now.policy))  # fmt: skip
     except ReleaseRefused as refused:
         messages.error(request, _("Refused: %(reason)s") % {"reason": refused})
+        return None
     else:
         messages.success(
             request,
@@ -133,8 +155,12 @@ def sharing(request: HttpRequest) -> HttpResponse:
     last = last_full_month(today=dt.date.today())
     initial = {"first_month": f"{last.start:%Y-%m}", "last_month": f"{last.start:%Y-%m}"}
     form = ReleaseForm(request.POST or None, partners=partners, initial=initial)
+    refused = False
     if request.method == "POST" and form.is_valid():
-        return _release(request, form)
+        done = _release(request, form)
+        if done is not None:
+            return done
+        refused = True  # the page again, with the form as it was sent
     context = {
         "form": form,
         "partners": _partner_rows(policy),
@@ -143,7 +169,8 @@ def sharing(request: HttpRequest) -> HttpResponse:
             for r in releases_recent(limit=200)
         ],
     }
-    return render(request, "console/sharing.html", context, status=400 if form.errors else 200)
+    status = 400 if form.errors or refused else 200
+    return render(request, "console/sharing.html", context, status=status)
 
 
 @enforces("BE-6")

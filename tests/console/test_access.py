@@ -187,5 +187,20 @@ def test_a_message_after_an_action_is_shown_once(pat, published):
          "file_format": "csv"},
         follow=True,
     )  # fmt: skip
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.content.decode().count("is not over yet") == 1
+
+
+def test_a_refused_release_is_said_in_the_staff_language_and_keeps_the_form(pat, published):
+    """The refusal was English in the Danish console, and the form went back to the first
+    partner: sending it again would have released to the other one."""
+    client = verified_client(pat)
+    client.post("/console/preferences/", {"language": "da"})
+    sent = {"partner": "market-survey", "first_month": "2030-01", "last_month": "2030-01",
+            "file_format": "csv"}  # fmt: skip
+    page = client.post("/console/sharing/", sent).content.decode()
+    assert "er ikke slut endnu" in page and "is not over yet" not in page
+    assert '<option value="market-survey" selected>' in page
+    for month in ("0000-01", "9999-12"):
+        bad = client.post("/console/sharing/", {**sent, "first_month": month})
+        assert bad.status_code == 400

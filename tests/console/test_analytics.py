@@ -224,3 +224,26 @@ def test_a_running_ingest_gives_a_clear_message_not_an_error(published, weblog, 
     finally:
         holder.communicate(input="")
     assert verified_client(ada).get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        ("mia", "/console/analytics/?from=0001-01-01&to=0001-01-05"),
+        ("mia", "/console/analytics/?from=9999-12-25&to=9999-12-31"),
+        ("ada", "/console/analytics/diagnostics/?until=9999-12-31"),
+        ("ada", "/console/analytics/diagnostics/?since=0001-01-01"),
+        ("ada", "/console/analytics/diagnostics/?page=100000000000000000000000"),
+        ("ada", "/console/audit/?until=9999-12-31"),
+        ("ada", "/console/audit/export.csv?since=0001-01-01"),
+    ],
+)
+def test_a_date_at_the_calendar_edge_is_a_clear_400_not_a_500(
+    published, weblog, ada, mia, who, path
+):
+    """Each of these was an OverflowError or a DuckDB conversion error (found by the
+    hostile-input review)."""
+    response = verified_client({"ada": ada, "mia": mia}[who]).get(path)
+    assert response.status_code == 400, path
+    if "page=" not in path:
+        assert "Give a date from 1970-01-01 to 2999-12-31." in response.content.decode()

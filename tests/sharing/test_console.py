@@ -77,7 +77,8 @@ def test_a_refusal_is_shown_and_nothing_is_released(published, pat):
          "file_format": "csv"},
         follow=True,
     )  # fmt: skip
-    assert b"Refused: the period ends" in response.content
+    assert b"The last month is before the first month." in response.content
+    assert response.status_code == 400
     assert PartnerRelease.objects.exists() is False
     form = {"partner": "affiliates", "first_month": "2026-13", "last_month": "2026-11"}
     bad = client.post("/console/sharing/", {**form, "file_format": "csv"})
