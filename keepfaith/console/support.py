@@ -137,7 +137,9 @@ def support_ticket(request: HttpRequest, ticket_ref: str) -> HttpResponse:
         except TicketClosed:
             messages.error(request, _("This ticket is closed; the customer can open a new one."))
         else:
-            messages.success(request, _("Reply sent to %(email)s.") % {"email": ticket.email})
+            messages.success(
+                request, _("Reply sent to %(email)s.") % {"email": ticket.reply_address}
+            )
         return redirect("console:support_ticket", ticket_ref=ticket.reference)
     context = {
         "ticket": ticket,

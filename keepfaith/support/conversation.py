@@ -131,7 +131,7 @@ def support_reply_staff(
         _audit(_staff_actor(staff), ticket, "support.reply", status=ticket.status)
         mail_send(
             name="support_reply",
-            to=Recipient(ticket.email, ticket.customer_number or None, language),
+            to=Recipient(ticket.reply_address, ticket.customer_number or None, language),
             context={
                 "summary": ticket.summary,
                 "reply": text,

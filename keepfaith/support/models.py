@@ -108,6 +108,19 @@ class SupportTicket(models.Model):
         return f"support ticket {self.reference}"
 
     @property
+    def reply_address(self) -> str:
+        """Where replies go: the address given with the ticket, unless it was the account's
+        login address and the customer has since confirmed a new one (then the new one: the
+        old address may no longer be theirs)."""
+        customer = self.customer
+        if customer is None or not customer.is_active:
+            return self.email
+        if self.email.casefold() == customer.email.casefold():
+            return self.email
+        moved = customer.contact_changes.filter(field="email", old__iexact=self.email).exists()
+        return customer.email if moved else self.email
+
+    @property
     def has_configuration(self) -> bool:
         return bool(self.operating_system or self.browser or self.software_versions)
 

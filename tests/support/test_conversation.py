@@ -278,3 +278,24 @@ def test_a_ticket_is_addressed_by_its_reference_never_its_row_number(alice_clien
     deliver_pending()
     (message,) = mail.outbox
     assert f"/support/ticket/{ticket.reference}/" in message.body
+
+
+@pytest.mark.clause("QS-4")
+def test_a_reply_goes_to_the_address_the_customer_confirmed_since_the_ticket(
+    alice, alice_client, bob, published
+):
+    """The ticket kept the login address it was opened with; after a confirmed change the
+    reply went to the old one, which may no longer be hers."""
+    from keepfaith.accounts.services import email_change_confirm, email_change_request
+
+    ticket = open_ticket(alice_client, published)
+    outcome = email_change_request(customer=alice, new_email="alice.new@example.com")
+    assert outcome.token is not None
+    email_change_confirm(token=outcome.token)
+    staff = verified_client(bob)
+    page = staff.get(f"/console/support/{ticket.reference}/").content.decode()
+    assert "alice.new@example.com" in page and "since changed" in page
+    staff.post(f"/console/support/{ticket.reference}/", {"body": "Which server?"})
+    deliver_pending()
+    (message,) = [m for m in mail.outbox if "Which server?" in m.body]
+    assert message.to == ["alice.new@example.com"]
