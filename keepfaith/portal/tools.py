@@ -9,7 +9,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from keepfaith.certs.csrcheck import csr_check, key_match
@@ -33,14 +34,22 @@ def _forms(request: HttpRequest, **bound: Any) -> dict[str, Any]:
     }
 
 
+def _to_form(anchor: str) -> HttpResponse:
+    """The tools page at one tool's form, in the current language: a result exists only in
+    the answer to the post that asked for it (nothing is kept to show again)."""
+    return redirect(reverse("portal:tools") + f"#{anchor}")
+
+
 @enforces("SITE-4")
 def tools(request: HttpRequest) -> HttpResponse:
     return render(request, TEMPLATE, _forms(request))
 
 
 @enforces("SITE-4")
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def tools_csr(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":  # a reload, a bookmark or the language switch: the form again
+        return _to_form("csr")
     form = CsrCheckForm(request.POST, request.FILES)
     context: dict[str, Any] = {"csr_form": form}
     if form.is_valid():
@@ -53,8 +62,10 @@ def tools_csr(request: HttpRequest) -> HttpResponse:
 
 
 @enforces("SITE-4")
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def tools_match(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":  # a reload, a bookmark or the language switch: the form again
+        return _to_form("match")
     form = KeyMatchForm(request.POST)
     context: dict[str, Any] = {"match_form": form}
     if form.is_valid():
@@ -68,8 +79,10 @@ def tools_match(request: HttpRequest) -> HttpResponse:
 
 
 @enforces("SITE-4")
-@require_http_methods(["POST"])
+@require_http_methods(["GET", "POST"])
 def tools_ssltest(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":  # a reload, a bookmark or the language switch: the form again
+        return _to_form("ssltest")
     form = ServerTestForm(request.POST)
     context: dict[str, Any] = {"test_form": form}
     if form.is_valid():

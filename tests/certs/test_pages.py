@@ -237,3 +237,14 @@ def test_the_visitor_behind_a_trusted_proxy_is_the_forwarded_address(settings, r
     assert visitor_address(request) == "10.0.0.2"
     settings.AXES_IPWARE_PROXY_COUNT = 1
     assert visitor_address(request) == "203.0.113.9"
+
+
+@pytest.mark.clause("SITE-4")
+@pytest.mark.parametrize(("path", "anchor"), [("tools/csr/", "csr"), ("tools/match/", "match"),
+                                              ("tools/ssl-test/", "ssltest")])  # fmt: skip
+def test_opening_a_tool_result_address_again_leads_to_its_form(db, client, path, anchor):
+    """The language switch, a reload or a bookmark of a result page got a blank 405."""
+    english = client.get(f"/{path}")
+    assert english.status_code == 302 and english["Location"] == f"/tools/#{anchor}"
+    danish = client.get(f"/da/{path}")
+    assert danish.status_code == 302 and danish["Location"] == f"/da/tools/#{anchor}"
