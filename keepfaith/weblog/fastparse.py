@@ -30,6 +30,7 @@ from keepfaith.weblog.formats import (
     Atom,
     LogFormat,
 )
+from keepfaith.weblog.parse import BAD_DATE, END_TIME, FIRST_TIME, MAX_FIELD_CHARS, TOO_LONG
 from keepfaith.weblog.sqlparse import format_segments, parse_sql
 
 _KINDS = {WORD: 1, WORD0: 2, STATUS: 3, BYTES: 4, DIGITS: 5, TIME: 6, QUOTED: 7, ANYQ: 7}
@@ -185,6 +186,38 @@ def lines_table(chunk: bytes) -> pa.Table:
     return pa.table({"n": pa.array(range(len(lines)), pa.int32()), "line": lines})
 
 
+# What the facts keep (a path, a referring page): an agent or a host is kept only raw.
+_CHECKED = ("target", "request", "referrer")
+
+
+def _bounded(table: pa.Table) -> pa.Table:
+    """``table`` with the requests no server writes made malformed: a time outside
+    ``FIRST_TIME``..``END_TIME`` (a bad date) or a field over ``MAX_FIELD_CHARS`` (too long:
+    it would be kept in the facts and fill the aggregates' memory)."""
+    good = pc.is_null(table.column("problem"))
+    long = pc.greater(pc.binary_length(table.column(_CHECKED[0])), MAX_FIELD_CHARS)
+    for name in _CHECKED[1:]:
+        long = pc.or_(long, pc.greater(pc.binary_length(table.column(name)), MAX_FIELD_CHARS))
+    ts = table.column("ts")
+    odd = pc.or_(
+        pc.less(ts, pa.scalar(FIRST_TIME, ts.type)),
+        pc.greater_equal(ts, pa.scalar(END_TIME, ts.type)),
+    )
+    long = pc.and_(good, pc.fill_null(long, False))
+    odd = pc.and_(good, pc.and_(pc.invert(long), pc.fill_null(odd, False)))
+    if not pc.any(long).as_py() and not pc.any(odd).as_py():
+        return table
+    problem = pc.if_else(long, TOO_LONG, pc.if_else(odd, BAD_DATE, table.column("problem")))
+    shown = pc.binary_join_element_wise(  # what a sample of the line shows, kept short
+        *(pc.utf8_slice_codeunits(pc.fill_null(table.column(n), "-"), 0, 200)
+          for n in ("host", "request")),
+        " ",
+    )  # fmt: skip
+    line = pc.if_else(pc.or_(long, odd), shown, table.column("line"))
+    table = table.set_column(table.schema.get_field_index("line"), "line", line)
+    return table.set_column(table.schema.get_field_index("problem"), "problem", problem)
+
+
 def chunk_parse(con: duckdb.DuckDBPyConnection, chunk: bytes, fmt: LogFormat) -> pa.Table:
     """Each line of the chunk, its fields or why it is malformed, as ``parsed`` on ``con``
     and as the returned table (in line order). A malformed line's fields mean nothing (only
@@ -193,9 +226,10 @@ def chunk_parse(con: duckdb.DuckDBPyConnection, chunk: bytes, fmt: LogFormat) ->
     plan = scan_plan(fmt) if len(chunk) < 2**31 - 1 else None
     if plan is None:
         _sql_parse(con, lines_table(chunk), fmt)
-        return con.sql("SELECT * FROM parsed ORDER BY n").to_arrow_table()
+        return registered_bounded(con, con.sql("SELECT * FROM parsed ORDER BY n").to_arrow_table())
     table, deferred = scanned_table(chunk, plan, fmt)
     if deferred is None:
+        table = _bounded(table)
         con.register("parsed", table)
         return table
     _sql_parse(con, deferred, fmt)
@@ -207,7 +241,17 @@ def chunk_parse(con: duckdb.DuckDBPyConnection, chunk: bytes, fmt: LogFormat) ->
         [_DEFER],
     )
     con.unregister("scanned")
-    return con.sql("SELECT * FROM parsed ORDER BY n").to_arrow_table()  # in line order
+    return registered_bounded(con, con.sql("SELECT * FROM parsed ORDER BY n").to_arrow_table())
+
+
+def registered_bounded(con: duckdb.DuckDBPyConnection, parsed: pa.Table) -> pa.Table:
+    """``parsed`` (in line order) bounded, and in place of the SQL parser's temp table when
+    that changed it (the samples of malformed lines are read from ``parsed``)."""
+    bounded = _bounded(parsed)
+    if bounded is not parsed:
+        con.execute("DROP TABLE IF EXISTS parsed")
+        con.register("parsed", bounded)
+    return bounded
 
 
 def _sql_parse(con: duckdb.DuckDBPyConnection, lines: pa.Table, fmt: LogFormat) -> None:

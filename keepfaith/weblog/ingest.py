@@ -64,7 +64,13 @@ from keepfaith.weblog.detect import (
 from keepfaith.weblog.facts import chunk_facts
 from keepfaith.weblog.fastparse import chunk_parse
 from keepfaith.weblog.formats import LogFormat, log_format
-from keepfaith.weblog.sources import LogSourceError, file_fingerprint, line_chunks, log_open
+from keepfaith.weblog.sources import (
+    LineTooLong,
+    LogSourceError,
+    file_fingerprint,
+    line_chunks,
+    log_open,
+)
 from keepfaith.weblog.store import (
     Part,
     WeblogPaths,
@@ -350,6 +356,11 @@ def _file_ingest(
             while pending:
                 settle_oldest()
             flush()
+        except LineTooLong as exc:  # what came before it is good: keep it
+            while pending:
+                settle_oldest()
+            flush()
+            report.refused = f"{path}: {exc}"
         except Refused as exc:
             report.refused = str(exc)
         finally:  # an error stopped the run: let the workers stop, then close their connections

@@ -19,6 +19,12 @@ from keepfaith.weblog.linear import VisitorPattern, visitor_regex
 TIME_FORMAT = "%d/%b/%Y:%H:%M:%S %z"
 NOT_THE_FORMAT = "not the log format"
 BAD_DATE = "bad date"
+TOO_LONG = "line too long"
+# Requests a log can hold: a time outside is a bad date (0001 or 9999 overflowed later steps).
+FIRST_TIME = dt.datetime(1970, 1, 1)
+END_TIME = dt.datetime(2200, 1, 1)
+# Apache and nginx refuse request lines and headers over 8 KB: a longer field is no request.
+MAX_FIELD_CHARS = 16 * 1024
 BAD_REQUEST = "bad request line"
 REQUEST_LINE = r"^([A-Za-z]+) ([^ ]+)"
 _REQUEST = visitor_regex(REQUEST_LINE)
@@ -64,8 +70,10 @@ def log_record(*, line: str, fmt: LogFormat) -> LogRecord | Malformed:
     if match is None:
         return Malformed(reason=NOT_THE_FORMAT)
     try:
-        when = dt.datetime.strptime(_field(match, fmt, "time"), TIME_FORMAT)
-    except ValueError:
+        when = dt.datetime.strptime(_field(match, fmt, "time"), TIME_FORMAT).astimezone(dt.UTC)
+    except (ValueError, OverflowError):  # 01/Jan/0001 +0100 is before the calendar starts
+        return Malformed(reason=BAD_DATE)
+    if not FIRST_TIME <= when.replace(tzinfo=None) < END_TIME:
         return Malformed(reason=BAD_DATE)
     request = _REQUEST.match(_field(match, fmt, "request"))
     if request is None:
@@ -73,7 +81,7 @@ def log_record(*, line: str, fmt: LogFormat) -> LogRecord | Malformed:
     size = _field(match, fmt, "bytes")
     return LogRecord(
         host=_field(match, fmt, "host"),
-        time=when.astimezone(dt.UTC),
+        time=when,
         method=request.group(1),
         target=request.group(2),
         status=int(_field(match, fmt, "status")),

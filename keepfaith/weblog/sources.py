@@ -13,8 +13,26 @@ from typing import BinaryIO
 FINGERPRINT_BYTES = 64 * 1024
 
 
+# No web server writes a line this long (Apache and nginx refuse a request line over 8 KB):
+# reading on would hold the whole line in memory, and a last line that never ends would be
+# read again, whole, on every run.
+MAX_LINE_BYTES = 1024 * 1024
+
+
 class LogSourceError(ValueError):
     """A path that cannot be read as a log."""
+
+
+class LineTooLong(ValueError):
+    """A line longer than ``MAX_LINE_BYTES``: the file is read up to its start."""
+
+    def __init__(self, offset: int) -> None:
+        super().__init__(
+            f"the line that starts at byte {offset:,} is longer than {MAX_LINE_BYTES:,} bytes, "
+            "which no web server writes (Apache and nginx refuse a request line over 8 KB): "
+            "the file is read up to that line; cut or remove it to read the rest"
+        )
+        self.offset = offset
 
 
 class _Gzip(gzip.GzipFile):
@@ -71,6 +89,8 @@ def line_chunks(handle: BinaryIO, start: int, size: int) -> Iterator[tuple[int, 
         cut = data.rfind(b"\n")
         if cut < 0:
             pending += data
+            if len(pending) > MAX_LINE_BYTES:
+                raise LineTooLong(offset)
             continue
         chunk = pending + data[: cut + 1] if pending else data[: cut + 1]
         pending = data[cut + 1 :]

@@ -469,3 +469,45 @@ def test_the_settings_set_the_ingest_workers_chunks_commits_and_memory(settings)
     assert config.commit_chunks == 32  # about 64 MB of log between commits, as with 4 MB chunks
     settings.WEBLOG_CHUNK_MB = 64
     assert weblog_config().commit_chunks == 1
+
+
+@pytest.mark.clause("BE-5")
+def test_requests_no_server_writes_are_malformed_and_the_file_goes_on(store_config, tmp_path):
+    """A 60 KB path was stored in the facts (60 MB ones jammed every later aggregate), and a
+    time at the calendar's edge crashed the ingest at that line, every run."""
+    from keepfaith.weblog.parse import MAX_FIELD_CHARS
+
+    log = tmp_path / "access.log"
+    log.write_text(
+        line(request="GET /ok HTTP/1.1")
+        + line(request=f"GET /{'p' * (MAX_FIELD_CHARS + 1)} HTTP/1.1")
+        + line(when="31/Dec/9999:23:59:59 -0100")
+        + line(when="01/Jan/0001:00:00:00 +0100")
+        + line(request="GET /also-ok HTTP/1.1"),
+        encoding="utf-8",
+    )
+    report = ingest(store_config, log)
+    (item,) = report.files
+    assert (item.requests, item.malformed) == (2, 3)
+    assert {reason for reason, _n, _excerpt in item.samples} == {"line too long", "bad date"}
+    assert all(len(excerpt) <= 160 for _r, _n, excerpt in item.samples)
+
+
+@pytest.mark.clause("BE-5")
+def test_a_line_longer_than_any_server_writes_stops_the_file_there_with_a_clear_reason(
+    store_config, tmp_path
+):
+    """A last line that never ends was held whole in memory, and read again on every run."""
+    from keepfaith.weblog.sources import MAX_LINE_BYTES
+
+    log = tmp_path / "access.log"
+    good = line(request="GET /before HTTP/1.1")
+    log.write_bytes(good.encode() * 3 + b"x" * (MAX_LINE_BYTES + 10))
+    report = ingest(store_config, log)
+    (item,) = report.files
+    assert item.requests == 3  # the lines before it are kept
+    assert item.refused is not None
+    assert item.refused.startswith(f"{log}: the line that starts at byte {len(good) * 3:,}")
+    assert "is longer than 1,048,576 bytes" in item.refused
+    again = ingest(store_config, log).files[0]
+    assert again.requests == 0 and "is longer than" in (again.refused or "")

@@ -9,7 +9,14 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from keepfaith.weblog.fastparse import COLUMNS, chunk_parse, lines_table, scan_plan, utf8_clean
+from keepfaith.weblog.fastparse import (
+    COLUMNS,
+    chunk_parse,
+    lines_table,
+    registered_bounded,
+    scan_plan,
+    utf8_clean,
+)
 from keepfaith.weblog.formats import LogFormat, log_format
 from keepfaith.weblog.parse import LogRecord, Malformed, log_record
 from keepfaith.weblog.sqlparse import parse_sql
@@ -157,6 +164,8 @@ def both_parsers(fmt: LogFormat, chunk: bytes) -> tuple[list[Row], list[Row]]:
         chunk_parse(scanner, chunk, fmt)
         sql.register("chunk_lines", lines_table(utf8_clean(chunk)))
         sql.execute(parse_sql(fmt), {"rx": fmt.regex})
+        # the same bounds on both sides: times outside 1970..2200 and overlong fields
+        registered_bounded(sql, sql.sql("SELECT * FROM parsed ORDER BY n").to_arrow_table())
         return parsed_rows(scanner), parsed_rows(sql)
     finally:
         scanner.close()
