@@ -104,6 +104,18 @@ class Cursor:
     last_ts: dt.datetime | None = None
 
 
+def known_fingerprint(con: duckdb.DuckDBPyConnection, candidates: list[str]) -> str | None:
+    """The longest of a file's ``file_fingerprints`` the store has read a file by, if any."""
+    found = {
+        row[0]
+        for row in con.execute(
+            "SELECT fingerprint FROM ingested_files WHERE fingerprint IN (SELECT unnest(?))",
+            [candidates],
+        ).fetchall()
+    }
+    return next((c for c in reversed(candidates) if c in found), None)
+
+
 def file_cursor(con: duckdb.DuckDBPyConnection, fingerprint: str, path: Path) -> Cursor:
     rows = con.execute(
         "SELECT byte_offset, lines, requests, malformed, out_of_order, format "

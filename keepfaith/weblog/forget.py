@@ -19,8 +19,9 @@ from pathlib import Path
 import duckdb
 
 from keepfaith.weblog import aggregate
+from keepfaith.weblog.commits import known_fingerprint
 from keepfaith.weblog.ingest import WeblogConfig
-from keepfaith.weblog.sources import LogSourceError, file_fingerprint
+from keepfaith.weblog.sources import LogSourceError, file_fingerprints
 from keepfaith.weblog.store import (
     Part,
     PartSet,
@@ -46,14 +47,14 @@ class LogForgetError(ValueError):
     """A file that cannot be forgotten exactly (never read, or merged with other files)."""
 
 
-def _fingerprint(path: Path) -> str:
+def _fingerprint(con: duckdb.DuckDBPyConnection, path: Path) -> str:
     try:
-        fingerprint = file_fingerprint(path=path)
+        candidates = file_fingerprints(path=path)
     except LogSourceError as exc:
         raise LogForgetError(str(exc)) from exc
-    if fingerprint is None:
+    if not candidates:
         raise LogForgetError(f"{path}: no complete line yet, so nothing was read from it")
-    return fingerprint
+    return known_fingerprint(con, candidates) or candidates[-1]
 
 
 @dataclass(slots=True)
@@ -116,12 +117,12 @@ def _removal(con: duckdb.DuckDBPyConnection, parts: PartSet, fingerprint: str) -
 
 
 def _file_forget(con: duckdb.DuckDBPyConnection, paths: WeblogPaths, path: Path) -> ForgetReport:
-    fingerprint = _fingerprint(path)
+    fingerprint = _fingerprint(con, path)
     known = con.execute(
         "SELECT lines, requests FROM ingested_files WHERE fingerprint = ?", [fingerprint]
     ).fetchall()
     if not known:
-        raise LogForgetError(f"{path}: not in the store (no file read had its first line)")
+        raise LogForgetError(f"{path}: not in the store (no file read began with the same lines)")
     lines, requests = (int(value) for value in known[0])
     facts = _removal(con, fact_parts(paths), fingerprint)
     if facts.rows != requests:
@@ -147,7 +148,7 @@ def _file_forget(con: duckdb.DuckDBPyConnection, paths: WeblogPaths, path: Path)
 
 
 def logs_forget(*, config: WeblogConfig, sources: Sequence[Path]) -> list[ForgetReport]:
-    """Forget each of ``sources`` (known by its first line), then aggregate its days again."""
+    """Forget each of ``sources`` (known by its first lines), then aggregate its days again."""
     con = weblog_connect(paths=config.paths, threads=config.threads, memory_mb=config.memory_mb)
     try:
         for parts in (fact_parts(config.paths), raw_parts(config.paths)):

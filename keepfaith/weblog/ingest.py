@@ -51,6 +51,7 @@ from keepfaith.weblog.commits import (
     chunk_settle,
     chunk_times,
     file_cursor,
+    known_fingerprint,
     request_times,
 )
 from keepfaith.weblog.detect import (
@@ -67,7 +68,7 @@ from keepfaith.weblog.formats import LogFormat, log_format
 from keepfaith.weblog.sources import (
     LineTooLong,
     LogSourceError,
-    file_fingerprint,
+    file_fingerprints,
     line_chunks,
     log_open,
 )
@@ -288,10 +289,11 @@ def _file_ingest(
 ) -> FileReport:
     """Ingest one file: workers prepare chunks in parallel, commits follow file order."""
     report = FileReport(path=str(path))
-    fingerprint = file_fingerprint(path=path)
-    if fingerprint is None:
+    candidates = file_fingerprints(path=path)
+    if not candidates:
         report.skipped = "no complete line yet"
         return report
+    fingerprint = known_fingerprint(con, candidates) or candidates[-1]
     report.fingerprint = fingerprint
     cur = file_cursor(con, fingerprint, path)
     chosen = _file_format(path, cur, report, fmt, configured)

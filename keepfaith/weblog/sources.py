@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 FINGERPRINT_BYTES = 64 * 1024
+FINGERPRINT_LINES = 8
 
 
 # No web server writes a line this long (Apache and nginx refuse a request line over 8 KB):
@@ -63,14 +64,29 @@ def log_open(path: Path) -> BinaryIO:
     return raw
 
 
-def file_fingerprint(*, path: Path) -> str | None:
-    """sha256 of the first complete line (up to 64 KiB); None while there is none."""
+def file_fingerprints(*, path: Path) -> list[str]:
+    """sha256 of the first 1, 2, ... up to ``FINGERPRINT_LINES`` complete lines (within the
+    first 64 KiB; a first line longer than that: of those bytes), shortest first; [] while
+    there is no complete line.
+
+    A file is known by the longest when it is first read: two servers behind one balancer
+    rotate in the same second and both logs start with the same health check, so one line
+    told them apart from nothing and the second file lost its first lines as "already read".
+    As a file grows it is found again by whichever of them the store holds (stores written
+    before this kept the first line's).
+    """
     with log_open(path) as handle:
         head = handle.read(FINGERPRINT_BYTES)
     cut = head.find(b"\n")
-    if cut < 0 and len(head) < FINGERPRINT_BYTES:
-        return None
-    return hashlib.sha256(head[: cut + 1] if cut >= 0 else head).hexdigest()
+    if cut < 0:
+        return [] if len(head) < FINGERPRINT_BYTES else [hashlib.sha256(head).hexdigest()]
+    digest, found, start = hashlib.sha256(), list[str](), 0
+    while cut >= 0 and len(found) < FINGERPRINT_LINES:
+        digest.update(head[start : cut + 1])
+        found.append(digest.hexdigest())
+        start = cut + 1
+        cut = head.find(b"\n", start)
+    return found
 
 
 def line_chunks(handle: BinaryIO, start: int, size: int) -> Iterator[tuple[int, bytes]]:

@@ -511,3 +511,31 @@ def test_a_line_longer_than_any_server_writes_stops_the_file_there_with_a_clear_
     assert "is longer than 1,048,576 bytes" in item.refused
     again = ingest(store_config, log).files[0]
     assert again.requests == 0 and "is longer than" in (again.refused or "")
+
+
+@pytest.mark.clause("BE-5")
+def test_two_logs_that_start_with_the_same_line_are_two_logs(store_config, tmp_path):
+    """Two servers behind one balancer, rotated in the same second, start with the same
+    health check: the second log lost its first lines as "already read" (and one cut in half
+    was counted as malformed)."""
+    health = line(host="10.0.0.2", request="GET /health HTTP/1.1", agent="ELB-HealthChecker/2.0")
+    web1, web2 = tmp_path / "web1.log", tmp_path / "web2.log"
+    web1.write_text(health + "".join(line(request=f"GET /a{i} HTTP/1.1") for i in range(50)))
+    web2.write_text(health + "".join(line(request=f"GET /bb{i} HTTP/1.1") for i in range(80)))
+    first = ingest(store_config, web1).files[0]
+    second = ingest(store_config, web2).files[0]
+    assert (first.new_lines, first.requests) == (51, 51)
+    assert (second.new_lines, second.requests, second.malformed) == (81, 81, 0)
+    assert second.fingerprint != first.fingerprint
+
+
+@pytest.mark.clause("BE-5")
+def test_a_log_read_when_it_had_few_lines_is_found_again_as_it_grows(store_config, tmp_path):
+    log = tmp_path / "access.log"
+    log.write_text(line(request="GET /one HTTP/1.1") + line(request="GET /two HTTP/1.1"))
+    first = ingest(store_config, log).files[0]
+    with log.open("a") as handle:
+        handle.write("".join(line(request=f"GET /more{i} HTTP/1.1") for i in range(20)))
+    grown = ingest(store_config, log).files[0]
+    assert grown.fingerprint == first.fingerprint
+    assert (grown.new_lines, grown.requests) == (20, 20)
