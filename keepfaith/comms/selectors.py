@@ -30,7 +30,7 @@ from keepfaith.accounts.models import User
 from keepfaith.comms.models import Campaign, InboundMessage, OptOutQueueItem, OutboxMessage
 from keepfaith.comms.optout import MailKindWords
 from keepfaith.consent.models import CurrentChoice
-from keepfaith.consent.selectors import reconsent_versions
+from keepfaith.consent.selectors import reconsent_versions, restricted_subjects
 from keepfaith.gate import Gate
 from keepfaith.gate.choices import ChoiceStatus
 from keepfaith.policy import Policy
@@ -87,6 +87,8 @@ def audience_for(
     """The customers a message of mail kind ``kind`` may go to, as one query (see above)."""
     rule = gate.audience_filter(kind)
     customers = _audience_base(rule.choice, active_service)
+    if rule.restricted_left_out:  # counted and queued as the send will go: without them
+        customers = customers.exclude(customer_number__in=restricted_subjects())
     if rule.choice == "none":
         return customers.order_by("pk")
     choices = CurrentChoice.objects.filter(subject=OuterRef("customer_number"), key=rule.use)

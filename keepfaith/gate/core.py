@@ -96,6 +96,7 @@ class AudienceFilter(NamedTuple):
     audience: tuple[str, ...]
     unsubscribable: bool
     answer_required: bool = False  # opt-out, but only subjects who answered yes (the EU)
+    restricted_left_out: bool = False  # a restriction (Art. 18) does not permit this use
 
 
 class Gate:
@@ -202,8 +203,14 @@ class Gate:
     def audience_filter(self, kind: str) -> AudienceFilter:
         """What an audience query for mail kind ``kind`` must filter on."""
         rule = self.mail_kind(kind)
+        permits = self.rulebook.restriction_permits
         return AudienceFilter(
-            rule.use, rule.choice, rule.audience, rule.unsubscribable, rule.answer_required
+            rule.use,
+            rule.choice,
+            rule.audience,
+            rule.unsubscribable,
+            rule.answer_required,
+            permits is not None and rule.use not in permits,
         )
 
     def _remember(

@@ -191,3 +191,23 @@ def test_the_privacy_officer_lifts_a_restriction_with_a_reason_the_customer_is_t
     history = staff.get(f"/console/customers/{carol.customer_number}/").content.decode()
     assert "restriction lifted" in history and "restriction started" in history
     assert verified_client(bob).post(f"/console/rights/{req.reference}/lift/").status_code == 403
+
+
+@pytest.mark.clause("RIGHTS-18")
+@pytest.mark.feature("rights.restriction.gate")
+def test_a_restricted_customer_is_not_counted_in_a_campaigns_audience(
+    alice: User, carol: User
+) -> None:
+    """The send page said "goes to 2 customers" and then skipped her as having declined."""
+    from keepfaith.comms.selectors import audience_for
+
+    for customer in (alice, carol):
+        said_yes_to_opt_out_mail(customer)
+    ask(place_order(carol), "restriction")
+    gate = in_force().gate(actor=Actor.system("test"))
+    audience = list(audience_for(kind="promotions", gate=gate))
+    assert audience == [alice]
+    campaign = campaign_create(kind="promotions", subject="Deals", text="Hi",
+                               actor=Actor.system("test"), gate=gate)  # fmt: skip
+    campaign_queue(campaign_id=campaign.pk, actor=Actor.system("test"), gate=gate, language="en")
+    assert OutboxMessage.objects.filter(campaign=campaign).count() == 1
