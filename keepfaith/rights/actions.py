@@ -36,6 +36,7 @@ from keepfaith.rights.models import RightKind, RightsRequest
 from keepfaith.rights.recipients import recipients_tell
 from keepfaith.rights.services import (
     RightsError,
+    reader_language,
     request_audit,
     request_close,
     requester_tell,
@@ -159,7 +160,7 @@ def objection_apply(
         )
         step_add(request=request, actor=actor.ref, action="objected", now=now, uses=chosen)
         names = [
-            str((u := policy.use_by_key(k)) and u.name.get(request.language, u.name["en"]))
+            str((u := policy.use_by_key(k)) and u.name.get(reader_language(request), u.name["en"]))
             for k in chosen
         ]
         outcome = _("We no longer use your data for: %(uses)s.") % {"uses": ", ".join(names)}
@@ -244,16 +245,18 @@ def erasure_carry_out(
     """Carry out the erasure and send the receipt (what was erased, what is kept, why)."""
     now = now or timezone.now()
     _known(request)
+    language = reader_language(request)  # the plan's reasons are in it too
     receipt = erasure_run(request=request, policy=policy, actor=actor, now=now)
     request.refresh_from_db()
     plan = cast(list[dict[str, Any]], receipt["plan"])
     kept = [item for item in plan if not item["erase"]]
-    lines = [_("Your data is erased.")]
-    lines += [
-        _("Kept until %(until)s: %(store)s (%(why)s).")
-        % {"until": plan_date(k["until"]), "store": store_title(k["store"]), "why": k["why"]}
-        for k in kept
-    ]
+    with translation.override(language):
+        lines = [_("Your data is erased.")]
+        lines += [
+            _("Kept until %(until)s: %(store)s (%(why)s).")
+            % {"until": plan_date(k["until"]), "store": store_title(k["store"]), "why": k["why"]}
+            for k in kept
+        ]
     return request_close(
         request=request, actor=actor, gate=gate, now=now, outcome="\n".join(lines), receipt=receipt
     )
@@ -277,7 +280,7 @@ def carry_out(
         raise RightsError(
             _("Give the corrected value of a detail, or say what was corrected elsewhere.")
         )
-    with translation.override(request.language):
+    with translation.override(reader_language(request)):
         return _carry_out(
             request=request, policy=policy, actor=actor, gate=gate, uses=uses, change=change,
             values=values,

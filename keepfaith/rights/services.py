@@ -390,6 +390,13 @@ def _public_url(name: str, language: str, query: str = "", **kwargs: str) -> str
     return f"{settings.PUBLIC_URL}{path}{query}"
 
 
+def reader_language(request: RightsRequest) -> str:
+    """The language the requester reads this request's answer and mails in: the account's,
+    else the one the request was made in (an answer and its mail must not differ)."""
+    customer = request.customer
+    return (customer.language if customer is not None else "") or request.language
+
+
 def requester_tell(request: RightsRequest, name: str, *, gate: Gate, **context: Any) -> None:
     """Mail the requester about their request (the account's address when known), with a
     link to the request's page when they have an account to open it in."""
@@ -398,7 +405,7 @@ def requester_tell(request: RightsRequest, name: str, *, gate: Gate, **context: 
     address = customer.email if customer is not None and active else request.requester_email
     if not address:
         return
-    language = (customer.language if customer is not None else "") or request.language
+    language = reader_language(request)
     if active:
         context.setdefault(
             "request_url",

@@ -254,3 +254,20 @@ def test_erasing_mail_files_takes_the_whole_address_only(
     (tmp_path / "to-al-sub.eml").write_bytes(b"To: al@example.com.example\r\n\r\nHello")
     mail_erase("KF-NOBODY", address="al@example.com")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["to-al-sub.eml", "to-val.eml"]
+
+
+@pytest.mark.clause("RIGHTS-17")
+def test_the_erasure_answer_and_its_mail_are_in_one_language(carol: User) -> None:
+    """Carol reads Danish; she erased from an English page: the Danish mail quoted an English
+    answer with Danish reasons inside."""
+    from django.core import mail
+
+    client = place_order(carol)
+    User.objects.filter(pk=carol.pk).update(language="da")
+    deliver_pending()
+    mail.outbox.clear()
+    _erase(client)
+    deliver_pending()
+    (told,) = [m for m in mail.outbox if "DSR-" in m.subject]
+    assert "Dine oplysninger er slettet." in told.body
+    assert "Your data is erased" not in told.body and "Kept until" not in told.body
