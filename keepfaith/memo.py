@@ -31,6 +31,11 @@ class ShortTextCache(Generic[P, R]):
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        if len(args) == 1 and not kwargs:  # the usual call, kept short: it runs per value
+            text = args[0]
+            if not isinstance(text, str) or len(text) <= self._longest:
+                return self._memo(text)  # type: ignore[no-any-return]
+            return self._function(*args)  # type: ignore[call-arg]
         size = 0
         for value in (*args, *kwargs.values()):
             if isinstance(value, str):

@@ -37,6 +37,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from keepfaith.memo import short_text_cache
 from keepfaith.urlsecrets import scrub_urls
 from keepfaith.vault.scrub import scrub_card_data
 from keepfaith.weblog import aggregate
@@ -155,15 +156,20 @@ def _same(text: str, rows: int) -> pa.DictionaryArray:
     )
 
 
-def _requests_shown(requests: pa.ChunkedArray) -> pa.Array:
+@short_text_cache(maxsize=16_384)  # a log repeats its request lines, chunk after chunk
+def _line_shown(line: str) -> str:
+    return scrub_urls(scrub_card_data(line))
+
+
+def _requests_shown(requests: pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     """Each request line with card data masked and the secrets in its URL replaced
     (``scrub_urls``: a sign-up, reset or unsubscribe token would still work for whoever reads
-    it), worked out once per distinct line."""
+    it), worked out once per distinct line; the column as it was when no line changes."""
     lines = pc.dictionary_encode(requests.combine_chunks())
-    shown = [
-        None if line is None else scrub_urls(scrub_card_data(line))
-        for line in lines.dictionary.to_pylist()
-    ]
+    given = lines.dictionary.to_pylist()
+    shown = [None if line is None else _line_shown(line) for line in given]
+    if shown == given:
+        return requests
     return pc.take(pa.array(shown, pa.string()), lines.indices)
 
 
