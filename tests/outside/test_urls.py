@@ -138,8 +138,11 @@ def roles_open_what_their_dashboard_lists(walk: Walk) -> list[Any]:
             if who != persona or method != "get" or not name.startswith("console:") or name in skip:
                 continue
             # a detail page (or an export): its list
-            # ids: a number, an order (O-...) or customer number (KF-...), always upper case
-            list_url = re.sub(r"(?:(?:\d+|[A-Z]+-[A-Z0-9-]+)/(?:[a-z-]+/)?|export\.csv)$", "", url)
+            # ids: a number, an order (O-...), customer (KF-...) or request (DSR-...) number,
+            # always upper case, or a ticket's or a question's reference (16 hex digits)
+            list_url = re.sub(
+                r"(?:(?:\d+|[A-Z]+-[A-Z0-9-]+|[0-9a-f]{16})/(?:[a-z-]+/)?|export\.csv)$", "", url
+            )
             opened = response.status_code == 200
             # a detail page belongs to the list it sits under (support/requests/1/: support/)
             under_listed = any(url.startswith(page) and page != url for page in listed)
