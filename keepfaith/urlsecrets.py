@@ -44,6 +44,8 @@ _REFERENCE = re.compile(r"(?:KF|O|DSR|CRT)-[0-9A-Z]{4,10}(?:-[0-9A-Z]{4,10})?")
 _REFERENCE_IN_TEXT = re.compile(r"\b(?:KF|O|DSR|CRT)-[0-9A-Z]{4,10}(?:-[0-9A-Z]{4,10})?\b")
 _FILE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}")
 _DIGIT = re.compile(r"\d")
+# A digit, or where a reference of hex letters alone could stand, or the set-password step.
+_NEEDS_A_LOOK = re.compile(r"\d|set-password|/(?:ticket|consent|support|requests|rights)/")
 _ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
 _URL_IN_TEXT = re.compile(r"/[^\s\"'<>#]+")
 _QUERY_VALUE = re.compile(r"=([^&;]*)")
@@ -73,8 +75,8 @@ def _numbered(segment: str) -> bool:
 @short_text_cache(maxsize=16_384)  # a web log repeats its paths; a long one is not kept
 def path_shown(path: str) -> str:
     """``path`` (no query) with tokens, references and account numbers replaced (see above)."""
-    if _DIGIT.search(path) is None and not any(word in path for word in ACCOUNT_BEFORE):
-        return path  # every other rule needs a digit somewhere in the path
+    if _NEEDS_A_LOOK.search(path) is None:
+        return path  # every rule needs a digit, a reference's place or set-password
     return _shown(path)
 
 

@@ -31,6 +31,7 @@ UNSUBSCRIBE = "/unsubscribe/v1.eyJrIjogIm5ld3NsZXR0ZXIiLCAicyI6ICJLRi1QMEZa.Xk9a
         ("/account/privacy/DSR-RV8UX3WD/download.zip", "/account/privacy/:number/download.zip"),
         ("/support/ticket/3/", "/support/ticket/:id/"),
         ("/support/ticket/5f0c2a9e41d7b3c8/close/", "/support/ticket/:id/close/"),
+        ("/support/ticket/abcdefabcdefabcd/", "/support/ticket/:id/"),  # no digit in it
         ("/console/support/requests/0a1b2c3d4e5f6a7b/", "/console/support/requests/:id/"),
         ("/console/rights/DSR-RV8UX3WD/extend/", "/console/rights/:number/extend/"),
         ("/account/consent/41/", "/account/consent/:id/"),

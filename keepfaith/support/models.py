@@ -117,7 +117,9 @@ class SupportTicket(models.Model):
             return self.email
         if self.email.casefold() == customer.email.casefold():
             return self.email
-        moved = customer.contact_changes.filter(field="email", old__iexact=self.email).exists()
+        moved = customer.contact_changes.filter(
+            field="email", old__iexact=self.email, at__gt=self.created_at
+        ).exists()
         return customer.email if moved else self.email
 
     @property

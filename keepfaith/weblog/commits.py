@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from keepfaith.weblog.detect import MOSTLY, FormatGuess, format_guess, mismatch_message
 from keepfaith.weblog.formats import log_format
-from keepfaith.weblog.parse import redacted_excerpt
+from keepfaith.weblog.parse import BAD_DATE, TOO_LONG, redacted_excerpt
 from keepfaith.weblog.store import Part, WeblogPaths, fact_parts, raw_parts
 
 SAMPLES_PER_FILE = 5
@@ -169,10 +169,19 @@ def _chunk_guard(
     bad = job.counted.lines - job.counted.good
     if job.counted.lines < GUARD_LINES or bad <= job.counted.lines * MOSTLY:
         return
+    # overlong lines and impossible times are counted as malformed, not a change of format
+    [(unread,)] = con.execute(
+        "SELECT count(*) FROM parsed WHERE problem IS NOT NULL AND problem NOT IN (?, ?)",
+        [TOO_LONG, BAD_DATE],
+    ).fetchall()
+    if unread <= job.counted.lines * MOSTLY:
+        return
     lines = [
         row[0]
         for row in con.execute(
-            "SELECT line FROM parsed WHERE problem IS NOT NULL ORDER BY n LIMIT 200"
+            "SELECT line FROM parsed WHERE problem IS NOT NULL "
+            "AND problem NOT IN (?, ?) ORDER BY n LIMIT 200",
+            [TOO_LONG, BAD_DATE],
         ).fetchall()
     ]
     fmt = log_format(spec=cur.format or "")

@@ -2,8 +2,10 @@
 
 Rules this module keeps:
 
-- A file is known by a fingerprint of its first line, not by its path: a renamed file is
-  not counted twice, a rotated file (new first line) is a new file.
+- A file is known by a fingerprint of its first lines (up to eight), not by its path: a
+  renamed file is not counted twice, a rotated file (new first lines) is a new file. A file
+  first read with fewer lines is known by those; another that starts with exactly those
+  lines is taken for it, and its copies of them are counted once.
 - Workers prepare chunks of complete lines in parallel (parse, lookups, the chunk's fact
   and raw Parquet parts), each on its own connection. Commits follow file order: one per
   store lists the chunk's parts and moves the byte offset it ends at, so a run killed at
@@ -352,23 +354,24 @@ def _file_ingest(
             if batch.chunks >= config.commit_chunks:
                 flush()
 
+        too_long: LineTooLong | None = None
         try:
-            for job in line_chunks(handle, cur.offset, config.chunk_bytes):
-                worker = con.cursor()  # its own connection: temp tables are per connection
-                pending.append((pool.submit(prepare, worker, job), worker))
-                # At most one chunk per worker in memory (one more waiting cost 30 MB of peak
-                # and no speed), but two for a single worker, so reading the next chunk
-                # overlaps with preparing one.
-                while len(pending) >= max(workers, 2) or (pending and pending[0][0].done()):
-                    settle_oldest()
+            try:
+                for job in line_chunks(handle, cur.offset, config.chunk_bytes):
+                    worker = con.cursor()  # its own connection: temp tables are per connection
+                    pending.append((pool.submit(prepare, worker, job), worker))
+                    # At most one chunk per worker in memory (one more waiting cost 30 MB of
+                    # peak and no speed), but two for a single worker, so reading the next
+                    # chunk overlaps with preparing one.
+                    while len(pending) >= max(workers, 2) or (pending and pending[0][0].done()):
+                        settle_oldest()
+            except LineTooLong as exc:  # what came before it is good: keep it
+                too_long = exc
             while pending:
                 settle_oldest()
             flush()
-        except LineTooLong as exc:  # what came before it is good: keep it
-            while pending:
-                settle_oldest()
-            flush()
-            report.refused = f"{path}: {exc}"
+            if too_long is not None:
+                report.refused = f"{path}: {too_long}"
         except Refused as exc:
             report.refused = str(exc)
         finally:  # an error stopped the run: let the workers stop, then close their connections

@@ -75,7 +75,10 @@ def log_record(*, line: str, fmt: LogFormat) -> LogRecord | Malformed:
         return Malformed(reason=BAD_DATE)
     if not FIRST_TIME <= when.replace(tzinfo=None) < END_TIME:
         return Malformed(reason=BAD_DATE)
-    request = _REQUEST.match(_field(match, fmt, "request"))
+    text = _field(match, fmt, "request")
+    if max(len(text.encode()), len(_field(match, fmt, "referrer").encode())) > MAX_FIELD_CHARS:
+        return Malformed(reason=TOO_LONG)  # as the ingest's bound (fastparse._bounded) says
+    request = _REQUEST.match(text)
     if request is None:
         return Malformed(reason=BAD_REQUEST)
     size = _field(match, fmt, "bytes")

@@ -112,3 +112,5 @@ def line_chunks(handle: BinaryIO, start: int, size: int) -> Iterator[tuple[int, 
         pending = data[cut + 1 :]
         yield offset, chunk
         offset += len(chunk)
+        if len(pending) > MAX_LINE_BYTES:  # a read of more than the limit past its last newline
+            raise LineTooLong(offset)

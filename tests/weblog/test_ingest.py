@@ -479,26 +479,33 @@ def test_requests_no_server_writes_are_malformed_and_the_file_goes_on(store_conf
 
     log = tmp_path / "access.log"
     log.write_text(
-        line(request="GET /ok HTTP/1.1")
+        "".join(line(request=f"GET /ok{i} HTTP/1.1") for i in range(10))
         + line(request=f"GET /{'p' * (MAX_FIELD_CHARS + 1)} HTTP/1.1")
         + line(when="31/Dec/9999:23:59:59 -0100")
         + line(when="01/Jan/0001:00:00:00 +0100")
         + line(request="GET /also-ok HTTP/1.1"),
         encoding="utf-8",
     )
-    report = ingest(store_config, log)
+    report = ingest(store_config, log, spec=None)  # the format detected from its first lines
     (item,) = report.files
-    assert (item.requests, item.malformed) == (2, 3)
+    assert item.refused is None
+    assert (item.requests, item.malformed) == (11, 3)
     assert {reason for reason, _n, _excerpt in item.samples} == {"line too long", "bad date"}
     assert all(len(excerpt) <= 160 for _r, _n, excerpt in item.samples)
 
 
 @pytest.mark.clause("BE-5")
+@pytest.mark.parametrize("chunk_mb", [0, 4])  # 0: the tests' 64 KiB; 4: the default
 def test_a_line_longer_than_any_server_writes_stops_the_file_there_with_a_clear_reason(
-    store_config, tmp_path
+    store_config, tmp_path, chunk_mb
 ):
     """A last line that never ends was held whole in memory, and read again on every run."""
+    from dataclasses import replace
+
     from keepfaith.weblog.sources import MAX_LINE_BYTES
+
+    if chunk_mb:
+        store_config = replace(store_config, chunk_bytes=chunk_mb * 1024 * 1024)
 
     log = tmp_path / "access.log"
     good = line(request="GET /before HTTP/1.1")
