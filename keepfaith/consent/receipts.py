@@ -121,7 +121,7 @@ def consent_receipt(*, event: ConsentEvent, policy: Policy, lang: str = "en") ->
             "evidence": event.evidence,
             "ledger": {
                 "chain": ConsentEvent.CHAIN,
-                "seq": event.seq,
+                # no sequence number: it would tell how many choices all customers made
                 "entryHash": event.entry_hash,
                 "prevHash": event.prev_hash,
                 "keyId": event.key_id,

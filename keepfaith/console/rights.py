@@ -163,7 +163,11 @@ def _step(request: HttpRequest, rights_ref: str, action: str) -> HttpResponse:
             if asked.customer is None:
                 raise RightsError(_("No restriction that can be lifted holds for this customer."))
             restriction_end(
-                customer=asked.customer, actor=actor, gate=gate, reason=post.get("reason", "")
+                customer=asked.customer,
+                actor=actor,
+                gate=gate,
+                reason=post.get("reason", ""),
+                request=asked,
             )
         elif action == "identify":
             customer = User.objects.filter(

@@ -104,20 +104,28 @@ def restriction_end(
     actor: Actor,
     gate: Gate,
     reason: str = "",
+    request: RightsRequest | None = None,
     now: dt.datetime | None = None,
 ) -> RightsRequest:
     """End the restriction the customer asked for: at their own wish, or by the privacy
     officer with a reason, which the customer is told by e-mail (Art. 18(3)). Recorded in the
-    consent ledger (``withdrawn``), on the request's timeline and in the audit log."""
-    request = restriction_holding(customer=customer)
-    if request is None:
-        raise RightsError(_("No restriction that can be lifted holds for this customer."))
+    consent ledger (``withdrawn``), on the request's timeline and in the audit log.
+
+    ``request``: the restriction request a staff member is looking at; only its restriction
+    is ended. The check is made again under a lock of the customer's row, so two clicks end
+    it (and tell the customer) once.
+    """
     by_staff = actor.kind != ActorKind.CUSTOMER
     reason = reason.strip()[:2000]
     if by_staff and not reason:
         raise RightsError(_("Give the reason for lifting it; it is sent to the customer."))
     now = now or timezone.now()
     with transaction.atomic():
+        User.objects.select_for_update().filter(pk=customer.pk).first()
+        holding = restriction_holding(customer=customer)
+        if holding is None or (request is not None and holding.pk != request.pk):
+            raise RightsError(_("No restriction that can be lifted holds for this customer."))
+        request = holding
         consent_record(
             subject=request.subject,
             key=RESTRICTION_KEY,

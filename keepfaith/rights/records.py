@@ -85,7 +85,6 @@ SCHEMA: dict[str, dict[str, str]] = {
         "created": "When it was stored.",
     },
     "consent_events": {
-        "seq": "Position in our consent ledger.",
         "at": "When you made the choice.",
         "key": "What the choice is about (a use of data or an outside party).",
         "event": "The choice: given, withdrawn, opted-out, opted-in, notice-acknowledged.",

@@ -211,3 +211,19 @@ def test_a_restricted_customer_is_not_counted_in_a_campaigns_audience(
                                actor=Actor.system("test"), gate=gate)  # fmt: skip
     campaign_queue(campaign_id=campaign.pk, actor=Actor.system("test"), gate=gate, language="en")
     assert OutboxMessage.objects.filter(campaign=campaign).count() == 1
+
+
+@pytest.mark.clause("RIGHTS-18")
+def test_a_lift_from_another_requests_page_ends_nothing(carol: User, pat: User) -> None:
+    """Posted from an older or another request's page, the lift ended whichever restriction
+    held, on that other request's timeline."""
+    client = place_order(carol)
+    ask(client, "access")
+    ask(client, "restriction")
+    access = RightsRequest.objects.get(kind="access")
+    refused = verified_client(pat).post(
+        f"/console/rights/{access.reference}/lift/", {"reason": "Settled."}
+    )
+    assert refused.status_code == 400
+    last = ConsentEvent.objects.filter(subject=carol.subject_ref, key=RESTRICTION_KEY).latest("seq")
+    assert last.event == "opted-out"  # still in force
