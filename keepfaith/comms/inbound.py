@@ -458,6 +458,19 @@ def _unparsed(envelope_from: str | None) -> InboundMessage:
     )
 
 
+_BOUNDARY = re.compile(rb'(?i)\bboundary\s{0,8}=\s{0,8}"?([^";\r\n]{1,200})')
+
+
+def _part_delimiters(data: bytes) -> int:
+    """How many lines start a part of the top-level multipart (its ``--boundary`` lines);
+    a plain body's signature separators and quoted ``--`` lines are not parts."""
+    head = data[:131072].split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    found = _BOUNDARY.search(head)
+    if found is None:
+        return 0
+    return data.count(b"\n--" + found.group(1).strip())
+
+
 _PARSERS = (("default", True, False), ("compat32", False, False), ("headers-only", False, True))
 
 
@@ -485,11 +498,10 @@ def parse_inbound(
     rcpts = tuple(envelope_rcpts)
     parsed = _unparsed(envelope_from)
     parsers: tuple[tuple[str, bool, bool], ...] = _PARSERS
-    delimiters = data.count(b"\n--")
-    if delimiters > MAX_PART_DELIMITERS:  # the email package's work grows with every part
+    parts = _part_delimiters(data)
+    if parts > MAX_PART_DELIMITERS:  # the email package's work grows with every part
         defects.append(
-            f"{delimiters} lines start with '--' (more than {MAX_PART_DELIMITERS}, as a message "
-            "of thousands of MIME parts does): only the headers were read"
+            f"{parts} MIME parts (more than {MAX_PART_DELIMITERS}): only the headers were read"
         )
         parsers = _PARSERS[-1:]
     for parser, modern, headers_only in parsers:
