@@ -203,14 +203,13 @@ class Gate:
     def audience_filter(self, kind: str) -> AudienceFilter:
         """What an audience query for mail kind ``kind`` must filter on."""
         rule = self.mail_kind(kind)
-        permits = self.rulebook.restriction_permits
         return AudienceFilter(
             rule.use,
             rule.choice,
             rule.audience,
             rule.unsubscribable,
             rule.answer_required,
-            permits is not None and rule.use not in permits,
+            self.rulebook.restriction_refuses(rule.use),
         )
 
     def _remember(

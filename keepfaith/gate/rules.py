@@ -288,7 +288,7 @@ def _rights_checks(book: Rulebook, rule: UseRule, has_subject: bool) -> tuple[Ch
     if not has_subject or book.restriction_permits is None:
         return ()
     checks = []
-    if rule.key not in book.restriction_permits:
+    if book.restriction_refuses(rule.key):
         checks.append(_restriction_check(book, rule))
     if rule.key in book.objection_uses and rule.choice == "none":
         checks.append(_objection_check(rule))

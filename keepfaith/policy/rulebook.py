@@ -133,6 +133,10 @@ class Rulebook:
     objection_uses: frozenset[str] = frozenset()
     rights_clauses: tuple[str, ...] = ()
 
+    def restriction_refuses(self, use: str) -> bool:
+        """Does a restriction (Art. 18) stop ``use`` for the subject who asked for it?"""
+        return self.restriction_permits is not None and use not in self.restriction_permits
+
 
 def policy_digest(policy: Policy) -> str:
     """A hash of the policy's content: equal policies share one rulebook."""

@@ -19,11 +19,9 @@ from keepfaith.inforce import in_force
 
 def restriction_refuses(customer: User, uses: Iterable[str]) -> bool:
     """Does the customer's restriction refuse any of ``uses``?"""
-    permits = in_force().rulebook.restriction_permits
-    if permits is None:
-        return False
-    refused = [use for use in uses if use not in permits]
-    return bool(refused) and is_restricted(subject=customer.subject_ref)
+    book = in_force().rulebook
+    refused = any(book.restriction_refuses(use) for use in uses)
+    return refused and is_restricted(subject=customer.subject_ref)
 
 
 def restricted_page(request: HttpRequest, *, doing: str) -> HttpResponse:

@@ -86,8 +86,7 @@ def information_request_sent(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def support_ticket(request: HttpRequest) -> HttpResponse:
     customer = customer_of(request)
-    point = in_force().policy.collection_point_by_id(TICKET_POINT)
-    if restriction_refuses(customer, point.uses if point else (SUPPORT_USE,)):
+    if restriction_refuses(customer, _ticket_uses()):
         return restricted_page(request, doing=_("open a support ticket"))
     initial = {"email": customer.email, "name": customer.full_name}
     form = SupportTicketForm(
@@ -100,6 +99,12 @@ def support_ticket(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/support_ticket.html", {"form": form})
 
 
+def _ticket_uses() -> tuple[str, ...]:
+    """The uses a ticket's data serves: its collection point's, else the support use."""
+    point = in_force().policy.collection_point_by_id(TICKET_POINT)
+    return tuple(point.uses) if point is not None else (SUPPORT_USE,)
+
+
 @enforces("SITE-1", "BE-3")
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -109,7 +114,7 @@ def support_ticket_detail(request: HttpRequest, ticket_ref: str) -> HttpResponse
     if ticket is None:
         raise Http404("no such ticket")
     form = ReplyForm(data=request.POST or None)
-    if request.method == "POST" and restriction_refuses(customer_of(request), (SUPPORT_USE,)):
+    if request.method == "POST" and restriction_refuses(customer_of(request), _ticket_uses()):
         return restricted_page(request, doing=_("pass your reply on to our support staff"))
     if request.method == "POST" and form.is_valid():
         try:
@@ -122,8 +127,7 @@ def support_ticket_detail(request: HttpRequest, ticket_ref: str) -> HttpResponse
             messages.success(request, _("Your reply is sent. We answer as soon as we can."))
         return redirect("portal:support_ticket_detail", ticket_ref=ticket.reference)
     policy = in_force().policy
-    point = policy.collection_point_by_id(TICKET_POINT)
-    kept = uses_retention(policy=policy, uses=point.uses if point else (SUPPORT_USE,))
+    kept = uses_retention(policy=policy, uses=_ticket_uses())
     context = {
         "ticket": ticket,
         "conversation": ticket_messages(ticket=ticket),
