@@ -328,3 +328,15 @@ def test_a_carried_out_erasure_s_plan_reads_in_the_staff_member_s_language(
     plan = page[page.index('id="erasure-plan"') :]
     plan = plan[: plan.index("</table>")]
     assert "retlig forpligtelse" not in plan and "used for nothing else" in plan
+
+
+@pytest.mark.clause("RIGHTS-16")
+def test_the_customer_sees_what_they_wrote_on_their_requests_page(carol: User) -> None:
+    """After "what you wrote was added to it" the page showed only dates and the state."""
+    client = signed_in(carol)
+    ask(client, "rectification", details="My phone number is wrong")
+    ask(client, "rectification", details="It is +45 11 22 33 44")
+    req = RightsRequest.objects.get()
+    page = client.get(f"/account/privacy/{req.reference}/").content.decode()
+    assert 'id="request-details"' in page
+    assert "My phone number is wrong" in page and "+45 11 22 33 44" in page
