@@ -24,7 +24,7 @@ from keepfaith.accounts.selectors import customer_subject
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
 from keepfaith.consent.answers import Answer, answers_record, shown_on
-from keepfaith.consent.selectors import current_choices
+from keepfaith.consent.selectors import current_choices, is_restricted
 from keepfaith.consent.services import consent_form_hash
 from keepfaith.gate.choices import ChoiceState
 from keepfaith.inforce import in_force
@@ -138,5 +138,7 @@ def preferences(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "rows_html": shown,
         "opt_out_email": now.policy.controller.opt_out_email,
+        "restricted": any(now.rulebook.restriction_refuses(row.use) for row in rows)
+        and is_restricted(subject=subject),
     }
     return render(request, "portal/preferences.html", context)

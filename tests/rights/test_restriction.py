@@ -227,3 +227,13 @@ def test_a_lift_from_another_requests_page_ends_nothing(carol: User, pat: User) 
     assert refused.status_code == 400
     last = ConsentEvent.objects.filter(subject=carol.subject_ref, key=RESTRICTION_KEY).latest("seq")
     assert last.event == "opted-out"  # still in force
+
+
+@pytest.mark.clause("RIGHTS-18")
+def test_the_preferences_page_says_a_restriction_holds(carol: User) -> None:
+    """She could turn the newsletter on while restricted, and nothing said it would not come."""
+    client = place_order(carol)
+    assert 'id="preferences-restricted"' not in client.get("/account/preferences/").content.decode()
+    ask(client, "restriction")
+    page = client.get("/da/account/preferences/").content.decode()
+    assert 'id="preferences-restricted"' in page and "/da/account/privacy/#restriction" in page
