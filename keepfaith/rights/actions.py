@@ -61,14 +61,7 @@ def restriction_apply(
     _known(request)
     assert request.customer is not None
     with transaction.atomic():
-        consent_record(
-            subject=request.subject,
-            key=RESTRICTION_KEY,
-            event="opted-out",
-            source=f"rights:{request.reference}",
-            actor=actor,
-            evidence={"right": "restriction", "request": request.reference},
-        )
+        _restriction_record(request, actor=actor, event="opted-out")
         recipients_tell(request=request, customer=request.customer, action="restriction", now=now)
         step_add(request=request, actor=actor.ref, action="restricted", now=now)
         return request_close(
@@ -78,6 +71,19 @@ def restriction_apply(
             now=now,
             outcome=_("The use of your data is restricted."),
         )
+
+
+def _restriction_record(request: RightsRequest, *, actor: Actor, event: str, **more: Any) -> None:
+    """The restriction ``request`` puts in force (``opted-out``) or ends (``withdrawn``), as
+    the ledger keeps it: ``restriction_holding`` finds the request again by this evidence."""
+    consent_record(
+        subject=request.subject,
+        key=RESTRICTION_KEY,
+        event=event,
+        source=f"rights:{request.reference}",
+        actor=actor,
+        evidence={"right": "restriction", "request": request.reference, **more},
+    )
 
 
 def restriction_holding(*, customer: User) -> RightsRequest | None:
@@ -126,14 +132,7 @@ def restriction_end(
         if holding is None or (request is not None and holding.pk != request.pk):
             raise RightsError(_("No restriction that can be lifted holds for this customer."))
         request = holding
-        consent_record(
-            subject=request.subject,
-            key=RESTRICTION_KEY,
-            event="withdrawn",
-            source=f"rights:{request.reference}",
-            actor=actor,
-            evidence={"right": "restriction", "request": request.reference, "lifted": True},
-        )
+        _restriction_record(request, actor=actor, event="withdrawn", lifted=True)
         step_add(request=request, actor=actor.ref, action="lifted", now=now, reason=reason)
         request_audit(request, actor=actor, action="lifted")
         if by_staff:
