@@ -15,6 +15,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 
@@ -107,7 +108,7 @@ class SupportTicket(models.Model):
     def __str__(self) -> str:
         return f"support ticket {self.reference}"
 
-    @property
+    @cached_property  # the console's page reads it twice; one query
     def reply_address(self) -> str:
         """Where replies go: the address given with the ticket, unless it was the account's
         login address and the customer has since confirmed a new one (then the new one: the
