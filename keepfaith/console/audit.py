@@ -61,19 +61,69 @@ def _day(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
-# What an entry's detail says, in this order; subject lists are counted, not copied.
+# What an entry's detail says, in this order; subject lists are counted, not copied. The
+# CSV keeps the keys (a file for tools); the page names them in the reader's language.
 _DETAIL_KEYS = ("path", "command", "recipient", "permission", "account", "name", "reason")
+DETAIL_WORDS = {
+    "path": _("page"),
+    "command": _("command"),
+    "recipient": _("recipient"),
+    "permission": _("permission"),
+    "account": _("account"),
+    "name": _("name"),
+    "reason": _("reason"),
+    "subjects": _("customers"),
+}
+# The outcomes the platform records; one the list does not know is shown as recorded.
+OUTCOME_WORDS = {
+    "allowed": _("allowed"),
+    "blocked": _("blocked"),
+    "cancelled": _("cancelled"),
+    "deleted": _("deleted"),
+    "delivered": _("delivered"),
+    "disclosed": _("disclosed"),
+    "done": _("done"),
+    "failed": _("failed"),
+    "paid": _("paid"),
+    "published": _("published"),
+    "queued": _("queued"),
+    "read": _("read"),
+    "refused": _("refused"),
+    "released": _("released"),
+    "rewritten": _("rewritten"),
+    "sent": _("sent"),
+    "applied": _("applied"),
+    "dismissed": _("dismissed"),
+}
+
+
+def detail_parts(detail: object) -> list[tuple[str, object]]:
+    """The few facts of an entry's detail a reader needs (where, who for, why refused), as
+    (key, value) pairs; the full detail stays in the entry (and in the chain's hash)."""
+    if not isinstance(detail, dict):
+        return []
+    parts: list[tuple[str, object]] = [
+        (key, detail[key]) for key in _DETAIL_KEYS if detail.get(key) not in (None, "")
+    ]
+    if isinstance(detail.get("subjects"), list) and len(detail["subjects"]) > 1:
+        parts.append(("subjects", len(detail["subjects"])))
+    return parts
 
 
 def detail_summary(detail: object) -> str:
-    """The few facts of an entry's detail a reader needs (where, who for, why refused), as
-    one line; the full detail stays in the entry (and in the chain's hash)."""
-    if not isinstance(detail, dict):
-        return ""
-    parts = [f"{key}: {detail[key]}" for key in _DETAIL_KEYS if detail.get(key) not in (None, "")]
-    if isinstance(detail.get("subjects"), list) and len(detail["subjects"]) > 1:
-        parts.append(f"subjects: {len(detail['subjects'])}")
-    return "; ".join(parts)[:400]
+    """The detail's facts as one line with their keys, for the CSV export."""
+    return "; ".join(f"{key}: {value}" for key, value in detail_parts(detail))[:400]
+
+
+def detail_shown(detail: object) -> str:
+    """The detail's facts as one line in the reader's language. The values are what was
+    recorded (a gate's reason is recorded in English, and the chain's hash covers it)."""
+    line = "; ".join(f"{DETAIL_WORDS[key]}: {value}" for key, value in detail_parts(detail))
+    return line[:400]
+
+
+def outcome_shown(outcome: str) -> str:
+    return str(OUTCOME_WORDS.get(outcome, outcome))
 
 
 @staff_view()
@@ -94,7 +144,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "rows": [(e, detail_summary(e.detail)) for e in page],
+        "rows": [(e, outcome_shown(e.outcome), detail_shown(e.detail)) for e in page],
         "query": query.urlencode(),
         "verdicts": verdicts,
     }

@@ -85,8 +85,25 @@ def test_a_refused_read_says_where_and_why_on_the_page_and_in_the_export(publish
     verified_client(bob).get("/console/orders/")  # refused: support does not see payments
     client = verified_client(pat)
     page = client.get("/console/audit/", {"action": "console.orders.list"}).content.decode()
-    assert "path: /console/orders/; recipient: support; reason: staff role" in page
+    assert "page: /console/orders/; recipient: support; reason: staff role" in page
     export = client.get("/console/audit/export.csv", {"action": "console.orders.list"})
     rows = list(csv.reader(io.StringIO(export.content.decode())))
     assert rows[0][-1] == "detail"
     assert rows[1][-1].startswith("path: /console/orders/; recipient: support; reason: ")
+
+
+def test_a_danish_reader_sees_outcomes_and_detail_in_danish(published, pat):
+    audit_append(
+        actor=Actor.system("test"),
+        action="console.read",
+        outcome="refused",
+        subject="C-DDDD",
+        detail={"path": "/console/customers/", "reason": "not granted"},
+    )
+    pat.language = "da"
+    pat.save(update_fields=["language"])
+    page = verified_client(pat).get("/console/audit/", {"subject": "C-DDDD"}).content.decode()
+    assert "<td>afvist</td>" in page
+    assert "side: /console/customers/; begrundelse: not granted" in page
+    export = verified_client(pat).get("/console/audit/export.csv", {"subject": "C-DDDD"})
+    assert "path: /console/customers/; reason: not granted" in export.content.decode()
