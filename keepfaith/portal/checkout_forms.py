@@ -233,6 +233,9 @@ class OutsidePartyForm(CollectionPointForm):
             ("proceed", _("Yes, send these details to %(party)s for this order") % party),
             ("wait", _("Not now: keep the order waiting and send nothing")),
         ]
+        if self.is_bound and self.data.get(self.add_prefix("go_ahead")) == "wait":
+            for bound in self.outside_fields():  # nothing goes anywhere: nothing is needed yet
+                bound.field.required = False
 
     def outside_fields(self) -> list[forms.BoundField]:
         return [field for field in self.data_fields() if field.name != "go_ahead"]

@@ -20,8 +20,9 @@ from keepfaith.certs.ordering import certificates_renew_paid
 from keepfaith.gate import PolicyViolation
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
+from keepfaith.store.catalog import text_in
 from keepfaith.store.errors import CheckoutError
-from keepfaith.store.models import Order, Renewal, RenewalCharge
+from keepfaith.store.models import Order, OrderStatus, Renewal, RenewalCharge
 from keepfaith.store.pricing import money
 from keepfaith.store.renewals import (
     RenewalQuote,
@@ -30,7 +31,7 @@ from keepfaith.store.renewals import (
     renewal_quote,
     renewal_rules,
 )
-from keepfaith.store.selectors import order_of
+from keepfaith.store.selectors import active_catalog, line_trial_days, order_of
 
 
 @dataclass(frozen=True)
@@ -42,11 +43,19 @@ class RenewalRow:
     amounts: dict[str, str]
     charges: list[tuple[RenewalCharge, str]]
     automatic_offered: bool
+    # A free trial: it ends at ``renewal.due`` and is kept by ordering ``keep_as`` (the
+    # product it renews as: id and name in the page's language) from the shop.
+    trial: bool = False
+    keep_as: tuple[str, str] | None = None
 
 
 def order_renewals(*, order: Order, lang: str) -> list[RenewalRow]:
-    """The order's renewals with today's quote and the periods already paid."""
+    """The order's renewals with today's quote and the periods already paid (none for a
+    cancelled order: nothing of it runs or renews)."""
+    if order.status == OrderStatus.CANCELLED:
+        return []
     policy = in_force().policy
+    catalog = active_catalog(policy=policy)
     offered = renewal_rules(policy).automatic_use is not None
     rows = []
     for line in order.lines.all():
@@ -55,7 +64,10 @@ def order_renewals(*, order: Order, lang: str) -> list[RenewalRow]:
             continue
         quote = renewal_quote(renewal=renewal, policy=policy)
         charges = [(c, money(c.total_minor, c.currency, lang=lang)) for c in renewal.charges.all()]
-        rows.append(RenewalRow(renewal, quote, quote.money(lang), charges, offered))
+        trial = bool(line_trial_days(line, catalog))
+        target = catalog.product(renewal.product_id) if trial else None
+        keep_as = (target.id, text_in(target.name, lang)) if target is not None else None
+        rows.append(RenewalRow(renewal, quote, quote.money(lang), charges, offered, trial, keep_as))
     return rows
 
 

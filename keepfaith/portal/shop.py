@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.formats import date_format
@@ -45,8 +46,13 @@ from keepfaith.store.cart import (
 )
 from keepfaith.store.catalog import Catalog, Product, text_in
 from keepfaith.store.errors import CheckoutError, ShopError
-from keepfaith.store.models import Order, TransferStatus
-from keepfaith.store.outside import outside_party_go_ahead, outside_party_notice
+from keepfaith.store.models import Order, OrderStatus, TransferStatus
+from keepfaith.store.outside import (
+    details_check,
+    order_notice,
+    outside_party_go_ahead,
+    outside_party_notice,
+)
 from keepfaith.store.pricing import configuration_validate, line_price, money, order_totals
 from keepfaith.store.selectors import active_catalog, order_of, orders_of
 from keepfaith.store.services import order_place, stale_checkout_message
@@ -398,13 +404,22 @@ def order(request: HttpRequest, number: str) -> HttpResponse:
 
 
 def _order_page(
-    request: HttpRequest, found: Order, *, error: str = "", status: int = 200
+    request: HttpRequest,
+    found: Order,
+    *,
+    error: str = "",
+    status: int = 200,
+    party: OutsidePartyForm | None = None,
 ) -> HttpResponse:
-    notice = None
-    if found.outside_party and not found.go_ahead_given:
-        notice = _order_notice(found.outside_party)
+    notice, restricted = None, False
     lang = _lang()
     catalog = active_catalog(policy=in_force().policy)
+    if found.outside_party and not found.go_ahead_given:
+        notice = _order_notice(found.outside_party)
+        if party is None and found.status == OrderStatus.WAITING:
+            party = _order_party_form(found, customer_of(request), catalog)
+        if party is not None and restriction_refuses(found.customer, party.point.uses):
+            party, restricted = None, True
     lines = list(found.lines.all())
     entries = certificate_lines(order=found, catalog=catalog)
     context = {
@@ -418,9 +433,26 @@ def _order_page(
         "renewals": order_renewals(order=found, lang=lang),
         "certificate_lines": entries,
         "transfers": _transfers_in_words(found),
+        "party": party,
+        "restricted": restricted,
         "error": error,
     }
     return render(request, "portal/order.html", context, status=status)
+
+
+def _order_party_form(
+    found: Order, customer: User, catalog: Catalog, data: Any = None
+) -> OutsidePartyForm | None:
+    """The details a waiting order's outside party needs, starting from what the order kept
+    (the customer may have left them out with "Not now") and then the account."""
+    policy = in_force().policy
+    notice = order_notice(found, catalog=catalog, lang=_lang(), policy=policy)
+    products = (catalog.product(line.product_id) for line in found.lines.all())
+    point = next((p.collection_point for p in products if p is not None and p.outside_party), None)
+    if notice is None or point is None:
+        return None
+    initial = {key: value for key, value in found.validation_details.items() if value}
+    return OutsidePartyForm(data, notice=notice, point_id=point, customer=customer, initial=initial)
 
 
 def _transfers_in_words(found: Order) -> list[str]:
@@ -471,12 +503,31 @@ def order_go_ahead(request: HttpRequest, number: str) -> HttpResponse:
     found = order_of(user, number)
     if found is None:
         raise Http404("no such order")
-    if request.POST.get("go_ahead") == "proceed":
-        now = in_force()
-        actor = Actor("customer", user.subject_ref)
+    if request.POST.get("go_ahead") != "proceed" or found.status != OrderStatus.WAITING:
+        return redirect("portal:order", number=found.number)
+    now = in_force()
+    catalog = active_catalog(policy=now.policy)
+    party = _order_party_form(found, user, catalog, data=request.POST)
+    if party is not None and restriction_refuses(user, party.point.uses):
+        return restricted_page(request, doing=_("send your details for this order"))
+    if party is None or not party.is_valid():
+        return _order_page(request, found, party=party, status=400)
+    actor = Actor("customer", user.subject_ref)
+    try:
+        details = details_check(party.party_notice, party.validation_details())
+    except CheckoutError as exc:
+        return _order_page(request, found, party=party, error=str(exc), status=400)
+    gate_submission(party, actor=actor, subject=user.subject_ref)
+    with transaction.atomic():
+        party.save_consent(subject=user.subject_ref, actor=actor, evidence={"order": found.number})
         outside_party_go_ahead(
-            order=found, actor=actor, policy=now.policy, version=now.version, source="portal"
+            order=found,
+            actor=actor,
+            policy=now.policy,
+            version=now.version,
+            source="portal",
+            details=details,
         )
-        found.refresh_from_db()
-        certificates_place_waiting(order=found, actor=actor, gate=now.gate(actor=actor))
+    found.refresh_from_db()
+    certificates_place_waiting(order=found, actor=actor, gate=now.gate(actor=actor))
     return redirect("portal:order", number=found.number)

@@ -17,6 +17,7 @@ The go-ahead is an event in the consent ledger (key ``outside_party:<key>``, sou
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -31,9 +32,9 @@ from keepfaith.consent.services import consent_record
 from keepfaith.gate import Gate, go_ahead_key
 from keepfaith.policy.schema import OutsideParty, Policy
 from keepfaith.policy.trace import enforces
-from keepfaith.store.catalog import text_in
+from keepfaith.store.catalog import Catalog, Product, text_in
 from keepfaith.store.errors import CheckoutError
-from keepfaith.store.models import Order, OrderStatus, OutsideTransfer, TransferStatus
+from keepfaith.store.models import Order, OrderStatus, OutsideTransfer, Renewal, TransferStatus
 from keepfaith.store.pricing import PricedLine
 from keepfaith.versions.models import PolicyVersion
 
@@ -68,6 +69,19 @@ def outside_party_notice(
 ) -> Notice | None:
     """The notice for the outside party the cart's products need, in ``lang``; None if none."""
     product = next((line.product for line in lines if line.product.outside_party), None)
+    return product_notice(product, lang=lang, policy=policy)
+
+
+def order_notice(order: Order, *, catalog: Catalog, lang: str, policy: Policy) -> Notice | None:
+    """The notice for a placed order's outside party (from its lines' products), in ``lang``."""
+    products = (catalog.product(line.product_id) for line in order.lines.all())
+    product = next((p for p in products if p is not None and p.outside_party), None)
+    return product_notice(product, lang=lang, policy=policy)
+
+
+def product_notice(product: Product | None, *, lang: str, policy: Policy) -> Notice | None:
+    """The notice of the outside party ``product`` needs, with the fields its collection point
+    declares; None when it needs none."""
     if product is None or product.outside_party is None:
         return None
     party = _party(policy, product.outside_party)
@@ -82,10 +96,22 @@ def outside_party_notice(
 
 
 def validation_fields_check(
-    *, lines: Sequence[PricedLine], values: Mapping[str, str], policy: Policy
+    *,
+    lines: Sequence[PricedLine],
+    values: Mapping[str, str],
+    policy: Policy,
+    go_ahead: bool = True,
 ) -> dict[str, str]:
-    """The details the outside party needs, checked: required ones present, none too long."""
+    """The details the outside party needs, checked: none too long, and the required ones
+    present when the customer goes on (an order that waits needs none of them yet)."""
     notice = outside_party_notice(lines=lines, lang=(get_language() or "en")[:2], policy=policy)
+    return details_check(notice, values, go_ahead=go_ahead)
+
+
+def details_check(
+    notice: Notice | None, values: Mapping[str, str], *, go_ahead: bool = True
+) -> dict[str, str]:
+    """``values`` for ``notice``'s fields, checked (see ``validation_fields_check``)."""
     if notice is None:
         return {}
     details = {}
@@ -96,7 +122,7 @@ def validation_fields_check(
                 _("%(label)s is too long (at most %(most)d characters)")
                 % {"label": label, "most": MAX_FIELD}
             )
-        if required and not value:
+        if required and go_ahead and not value:
             raise CheckoutError(
                 _("%(label)s is needed for %(name)s") % {"label": label, "name": notice.name}
             )
@@ -112,10 +138,12 @@ def outside_party_go_ahead(
     policy: Policy,
     version: PolicyVersion | None,
     source: str = "checkout",
+    details: Mapping[str, str] | None = None,
 ) -> Order:
     """Record the customer's go-ahead for the order's outside party and queue the transfer,
-    under ``policy`` (in force; its ``version`` is recorded). Idempotent: a second go-ahead
-    for the same order changes nothing.
+    under ``policy`` (in force; its ``version`` is recorded). ``details``, checked by
+    ``details_check`` with the go-ahead, replace what the order kept when it was placed to
+    wait. Idempotent: a second go-ahead for the same order changes nothing.
     """
     if not order.outside_party or order.go_ahead_given or order.status == OrderStatus.CANCELLED:
         return order  # a cancelled order sends nothing, whatever is posted later
@@ -124,7 +152,12 @@ def outside_party_go_ahead(
         order.outside_party_choice = "given"
         order.outside_party_choice_at = timezone.now()
         order.status = OrderStatus.ACTIVE
-        order.save(update_fields=["outside_party_choice", "outside_party_choice_at", "status"])
+        fields = ["outside_party_choice", "outside_party_choice_at", "status"]
+        if details is not None:
+            order.validation_details = dict(details)
+            fields.append("validation_details")
+        order.save(update_fields=fields)
+        _periods_start(order, timezone.localdate(order.outside_party_choice_at))
         consent_record(
             subject=order.customer.subject_ref,
             key=go_ahead_key(party.key),
@@ -139,6 +172,17 @@ def outside_party_go_ahead(
             order=order, party=party.key, use=party.uses[0], categories=list(party.categories)
         )
     return order
+
+
+def _periods_start(order: Order, day: dt.date) -> None:
+    """A waiting order's paid periods start on the day it runs, not the day it was paid: each
+    renewal not yet charged moves on by the days the order waited for the go-ahead."""
+    waited = day - timezone.localdate(order.created)
+    if waited.days <= 0:
+        return
+    for renewal in Renewal.objects.filter(line__order=order, charges__isnull=True):
+        renewal.due += waited
+        renewal.save(update_fields=["due"])
 
 
 class OutsidePartyDelivery(Protocol):

@@ -170,6 +170,14 @@ def term_price(product: Product, values: Mapping[str, str], term_months: int) ->
     return _half_up(Decimal(per_period * periods) * (100 - term.discount_percent) / 100)
 
 
+def term_words(months: int, trial_days: int | None, lang: str) -> str:
+    """How long a line runs, in ``lang``: a trial's days, otherwise its months."""
+    with override(lang):
+        if trial_days:
+            return ngettext("%(n)d day", "%(n)d days", trial_days) % {"n": trial_days}
+        return ngettext("%(n)d month", "%(n)d months", months) % {"n": months}
+
+
 def line_price(catalog: Catalog, configuration: Configuration, *, lang: str = "en") -> PricedLine:
     """Price a validated configuration from the catalogue alone."""
     product = catalog.product(configuration.product_id)
@@ -178,11 +186,7 @@ def line_price(catalog: Catalog, configuration: Configuration, *, lang: str = "e
     values = dict(configuration.options)
     unit = term_price(product, values, configuration.term_months)
     _, parts = _per_period(product, values, lang)
-    with override(lang):
-        months, days = configuration.term_months, product.trial_days
-        term = ngettext("%(n)d month", "%(n)d months", months) % {"n": months}
-        if days:
-            term = ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    term = term_words(configuration.term_months, product.trial_days, lang)
     description = ", ".join([text_in(product.name, lang), *parts, term])
     return PricedLine(configuration, product, description, unit, unit * configuration.quantity)
 

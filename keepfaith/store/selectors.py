@@ -86,6 +86,19 @@ def customers_with_active_service(*, today: date | None = None) -> QuerySet[User
     return User.objects.filter(Exists(running), is_staff=False, is_active=True)
 
 
+def line_trial_days(line: OrderLine, catalog: Catalog) -> int | None:
+    """The free trial's days when the line is a trial (as the catalogue sells it), else None."""
+    product = catalog.product(line.product_id)
+    return product.trial_days if product is not None else None
+
+
+def line_term(line: OrderLine, catalog: Catalog, lang: str) -> str:
+    """How long the line runs, in ``lang`` ("30 days" for a trial, "12 months")."""
+    from keepfaith.store.pricing import term_words
+
+    return term_words(line.term_months, line_trial_days(line, catalog), lang)
+
+
 def line_words(line: OrderLine, catalog: Catalog, lang: str) -> str:
     """What an order line bought, in ``lang``, from the catalogue (product, options, term):
     a Danish reader of an order placed in English reads it in Danish. As written at checkout

@@ -187,9 +187,11 @@ def order_place(
     party = _outside_party(lines)
     details: dict[str, str] = {}
     if party:
-        details = validation_fields_check(lines=lines, values=validation or {}, policy=policy)
         if go_ahead is None:
             raise CheckoutError(_("choose whether to go on with the outside party named above"))
+        details = validation_fields_check(
+            lines=lines, values=validation or {}, policy=policy, go_ahead=go_ahead
+        )
     result = None
     if totals.total_minor:
         result = _charge(totals, catalog, payment, checkout_token, customer, gate, policy)

@@ -27,7 +27,7 @@ from keepfaith.store.models import Order, RenewalCharge
 from keepfaith.store.renewals import renewal_charge
 from keepfaith.vault.gateway import payment_processor_reset
 from tests.certs.pki import make_csr
-from tests.store.conftest import OV_DETAILS, add_to_cart, checkout
+from tests.store.conftest import OV_DETAILS, add_to_cart, checkout, go_ahead
 
 pytestmark = [pytest.mark.clause("SITE-2"), pytest.mark.django_db]
 NAMES = ["shop.example", "www.shop.example"]
@@ -142,7 +142,7 @@ def test_an_organisation_validated_certificate_waits_for_the_go_ahead(alice):
     assert CaTransfer.objects.count() == 0  # nothing reached the CA
     page = client.get(response["Location"])
     assert "once you give the go-ahead" in page.content.decode()
-    client.post(f"/account/orders/{order.number}/go-ahead/", {"go_ahead": "proceed"})
+    go_ahead(client, order)
     certificate.refresh_from_db()
     assert certificate.state == CertState.WAITING
     transfer = CaTransfer.objects.get(action="order")

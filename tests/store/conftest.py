@@ -80,3 +80,12 @@ OV_DETAILS = {
     "organisation": "Andersen ApS",
     "address": "Nellikevej 1, 2625 Vallensbaek",
 }
+
+
+def go_ahead(client: Client, order: Any, **fields: Any) -> Any:
+    """GET the waiting order's page, then POST its go-ahead form as shown (the details the
+    order kept, then the account's), with ``fields`` as the customer changed them."""
+    page = client.get(f"/account/orders/{order.number}/")
+    data = as_posted(page.context["party"], **fields) if page.context.get("party") else {}
+    data["go_ahead"] = "proceed"
+    return client.post(f"/account/orders/{order.number}/go-ahead/", data)

@@ -16,7 +16,7 @@ from keepfaith.gate import PolicyViolation
 from keepfaith.inforce import in_force
 from keepfaith.store.models import Order, OrderStatus, OutsideTransfer
 from keepfaith.store.outside import outside_transfer_send
-from tests.store.conftest import OV_DETAILS, add_to_cart, checkout
+from tests.store.conftest import OV_DETAILS, add_to_cart, checkout, go_ahead
 
 
 def customer_client(user) -> Client:
@@ -97,7 +97,7 @@ def test_a_waiting_order_sends_nothing_until_the_go_ahead(alice):
     ).exists()
     rogue.delete()
 
-    client.post(f"/account/orders/{order.number}/go-ahead/", {"go_ahead": "proceed"})
+    go_ahead(client, order)
     order.refresh_from_db()
     assert order.go_ahead_given is True and order.status == OrderStatus.ACTIVE
     consent = ConsentEvent.objects.get(key="outside_party:certificate-authority")
@@ -122,7 +122,7 @@ def test_proceeding_at_checkout_queues_one_transfer(alice):
     assert order.status == OrderStatus.ACTIVE
     assert order.validation_details["organisation"] == "Andersen ApS"
     assert OutsideTransfer.objects.filter(order=order, status="queued").count() == 1
-    client.post(f"/account/orders/{order.number}/go-ahead/", {"go_ahead": "proceed"})
+    go_ahead(client, order)
     assert OutsideTransfer.objects.count() == 1  # a second go-ahead changes nothing
 
 
@@ -134,8 +134,11 @@ def test_a_restricted_customer_s_go_ahead_sends_nothing_and_the_order_says_why(a
 
     client = customer_client(alice)
     add_to_cart(client, "qualityssl")
-    checkout(client, go_ahead="wait", **OV_DETAILS)
+    checkout(client, go_ahead="proceed", **OV_DETAILS)
     order = Order.objects.get()
+    add_to_cart(client, "qualityssl")
+    checkout(client, go_ahead="wait", **OV_DETAILS)
+    waiting = Order.objects.get(status=OrderStatus.WAITING)
     consent_record(
         subject=alice.customer_number,
         key=RESTRICTION_KEY,
@@ -144,7 +147,14 @@ def test_a_restricted_customer_s_go_ahead_sends_nothing_and_the_order_says_why(a
         actor=Actor.system("test"),
         evidence={"right": "restriction"},
     )
-    client.post(f"/account/orders/{order.number}/go-ahead/", {"go_ahead": "proceed"})
+    # a waiting order's go-ahead says why it cannot go on, before anything is typed or sent
+    shown = client.get(f"/account/orders/{waiting.number}/").content.decode()
+    assert "data-restricted" in shown and 'name="organisation"' not in shown
+    assert go_ahead(client, waiting, **OV_DETAILS).status_code == 403
+    waiting.refresh_from_db()
+    assert waiting.status == OrderStatus.WAITING
+    assert not OutsideTransfer.objects.filter(order=waiting).exists()
+    # a transfer queued before the restriction is held, and the order says why
     assert "sent 0 transfer(s), 1 refused" in transfers_command()
     assert OutsideTransfer.objects.get(order=order).status == "queued"
     page = client.get(f"/account/orders/{order.number}/").content.decode()
@@ -152,3 +162,34 @@ def test_a_restricted_customer_s_go_ahead_sends_nothing_and_the_order_says_why(a
     assert "queued" not in page
     danish = client.get(f"/da/account/orders/{order.number}/").content.decode()
     assert "begrænse" in danish and "queued" not in danish
+
+
+@pytest.mark.clause("BE-10")
+def test_not_now_asks_for_nothing_the_party_needs_until_the_go_ahead(alice):
+    from tests.store.conftest import checkout_page
+
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl")
+    shown = checkout_page(client)
+    for field in ("phone", "organisation", "address"):
+        shown.pop(field, None)
+    from tests.store.conftest import card_fields
+
+    response = client.post("/checkout/", {**shown, **card_fields(), "go_ahead": "wait"})
+    assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.status == OrderStatus.WAITING
+    assert not order.validation_details.get("organisation")
+    page = client.get(f"/account/orders/{order.number}/").content.decode()
+    assert 'name="organisation"' in page and "What goes to Certificate authority" in page
+    # going on without what the party needs is refused, and nothing is sent
+    refused = go_ahead(client, order)
+    assert refused.status_code == 400
+    assert "This field is required." in refused.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.WAITING and OutsideTransfer.objects.count() == 0
+    assert go_ahead(client, order, **OV_DETAILS).status_code == 302
+    order.refresh_from_db()
+    assert order.status == OrderStatus.ACTIVE
+    assert order.validation_details["organisation"] == "Andersen ApS"
+    assert OutsideTransfer.objects.filter(order=order).count() == 1

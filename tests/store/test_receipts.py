@@ -11,7 +11,7 @@ from django.test import Client
 from keepfaith.audit.models import AuditEntry
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.store.models import Order, OrderStatus, OutsideTransfer, Renewal
-from tests.store.conftest import OV_DETAILS, add_to_cart, checkout
+from tests.store.conftest import OV_DETAILS, add_to_cart, checkout, go_ahead
 
 
 def customer_client(user) -> Client:
@@ -95,7 +95,7 @@ def test_a_waiting_order_can_be_cancelled_and_nothing_goes_out(alice):
     entry = AuditEntry.objects.get(action="store.order_cancel")
     assert entry.detail["refund_due_minor"] == order.total_minor
     # a go-ahead posted afterwards sends nothing
-    client.post(f"/account/orders/{order.number}/go-ahead/", {"go_ahead": "proceed"})
+    go_ahead(client, order)
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
     assert OutsideTransfer.objects.count() == 0

@@ -247,3 +247,44 @@ def test_a_renewal_counts_from_the_order_s_day_when_midnight_passes_during_check
     renewal = bought(alice, term="24")
     order = Order.objects.get()
     assert renewal.due == timezone.localdate(order.created) + dt.timedelta(days=round(30.44 * 24))
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.clause("BE-10")
+def test_the_paid_period_of_a_waiting_order_starts_with_the_go_ahead(alice):
+    from tests.store.conftest import go_ahead
+
+    renewal = bought(alice, "qualityssl", go_ahead="wait", **OV_DETAILS)
+    order = renewal.line.order
+    waiting = signed_in(alice).get(f"/account/orders/{order.number}/").content.decode()
+    assert "starts on the day you give the go-ahead" in waiting
+    assert "is paid until" not in waiting
+    listed = signed_in(alice).get("/account/orders/").content.decode()
+    assert "counted from your go-ahead" in listed
+    # the customer gives the go-ahead ten days after paying
+    Order.objects.filter(pk=order.pk).update(created=order.created - dt.timedelta(days=10))
+    before = renewal.due - dt.timedelta(days=10)
+    Renewal.objects.filter(pk=renewal.pk).update(due=before)
+    assert go_ahead(signed_in(alice), order).status_code == 302
+    renewal.refresh_from_db()
+    assert renewal.due == before + dt.timedelta(days=10)
+    assert renewal.line.order.status == "active"
+
+
+@pytest.mark.clause("SITE-2")
+def test_a_free_trial_says_when_it_ends_and_how_to_keep_the_certificate(alice):
+    renewal = bought(alice, "qualityssl-trial", term="1", card_number="", security_code="")
+    order = renewal.line.order
+    client = signed_in(alice)
+    page = client.get(f"/account/orders/{order.number}/").content.decode()
+    assert "Free trial" in page and "Your free trial (QualitySSL Trial" in page
+    assert 'href="/shop/qualityssl/">order QualitySSL</a>' in page
+    assert "paid until" not in page and "no card on file" not in page
+    assert "are paid for" not in page and "is paid for" not in page
+    danish = client.get(f"/da/account/orders/{order.number}/").content.decode()
+    assert "prøveperiode" in danish.lower()
+    assert "free trial until" in client.get("/account/orders/").content.decode()
+    bill = make_staff("bill@staff.example", "billing")
+    console = verified_client(bill).get(f"/console/orders/{order.number}/").content.decode()
+    assert '<td class="num">30 days</td>' in console
+    assert "1 month</td>" not in console

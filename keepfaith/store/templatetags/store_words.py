@@ -9,7 +9,7 @@ from django.utils.translation import get_language
 
 from keepfaith.inforce import in_force
 from keepfaith.store.models import OrderLine
-from keepfaith.store.selectors import active_catalog
+from keepfaith.store.selectors import active_catalog, line_term, line_trial_days
 from keepfaith.store.selectors import line_words as words_of
 
 register = template.Library()
@@ -19,3 +19,16 @@ register = template.Library()
 def line_words(line: OrderLine) -> str:
     catalog = active_catalog(policy=in_force().policy)
     return words_of(line, catalog, (get_language() or "en")[:2])
+
+
+@register.filter
+def term_words(line: OrderLine) -> str:
+    """``{{ line|term_words }}``: how long the line runs ("30 days" for a trial)."""
+    catalog = active_catalog(policy=in_force().policy)
+    return line_term(line, catalog, (get_language() or "en")[:2])
+
+
+@register.filter
+def is_trial(line: OrderLine) -> bool:
+    """``{% if line|is_trial %}``: the line is a free trial (it ends, it is not paid until)."""
+    return bool(line_trial_days(line, active_catalog(policy=in_force().policy)))
