@@ -198,6 +198,13 @@ def _check(page: Any, url: str, lang: str, url_path: str = "") -> list[str]:
     )
     if hidden_controls:  # a control the reader must scroll sideways to find
         problems.append(f"{url}: controls beyond the screen's edge: {hidden_controls}")
+    cut_tables = page.evaluate(
+        """() => [...document.querySelectorAll('main .table-wrap')]
+            .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+            .slice(0, 3).map(e => (e.querySelector('table') || e).className || 'table')"""
+    )
+    if cut_tables:  # a column the reader sees only by scrolling the table sideways
+        problems.append(f"{url}: a table hides columns beyond its edge: {cut_tables}")
     if page.get_attribute("html", "lang") != lang:
         problems.append(f"{url}: html lang is {page.get_attribute('html', 'lang')!r}, not {lang}")
     if BRAND not in page.inner_text("header"):
