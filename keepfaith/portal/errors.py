@@ -41,6 +41,7 @@ from django.utils.http import parse_header_parameters
 from django.utils.translation import gettext as _
 
 from keepfaith.policy.trace import enforces
+from keepfaith.portal.context_processors import site_identity
 from keepfaith.portal.language import home_switch
 
 logger = logging.getLogger("keepfaith.errors")
@@ -89,8 +90,16 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    """The 500 page, rendered without the request: no context processor can fail it again."""
-    return error_page(None, 500, {})
+    """The 500 page, rendered without the request: no context processor can fail it again.
+    It still carries the company's name when the policy in force can be read, and a link to
+    the account that suits a signed-in customer as well as a visitor (who is asked to log in
+    there): without the request it cannot know which one it is talking to."""
+    context: dict[str, object] = {"visitor_unknown": True}
+    try:
+        context.update(site_identity(request))
+    except Exception:
+        logger.exception("no company name on the 500 page")
+    return error_page(None, 500, context)
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

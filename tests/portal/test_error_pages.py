@@ -104,6 +104,9 @@ def test_a_bug_in_a_view_is_the_styled_500_without_internals(published, failing_
     body = _clean_error_page(Client(raise_request_exception=False).get("/boom/"), 500)
     assert "Something went wrong on our side" in body
     assert "secret internals" not in body and "4242" not in body
+    # the company's name, not the software's; an account link that suits anyone
+    assert "<title>Something went wrong · QualitySSL</title>" in body
+    assert ">keepfaith<" not in body and "Log in" not in body and "My account" in body
 
 
 def test_an_error_page_renders_even_when_a_context_processor_fails(published, settings):
