@@ -75,6 +75,7 @@ class CertificateLine:
     organisation_validated: bool
     certificates: list[CertificateOrder]  # the line's current certificates, newest first
     open: int  # units still to set up
+    place: int = 0  # the line's place in its order (from 1): the address names it by that
 
     @property
     def most_names(self) -> int:
@@ -98,7 +99,7 @@ def certificate_lines(*, order: Order, catalog: Catalog) -> list[CertificateLine
     cancelled order: what it paid for was refunded)."""
     cancelled = order.status == OrderStatus.CANCELLED
     found = []
-    for line in order.lines.all():
+    for place, line in enumerate(order.lines.all(), start=1):
         product = catalog.product(line.product_id)
         if product is None or product.kind != "certificate":
             continue
@@ -112,6 +113,7 @@ def certificate_lines(*, order: Order, catalog: Catalog) -> list[CertificateLine
                 organisation_validated=bool(product.outside_party),
                 certificates=sorted(current, key=lambda c: c.created, reverse=True),
                 open=0 if cancelled else max(line.quantity - len(live), 0),
+                place=place,
             )
         )
     return found

@@ -65,14 +65,14 @@ def certificate_list(request: HttpRequest) -> HttpResponse:
 @enforces("SITE-2", "BE-10")
 @login_required
 @require_http_methods(["GET", "POST"])
-def certificate_setup_page(request: HttpRequest, number: str, line_id: int) -> HttpResponse:
+def certificate_setup_page(request: HttpRequest, number: str, line: int) -> HttpResponse:
     """Set up a certificate bought with order ``number``: the names and the CSR."""
     customer = customer_of(request)
     order = order_of(customer, number)
     now = in_force()
     catalog = active_catalog(policy=now.policy)
     lines = certificate_lines(order=order, catalog=catalog) if order is not None else []
-    entry = next((c for c in lines if c.line.pk == line_id), None)
+    entry = next((c for c in lines if c.place == line), None)
     if order is None or entry is None:
         raise Http404("no such certificate line")
     form = CertificateSetupForm(request.POST or None, request.FILES or None)
@@ -81,7 +81,7 @@ def certificate_setup_page(request: HttpRequest, number: str, line_id: int) -> H
         actor = Actor(ActorKind.CUSTOMER, customer.subject_ref)
         try:
             certificate = certificate_setup(
-                order=order, line_id=line_id, names=form.name_list(),
+                order=order, line_id=entry.line.pk, names=form.name_list(),
                 csr_pem=form.cleaned_data["csr_bytes"], actor=actor,
                 gate=now.gate(actor=actor), catalog=catalog,
             )  # fmt: skip

@@ -31,7 +31,7 @@ from keepfaith.store.renewals import (
     renewal_quote,
     renewal_rules,
 )
-from keepfaith.store.selectors import active_catalog, line_trial_days, order_of
+from keepfaith.store.selectors import active_catalog, line_trial_days, order_line_at, order_of
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ class RenewalRow:
     """One renewal as the order page shows it."""
 
     renewal: Renewal
+    line: int  # the line's place in its order: the address names it by that
     quote: RenewalQuote
     amounts: dict[str, str]
     charges: list[tuple[RenewalCharge, str]]
@@ -58,7 +59,7 @@ def order_renewals(*, order: Order, lang: str) -> list[RenewalRow]:
     catalog = active_catalog(policy=policy)
     offered = renewal_rules(policy).automatic_use is not None
     rows = []
-    for line in order.lines.all():
+    for place, line in enumerate(order.lines.all(), start=1):
         renewal = getattr(line, "renewal", None)
         if renewal is None:
             continue
@@ -67,16 +68,19 @@ def order_renewals(*, order: Order, lang: str) -> list[RenewalRow]:
         trial = bool(line_trial_days(line, catalog))
         target = catalog.product(renewal.product_id) if trial else None
         keep_as = (target.id, text_in(target.name, lang)) if target is not None else None
-        rows.append(RenewalRow(renewal, quote, quote.money(lang), charges, offered, trial, keep_as))
+        rows.append(
+            RenewalRow(renewal, place, quote, quote.money(lang), charges, offered, trial, keep_as)
+        )
     return rows
 
 
-def _owned(request: HttpRequest, number: str, renewal_id: int) -> tuple[User, Order, Renewal]:
+def _owned(request: HttpRequest, number: str, line: int) -> tuple[User, Order, Renewal]:
     user = request.user
     if not isinstance(user, User) or user.is_staff:
         raise Http404("no such renewal")
     order = order_of(user, number)
-    renewal = Renewal.objects.filter(line__order=order, pk=renewal_id).first() if order else None
+    found = order_line_at(order, line) if order else None
+    renewal = getattr(found, "renewal", None) if found else None
     if order is None or renewal is None:
         raise Http404("no such renewal")
     return user, order, renewal
@@ -85,10 +89,10 @@ def _owned(request: HttpRequest, number: str, renewal_id: int) -> tuple[User, Or
 @enforces("SITE-2", "QS-5")
 @login_required
 @require_http_methods(["GET", "POST"])
-def renewal_confirm(request: HttpRequest, number: str, renewal_id: int) -> HttpResponse:
+def renewal_confirm(request: HttpRequest, number: str, line: int) -> HttpResponse:
     """GET: what renewing costs and for which period. POST: the customer's confirmation of
     exactly that period; charged once, however often it is sent."""
-    user, order, renewal = _owned(request, number, renewal_id)
+    user, order, renewal = _owned(request, number, line)
     now = in_force()
     lang = now.language(get_language())
     error, status = "", 200
@@ -129,9 +133,9 @@ def renewal_confirm(request: HttpRequest, number: str, renewal_id: int) -> HttpR
 @enforces("SITE-2", "QS-5", features=("choices.order-pages",))
 @login_required
 @require_POST
-def renewal_automatic(request: HttpRequest, number: str, renewal_id: int) -> HttpResponse:
+def renewal_automatic(request: HttpRequest, number: str, line: int) -> HttpResponse:
     """Turn automatic renewal of one service on or off (recorded in the consent ledger)."""
-    user, order, renewal = _owned(request, number, renewal_id)
+    user, order, renewal = _owned(request, number, line)
     on = request.POST.get("automatic") == "on"
     if on != renewal.automatic:
         now = in_force()

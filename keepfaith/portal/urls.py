@@ -56,12 +56,12 @@ urlpatterns = [
     path("account/orders/<str:number>/invoice/", receipts.order_invoice, name="order_invoice"),
     path("account/orders/<str:number>/cancel/", receipts.order_cancel, name="order_cancel"),
     path(
-        "account/orders/<str:number>/renew/<int:renewal_id>/",
+        "account/orders/<str:number>/renew/<int:line>/",
         renewals.renewal_confirm,
         name="renewal_confirm",
     ),
     path(
-        "account/orders/<str:number>/renew/<int:renewal_id>/automatic/",
+        "account/orders/<str:number>/renew/<int:line>/automatic/",
         renewals.renewal_automatic,
         name="renewal_automatic",
     ),
@@ -110,7 +110,7 @@ urlpatterns = [
         name="certificate_reissue",
     ),
     path(
-        "account/orders/<str:number>/certificates/<int:line_id>/",
+        "account/orders/<str:number>/certificates/<int:line>/",
         certificates.certificate_setup_page,
         name="order_certificate_setup",
     ),

@@ -86,6 +86,13 @@ def customers_with_active_service(*, today: date | None = None) -> QuerySet[User
     return User.objects.filter(Exists(running), is_staff=False, is_active=True)
 
 
+def order_line_at(order: Order, line: int) -> OrderLine | None:
+    """The order's ``line``-th line (from 1, in the order it was placed): addresses name a
+    line by its place in its order, never by its row number."""
+    lines = list(order.lines.all())
+    return lines[line - 1] if 1 <= line <= len(lines) else None
+
+
 def line_trial_days(line: OrderLine, catalog: Catalog) -> int | None:
     """The free trial's days when the line is a trial (as the catalogue sells it), else None."""
     product = catalog.product(line.product_id)

@@ -26,7 +26,7 @@ from keepfaith.consent.services import consent_record
 from keepfaith.inforce import in_force
 from keepfaith.rights.models import RightsRequest
 from keepfaith.sharing.models import PartnerRelease
-from keepfaith.store.models import Order, Renewal
+from keepfaith.store.models import Order
 from keepfaith.support.models import InformationRequest, SupportTicket
 from keepfaith.vault.gateway import payment_processor_reset
 from tests.campaigns import create_campaign
@@ -81,8 +81,7 @@ def _things(customer: User, phone: str, summary: str) -> Things:
     params = {
         "certificate": certificate.number,
         "number": order.number,
-        "renewal_id": Renewal.objects.get(line__order=order).pk,
-        "line_id": order.lines.get().pk,
+        "line": 1,
         "receipt_ref": event.receipt_ref,
         "ticket_ref": ticket.reference,
         "uidb64": urlsafe_base64_encode(force_bytes(customer.pk)),

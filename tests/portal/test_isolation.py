@@ -16,7 +16,7 @@ from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.services import consent_record
 from keepfaith.inforce import in_force
 from keepfaith.rights.services import request_open_signed_in
-from keepfaith.store.models import Order, Renewal
+from keepfaith.store.models import Order
 from keepfaith.support.models import SupportTicket
 from tests.store.conftest import add_to_cart, checkout
 
@@ -76,8 +76,7 @@ def alices_things(alice, published) -> dict[str, Any]:
     order = Order.objects.get(customer=alice)
     return {
         "number": order.number,
-        "renewal_id": Renewal.objects.get(line__order=order).pk,
-        "line_id": order.lines.get().pk,
+        "line": 1,
         "product_id": "qualityssl",  # a public page: only the rule "no alice data" applies
         "receipt_ref": event.receipt_ref,
         "ticket_ref": ticket.reference,

@@ -46,7 +46,9 @@ def signed_in(customer) -> Client:
 
 
 def url(renewal: Renewal) -> str:
-    return f"/account/orders/{renewal.line.order.number}/renew/{renewal.pk}/"
+    order = renewal.line.order
+    place = list(order.lines.values_list("pk", flat=True)).index(renewal.line_id) + 1
+    return f"/account/orders/{order.number}/renew/{place}/"
 
 
 @pytest.mark.feature("renewals.window")
@@ -288,3 +290,16 @@ def test_a_free_trial_says_when_it_ends_and_how_to_keep_the_certificate(alice):
     console = verified_client(bill).get(f"/console/orders/{order.number}/").content.decode()
     assert '<td class="num">30 days</td>' in console
     assert "1 month</td>" not in console
+
+
+@pytest.mark.clause("SITE-2")
+def test_a_renewal_address_names_the_line_in_its_order_not_a_row_number(alice, carol):
+    bought(alice)
+    renewal = due_in(bought(carol), 3)
+    assert renewal.pk == 2  # a row number would tell carol that another order exists
+    page = signed_in(carol).get(f"/account/orders/{renewal.line.order.number}/").content.decode()
+    assert f"/account/orders/{renewal.line.order.number}/renew/1/" in page
+    assert "/renew/2/" not in page
+    assert signed_in(carol).get(url(renewal)).status_code == 200
+    missing = f"/account/orders/{renewal.line.order.number}/renew/2/"
+    assert signed_in(carol).get(missing).status_code == 404
