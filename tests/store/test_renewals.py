@@ -296,10 +296,10 @@ def test_a_free_trial_says_when_it_ends_and_how_to_keep_the_certificate(alice):
 def test_a_renewal_address_names_the_line_in_its_order_not_a_row_number(alice, carol):
     bought(alice)
     renewal = due_in(bought(carol), 3)
-    assert renewal.pk == 2  # a row number would tell carol that another order exists
+    assert renewal.pk > 1  # a row number would tell carol that another order exists
     page = signed_in(carol).get(f"/account/orders/{renewal.line.order.number}/").content.decode()
     assert f"/account/orders/{renewal.line.order.number}/renew/1/" in page
-    assert "/renew/2/" not in page
+    assert f"/renew/{renewal.pk}/" not in page
     assert signed_in(carol).get(url(renewal)).status_code == 200
     missing = f"/account/orders/{renewal.line.order.number}/renew/2/"
     assert signed_in(carol).get(missing).status_code == 404
