@@ -9,10 +9,13 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 from django_otp import match_token
 
+from keepfaith.weblog.parse import END_TIME, FIRST_TIME
+
 # The days a console filter accepts: a date at the calendar's edge (0001-01-01, 9999-12-31)
-# overflowed the day before or after it that a range needs (a 500 instead of an answer).
-FIRST_DAY = dt.date(1970, 1, 1)
-LAST_DAY = dt.date(2999, 12, 31)
+# overflowed the day before or after it that a range needs (a 500 instead of an answer). They
+# are the days the web-log store can hold, so every range accepted is one it can answer.
+FIRST_DAY = FIRST_TIME.date()
+LAST_DAY = END_TIME.date() - dt.timedelta(days=1)
 
 
 def day_in_range(day: dt.date) -> bool:
