@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from keepfaith.accounts.models import CONTACT_FIELDS
 from keepfaith.accounts.selectors import contact_history, customer_by_number
+from keepfaith.consent import words
 from keepfaith.consent.selectors import consent_history, is_restricted
 from keepfaith.console import reads
 from keepfaith.console.access import (
@@ -31,7 +32,6 @@ from keepfaith.gate import RESTRICTION_KEY
 from keepfaith.inforce import in_force
 from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
-from keepfaith.portal import words
 from keepfaith.store.pricing import money_here as money
 from keepfaith.store.selectors import orders_for_billing
 from keepfaith.support.selectors import customer_tickets

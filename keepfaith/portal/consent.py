@@ -25,6 +25,7 @@ from django.views.decorators.http import require_http_methods
 from keepfaith.accounts.selectors import customer_subject
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
+from keepfaith.consent import words
 from keepfaith.consent.answers import Answer, answers_record
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.selectors import (
@@ -40,7 +41,6 @@ from keepfaith.policy import Policy
 from keepfaith.policy.phrases import category_name, join_words, retention_text
 from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
-from keepfaith.portal import words
 from keepfaith.portal.reconsent import SESSION_FLAG, reconsent_required
 
 

@@ -11,6 +11,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from keepfaith.consent import words
 from keepfaith.gate.choices import RESTRICTION_KEY
 from keepfaith.rights.records import COLUMN_TITLES, TABLE_TITLES
 
@@ -54,9 +55,9 @@ _STAFF_PAGES = (
 
 def _staff_page(action: str) -> str:
     """What a member of staff opened, in words, from the read's action."""
-    for prefix, words in _STAFF_PAGES:
+    for prefix, said in _STAFF_PAGES:
         if action == prefix or action.startswith(prefix + "."):
-            return str(words)
+            return str(said)
     return str(_("a page of our staff console"))
 
 
@@ -254,9 +255,9 @@ def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) ->
                 [ph.category_name(k, lang, declared=declared) for k in value], lang
             )
         if (table, column) in (("consent_events", "key"), ("staff_reads", "use")):
-            return _choice_words(policy, str(value), lang)
+            return words.choice_name(policy, str(value))
         if table == "consent_events" and column == "source":
-            return _source_words(policy, str(value), lang)
+            return words.source_word(policy, str(value))
         if table == "mail_sent" and column == "kind":
             kind = next((k for k in policy.mail_kinds if k.key == value), None)
             return text_in(kind.description, lang) if kind is not None else str(value)
@@ -313,40 +314,3 @@ def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) ->
     if table == "contact_history" and column == "field":
         return column_title(str(value))
     return cell(row, column)
-
-
-def _choice_words(policy: Any, key: str, lang: str) -> str:
-    from keepfaith.policy.schema import text_in
-
-    if key.startswith("outside_party:"):
-        party = key.removeprefix("outside_party:")
-        name = policy.recipient_name(party, lang) or party
-        return str(_("Sending your details to %(party)s") % {"party": name})
-    use = policy.use_by_key(key)
-    return text_in(use.name, lang) if use is not None else key.rsplit(".", 1)[-1]
-
-
-def _source_words(policy: Any, source: str, lang: str) -> str:
-    from keepfaith.policy.schema import text_in
-
-    if source.startswith("form:"):
-        point = policy.collection_point_by_id(source.removeprefix("form:"))
-        name = text_in(point.name, lang) if point is not None else source.removeprefix("form:")
-        return str(_("on the form “%(form)s”") % {"form": name})
-    if source.startswith("rights:"):
-        return str(
-            _("by your request %(reference)s") % {"reference": source.removeprefix("rights:")}
-        )
-    return str(_SOURCE_WORDS.get(source, source))
-
-
-_SOURCE_WORDS = {
-    "web": _("on our website"),
-    "portal": _("in your account"),
-    "email": _("by e-mail"),
-    "one-click": _("with the unsubscribe link in an e-mail"),
-    "gpc": _("your browser's Global Privacy Control signal"),
-    "staff": _("by our staff, at your request"),
-    "checkout": _("at checkout"),
-    "signup": _("when you signed up"),
-}
