@@ -64,8 +64,8 @@ DANISH: dict[str, str] = {
         "Alle andre cookies sættes først, når du har sagt ja til formålet."
     ),
     "cookies_no_personal": (
-        "Vores cookies indeholder kun et tilfældigt id, aldrig dit navn, din "
-        "e-mailadresse eller dit kundenummer."
+        "Vores cookies indeholder et tilfældigt id eller en indstilling (som din kurv eller "
+        "dine valg), aldrig dit navn, din e-mailadresse eller dit kundenummer."
     ),
     "cookies_internal": (
         "Det, vores cookies registrerer, bliver hos os; vi giver det ikke videre til nogen."

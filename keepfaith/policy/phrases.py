@@ -76,8 +76,8 @@ PHRASES: dict[str, dict[str, str]] = {
             "them. Every other cookie is set only after you agree to its purpose."
         ),
         "cookies_no_personal": (
-            "Our cookies hold a random identifier only, never your name, e-mail address or "
-            "customer number."
+            "Our cookies hold a random identifier or a setting (such as your cart or your "
+            "choices), never your name, e-mail address or customer number."
         ),
         "cookies_internal": "What our cookies record stays with us; we give it to no one.",
         "cookies_third": (

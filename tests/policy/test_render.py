@@ -423,3 +423,22 @@ def test_each_staff_role_s_reads_are_said_per_purpose_as_the_gate_allows_them() 
     assert requests.startswith("for “Information requests”,") and "phone number" in requests
     danish = statement(be_policy(), lang="da").section("security").text
     assert "til »Forespørgsler«: e-mailadresse, navn og telefonnummer" in danish
+
+
+@pytest.mark.clause("QS-3")
+@pytest.mark.parametrize(("policy", "lang"), [(be_policy(), "en"), (qs_policy(), "en")])
+def test_the_record_of_staff_access_is_not_said_to_end_with_the_visit(
+    policy: Policy, lang: str
+) -> None:
+    """The audit log is append-only and names the customer number: the security use that
+    announces it is kept while the person is a customer, and the statement says what for."""
+    security = policy.use_by_key("essential.service.security")
+    assert security is not None and security.retention == "while-customer"
+    text = statement(policy, lang=lang).section("uses").text
+    assert "the record of staff access, which names you only by your customer number" in text
+
+
+@pytest.mark.clause("QS-7")
+def test_the_cookie_sentence_does_not_claim_only_identifiers() -> None:
+    text = statement(qs_policy()).section("cookies").text
+    assert "random identifier or a setting (such as your cart or your choices)" in text
