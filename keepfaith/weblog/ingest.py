@@ -83,6 +83,7 @@ from keepfaith.weblog.store import (
     days_merge,
     fact_parts,
     raw_parts,
+    session_cursor,
     weblog_connect,
 )
 
@@ -358,7 +359,7 @@ def _file_ingest(
         try:
             try:
                 for job in line_chunks(handle, cur.offset, config.chunk_bytes):
-                    worker = con.cursor()  # its own connection: temp tables are per connection
+                    worker = session_cursor(con)  # temp tables are per connection
                     pending.append((pool.submit(prepare, worker, job), worker))
                     # At most one chunk per worker in memory (one more waiting cost 30 MB of
                     # peak and no speed), but two for a single worker, so reading the next

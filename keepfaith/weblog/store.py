@@ -101,6 +101,19 @@ class WeblogStoreError(ValueError):
     """A web-log store this version cannot use as it is."""
 
 
+# Log times are read and stored in UTC, whatever the process's time zone (Django sets TZ to
+# KEEPFAITH_TIME_ZONE, and DuckDB reads a time without its own zone in the session's).
+UTC = "SET TimeZone = 'UTC'"
+
+
+def session_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A new connection to ``con``'s database (its own temp tables) reading times in UTC:
+    a cursor does not inherit the session's settings, only the database's."""
+    cursor = con.cursor()
+    cursor.execute(UTC)
+    return cursor
+
+
 def weblog_connect(
     *, paths: WeblogPaths, read_only: bool = False, threads: int = 2, memory_mb: int = 512
 ) -> duckdb.DuckDBPyConnection:
@@ -115,7 +128,7 @@ def weblog_connect(
         con = duckdb.connect(str(paths.analytics))
     con.execute(f"SET threads = {int(threads)}")
     con.execute(f"SET memory_limit = '{int(memory_mb)}MB'")
-    con.execute("SET TimeZone = 'UTC'")
+    con.execute(UTC)
     con.execute("SET preserve_insertion_order = false")
     if read_only:
         return con
@@ -523,7 +536,7 @@ def raw_hits_connect(paths: WeblogPaths, days_sql: str | None = None) -> duckdb.
     """A connection with temp view ``raw_hits`` over the listed raw parts (of ``days_sql``)."""
     con = duckdb.connect()
     try:
-        con.execute("SET TimeZone = 'UTC'")
+        con.execute(UTC)
         con.execute("ATTACH ? AS diag (READ_ONLY)", [str(paths.diagnostics)])
         raw = raw_parts(paths)
         relation = raw.relation(raw.listed(con, days_sql))

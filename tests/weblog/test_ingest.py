@@ -546,3 +546,35 @@ def test_a_log_read_when_it_had_few_lines_is_found_again_as_it_grows(store_confi
     grown = ingest(store_config, log).files[0]
     assert grown.fingerprint == first.fingerprint
     assert (grown.new_lines, grown.requests) == (20, 20)
+
+
+@pytest.mark.clause("BE-5")
+@pytest.mark.parametrize("spec", ["combined", None])
+def test_log_times_are_kept_in_utc_whatever_the_site_s_time_zone(
+    store_config, tmp_path, settings, spec
+):
+    """Django sets the process's TZ to the company's time zone; DuckDB reads a time without
+    a zone of its own in its session's zone, and a cursor does not inherit ``SET TimeZone``:
+    an ingest worker read 23:30 UTC as the next day in Kiritimati (UTC+14)."""
+    settings.TIME_ZONE = "Pacific/Kiritimati"
+    log = tmp_path / "access.log"
+    stamps = [
+        "04/Mar/2024:00:10:00 +0000",
+        "04/Mar/2024:23:30:00 +0000",
+        "04/Mar/2024:23:30:00 +0100",
+    ]
+    # a backslash sends a line to the SQL parser (the compiled scanner defers it)
+    agents = ["Mozilla/5.0", 'Mozilla/5.0 (\\"quoted\\")', "Mozilla/5.0"]
+    lines = (line(when=when, agent=agent) for when, agent in zip(stamps, agents, strict=True))
+    log.write_text("".join(lines), encoding="utf-8")
+    assert ingest(store_config, log, spec=spec).requests == 3
+    con = duckdb.connect(str(store_config.paths.analytics), read_only=True)
+    try:
+        facts_view(con=con, paths=store_config.paths)
+        con.execute("SET TimeZone = 'UTC'")
+        days = con.execute("SELECT day, sum(requests) FROM traffic_daily GROUP BY day").fetchall()
+        times = sorted(str(t) for (t,) in con.execute("SELECT ts FROM requests").fetchall())
+    finally:
+        con.close()
+    assert days == [(dt.date(2024, 3, 4), 3)]
+    assert times[0].startswith("2024-03-04 00:10:00") and times[-1].startswith("2024-03-04 23:30")

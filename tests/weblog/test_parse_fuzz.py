@@ -20,6 +20,7 @@ from keepfaith.weblog.fastparse import (
 from keepfaith.weblog.formats import LogFormat, log_format
 from keepfaith.weblog.parse import LogRecord, Malformed, log_record
 from keepfaith.weblog.sqlparse import parse_sql
+from keepfaith.weblog.store import session_cursor
 
 FORMATS = [log_format(spec=name) for name in ("combined", "common", "nginx")] + [
     log_format(spec='%v:%p %h %t "%r" %>s %b'),  # SQL: regex for every line; scanner: a pair
@@ -159,7 +160,7 @@ def parsed_rows(con: duckdb.DuckDBPyConnection) -> list[Row]:
 
 def both_parsers(fmt: LogFormat, chunk: bytes) -> tuple[list[Row], list[Row]]:
     """``parsed`` by the scanner (with its deferrals) and by the SQL parser alone."""
-    scanner, sql = _DB.cursor(), _DB.cursor()  # each its own temp tables
+    scanner, sql = session_cursor(_DB), session_cursor(_DB)  # each its own temp tables
     try:
         chunk_parse(scanner, chunk, fmt)
         sql.register("chunk_lines", lines_table(utf8_clean(chunk)))
