@@ -8,6 +8,7 @@ protection and refuses to start with development secrets.
 from __future__ import annotations
 
 import os
+import zoneinfo
 from pathlib import Path
 
 import dj_database_url
@@ -247,7 +248,15 @@ LANGUAGE_CODE = "en"
 # English dates as the statement writes them: "5 December 2026" (keepfaith/formats).
 FORMAT_MODULE_PATH = ["keepfaith.formats"]
 LANGUAGES = [("en", "English"), ("da", "Dansk")]
-TIME_ZONE = "UTC"
+# Times are stored in UTC and shown (pages, invoices, e-mail, "today" for due dates) in the
+# company's time zone: a Danish customer ordering at 00:30 sees that day on the invoice.
+TIME_ZONE = envstr("KEEPFAITH_TIME_ZONE", "Europe/Copenhagen")
+try:
+    zoneinfo.ZoneInfo(TIME_ZONE)
+except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"KEEPFAITH_TIME_ZONE={TIME_ZONE!r}: not a time zone name (like Europe/Copenhagen)"
+    ) from None
 USE_I18N = True
 USE_TZ = True
 

@@ -103,7 +103,7 @@ def test_confirm_names_the_audience_and_the_state_follows_the_outbox_to_sent(dra
 def test_a_scheduled_draft_is_queued_by_the_campaigns_job_at_its_time(draft):
     client, campaign = draft
     make_customer("gus@example.com")
-    at = (timezone.now() + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    at = timezone.localtime(timezone.now() + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
     client.post(f"/console/campaigns/{campaign.pk}/act/", {"action": "schedule", "at": at})
     assert Campaign.objects.get().scheduled_for is not None
     job = next(j for j in JOBS if j.name == "campaigns")

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 from django.views.debug import SafeExceptionReporterFilter
 
 from keepfaith.audit.models import AuditEntry
@@ -232,7 +233,7 @@ def test_a_free_trial_needs_no_card_and_renews_as_the_standard_product(alice, ca
     assert order.total_minor == 0 and order.card is None
     renewal = Renewal.objects.get(line__order=order)
     assert renewal.product_id == "qualityssl"
-    assert (renewal.due - order.created.date()).days == 30
+    assert (renewal.due - timezone.localdate(order.created)).days == 30
     assert processor_ledger() == []
 
 
