@@ -23,7 +23,7 @@ from typing import Any, TypeVar, cast
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
@@ -101,11 +101,20 @@ def staff_view(permission: str = CONSOLE) -> Callable[[View], View]:
                     reason=_("Your role does not include this action."),
                     needs=roles_with(permission),
                 )
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except Http404:  # in the console's chrome and the staff member's language
+                return not_found_page(request)
 
         return cast(View, wrapper)
 
     return decorate
+
+
+def not_found_page(request: HttpRequest) -> HttpResponse:
+    """The console's 404: a customer, order or request that does not exist, or an address
+    under /console/ that names no page."""
+    return render(request, "console/not_found.html", status=404)
 
 
 def staff_language_activate(request: HttpRequest) -> None:

@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from keepfaith.console import analytics, audit, campaigns, customers, mail, sharing, support, views
 
@@ -45,4 +45,7 @@ urlpatterns = [
     path("sharing/", sharing.sharing, name="sharing"),
     path("sharing/<int:release_id>/download/", sharing.sharing_download, name="sharing_download"),
     path("", include("keepfaith.console.rights_urls")),
+    # Last: any other address under /console/ (ending in a slash, so that a page's address
+    # without its slash is still redirected to it) is the console's own 404 for staff.
+    re_path(r"^.*/$", views.not_found),
 ]

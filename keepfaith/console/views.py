@@ -6,7 +6,7 @@ from typing import cast
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -19,7 +19,13 @@ from keepfaith.accounts.models import User
 from keepfaith.accounts.selectors import customer_list
 from keepfaith.accounts.services import staff_language_set
 from keepfaith.console import reads
-from keepfaith.console.access import closed_by_restriction, staff_read, staff_view
+from keepfaith.console.access import (
+    closed_by_restriction,
+    not_found_page,
+    staff_language_activate,
+    staff_read,
+    staff_view,
+)
 from keepfaith.console.forms import SecondFactorForm, StaffLanguageForm, StaffLoginForm
 from keepfaith.console.nav import sections_for
 from keepfaith.store.pricing import money_here as money
@@ -114,3 +120,14 @@ def orders(request: HttpRequest) -> HttpResponse:
     shown = [(o, money(o.total_minor, o.currency)) for o in rows]
     context = {"orders": shown, "q": q, "restricted": len(closed)}
     return render(request, "console/orders.html", context)
+
+
+def not_found(request: HttpRequest) -> HttpResponse:
+    """An address under /console/ that names no page: the console's 404 for a signed-in
+    member of staff, in their language; the site's 404 for anyone else (nothing about the
+    console is said to them)."""
+    user = request.user
+    if not (user.is_authenticated and user.is_staff and user.is_verified()):  # type: ignore[attr-defined]
+        raise Http404("no such console page")
+    staff_language_activate(request)
+    return not_found_page(request)

@@ -34,3 +34,23 @@ def test_a_refusal_names_the_role_that_may(published):
     assert page.status_code == 403
     assert "It needs the role: marketing, administrator." in page.content.decode()
     assert mia.get("/console/campaigns/").status_code == 200
+
+
+def test_a_console_address_that_names_nothing_is_the_console_s_404_in_the_staff_language(
+    published, alice
+):
+    from django.test import Client
+
+    bob = make_staff("bob@staff.example", "support")
+    bob.language = "da"
+    bob.save(update_fields=["language"])
+    client = verified_client(bob)
+    for path in ("/console/no-such-page/", "/console/customers/KF-NOPE/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        page = response.content.decode()
+        assert "Der er intet på denne adresse" in page and "Log ud" in page
+        assert "Butik" not in page  # not the shop's page
+    assert client.get("/console/customers").status_code == 301  # a page without its slash
+    outsider = Client().get("/console/no-such-page/")
+    assert outsider.status_code == 404 and "Der er intet" not in outsider.content.decode()
