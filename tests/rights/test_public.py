@@ -122,3 +122,16 @@ def test_the_mails_lead_back_to_the_page_where_the_request_goes_on(alice: User, 
     done = RightsRequest.objects.filter(customer=alice, state="done").get()
     closed = OutboxMessage.objects.filter(subject__contains=done.reference).latest("pk")
     assert f"https://shop.example/da/account/privacy/{done.reference}/" in closed.text_body
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_the_console_timeline_names_who_took_each_step_in_words(alice: User, pat: User) -> None:
+    from tests.conftest import verified_client
+
+    ref = _ask(Client(), "alice@example.com")
+    pat.language = "da"
+    pat.save(update_fields=["language"])
+    page = verified_client(pat).get(f"/console/rights/{ref}/").content.decode()
+    timeline = page[page.index('id="timeline"') : page.index("</ol>", page.index('id="timeline"'))]
+    assert "anmoderen" in timeline and "automatisk" in timeline
+    assert " requester " not in timeline and " system" not in timeline

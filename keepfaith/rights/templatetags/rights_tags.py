@@ -128,6 +128,17 @@ STEP_TITLES = {
 
 
 @register.filter
+def step_actor(actor: str) -> str:
+    """Who took a step, for staff: a colleague by address, the others in words (the
+    requester, the platform itself, the customer by their number)."""
+    if actor == "requester":
+        return str(_("the requester"))
+    if actor == "system":
+        return str(_("automatically"))
+    return actor
+
+
+@register.filter
 def step_title(action: str) -> str:
     """A timeline step in words."""
     return str(STEP_TITLES.get(action, action))
