@@ -311,7 +311,7 @@ def test_times_are_shown_in_the_company_s_time_zone(settings):
 
     from keepfaith import settings as configured
 
-    assert configured.TIME_ZONE == os.environ.get("KEEPFAITH_TIME_ZONE", "Europe/Copenhagen")
+    assert os.environ.get("KEEPFAITH_TIME_ZONE", "Europe/Copenhagen") == configured.TIME_ZONE
     settings.TIME_ZONE = "Europe/Copenhagen"
     late = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
     assert timezone.localdate(late) == dt.date(2027, 1, 1)

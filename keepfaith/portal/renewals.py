@@ -86,6 +86,11 @@ def _owned(request: HttpRequest, number: str, line: int) -> tuple[User, Order, R
     return user, order, renewal
 
 
+def _trial(renewal: Renewal) -> bool:
+    """A free trial is not renewed: it ends, and the order page says how to keep it."""
+    return bool(line_trial_days(renewal.line, active_catalog(policy=in_force().policy)))
+
+
 @enforces("SITE-2", "QS-5")
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -93,6 +98,8 @@ def renewal_confirm(request: HttpRequest, number: str, line: int) -> HttpRespons
     """GET: what renewing costs and for which period. POST: the customer's confirmation of
     exactly that period; charged once, however often it is sent."""
     user, order, renewal = _owned(request, number, line)
+    if _trial(renewal):
+        return redirect("portal:order", number=order.number)
     now = in_force()
     lang = now.language(get_language())
     error, status = "", 200
@@ -136,6 +143,8 @@ def renewal_confirm(request: HttpRequest, number: str, line: int) -> HttpRespons
 def renewal_automatic(request: HttpRequest, number: str, line: int) -> HttpResponse:
     """Turn automatic renewal of one service on or off (recorded in the consent ledger)."""
     user, order, renewal = _owned(request, number, line)
+    if _trial(renewal):
+        return redirect("portal:order", number=order.number)
     on = request.POST.get("automatic") == "on"
     if on != renewal.automatic:
         now = in_force()

@@ -53,7 +53,13 @@ from keepfaith.store.outside import (
     outside_party_go_ahead,
     outside_party_notice,
 )
-from keepfaith.store.pricing import configuration_validate, line_price, money, order_totals
+from keepfaith.store.pricing import (
+    configuration_validate,
+    line_price,
+    money,
+    most_of,
+    order_totals,
+)
 from keepfaith.store.selectors import active_catalog, order_of, orders_of
 from keepfaith.store.services import order_place, stale_checkout_message
 
@@ -162,6 +168,7 @@ def _configurator(
             for t in product.terms
         ],
         "quantity": str(data.get("quantity", "") or "1")[:3],
+        "most": most_of(product),
         "price": None if refused else price,
         "error": error,
         "vat_note": text_in(catalog.vat.note, lang),

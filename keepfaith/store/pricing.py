@@ -135,8 +135,13 @@ def configuration_validate(
             gettext("%(product)s is not sold for %(months)d months")
             % {"product": text_in(product.name, (get_language() or "en")[:2]), "months": term}
         )
-    qty = _whole(quantity, gettext("quantity"), 1, MAX_QUANTITY)
+    qty = _whole(quantity, gettext("quantity"), 1, most_of(product))
     return Configuration(product.id, values, term, qty)
+
+
+def most_of(product: Product) -> int:
+    """How many of ``product`` one cart line may hold: one free trial, else ``MAX_QUANTITY``."""
+    return 1 if product.trial_days else MAX_QUANTITY
 
 
 def _half_up(value: Decimal) -> int:

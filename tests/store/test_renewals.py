@@ -226,7 +226,7 @@ def test_an_order_with_two_years_keeps_its_term(alice):
     renewal = bought(alice, term="24")
     order = Order.objects.get()
     assert renewal.term_months == 24
-    assert renewal.due == (order.created + dt.timedelta(days=round(30.44 * 24))).date()
+    assert renewal.due == timezone.localdate(order.created) + dt.timedelta(days=round(30.44 * 24))
 
 
 def test_a_renewal_counts_from_the_order_s_day_when_midnight_passes_during_checkout(
@@ -263,6 +263,9 @@ def test_the_paid_period_of_a_waiting_order_starts_with_the_go_ahead(alice):
     assert "is paid until" not in waiting
     listed = signed_in(alice).get("/account/orders/").content.decode()
     assert "counted from your go-ahead" in listed
+    bill = make_staff("bill@staff.example", "billing")
+    console = verified_client(bill).get(f"/console/orders/{order.number}/").content.decode()
+    assert "counted from the customer's go-ahead" in console
     # the customer gives the go-ahead ten days after paying
     Order.objects.filter(pk=order.pk).update(created=order.created - dt.timedelta(days=10))
     before = renewal.due - dt.timedelta(days=10)
@@ -290,6 +293,28 @@ def test_a_free_trial_says_when_it_ends_and_how_to_keep_the_certificate(alice):
     console = verified_client(bill).get(f"/console/orders/{order.number}/").content.decode()
     assert '<td class="num">30 days</td>' in console
     assert "1 month</td>" not in console
+    assert "free trial until" in console and "when the customer confirms" not in console
+    listed = verified_client(bill).get("/console/orders/").content.decode()
+    assert "free trial until" in listed
+    # a trial is not renewed: its renewal address leads back to the order, which says how
+    # to keep the certificate, and turning automatic renewal on changes nothing
+    assert client.get(url(renewal))["Location"] == f"/account/orders/{order.number}/"
+    client.post(url(renewal) + "automatic/", {"automatic": "on"})
+    renewal.refresh_from_db()
+    assert renewal.automatic is False
+
+
+def test_a_free_trial_is_one_per_cart_line(alice):
+    from keepfaith.store.models import OrderLine
+
+    page = signed_in(alice).get("/shop/qualityssl-trial/").content.decode()
+    assert 'name="quantity" value="1"' in page and 'type="number" name="quantity"' not in page
+    client = signed_in(alice)
+    refused = add_to_cart(client, "qualityssl-trial", term="1", quantity="5")
+    assert refused.status_code == 400
+    assert "quantity" in refused.content.decode().lower()
+    assert client.get("/cart/").context["lines"] == []
+    assert not OrderLine.objects.exists()
 
 
 @pytest.mark.clause("SITE-2")
