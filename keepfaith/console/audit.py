@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from keepfaith.audit.models import AuditEntry
@@ -21,6 +22,7 @@ from keepfaith.audit.selectors import audit_entries, chain_verify, chained_model
 from keepfaith.console import reads
 from keepfaith.console.access import staff_read, staff_view
 from keepfaith.console.forms import DayField, FilterForm
+from keepfaith.inforce import in_force
 
 PAGE_SIZE = 50
 EXPORT_MAX = 50_000
@@ -94,6 +96,7 @@ OUTCOME_WORDS = {
     "sent": _("sent"),
     "applied": _("applied"),
     "dismissed": _("dismissed"),
+    "free": _("free of charge"),
 }
 
 
@@ -118,8 +121,19 @@ def detail_summary(detail: object) -> str:
 def detail_shown(detail: object) -> str:
     """The detail's facts as one line in the reader's language. The values are what was
     recorded (a gate's reason is recorded in English, and the chain's hash covers it)."""
-    line = "; ".join(f"{DETAIL_WORDS[key]}: {value}" for key, value in detail_parts(detail))
-    return line[:400]
+    parts = [
+        (key, _recipient(value) if key == "recipient" else value)
+        for key, value in detail_parts(detail)
+    ]
+    return "; ".join(f"{DETAIL_WORDS[key]}: {value}" for key, value in parts)[:400]
+
+
+def _recipient(value: object) -> str:
+    """A recipient as the reader says it: a processor, outside party or partner by the
+    policy's name for it, a staff role by its translated name."""
+    key = str(value)
+    named = in_force().policy.recipient_name(key, (get_language() or "en")[:2])
+    return named or gettext(key)
 
 
 def outcome_shown(outcome: str) -> str:

@@ -100,10 +100,20 @@ def test_a_danish_reader_sees_outcomes_and_detail_in_danish(published, pat):
         subject="C-DDDD",
         detail={"path": "/console/customers/", "reason": "not granted"},
     )
+    for recipient in ("privacy officer", "payment-processor"):
+        audit_append(
+            actor=Actor.system("test"),
+            action="gate.check",
+            outcome="free",
+            subject="C-DDDD",
+            detail={"recipient": recipient},
+        )
     pat.language = "da"
     pat.save(update_fields=["language"])
     page = verified_client(pat).get("/console/audit/", {"subject": "C-DDDD"}).content.decode()
     assert "<td>afvist</td>" in page
     assert "side: /console/customers/; begrundelse: not granted" in page
+    assert "modtager: privatlivsansvarlig" in page and "modtager: Kortbetalingsudbyder" in page
+    assert "<td>free</td>" not in page
     export = verified_client(pat).get("/console/audit/export.csv", {"subject": "C-DDDD"})
     assert "path: /console/customers/; reason: not granted" in export.content.decode()
