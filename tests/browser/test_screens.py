@@ -199,7 +199,7 @@ def _check(page: Any, url: str, lang: str, url_path: str = "") -> list[str]:
     if hidden_controls:  # a control the reader must scroll sideways to find
         problems.append(f"{url}: controls beyond the screen's edge: {hidden_controls}")
     cut_tables = page.evaluate(
-        """() => [...document.querySelectorAll('main .table-wrap')]
+        """() => [...document.querySelectorAll('main .table-wrap, main table')]
             .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
             .slice(0, 3).map(e => (e.querySelector('table') || e).className || 'table')"""
     )
