@@ -82,6 +82,7 @@ def test_the_report_page_is_audited_and_shows_charts_and_tables(published, weblo
     client = verified_client(pat)
     first = client.get("/console/analytics/").content.decode()
     assert 'id="headline"' in first and "Visits" in first  # headline figures
+    assert "counts as a visitor without a visit" in first  # why visitors may exceed visits
     assert 'id="trends"' in first and 'id="countries"' not in first  # one tab at a time
     assert "Last 7 days" in first  # the period picker
     assert "??" not in first
