@@ -9,7 +9,7 @@ answer is a first answer) with source ``portal`` and the version in force.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,6 +22,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from keepfaith.accounts.models import User
 from keepfaith.accounts.selectors import customer_subject
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
@@ -42,6 +43,7 @@ from keepfaith.policy.phrases import category_name, join_words, retention_text
 from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.reconsent import SESSION_FLAG, reconsent_required
+from keepfaith.store.renewals import automatic_orders, renewal_rules
 
 
 def _subject(request: HttpRequest) -> str:
@@ -63,8 +65,15 @@ def consent_list(request: HttpRequest) -> HttpResponse:
     """The customer's current choices and every consent event, with links to receipts."""
     subject = _subject(request)
     policy = in_force().policy
+    automatic = renewal_rules(policy).automatic_use
     choices = [
-        (words.choice_name(policy, key), words.status_word(state.status, key), state)
+        (
+            _choice_words(policy, key, cast(User, request.user))
+            if key == automatic
+            else words.choice_name(policy, key),
+            words.status_word(state.status, key),
+            state,
+        )
         for key, state in sorted(current_choices(subject=subject).items())
     ]
     events = [
@@ -78,6 +87,15 @@ def consent_list(request: HttpRequest) -> HttpResponse:
     ]
     context = {"choices": choices, "events": events, "browser": _browser_cookies(request)}
     return render(request, "portal/consent_list.html", context)
+
+
+def _choice_words(policy: Policy, key: str, customer: User) -> str:
+    """Automatic renewal is chosen per service: its name, then the orders it is on for."""
+    numbers = automatic_orders(customer=customer)
+    name = words.choice_name(policy, key)
+    if not numbers:
+        return name
+    return _("%(name)s (order %(orders)s)") % {"name": name, "orders": ", ".join(numbers)}
 
 
 def _browser_cookies(request: HttpRequest) -> dict[str, object] | None:

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.comms.emails import site_url
 from keepfaith.comms.outgoing import Recipient, mail_send
@@ -316,6 +317,12 @@ def _reminder(renewal: Renewal, gate: Gate, policy: Policy) -> None:
 
 
 @enforces("SITE-2", "QS-5")
+def automatic_orders(*, customer: User) -> list[str]:
+    """The numbers of the customer's orders with a service that renews on its own."""
+    found = Renewal.objects.filter(line__order__customer=customer, automatic=True)
+    return sorted(set(found.values_list("line__order__number", flat=True)))
+
+
 def renewal_automatic_set(
     *,
     renewal: Renewal,
@@ -331,7 +338,10 @@ def renewal_automatic_set(
     no other service of theirs does, the consent is withdrawn."""
     use = _use(policy, automatic=True)
     subject = renewal.line.order.customer.subject_ref
-    evidence = {"order": renewal.line.order.number, "renewal": renewal.pk}
+    # the order and the line's place in it: a receipt shows this, never a row number
+    order = renewal.line.order
+    place = list(order.lines.values_list("pk", flat=True)).index(renewal.line_id) + 1
+    evidence = {"order": order.number, "line": place}
     with transaction.atomic():
         Renewal.objects.filter(pk=renewal.pk).update(automatic=on)
         renewal.automatic = on

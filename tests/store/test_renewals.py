@@ -178,6 +178,13 @@ def test_automatic_renewal_needs_the_opt_in_and_a_reminder_before_each_charge(
     renewal.refresh_from_db()
     assert renewal.automatic is True
     assert current_choices(subject=alice.customer_number)[AUTOMATIC].status == "given"
+    # the consent page says which order renews on its own; the ledger names no row number
+    choices = signed_in(alice).get("/account/consent/").content.decode()
+    assert f"Automatic renewal (order {renewal.line.order.number})" in choices
+    from keepfaith.consent.models import ConsentEvent
+
+    given = ConsentEvent.objects.filter(key=AUTOMATIC).latest("seq")
+    assert given.evidence == {"order": renewal.line.order.number, "line": 1}
     day = timezone.localdate()
     with django_capture_on_commit_callbacks(execute=True):
         far = renewals_run(gate=gate, policy=now.policy, today=day)
