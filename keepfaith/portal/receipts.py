@@ -102,7 +102,7 @@ def order_invoice(request: HttpRequest, number: str) -> HttpResponse:
             "trading_name": (controller.trading_names or (controller.legal_name,))[0],
             "address": controller.postal_address,
             "vat_number": catalog.vat.seller_vat_number,
-            "email": controller.privacy_email,
+            "email": catalog.vat.seller_email or controller.privacy_email,
         },
         "vat_rate": order.vat_rate.normalize(),
     }

@@ -120,6 +120,8 @@ class Vat(CatalogModel):
     note: Text
     # The seller's VAT registration (in Denmark the CVR number with "DK"), printed on invoices.
     seller_vat_number: Annotated[str, Field(max_length=40)] = ""
+    # Where invoices send questions about a bill (the policy's privacy address when unset).
+    seller_email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")] | None = None
 
 
 class Catalog(CatalogModel):

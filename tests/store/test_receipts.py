@@ -43,6 +43,7 @@ def test_the_invoice_names_seller_vat_number_net_vat_and_total(alice):
     page = client.get(f"/account/orders/{order.number}/invoice/").content.decode()
     assert "BitEngines" in page and "QualitySSL" in page
     assert "DK12345678" in page
+    assert "billing@qualityssl.com" in page and "privacy@" not in page  # questions on a bill
     assert "Nellikevænget 12" in page
     assert order.number in page
     assert "QualitySSL Mobile, 24 months" in page  # product, options and term, one cell
