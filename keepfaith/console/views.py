@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import cast
+from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.http import Http404, HttpRequest, HttpResponse
@@ -40,15 +42,29 @@ def _next_url(request: HttpRequest) -> str:
     return target if safe and target.startswith("/console/") else "/console/"
 
 
+def _sign_in_language(request: HttpRequest) -> dict[str, str]:
+    """Before sign-in the console cannot know the staff member's language: the sign-in pages
+    speak the one chosen with ``lang`` (a link on each page switches), then their own."""
+    chosen = request.POST.get("lang") or request.GET.get("lang") or ""
+    if chosen in dict(settings.LANGUAGES):
+        translation.activate(chosen)
+        request.LANGUAGE_CODE = chosen  # type: ignore[attr-defined]
+    else:
+        chosen = ""
+    return {"lang": chosen, "next": _next_url(request)}
+
+
 def staff_login(request: HttpRequest) -> HttpResponse:
+    shown = _sign_in_language(request)
     form = StaffLoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
         login(request, user)
         if not user_has_device(user):
             return render(request, "console/no_second_factor.html", status=403)
-        return redirect(f"/console/verify/?next={_next_url(request)}")
-    return render(request, "console/login.html", {"form": form, "next": _next_url(request)})
+        query = {key: shown[key] for key in ("next", "lang") if shown[key]}
+        return redirect(f"/console/verify/?{urlencode(query, safe='/')}")
+    return render(request, "console/login.html", {"form": form, **shown})
 
 
 def staff_verify(request: HttpRequest) -> HttpResponse:
@@ -57,6 +73,7 @@ def staff_verify(request: HttpRequest) -> HttpResponse:
         return redirect("console:login")
     if not user_has_device(user):
         return render(request, "console/no_second_factor.html", status=403)
+    shown = _sign_in_language(request)
     form = SecondFactorForm(user, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         otp_login(request, form.device)
@@ -64,7 +81,7 @@ def staff_verify(request: HttpRequest) -> HttpResponse:
         # (fixed by someone else, or read off this screen) never opens the console.
         request.session.cycle_key()
         return redirect(_next_url(request))
-    return render(request, "console/verify.html", {"form": form, "next": _next_url(request)})
+    return render(request, "console/verify.html", {"form": form, **shown})
 
 
 @require_POST

@@ -54,3 +54,23 @@ def test_a_console_address_that_names_nothing_is_the_console_s_404_in_the_staff_
     assert client.get("/console/customers").status_code == 301  # a page without its slash
     outsider = Client().get("/console/no-such-page/")
     assert outsider.status_code == 404 and "Der er intet" not in outsider.content.decode()
+
+
+def test_the_sign_in_pages_speak_the_language_chosen_on_them(published, bob):
+    from django.test import Client
+
+    from tests.conftest import PASSWORD
+
+    home = Client().get("/da/").content.decode()
+    assert 'href="/console/login/?lang=da"' in home
+    client = Client()
+    page = client.get("/console/login/", {"lang": "da"}).content.decode()
+    assert "Log ind som medarbejder" in page and 'lang="en" hreflang="en">English</a>' in page
+    english = client.get("/console/login/").content.decode()
+    assert "Staff sign-in" in english and ">Dansk</a>" in english
+    response = client.post(
+        "/console/login/?lang=da", {"username": bob.email, "password": PASSWORD, "lang": "da"}
+    )
+    assert response.status_code == 302 and "lang=da" in response["Location"]
+    assert "Anden faktor" in client.get(response["Location"]).content.decode()
+    assert client.get("/console/login/", {"lang": "xx"}).status_code == 200  # English then
