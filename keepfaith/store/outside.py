@@ -143,12 +143,16 @@ def outside_party_go_ahead(
     """Record the customer's go-ahead for the order's outside party and queue the transfer,
     under ``policy`` (in force; its ``version`` is recorded). ``details``, checked by
     ``details_check`` with the go-ahead, replace what the order kept when it was placed to
-    wait. Idempotent: a second go-ahead for the same order changes nothing.
+    wait. Idempotent: a second go-ahead for the same order changes nothing, however close
+    the two come (the order's row is locked and read again before anything is written).
     """
     if not order.outside_party or order.go_ahead_given or order.status == OrderStatus.CANCELLED:
         return order  # a cancelled order sends nothing, whatever is posted later
     party = _party(policy, order.outside_party)
     with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if locked.go_ahead_given or locked.status == OrderStatus.CANCELLED:
+            return locked  # another request went first (a double click, a second tab)
         order.outside_party_choice = "given"
         order.outside_party_choice_at = timezone.now()
         order.status = OrderStatus.ACTIVE

@@ -193,3 +193,29 @@ def test_not_now_asks_for_nothing_the_party_needs_until_the_go_ahead(alice):
     assert order.status == OrderStatus.ACTIVE
     assert order.validation_details["organisation"] == "Andersen ApS"
     assert OutsideTransfer.objects.filter(order=order).count() == 1
+
+
+@pytest.mark.clause("BE-10")
+def test_a_go_ahead_read_before_another_one_finished_changes_nothing(alice):
+    """Two clicks: the second request read the order while it still waited, and writes
+    after the first went through (found by the hostile-input review: two transfers)."""
+    from keepfaith.store.models import Renewal
+    from keepfaith.store.outside import outside_party_go_ahead
+
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl")
+    checkout(client, go_ahead="wait", **OV_DETAILS)
+    stale = Order.objects.get()  # read by the second click while the order waits
+    assert go_ahead(client, stale).status_code == 302  # the first click, all the way
+    due = Renewal.objects.get().due
+    now = in_force()
+    outside_party_go_ahead(
+        order=stale,
+        actor=Actor.system("test"),
+        policy=now.policy,
+        version=now.version,
+        details=OV_DETAILS,
+    )
+    assert OutsideTransfer.objects.count() == 1
+    assert ConsentEvent.objects.filter(key="outside_party:certificate-authority").count() == 1
+    assert Renewal.objects.get().due == due
