@@ -253,7 +253,7 @@ LANGUAGES = [("en", "English"), ("da", "Dansk")]
 TIME_ZONE = envstr("KEEPFAITH_TIME_ZONE", "Europe/Copenhagen")
 try:
     zoneinfo.ZoneInfo(TIME_ZONE)
-except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):  # "Europe" is a folder
     raise ImproperlyConfigured(
         f"KEEPFAITH_TIME_ZONE={TIME_ZONE!r}: not a time zone name (like Europe/Copenhagen)"
     ) from None

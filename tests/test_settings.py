@@ -190,6 +190,7 @@ def test_the_settings_check_is_quiet_outside_production(tmp_path):
             {"KEEPFAITH_TIME_ZONE": "Europe/Kobenhavn"},
             "KEEPFAITH_TIME_ZONE='Europe/Kobenhavn': not a time zone name",
         ),
+        ({"KEEPFAITH_TIME_ZONE": "Europe"}, "KEEPFAITH_TIME_ZONE='Europe': not a time zone name"),
     ],
 )
 def test_production_refuses_to_start_with_bad_settings(tmp_path, override, message):
