@@ -60,7 +60,8 @@ class AuditFilterForm(FilterForm):
 
 
 def _day(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+    """The start of ``day`` where the page shows times (the company's time zone)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 # What an entry's detail says, in this order; subject lists are counted, not copied. The

@@ -117,3 +117,36 @@ def test_a_danish_reader_sees_outcomes_and_detail_in_danish(published, pat):
     assert "<td>free</td>" not in page
     export = verified_client(pat).get("/console/audit/export.csv", {"subject": "C-DDDD"})
     assert "path: /console/customers/; reason: not granted" in export.content.decode()
+
+
+def test_times_and_day_filters_are_in_the_company_s_time_zone(published, pat, settings):
+    """An entry at 23:30 UTC on 4 December is on 5 December in Copenhagen: the page shows it
+    there, labels the zone, and a filter for 5 December finds it (found by the hostile-input
+    review: the page said UTC and showed local times, the filter cut days in UTC)."""
+    import datetime as dt
+
+    from keepfaith.audit.services import chain_append
+
+    settings.TIME_ZONE = "Europe/Copenhagen"
+    chain_append(
+        AuditEntry,
+        at=dt.datetime(2026, 12, 4, 23, 30, tzinfo=dt.UTC),
+        actor_kind="system",
+        actor="test",
+        action="test.late",
+        subject="C-LATE",
+        categories=[],
+        use="",
+        clauses=[],
+        outcome="read",
+        detail={},
+    )
+    client = verified_client(pat)
+    page = client.get("/console/audit/", {"since": "2026-12-05", "until": "2026-12-05"})
+    body = page.content.decode()
+    assert "Time (Europe/Copenhagen)" in body and "2026-12-05 00:30:00" in body
+    assert "C-LATE" in body
+    before = client.get("/console/audit/", {"until": "2026-12-04", "subject": "C-LATE"})
+    assert "C-LATE</a>" not in before.content.decode()
+    export = client.get("/console/audit/export.csv", {"subject": "C-LATE"}).content.decode()
+    assert "2026-12-04T23:30:00+00:00" in export  # the file keeps UTC, with its offset
