@@ -44,8 +44,11 @@ _REFERENCE = re.compile(r"(?:KF|O|DSR|CRT)-[0-9A-Z]{4,10}(?:-[0-9A-Z]{4,10})?")
 _REFERENCE_IN_TEXT = re.compile(r"\b(?:KF|O|DSR|CRT)-[0-9A-Z]{4,10}(?:-[0-9A-Z]{4,10})?\b")
 _FILE_EXTENSION = re.compile(r"\.[A-Za-z0-9]{1,5}")
 _DIGIT = re.compile(r"\d")
-# A digit, or where a reference of hex letters alone could stand, or the set-password step.
-_NEEDS_A_LOOK = re.compile(r"\d|set-password|/(?:ticket|consent|support|requests|rights)/")
+# A digit, a reference's prefix (a number may hold letters only: O-GNJX-GYHV), where a
+# reference of hex letters alone could stand, or the set-password step.
+_NEEDS_A_LOOK = re.compile(
+    r"\d|(?:KF|O|DSR|CRT)-|set-password|/(?:ticket|consent|support|requests|rights)/"
+)
 _ALNUM_RUN = re.compile(r"[A-Za-z0-9]+")
 _URL_IN_TEXT = re.compile(r"/[^\s\"'<>#]+")
 _QUERY_VALUE = re.compile(r"=([^&;]*)")

@@ -28,6 +28,10 @@ UNSUBSCRIBE = "/unsubscribe/v1.eyJrIjogIm5ld3NsZXR0ZXIiLCAicyI6ICJLRi1QMEZa.Xk9a
          "/account/email/confirm/:token/"),
         ("/account/orders/O-8M19-GP0C/", "/account/orders/:number/"),
         ("/console/customers/KF-P0FZC-7J2RT/", "/console/customers/:number/"),
+        # a number of letters only (one in twenty order numbers): no digit to look for
+        ("/account/orders/O-GNJX-GYHV/go-ahead/", "/account/orders/:number/go-ahead/"),
+        ("/console/customers/KF-ABCDE-FGHJK/", "/console/customers/:number/"),
+        ("/console/rights/DSR-ABCDEFGH/", "/console/rights/:number/"),
         ("/account/privacy/DSR-RV8UX3WD/download.zip", "/account/privacy/:number/download.zip"),
         ("/support/ticket/3/", "/support/ticket/:id/"),
         ("/support/ticket/5f0c2a9e41d7b3c8/close/", "/support/ticket/:id/close/"),
