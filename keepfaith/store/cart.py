@@ -62,6 +62,10 @@ def cart_add(
         quantity=quantity,
     )
     lines = cart_lines(session)
+    product = catalog.product(configuration.product_id)
+    trial = product is not None and bool(product.trial_days)
+    if trial and any(line.get("product") == configuration.product_id for line in lines):
+        raise ShopError(_("the free trial is in your cart already"))
     if len(lines) >= MAX_LINES:
         raise ShopError(
             _("a cart holds at most %(most)d lines; check out or remove some") % {"most": MAX_LINES}

@@ -69,6 +69,24 @@ DECLINE_MESSAGES = {
 }
 
 
+def _one_trial(customer: User, lines: Sequence[PricedLine]) -> None:
+    """A free trial is one per customer: one line of one, and none after an earlier order of
+    it (a cancelled one included: it was free to try)."""
+    trials = [line.product.id for line in lines if line.product.trial_days]
+    if not trials:
+        return
+    if len(trials) > 1 or any(
+        line.configuration.quantity > 1 for line in lines if line.product.trial_days
+    ):
+        raise CheckoutError(_("a free trial is one per customer: remove the extra one"))
+    earlier = OrderLine.objects.filter(order__customer=customer, product_id__in=trials).first()
+    if earlier is not None:
+        raise CheckoutError(
+            _("you have had the free trial already (order %(number)s); remove it from the cart")
+            % {"number": earlier.order.number}
+        )
+
+
 def _priced(catalog: Catalog, cart: Sequence[Mapping[str, Any]]) -> list[PricedLine]:
     if not cart:
         raise CheckoutError(_("your cart is empty"))
@@ -183,6 +201,7 @@ def order_place(
     if Order.objects.filter(checkout_token=checkout_token).exists():  # not this customer's
         raise CheckoutError(stale_checkout_message())
     lines = _priced(catalog, cart)
+    _one_trial(customer, lines)
     totals = totals_of(catalog, lines)
     party = _outside_party(lines)
     details: dict[str, str] = {}

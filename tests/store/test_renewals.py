@@ -335,3 +335,19 @@ def test_a_renewal_address_names_the_line_in_its_order_not_a_row_number(alice, c
     assert signed_in(carol).get(url(renewal)).status_code == 200
     missing = f"/account/orders/{renewal.line.order.number}/renew/2/"
     assert signed_in(carol).get(missing).status_code == 404
+
+
+def test_a_free_trial_is_once_per_customer(alice):
+    client = signed_in(alice)
+    add_to_cart(client, "qualityssl-trial", term="1")
+    again = add_to_cart(client, "qualityssl-trial", term="1")
+    assert (
+        again.status_code == 400 and "free trial is in your cart already" in again.content.decode()
+    )
+    assert checkout(client, card_number="", security_code="").status_code == 302
+    first = Order.objects.get()
+    add_to_cart(client, "qualityssl-trial", term="1")
+    refused = checkout(client, card_number="", security_code="")
+    assert refused.status_code == 400
+    assert f"ou have had the free trial already (order {first.number})" in refused.content.decode()
+    assert Order.objects.count() == 1
