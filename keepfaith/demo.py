@@ -191,7 +191,7 @@ def _demo_order(alice: User, product_id: str, n: int, *, party: bool, go_ahead: 
         catalog=active_catalog(policy=now.policy),
         cart=[{"product": product_id, "options": {}, "quantity": 1}],
         checkout_token=demo_token(alice, n),
-        payment=payment,
+        payment=payment if catalog_product_priced(product_id) else None,
         validation=details if party else None,
         go_ahead=go_ahead if party else None,
         gate=now.gate(actor=Actor(ActorKind.CUSTOMER, alice.subject_ref)),
@@ -218,7 +218,18 @@ def demo_orders() -> list[str]:
     if party is not None:  # still waiting for her go-ahead: she may cancel it for a refund
         waiting = _demo_order(alice, party.id, 4, party=True, go_ahead=False)
         lines.append(f"{waiting}  waits for her go-ahead: cancel it on its page for a refund")
+    trial = next((p for p in catalog.products if p.trial_days), None)
+    if trial is not None:  # free, no card: the order page says when it ends, how to keep it
+        lines.append(f"{_demo_order(alice, trial.id, 5, party=False)}  a free trial")
     return lines
+
+
+def catalog_product_priced(product_id: str) -> bool:
+    """Does the product cost anything (a free trial takes no card)?"""
+    from keepfaith.store.selectors import active_catalog
+
+    product = active_catalog(policy=in_force().policy).product(product_id)
+    return product is not None and bool(product.price)
 
 
 DEMO_CONTACT = (
