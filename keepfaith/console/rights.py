@@ -100,7 +100,9 @@ def _request_page(
     policy, now = in_force().policy, timezone.now()
     plan, lang = None, (get_language() or "en")[:2]
     if asked.kind == RightKind.ERASURE and asked.customer is not None and asked.is_open:
-        plan = erasure_plan(customer=asked.customer, policy=policy, lang=lang, today=now.date())
+        plan = erasure_plan(
+            customer=asked.customer, policy=policy, lang=lang, today=timezone.localdate(now)
+        )
     uses = [
         (k, text_in(u.name, lang))
         for k in (policy.rights.objection_uses if policy.rights else ())

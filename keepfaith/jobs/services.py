@@ -69,7 +69,7 @@ def _renewals(now: dt.datetime) -> str:
 
     policy_now = in_force()
     gate = policy_now.gate(actor=Actor.system("jobs renewals"))
-    done = renewals_run(gate=gate, policy=policy_now.policy, today=now.date())
+    done = renewals_run(gate=gate, policy=policy_now.policy, today=timezone.localdate(now))
     return (
         f"reminded {done.reminded} automatic renewals, charged {done.charged}, "
         f"{done.refused} left for the customer"
@@ -107,7 +107,7 @@ def _sharing_monthly(now: dt.datetime) -> str:
         gate=current.gate(actor=actor),
         version=current.label,
         actor=actor,
-        today=now.date(),
+        today=now.date(),  # partner figures are of whole UTC days (the web-log store's)
     )
 
 

@@ -220,7 +220,7 @@ def erase_page(request: HttpRequest) -> HttpResponse:
     customer = customer_of(request)
     now = in_force()
     lang = get_language() or "en"
-    today = timezone.now().date()
+    today = timezone.localdate()
     plan = erasure_plan(customer=customer, policy=now.policy, lang=lang, today=today)
     error = ""
     if request.method == "POST":

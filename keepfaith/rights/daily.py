@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils import timezone
 
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.policy import Policy
@@ -50,5 +51,5 @@ def kept_data_expire(*, today: dt.date) -> int:
 def rights_daily(*, policy: Policy, now: dt.datetime) -> str:
     """What the daily job reports: overdue, soon-due and stalled requests; kept data expired."""
     report = due_report(policy=policy, now=now)
-    expired = kept_data_expire(today=now.date())
+    expired = kept_data_expire(today=timezone.localdate(now))
     return f"{report.summary()}; kept data deleted after its period: {expired}"

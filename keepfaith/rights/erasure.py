@@ -106,7 +106,7 @@ def _until(kept: KeptAfterErasure, newest: dt.date) -> dt.date:
 def _newest(store: str, customer: User, today: dt.date) -> dt.date | None:
     if store == "orders":
         order = Order.objects.filter(customer=customer).order_by("-created").first()
-        return None if order is None else order.created.date()
+        return None if order is None else timezone.localdate(order.created)
     return today
 
 
@@ -201,7 +201,7 @@ def erasure_run(
     if customer is None or request.kind != "erasure" or not request.is_open:
         raise RightsError("only an open erasure request of a known customer can be carried out")
     lang = customer.language or request.language
-    plan = erasure_plan(customer=customer, policy=policy, lang=lang, today=now.date())
+    plan = erasure_plan(customer=customer, policy=policy, lang=lang, today=timezone.localdate(now))
     address = request.receipt.get("address") or customer.email
     receipt = dict(request.receipt) or {"address": address, "done": []}
     receipt["plan"] = [asdict(item) for item in plan]

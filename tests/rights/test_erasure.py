@@ -271,3 +271,31 @@ def test_the_erasure_answer_and_its_mail_are_in_one_language(carol: User) -> Non
     (told,) = [m for m in mail.outbox if "DSR-" in m.subject]
     assert "Dine oplysninger er slettet." in told.body
     assert "Your data is erased" not in told.body and "Kept until" not in told.body
+
+
+@pytest.mark.clause("RIGHTS-17")
+def test_bookkeeping_is_kept_from_the_day_on_the_invoice(alice: User, settings: Any) -> None:
+    """An order at 23:30 UTC on 31 December is on 1 January's invoice in Copenhagen: its
+    bookkeeping is kept five years from that day, not from the UTC day a year earlier
+    (found by the diff review)."""
+    import datetime as dt
+
+    from django.test import Client
+
+    from keepfaith.inforce import in_force
+    from keepfaith.rights.erasure import erasure_plan
+    from keepfaith.store.models import Order
+    from tests.store.conftest import add_to_cart, checkout
+
+    settings.TIME_ZONE = "Europe/Copenhagen"
+    client = Client()
+    client.force_login(alice)
+    add_to_cart(client, "qualityssl-mobile")
+    checkout(client)
+    late = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
+    Order.objects.update(created=late)
+    plan = erasure_plan(
+        customer=alice, policy=in_force().policy, lang="en", today=dt.date(2027, 1, 2)
+    )
+    kept = {step.store: step.until for step in plan if not step.erase}
+    assert kept["orders"].startswith("2032"), kept
