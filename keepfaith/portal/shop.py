@@ -526,9 +526,14 @@ def order_go_ahead(request: HttpRequest, number: str) -> HttpResponse:
         return _order_page(request, found, party=party, error=str(exc), status=400)
     gate_submission(party, actor=actor, subject=user.subject_ref)
     with transaction.atomic():
+        # a second click (or tab) that read the order while it waited records nothing: the
+        # first one's details and consent stand
+        locked = Order.objects.select_for_update().get(pk=found.pk)
+        if locked.status != OrderStatus.WAITING:
+            return redirect("portal:order", number=found.number)
         party.save_consent(subject=user.subject_ref, actor=actor, evidence={"order": found.number})
         outside_party_go_ahead(
-            order=found,
+            order=locked,
             actor=actor,
             policy=now.policy,
             version=now.version,

@@ -219,3 +219,26 @@ def test_a_go_ahead_read_before_another_one_finished_changes_nothing(alice):
     assert OutsideTransfer.objects.count() == 1
     assert ConsentEvent.objects.filter(key="outside_party:certificate-authority").count() == 1
     assert Renewal.objects.get().due == due
+
+
+@pytest.mark.clause("BE-10")
+def test_a_second_click_on_the_order_page_records_nothing(alice, monkeypatch):
+    """Through the page: the second request read the order while it waited; it records no
+    consent and sends nothing (found by the diff review: a second ledger event)."""
+    import keepfaith.portal.shop as shop
+    from tests.forms import as_posted
+
+    client = customer_client(alice)
+    add_to_cart(client, "qualityssl")
+    checkout(client, go_ahead="wait", **OV_DETAILS)
+    stale = Order.objects.get()
+    page = client.get(f"/account/orders/{stale.number}/")
+    data = {**as_posted(page.context["party"], **OV_DETAILS), "go_ahead": "proceed"}
+    assert client.post(f"/account/orders/{stale.number}/go-ahead/", data).status_code == 302
+    events = ConsentEvent.objects.count()
+    monkeypatch.setattr(shop, "order_of", lambda user, number: stale)  # read before the first
+    second = {**data, "organisation": "Other ApS"}
+    assert client.post(f"/account/orders/{stale.number}/go-ahead/", second).status_code == 302
+    assert ConsentEvent.objects.count() == events
+    assert OutsideTransfer.objects.count() == 1
+    assert Order.objects.get().validation_details["organisation"] == "Andersen ApS"
