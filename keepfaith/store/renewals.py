@@ -316,13 +316,13 @@ def _reminder(renewal: Renewal, gate: Gate, policy: Policy) -> None:
     _mail(renewal, "renewal_reminder", amounts, gate, policy, key=key)
 
 
-@enforces("SITE-2", "QS-5")
 def automatic_orders(*, customer: User) -> list[str]:
     """The numbers of the customer's orders with a service that renews on its own."""
     found = Renewal.objects.filter(line__order__customer=customer, automatic=True)
     return sorted(set(found.values_list("line__order__number", flat=True)))
 
 
+@enforces("SITE-2", "QS-5")
 def renewal_automatic_set(
     *,
     renewal: Renewal,
