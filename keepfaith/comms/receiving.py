@@ -232,7 +232,6 @@ def _apply(
         source="email",
         evidence={
             "message_id": parsed.message_id or "",
-            "inbound": row.pk,
             "address": request.addressed_to or "",
             "request": request.evidence[:300],
         },
@@ -323,7 +322,7 @@ def queue_apply(
             subject=customer,
             kinds=kinds,
             source="staff",
-            evidence={"message_id": item.message.message_id, "inbound": item.message.pk},
+            evidence={"message_id": item.message.message_id},  # its Message-ID, no row number
             gate=now.gate(actor=actor),
             version=now.version,
             actor=actor,

@@ -176,7 +176,7 @@ def consent_receipt_json(request: HttpRequest, receipt_ref: str) -> JsonResponse
     if event is None:
         raise Http404("no such consent event")
     response = JsonResponse(_receipt_of(event))
-    response["Content-Disposition"] = f'inline; filename="consent-receipt-{event.seq}.json"'
+    response["Content-Disposition"] = f'inline; filename="consent-receipt-{event.receipt_ref}.json"'
     return response
 
 

@@ -88,6 +88,10 @@ def test_the_owner_sees_the_history_the_page_and_the_json(alice_event, alice):
     data = client.get(f"/account/consent/{alice_event.receipt_ref}/receipt.json")
     assert data["Content-Type"] == "application/json"
     assert json.loads(data.content)["keepfaith"]["event"] == "given"
+    # the file is named by the receipt's reference, not the ledger's count of all choices
+    assert (
+        f'filename="consent-receipt-{alice_event.receipt_ref}.json"' in data["Content-Disposition"]
+    )
 
 
 @pytest.mark.clause("SITE-1")
