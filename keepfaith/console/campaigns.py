@@ -135,11 +135,18 @@ def _initial(campaign: Campaign) -> dict[str, Any]:
 
 
 class ScheduleForm(forms.Form):
+    """When to send: a time where the console shows times (the company's time zone)."""
+
     at = forms.DateTimeField(
-        label=gettext_lazy("Send at (UTC)"),
+        label=gettext_lazy("Send at"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zone = timezone.get_current_timezone_name()
+        self.fields["at"].label = _("Send at (%(zone)s)") % {"zone": zone}
 
 
 def kind_label(kind: str) -> str:

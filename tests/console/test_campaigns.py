@@ -104,8 +104,13 @@ def test_a_scheduled_draft_is_queued_by_the_campaigns_job_at_its_time(draft):
     client, campaign = draft
     make_customer("gus@example.com")
     at = timezone.localtime(timezone.now() + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    page = client.get(f"/console/campaigns/{campaign.pk}/").content.decode()
+    zone = timezone.get_current_timezone_name()
+    assert f"Send at ({zone})" in page  # the time typed is the company's, and says so
     client.post(f"/console/campaigns/{campaign.pk}/act/", {"action": "schedule", "at": at})
     assert Campaign.objects.get().scheduled_for is not None
+    shown = client.get(f"/console/campaigns/{campaign.pk}/").content.decode()
+    assert f"({zone})" in shown and " UTC" not in shown
     job = next(j for j in JOBS if j.name == "campaigns")
     job_run(job=job, now=timezone.now())
     assert Campaign.objects.get().status == "draft"  # not yet
