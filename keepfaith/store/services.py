@@ -216,6 +216,10 @@ def order_place(
         result = _charge(totals, catalog, payment, checkout_token, customer, gate, policy)
     try:
         with transaction.atomic():
+            if any(line.product.trial_days for line in lines):
+                # two checkouts at once (two tabs): the second waits here and finds the first
+                User.objects.select_for_update().filter(pk=customer.pk).first()
+                _one_trial(customer, lines)
             order = _order_write(
                 customer, catalog, lines, totals, checkout_token, result, payment, version
             )
