@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -95,7 +95,8 @@ def _choice_words(policy: Policy, key: str, customer: User) -> str:
     name = words.choice_name(policy, key)
     if not numbers:
         return name
-    return _("%(name)s (order %(orders)s)") % {"name": name, "orders": ", ".join(numbers)}
+    said = ngettext("%(name)s (order %(orders)s)", "%(name)s (orders %(orders)s)", len(numbers))
+    return said % {"name": name, "orders": ", ".join(numbers)}
 
 
 def _browser_cookies(request: HttpRequest) -> dict[str, object] | None:
