@@ -301,18 +301,3 @@ def test_english_dates_are_written_as_the_statement_writes_them():
         assert date_format(dt.datetime(2026, 12, 5, 13, 45), "DATETIME_FORMAT") == (
             "5 December 2026, 13:45"
         )
-
-
-def test_times_are_shown_in_the_company_s_time_zone(settings):
-    """Stored in UTC, shown in KEEPFAITH_TIME_ZONE (Europe/Copenhagen unless set): an order
-    at 23:30 UTC on 31 December is on 1 January on a Danish invoice."""
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from keepfaith import settings as configured
-
-    assert os.environ.get("KEEPFAITH_TIME_ZONE", "Europe/Copenhagen") == configured.TIME_ZONE
-    settings.TIME_ZONE = "Europe/Copenhagen"
-    late = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
-    assert timezone.localdate(late) == dt.date(2027, 1, 1)
