@@ -49,9 +49,10 @@ from keepfaith.store.errors import CheckoutError, ShopError
 from keepfaith.store.models import Order, OrderStatus, TransferStatus
 from keepfaith.store.outside import (
     details_check,
-    order_notice,
+    order_party_product,
     outside_party_go_ahead,
     outside_party_notice,
+    product_notice,
 )
 from keepfaith.store.pricing import (
     configuration_validate,
@@ -452,10 +453,9 @@ def _order_party_form(
 ) -> OutsidePartyForm | None:
     """The details a waiting order's outside party needs, starting from what the order kept
     (the customer may have left them out with "Not now") and then the account."""
-    policy = in_force().policy
-    notice = order_notice(found, catalog=catalog, lang=_lang(), policy=policy)
-    products = (catalog.product(line.product_id) for line in found.lines.all())
-    point = next((p.collection_point for p in products if p is not None and p.outside_party), None)
+    product = order_party_product(found, catalog=catalog)
+    notice = product_notice(product, lang=_lang(), policy=in_force().policy)
+    point = product.collection_point if product is not None else None
     if notice is None or point is None:
         return None
     initial = {key: value for key, value in found.validation_details.items() if value}

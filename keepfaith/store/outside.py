@@ -72,11 +72,10 @@ def outside_party_notice(
     return product_notice(product, lang=lang, policy=policy)
 
 
-def order_notice(order: Order, *, catalog: Catalog, lang: str, policy: Policy) -> Notice | None:
-    """The notice for a placed order's outside party (from its lines' products), in ``lang``."""
+def order_party_product(order: Order, *, catalog: Catalog) -> Product | None:
+    """The product of a placed order that needs an outside party (None if none does)."""
     products = (catalog.product(line.product_id) for line in order.lines.all())
-    product = next((p for p in products if p is not None and p.outside_party), None)
-    return product_notice(product, lang=lang, policy=policy)
+    return next((p for p in products if p is not None and p.outside_party), None)
 
 
 def product_notice(product: Product | None, *, lang: str, policy: Policy) -> Notice | None:

@@ -47,6 +47,7 @@ from keepfaith.policy.trace import enforces
 from keepfaith.store.errors import CheckoutError
 from keepfaith.store.models import Order, OrderStatus, Renewal, RenewalCharge
 from keepfaith.store.pricing import money
+from keepfaith.store.selectors import line_place
 from keepfaith.vault.cards import CardNumber
 from keepfaith.vault.gateway import CARD_CATEGORY, PAYMENT_USE, payment_processor
 from keepfaith.vault.processors import CardToken
@@ -339,9 +340,7 @@ def renewal_automatic_set(
     use = _use(policy, automatic=True)
     subject = renewal.line.order.customer.subject_ref
     # the order and the line's place in it: a receipt shows this, never a row number
-    order = renewal.line.order
-    place = list(order.lines.values_list("pk", flat=True)).index(renewal.line_id) + 1
-    evidence = {"order": order.number, "line": place}
+    evidence = {"order": renewal.line.order.number, "line": line_place(renewal.line)}
     with transaction.atomic():
         Renewal.objects.filter(pk=renewal.pk).update(automatic=on)
         renewal.automatic = on

@@ -93,6 +93,11 @@ def order_line_at(order: Order, line: int) -> OrderLine | None:
     return lines[line - 1] if 1 <= line <= len(lines) else None
 
 
+def line_place(line: OrderLine) -> int:
+    """The line's place in its order (from 1): what addresses and evidence name it by."""
+    return list(line.order.lines.values_list("pk", flat=True)).index(line.pk) + 1
+
+
 def line_trial_days(line: OrderLine, catalog: Catalog) -> int | None:
     """The free trial's days when the line is a trial (as the catalogue sells it), else None."""
     product = catalog.product(line.product_id)

@@ -280,20 +280,11 @@ def test_bookkeeping_is_kept_from_the_day_on_the_invoice(alice: User, settings: 
     (found by the diff review)."""
     import datetime as dt
 
-    from django.test import Client
-
     from keepfaith.inforce import in_force
     from keepfaith.rights.erasure import erasure_plan
-    from keepfaith.store.models import Order
-    from tests.store.conftest import add_to_cart, checkout
+    from tests.store.conftest import bought_at_new_year
 
-    settings.TIME_ZONE = "Europe/Copenhagen"
-    client = Client()
-    client.force_login(alice)
-    add_to_cart(client, "qualityssl-mobile")
-    checkout(client)
-    late = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
-    Order.objects.update(created=late)
+    bought_at_new_year(alice, settings)
     plan = erasure_plan(
         customer=alice, policy=in_force().policy, lang="en", today=dt.date(2027, 1, 2)
     )

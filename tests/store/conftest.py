@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -89,3 +90,22 @@ def go_ahead(client: Client, order: Any, **fields: Any) -> Any:
     data = as_posted(page.context["party"], **fields) if page.context.get("party") else {}
     data["go_ahead"] = "proceed"
     return client.post(f"/account/orders/{order.number}/go-ahead/", data)
+
+
+# 00:30 on 1 January 2027 in Copenhagen: a UTC date and a Danish one a year apart.
+NEW_YEAR_IN_COPENHAGEN = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
+
+
+def bought_at_new_year(customer: Any, settings: Any) -> tuple[Client, Any]:
+    """``customer`` signed in, with one order paid at ``NEW_YEAR_IN_COPENHAGEN``, under the
+    Danish company's time zone."""
+    from keepfaith.store.models import Order
+
+    settings.TIME_ZONE = "Europe/Copenhagen"
+    client = Client()
+    client.force_login(customer)
+    add_to_cart(client, "qualityssl-mobile")
+    checkout(client)
+    late = NEW_YEAR_IN_COPENHAGEN
+    Order.objects.filter(customer=customer).update(created=late, paid_at=late)
+    return client, Order.objects.get(customer=customer)

@@ -129,15 +129,8 @@ def test_the_orders_list_names_products_not_ids(alice):
 def test_the_invoice_is_dated_in_the_company_s_time_zone(alice, settings):
     """Stored in UTC, shown in KEEPFAITH_TIME_ZONE: an order paid at 23:30 UTC on 31 December
     is on 1 January on a Danish company's invoice (it said 31 December when shown in UTC)."""
-    import datetime as dt
+    from tests.store.conftest import bought_at_new_year
 
-    settings.TIME_ZONE = "Europe/Copenhagen"
-    client = Client()
-    client.force_login(alice)
-    add_to_cart(client, "qualityssl-mobile")
-    checkout(client)
-    late = dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
-    Order.objects.update(created=late, paid_at=late)
-    order = Order.objects.get()
+    client, order = bought_at_new_year(alice, settings)
     page = client.get(f"/account/orders/{order.number}/invoice/").content.decode()
     assert "1 January 2027" in page and "31 December 2026" not in page

@@ -19,6 +19,7 @@ from keepfaith.gate import PolicyViolation
 from keepfaith.inforce import in_force
 from keepfaith.store.models import Order, Renewal, RenewalCharge
 from keepfaith.store.renewals import add_months, renewal_charge, renewals_run
+from keepfaith.store.selectors import line_place
 from tests.conftest import make_staff, verified_client
 from tests.store.conftest import OV_DETAILS, add_to_cart, checkout, processor_ledger
 
@@ -46,9 +47,7 @@ def signed_in(customer) -> Client:
 
 
 def url(renewal: Renewal) -> str:
-    order = renewal.line.order
-    place = list(order.lines.values_list("pk", flat=True)).index(renewal.line_id) + 1
-    return f"/account/orders/{order.number}/renew/{place}/"
+    return f"/account/orders/{renewal.line.order.number}/renew/{line_place(renewal.line)}/"
 
 
 @pytest.mark.feature("renewals.window")
