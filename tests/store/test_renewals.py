@@ -266,6 +266,7 @@ def test_the_paid_period_of_a_waiting_order_starts_with_the_go_ahead(alice):
     order = renewal.line.order
     waiting = signed_in(alice).get(f"/account/orders/{order.number}/").content.decode()
     assert "starts on the day you give the go-ahead" in waiting
+    assert "data-automatic" not in waiting  # nothing renews before the order runs
     assert "is paid until" not in waiting
     listed = signed_in(alice).get("/account/orders/").content.decode()
     assert "counted from your go-ahead" in listed
