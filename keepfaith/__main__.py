@@ -10,6 +10,7 @@ Django's system checks (which import every view and library), since ``keepfaith 
 before every command anyway. ``bench/cli_start.py`` measures it.
 """
 
+import gc
 import os
 import sys
 
@@ -63,10 +64,24 @@ def main() -> None:
 
         sys.stdout.write(help_text(settings.INSTALLED_APPS))
         return
+    import django
     from django.core.management import execute_from_command_line
 
+    # Start-up creates some hundred thousand objects that live as long as the process
+    # (modules, classes, the policy): the cyclic collector would walk them again and again
+    # while they are made, and walks them all once more at exit (a quarter of a second after a
+    # `logs ingest`; docs/weblog.md, "Speed"). So it is off while Django starts, and what start-up
+    # made is moved out of its sight. After the command everything is: the process is about
+    # to end, and each object is still freed (and its finalizer run) as its last reference goes.
+    gc.disable()
+    try:
+        django.setup()
+    finally:
+        gc.freeze()
+        gc.enable()
     try:
         execute_from_command_line(_arguments(sys.argv))
+        gc.freeze()
     except BrokenPipeError:  # the reader stopped early (`keepfaith rights list | head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error
         sys.exit(141)  # as a shell reports SIGPIPE
