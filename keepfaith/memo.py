@@ -10,7 +10,9 @@ rare value should be.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Generic, ParamSpec, TypeVar
 
 P = ParamSpec("P")
@@ -23,32 +25,61 @@ class ShortTextCache(Generic[P, R]):
     """``function`` with an LRU memo of at most ``maxsize`` calls whose text is short."""
 
     def __init__(self, function: Callable[P, R], *, maxsize: int, longest: int) -> None:
-        cached = functools.lru_cache(maxsize=maxsize)(function)
         self._function = function
-        self._cached: Callable[P, R] = cached  # its arguments are the function's
-        self._memo = cached
         self._longest = longest
+        # A function of one value (the usual case: it runs per distinct value of a log) is
+        # remembered by that value alone, however it is passed, so ``each`` and a call by
+        # keyword share one memo.
+        parameters = list(inspect.signature(function).parameters.values())
+        self._single: str | None = None
+        one: Callable[..., R] = function
+        if len(parameters) == 1 and parameters[0].kind in _ONE_VALUE:
+            name = self._single = parameters[0].name
+            if parameters[0].kind is inspect.Parameter.KEYWORD_ONLY:
+                one = partial(_by_keyword, function, name)
+        self._one = one
+        self._memo = functools.lru_cache(maxsize=maxsize)(one if self._single else function)
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
-        if len(args) == 1 and not kwargs:  # the usual call, kept short: it runs per value
-            text = args[0]
+        if self._single is not None:  # the usual call, kept short: it runs per value
+            [text] = args or kwargs.values()
             if not isinstance(text, str) or len(text) <= self._longest:
                 return self._memo(text)  # type: ignore[no-any-return]
-            return self._function(*args)  # type: ignore[call-arg]
+            return self._one(text)
         size = 0
         for value in (*args, *kwargs.values()):
             if isinstance(value, str):
                 size += len(value)
         if size <= self._longest:
-            return self._cached(*args, **kwargs)
+            return self._memo(*args, **kwargs)  # type: ignore[no-any-return,arg-type]
         return self._function(*args, **kwargs)
+
+    def each(self, values: Iterable[str]) -> list[R]:
+        """The answer for each of ``values``, in order (a function of one value only): one
+        call for a chunk's distinct values instead of one call each, which cost a third of
+        the facts' time in ``logs ingest``."""
+        if self._single is None:
+            raise TypeError(f"{self._function.__name__} takes more than one value")
+        memo, one, longest = self._memo, self._one, self._longest
+        return [memo(value) if len(value) <= longest else one(value) for value in values]
 
     def cache_clear(self) -> None:
         self._memo.cache_clear()
 
     def cache_info(self) -> functools._CacheInfo:
         return self._memo.cache_info()
+
+
+_ONE_VALUE = (
+    inspect.Parameter.POSITIONAL_ONLY,
+    inspect.Parameter.POSITIONAL_OR_KEYWORD,
+    inspect.Parameter.KEYWORD_ONLY,
+)
+
+
+def _by_keyword(function: Callable[..., R], name: str, value: str) -> R:
+    return function(**{name: value})
 
 
 def short_text_cache(

@@ -60,3 +60,26 @@ def test_a_log_of_long_distinct_values_leaves_the_ingest_caches_as_they_were(mem
     assert memo.cache_info().currsize == 0
     call("short")
     assert memo.cache_info().currsize == 1
+
+
+def test_each_answers_as_calls_do_and_shares_their_memo():
+    calls: list[str] = []
+
+    @short_text_cache(maxsize=8, longest=4)
+    def shout(*, text: str) -> str:
+        calls.append(text)
+        return text.upper()
+
+    assert shout.each(["a", "b", "a", "toolong"]) == ["A", "B", "A", "TOOLONG"]
+    assert shout(text="a") == "A"  # remembered by each
+    assert calls == ["a", "b", "toolong"]
+    assert shout.cache_info().currsize == 2
+
+
+def test_each_is_for_functions_of_one_value():
+    @short_text_cache(maxsize=8)
+    def join(left: str, right: str) -> str:
+        return left + right
+
+    with pytest.raises(TypeError, match="more than one value"):
+        join.each(["a"])

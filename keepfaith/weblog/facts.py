@@ -9,7 +9,7 @@ per distinct value only; per row, the work is Arrow's.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date
 
 import pyarrow as pa
@@ -50,7 +50,7 @@ def _encoded(rows: pa.Table, name: str) -> pa.DictionaryArray:
     return pc.dictionary_encode(rows.column(name).combine_chunks())
 
 
-def _strings(values: list[str | None]) -> pa.Array:
+def _strings(values: Sequence[str | None]) -> pa.Array:
     return pa.array(values, pa.string())
 
 
@@ -115,14 +115,18 @@ def chunk_facts(parsed: pa.Table, *, day_keys: DayKeys) -> pa.Table:
     targets = _encoded(rows, "target")
     bare = pc.list_element(pc.split_pattern(targets.dictionary, "?", max_splits=1), 0)
     # tokens and references in a path would link a visit to a customer (BE-5)
-    shown = [None if p is None else path_shown(p) for p in bare.to_pylist()]
+    bare_paths: list[str | None] = bare.to_pylist()
+    shown: list[str | None] = list(bare_paths)
+    known = [(at, p) for at, p in enumerate(bare_paths) if p is not None]
+    for (at, _), value in zip(known, path_shown.each(p for _, p in known), strict=True):
+        shown[at] = value
     paths = pc.dictionary_encode(_strings(shown))
     path_at = pc.take(paths.indices, targets.indices)
     path = pa.DictionaryArray.from_arrays(path_at, paths.dictionary)
-    extensions = _strings([extension(p) for p in paths.dictionary.to_pylist()])
+    extensions = _strings(extension.each(paths.dictionary.to_pylist()))
     ext = _spread(extensions, path_at)
     referrers = _encoded(rows, "referrer")
-    domains, pages = zip(*map(referrer_parts, referrers.dictionary.to_pylist()), strict=True)
+    domains, pages = zip(*referrer_parts.each(referrers.dictionary.to_pylist()), strict=True)
     methods = _encoded(rows, "method")
     upper_methods = pc.utf8_upper(methods.dictionary)
     method = _spread(upper_methods, methods.indices)

@@ -50,4 +50,4 @@ def agent_families(*, user_agent: str) -> AgentFamilies:
 
 def agents_families(*, user_agents: Sequence[str]) -> list[AgentFamilies]:
     """:func:`agent_families` of each agent, in order."""
-    return [agent_families(user_agent=agent) for agent in user_agents]
+    return agent_families.each(user_agents)
