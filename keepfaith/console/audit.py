@@ -91,6 +91,7 @@ OUTCOME_WORDS = {
     "published": _("published"),
     "queued": _("queued"),
     "read": _("read"),
+    "refunded": _("refunded"),
     "refused": _("refused"),
     "released": _("released"),
     "rewritten": _("rewritten"),

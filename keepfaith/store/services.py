@@ -244,9 +244,54 @@ def order_place(
     except IntegrityError:  # the same checkout submitted twice at once: the first one won
         earlier = Order.objects.filter(checkout_token=checkout_token, customer=customer).first()
         if earlier is None:
+            _charge_undo(result, totals, catalog, customer, policy)
             raise
-        return earlier
+        return earlier  # the processor gave it the same charge (one idempotency key)
+    except CheckoutError as refused:  # found under the lock: the trial was taken meanwhile
+        if _charge_undo(result, totals, catalog, customer, policy):
+            returned = _("the payment was refunded")
+            raise CheckoutError(f"{refused}; {returned}") from None
+        raise
+    except BaseException:
+        _charge_undo(result, totals, catalog, customer, policy)
+        raise
     return order
+
+
+def _charge_undo(
+    result: ChargeResult | None, totals: Totals, catalog: Catalog, customer: User, policy: Policy
+) -> bool:
+    """Refund a charge whose order was not written (True if it was refunded): a checkout
+    never keeps a customer's money without an order. A refund the processor refuses is
+    logged and audited with the charge's reference, for billing staff to settle by hand."""
+    if result is None:
+        return False
+    detail = {
+        "charge_reference": result.reference,
+        "amount_minor": totals.total_minor,
+        "currency": catalog.currency,
+    }
+    try:
+        refund = payment_processor(policy=policy).refund(
+            charge_reference=result.reference,
+            amount_minor=totals.total_minor,
+            currency=catalog.currency,
+        )
+    except ProcessorError as exc:
+        logger.error("charge %s has no order and was not refunded: %s", result.reference, exc)
+        outcome, detail["reason"] = "failed", str(exc)
+    else:
+        outcome, detail["refund_reference"] = "refunded", refund.reference
+    audit_append(
+        actor=_customer_actor(customer),
+        action="store.checkout_refund",
+        outcome=outcome,
+        subject=customer.subject_ref,
+        use=PAYMENT_USE,
+        clauses=["SITE-2"],
+        detail=detail,
+    )
+    return outcome == "refunded"
 
 
 def _receipt(*, order: Order, policy: Policy, gate: Gate) -> None:
