@@ -32,18 +32,28 @@ class ShortTextCache(Generic[P, R]):
         # keyword share one memo.
         parameters = list(inspect.signature(function).parameters.values())
         self._single: str | None = None
+        self._positional = self._keyword = False
         one: Callable[..., R] = function
-        if len(parameters) == 1 and parameters[0].kind in _ONE_VALUE:
-            name = self._single = parameters[0].name
-            if parameters[0].kind is inspect.Parameter.KEYWORD_ONLY:
-                one = partial(_by_keyword, function, name)
+        if len(parameters) == 1 and parameters[0].default is inspect.Parameter.empty:
+            kind = parameters[0].kind
+            self._positional = kind in _POSITIONAL
+            self._keyword = kind in _KEYWORD
+            if self._positional or self._keyword:
+                self._single = parameters[0].name
+            if not self._positional and self._keyword:
+                one = partial(_by_keyword, function, self._single)
         self._one = one
         self._memo = functools.lru_cache(maxsize=maxsize)(one if self._single else function)
         functools.update_wrapper(self, function)
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         if self._single is not None:  # the usual call, kept short: it runs per value
-            [text] = args or kwargs.values()
+            if len(args) == 1 and not kwargs and self._positional:
+                text = args[0]
+            elif not args and len(kwargs) == 1 and self._single in kwargs and self._keyword:
+                text = kwargs[self._single]
+            else:  # not a call of one value: as the function takes it (or refuses it)
+                return self._function(*args, **kwargs)
             if not isinstance(text, str) or len(text) <= self._longest:
                 return self._memo(text)  # type: ignore[no-any-return]
             return self._one(text)
@@ -62,7 +72,10 @@ class ShortTextCache(Generic[P, R]):
         if self._single is None:
             raise TypeError(f"{self._function.__name__} takes more than one value")
         memo, one, longest = self._memo, self._one, self._longest
-        return [memo(value) if len(value) <= longest else one(value) for value in values]
+        return [
+            memo(value) if not isinstance(value, str) or len(value) <= longest else one(value)
+            for value in values
+        ]
 
     def cache_clear(self) -> None:
         self._memo.cache_clear()
@@ -71,11 +84,8 @@ class ShortTextCache(Generic[P, R]):
         return self._memo.cache_info()
 
 
-_ONE_VALUE = (
-    inspect.Parameter.POSITIONAL_ONLY,
-    inspect.Parameter.POSITIONAL_OR_KEYWORD,
-    inspect.Parameter.KEYWORD_ONLY,
-)
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+_KEYWORD = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
 
 
 def _by_keyword(function: Callable[..., R], name: str, value: str) -> R:

@@ -83,3 +83,31 @@ def test_each_is_for_functions_of_one_value():
 
     with pytest.raises(TypeError, match="more than one value"):
         join.each(["a"])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda f: f("x"),  # keyword-only, passed by position
+        lambda f: f(agent="x"),  # the wrong name
+        lambda f: f(),
+        lambda f: f(text="x", more="y"),
+    ],
+    ids=["by position", "wrong name", "no value", "two values"],
+)
+def test_a_call_of_another_shape_is_refused_as_the_function_refuses_it(call):
+    @short_text_cache(maxsize=8)
+    def shout(*, text: str) -> str:
+        return text.upper()
+
+    with pytest.raises(TypeError):
+        call(shout)
+
+
+def test_a_long_value_in_each_is_worked_out_and_not_kept():
+    @short_text_cache(maxsize=8, longest=4)
+    def shout(text: str) -> str:
+        return text.upper()
+
+    assert shout.each(["toolong", "ab"]) == ["TOOLONG", "AB"]
+    assert shout.cache_info().currsize == 1
