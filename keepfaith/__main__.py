@@ -47,6 +47,20 @@ def _arguments(argv: list[str]) -> list[str]:
     return [argv[0], argv[1], "--skip-checks", *argv[2:]]
 
 
+def _start_quietly() -> None:
+    """Start Django with the cyclic garbage collector off, then move what start-up made (some
+    hundred thousand objects that live as long as the process: modules, classes, the policy)
+    out of its sight, so no collection walks them again (docs/weblog.md, "Speed")."""
+    import django
+
+    gc.disable()
+    try:
+        django.setup()
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "keepfaith.settings")
     # Arrow's buffers from the C library's allocator, which hands a finished chunk's large
@@ -64,23 +78,16 @@ def main() -> None:
 
         sys.stdout.write(help_text(settings.INSTALLED_APPS))
         return
-    import django
     from django.core.management import execute_from_command_line
 
-    # Start-up creates some hundred thousand objects that live as long as the process
-    # (modules, classes, the policy): the cyclic collector would walk them again and again
-    # while they are made, and walks them all once more at exit (a quarter of a second after a
-    # `logs ingest`; docs/weblog.md, "Speed"). So it is off while Django starts, and what start-up
-    # made is moved out of its sight. After the command everything is: the process is about
-    # to end, and each object is still freed (and its finalizer run) as its last reference goes.
-    gc.disable()
-    try:
-        django.setup()
-    finally:
-        gc.freeze()
-        gc.enable()
+    if sys.argv[1:2] != ["runserver"]:  # its reloader starts Django itself, and survives errors
+        _start_quietly()
     try:
         execute_from_command_line(_arguments(sys.argv))
+        # The process ends now: the last collection at exit would walk every object once
+        # more (a quarter of a second after a `logs ingest`). Objects are still freed as
+        # their last reference goes; only garbage in reference cycles is left to the end of
+        # the process, and keepfaith closes its stores, files and connections explicitly.
         gc.freeze()
     except BrokenPipeError:  # the reader stopped early (`keepfaith rights list | head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error
