@@ -41,7 +41,7 @@ class ShortTextCache(Generic[P, R]):
             if self._positional or self._keyword:
                 self._single = parameters[0].name
             if not self._positional and self._keyword:
-                one = partial(_by_keyword, function, self._single)
+                one = partial(_by_keyword, function, parameters[0].name)
         self._one = one
         self._memo = functools.lru_cache(maxsize=maxsize)(one if self._single else function)
         functools.update_wrapper(self, function)
