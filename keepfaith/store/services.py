@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from keepfaith.accounts.models import User
+from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.gate import Gate, PolicyViolation
 from keepfaith.policy import Policy
@@ -216,10 +217,12 @@ def order_place(
         result = _charge(totals, catalog, payment, checkout_token, customer, gate, policy)
     try:
         with transaction.atomic():
-            if any(line.product.trial_days for line in lines):
-                # two checkouts at once (two tabs): the second waits here and finds the first
-                User.objects.select_for_update().filter(pk=customer.pk).first()
-                _one_trial(customer, lines)
+            # Checkouts of one customer queue here: a free trial taken in another tab, or
+            # this checkout's charge refunded by a submit of it that failed, is seen.
+            User.objects.select_for_update().filter(pk=customer.pk).first()
+            _one_trial(customer, lines)
+            if result is not None and _refunded(customer, result.reference):
+                raise CheckoutError(stale_checkout_message())
             order = _order_write(
                 customer, catalog, lines, totals, checkout_token, result, payment, version
             )
@@ -241,57 +244,84 @@ def order_place(
                         version=version,
                     )
             _receipt(order=order, policy=policy, gate=gate)
-    except IntegrityError:  # the same checkout submitted twice at once: the first one won
+    except BaseException as failure:
         earlier = Order.objects.filter(checkout_token=checkout_token, customer=customer).first()
-        if earlier is None:
-            _charge_undo(result, totals, catalog, customer, policy)
-            raise
-        return earlier  # the processor gave it the same charge (one idempotency key)
-    except CheckoutError as refused:  # found under the lock: the trial was taken meanwhile
-        if _charge_undo(result, totals, catalog, customer, policy):
-            returned = _("the payment was refunded")
-            raise CheckoutError(f"{refused}; {returned}") from None
-        raise
-    except BaseException:
-        _charge_undo(result, totals, catalog, customer, policy)
+        if isinstance(failure, IntegrityError) and earlier is not None:
+            return earlier  # the same checkout submitted twice at once: the first one won
+        returned = _charge_undo(result, totals, catalog, customer, policy, checkout_token)
+        if isinstance(failure, CheckoutError) and returned is not None:
+            raise CheckoutError(f"{failure}; {returned}") from None
         raise
     return order
 
 
+REFUND_ACTION = "store.checkout_refund"
+
+
+def _refunded(customer: User, charge_reference: str) -> bool:
+    """Was this charge refunded (or its refund begun) because its checkout failed?"""
+    entries = AuditEntry.objects.filter(subject=customer.subject_ref, action=REFUND_ACTION)
+    details = entries.values_list("detail", flat=True)
+    return any(detail.get("charge_reference") == charge_reference for detail in details)
+
+
 def _charge_undo(
-    result: ChargeResult | None, totals: Totals, catalog: Catalog, customer: User, policy: Policy
-) -> bool:
-    """Refund a charge whose order was not written (True if it was refunded): a checkout
-    never keeps a customer's money without an order. A refund the processor refuses is
-    logged and audited with the charge's reference, for billing staff to settle by hand."""
+    result: ChargeResult | None,
+    totals: Totals,
+    catalog: Catalog,
+    customer: User,
+    policy: Policy,
+    checkout_token: str,
+) -> str | None:
+    """Refund a charge whose order was not written, and say so in the customer's words (None:
+    nothing to refund). A checkout never keeps a customer's money without an order.
+
+    Under the customer's lock, as the order's transaction: an order of this checkout that
+    was committed after all (a hook after the commit failed; another submit of it won)
+    keeps its charge; otherwise the refund is recorded as begun before the processor is
+    asked, so a submit of the same checkout still on its way places no order on it. A refund
+    the processor does not make is logged and audited with the charge's reference, for
+    billing staff to make by hand."""
     if result is None:
-        return False
-    detail = {
+        return None
+    detail: dict[str, Any] = {
         "charge_reference": result.reference,
         "amount_minor": totals.total_minor,
         "currency": catalog.currency,
     }
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=customer.pk).first()
+        if Order.objects.filter(checkout_token=checkout_token, customer=customer).exists():
+            return None
+        if _refunded(customer, result.reference):  # another submit of it is refunding it
+            return _("the payment was refunded")
+        _refund_audit(customer, "queued", detail)
     try:
         refund = payment_processor(policy=policy).refund(
             charge_reference=result.reference,
             amount_minor=totals.total_minor,
             currency=catalog.currency,
         )
-    except ProcessorError as exc:
+    except Exception as exc:
         logger.error("charge %s has no order and was not refunded: %s", result.reference, exc)
-        outcome, detail["reason"] = "failed", str(exc)
-    else:
-        outcome, detail["refund_reference"] = "refunded", refund.reference
+        _refund_audit(customer, "failed", {**detail, "reason": str(exc) or type(exc).__name__})
+        return _(
+            "the payment could not be refunded automatically: our billing staff will refund it"
+        )
+    _refund_audit(customer, "refunded", {**detail, "refund_reference": refund.reference})
+    return _("the payment was refunded")
+
+
+def _refund_audit(customer: User, outcome: str, detail: dict[str, Any]) -> None:
     audit_append(
         actor=_customer_actor(customer),
-        action="store.checkout_refund",
+        action=REFUND_ACTION,
         outcome=outcome,
         subject=customer.subject_ref,
         use=PAYMENT_USE,
         clauses=["SITE-2"],
         detail=detail,
     )
-    return outcome == "refunded"
 
 
 def _receipt(*, order: Order, policy: Policy, gate: Gate) -> None:

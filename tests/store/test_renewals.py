@@ -20,7 +20,6 @@ from keepfaith.inforce import in_force
 from keepfaith.store.models import Order, Renewal, RenewalCharge
 from keepfaith.store.renewals import add_months, renewal_charge, renewals_run
 from keepfaith.store.selectors import line_place
-from keepfaith.vault.gateway import payment_processor
 from tests.conftest import make_staff, verified_client
 from tests.store.conftest import OV_DETAILS, add_to_cart, checkout, processor_ledger
 
@@ -355,38 +354,3 @@ def test_a_free_trial_is_once_per_customer(alice):
     assert refused.status_code == 400
     assert f"ou have had the free trial already (order {first.number})" in refused.content.decode()
     assert Order.objects.count() == 1
-
-
-@pytest.mark.clause("SITE-2")
-def test_a_trial_taken_in_another_tab_during_a_paid_checkout_refunds_the_payment(
-    alice, monkeypatch
-):
-    """Two tabs: one checks out a trial and a paid certificate, the other the trial alone and
-    finishes while the first one's card is being charged. The first finds the trial taken only
-    under the lock, after the charge: it places no order and pays the money back."""
-    paying, other_tab = signed_in(alice), signed_in(alice)
-    add_to_cart(paying, "qualityssl-trial", term="1")
-    add_to_cart(paying, "qualityssl-mobile", term="12")
-    add_to_cart(other_tab, "qualityssl-trial", term="1")
-    processor = payment_processor(policy=in_force().policy)
-    charge = processor.charge
-
-    def charge_while_the_other_tab_checks_out(**kwargs):
-        assert checkout(other_tab, card_number="", security_code="").status_code == 302
-        return charge(**kwargs)
-
-    monkeypatch.setattr(processor, "charge", charge_while_the_other_tab_checks_out)
-    refused = checkout(paying)
-    assert refused.status_code == 400
-    page = refused.content.decode()
-    assert "ou have had the free trial already" in page and "the payment was refunded" in page
-    [trial] = Order.objects.all()
-    assert trial.total_minor == 0
-    [charged] = processor_ledger()
-    [refund] = processor.refund_ledger  # type: ignore[attr-defined]
-    assert (refund.charge_reference, refund.amount_minor) == (
-        charged.reference,
-        charged.amount_minor,
-    )
-    entry = AuditEntry.objects.get(action="store.checkout_refund")
-    assert entry.outcome == "refunded" and entry.detail["charge_reference"] == charged.reference

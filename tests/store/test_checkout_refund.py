@@ -1,0 +1,153 @@
+"""A checkout never keeps a customer's money without an order, and never refunds the money of
+an order it placed: the charge is refunded exactly when no order of the checkout was written."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import OperationalError
+from django.test import Client
+
+from keepfaith.audit.models import AuditEntry
+from keepfaith.inforce import in_force
+from keepfaith.store import services
+from keepfaith.store.models import Order
+from keepfaith.vault.gateway import payment_processor
+from tests.store.conftest import add_to_cart, card_fields, checkout, checkout_page, processor_ledger
+
+
+def signed_in(customer) -> Client:
+    client = Client()
+    client.force_login(customer)
+    return client
+
+
+def processor():
+    return payment_processor(policy=in_force().policy)
+
+
+def refund_outcomes() -> list[str]:
+    entries = AuditEntry.objects.filter(action=services.REFUND_ACTION).order_by("seq")
+    return list(entries.values_list("outcome", flat=True))
+
+
+@pytest.mark.clause("SITE-2")
+def test_a_trial_taken_in_another_tab_during_a_paid_checkout_refunds_the_payment(
+    alice, monkeypatch
+):
+    """Two tabs: one checks out a trial and a paid certificate, the other the trial alone and
+    finishes while the first one's card is being charged. The first finds the trial taken only
+    under the lock, after the charge: it places no order and pays the money back."""
+    paying, other_tab = signed_in(alice), signed_in(alice)
+    add_to_cart(paying, "qualityssl-trial", term="1")
+    add_to_cart(paying, "qualityssl-mobile", term="12")
+    add_to_cart(other_tab, "qualityssl-trial", term="1")
+    charge = processor().charge
+
+    def charge_while_the_other_tab_checks_out(**kwargs):
+        assert checkout(other_tab, card_number="", security_code="").status_code == 302
+        return charge(**kwargs)
+
+    monkeypatch.setattr(processor(), "charge", charge_while_the_other_tab_checks_out)
+    refused = checkout(paying)
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "ou have had the free trial already" in page and "the payment was refunded" in page
+    [trial] = Order.objects.all()
+    assert trial.total_minor == 0
+    [charged] = processor_ledger()
+    [refund] = processor().refund_ledger
+    assert (refund.charge_reference, refund.amount_minor) == (
+        charged.reference,
+        charged.amount_minor,
+    )
+    assert refund_outcomes() == ["queued", "refunded"]
+    entry = AuditEntry.objects.get(action=services.REFUND_ACTION, outcome="refunded")
+    assert entry.detail["charge_reference"] == charged.reference
+    assert entry.detail["refund_reference"] == refund.reference
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hook_failing_after_the_commit_leaves_the_order_its_payment(alice, monkeypatch):
+    """The receipt's delivery is kicked after the commit (a task queue that is down raises
+    there): the order is placed, so its charge stays."""
+    import keepfaith.comms.services as comms
+
+    def broker_down():
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(comms, "delivery_kick", broker_down)
+    client = signed_in(alice)
+    add_to_cart(client, "qualityssl-mobile", term="12")
+    with pytest.raises(ConnectionError):
+        checkout(client)
+    [order] = Order.objects.all()
+    [charged] = processor_ledger()
+    assert order.payment_reference == charged.reference
+    assert processor().refund_ledger == [] and refund_outcomes() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_submit_whose_first_request_fails_places_no_order_on_the_refunded_charge(
+    alice, monkeypatch
+):
+    """A double click: both posts carry one checkout (one idempotency key, one charge). The
+    first fails in its transaction and refunds; the second, arriving while the refund is on
+    its way, finds the refund begun and places no order on the money paid back."""
+    client = signed_in(alice)
+    add_to_cart(client, "qualityssl-mobile", term="12")
+    data = {**checkout_page(client), **card_fields()}
+    write = services._order_write
+    failed: list[int] = []
+
+    def locked_once(*args, **kwargs):
+        if not failed:
+            failed.append(1)
+            raise OperationalError("database is locked")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_order_write", locked_once)
+    refund = processor().refund
+    second: list[str] = []
+
+    def refund_after_the_second_submit(**kwargs):
+        response = client.post("/checkout/", data)
+        second.append(f"{response.status_code} {response.content.decode()}")
+        return refund(**kwargs)
+
+    monkeypatch.setattr(processor(), "refund", refund_after_the_second_submit)
+    with pytest.raises(OperationalError):
+        client.post("/checkout/", data)
+    assert not Order.objects.exists()
+    [(status, page)] = [answer.split(" ", 1) for answer in second]
+    assert status == "400" and "the payment was refunded" in page
+    [charged] = processor_ledger()
+    [refunded] = processor().refund_ledger
+    assert refunded.charge_reference == charged.reference
+    assert refund_outcomes() == ["queued", "refunded"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_the_processor_refuses_is_audited_for_billing_staff(alice, monkeypatch):
+    client = signed_in(alice)
+    add_to_cart(client, "qualityssl-trial", term="1")
+    add_to_cart(client, "qualityssl-mobile", term="12")
+    other_tab = signed_in(alice)
+    add_to_cart(other_tab, "qualityssl-trial", term="1")
+    charge = processor().charge
+
+    def charge_while_the_other_tab_checks_out(**kwargs):
+        checkout(other_tab, card_number="", security_code="")
+        return charge(**kwargs)
+
+    def processor_down(**kwargs):
+        raise TimeoutError("the processor did not answer")
+
+    monkeypatch.setattr(processor(), "charge", charge_while_the_other_tab_checks_out)
+    monkeypatch.setattr(processor(), "refund", processor_down)
+    refused = checkout(client)
+    assert refused.status_code == 400
+    assert "our billing staff will refund it" in refused.content.decode()
+    assert refund_outcomes() == ["queued", "failed"]
+    failed = AuditEntry.objects.get(action=services.REFUND_ACTION, outcome="failed")
+    assert failed.detail["reason"] == "the processor did not answer"
+    assert failed.detail["charge_reference"] == processor_ledger()[0].reference
