@@ -44,13 +44,16 @@ def _next_url(request: HttpRequest) -> str:
 
 def _sign_in_language(request: HttpRequest) -> dict[str, str]:
     """Before sign-in the console cannot know the staff member's language: the sign-in pages
-    speak the one chosen with ``lang`` (a link on each page switches), then their own."""
+    speak the one chosen with ``lang`` (a link on each page switches), else the browser's
+    (its language cookie, then ``Accept-Language``), then the staff member's own."""
     chosen = request.POST.get("lang") or request.GET.get("lang") or ""
-    if chosen in dict(settings.LANGUAGES):
+    if chosen not in dict(settings.LANGUAGES):
+        chosen = translation.get_language_from_request(request, check_path=False)
+        if chosen == settings.LANGUAGE_CODE:
+            chosen = ""  # the default needs no word in the addresses
+    if chosen:
         translation.activate(chosen)
         request.LANGUAGE_CODE = chosen  # type: ignore[attr-defined]
-    else:
-        chosen = ""
     return {"lang": chosen, "next": _next_url(request)}
 
 

@@ -74,3 +74,16 @@ def test_the_sign_in_pages_speak_the_language_chosen_on_them(published, bob):
     assert response.status_code == 302 and "lang=da" in response["Location"]
     assert "Anden faktor" in client.get(response["Location"]).content.decode()
     assert client.get("/console/login/", {"lang": "xx"}).status_code == 200  # English then
+
+
+def test_the_sign_in_pages_speak_the_browsers_language_until_one_is_chosen(published):
+    from django.test import Client
+
+    danish_browser = Client(HTTP_ACCEPT_LANGUAGE="da,en;q=0.5")
+    page = danish_browser.get("/console/login/")
+    assert "Log ind som medarbejder" in page.content.decode()
+    assert "Accept-Language" in page["Vary"]  # a cache keeps one page per language
+    chosen = danish_browser.get("/console/login/", {"lang": "en"}).content.decode()
+    assert "Staff sign-in" in chosen and ">Dansk</a>" in chosen
+    other = Client(HTTP_ACCEPT_LANGUAGE="fr").get("/console/login/").content.decode()
+    assert "Staff sign-in" in other  # a language the console does not speak: its default
