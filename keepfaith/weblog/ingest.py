@@ -164,16 +164,14 @@ def _line_shown(line: str) -> str:
     return scrub_urls(scrub_card_data(line))
 
 
-def _requests_shown(requests: pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+def _requests_shown(requests: pa.ChunkedArray) -> pa.DictionaryArray:
     """Each request line with card data masked and the secrets in its URL replaced
     (``scrub_urls``: a sign-up, reset or unsubscribe token would still work for whoever reads
-    it), worked out once per distinct line; the column as it was when no line changes."""
+    it), worked out once per distinct line. Dictionary-encoded: a log repeats its request
+    lines, and the raw part stores them so (a third smaller, and quicker to write)."""
     lines = pc.dictionary_encode(requests.combine_chunks())
-    given = lines.dictionary.to_pylist()
-    shown = [None if line is None else _line_shown(line) for line in given]
-    if shown == given:
-        return requests
-    return pc.take(pa.array(shown, pa.string()), lines.indices)
+    shown = _line_shown.each(lines.dictionary.to_pylist())
+    return pa.DictionaryArray.from_arrays(lines.indices, pa.array(shown, pa.string()))
 
 
 def _raw_requests(parsed: pa.Table, first: int, cutoff: dt.datetime, source: str) -> pa.Table:

@@ -394,7 +394,7 @@ def raw_parts(paths: WeblogPaths) -> PartSet:
         folder=paths.raw_hits,
         columns=RAW_COLUMNS,
         private=True,
-        plain=("ts", "address", "request"),
+        plain=("ts", "address"),
     )
 
 
