@@ -209,6 +209,18 @@ def _keeping_dictionaries(schema: pa.Schema, given: pa.Schema) -> pa.Schema:
     return pa.schema(fields)
 
 
+def _own_dictionaries(rows: pa.Table) -> pa.Table:
+    """``rows`` (one day's, filtered from a chunk of several) with each dictionary column
+    encoded afresh: a filter keeps the chunk's whole dictionary, and the writer stores all of
+    it, so a day's part would hold the other days' paths and request lines, and keep them
+    after those days are purged."""
+    for at, field in enumerate(rows.schema):
+        if pa.types.is_dictionary(field.type):
+            values = pc.cast(rows.column(at), field.type.value_type)
+            rows = rows.set_column(at, field.name, pc.dictionary_encode(values))
+    return rows
+
+
 @dataclass(frozen=True, slots=True)
 class PartSet:
     """Parquet parts under ``folder`` that count only once ``catalog`` lists them.
@@ -311,7 +323,11 @@ class PartSet:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         parts = []
         for day in days:
-            rows = table if len(days) == 1 else table.filter(pc.equal(table.column("day"), day))
+            rows = (
+                table
+                if len(days) == 1
+                else _own_dictionaries(table.filter(pc.equal(table.column("day"), day)))
+            )
             folder = self.folder / f"day={day.isoformat()}"
             folder.mkdir(mode=0o700 if self.private else 0o777, parents=True, exist_ok=True)
             name = folder / f"{stem}-0.parquet"

@@ -9,6 +9,7 @@ import ipaddress
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -281,3 +282,29 @@ def test_raw_hits_keep_the_request_line_without_the_secrets_in_its_url(store_con
         "GET /wp-login.php?action=register HTTP/1.0",
         "POST /account/reset/:id/:token/ HTTP/1.1",
     ]
+
+
+@pytest.mark.clause("QS-6")
+def test_a_days_parts_hold_nothing_of_another_day(store_config, tmp_path, db):
+    """A chunk that spans two days is written as one part per day; a part's dictionaries hold
+    its own day's values only, so a purge of one day leaves none of its text in the next
+    day's part (the request line with its query in the raw part, the path in the facts)."""
+    log = tmp_path / "access.log"
+    log.write_text(
+        line(when="03/Mar/2024:10:00:00 +0000", request="GET /only-on-the-third?who=a HTTP/1.1")
+        + line(when="04/Mar/2024:10:00:00 +0000", request="GET /on-the-fourth HTTP/1.1"),
+        encoding="utf-8",
+    )
+    ingest(store_config, log)
+
+    def texts(folder, column: str) -> set[str]:
+        """Every value the day's parts store for ``column``, its dictionary pages included."""
+        found: set[str] = set()
+        for part in folder.glob("day=2024-03-04/*.parquet"):
+            stored = pq.read_table(part, read_dictionary=[column]).column(column)
+            for chunk in stored.chunks:
+                found.update(chunk.dictionary.to_pylist())
+        return found
+
+    assert texts(store_config.paths.raw_hits, "request") == {"GET /on-the-fourth HTTP/1.1"}
+    assert texts(store_config.paths.parquet, "path") == {"/on-the-fourth"}
