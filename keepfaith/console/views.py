@@ -45,7 +45,8 @@ def _next_url(request: HttpRequest) -> str:
 def _sign_in_language(request: HttpRequest) -> dict[str, str]:
     """Before sign-in the console cannot know the staff member's language: the sign-in pages
     speak the one chosen with ``lang`` (a link on each page switches), else the browser's
-    (its language cookie, then ``Accept-Language``), then the staff member's own."""
+    (its language cookie, then ``Accept-Language``). Once signed in, the console speaks the
+    staff member's own (their settings)."""
     chosen = request.POST.get("lang") or request.GET.get("lang") or ""
     if chosen not in dict(settings.LANGUAGES):
         chosen = translation.get_language_from_request(request, check_path=False)
