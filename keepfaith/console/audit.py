@@ -66,7 +66,17 @@ def _day(day: dt.date) -> dt.datetime:
 
 # What an entry's detail says, in this order; subject lists are counted, not copied. The
 # CSV keeps the keys (a file for tools); the page names them in the reader's language.
-_DETAIL_KEYS = ("path", "command", "recipient", "permission", "account", "name", "reason")
+_DETAIL_KEYS = (
+    "path",
+    "command",
+    "recipient",
+    "permission",
+    "account",
+    "name",
+    "reason",
+    "charge_reference",
+    "refund_reference",
+)
 DETAIL_WORDS = {
     "path": _("page"),
     "command": _("command"),
@@ -75,6 +85,8 @@ DETAIL_WORDS = {
     "account": _("account"),
     "name": _("name"),
     "reason": _("reason"),
+    "charge_reference": _("payment reference"),
+    "refund_reference": _("refund reference"),
     "subjects": _("customers"),
 }
 # The outcomes the platform records; one the list does not know is shown as recorded.

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -245,7 +245,10 @@ def order_place(
                     )
             _receipt(order=order, policy=policy, gate=gate)
     except BaseException as failure:
-        earlier = Order.objects.filter(checkout_token=checkout_token, customer=customer).first()
+        try:
+            earlier = Order.objects.filter(checkout_token=checkout_token, customer=customer).first()
+        except DatabaseError:  # what failed the order may fail this too: see _charge_undo
+            earlier = None
         if isinstance(failure, IntegrityError) and earlier is not None:
             return earlier  # the same checkout submitted twice at once: the first one won
         returned = _charge_undo(result, totals, catalog, customer, policy, checkout_token)
@@ -279,9 +282,10 @@ def _charge_undo(
     Under the customer's lock, as the order's transaction: an order of this checkout that
     was committed after all (a hook after the commit failed; another submit of it won)
     keeps its charge; otherwise the refund is recorded as begun before the processor is
-    asked, so a submit of the same checkout still on its way places no order on it. A refund
-    the processor does not make is logged and audited with the charge's reference, for
-    billing staff to make by hand."""
+    asked, so a submit of the same checkout still on its way places no order on it. When the
+    database cannot answer (what failed the order often fails this too), the money goes back
+    all the same, and the log names the charge. A refund the processor does not make is
+    logged and audited with the charge's reference, for billing staff to make by hand."""
     if result is None:
         return None
     detail: dict[str, Any] = {
@@ -289,13 +293,21 @@ def _charge_undo(
         "amount_minor": totals.total_minor,
         "currency": catalog.currency,
     }
-    with transaction.atomic():
-        User.objects.select_for_update().filter(pk=customer.pk).first()
-        if Order.objects.filter(checkout_token=checkout_token, customer=customer).exists():
-            return None
-        if _refunded(customer, result.reference):  # another submit of it is refunding it
-            return _("the payment was refunded")
-        _refund_audit(customer, "queued", detail)
+    try:
+        with transaction.atomic():
+            User.objects.select_for_update().filter(pk=customer.pk).first()
+            if Order.objects.filter(checkout_token=checkout_token, customer=customer).exists():
+                return None
+            if _refunded(customer, result.reference):  # another submit of it is refunding it
+                return _("the payment is being refunded")
+            _refund_audit(customer, "queued", detail)
+    except DatabaseError as exc:
+        logger.error(
+            "charge %s: the database could not say whether its checkout placed an order (%s); "
+            "refunding it",
+            result.reference,
+            exc,
+        )
     try:
         refund = payment_processor(policy=policy).refund(
             charge_reference=result.reference,
@@ -313,15 +325,27 @@ def _charge_undo(
 
 
 def _refund_audit(customer: User, outcome: str, detail: dict[str, Any]) -> None:
-    audit_append(
-        actor=_customer_actor(customer),
-        action=REFUND_ACTION,
-        outcome=outcome,
-        subject=customer.subject_ref,
-        use=PAYMENT_USE,
-        clauses=["SITE-2"],
-        detail=detail,
-    )
+    """The refund's audit entry; one the database cannot take (``queued`` is written in a
+    transaction that handles that) is logged instead, with the charge's reference."""
+    try:
+        audit_append(
+            actor=_customer_actor(customer),
+            action=REFUND_ACTION,
+            outcome=outcome,
+            subject=customer.subject_ref,
+            use=PAYMENT_USE,
+            clauses=["SITE-2"],
+            detail=detail,
+        )
+    except DatabaseError as exc:
+        if outcome == "queued":
+            raise
+        logger.error(
+            "charge %s: refund %s, but its audit entry was not written (%s)",
+            detail["charge_reference"],
+            outcome,
+            exc,
+        )
 
 
 def _receipt(*, order: Order, policy: Policy, gate: Gate) -> None:

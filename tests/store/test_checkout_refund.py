@@ -3,8 +3,10 @@ an order it placed: the charge is refunded exactly when no order of the checkout
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client
 
 from keepfaith.audit.models import AuditEntry
@@ -119,7 +121,7 @@ def test_a_double_submit_whose_first_request_fails_places_no_order_on_the_refund
         client.post("/checkout/", data)
     assert not Order.objects.exists()
     [(status, page)] = [answer.split(" ", 1) for answer in second]
-    assert status == "400" and "the payment was refunded" in page
+    assert status == "400" and "the payment is being refunded" in page
     [charged] = processor_ledger()
     [refunded] = processor().refund_ledger
     assert refunded.charge_reference == charged.reference
@@ -151,3 +153,90 @@ def test_a_refund_the_processor_refuses_is_audited_for_billing_staff(alice, monk
     failed = AuditEntry.objects.get(action=services.REFUND_ACTION, outcome="failed")
     assert failed.detail["reason"] == "the processor did not answer"
     assert failed.detail["charge_reference"] == processor_ledger()[0].reference
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_busy_database_after_the_charge_still_pays_the_money_back(alice, monkeypatch, caplog):
+    """Another writer holds the database when the order is written (a long job, a backup):
+    the order fails, and so would the checks before a refund; the money goes back all the
+    same, and the log names the charge."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the writer's lock is SQLite's")
+    client = signed_in(alice)
+    add_to_cart(client, "qualityssl-mobile", term="12")
+    charge = processor().charge
+    writer: list[sqlite3.Connection] = []
+
+    def charge_then_another_writer_starts(**kwargs):
+        answer = charge(**kwargs)
+        other = sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        writer.append(other)
+        connection.connection.execute("PRAGMA busy_timeout=200")
+        return answer
+
+    monkeypatch.setattr(processor(), "charge", charge_then_another_writer_starts)
+    try:
+        with pytest.raises(OperationalError):
+            checkout(client)
+    finally:
+        writer[0].rollback()
+        writer[0].close()
+    assert not Order.objects.exists()
+    [charged] = processor_ledger()
+    [refunded] = processor().refund_ledger
+    assert refunded.charge_reference == charged.reference
+    assert charged.reference in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_twin_submit_says_the_refund_is_under_way_not_done(alice, monkeypatch):
+    client = signed_in(alice)
+    add_to_cart(client, "qualityssl-mobile", term="12")
+    data = {**checkout_page(client), **card_fields()}
+    write = services._order_write
+    failed: list[int] = []
+
+    def locked_once(*args, **kwargs):
+        if not failed:
+            failed.append(1)
+            raise OperationalError("database is locked")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_order_write", locked_once)
+    twin: list[str] = []
+
+    def processor_down(**kwargs):
+        twin.append(client.post("/checkout/", data).content.decode())
+        raise TimeoutError("the processor did not answer")
+
+    monkeypatch.setattr(processor(), "refund", processor_down)
+    with pytest.raises(OperationalError):
+        client.post("/checkout/", data)
+    assert "the payment is being refunded" in twin[0]
+    assert "the payment was refunded" not in twin[0]
+    assert refund_outcomes() == ["queued", "failed"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_audit_log_shows_which_charge_a_refund_was_for(alice, monkeypatch):
+    from tests.conftest import make_staff, verified_client
+
+    paying, other_tab = signed_in(alice), signed_in(alice)
+    add_to_cart(paying, "qualityssl-trial", term="1")
+    add_to_cart(paying, "qualityssl-mobile", term="12")
+    add_to_cart(other_tab, "qualityssl-trial", term="1")
+    charge = processor().charge
+
+    def charge_while_the_other_tab_checks_out(**kwargs):
+        checkout(other_tab, card_number="", security_code="")
+        return charge(**kwargs)
+
+    monkeypatch.setattr(processor(), "charge", charge_while_the_other_tab_checks_out)
+    checkout(paying)
+    [charged] = processor_ledger()
+    [refund] = processor().refund_ledger
+    ada = verified_client(make_staff("ada@staff.example", "administrator"))
+    page = ada.get("/console/audit/", {"action": services.REFUND_ACTION}).content.decode()
+    assert f"payment reference: {charged.reference}" in page
+    assert f"refund reference: {refund.reference}" in page
