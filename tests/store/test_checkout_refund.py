@@ -32,14 +32,10 @@ def refund_outcomes() -> list[str]:
     return list(entries.values_list("outcome", flat=True))
 
 
-@pytest.mark.clause("SITE-2")
-def test_a_trial_taken_in_another_tab_during_a_paid_checkout_refunds_the_payment(
-    alice, monkeypatch
-):
-    """Two tabs: one checks out a trial and a paid certificate, the other the trial alone and
-    finishes while the first one's card is being charged. The first finds the trial taken only
-    under the lock, after the charge: it places no order and pays the money back."""
-    paying, other_tab = signed_in(alice), signed_in(alice)
+def trial_taken_in_another_tab(customer, monkeypatch) -> Client:
+    """A tab whose cart holds a trial and a paid certificate, while another tab checks out the
+    trial alone during this tab's charge: the paying tab's client."""
+    paying, other_tab = signed_in(customer), signed_in(customer)
     add_to_cart(paying, "qualityssl-trial", term="1")
     add_to_cart(paying, "qualityssl-mobile", term="12")
     add_to_cart(other_tab, "qualityssl-trial", term="1")
@@ -50,7 +46,36 @@ def test_a_trial_taken_in_another_tab_during_a_paid_checkout_refunds_the_payment
         return charge(**kwargs)
 
     monkeypatch.setattr(processor(), "charge", charge_while_the_other_tab_checks_out)
-    refused = checkout(paying)
+    return paying
+
+
+def first_order_write_fails(customer, monkeypatch) -> tuple[Client, dict[str, str]]:
+    """A cart with a paid certificate whose first order write fails (the database is locked)
+    and the next one succeeds: the client and the checkout a double click posts twice."""
+    client = signed_in(customer)
+    add_to_cart(client, "qualityssl-mobile", term="12")
+    data = {**checkout_page(client), **card_fields()}
+    write = services._order_write
+    failed: list[int] = []
+
+    def locked_once(*args, **kwargs):
+        if not failed:
+            failed.append(1)
+            raise OperationalError("database is locked")
+        return write(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_order_write", locked_once)
+    return client, data
+
+
+@pytest.mark.clause("SITE-2")
+def test_a_trial_taken_in_another_tab_during_a_paid_checkout_refunds_the_payment(
+    alice, monkeypatch
+):
+    """Two tabs: one checks out a trial and a paid certificate, the other the trial alone and
+    finishes while the first one's card is being charged. The first finds the trial taken only
+    under the lock, after the charge: it places no order and pays the money back."""
+    refused = checkout(trial_taken_in_another_tab(alice, monkeypatch))
     assert refused.status_code == 400
     page = refused.content.decode()
     assert "ou have had the free trial already" in page and "the payment was refunded" in page
@@ -95,19 +120,7 @@ def test_a_double_submit_whose_first_request_fails_places_no_order_on_the_refund
     """A double click: both posts carry one checkout (one idempotency key, one charge). The
     first fails in its transaction and refunds; the second, arriving while the refund is on
     its way, finds the refund begun and places no order on the money paid back."""
-    client = signed_in(alice)
-    add_to_cart(client, "qualityssl-mobile", term="12")
-    data = {**checkout_page(client), **card_fields()}
-    write = services._order_write
-    failed: list[int] = []
-
-    def locked_once(*args, **kwargs):
-        if not failed:
-            failed.append(1)
-            raise OperationalError("database is locked")
-        return write(*args, **kwargs)
-
-    monkeypatch.setattr(services, "_order_write", locked_once)
+    client, data = first_order_write_fails(alice, monkeypatch)
     refund = processor().refund
     second: list[str] = []
 
@@ -130,23 +143,13 @@ def test_a_double_submit_whose_first_request_fails_places_no_order_on_the_refund
 
 @pytest.mark.django_db(transaction=True)
 def test_a_refund_the_processor_refuses_is_audited_for_billing_staff(alice, monkeypatch):
-    client = signed_in(alice)
-    add_to_cart(client, "qualityssl-trial", term="1")
-    add_to_cart(client, "qualityssl-mobile", term="12")
-    other_tab = signed_in(alice)
-    add_to_cart(other_tab, "qualityssl-trial", term="1")
-    charge = processor().charge
-
-    def charge_while_the_other_tab_checks_out(**kwargs):
-        checkout(other_tab, card_number="", security_code="")
-        return charge(**kwargs)
+    paying = trial_taken_in_another_tab(alice, monkeypatch)
 
     def processor_down(**kwargs):
         raise TimeoutError("the processor did not answer")
 
-    monkeypatch.setattr(processor(), "charge", charge_while_the_other_tab_checks_out)
     monkeypatch.setattr(processor(), "refund", processor_down)
-    refused = checkout(client)
+    refused = checkout(paying)
     assert refused.status_code == 400
     assert "our billing staff will refund it" in refused.content.decode()
     assert refund_outcomes() == ["queued", "failed"]
@@ -191,19 +194,7 @@ def test_a_busy_database_after_the_charge_still_pays_the_money_back(alice, monke
 
 @pytest.mark.django_db(transaction=True)
 def test_a_twin_submit_says_the_refund_is_under_way_not_done(alice, monkeypatch):
-    client = signed_in(alice)
-    add_to_cart(client, "qualityssl-mobile", term="12")
-    data = {**checkout_page(client), **card_fields()}
-    write = services._order_write
-    failed: list[int] = []
-
-    def locked_once(*args, **kwargs):
-        if not failed:
-            failed.append(1)
-            raise OperationalError("database is locked")
-        return write(*args, **kwargs)
-
-    monkeypatch.setattr(services, "_order_write", locked_once)
+    client, data = first_order_write_fails(alice, monkeypatch)
     twin: list[str] = []
 
     def processor_down(**kwargs):
@@ -222,18 +213,7 @@ def test_a_twin_submit_says_the_refund_is_under_way_not_done(alice, monkeypatch)
 def test_the_audit_log_shows_which_charge_a_refund_was_for(alice, monkeypatch):
     from tests.conftest import make_staff, verified_client
 
-    paying, other_tab = signed_in(alice), signed_in(alice)
-    add_to_cart(paying, "qualityssl-trial", term="1")
-    add_to_cart(paying, "qualityssl-mobile", term="12")
-    add_to_cart(other_tab, "qualityssl-trial", term="1")
-    charge = processor().charge
-
-    def charge_while_the_other_tab_checks_out(**kwargs):
-        checkout(other_tab, card_number="", security_code="")
-        return charge(**kwargs)
-
-    monkeypatch.setattr(processor(), "charge", charge_while_the_other_tab_checks_out)
-    checkout(paying)
+    checkout(trial_taken_in_another_tab(alice, monkeypatch))
     [charged] = processor_ledger()
     [refund] = processor().refund_ledger
     ada = verified_client(make_staff("ada@staff.example", "administrator"))
