@@ -93,6 +93,7 @@ def test_a_trial_taken_in_another_tab_during_a_paid_checkout_refunds_the_payment
     assert entry.detail["refund_reference"] == refund.reference
 
 
+@pytest.mark.clause("SITE-2")
 @pytest.mark.django_db(transaction=True)
 def test_a_hook_failing_after_the_commit_leaves_the_order_its_payment(alice, monkeypatch):
     """The receipt's delivery is kicked after the commit (a task queue that is down raises
@@ -113,6 +114,7 @@ def test_a_hook_failing_after_the_commit_leaves_the_order_its_payment(alice, mon
     assert processor().refund_ledger == [] and refund_outcomes() == []
 
 
+@pytest.mark.clause("SITE-2")
 @pytest.mark.django_db(transaction=True)
 def test_a_double_submit_whose_first_request_fails_places_no_order_on_the_refunded_charge(
     alice, monkeypatch
@@ -141,6 +143,7 @@ def test_a_double_submit_whose_first_request_fails_places_no_order_on_the_refund
     assert refund_outcomes() == ["queued", "refunded"]
 
 
+@pytest.mark.clause("SITE-2")
 @pytest.mark.django_db(transaction=True)
 def test_a_refund_the_processor_refuses_is_audited_for_billing_staff(alice, monkeypatch):
     paying = trial_taken_in_another_tab(alice, monkeypatch)
@@ -158,6 +161,7 @@ def test_a_refund_the_processor_refuses_is_audited_for_billing_staff(alice, monk
     assert failed.detail["charge_reference"] == processor_ledger()[0].reference
 
 
+@pytest.mark.clause("SITE-2")
 @pytest.mark.django_db(transaction=True)
 def test_a_busy_database_after_the_charge_still_pays_the_money_back(alice, monkeypatch, caplog):
     """Another writer holds the database when the order is written (a long job, a backup):
@@ -192,6 +196,7 @@ def test_a_busy_database_after_the_charge_still_pays_the_money_back(alice, monke
     assert charged.reference in caplog.text
 
 
+@pytest.mark.clause("SITE-2")
 @pytest.mark.django_db(transaction=True)
 def test_a_twin_submit_says_the_refund_is_under_way_not_done(alice, monkeypatch):
     client, data = first_order_write_fails(alice, monkeypatch)
@@ -209,6 +214,7 @@ def test_a_twin_submit_says_the_refund_is_under_way_not_done(alice, monkeypatch)
     assert refund_outcomes() == ["queued", "failed"]
 
 
+@pytest.mark.clause("SITE-2")
 @pytest.mark.django_db(transaction=True)
 def test_the_audit_log_shows_which_charge_a_refund_was_for(alice, monkeypatch):
     from tests.conftest import make_staff, verified_client
