@@ -224,6 +224,61 @@ def demo_orders() -> list[str]:
     return lines
 
 
+def demo_refund_failed() -> list[str]:
+    """Carol's checkout that failed after her card was charged, while the payment processor
+    refused the refund: billing sees it on /console/orders/ and refunds it from there."""
+    from datetime import date
+
+    from keepfaith.audit.models import AuditEntry
+    from keepfaith.audit.services import audit_append
+    from keepfaith.store.cart import line_configuration
+    from keepfaith.store.pricing import line_price, order_totals
+    from keepfaith.store.refunds import REFUND_ACTION
+    from keepfaith.store.selectors import active_catalog
+    from keepfaith.vault.cards import CardNumber, validate_expiry, validate_security_code
+    from keepfaith.vault.gateway import PAYMENT_USE, payment_processor
+
+    carol = User.objects.get(email=DEMO_CUSTOMERS[1][0])
+    now = in_force()
+    catalog = active_catalog(policy=now.policy)
+    product = next(p for p in catalog.products if not p.outside_party and p.price)
+    line = {"product": product.id, "options": {}, "quantity": 1}
+    total = order_totals(catalog, [line_price(catalog, line_configuration(catalog, line))])
+    card = CardNumber("4242 4242 4242 4242")
+    charge = payment_processor(policy=now.policy).charge(
+        amount_minor=total.total_minor,
+        currency=catalog.currency,
+        card=card,
+        security_code=validate_security_code("123", card.brand),
+        idempotency_key=f"demo-carol-lost-{int(carol.date_joined.timestamp())}",
+        expiry=validate_expiry(12, date.today().year + 2),
+    )
+    done = AuditEntry.objects.filter(action=REFUND_ACTION, subject=carol.subject_ref)
+    if not any(e.detail.get("charge_reference") == charge.reference for e in done):
+        detail = {
+            "charge_reference": charge.reference,
+            "amount_minor": total.total_minor,
+            "currency": catalog.currency,
+        }
+        for outcome, more in (
+            ("queued", {}),
+            ("failed", {"reason": "the payment processor did not answer (demo)"}),
+        ):
+            audit_append(
+                actor=Actor(ActorKind.CUSTOMER, carol.subject_ref),
+                action=REFUND_ACTION,
+                outcome=outcome,
+                subject=carol.subject_ref,
+                use=PAYMENT_USE,
+                clauses=["SITE-2"],
+                detail={**detail, **more},
+            )
+    return [
+        "A payment of carol's without an order, its automatic refund failed: billing refunds it",
+        "  on /console/orders/ (bill or ada).",
+    ]
+
+
 def catalog_product_priced(product_id: str) -> bool:
     """Does the product cost anything (a free trial takes no card)?"""
     from keepfaith.store.selectors import active_catalog
@@ -562,6 +617,7 @@ STEPS: list[Callable[[], list[str]]] = [
     demo_accounts,
     demo_cookies,
     demo_orders,
+    demo_refund_failed,
     demo_mail,
     demo_weblog,
     demo_sharing,

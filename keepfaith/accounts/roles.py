@@ -3,7 +3,8 @@
 What a role may *read* is not here: the policy's ``recipients.staff`` decides it, through the
 gate, on every console page and staff command (``keepfaith.console.access.staff_read``). This
 list only says what each role may *do*: open the console, verify a chain, send a campaign or
-an announcement, decide queued opt-out mail, release aggregates to partners, manage staff.
+an announcement, decide queued opt-out mail, refund a payment that has no order, release
+aggregates to partners, manage staff.
 The groups are created (and their permissions set to exactly this list) after every
 ``migrate``.
 """
@@ -16,7 +17,7 @@ CONSOLE = "accounts.use_console"
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "support": (CONSOLE,),
-    "billing": (CONSOLE,),
+    "billing": (CONSOLE, "store.refund_payments"),
     "marketing": (CONSOLE, "comms.send_campaign"),
     "privacy officer": (
         CONSOLE,
@@ -30,6 +31,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         CONSOLE,
         "accounts.manage_staff",
         "audit.verify_chain",
+        "store.refund_payments",
         "comms.send_campaign",
         "comms.send_announcement",
         "comms.handle_optout_queue",

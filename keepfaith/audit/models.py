@@ -87,7 +87,11 @@ class AuditEntry(ChainedRecord):
     class Meta(ChainedRecord.Meta):
         verbose_name_plural = "audit entries"
         permissions = [("verify_chain", "Can verify the audit chain")]
-        indexes = [models.Index(fields=["subject", "at"]), models.Index(fields=["actor", "at"])]
+        indexes = [
+            models.Index(fields=["subject", "at"]),
+            models.Index(fields=["actor", "at"]),
+            models.Index(fields=["action", "at"]),  # billing's payments without an order
+        ]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.outcome}"

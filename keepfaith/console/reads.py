@@ -37,6 +37,8 @@ ORDERS = StaffRead(
     "console.orders.list", (EMAIL, UNIQUE_ID, CARD_MASKED), (PAYMENT,), ("QS-3", "QS-5", "SITE-2")
 )
 """The orders list: numbers and masked cards, found by order, customer number or e-mail."""
+REFUNDS = StaffRead("console.orders.refunds", (UNIQUE_ID,), (PAYMENT,), ("QS-3", "SITE-2"))
+"""Payments whose checkout placed no order and whose refund failed: customer number, amount."""
 TICKETS = StaffRead("console.support.list", (EMAIL, UNIQUE_ID), (SUPPORT,), ("BE-3", "QS-3"))
 INFORMATION_REQUESTS = StaffRead(
     "console.support.requests", (EMAIL, NAME), (INFORMATION_REQUEST,), ("BE-3", "QS-3")
@@ -91,6 +93,7 @@ FIXED_READS = (
     CUSTOMERS,
     AUDIT_LOG,
     ORDERS,
+    REFUNDS,
     TICKETS,
     INFORMATION_REQUESTS,
     INFORMATION_REQUEST_PHONE,

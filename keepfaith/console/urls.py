@@ -1,6 +1,16 @@
 from django.urls import include, path, re_path
 
-from keepfaith.console import analytics, audit, campaigns, customers, mail, sharing, support, views
+from keepfaith.console import (
+    analytics,
+    audit,
+    campaigns,
+    customers,
+    mail,
+    payments,
+    sharing,
+    support,
+    views,
+)
 
 app_name = "console"
 urlpatterns = [
@@ -15,6 +25,7 @@ urlpatterns = [
     path("audit/export.csv", audit.audit_export, name="audit_export"),
     path("orders/", views.orders, name="orders"),
     path("orders/<str:number>/", customers.order_detail, name="order"),
+    path("payments/<str:reference>/refund/", payments.refund_resolve, name="refund_resolve"),
     path("support/", support.support_list, name="support"),
     # Tickets and requests by their random reference, never their row number.
     path(

@@ -30,6 +30,7 @@ from keepfaith.console.access import (
 )
 from keepfaith.console.forms import SecondFactorForm, StaffLanguageForm, StaffLoginForm
 from keepfaith.console.nav import sections_for
+from keepfaith.console.payments import refund_rows
 from keepfaith.store.pricing import money_here as money
 from keepfaith.store.selectors import orders_for_billing
 
@@ -139,7 +140,7 @@ def orders(request: HttpRequest) -> HttpResponse:
         sorted({o.customer.subject_ref for o in rows})
     )
     shown = [(o, money(o.total_minor, o.currency)) for o in rows]
-    context = {"orders": shown, "q": q, "restricted": len(closed)}
+    context = {"orders": shown, "q": q, "restricted": len(closed), "refunds": refund_rows(request)}
     return render(request, "console/orders.html", context)
 
 

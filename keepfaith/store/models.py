@@ -67,6 +67,7 @@ class Order(models.Model):
 
     class Meta:
         ordering = ("-created", "-pk")
+        permissions = [("refund_payments", "Can refund a payment whose checkout placed no order")]
 
     def __str__(self) -> str:
         return self.number

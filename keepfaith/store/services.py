@@ -41,6 +41,7 @@ from keepfaith.store.models import Order, OrderLine, OrderStatus, Renewal
 from keepfaith.store.outside import outside_party_go_ahead, validation_fields_check
 from keepfaith.store.pricing import PricedLine, Totals, configuration_validate, line_price
 from keepfaith.store.pricing import order_totals as totals_of
+from keepfaith.store.refunds import REFUND_ACTION
 from keepfaith.vault.cards import CardExpiry, CardNumber, SecurityCode
 from keepfaith.vault.gateway import CARD_CATEGORY, PAYMENT_USE, payment_processor
 from keepfaith.vault.processors import ChargeResult, ProcessorError
@@ -256,9 +257,6 @@ def order_place(
             raise CheckoutError(f"{failure}; {returned}") from None
         raise
     return order
-
-
-REFUND_ACTION = "store.checkout_refund"
 
 
 def _refunded(customer: User, charge_reference: str) -> bool:

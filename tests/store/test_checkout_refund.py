@@ -13,6 +13,7 @@ from keepfaith.audit.models import AuditEntry
 from keepfaith.inforce import in_force
 from keepfaith.store import services
 from keepfaith.store.models import Order
+from keepfaith.store.refunds import REFUND_ACTION
 from keepfaith.vault.gateway import payment_processor
 from tests.store.conftest import add_to_cart, card_fields, checkout, checkout_page, processor_ledger
 
@@ -28,7 +29,7 @@ def processor():
 
 
 def refund_outcomes() -> list[str]:
-    entries = AuditEntry.objects.filter(action=services.REFUND_ACTION).order_by("seq")
+    entries = AuditEntry.objects.filter(action=REFUND_ACTION).order_by("seq")
     return list(entries.values_list("outcome", flat=True))
 
 
@@ -88,7 +89,7 @@ def test_a_trial_taken_in_another_tab_during_a_paid_checkout_refunds_the_payment
         charged.amount_minor,
     )
     assert refund_outcomes() == ["queued", "refunded"]
-    entry = AuditEntry.objects.get(action=services.REFUND_ACTION, outcome="refunded")
+    entry = AuditEntry.objects.get(action=REFUND_ACTION, outcome="refunded")
     assert entry.detail["charge_reference"] == charged.reference
     assert entry.detail["refund_reference"] == refund.reference
 
@@ -156,7 +157,7 @@ def test_a_refund_the_processor_refuses_is_audited_for_billing_staff(alice, monk
     assert refused.status_code == 400
     assert "our billing staff will refund it" in refused.content.decode()
     assert refund_outcomes() == ["queued", "failed"]
-    failed = AuditEntry.objects.get(action=services.REFUND_ACTION, outcome="failed")
+    failed = AuditEntry.objects.get(action=REFUND_ACTION, outcome="failed")
     assert failed.detail["reason"] == "the processor did not answer"
     assert failed.detail["charge_reference"] == processor_ledger()[0].reference
 
@@ -223,6 +224,6 @@ def test_the_audit_log_shows_which_charge_a_refund_was_for(alice, monkeypatch):
     [charged] = processor_ledger()
     [refund] = processor().refund_ledger
     ada = verified_client(make_staff("ada@staff.example", "administrator"))
-    page = ada.get("/console/audit/", {"action": services.REFUND_ACTION}).content.decode()
+    page = ada.get("/console/audit/", {"action": REFUND_ACTION}).content.decode()
     assert f"payment reference: {charged.reference}" in page
     assert f"refund reference: {refund.reference}" in page

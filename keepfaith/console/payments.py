@@ -1,0 +1,119 @@
+"""Payments without an order, on billing's orders page: the checkouts whose automatic refund
+failed or never finished, and billing's two answers (ask the processor again; record a refund
+made in the processor's dashboard). See ``keepfaith.store.refunds``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from keepfaith.console import reads
+from keepfaith.console.access import (
+    closed_by_restriction,
+    section_read,
+    staff_actor,
+    staff_read,
+    staff_view,
+    subject_opened,
+)
+from keepfaith.inforce import in_force
+from keepfaith.store.pricing import money_here as money
+from keepfaith.store.refunds import (
+    REFERENCE_MAX,
+    RefundCaseError,
+    customer_of,
+    refund_record_by_hand,
+    refund_retry,
+    refunds_to_check,
+)
+
+REFUND_PERMISSION = "store.refund_payments"
+
+
+def refund_rows(request: HttpRequest) -> dict[str, Any] | None:
+    """The orders page's section of payments without an order (None: the policy does not
+    let this reader see it). Inside ``staff_read``: the section's read is audited with the
+    page's, with the customers it shows."""
+    if not section_read(request, reads.REFUNDS):
+        return None
+    cases = refunds_to_check()
+    closed = closed_by_restriction(request, (case.subject for case in cases))
+    cases = [case for case in cases if case.subject not in closed]
+    request.audited_subjects.extend(sorted({case.subject for case in cases}))  # type: ignore[attr-defined]
+    numbers = {case.subject: customer_of(case.subject) for case in cases}
+    return {
+        "rows": [
+            {
+                "case": case,
+                "customer": numbers[case.subject],
+                "amount": money(case.amount_minor, case.currency),
+            }
+            for case in cases
+        ],
+        "restricted": len(closed),
+        "may_refund": request.user.has_perm(REFUND_PERMISSION),
+        "reference_max": REFERENCE_MAX,
+    }
+
+
+@staff_view(REFUND_PERMISSION)
+@require_POST
+@staff_read(reads.REFUNDS)
+def refund_resolve(request: HttpRequest, reference: str) -> HttpResponse:
+    """Billing's answer to one payment without an order: ``retry`` asks the processor again,
+    ``by_hand`` records the reference of a refund made in the processor's dashboard."""
+    reference = reference[:100]
+    case = next((c for c in refunds_to_check() if c.charge_reference == reference), None)
+    if case is None:
+        messages.error(request, _("This payment is no longer waiting for a refund."))
+        return redirect("console:orders")
+    subject_opened(request, case.subject)
+    shown = {"reference": reference, "amount": money(case.amount_minor, case.currency)}
+    try:
+        if request.POST.get("decision") == "by_hand":
+            refund_record_by_hand(
+                charge_reference=reference,
+                refund_reference=request.POST.get("refund_reference", ""),
+                actor=staff_actor(request),
+            )
+            messages.success(
+                request, _("Payment %(reference)s: the refund by hand is recorded.") % shown
+            )
+        elif refund_retry(
+            charge_reference=reference, actor=staff_actor(request), policy=in_force().policy
+        ):
+            messages.success(request, _("Payment %(reference)s: %(amount)s was refunded.") % shown)
+        else:
+            messages.error(
+                request,
+                _(
+                    "Payment %(reference)s: the payment processor did not make the refund "
+                    "this time either. Refund it in the processor's dashboard and record it here."
+                )
+                % shown,
+            )
+    except RefundCaseError as error:
+        messages.error(request, _refund_error(error))
+    return redirect("console:orders")
+
+
+def _refund_error(error: RefundCaseError) -> str:
+    """The error in the staff member's language."""
+    words = {
+        "this payment is not waiting for a refund": _(
+            "This payment is no longer waiting for a refund."
+        ),
+        "give the refund's reference from the payment processor": _(
+            "Give the refund's reference from the payment processor."
+        ),
+        "a refund reference is letters, digits and punctuation": _(
+            "A refund reference is letters, digits and punctuation."
+        ),
+        "this payment's customer no longer exists": _("This payment's customer no longer exists."),
+    }
+    return words.get(str(error), str(error))

@@ -1,0 +1,159 @@
+"""Payments without an order, for billing staff: the checkouts whose automatic refund failed or
+never finished, and what billing does about them (SITE-2).
+
+A checkout whose order could not be written after its charge refunds the charge itself
+(``keepfaith.store.services``) and records each step in the audit log as
+``store.checkout_refund``: ``queued`` before the processor is asked, then ``refunded`` or
+``failed``. The audit log is the record: a charge is open while its latest entry is
+``failed``, or ``queued`` for longer than a refund takes (the process died in between). Billing
+staff ask the processor again, or record a refund they made in the processor's own dashboard;
+either way under their name in the audit log, and the charge leaves the list.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from keepfaith.accounts.models import User
+from keepfaith.audit.models import AuditEntry
+from keepfaith.audit.services import Actor, audit_append
+from keepfaith.policy import Policy
+from keepfaith.policy.trace import enforces
+from keepfaith.vault.gateway import PAYMENT_USE, payment_processor
+
+logger = logging.getLogger(__name__)
+
+REFUND_ACTION = "store.checkout_refund"
+UNCONFIRMED_AFTER = timedelta(minutes=10)
+"""A refund begun this long ago with no outcome is shown to billing (a refund takes seconds)."""
+REFERENCE_MAX = 100
+
+
+class RefundCaseError(ValueError):
+    """The charge is not open (refunded already, or never recorded), or the input is wrong."""
+
+
+@dataclass(frozen=True, slots=True)
+class RefundCase:
+    """One charge whose checkout placed no order and whose money is not known to be back."""
+
+    charge_reference: str
+    subject: str
+    amount_minor: int
+    currency: str
+    since: datetime
+    failed: bool
+    """True: the processor refused or failed; False: begun and never confirmed."""
+    reason: str
+
+
+def _cases(*, now: datetime, only: str | None = None) -> list[RefundCase]:
+    entries = AuditEntry.objects.filter(action=REFUND_ACTION).order_by("seq")
+    first: dict[str, AuditEntry] = {}
+    latest: dict[str, AuditEntry] = {}
+    for entry in entries.only("at", "subject", "outcome", "detail"):
+        reference = str(entry.detail.get("charge_reference", ""))
+        if not reference or (only is not None and reference != only):
+            continue
+        first.setdefault(reference, entry)
+        latest[reference] = entry
+    cases = []
+    for reference, entry in latest.items():
+        stale = entry.outcome == "queued" and entry.at <= now - UNCONFIRMED_AFTER
+        if entry.outcome != "failed" and not stale:
+            continue
+        begun = first[reference]
+        cases.append(
+            RefundCase(
+                charge_reference=reference,
+                subject=begun.subject,
+                amount_minor=int(begun.detail.get("amount_minor", 0)),
+                currency=str(begun.detail.get("currency", "")),
+                since=begun.at,
+                failed=entry.outcome == "failed",
+                reason=str(entry.detail.get("reason", "")),
+            )
+        )
+    return sorted(cases, key=lambda case: case.since)
+
+
+def refunds_to_check(*, now: datetime | None = None) -> list[RefundCase]:
+    """The charges without an order whose money is not known to be back, oldest first."""
+    return _cases(now=now or timezone.now())
+
+
+def customer_of(subject: str, *, lock: bool = False) -> User | None:
+    """The account a subject reference names (a customer number, or ``U-<id>``)."""
+    users = User.objects.select_for_update() if lock else User.objects.all()
+    if subject.startswith("U-") and subject[2:].isdecimal():
+        return users.filter(pk=int(subject[2:])).first()
+    return users.filter(customer_number=subject).first()
+
+
+def _open_case(charge_reference: str) -> tuple[RefundCase, User]:
+    """The open case of ``charge_reference``, its customer locked (as a checkout locks it)."""
+    cases = _cases(now=timezone.now(), only=charge_reference)
+    if not cases:
+        raise RefundCaseError("this payment is not waiting for a refund")
+    case = cases[0]
+    customer = customer_of(case.subject, lock=True)
+    if customer is None:
+        raise RefundCaseError("this payment's customer no longer exists")
+    return case, customer
+
+
+def _audit(actor: Actor, case: RefundCase, outcome: str, **more: Any) -> None:
+    audit_append(
+        actor=actor,
+        action=REFUND_ACTION,
+        outcome=outcome,
+        subject=case.subject,
+        use=PAYMENT_USE,
+        clauses=["SITE-2"],
+        detail={
+            "charge_reference": case.charge_reference,
+            "amount_minor": case.amount_minor,
+            "currency": case.currency,
+            **more,
+        },
+    )
+
+
+@enforces("SITE-2")
+def refund_retry(*, charge_reference: str, actor: Actor, policy: Policy) -> bool:
+    """Ask the processor again to refund an open charge; True when it did. Either way the
+    attempt is in the audit log under ``actor``. A processor refunds a charge once, so asking
+    again after a refund it made but never confirmed pays nothing twice."""
+    with transaction.atomic():
+        case, _customer = _open_case(charge_reference)
+        try:
+            refund = payment_processor(policy=policy).refund(
+                charge_reference=case.charge_reference,
+                amount_minor=case.amount_minor,
+                currency=case.currency,
+            )
+        except Exception as exc:
+            logger.error("charge %s: refund asked again, not made: %s", charge_reference, exc)
+            _audit(actor, case, "failed", reason=str(exc) or type(exc).__name__)
+            return False
+        _audit(actor, case, "refunded", refund_reference=refund.reference)
+    return True
+
+
+@enforces("SITE-2")
+def refund_record_by_hand(*, charge_reference: str, refund_reference: str, actor: Actor) -> None:
+    """Record a refund billing made in the processor's own dashboard, with its reference."""
+    refund_reference = refund_reference.strip()
+    if not refund_reference or len(refund_reference) > REFERENCE_MAX:
+        raise RefundCaseError("give the refund's reference from the payment processor")
+    if not refund_reference.isprintable():
+        raise RefundCaseError("a refund reference is letters, digits and punctuation")
+    with transaction.atomic():
+        case, _customer = _open_case(charge_reference)
+        _audit(actor, case, "refunded", refund_reference=refund_reference, by_hand=True)

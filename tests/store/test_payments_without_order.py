@@ -1,0 +1,107 @@
+"""Billing staff see the payments whose checkout placed no order and whose refund did not go
+through, and settle them: ask the processor again, or record a refund made by hand. Each step is
+in the audit log under their name; roles the policy does not grant see nothing (SITE-2, QS-3)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from keepfaith.audit.models import AuditEntry
+from keepfaith.audit.services import Actor, audit_append
+from keepfaith.store.refunds import REFUND_ACTION, refunds_to_check
+from tests.conftest import make_staff, verified_client
+from tests.store.conftest import checkout, processor_ledger
+from tests.store.test_checkout_refund import processor, trial_taken_in_another_tab
+
+PAGE = "/console/orders/"
+
+
+def failed_refund(customer, monkeypatch) -> str:
+    """A checkout whose order failed after its charge, with the processor down for the refund:
+    the charge's reference."""
+    paying = trial_taken_in_another_tab(customer, monkeypatch)
+
+    def processor_down(**kwargs):
+        raise TimeoutError("the processor did not answer")
+
+    monkeypatch.setattr(processor(), "refund", processor_down)
+    assert checkout(paying).status_code == 400
+    monkeypatch.undo()
+    [charged] = processor_ledger()
+    return str(charged.reference)
+
+
+def outcomes(reference: str) -> list[tuple[str, str]]:
+    entries = AuditEntry.objects.filter(action=REFUND_ACTION).order_by("seq")
+    return [(e.outcome, e.actor) for e in entries if e.detail.get("charge_reference") == reference]
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.django_db(transaction=True)
+def test_billing_sees_a_failed_refund_and_asks_the_processor_again(alice, monkeypatch):
+    reference = failed_refund(alice, monkeypatch)
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    page = bill.get(PAGE).content.decode()
+    assert "Payments without an order" in page
+    assert reference in page and alice.customer_number in page
+    assert "the processor did not answer" in page
+    read = AuditEntry.objects.filter(action="console.orders.refunds", outcome="read").last()
+    assert read is not None and read.actor == "bill@staff.example"
+    assert alice.customer_number in read.detail["subjects"]
+
+    done = bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"}, follow=True)
+    assert "was refunded" in done.content.decode()
+    [refund] = processor().refund_ledger
+    assert refund.charge_reference == reference
+    assert outcomes(reference)[-1] == ("refunded", "bill@staff.example")
+    assert "Payments without an order" not in bill.get(PAGE).content.decode()
+    again = bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"}, follow=True)
+    assert "no longer waiting for a refund" in again.content.decode()
+    assert len(processor().refund_ledger) == 1
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_made_by_hand_needs_its_reference_and_is_audited(alice, monkeypatch):
+    reference = failed_refund(alice, monkeypatch)
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    url = f"/console/payments/{reference}/refund/"
+    empty = bill.post(url, {"decision": "by_hand", "refund_reference": "  "}, follow=True)
+    assert "Give the refund&#x27;s reference" in empty.content.decode()
+    assert outcomes(reference)[-1][0] == "failed"
+    bill.post(url, {"decision": "by_hand", "refund_reference": "re_manual_42"})
+    last = AuditEntry.objects.filter(action=REFUND_ACTION).order_by("seq").last()
+    assert last is not None and last.outcome == "refunded" and last.actor == "bill@staff.example"
+    assert last.detail["refund_reference"] == "re_manual_42" and last.detail["by_hand"] is True
+    assert not refunds_to_check()
+    assert not processor().refund_ledger  # nothing asked of the processor
+
+
+@pytest.mark.clause("QS-3")
+@pytest.mark.django_db(transaction=True)
+def test_support_neither_sees_nor_refunds_payments(alice, monkeypatch):
+    reference = failed_refund(alice, monkeypatch)
+    bob = verified_client(make_staff("bob@staff.example", "support"))
+    assert bob.get(PAGE).status_code == 403  # the orders page is billing's
+    refused = bob.post(f"/console/payments/{reference}/refund/", {"decision": "retry"})
+    assert refused.status_code == 403
+    assert not processor().refund_ledger
+    assert outcomes(reference)[-1][0] == "failed"
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.django_db
+def test_a_refund_begun_and_never_confirmed_is_shown_after_ten_minutes(alice):
+    audit_append(
+        actor=Actor("customer", alice.subject_ref),
+        action=REFUND_ACTION,
+        outcome="queued",
+        subject=alice.subject_ref,
+        detail={"charge_reference": "ch_lost", "amount_minor": 1000, "currency": "EUR"},
+    )
+    assert refunds_to_check() == []  # a refund under way takes seconds
+    [case] = refunds_to_check(now=timezone.now() + timedelta(minutes=11))
+    assert (case.charge_reference, case.failed, case.amount_minor) == ("ch_lost", False, 1000)
