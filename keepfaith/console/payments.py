@@ -74,18 +74,22 @@ def refund_resolve(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("console:orders")
     subject_opened(request, case.subject)
     shown = {"reference": reference, "amount": money(case.amount_minor, case.currency)}
+    now = in_force()
+    gate = now.gate(actor=staff_actor(request))
     try:
         if request.POST.get("decision") == "by_hand":
             refund_record_by_hand(
                 charge_reference=reference,
                 refund_reference=request.POST.get("refund_reference", ""),
                 actor=staff_actor(request),
+                policy=now.policy,
+                gate=gate,
             )
             messages.success(
                 request, _("Payment %(reference)s: the refund by hand is recorded.") % shown
             )
         elif refund_retry(
-            charge_reference=reference, actor=staff_actor(request), policy=in_force().policy
+            charge_reference=reference, actor=staff_actor(request), policy=now.policy, gate=gate
         ):
             messages.success(request, _("Payment %(reference)s: %(amount)s was refunded.") % shown)
         else:

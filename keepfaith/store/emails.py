@@ -6,8 +6,10 @@ shown masked, never the number.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from keepfaith.accounts.models import User
 from keepfaith.comms.emails import site_url
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.gate import Gate
@@ -56,4 +58,38 @@ def send_order_receipt(*, order: Order, policy: Policy, gate: Gate) -> None:
         key=f"receipt:{order.number}",
         gate=gate,
         purpose=f"receipt {order.number}",
+    )
+
+
+@enforces("SITE-2")
+def send_refund_notice(
+    *,
+    customer: User,
+    charge_reference: str,
+    amount_minor: int,
+    currency: str,
+    paid: datetime,
+    refund_reference: str,
+    policy: Policy,
+    gate: Gate,
+) -> None:
+    """Tell the customer that billing refunded a payment whose checkout placed no order (the
+    checkout page told them billing would): once per charge."""
+    languages = policy.controller.languages
+    lang = customer.language if customer.language in languages else languages[0]
+    context: dict[str, Any] = {
+        "amount": money(amount_minor, currency, lang=lang),
+        "charge_reference": charge_reference,
+        "paid": paid,
+        "refund_reference": refund_reference,
+        "url": site_url("/account/orders/", lang),
+        "controller": display_name(policy),
+    }
+    mail_send(
+        name="refund_made",
+        to=Recipient(customer.email, customer.subject_ref, lang),
+        context=context,
+        key=f"refund:{charge_reference}",
+        gate=gate,
+        purpose=f"refund of payment {charge_reference}",
     )

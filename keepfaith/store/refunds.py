@@ -23,8 +23,10 @@ from django.utils import timezone
 from keepfaith.accounts.models import User
 from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.services import Actor, audit_append
+from keepfaith.gate import Gate, PolicyViolation
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
+from keepfaith.store.emails import send_refund_notice
 from keepfaith.vault.gateway import PAYMENT_USE, payment_processor
 
 logger = logging.getLogger(__name__)
@@ -125,13 +127,34 @@ def _audit(actor: Actor, case: RefundCase, outcome: str, **more: Any) -> None:
     )
 
 
+def _tell(
+    customer: User, case: RefundCase, refund_reference: str, policy: Policy, gate: Gate
+) -> None:
+    """The customer's e-mail that the money is back; a refusal by the gate never undoes the
+    refund (it is logged)."""
+    try:
+        send_refund_notice(
+            customer=customer,
+            charge_reference=case.charge_reference,
+            amount_minor=case.amount_minor,
+            currency=case.currency,
+            paid=case.since,
+            refund_reference=refund_reference,
+            policy=policy,
+            gate=gate,
+        )
+    except PolicyViolation as exc:
+        logger.error("charge %s: refunded, the customer not told: %s", case.charge_reference, exc)
+
+
 @enforces("SITE-2")
-def refund_retry(*, charge_reference: str, actor: Actor, policy: Policy) -> bool:
-    """Ask the processor again to refund an open charge; True when it did. Either way the
-    attempt is in the audit log under ``actor``. A processor refunds a charge once, so asking
-    again after a refund it made but never confirmed pays nothing twice."""
+def refund_retry(*, charge_reference: str, actor: Actor, policy: Policy, gate: Gate) -> bool:
+    """Ask the processor again to refund an open charge; True when it did, and the customer is
+    told by e-mail. Either way the attempt is in the audit log under ``actor``. A processor
+    refunds a charge once, so asking again after a refund it made but never confirmed pays
+    nothing twice."""
     with transaction.atomic():
-        case, _customer = _open_case(charge_reference)
+        case, customer = _open_case(charge_reference)
         try:
             refund = payment_processor(policy=policy).refund(
                 charge_reference=case.charge_reference,
@@ -143,17 +166,22 @@ def refund_retry(*, charge_reference: str, actor: Actor, policy: Policy) -> bool
             _audit(actor, case, "failed", reason=str(exc) or type(exc).__name__)
             return False
         _audit(actor, case, "refunded", refund_reference=refund.reference)
+        _tell(customer, case, refund.reference, policy, gate)
     return True
 
 
 @enforces("SITE-2")
-def refund_record_by_hand(*, charge_reference: str, refund_reference: str, actor: Actor) -> None:
-    """Record a refund billing made in the processor's own dashboard, with its reference."""
+def refund_record_by_hand(
+    *, charge_reference: str, refund_reference: str, actor: Actor, policy: Policy, gate: Gate
+) -> None:
+    """Record a refund billing made in the processor's own dashboard, with its reference, and
+    tell the customer by e-mail."""
     refund_reference = refund_reference.strip()
     if not refund_reference or len(refund_reference) > REFERENCE_MAX:
         raise RefundCaseError("give the refund's reference from the payment processor")
     if not refund_reference.isprintable():
         raise RefundCaseError("a refund reference is letters, digits and punctuation")
     with transaction.atomic():
-        case, _customer = _open_case(charge_reference)
+        case, customer = _open_case(charge_reference)
         _audit(actor, case, "refunded", refund_reference=refund_reference, by_hand=True)
+        _tell(customer, case, refund_reference, policy, gate)

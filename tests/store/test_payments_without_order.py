@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from keepfaith.audit.models import AuditEntry
@@ -57,6 +58,10 @@ def test_billing_sees_a_failed_refund_and_asks_the_processor_again(alice, monkey
     [refund] = processor().refund_ledger
     assert refund.charge_reference == reference
     assert outcomes(reference)[-1] == ("refunded", "bill@staff.example")
+    [notice] = [m for m in mail.outbox if reference in m.body]
+    assert notice.to == [alice.email]
+    assert notice.subject.startswith("Your payment of EUR")
+    assert refund.reference in notice.body
     assert "Payments without an order" not in bill.get(PAGE).content.decode()
     again = bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"}, follow=True)
     assert "no longer waiting for a refund" in again.content.decode()
@@ -78,6 +83,21 @@ def test_a_refund_made_by_hand_needs_its_reference_and_is_audited(alice, monkeyp
     assert last.detail["refund_reference"] == "re_manual_42" and last.detail["by_hand"] is True
     assert not refunds_to_check()
     assert not processor().refund_ledger  # nothing asked of the processor
+    [notice] = [m for m in mail.outbox if reference in m.body]
+    assert "re_manual_42" in notice.body
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.django_db(transaction=True)
+def test_the_customer_reads_that_the_money_is_back_in_their_language(alice, monkeypatch):
+    alice.language = "da"
+    alice.save(update_fields=["language"])
+    reference = failed_refund(alice, monkeypatch)
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"})
+    [notice] = [m for m in mail.outbox if reference in m.body]
+    assert notice.subject.startswith("Din betaling på")
+    assert "Refusionsreference" in notice.body
 
 
 @pytest.mark.clause("QS-3")
