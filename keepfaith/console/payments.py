@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -43,7 +43,8 @@ def refund_rows(request: HttpRequest) -> dict[str, Any] | None:
         return None
     cases = refunds_to_check()
     closed = closed_by_restriction(request, (case.subject for case in cases))
-    cases = [case for case in cases if case.subject not in closed]
+    shown = [case for case in cases if case.subject not in closed]
+    left_out, cases = len(cases) - len(shown), shown
     request.audited_subjects.extend(sorted({case.subject for case in cases}))  # type: ignore[attr-defined]
     numbers = {case.subject: customer_of(case.subject) for case in cases}
     return {
@@ -55,7 +56,7 @@ def refund_rows(request: HttpRequest) -> dict[str, Any] | None:
             }
             for case in cases
         ],
-        "restricted": len(closed),
+        "restricted": left_out,
         "may_refund": request.user.has_perm(REFUND_PERMISSION),
         "reference_max": REFERENCE_MAX,
     }
@@ -73,11 +74,14 @@ def refund_resolve(request: HttpRequest, reference: str) -> HttpResponse:
         messages.error(request, _("This payment is no longer waiting for a refund."))
         return redirect("console:orders")
     subject_opened(request, case.subject)
+    decision = request.POST.get("decision")
+    if decision not in ("retry", "by_hand"):
+        return HttpResponseBadRequest(_("Choose how to refund the payment."))
     shown = {"reference": reference, "amount": money(case.amount_minor, case.currency)}
     now = in_force()
     gate = now.gate(actor=staff_actor(request))
     try:
-        if request.POST.get("decision") == "by_hand":
+        if decision == "by_hand":
             refund_record_by_hand(
                 charge_reference=reference,
                 refund_reference=request.POST.get("refund_reference", ""),
@@ -119,5 +123,12 @@ def _refund_error(error: RefundCaseError) -> str:
             "A refund reference is letters, digits and punctuation."
         ),
         "this payment's customer no longer exists": _("This payment's customer no longer exists."),
+        "this payment has an order: there is nothing to refund": _(
+            "This payment has an order after all: there is nothing to refund."
+        ),
     }
-    return words.get(str(error), str(error))
+    text = str(error)
+    if text.startswith("the refund may not go to the processor: "):
+        reason = text.split(": ", 1)[1]
+        return _("The refund may not go to the payment processor: %(reason)s") % {"reason": reason}
+    return words.get(text, text)

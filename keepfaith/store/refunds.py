@@ -27,7 +27,8 @@ from keepfaith.gate import Gate, PolicyViolation
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.store.emails import send_refund_notice
-from keepfaith.vault.gateway import PAYMENT_USE, payment_processor
+from keepfaith.store.models import Order
+from keepfaith.vault.gateway import CARD_CATEGORY, PAYMENT_USE, payment_processor
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +66,17 @@ def _cases(*, now: datetime, only: str | None = None) -> list[RefundCase]:
             continue
         first.setdefault(reference, entry)
         latest[reference] = entry
+    # A charge with an order after all (a second submit of its checkout placed one) keeps its
+    # money: nothing to refund.
+    ordered = set(
+        Order.objects.filter(payment_reference__in=list(latest)).values_list(
+            "payment_reference", flat=True
+        )
+    )
     cases = []
     for reference, entry in latest.items():
         stale = entry.outcome == "queued" and entry.at <= now - UNCONFIRMED_AFTER
-        if entry.outcome != "failed" and not stale:
+        if (entry.outcome != "failed" and not stale) or reference in ordered:
             continue
         begun = first[reference]
         cases.append(
@@ -99,15 +107,23 @@ def customer_of(subject: str, *, lock: bool = False) -> User | None:
 
 
 def _open_case(charge_reference: str) -> tuple[RefundCase, User]:
-    """The open case of ``charge_reference``, its customer locked (as a checkout locks it)."""
+    """The open case of ``charge_reference`` and its customer, read under the customer's lock
+    (as a checkout takes it), so two staff members' answers, or an answer and a checkout of
+    that charge, queue instead of both acting on what each read before. Refused when the
+    charge has an order after all (a second submit of its checkout placed one): its money is
+    the order's. Call inside a transaction."""
     cases = _cases(now=timezone.now(), only=charge_reference)
     if not cases:
         raise RefundCaseError("this payment is not waiting for a refund")
-    case = cases[0]
-    customer = customer_of(case.subject, lock=True)
+    customer = customer_of(cases[0].subject, lock=True)
     if customer is None:
         raise RefundCaseError("this payment's customer no longer exists")
-    return case, customer
+    cases = _cases(now=timezone.now(), only=charge_reference)  # again, under the lock
+    if not cases:
+        raise RefundCaseError("this payment is not waiting for a refund")
+    if Order.objects.filter(payment_reference=charge_reference).exists():
+        raise RefundCaseError("this payment has an order: there is nothing to refund")
+    return cases[0], customer
 
 
 def _audit(actor: Actor, case: RefundCase, outcome: str, **more: Any) -> None:
@@ -150,21 +166,36 @@ def _tell(
 @enforces("SITE-2")
 def refund_retry(*, charge_reference: str, actor: Actor, policy: Policy, gate: Gate) -> bool:
     """Ask the processor again to refund an open charge; True when it did, and the customer is
-    told by e-mail. Either way the attempt is in the audit log under ``actor``. A processor
-    refunds a charge once, so asking again after a refund it made but never confirmed pays
-    nothing twice."""
+    told by e-mail. As a checkout's own refund: under the customer's lock the case is checked
+    and the attempt recorded as begun (``queued``, under ``actor``: the charge leaves the list,
+    and a second answer is refused); the gate is asked to send the refund to the processor (a
+    customer's restriction of processing holds it, as it holds a cancelled order's); then the
+    processor is asked outside any transaction (a slow one holds no lock), and the outcome
+    recorded. Raises ``RefundCaseError`` for a charge that is not open or a refusal."""
+    processor = payment_processor(policy=policy)
     with transaction.atomic():
         case, customer = _open_case(charge_reference)
-        try:
-            refund = payment_processor(policy=policy).refund(
-                charge_reference=case.charge_reference,
-                amount_minor=case.amount_minor,
-                currency=case.currency,
-            )
-        except Exception as exc:
-            logger.error("charge %s: refund asked again, not made: %s", charge_reference, exc)
-            _audit(actor, case, "failed", reason=str(exc) or type(exc).__name__)
-            return False
+        decision = gate.check(
+            use=PAYMENT_USE,
+            categories=[CARD_CATEGORY],
+            subject=case.subject,
+            recipient=processor.name,
+            purpose_context=f"refund of payment {charge_reference}",
+        )
+        if not decision.allowed:
+            raise RefundCaseError(f"the refund may not go to the processor: {decision.reason}")
+        _audit(actor, case, "queued")
+    try:
+        refund = processor.refund(
+            charge_reference=case.charge_reference,
+            amount_minor=case.amount_minor,
+            currency=case.currency,
+        )
+    except Exception as exc:
+        logger.error("charge %s: refund asked again, not made: %s", charge_reference, exc)
+        _audit(actor, case, "failed", reason=str(exc) or type(exc).__name__)
+        return False
+    with transaction.atomic():
         _audit(actor, case, "refunded", refund_reference=refund.reference)
         _tell(customer, case, refund.reference, policy, gate)
     return True

@@ -13,9 +13,9 @@ from django.utils import timezone
 from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.store.refunds import REFUND_ACTION, refunds_to_check
-from tests.conftest import make_staff, verified_client
-from tests.store.conftest import checkout, processor_ledger
-from tests.store.test_checkout_refund import processor, trial_taken_in_another_tab
+from tests.conftest import PASSWORD, make_staff, verified_client
+from tests.store.conftest import add_to_cart, checkout, processor_ledger
+from tests.store.test_checkout_refund import processor, signed_in, trial_taken_in_another_tab
 
 PAGE = "/console/orders/"
 
@@ -125,3 +125,77 @@ def test_a_refund_begun_and_never_confirmed_is_shown_after_ten_minutes(alice):
     assert refunds_to_check() == []  # a refund under way takes seconds
     [case] = refunds_to_check(now=timezone.now() + timedelta(minutes=11))
     assert (case.charge_reference, case.failed, case.amount_minor) == ("ch_lost", False, 1000)
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_whose_checkout_placed_an_order_after_all_is_not_refunded(alice, monkeypatch):
+    """A second submit of the checkout placed the order on the same charge: its money is the
+    order's. (The first submit's refund failed when the database could not answer.)"""
+    from keepfaith.store.models import Order
+
+    reference = failed_refund(alice, monkeypatch)
+    client = signed_in(alice)
+    add_to_cart(client, "qualityssl-mobile", term="12")
+    checkout(client)
+    Order.objects.filter(customer=alice).update(payment_reference=reference)
+    assert refunds_to_check() == []
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    assert reference not in bill.get(PAGE).content.decode()
+    bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"})
+    assert not processor().refund_ledger
+    assert outcomes(reference)[-1][0] == "failed"
+
+
+@pytest.mark.clause("RIGHTS-18")
+@pytest.mark.django_db(transaction=True)
+def test_a_restricted_customers_payment_is_counted_not_shown_and_waits(alice, monkeypatch):
+    reference = failed_refund(alice, monkeypatch)
+    client = signed_in(alice)
+    client.post("/account/privacy/", {"kind": "restriction", "password": PASSWORD})
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    page = bill.get(PAGE).content.decode()
+    assert 'id="refunds-restricted"' in page and "1 payment is left out" in page
+    assert reference not in page
+    refused = bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"})
+    assert refused.status_code == 403
+    assert not processor().refund_ledger
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.django_db(transaction=True)
+def test_an_unknown_answer_is_refused_and_nothing_is_refunded(alice, monkeypatch):
+    reference = failed_refund(alice, monkeypatch)
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    url = f"/console/payments/{reference}/refund/"
+    assert bill.post(url, {"decision": "by_hnad", "refund_reference": "re_1"}).status_code == 400
+    assert not processor().refund_ledger
+    assert outcomes(reference)[-1][0] == "failed"
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.django_db(transaction=True)
+def test_asking_again_holds_no_lock_and_a_second_answer_meanwhile_is_refused(alice, monkeypatch):
+    """The processor is asked outside any transaction (a slow one blocks no other write), and
+    the attempt is recorded as begun first: another staff member's answer meanwhile is
+    refused, so the charge is settled once."""
+    from django.db import connection
+
+    reference = failed_refund(alice, monkeypatch)
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    ada = verified_client(make_staff("ada@staff.example", "administrator"))
+    url = f"/console/payments/{reference}/refund/"
+    refund = processor().refund
+    meanwhile: list[str] = []
+
+    def slow_refund(**kwargs):
+        assert not connection.in_atomic_block
+        answer = ada.post(url, {"decision": "by_hand", "refund_reference": "re_x"}, follow=True)
+        meanwhile.append(answer.content.decode())
+        return refund(**kwargs)
+
+    monkeypatch.setattr(processor(), "refund", slow_refund)
+    bill.post(url, {"decision": "retry"})
+    assert "no longer waiting for a refund" in meanwhile[0]
+    assert [o for o, _ in outcomes(reference)] == ["queued", "failed", "queued", "refunded"]
+    assert outcomes(reference)[-1][1] == "bill@staff.example"
