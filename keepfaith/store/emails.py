@@ -82,7 +82,7 @@ def send_refund_notice(
         "charge_reference": charge_reference,
         "paid": paid,
         "refund_reference": refund_reference,
-        "url": site_url("/account/orders/", lang),
+        "url": site_url("/shop/", lang),
         "controller": display_name(policy),
     }
     mail_send(
