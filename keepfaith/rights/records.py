@@ -25,7 +25,7 @@ from keepfaith.consent.models import ConsentEvent
 from keepfaith.policy.trace import enforces
 from keepfaith.rights.models import RightsRequest
 from keepfaith.store.models import Order, OrderLine, OutsideTransfer, Renewal
-from keepfaith.support.models import InformationRequest, SupportTicket
+from keepfaith.support.models import InformationRequest, SupportMessage, SupportTicket
 from keepfaith.vault.models import StoredCardRecord
 
 Row = dict[str, Any]
@@ -100,6 +100,12 @@ SCHEMA: dict[str, dict[str, str]] = {
         "software_versions": "Software versions you reported.",
         "created_at": "When you sent it.",
         "expires_at": "When it is deleted.",
+    },
+    "support_messages": {
+        "ticket": "Ticket reference.",
+        "author": "Who wrote it: you, or our support (customer, staff).",
+        "body": "The message.",
+        "created_at": "When it was written.",
     },
     "information_requests": {
         "reference": "Request reference.",
@@ -248,6 +254,15 @@ def records_of(customer: User) -> dict[str, list[Row]]:
             SupportTicket.objects.filter(customer=customer).order_by("pk").values(),
             "support_tickets",
         ),
+        "support_messages": _rows(
+            (
+                {**m.__dict__, "ticket": m.ticket.reference}
+                for m in SupportMessage.objects.filter(ticket__customer=customer)
+                .select_related("ticket")
+                .order_by("ticket_id", "created_at", "pk")
+            ),
+            "support_messages",
+        ),
         "information_requests": _rows(
             InformationRequest.objects.filter(email__iexact=customer.email).order_by("pk").values(),
             "information_requests",
@@ -279,6 +294,7 @@ TABLE_TITLES: dict[str, Any] = {
     "cards": _("Cards (masked)"),
     "consent_events": _("Your choices and consents"),
     "support_tickets": _("Support tickets"),
+    "support_messages": _("Replies in your support tickets"),
     "information_requests": _("Questions you sent us"),
     "mail_sent": _("E-mail we sent you"),
     "mail_received": _("E-mail we received from you"),
@@ -330,6 +346,9 @@ COLUMN_TITLES: dict[str, Any] = {
     "policy_version": _("Statement version"),
     "reference": _("Reference"),
     "summary": _("Summary"),
+    "ticket": _("Ticket"),
+    "author": _("From"),
+    "body": _("Message"),
     "operating_system": _("Operating system"),
     "browser": _("Browser"),
     "software_versions": _("Software versions"),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -171,3 +172,41 @@ def test_the_copy_holds_the_validation_details_and_says_them_in_words(alice: Use
     [line] = json.loads(zf.read("data.json"))["tables"]["order_lines"]
     assert f"{line['currency']} {line['total_minor'] // 100}," in text  # lines in money too
     assert "Begrænsning af brugen af dine oplysninger" in text and "rights:restriction" not in text
+
+
+@pytest.mark.clause("RIGHTS-15")
+def test_the_copy_holds_the_support_conversation_at_the_sites_local_times(
+    alice: User, published: object
+) -> None:
+    """The replies of a ticket (the customer's and support's) were left out of the copy, and
+    its readable page showed every time in UTC, an hour off the site (found by a walk)."""
+    from django.utils import timezone
+    from django.utils.formats import date_format
+
+    from keepfaith.inforce import in_force
+    from keepfaith.support.conversation import support_reply_customer
+    from keepfaith.support.models import SupportMessage, SupportTicket
+    from tests.support.test_support import ticket_data
+
+    client = place_order(alice)
+    version = in_force().version
+    assert version is not None
+    client.post("/support/ticket/", ticket_data(version.label))
+    ticket = SupportTicket.objects.get(customer=alice)
+    support_reply_customer(ticket=ticket, body="Same error after a restart.")
+    answer = SupportMessage.objects.create(
+        ticket=ticket, author="staff", body="Add the chain file."
+    )
+    ask(client, "access")
+    zf = _zip(client, RightsRequest.objects.get(customer=alice).reference)
+    replies = json.loads(zf.read("data.json"))["tables"]["support_messages"]
+    assert [(r["ticket"], r["author"], r["body"]) for r in replies] == [
+        (ticket.reference, "customer", "Same error after a restart."),
+        (ticket.reference, "staff", "Add the chain file."),
+    ]
+    assert "Add the chain file." in zf.read("csv/support_messages.csv").decode()
+    page = zf.read("index.html").decode()
+    local = date_format(timezone.localtime(answer.created_at), "DATETIME_FORMAT")
+    utc = date_format(answer.created_at.astimezone(dt.UTC).replace(tzinfo=None), "DATETIME_FORMAT")
+    assert local != utc  # Copenhagen is never UTC
+    assert local in page and "Support" in page

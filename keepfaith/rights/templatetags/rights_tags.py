@@ -239,6 +239,7 @@ def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) ->
     JSON and CSV files keep the exact values (for programs)."""
     from django.utils.dateparse import parse_date, parse_datetime
     from django.utils.formats import date_format
+    from django.utils.timezone import is_aware, localtime
 
     from keepfaith.policy import phrases as ph
     from keepfaith.policy.schema import text_in
@@ -250,10 +251,13 @@ def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) ->
         return ""
     if column in _WHEN_COLUMNS and isinstance(value, str):
         moment = parse_datetime(value)
-        if moment is not None:
-            return date_format(moment, "DATETIME_FORMAT")
+        if moment is not None:  # in the site's time zone, as every page shows times
+            shown = localtime(moment) if is_aware(moment) else moment
+            return date_format(shown, "DATETIME_FORMAT")
         day = parse_date(value)
         return date_format(day, "DATE_FORMAT") if day is not None else value
+    if table == "support_messages" and column == "author":
+        return str(_("You") if value == "customer" else _("Support"))
     if table == "consent_events" and row.get("key") == RESTRICTION_KEY:
         if column == "key":
             return str(_("Restriction of the use of your data"))
