@@ -29,6 +29,7 @@ from keepfaith.store.refunds import (
     customer_of,
     refund_record_by_hand,
     refund_retry,
+    refunds_settled,
     refunds_to_check,
 )
 
@@ -42,12 +43,23 @@ def refund_rows(request: HttpRequest) -> dict[str, Any] | None:
     if not section_read(request, reads.REFUNDS):
         return None
     cases = refunds_to_check()
-    closed = closed_by_restriction(request, (case.subject for case in cases))
+    settled = refunds_settled()
+    subjects = {case.subject for case in cases} | {item.subject for item in settled}
+    closed = closed_by_restriction(request, subjects)
     shown = [case for case in cases if case.subject not in closed]
     left_out, cases = len(cases) - len(shown), shown
-    request.audited_subjects.extend(sorted({case.subject for case in cases}))  # type: ignore[attr-defined]
-    numbers = {case.subject: customer_of(case.subject) for case in cases}
+    settled = [item for item in settled if item.subject not in closed]
+    request.audited_subjects.extend(sorted(subjects - closed))  # type: ignore[attr-defined]
+    numbers = {subject: customer_of(subject) for subject in subjects - closed}
     return {
+        "settled": [
+            {
+                "item": item,
+                "customer": numbers[item.subject],
+                "amount": money(item.amount_minor, item.currency),
+            }
+            for item in settled
+        ],
         "rows": [
             {
                 "case": case,

@@ -21,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from keepfaith.accounts.models import User
-from keepfaith.audit.models import AuditEntry
+from keepfaith.audit.models import ActorKind, AuditEntry
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.gate import Gate, PolicyViolation
 from keepfaith.policy import Policy
@@ -56,16 +56,67 @@ class RefundCase:
     reason: str
 
 
-def _cases(*, now: datetime, only: str | None = None) -> list[RefundCase]:
+@dataclass(frozen=True, slots=True)
+class SettledRefund:
+    """A charge without an order whose money went back: automatically, or by billing."""
+
+    charge_reference: str
+    subject: str
+    amount_minor: int
+    currency: str
+    since: datetime
+    refunded_at: datetime
+    refund_reference: str
+    by_staff: str
+    """The staff member who made or recorded it ("": the checkout's own refund)."""
+    by_hand: bool
+
+
+SETTLED_SHOWN = timedelta(days=30)
+
+
+def _entries(only: str | None = None) -> tuple[dict[str, AuditEntry], dict[str, AuditEntry]]:
+    """The first and the latest refund entry of each charge (in chain order)."""
     entries = AuditEntry.objects.filter(action=REFUND_ACTION).order_by("seq")
     first: dict[str, AuditEntry] = {}
     latest: dict[str, AuditEntry] = {}
-    for entry in entries.only("at", "subject", "outcome", "detail"):
+    for entry in entries.only("at", "actor_kind", "actor", "subject", "outcome", "detail"):
         reference = str(entry.detail.get("charge_reference", ""))
         if not reference or (only is not None and reference != only):
             continue
         first.setdefault(reference, entry)
         latest[reference] = entry
+    return first, latest
+
+
+def refunds_settled(*, now: datetime | None = None) -> list[SettledRefund]:
+    """The charges without an order refunded in the last 30 days, newest first: what billing
+    answered stays in sight after it leaves the list of open ones."""
+    since = (now or timezone.now()) - SETTLED_SHOWN
+    first, latest = _entries()
+    settled: list[SettledRefund] = []
+    for reference, entry in latest.items():
+        if entry.outcome != "refunded" or entry.at < since:
+            continue
+        begun = first[reference]
+        settled.append(
+            SettledRefund(
+                charge_reference=reference,
+                subject=begun.subject,
+                amount_minor=int(begun.detail.get("amount_minor", 0)),
+                currency=str(begun.detail.get("currency", "")),
+                since=begun.at,
+                refunded_at=entry.at,
+                refund_reference=str(entry.detail.get("refund_reference", "")),
+                by_staff=entry.actor if entry.actor_kind == ActorKind.STAFF else "",
+                by_hand=bool(entry.detail.get("by_hand")),
+            )
+        )
+    return sorted(settled, key=lambda item: item.refunded_at, reverse=True)
+
+
+def _cases(*, now: datetime, only: str | None = None) -> list[RefundCase]:
+    first, latest = _entries(only)
     # A charge with an order after all (a second submit of its checkout placed one) keeps its
     # money: nothing to refund.
     ordered = set(

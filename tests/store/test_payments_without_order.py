@@ -62,7 +62,10 @@ def test_billing_sees_a_failed_refund_and_asks_the_processor_again(alice, monkey
     assert notice.to == [alice.email]
     assert notice.subject.startswith("Your payment of EUR")
     assert refund.reference in notice.body
-    assert "Payments without an order" not in bill.get(PAGE).content.decode()
+    after = bill.get(PAGE).content.decode()
+    assert 'id="refund-1"' not in after and "None waits for a refund." in after
+    assert 'id="refunds-settled"' in after  # what billing answered stays in sight
+    assert refund.reference in after and "bill@staff.example, through the processor" in after
     again = bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"}, follow=True)
     assert "no longer waiting for a refund" in again.content.decode()
     assert len(processor().refund_ledger) == 1
