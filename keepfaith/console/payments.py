@@ -52,6 +52,7 @@ def refund_rows(request: HttpRequest) -> dict[str, Any] | None:
     request.audited_subjects.extend(sorted(subjects - closed))  # type: ignore[attr-defined]
     numbers = {subject: customer_of(subject) for subject in subjects - closed}
     return {
+        "order_placed": any(item.order_number for item in settled),
         "settled": [
             {
                 "item": item,

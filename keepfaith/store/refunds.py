@@ -70,6 +70,10 @@ class SettledRefund:
     by_staff: str
     """The staff member who made or recorded it ("": the checkout's own refund)."""
     by_hand: bool
+    order_number: str = ""
+    """An order placed on the charge after all ("": none): a second submit of the checkout
+    wrote it while the database could not tell the refund it had none. The customer then has
+    the order unpaid, which billing settles with them."""
 
 
 SETTLED_SHOWN = timedelta(days=30)
@@ -94,11 +98,15 @@ def refunds_settled(*, now: datetime | None = None) -> list[SettledRefund]:
     answered stays in sight after it leaves the list of open ones."""
     since = (now or timezone.now()) - SETTLED_SHOWN
     first, latest = _entries()
+    recent = [r for r, e in latest.items() if e.outcome == "refunded" and e.at >= since]
+    orders = dict(
+        Order.objects.filter(payment_reference__in=recent).values_list(
+            "payment_reference", "number"
+        )
+    )
     settled: list[SettledRefund] = []
-    for reference, entry in latest.items():
-        if entry.outcome != "refunded" or entry.at < since:
-            continue
-        begun = first[reference]
+    for reference in recent:
+        entry, begun = latest[reference], first[reference]
         settled.append(
             SettledRefund(
                 charge_reference=reference,
@@ -110,6 +118,7 @@ def refunds_settled(*, now: datetime | None = None) -> list[SettledRefund]:
                 refund_reference=str(entry.detail.get("refund_reference", "")),
                 by_staff=entry.actor if entry.actor_kind == ActorKind.STAFF else "",
                 by_hand=bool(entry.detail.get("by_hand")),
+                order_number=orders.get(reference, ""),
             )
         )
     return sorted(settled, key=lambda item: item.refunded_at, reverse=True)

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.services import Actor, audit_append
-from keepfaith.store.refunds import REFUND_ACTION, refunds_to_check
+from keepfaith.store.refunds import REFUND_ACTION, refunds_settled, refunds_to_check
 from tests.conftest import PASSWORD, make_staff, verified_client
 from tests.store.conftest import add_to_cart, checkout, processor_ledger
 from tests.store.test_checkout_refund import processor, signed_in, trial_taken_in_another_tab
@@ -202,3 +202,27 @@ def test_asking_again_holds_no_lock_and_a_second_answer_meanwhile_is_refused(ali
     assert "no longer waiting for a refund" in meanwhile[0]
     assert [o for o, _ in outcomes(reference)] == ["queued", "failed", "queued", "refunded"]
     assert outcomes(reference)[-1][1] == "bill@staff.example"
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.django_db(transaction=True)
+def test_an_order_placed_on_a_refunded_payment_is_pointed_out_to_billing(alice, monkeypatch):
+    """When the database could not tell the checkout's refund whether an order existed, a
+    second submit may have placed one on the charge the refund paid back: billing sees the
+    order that is now unpaid."""
+    from keepfaith.store.models import Order
+
+    checkout(trial_taken_in_another_tab(alice, monkeypatch))  # refunded at once
+    monkeypatch.undo()
+    [refunded] = processor().refund_ledger
+    client = signed_in(alice)
+    add_to_cart(client, "qualityssl-mobile", term="12")
+    checkout(client)
+    order = Order.objects.filter(customer=alice).exclude(total_minor=0).get()
+    Order.objects.filter(pk=order.pk).update(payment_reference=refunded.charge_reference)
+    [settled] = refunds_settled()
+    assert settled.order_number == order.number and settled.by_staff == ""
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    page = bill.get(PAGE).content.decode()
+    assert '<details id="refunds-settled" open>' in page
+    assert "the customer has it unpaid" in page and order.number in page
