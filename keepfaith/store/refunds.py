@@ -242,9 +242,10 @@ def refund_retry(*, charge_reference: str, actor: Actor, policy: Policy, gate: G
             recipient=processor.name,
             purpose_context=f"refund of payment {charge_reference}",
         )
-        if not decision.allowed:
-            raise RefundCaseError(f"the refund may not go to the processor: {decision.reason}")
-        _audit(actor, case, "queued")
+        if decision.allowed:
+            _audit(actor, case, "queued")
+    if not decision.allowed:  # raised after the commit: the refusal's audit entry stays
+        raise RefundCaseError(f"the refund may not go to the processor: {decision.reason}")
     try:
         refund = processor.refund(
             charge_reference=case.charge_reference,

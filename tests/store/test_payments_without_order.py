@@ -226,3 +226,27 @@ def test_an_order_placed_on_a_refunded_payment_is_pointed_out_to_billing(alice, 
     page = bill.get(PAGE).content.decode()
     assert '<details id="refunds-settled" open>' in page
     assert "the customer has it unpaid" in page and order.number in page
+
+
+@pytest.mark.clause("RIGHTS-18")
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_the_gate_refuses_is_not_sent_and_the_refusal_stays_audited(alice, monkeypatch):
+    """Asked outside the console (where the restricted customer's page is closed first): the
+    gate refuses sending the refund to the processor, and its refusal is kept in the audit
+    log, not rolled back with the attempt."""
+    from keepfaith.inforce import in_force
+    from keepfaith.store.refunds import RefundCaseError, refund_retry
+
+    reference = failed_refund(alice, monkeypatch)
+    signed_in(alice).post("/account/privacy/", {"kind": "restriction", "password": PASSWORD})
+    actor = Actor("staff", "bill@staff.example")
+    now = in_force()
+    with pytest.raises(RefundCaseError, match="may not go to the processor"):
+        refund_retry(
+            charge_reference=reference, actor=actor, policy=now.policy, gate=now.gate(actor=actor)
+        )
+    assert not processor().refund_ledger
+    assert outcomes(reference)[-1][0] == "failed"
+    refusal = AuditEntry.objects.filter(action="gate.check", outcome="refused").last()
+    assert refusal is not None and refusal.subject == alice.subject_ref
+    assert refusal.detail["context"] == f"refund of payment {reference}"
