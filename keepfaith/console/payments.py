@@ -47,7 +47,9 @@ def refund_rows(request: HttpRequest) -> dict[str, Any] | None:
     subjects = {case.subject for case in cases} | {item.subject for item in settled}
     closed = closed_by_restriction(request, subjects)
     shown = [case for case in cases if case.subject not in closed]
-    left_out, cases = len(cases) - len(shown), shown
+    left_out = [case for case in cases if case.subject in closed]
+    erased = sum(1 for case in left_out if not getattr(customer_of(case.subject), "is_active", 0))
+    cases = shown
     settled = [item for item in settled if item.subject not in closed]
     request.audited_subjects.extend(sorted(subjects - closed))  # type: ignore[attr-defined]
     numbers = {subject: customer_of(subject) for subject in subjects - closed}
@@ -69,7 +71,8 @@ def refund_rows(request: HttpRequest) -> dict[str, Any] | None:
             }
             for case in cases
         ],
-        "restricted": left_out,
+        "restricted": len(left_out) - erased,
+        "erased": erased,
         "may_refund": request.user.has_perm(REFUND_PERMISSION),
         "reference_max": REFERENCE_MAX,
     }

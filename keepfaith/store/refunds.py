@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.models import ActorKind, AuditEntry
 from keepfaith.audit.services import Actor, audit_append
-from keepfaith.gate import Gate, PolicyViolation
+from keepfaith.gate import Gate
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.store.emails import send_refund_notice
@@ -79,26 +79,33 @@ class SettledRefund:
 SETTLED_SHOWN = timedelta(days=30)
 
 
-def _entries(only: str | None = None) -> tuple[dict[str, AuditEntry], dict[str, AuditEntry]]:
-    """The first and the latest refund entry of each charge (in chain order)."""
+def _entries(
+    only: str | None = None,
+) -> tuple[dict[str, AuditEntry], dict[str, AuditEntry], dict[str, AuditEntry]]:
+    """The first, the latest and the last ``refunded`` entry of each charge (chain order)."""
     entries = AuditEntry.objects.filter(action=REFUND_ACTION).order_by("seq")
     first: dict[str, AuditEntry] = {}
     latest: dict[str, AuditEntry] = {}
+    refunded: dict[str, AuditEntry] = {}
     for entry in entries.only("at", "actor_kind", "actor", "subject", "outcome", "detail"):
         reference = str(entry.detail.get("charge_reference", ""))
         if not reference or (only is not None and reference != only):
             continue
         first.setdefault(reference, entry)
         latest[reference] = entry
-    return first, latest
+        if entry.outcome == "refunded":
+            refunded[reference] = entry
+    return first, latest, refunded
 
 
 def refunds_settled(*, now: datetime | None = None) -> list[SettledRefund]:
     """The charges without an order refunded in the last 30 days, newest first: what billing
     answered stays in sight after it leaves the list of open ones."""
     since = (now or timezone.now()) - SETTLED_SHOWN
-    first, latest = _entries()
-    recent = [r for r, e in latest.items() if e.outcome == "refunded" and e.at >= since]
+    # A charge refunded once is settled, whatever came after (a late failure of a refund
+    # asked twice: a processor refunds a charge once).
+    first, _latest, refunded = _entries()
+    recent = [r for r, e in refunded.items() if e.at >= since]
     orders = dict(
         Order.objects.filter(payment_reference__in=recent).values_list(
             "payment_reference", "number"
@@ -106,7 +113,7 @@ def refunds_settled(*, now: datetime | None = None) -> list[SettledRefund]:
     )
     settled: list[SettledRefund] = []
     for reference in recent:
-        entry, begun = latest[reference], first[reference]
+        entry, begun = refunded[reference], first[reference]
         settled.append(
             SettledRefund(
                 charge_reference=reference,
@@ -125,7 +132,7 @@ def refunds_settled(*, now: datetime | None = None) -> list[SettledRefund]:
 
 
 def _cases(*, now: datetime, only: str | None = None) -> list[RefundCase]:
-    first, latest = _entries(only)
+    first, latest, refunded = _entries(only)
     # A charge with an order after all (a second submit of its checkout placed one) keeps its
     # money: nothing to refund.
     ordered = set(
@@ -136,7 +143,7 @@ def _cases(*, now: datetime, only: str | None = None) -> list[RefundCase]:
     cases = []
     for reference, entry in latest.items():
         stale = entry.outcome == "queued" and entry.at <= now - UNCONFIRMED_AFTER
-        if (entry.outcome != "failed" and not stale) or reference in ordered:
+        if (entry.outcome != "failed" and not stale) or reference in ordered | set(refunded):
             continue
         begun = first[reference]
         cases.append(
@@ -166,18 +173,17 @@ def customer_of(subject: str, *, lock: bool = False) -> User | None:
     return users.filter(customer_number=subject).first()
 
 
-def _open_case(charge_reference: str) -> tuple[RefundCase, User]:
+def _open_case(charge_reference: str) -> tuple[RefundCase, User | None]:
     """The open case of ``charge_reference`` and its customer, read under the customer's lock
     (as a checkout takes it), so two staff members' answers, or an answer and a checkout of
     that charge, queue instead of both acting on what each read before. Refused when the
     charge has an order after all (a second submit of its checkout placed one): its money is
-    the order's. Call inside a transaction."""
+    the order's. ``customer`` is None when the account no longer exists (the money is still
+    theirs: it goes back, and no e-mail is sent). Call inside a transaction."""
     cases = _cases(now=timezone.now(), only=charge_reference)
     if not cases:
         raise RefundCaseError("this payment is not waiting for a refund")
-    customer = customer_of(cases[0].subject, lock=True)
-    if customer is None:
-        raise RefundCaseError("this payment's customer no longer exists")
+    customer = customer_of(cases[0].subject, lock=True)  # None: the account is gone; no mail
     cases = _cases(now=timezone.now(), only=charge_reference)  # again, under the lock
     if not cases:
         raise RefundCaseError("this payment is not waiting for a refund")
@@ -204,22 +210,26 @@ def _audit(actor: Actor, case: RefundCase, outcome: str, **more: Any) -> None:
 
 
 def _tell(
-    customer: User, case: RefundCase, refund_reference: str, policy: Policy, gate: Gate
+    customer: User | None, case: RefundCase, refund_reference: str, policy: Policy, gate: Gate
 ) -> None:
-    """The customer's e-mail that the money is back; a refusal by the gate never undoes the
-    refund (it is logged)."""
+    """The customer's e-mail that the money is back, in its own savepoint: nothing that goes
+    wrong with it (a refusal by the gate, a template, the outbox) undoes the recorded refund;
+    it is logged. No e-mail to an account that is gone or erased."""
+    if customer is None or not customer.is_active:
+        return
     try:
-        send_refund_notice(
-            customer=customer,
-            charge_reference=case.charge_reference,
-            amount_minor=case.amount_minor,
-            currency=case.currency,
-            paid=case.since,
-            refund_reference=refund_reference,
-            policy=policy,
-            gate=gate,
-        )
-    except PolicyViolation as exc:
+        with transaction.atomic():
+            send_refund_notice(
+                customer=customer,
+                charge_reference=case.charge_reference,
+                amount_minor=case.amount_minor,
+                currency=case.currency,
+                paid=case.since,
+                refund_reference=refund_reference,
+                policy=policy,
+                gate=gate,
+            )
+    except Exception as exc:  # the refund is made and recorded: only log
         logger.error("charge %s: refunded, the customer not told: %s", case.charge_reference, exc)
 
 
@@ -256,9 +266,12 @@ def refund_retry(*, charge_reference: str, actor: Actor, policy: Policy, gate: G
         logger.error("charge %s: refund asked again, not made: %s", charge_reference, exc)
         _audit(actor, case, "failed", reason=str(exc) or type(exc).__name__)
         return False
-    with transaction.atomic():
+    try:
         _audit(actor, case, "refunded", refund_reference=refund.reference)
-        _tell(customer, case, refund.reference, policy, gate)
+    except DatabaseError:  # the money is back: the log keeps what the audit log could not
+        logger.error("charge %s refunded (%s), not recorded", charge_reference, refund.reference)
+        raise
+    _tell(customer, case, refund.reference, policy, gate)
     return True
 
 
@@ -276,4 +289,4 @@ def refund_record_by_hand(
     with transaction.atomic():
         case, customer = _open_case(charge_reference)
         _audit(actor, case, "refunded", refund_reference=refund_reference, by_hand=True)
-        _tell(customer, case, refund_reference, policy, gate)
+    _tell(customer, case, refund_reference, policy, gate)

@@ -210,3 +210,16 @@ def test_the_copy_holds_the_support_conversation_at_the_sites_local_times(
     utc = date_format(answer.created_at.astimezone(dt.UTC).replace(tzinfo=None), "DATETIME_FORMAT")
     assert local != utc  # Copenhagen is never UTC
     assert local in page and "Support" in page
+
+
+@pytest.mark.clause("RIGHTS-15")
+def test_a_date_in_the_copy_is_a_date_not_midnight(alice: User) -> None:
+    alice.language = "da"
+    alice.save()
+    client = place_order(alice)
+    ask(client, "access")
+    zf = _zip(client, RightsRequest.objects.get(customer=alice).reference)
+    [renewal] = json.loads(zf.read("data.json"))["tables"]["renewals"]
+    assert len(renewal["due"]) == 10  # a date
+    text = re.sub(r"<[^>]+>", " ", zf.read("index.html").decode())
+    assert not re.search(r"\d{4} 00:00", text)

@@ -250,3 +250,80 @@ def test_a_refund_the_gate_refuses_is_not_sent_and_the_refusal_stays_audited(ali
     refusal = AuditEntry.objects.filter(action="gate.check", outcome="refused").last()
     assert refusal is not None and refusal.subject == alice.subject_ref
     assert refusal.detail["context"] == f"refund of payment {reference}"
+
+
+def entries_for(subject: str, reference: str, *outcomes_: str) -> None:
+    """Refund entries of a checkout, as the checkout and billing write them."""
+    for outcome in outcomes_:
+        audit_append(
+            actor=Actor("customer", subject),
+            action=REFUND_ACTION,
+            outcome=outcome,
+            subject=subject,
+            detail={"charge_reference": reference, "amount_minor": 1000, "currency": "EUR"},
+        )
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.django_db(transaction=True)
+def test_an_email_that_fails_never_undoes_a_refund_made(alice, monkeypatch):
+    """The refund is recorded once the processor made it; a mail that cannot be rendered or
+    queued is logged, not a 500 that rolls the record back (the case came back as never
+    confirmed, though the money was back)."""
+    from keepfaith.store import refunds
+
+    reference = failed_refund(alice, monkeypatch)
+
+    def broken_mail(**kwargs):
+        raise RuntimeError("a template is broken")
+
+    monkeypatch.setattr(refunds, "send_refund_notice", broken_mail)
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    answer = bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"})
+    assert answer.status_code == 302
+    assert outcomes(reference)[-1] == ("refunded", "bill@staff.example")
+    assert refunds_to_check(now=timezone.now() + timedelta(minutes=11)) == []
+    [settled] = refunds_settled()
+    assert settled.charge_reference == reference
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.django_db
+def test_a_charge_refunded_once_stays_settled_whatever_fails_after(alice):
+    entries_for(alice.subject_ref, "ch_twice", "queued", "refunded", "queued", "failed")
+    assert refunds_to_check() == []
+    [settled] = refunds_settled()
+    assert settled.charge_reference == "ch_twice"
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.django_db(transaction=True)
+def test_a_payment_whose_account_is_gone_is_still_refunded_by_hand(db):
+    entries_for("KF-GONE0-00000", "ch_gone", "queued", "failed")
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    page = bill.get(PAGE).content.decode()
+    assert "ch_gone" in page and "an account that no longer exists" in page
+    bill.post(
+        "/console/payments/ch_gone/refund/", {"decision": "by_hand", "refund_reference": "re_9"}
+    )
+    assert refunds_to_check() == [] and refunds_settled()[0].refund_reference == "re_9"
+    assert not [m for m in mail.outbox if "ch_gone" in m.body]
+
+
+@pytest.mark.clause("RIGHTS-17")
+@pytest.mark.django_db(transaction=True)
+def test_an_erased_customers_payment_is_flagged_not_promised_to_the_privacy_officer(
+    alice, monkeypatch
+):
+    """An erasure restricts for good: the page no longer says the refund waits for the
+    restriction to be lifted, it says it cannot be sent from here."""
+    reference = failed_refund(alice, monkeypatch)
+    client = signed_in(alice)
+    client.post("/account/privacy/", {"kind": "erasure", "password": PASSWORD})
+    client.post("/account/privacy/erase/", {"password": PASSWORD})
+    alice.refresh_from_db()
+    assert alice.is_active is False
+    page = verified_client(make_staff("bill@staff.example", "billing")).get(PAGE)
+    text = page.content.decode()
+    assert 'id="refunds-erased"' in text and "had their account erased" in text
+    assert 'id="refunds-restricted"' not in text and reference not in text

@@ -250,7 +250,7 @@ def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) ->
     if value in (None, "", []):
         return ""
     if column in _WHEN_COLUMNS and isinstance(value, str):
-        moment = parse_datetime(value)
+        moment = parse_datetime(value) if len(value) > 10 else None  # a date has no hour
         if moment is not None:  # in the site's time zone, as every page shows times
             shown = localtime(moment) if is_aware(moment) else moment
             return date_format(shown, "DATETIME_FORMAT")
