@@ -21,11 +21,15 @@ from keepfaith.store.pricing import money
 from keepfaith.store.selectors import active_catalog, line_words
 
 
-def _recipient(order: Order, policy: Policy) -> tuple[Recipient, str]:
-    customer = order.customer
+def _to(customer: User, policy: Policy) -> tuple[Recipient, str]:
+    """The customer as a recipient, in their language (the policy's first if not one of its)."""
     languages = policy.controller.languages
     lang = customer.language if customer.language in languages else languages[0]
     return Recipient(customer.email, customer.subject_ref, lang), lang
+
+
+def _recipient(order: Order, policy: Policy) -> tuple[Recipient, str]:
+    return _to(order.customer, policy)
 
 
 @enforces("SITE-2", "BE-8")
@@ -75,8 +79,7 @@ def send_refund_notice(
 ) -> None:
     """Tell the customer that billing refunded a payment whose checkout placed no order (the
     checkout page told them billing would): once per charge."""
-    languages = policy.controller.languages
-    lang = customer.language if customer.language in languages else languages[0]
+    to, lang = _to(customer, policy)
     context: dict[str, Any] = {
         "amount": money(amount_minor, currency, lang=lang),
         "charge_reference": charge_reference,
@@ -87,7 +90,7 @@ def send_refund_notice(
     }
     mail_send(
         name="refund_made",
-        to=Recipient(customer.email, customer.subject_ref, lang),
+        to=to,
         context=context,
         key=f"refund:{charge_reference}",
         gate=gate,

@@ -98,6 +98,17 @@ def _entries(
     return first, latest, refunded
 
 
+def _charge(reference: str, begun: AuditEntry) -> dict[str, Any]:
+    """What the first refund entry of a charge says of it (the checkout's own)."""
+    return {
+        "charge_reference": reference,
+        "subject": begun.subject,
+        "amount_minor": int(begun.detail.get("amount_minor", 0)),
+        "currency": str(begun.detail.get("currency", "")),
+        "since": begun.at,
+    }
+
+
 def refunds_settled(*, now: datetime | None = None) -> list[SettledRefund]:
     """The charges without an order refunded in the last 30 days, newest first: what billing
     answered stays in sight after it leaves the list of open ones."""
@@ -113,14 +124,10 @@ def refunds_settled(*, now: datetime | None = None) -> list[SettledRefund]:
     )
     settled: list[SettledRefund] = []
     for reference in recent:
-        entry, begun = refunded[reference], first[reference]
+        entry = refunded[reference]
         settled.append(
             SettledRefund(
-                charge_reference=reference,
-                subject=begun.subject,
-                amount_minor=int(begun.detail.get("amount_minor", 0)),
-                currency=str(begun.detail.get("currency", "")),
-                since=begun.at,
+                **_charge(reference, first[reference]),
                 refunded_at=entry.at,
                 refund_reference=str(entry.detail.get("refund_reference", "")),
                 by_staff=entry.actor if entry.actor_kind == ActorKind.STAFF else "",
@@ -140,19 +147,15 @@ def _cases(*, now: datetime, only: str | None = None) -> list[RefundCase]:
             "payment_reference", flat=True
         )
     )
+    settled = ordered | set(refunded)
     cases = []
     for reference, entry in latest.items():
         stale = entry.outcome == "queued" and entry.at <= now - UNCONFIRMED_AFTER
-        if (entry.outcome != "failed" and not stale) or reference in ordered | set(refunded):
+        if (entry.outcome != "failed" and not stale) or reference in settled:
             continue
-        begun = first[reference]
         cases.append(
             RefundCase(
-                charge_reference=reference,
-                subject=begun.subject,
-                amount_minor=int(begun.detail.get("amount_minor", 0)),
-                currency=str(begun.detail.get("currency", "")),
-                since=begun.at,
+                **_charge(reference, first[reference]),
                 failed=entry.outcome == "failed",
                 reason=str(entry.detail.get("reason", "")),
             )
