@@ -93,12 +93,15 @@ SCHEMA: dict[str, dict[str, str]] = {
     },
     "support_tickets": {
         "reference": "Ticket reference.",
+        "name": "Name you gave.",
+        "email": "E-mail address you gave for the answer.",
         "summary": "Summary.",
         "description": "What you wrote.",
         "operating_system": "Operating system you reported.",
         "browser": "Browser you reported.",
         "software_versions": "Software versions you reported.",
         "created_at": "When you sent it.",
+        "closed_at": "When it was closed.",
         "expires_at": "When it is deleted.",
     },
     "support_messages": {

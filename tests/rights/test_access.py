@@ -205,6 +205,8 @@ def test_the_copy_holds_the_support_conversation_at_the_sites_local_times(
         (ticket.reference, "staff", "Add the chain file."),
     ]
     assert "Add the chain file." in zf.read("csv/support_messages.csv").decode()
+    [exported] = json.loads(zf.read("data.json"))["tables"]["support_tickets"]
+    assert (exported["name"], exported["email"]) == (ticket.name, ticket.email)
     page = zf.read("index.html").decode()
     local = date_format(timezone.localtime(answer.created_at), "DATETIME_FORMAT")
     utc = date_format(answer.created_at.astimezone(dt.UTC).replace(tzinfo=None), "DATETIME_FORMAT")
