@@ -9,7 +9,8 @@ Two questions, two sources:
   the gate: ``staff_read(read)`` asks ``gate.check(use=..., categories=..., recipient=<role>)``
   for each role the reader holds and each use the page may serve, before the view runs. A
   refusal is a 403 with the gate's reason and an audit entry of the refusal; an allowed read
-  is audited after a successful response, naming the role and use that allowed it, so every
+  is audited after a successful response (a page, or the redirect that answers a form acting
+  on the data), naming the role and use that allowed it, so every
   read in the audit log can be replayed through the gate. Removing a role from a staff entry
   and publishing the policy closes its pages at once, with no code change.
 """
@@ -270,7 +271,11 @@ def staff_read(*specs: ReadSpec) -> Callable[[View], View]:
             except SubjectRefused as refused:
                 _audit(request, refused.read, refused.decision)
                 return _subject_refused_page(request, policy=now.policy, refused=refused)
-            if response.status_code in (200, 400):  # a page shown (400: with an error)
+            # a page shown (400: with an error), or an answer to a form that acted on the
+            # data it read (a redirect after a POST): each audited as the read it was
+            if response.status_code in (200, 400) or (
+                request.method == "POST" and response.status_code == 302
+            ):
                 for read, decision in zip(reads, decisions, strict=True):
                     _audit(request, read, decision)
                 for read, decision in request.section_reads:  # type: ignore[attr-defined]

@@ -327,3 +327,15 @@ def test_an_erased_customers_payment_is_flagged_not_promised_to_the_privacy_offi
     text = page.content.decode()
     assert 'id="refunds-erased"' in text and "had their account erased" in text
     assert 'id="refunds-restricted"' not in text and reference not in text
+
+
+@pytest.mark.clause("QS-3")
+@pytest.mark.django_db(transaction=True)
+def test_each_answer_is_audited_as_a_read_of_that_customer_refused_ones_too(alice, monkeypatch):
+    reference = failed_refund(alice, monkeypatch)
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    url = f"/console/payments/{reference}/refund/"
+    bill.post(url, {"decision": "by_hand", "refund_reference": ""})  # refused: no reference
+    bill.post(url, {"decision": "by_hand", "refund_reference": "re_7"})
+    reads = AuditEntry.objects.filter(action="console.orders.refunds", outcome="read")
+    assert [(r.actor, r.subject) for r in reads] == [("bill@staff.example", alice.subject_ref)] * 2
