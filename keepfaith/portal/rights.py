@@ -48,6 +48,8 @@ from keepfaith.rights.services import (
     request_from_address,
     request_open_signed_in,
 )
+from keepfaith.store.pricing import money_here
+from keepfaith.store.refunds import refunds_owed
 
 AT_ONCE = (RightKind.ACCESS, RightKind.PORTABILITY, RightKind.OBJECTION, RightKind.RESTRICTION)
 
@@ -240,7 +242,11 @@ def erase_page(request: HttpRequest) -> HttpResponse:
                 done = erasure_carry_out(request=asked, policy=now.policy, actor=actor, gate=gate)
             logout(request)
             return render(request, "rights/erased.html", {"asked": done, "plan": plan})
-    context = {"plan": plan, "error": error}
+    owed = [
+        {"amount": money_here(case.amount_minor, case.currency), "paid": case.since}
+        for case in refunds_owed(subject=customer.subject_ref)
+    ]
+    context = {"plan": plan, "error": error, "owed": owed}
     return render(request, "rights/erase.html", context, status=400 if error else 200)
 
 

@@ -168,6 +168,15 @@ def refunds_to_check(*, now: datetime | None = None) -> list[RefundCase]:
     return _cases(now=now or timezone.now())
 
 
+def refunds_owed(*, subject: str) -> list[RefundCase]:
+    """The payments of ``subject`` whose checkout placed no order and whose money is not back
+    yet: open for billing, or a refund under way (what the customer should know before an
+    erasure closes their account)."""
+    return [
+        case for case in _cases(now=timezone.now() + UNCONFIRMED_AFTER) if case.subject == subject
+    ]
+
+
 def customer_of(subject: str, *, lock: bool = False) -> User | None:
     """The account a subject reference names (a customer number, or ``U-<id>``)."""
     users = User.objects.select_for_update() if lock else User.objects.all()

@@ -339,3 +339,20 @@ def test_each_answer_is_audited_as_a_read_of_that_customer_refused_ones_too(alic
     bill.post(url, {"decision": "by_hand", "refund_reference": "re_7"})
     reads = AuditEntry.objects.filter(action="console.orders.refunds", outcome="read")
     assert [(r.actor, r.subject) for r in reads] == [("bill@staff.example", alice.subject_ref)] * 2
+
+
+@pytest.mark.clause("RIGHTS-17")
+@pytest.mark.django_db(transaction=True)
+def test_the_erasure_page_tells_a_customer_the_money_we_still_owe_them(alice, carol, monkeypatch):
+    """An erasure restricts for good, so a refund not yet made could no longer be sent: the
+    customer reads it before they confirm, in their language."""
+    failed_refund(alice, monkeypatch)
+    client = signed_in(alice)
+    page = client.get("/account/privacy/erase/").content.decode()
+    assert 'id="refund-owed"' in page and "We owe you EUR" in page
+    alice.language = "da"
+    alice.save(update_fields=["language"])
+    danish = client.get("/da/account/privacy/erase/").content.decode()
+    assert "Vi skylder dig" in danish
+    other = signed_in(carol).get("/account/privacy/erase/").content.decode()
+    assert 'id="refund-owed"' not in other
