@@ -271,10 +271,12 @@ def staff_read(*specs: ReadSpec) -> Callable[[View], View]:
             except SubjectRefused as refused:
                 _audit(request, refused.read, refused.decision)
                 return _subject_refused_page(request, policy=now.policy, refused=refused)
-            # a page shown (400: with an error), or an answer to a form that acted on the
-            # data it read (a redirect after a POST): each audited as the read it was
+            # a page shown (400: with an error), or an answer to a form that acted on a
+            # customer's data (a redirect after a POST that named them): each audited as the
+            # read it was; a form that found no customer (decided already) read nobody's
+            acted = request.audited_subjects  # type: ignore[attr-defined]
             if response.status_code in (200, 400) or (
-                request.method == "POST" and response.status_code == 302
+                request.method == "POST" and response.status_code == 302 and acted
             ):
                 for read, decision in zip(reads, decisions, strict=True):
                     _audit(request, read, decision)

@@ -105,6 +105,8 @@ def mail_queue_resolve(request: HttpRequest, item_id: int) -> HttpResponse:
             request, _("There is no customer with the number %(number)s.") % {"number": number}
         )
         return _queue_page(request, failed=item.pk)
+    if apply:
+        request.audited_subjects.append(number[:16])  # type: ignore[attr-defined]
     try:
         if apply:
             queue_apply(

@@ -177,6 +177,7 @@ def _step(request: HttpRequest, rights_ref: str, action: str) -> HttpResponse:
             ).first()
             if customer is None:
                 raise RightsError(_("No customer account has that address."))
+            request.audited_subjects.append(customer.subject_ref)  # type: ignore[attr-defined]
             request_identify(
                 request=asked, customer=customer, actor=actor, note=post.get("note", "")
             )

@@ -80,10 +80,13 @@ SETTLED_SHOWN = timedelta(days=30)
 
 
 def _entries(
-    only: str | None = None,
+    only: str | None = None, subject: str | None = None
 ) -> tuple[dict[str, AuditEntry], dict[str, AuditEntry], dict[str, AuditEntry]]:
-    """The first, the latest and the last ``refunded`` entry of each charge (chain order)."""
+    """The first, the latest and the last ``refunded`` entry of each charge (chain order), of
+    one customer's charges when ``subject`` is given."""
     entries = AuditEntry.objects.filter(action=REFUND_ACTION).order_by("seq")
+    if subject is not None:
+        entries = entries.filter(subject=subject)
     first: dict[str, AuditEntry] = {}
     latest: dict[str, AuditEntry] = {}
     refunded: dict[str, AuditEntry] = {}
@@ -138,8 +141,10 @@ def refunds_settled(*, now: datetime | None = None) -> list[SettledRefund]:
     return sorted(settled, key=lambda item: item.refunded_at, reverse=True)
 
 
-def _cases(*, now: datetime, only: str | None = None) -> list[RefundCase]:
-    first, latest, refunded = _entries(only)
+def _cases(
+    *, now: datetime, only: str | None = None, subject: str | None = None
+) -> list[RefundCase]:
+    first, latest, refunded = _entries(only, subject)
     # A charge with an order after all (a second submit of its checkout placed one) keeps its
     # money: nothing to refund.
     ordered = set(

@@ -339,6 +339,8 @@ def test_each_answer_is_audited_as_a_read_of_that_customer_refused_ones_too(alic
     bill.post(url, {"decision": "by_hand", "refund_reference": "re_7"})
     reads = AuditEntry.objects.filter(action="console.orders.refunds", outcome="read")
     assert [(r.actor, r.subject) for r in reads] == [("bill@staff.example", alice.subject_ref)] * 2
+    bill.post(url, {"decision": "by_hand", "refund_reference": "re_8"})  # settled: finds none
+    assert reads.count() == 2  # a form that found no customer read nobody's data
 
 
 @pytest.mark.clause("RIGHTS-17")
