@@ -135,3 +135,27 @@ def test_the_console_timeline_names_who_took_each_step_in_words(alice: User, pat
     timeline = page[page.index('id="timeline"') : page.index("</ol>", page.index('id="timeline"'))]
     assert "anmoderen" in timeline and "automatisk" in timeline
     assert " requester " not in timeline and " system" not in timeline
+
+
+@pytest.mark.clause("RIGHTS-12")
+@pytest.mark.clause("QS-3")
+def test_the_privacy_officer_matches_a_queued_request_and_the_read_names_the_customer(
+    alice: User, pat: User
+) -> None:
+    """Matching a request from an unknown address to an account reads that customer's data:
+    the read is audited under their number, so their own copy lists it."""
+    from keepfaith.audit.models import AuditEntry
+    from tests.conftest import verified_client
+
+    ref = _ask(Client(), "alice.elsewhere@example.org")
+    console = verified_client(pat)
+    answer = console.post(
+        f"/console/rights/{ref}/identify/",
+        {"email": alice.email, "note": "a reply from the account's address"},
+    )
+    assert answer.status_code == 302
+    asked = RightsRequest.objects.get(reference=ref)
+    assert asked.customer == alice and asked.state == "open"
+    assert AuditEntry.objects.filter(
+        action="console.rights.request", outcome="read", subject=alice.subject_ref
+    ).exists()
