@@ -27,6 +27,7 @@ from keepfaith.store.refunds import (
     REFERENCE_MAX,
     RefundCaseError,
     customer_of,
+    refund_case,
     refund_record_by_hand,
     refund_retry,
     refunds_settled,
@@ -46,13 +47,12 @@ def refund_rows(request: HttpRequest) -> dict[str, Any] | None:
     settled = refunds_settled()
     subjects = {case.subject for case in cases} | {item.subject for item in settled}
     closed = closed_by_restriction(request, subjects)
-    shown = [case for case in cases if case.subject not in closed]
+    numbers = {subject: customer_of(subject) for subject in subjects}
     left_out = [case for case in cases if case.subject in closed]
-    erased = sum(1 for case in left_out if not getattr(customer_of(case.subject), "is_active", 0))
-    cases = shown
+    erased = sum(1 for case in left_out if not getattr(numbers[case.subject], "is_active", 0))
+    cases = [case for case in cases if case.subject not in closed]
     settled = [item for item in settled if item.subject not in closed]
     request.audited_subjects.extend(sorted(subjects - closed))  # type: ignore[attr-defined]
-    numbers = {subject: customer_of(subject) for subject in subjects - closed}
     return {
         "order_placed": any(item.order_number for item in settled),
         "settled": [
@@ -85,7 +85,7 @@ def refund_resolve(request: HttpRequest, reference: str) -> HttpResponse:
     """Billing's answer to one payment without an order: ``retry`` asks the processor again,
     ``by_hand`` records the reference of a refund made in the processor's dashboard."""
     reference = reference[:100]
-    case = next((c for c in refunds_to_check() if c.charge_reference == reference), None)
+    case = refund_case(reference)
     if case is None:
         messages.error(request, _("This payment is no longer waiting for a refund."))
         return redirect("console:orders")

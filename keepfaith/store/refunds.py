@@ -209,14 +209,38 @@ def _open_case(charge_reference: str) -> tuple[RefundCase, User | None]:
     return cases[0], customer
 
 
-def _audit(actor: Actor, case: RefundCase, outcome: str, **more: Any) -> None:
+def refund_entry(*, actor: Actor, subject: str, outcome: str, detail: dict[str, Any]) -> None:
+    """One step of a charge's way back, in the audit log (``detail`` names the charge): the
+    checkout's own refund and billing's answers write the same entries, which this module
+    reads back."""
     audit_append(
         actor=actor,
         action=REFUND_ACTION,
         outcome=outcome,
-        subject=case.subject,
+        subject=subject,
         use=PAYMENT_USE,
         clauses=["SITE-2"],
+        detail=detail,
+    )
+
+
+def refund_begun(*, subject: str, charge_reference: str) -> bool:
+    """Was a refund of this charge recorded (begun, made or failed) for ``subject``?"""
+    first, _latest, _refunded = _entries(charge_reference, subject)
+    return charge_reference in first
+
+
+def refund_case(charge_reference: str) -> RefundCase | None:
+    """The open case of one charge (None: it waits for no refund)."""
+    cases = _cases(now=timezone.now(), only=charge_reference)
+    return cases[0] if cases else None
+
+
+def _audit(actor: Actor, case: RefundCase, outcome: str, **more: Any) -> None:
+    refund_entry(
+        actor=actor,
+        subject=case.subject,
+        outcome=outcome,
         detail={
             "charge_reference": case.charge_reference,
             "amount_minor": case.amount_minor,

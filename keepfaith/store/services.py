@@ -28,7 +28,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
 from keepfaith.accounts.models import User
-from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.gate import Gate, PolicyViolation
 from keepfaith.policy import Policy
@@ -41,7 +40,7 @@ from keepfaith.store.models import Order, OrderLine, OrderStatus, Renewal
 from keepfaith.store.outside import outside_party_go_ahead, validation_fields_check
 from keepfaith.store.pricing import PricedLine, Totals, configuration_validate, line_price
 from keepfaith.store.pricing import order_totals as totals_of
-from keepfaith.store.refunds import REFUND_ACTION
+from keepfaith.store.refunds import refund_begun, refund_entry
 from keepfaith.vault.cards import CardExpiry, CardNumber, SecurityCode
 from keepfaith.vault.gateway import CARD_CATEGORY, PAYMENT_USE, payment_processor
 from keepfaith.vault.processors import ChargeResult, ProcessorError
@@ -222,7 +221,9 @@ def order_place(
             # this checkout's charge refunded by a submit of it that failed, is seen.
             User.objects.select_for_update().filter(pk=customer.pk).first()
             _one_trial(customer, lines)
-            if result is not None and _refunded(customer, result.reference):
+            if result is not None and refund_begun(
+                subject=customer.subject_ref, charge_reference=result.reference
+            ):
                 raise CheckoutError(stale_checkout_message())
             order = _order_write(
                 customer, catalog, lines, totals, checkout_token, result, payment, version
@@ -259,13 +260,6 @@ def order_place(
     return order
 
 
-def _refunded(customer: User, charge_reference: str) -> bool:
-    """Was this charge refunded (or its refund begun) because its checkout failed?"""
-    entries = AuditEntry.objects.filter(subject=customer.subject_ref, action=REFUND_ACTION)
-    details = entries.values_list("detail", flat=True)
-    return any(detail.get("charge_reference") == charge_reference for detail in details)
-
-
 def _charge_undo(
     result: ChargeResult | None,
     totals: Totals,
@@ -296,7 +290,9 @@ def _charge_undo(
             User.objects.select_for_update().filter(pk=customer.pk).first()
             if Order.objects.filter(checkout_token=checkout_token, customer=customer).exists():
                 return None
-            if _refunded(customer, result.reference):  # another submit of it is refunding it
+            if refund_begun(
+                subject=customer.subject_ref, charge_reference=result.reference
+            ):  # another submit of it is refunding it
                 return _("the payment is being refunded")
             _refund_audit(customer, "queued", detail)
     except DatabaseError as exc:
@@ -326,13 +322,10 @@ def _refund_audit(customer: User, outcome: str, detail: dict[str, Any]) -> None:
     """The refund's audit entry; one the database cannot take (``queued`` is written in a
     transaction that handles that) is logged instead, with the charge's reference."""
     try:
-        audit_append(
+        refund_entry(
             actor=_customer_actor(customer),
-            action=REFUND_ACTION,
-            outcome=outcome,
             subject=customer.subject_ref,
-            use=PAYMENT_USE,
-            clauses=["SITE-2"],
+            outcome=outcome,
             detail=detail,
         )
     except DatabaseError as exc:
