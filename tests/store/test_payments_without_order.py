@@ -358,3 +358,20 @@ def test_the_erasure_page_tells_a_customer_the_money_we_still_owe_them(alice, ca
     assert "Vi skylder dig" in danish
     other = signed_in(carol).get("/account/privacy/erase/").content.decode()
     assert 'id="refund-owed"' not in other
+
+
+@pytest.mark.clause("SITE-2")
+@pytest.mark.django_db(transaction=True)
+def test_a_hostile_refund_reference_is_refused_with_a_clear_error_and_nothing_recorded(
+    alice, monkeypatch
+):
+    reference = failed_refund(alice, monkeypatch)
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    url = f"/console/payments/{reference}/refund/"
+    for hostile in ("re_1\x00", "re_\u202e1", "r" * 101, "re\n1"):
+        answer = bill.post(url, {"decision": "by_hand", "refund_reference": hostile}, follow=True)
+        text = answer.content.decode()
+        assert "letters, digits and punctuation" in text or "reference from the payment" in text
+    assert outcomes(reference)[-1][0] == "failed"
+    too_long = bill.post(f"/console/payments/{'x' * 5000}/refund/", {"decision": "retry"})
+    assert too_long.status_code == 302 and not processor().refund_ledger
