@@ -351,7 +351,6 @@ def _demo_support_reply(ticket: Any) -> None:
         waiting=True,
         gate=now.gate(actor=Actor(ActorKind.STAFF, bob.email)),
         language=now.language(ticket.customer.language),
-        ticket_url=f"{settings.PUBLIC_URL}/support/ticket/{ticket.reference}/",
     )
 
 

@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template import Context, engines
 from django.template.loader import select_template
+from django.urls import reverse
 from django.utils import translation
 from django.utils.safestring import mark_safe
 
@@ -62,6 +63,14 @@ def render_mail(*, name: str, language: str, context: dict[str, object]) -> Rend
     with translation.override(lang):
         parts = [_render(name, suffix, lang, full) for suffix in ("subject.txt", "txt", "html")]
     return RenderedMail(" ".join(parts[0].split()), parts[1].strip() + "\n", parts[2])
+
+
+def page_url(name: str, language: str, query: str = "", **kwargs: str) -> str:
+    """An absolute link to the site's page ``name`` (a URL name) in ``language``, for a mail:
+    always on ``KEEPFAITH_PUBLIC_URL``, never on the address a request happened to use."""
+    with translation.override(language or None):
+        path = reverse(name, kwargs=kwargs or None)
+    return f"{settings.PUBLIC_URL}{path}{query}"
 
 
 def site_url(path: str, language: str) -> str:

@@ -10,12 +10,9 @@ request's page the agent answers the question by e-mail. The writes are in
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -122,8 +119,6 @@ def support_ticket(request: HttpRequest, ticket_ref: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         now = in_force()
         language = now.language(ticket.customer.language)
-        with translation.override(language):  # the link opens the page in the mail's language
-            path = reverse("portal:support_ticket_detail", kwargs={"ticket_ref": ticket.reference})
         try:
             support_reply_staff(
                 ticket=ticket,
@@ -132,7 +127,6 @@ def support_ticket(request: HttpRequest, ticket_ref: str) -> HttpResponse:
                 waiting=form.cleaned_data["waiting"],
                 gate=now.gate(actor=staff_actor(request)),
                 language=language,
-                ticket_url=f"{settings.PUBLIC_URL}{path}",
             )
         except TicketClosed:
             messages.error(request, _("This ticket is closed; the customer can open a new one."))

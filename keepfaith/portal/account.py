@@ -15,8 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from django.utils.translation import get_language
@@ -41,6 +40,7 @@ from keepfaith.accounts.tokens import email_verification_token
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
 from keepfaith.collection.forms import gate_submission
+from keepfaith.comms.emails import page_url
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.inforce import InForce
 from keepfaith.policy.trace import enforces
@@ -69,11 +69,11 @@ def account(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/account.html", context)
 
 
-def _verification_link(request: HttpRequest, user: User) -> str:
+def verification_link(user: User, language: str) -> str:
+    """The link that confirms ``user``'s address, opening the page in ``language``."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = email_verification_token.make_token(user)
-    path = reverse("portal:verify_email", kwargs={"uidb64": uid, "token": token})
-    return request.build_absolute_uri(path)
+    return page_url("portal:verify_email", language, uidb64=uid, token=token)
 
 
 @enforces("SITE-1", "BE-2", "QS-4", "BE-9")
@@ -97,21 +97,22 @@ def signup(request: HttpRequest) -> HttpResponse:
                 actor = Actor(ActorKind.CUSTOMER, subject)
                 gate_submission(form, actor=actor, subject=subject)
                 form.save_consent(subject=subject, actor=actor)
-            _signup_mail(request, form.in_force, outcome.user, data["email"])
+            _signup_mail(form.in_force, outcome.user, data["email"])
         return redirect("portal:signup_sent")
     return render(request, "portal/signup.html", {"form": form})
 
 
-def _signup_mail(request: HttpRequest, now: InForce, user: User | None, address: str) -> None:
+def _signup_mail(now: InForce, user: User | None, address: str) -> None:
     """The verification link to a new account, or a notice to the owner of an address that
     has one already (at most one a day: the key names the day)."""
     actor = Actor.system("signup")
     language = now.language(get_language())
     if user is not None:
-        link = _verification_link(request, user)
+        reader = now.language(user.language or language)
+        link = verification_link(user, reader)
         mail_send(
             name="verify",
-            to=Recipient(user.email, user.subject_ref, now.language(user.language or language)),
+            to=Recipient(user.email, user.subject_ref, reader),
             context={"link": link},
             key=f"verify:{user.pk}:{link.rstrip('/').rsplit('/', 1)[-1]}",
             gate=now.gate(actor=actor),
@@ -120,13 +121,13 @@ def _signup_mail(request: HttpRequest, now: InForce, user: User | None, address:
         return
     digest = hashlib.sha256(address.encode("utf-8")).hexdigest()[:24]
     owner = now.language(customer_language(email=normalise_email(address)) or language)
-    with translation.override(owner):  # the account's owner reads it in their language
-        login_url = request.build_absolute_uri(reverse("portal:login"))
-        reset_url = request.build_absolute_uri(reverse("portal:password_reset"))
     mail_send(
         name="already_registered",
-        to=Recipient(address, None, owner),
-        context={"login_url": login_url, "reset_url": reset_url},
+        to=Recipient(address, None, owner),  # the account's owner reads it in their language
+        context={
+            "login_url": page_url("portal:login", owner),
+            "reset_url": page_url("portal:password_reset", owner),
+        },
         key=f"already-registered:{digest}:{timezone.localdate()}",
         gate=now.gate(actor=actor),
         purpose="signup with a registered address",
@@ -173,7 +174,7 @@ def contact_details(request: HttpRequest) -> HttpResponse:
                 outcome = email_change_request(
                     customer=customer, new_email=form.cleaned_data["email"]
                 )
-                email_change_mails(request, form.in_force, customer, outcome)
+                email_change_mails(form.in_force, customer, outcome)
             form.save_consent(subject=subject, actor=actor)
         if changes or outcome is None:
             changed = ", ".join(c.field_label for c in changes) or _("nothing")

@@ -15,8 +15,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -32,6 +30,7 @@ from keepfaith.accounts.services import (
 from keepfaith.accounts.tokens import email_change_token_read
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
+from keepfaith.comms.emails import page_url
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.inforce import InForce
 from keepfaith.policy.trace import enforces
@@ -39,42 +38,27 @@ from keepfaith.policy.trace import enforces
 TEMPLATE = "portal/email_confirm.html"
 
 
-def email_change_mails(
-    request: HttpRequest, now: InForce, customer: User, outcome: EmailChangeOutcome
-) -> None:
+def email_change_mails(now: InForce, customer: User, outcome: EmailChangeOutcome) -> None:
     """Queue the link to the new address (or, if it has an account, why nothing changes) and
     the notice to the current one, in the customer's language (call inside the transaction
     that records the request: the mails go when it commits)."""
     language = now.language(customer.language or get_language())
     other = now.language(customer_language(email=outcome.request.new_email) or language)
-    with translation.override(language):  # links open the pages in the mails' language
-        _email_change_mails(request, now, customer, outcome, language, other)
-
-
-def _email_change_mails(
-    request: HttpRequest,
-    now: InForce,
-    customer: User,
-    outcome: EmailChangeOutcome,
-    language: str,
-    other: str,
-) -> None:
     gate = now.gate(actor=Actor(ActorKind.CUSTOMER, customer.subject_ref))
     new, old = outcome.request.new_email, customer.email
     key = f"email-change:{outcome.request.pk}"
     if outcome.token is not None:
-        path = reverse("portal:email_confirm", kwargs={"token": outcome.token})
+        link = page_url("portal:email_confirm", language, token=outcome.token)
         mail_send(
             name="email_change_confirm",
             to=Recipient(new, customer.subject_ref, language),
-            context={"link": request.build_absolute_uri(path), "old_address": old},
+            context={"link": link, "old_address": old},
             key=f"{key}:confirm",
             gate=gate,
             purpose="confirming a new login address",
         )
     else:
-        with translation.override(other):
-            reset_url = request.build_absolute_uri(reverse("portal:password_reset"))
+        reset_url = page_url("portal:password_reset", other)
         mail_send(
             name="email_change_taken",
             to=Recipient(new, None, other),  # the owner of another account, in their language
@@ -88,7 +72,7 @@ def _email_change_mails(
         to=Recipient(old, customer.subject_ref, language),
         context={
             "new_address": new,
-            "contact_url": request.build_absolute_uri(reverse("portal:contact")),
+            "contact_url": page_url("portal:contact", language),
         },
         key=f"{key}:notice",
         gate=gate,

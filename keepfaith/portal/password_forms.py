@@ -6,12 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth.forms import PasswordResetForm
-from django.urls import reverse
-from django.utils import translation
 from django.utils.translation import get_language
 
 from keepfaith.accounts.models import login_identity
 from keepfaith.audit.services import Actor
+from keepfaith.comms.emails import page_url
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
@@ -42,12 +41,9 @@ class CustomerPasswordResetForm(PasswordResetForm):
         user = context["user"]
         now = in_force()
         language = now.language(user.language or get_language())
-        with translation.override(language):  # the link opens the page in the mail's language
-            path = reverse(
-                "portal:password_reset_confirm",
-                kwargs={"uidb64": context["uid"], "token": context["token"]},
-            )
-        link = f"{context['protocol']}://{context['domain']}{path}"
+        link = page_url(  # the link opens the page in the mail's language
+            "portal:password_reset_confirm", language, uidb64=context["uid"], token=context["token"]
+        )
         mail_send(
             name="password_reset",
             to=Recipient(to_email, user.subject_ref, language),

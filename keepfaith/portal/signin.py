@@ -17,20 +17,18 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.urls import reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from keepfaith.accounts.models import User, login_identity
-from keepfaith.accounts.tokens import email_verification_token
 from keepfaith.audit.services import Actor
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
+from keepfaith.portal.account import verification_link
 
 UNVERIFIED = "unverified"
 
@@ -76,17 +74,13 @@ def verify_resend(request: HttpRequest) -> HttpResponse:
     user = waiting_account(email) if email else None
     if user is not None:
         now = in_force()
-        uid = urlsafe_base64_encode(force_bytes(user.pk))
-        token = email_verification_token.make_token(user)
-        path = reverse("portal:verify_email", kwargs={"uidb64": uid, "token": token})
+        reader = now.language(user.language or get_language())
         hour = timezone.now().strftime("%Y%m%d%H")
         with transaction.atomic():
             mail_send(
                 name="verify",
-                to=Recipient(
-                    user.email, user.subject_ref, now.language(user.language or get_language())
-                ),
-                context={"link": request.build_absolute_uri(path)},
+                to=Recipient(user.email, user.subject_ref, reader),
+                context={"link": verification_link(user, reader)},
                 key=f"verify-again:{user.pk}:{hour}",
                 gate=now.gate(actor=Actor.system("signup")),
                 purpose="a new confirmation link, asked for at login",

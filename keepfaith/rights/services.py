@@ -18,15 +18,14 @@ import hmac
 import secrets
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
-from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
+from keepfaith.comms.emails import page_url
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.gate import Gate
 from keepfaith.policy import Policy
@@ -259,7 +258,7 @@ def request_from_address(
                 "code": code,
                 "kind": request.kind,
                 "hours": hours,
-                "confirm_url": _public_url(
+                "confirm_url": page_url(
                     "portal:rights_confirm",
                     customer.language or language,
                     query=f"?ref={request.reference}",
@@ -383,13 +382,6 @@ def request_extend(
     return request
 
 
-def _public_url(name: str, language: str, query: str = "", **kwargs: str) -> str:
-    """The address of a site page in the reader's language, for a link in a mail."""
-    with translation.override(language or None):
-        path = reverse(name, kwargs=kwargs or None)
-    return f"{settings.PUBLIC_URL}{path}{query}"
-
-
 def reader_language(request: RightsRequest) -> str:
     """The language the requester reads this request's answer and mails in: the account's,
     else the one the request was made in (an answer and its mail must not differ)."""
@@ -409,7 +401,7 @@ def requester_tell(request: RightsRequest, name: str, *, gate: Gate, **context: 
     if active:
         context.setdefault(
             "request_url",
-            _public_url("portal:rights_request", language, reference=request.reference),
+            page_url("portal:rights_request", language, reference=request.reference),
         )
     mail_send(
         name=name,

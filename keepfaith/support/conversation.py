@@ -24,6 +24,7 @@ from django.utils import timezone
 from keepfaith.accounts.models import User
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
+from keepfaith.comms.emails import page_url
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.gate import Gate
 from keepfaith.policy import Policy
@@ -107,7 +108,6 @@ def support_reply_staff(
     waiting: bool,
     gate: Gate,
     language: str,
-    ticket_url: str,
 ) -> SupportMessage:
     """An agent's reply: stored, the status set, the ticket assigned to the agent if it had no
     one, and the customer told by e-mail (in ``language``) once the transaction commits."""
@@ -136,7 +136,9 @@ def support_reply_staff(
                 "summary": ticket.summary,
                 "reply": text,
                 "waiting": waiting,
-                "ticket_url": ticket_url,
+                "ticket_url": page_url(
+                    "portal:support_ticket_detail", language, ticket_ref=ticket.reference
+                ),
                 "name": ticket.name,
             },
             key=f"support-reply:{message.pk}",

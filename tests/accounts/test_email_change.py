@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.core import mail
@@ -49,7 +50,7 @@ def confirm_link() -> str:
     [message] = [m for m in mail.outbox if m.to == [NEW]]
     found = re.search(r"https?://\S+/account/email/confirm/\S+/", str(message.body))
     assert found is not None, message.body
-    return found.group(0).split("testserver", 1)[1]
+    return urlsplit(found.group(0)).path
 
 
 @pytest.mark.clause("SITE-1")

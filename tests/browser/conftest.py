@@ -73,6 +73,14 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
+@pytest.fixture
+def public_site(live_server: Any, settings: Any) -> str:
+    """The live server as the site's public address: links in mail point at it, as in a
+    deployment whose KEEPFAITH_PUBLIC_URL is where it serves."""
+    settings.PUBLIC_URL = live_server.url
+    return str(live_server.url)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in str(item.fspath):

@@ -26,7 +26,9 @@ def log_in(page, url: str, address: str) -> None:
 
 @pytest.mark.clause("SITE-1")
 @pytest.mark.clause("QS-4")
-def test_change_the_login_address_and_confirm_it(page, browser, live_server, transactional_db):
+def test_change_the_login_address_and_confirm_it(
+    page, browser, live_server, public_site, transactional_db
+):
     policy_publish_file(path=BE_PATH)
     User.objects.create_user("alice@example.com", PASSWORD, full_name="Alice Andersen")
     log_in(page, live_server.url, "alice@example.com")

@@ -157,7 +157,6 @@ def _prepare(settings: Any, tmp_path: Path, lang: str) -> dict[str, str]:
         waiting=True,
         gate=now.gate(actor=in_force_actor(bob)),
         language=lang,
-        ticket_url=f"http://testserver/support/ticket/{ticket.reference}/",
     )
     assert SupportTicket.objects.count() == 1
     receipt = ConsentEvent.objects.filter(subject=alice.customer_number).latest("seq")

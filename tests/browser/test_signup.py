@@ -22,7 +22,7 @@ NEWSLETTER = "marketing.communications.email.newsletter"
 @pytest.mark.clause("BE-2")
 @pytest.mark.clause("BE-9")
 @pytest.mark.clause("QS-4")
-def test_sign_up_unticking_the_newsletter(page, live_server, transactional_db):
+def test_sign_up_unticking_the_newsletter(page, live_server, public_site, transactional_db):
     version, _ = policy_publish_file(path=BE_PATH)
     page.goto(f"{live_server.url}/account/signup/")
     assert "What we collect here" in page.locator(".collection-notice").inner_text()

@@ -52,3 +52,33 @@ def test_site_links_carry_the_language_prefix(settings):
     settings.PUBLIC_URL = "https://shop.example"
     assert site_url("/account/orders/O-1/", "da") == "https://shop.example/da/account/orders/O-1/"
     assert site_url("/account/orders/O-1/", "en") == "https://shop.example/account/orders/O-1/"
+
+
+@pytest.mark.clause("SITE-5")
+def test_every_link_in_account_mail_is_on_the_public_address(alice, published, settings):
+    """However the request reached the site (here as ``testserver``), a link in a mail is on
+    KEEPFAITH_PUBLIC_URL, in the reader's language."""
+    settings.PUBLIC_URL = "https://shop.example"
+    alice.language = "da"
+    alice.save(update_fields=["language"])
+    client = Client()
+    client.post("/account/password/reset/", {"email": alice.email})
+    signup = {
+        "full_name": "Nina",
+        "password1": "a long enough secret phrase",
+        "password2": "a long enough secret phrase",
+        "shown_policy_version": published.label,
+    }
+    client.post("/account/signup/", {**signup, "email": "nina@example.com"})
+    client.post("/account/signup/", {**signup, "email": alice.email})  # has an account
+    client.post("/account/verify/again/", {"email": "nina@example.com"})
+    deliver_pending()
+    bodies = [str(m.body) for m in mail.outbox]
+    assert len(bodies) == 4, [m.subject for m in mail.outbox]
+    links = [link for body in bodies for link in re.findall(r"https?://[^\s\"'<>]+", body)]
+    site_links = [link for link in links if "/account/" in link]
+    assert len(site_links) >= 5, links
+    assert all(link.startswith("https://shop.example/") for link in site_links), site_links
+    assert "testserver" not in "".join(bodies)
+    to_alice = [str(m.body) for m in mail.outbox if m.to == [alice.email]]
+    assert all("https://shop.example/da/account/" in body for body in to_alice), to_alice
