@@ -250,6 +250,7 @@ MAIN_THREAD = (
     "open and sweep",
     "waiting for workers",
     "ordered commits",
+    "days passed aggregated",
     "day aggregates",
     "keys closed and parts merged",
 )
