@@ -154,6 +154,17 @@ def sealed_key_version(token: str) -> int:
     return parse_sealed(token).kek_version
 
 
+def sealed_opens(
+    token: str, *, record_id: str, keyring: KeyRing, purpose: str = DEFAULT_PURPOSE
+) -> bool:
+    """Whether ``keyring`` unwraps the data key of ``token`` (nothing is decrypted)."""
+    try:
+        _unwrap(parse_sealed(token), associated_data(record_id=record_id, purpose=purpose), keyring)
+    except VaultError:
+        return False
+    return True
+
+
 def rewrap(token: str, *, record_id: str, keyring: KeyRing, purpose: str = DEFAULT_PURPOSE) -> str:
     """Re-wrap the data key under the current KEK; the secret's ciphertext is kept byte for byte.
 

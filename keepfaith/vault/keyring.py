@@ -91,7 +91,9 @@ def _wrap_aad(version: int, aad: bytes) -> bytes:
 class FileKeyRing:
     """KEKs in a JSON file (mode 0600) outside the database; see the module docstring."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, create: bool = True) -> None:
+        """Open the ring at ``path``; a missing file is made with a first key when
+        ``create``, else ``KeyRingError``."""
         self.path = Path(path)
         self._lock = threading.Lock()
         self._keys: dict[int, AESGCM] = {}
@@ -101,6 +103,8 @@ class FileKeyRing:
         self._checked = 0.0
         with self._file_lock():
             if not self.path.exists():
+                if not create:
+                    raise KeyRingError(f"the key ring {self.path} does not exist")
                 self._write(self._fresh_document())
             self._load()
 

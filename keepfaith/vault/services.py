@@ -35,7 +35,8 @@ from keepfaith.vault.cardstore import (
     card_disclose,
     card_store,
 )
-from keepfaith.vault.envelope import rewrap, sealed_key_version
+from keepfaith.vault.envelope import rewrap, sealed_key_version, sealed_opens
+from keepfaith.vault.errors import KeyRingError
 from keepfaith.vault.gateway import CARD_CATEGORY, PAYMENT_USE
 from keepfaith.vault.keyring import FileKeyRing
 from keepfaith.vault.models import StoredCardRecord
@@ -46,13 +47,52 @@ _keyrings: dict[Path, FileKeyRing] = {}
 
 
 def vault_keyring() -> FileKeyRing:
-    """The key ring at ``KEEPFAITH_VAULT_KEYRING`` (created on first use, mode 0600)."""
+    """The key ring at ``KEEPFAITH_VAULT_KEYRING``: created on first use (mode 0600) while no
+    card is sealed; once cards are, a missing ring is an error (a mistyped path must not
+    start a new ring that opens none of them)."""
     path = Path(settings.VAULT_KEYRING_PATH)
     with _lock:
         ring = _keyrings.get(path)
         if ring is None:
-            ring = _keyrings[path] = FileKeyRing(path)
+            sealed = not path.exists() and StoredCardRecord.objects.exclude(sealed="").exists()
+            try:
+                ring = FileKeyRing(path, create=not sealed)
+            except KeyRingError:
+                count = StoredCardRecord.objects.exclude(sealed="").count()
+                raise KeyRingError(
+                    f"the key ring {path} does not exist, but {count} stored card(s) are "
+                    "sealed under a key ring: restore its file from your backup, or set "
+                    "KEEPFAITH_VAULT_KEYRING to where it is"
+                ) from None
+            _keyrings[path] = ring
     return ring
+
+
+def vault_keyring_check(ring: FileKeyRing) -> None:
+    """Raise ``KeyRingError`` unless ``ring`` opens the stored cards: every key version they
+    are sealed under is in it, and it opens one card of each (a different ring can hold the
+    same version numbers)."""
+    held = {version.version for version in ring.versions()}
+    for version in (
+        StoredCardRecord.objects.exclude(sealed="")
+        .values_list("key_version", flat=True)
+        .distinct()
+        .order_by("key_version")
+    ):
+        count = StoredCardRecord.objects.exclude(sealed="").filter(key_version=version).count()
+        if version not in held:
+            raise KeyRingError(
+                f"{count} stored card(s) are sealed under key version {version}, which the key "
+                f"ring {ring.path} does not hold: is KEEPFAITH_VAULT_KEYRING the right file?"
+            )
+        samples = StoredCardRecord.objects.exclude(sealed="").filter(key_version=version)[:5]
+        if not any(
+            sealed_opens(row.sealed, record_id=row.record_id, keyring=ring) for row in samples
+        ):  # one altered card does not stop a rotation; five that do not open are a wrong ring
+            raise KeyRingError(
+                f"the key ring {ring.path} does not open the cards sealed under its key version "
+                f"{version} ({count} card(s)): is KEEPFAITH_VAULT_KEYRING the right file?"
+            )
 
 
 @enforces("QS-5", "QS-3")
@@ -156,6 +196,7 @@ def vault_rewrap(
     """Re-wrap every sealed row not yet under the current key version, a batch at a time;
     ``progress(done, total)`` after each batch (a command's progress bar)."""
     ring = vault_keyring()
+    vault_keyring_check(ring)
     version = ring.current_version
     sealed = StoredCardRecord.objects.exclude(sealed="")
     already = sealed.filter(key_version__gte=version).count()
@@ -186,7 +227,9 @@ def vault_rotate(
     *, actor: Actor, batch_size: int = 500, progress: Callable[[int, int], None] | None = None
 ) -> RotationReport:
     """Add a new key version, then re-wrap every stored card under it (PCI DSS 3.7.4)."""
-    vault_keyring().rotate()
+    ring = vault_keyring()
+    vault_keyring_check(ring)  # before a new version is added: a wrong ring changes nothing
+    ring.rotate()
     report = vault_rewrap(batch_size=batch_size, progress=progress)
     audit_append(
         actor=actor,

@@ -6,6 +6,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.services import Actor
@@ -125,3 +126,43 @@ def test_the_vault_command_rotates_and_reports(cards):
     assert "kek 1 retired  0 card(s)" in out.getvalue()
     assert "kek 2 current  4 card(s)" in out.getvalue()
     assert AuditEntry.objects.filter(action="vault.rotate", outcome="done").count() == 1
+
+
+@pytest.mark.clause("QS-5")
+def test_a_mistyped_key_ring_path_starts_no_new_ring_once_cards_are_sealed(
+    cards, django_vault, tmp_path
+):
+    """A wrong KEEPFAITH_VAULT_KEYRING must not create a ring that opens none of the cards
+    and then report them as re-wrapped: every vault command stops, naming the file."""
+    wrong = tmp_path / "no-such-folder-typo" / "keyring.json"
+    django_vault.VAULT_KEYRING_PATH = wrong
+    for action in ("status", "rotate", "rewrap"):
+        with pytest.raises(CommandError, match=r"does not exist, but 4 stored card\(s\)"):
+            call_command("vault", action, stdout=StringIO())
+    assert not wrong.exists()
+    assert set(StoredCardRecord.objects.values_list("key_version", flat=True)) == {1}
+    assert not AuditEntry.objects.filter(action="vault.rotate").exists()
+
+
+@pytest.mark.clause("QS-5")
+def test_a_key_ring_that_does_not_open_the_cards_changes_nothing(cards, django_vault, tmp_path):
+    """Another ring with the same version numbers (a copy from another install, say) is
+    found out before a new key is added or a card is touched."""
+    other = tmp_path / "other" / "keyring.json"
+    FileKeyRing(other)  # a fresh ring: version 1, but another key
+    django_vault.VAULT_KEYRING_PATH = other
+    before = list(StoredCardRecord.objects.order_by("pk").values_list("sealed", flat=True))
+    for action in ("rotate", "rewrap", "status"):
+        with pytest.raises(CommandError, match="does not open the cards sealed under"):
+            call_command("vault", action, stdout=StringIO())
+    assert [(v.version, v.status) for v in FileKeyRing(other).versions()] == [(1, "current")]
+    assert list(StoredCardRecord.objects.order_by("pk").values_list("sealed", flat=True)) == before
+
+
+@pytest.mark.clause("QS-5")
+def test_status_names_cards_under_a_version_the_ring_lacks(cards, django_vault):
+    StoredCardRecord.objects.filter(pk=cards[0].pk).update(key_version=7)
+    out = StringIO()
+    with pytest.raises(CommandError, match="key version 7, which the key ring"):
+        call_command("vault", "status", stdout=out)
+    assert "kek 7 missing  1 card(s)" in out.getvalue()

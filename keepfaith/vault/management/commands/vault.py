@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Count
 
 from keepfaith.audit.services import Actor
 from keepfaith.terminal import progress, whole_number
+from keepfaith.vault.errors import VaultError
 from keepfaith.vault.models import StoredCardRecord
-from keepfaith.vault.services import vault_keyring, vault_rewrap, vault_rotate
+from keepfaith.vault.services import (
+    vault_keyring,
+    vault_keyring_check,
+    vault_rewrap,
+    vault_rotate,
+)
 
 
 class Command(BaseCommand):
@@ -28,6 +34,12 @@ class Command(BaseCommand):
         sub.add_parser("status")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            self._handle(options)
+        except VaultError as exc:
+            raise CommandError(str(exc)) from None
+
+    def _handle(self, options: dict[str, Any]) -> None:
         action = options["action"]
         if action == "status":
             self._status()
@@ -51,8 +63,13 @@ class Command(BaseCommand):
             .annotate(n=Count("pk"))
             .values_list("key_version", "n")
         )
-        for version in vault_keyring().versions():
-            n = counts.get(version.version, 0)
-            self.stdout.write(f"kek {version.version} {version.status:<8} {n} card(s)")
-        if counts.get(None):
-            self.stdout.write(f"token-only   {counts[None]} card(s)")
+        ring = vault_keyring()
+        for kek in ring.versions():
+            n = counts.pop(kek.version, 0)
+            self.stdout.write(f"kek {kek.version} {kek.status:<8} {n} card(s)")
+        token_only = counts.pop(None, 0)
+        if token_only:
+            self.stdout.write(f"token-only   {token_only} card(s)")
+        for missing, n in sorted(counts.items()):
+            self.stdout.write(f"kek {missing} missing  {n} card(s)")
+        vault_keyring_check(ring)
