@@ -180,6 +180,14 @@ def _restore_append_only(django_db_blocker: Any) -> None:
 _RANDOM_TOKENS = re.compile(r'name="csrfmiddlewaretoken" value="[^"]*"|nonce="[^"]*"')
 
 
+def relabelled(policy_text: str, label: str = "9999.1") -> str:
+    """A policy file's text under another version label: a changed policy is published as
+    a new version, never under a label that is published already."""
+    text, count = re.subn(r"^version: .*$", f'version: "{label}"', policy_text, count=1, flags=re.M)
+    assert count == 1, "the policy text has no version line"
+    return text
+
+
 def without_random_tokens(body: str) -> str:
     """A page without its forgery token and nonces: random text in which a short secret
     ("4242", a card's last four) turns up by chance now and then."""

@@ -8,28 +8,51 @@ from pathlib import Path
 from django.db import transaction
 
 from keepfaith.audit.services import Actor, audit_append, chain_append
-from keepfaith.policy import load_policy_text
+from keepfaith.policy import PolicyError, Problem, load_policy_text
 from keepfaith.policy.diff import diff_to_dict, policy_diff
 from keepfaith.policy.render import policy_content_hash
 from keepfaith.policy.trace import enforces
+from keepfaith.policy.yamlsource import MAX_BYTES
 from keepfaith.versions.models import PolicyVersion
 from keepfaith.versions.selectors import active_version_forget
 
 
-@enforces("BE-11")
-def policy_publish(*, source: str, source_name: str = "<policy>") -> tuple[PolicyVersion, bool]:
-    """Publish the policy text ``source``; the same content twice publishes nothing.
+class PublishRefused(Exception):
+    """A valid policy that cannot be published as it is; the message says what to change."""
 
-    Raises ``PolicyError`` (with every located problem) when the text is not a valid policy.
-    Returns the version and whether it is new.
+
+@enforces("BE-11")
+def policy_publish(
+    *, source: str | bytes, source_name: str = "<policy>"
+) -> tuple[PolicyVersion, bool]:
+    """Publish the policy text ``source``; the version in force published again is nothing.
+
+    Raises ``PolicyError`` (with every located problem) when the text is not a valid policy,
+    and ``PublishRefused`` when its version label is published already with other content, or
+    its content was published before and has been superseded (going back to it is a new
+    version, with a label of its own). Returns the version and whether it is new.
     """
     policy = load_policy_text(source, file=source_name)
+    text = source.decode("utf-8") if isinstance(source, bytes) else source  # valid: UTF-8
     content_hash = policy_content_hash(policy)
     with transaction.atomic():
+        previous = PolicyVersion.objects.select_for_update().order_by("-seq").first()
         existing = PolicyVersion.objects.filter(content_hash=content_hash).first()
-        if existing is not None:
+        if existing is not None and previous is not None and existing.pk == previous.pk:
             return existing, False
-        previous = PolicyVersion.objects.order_by("-seq").first()
+        if existing is not None:
+            raise PublishRefused(
+                f"{source_name}: this content was published as version {existing.label} and "
+                f"version {previous.label if previous else '?'} has replaced it since; to "
+                "go back to it, give it a new version label (the `version:` field) and "
+                "publish that"
+            )
+        taken = PolicyVersion.objects.filter(label=policy.version).first()
+        if taken is not None:
+            raise PublishRefused(
+                f"{source_name}: version {policy.version} is published already with other "
+                "content; give this policy a new version label (the `version:` field)"
+            )
         changes: dict[str, object] = {}
         reconsent: list[str] = []
         if previous is not None:
@@ -41,7 +64,7 @@ def policy_publish(*, source: str, source_name: str = "<policy>") -> tuple[Polic
             label=policy.version,
             content_hash=content_hash,
             effective=dt.date.fromisoformat(policy.effective),
-            source=source,
+            source=text,
             source_name=source_name,
             changes=changes,
             requires_reconsent=reconsent,
@@ -58,4 +81,13 @@ def policy_publish(*, source: str, source_name: str = "<policy>") -> tuple[Polic
 
 
 def policy_publish_file(*, path: Path) -> tuple[PolicyVersion, bool]:
-    return policy_publish(source=path.read_text(encoding="utf-8"), source_name=str(path))
+    """``policy_publish`` of the file at ``path``; one that cannot be read, or is larger than
+    a policy may be, is a ``PolicyError`` naming it (read no further than that limit)."""
+    name = str(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise PolicyError([Problem(name, 1, 1, "", f"cannot read the file: {reason}")]) from None
+    return policy_publish(source=raw, source_name=name)

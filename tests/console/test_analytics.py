@@ -15,7 +15,7 @@ from django.utils import timezone
 from keepfaith.audit.models import AuditEntry
 from keepfaith.weblog.conf import download_extensions
 from keepfaith.weblog.reports import report_csv, report_json, weblog_report
-from tests.conftest import make_staff, verified_client
+from tests.conftest import make_staff, relabelled, verified_client
 
 pytestmark = [pytest.mark.clause("BE-5")]
 
@@ -73,7 +73,9 @@ def test_a_reader_the_policy_drops_is_refused(published, weblog, mia):
         )
     )
     assert verified_client(mia).get("/console/analytics/").status_code == 200
-    policy_publish(source=text, source_name="test: marketing no longer reads log reports")
+    policy_publish(
+        source=relabelled(text), source_name="test: marketing no longer reads log reports"
+    )
     response = verified_client(mia).get("/console/analytics/")
     assert response.status_code == 403
 

@@ -14,7 +14,7 @@ from keepfaith.audit.services import Actor
 from keepfaith.console.access import StaffRead, read_decision
 from keepfaith.inforce import in_force
 from keepfaith.versions.services import policy_publish
-from tests.conftest import make_staff, verified_client
+from tests.conftest import make_staff, relabelled, verified_client
 
 BE = Path("examples/qualityssl/policy.yaml")
 ROLES = ("support", "billing", "marketing", "privacy officer", "administrator")
@@ -75,7 +75,9 @@ def test_a_policy_without_the_billing_entry_closes_bill_s_pages_at_once(publishe
     text = BE.read_text(encoding="utf-8")
     start = text.index("    - role: billing\n")
     end = text.index("    - role: marketing\n")
-    policy_publish(source=text[:start] + text[end:], source_name="test: no billing staff")
+    policy_publish(
+        source=relabelled(text[:start] + text[end:]), source_name="test: no billing staff"
+    )
     refused = bill.get("/console/orders/")
     assert refused.status_code == 403
     reason = refused.content.decode()

@@ -17,6 +17,7 @@ from keepfaith.demo import earlier_policy_text
 from keepfaith.policy import Policy, PolicyError, load_policy_text
 from keepfaith.versions.models import PolicyVersion
 from keepfaith.versions.services import policy_publish, policy_publish_file
+from tests.conftest import relabelled
 
 BE = Path("examples/qualityssl/policy.yaml")
 
@@ -52,6 +53,57 @@ def test_an_invalid_policy_is_refused_with_located_problems(db):
     with pytest.raises(PolicyError) as caught:
         policy_publish(source="version: 1\nnot_a_key: true\n", source_name="bad.yaml")
     assert any(p.file == "bad.yaml" and p.line >= 1 for p in caught.value.problems)
+    assert PolicyVersion.objects.count() == 0
+
+
+def test_other_content_under_a_published_label_is_refused(db, tmp_path):
+    policy_publish_file(path=BE)
+    shorter = BE.read_text(encoding="utf-8").replace("retention: 90d", "retention: 30d", 1)
+    assert shorter != BE.read_text(encoding="utf-8")
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(shorter, encoding="utf-8")
+    with pytest.raises(CommandError, match=r"version 2024\.1 is published already with other"):
+        call_command("policy", "publish", str(changed), stdout=StringIO())
+    assert PolicyVersion.objects.count() == 1
+    assert AuditEntry.objects.filter(action="policy.publish").count() == 1
+
+
+def test_going_back_to_a_superseded_version_needs_a_new_label(db, tmp_path):
+    """Publishing an earlier version's file again used to say "nothing to do" while the later
+    version stayed in force; going back is a new version, with its own label."""
+    earlier = earlier_policy_text(BE.read_text(encoding="utf-8")) or ""
+    old = tmp_path / "earlier.yaml"
+    old.write_text(earlier, encoding="utf-8")
+    policy_publish_file(path=old)
+    policy_publish_file(path=BE)
+    with pytest.raises(CommandError, match=r"published as version 2023\.1 and version 2024\.1"):
+        call_command("policy", "publish", str(old), stdout=StringIO())
+    assert PolicyVersion.objects.latest("seq").label == "2024.1"
+    back = tmp_path / "back.yaml"
+    back.write_text(relabelled(earlier, "2024.2"), encoding="utf-8")
+    out = StringIO()
+    call_command("policy", "publish", str(back), stdout=out)
+    assert "published version 2024.2" in out.getvalue()
+    assert PolicyVersion.objects.latest("seq").label == "2024.2"
+    out = StringIO()
+    call_command("policy", "publish", str(back), stdout=out)  # in force: nothing to do
+    assert "in force already, nothing to do: version 2024.2" in out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["missing", "folder", "binary", "huge"])
+def test_a_file_that_cannot_be_published_is_named_without_a_traceback(db, tmp_path, kind):
+    path = tmp_path / "policy.yaml"
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "binary":
+        path.write_bytes(b"\xff\xfe\x00binary" * 10)
+    elif kind == "huge":
+        path.write_bytes(b"# " + b"x" * 3_000_000 + b"\n")
+    err = StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("policy", "publish", str(path), stdout=StringIO(), stderr=err)
+    assert exited.value.code == 1
+    assert str(path) in err.getvalue()
     assert PolicyVersion.objects.count() == 0
 
 

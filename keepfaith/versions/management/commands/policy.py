@@ -20,7 +20,7 @@ from keepfaith.policy.commands import (
 from keepfaith.policy.diff import diff_to_text, policy_diff
 from keepfaith.policy.report import format_problem, policy_check_command
 from keepfaith.versions.models import PolicyVersion
-from keepfaith.versions.services import policy_publish_file
+from keepfaith.versions.services import PublishRefused, policy_publish_file
 
 FORMATS = {"md": "markdown", "markdown": "markdown", "html": "html", "json": "json"}
 
@@ -37,7 +37,9 @@ class Command(BaseCommand):
         render.add_argument("--format", choices=sorted(FORMATS), default="md")
         render.add_argument("--lang", default="en")
         publish = sub.add_parser(
-            "publish", help="store a new version (same content: nothing) and tell customers"
+            "publish",
+            help="store a new version under a new label and tell customers (the version in "
+            "force again: nothing)",
         )
         publish.add_argument("file", type=Path)
         notify = sub.add_parser(
@@ -84,7 +86,9 @@ class Command(BaseCommand):
             for problem in exc.problems:
                 self.stderr.write(format_problem(problem))
             return 1
-        verb = "published" if created else "already published, nothing to do:"
+        except PublishRefused as exc:
+            raise CommandError(str(exc)) from None
+        verb = "published" if created else "in force already, nothing to do:"
         self.stdout.write(f"{verb} version {version.label} ({version.content_hash})")
         for use in version.requires_reconsent:
             self.stdout.write(f"  needs fresh consent: {use}")
