@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import zoneinfo
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -34,6 +35,15 @@ PRODUCTION = MODE == "production"
 DEBUG = envbool("KEEPFAITH_DEBUG", not PRODUCTION)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("KEEPFAITH_DEBUG must be off when KEEPFAITH_MODE=production")
+
+
+def _without_password(url: str) -> str:
+    """``url`` with any password in it replaced by ``***`` (for messages)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
 
 
 def _secret(name: str, dev_file: str) -> str:
@@ -161,8 +171,10 @@ try:
         conn_max_age=envint("KEEPFAITH_DB_CONN_MAX_AGE", 60, minimum=0),
         conn_health_checks=True,
     )
-except (ValueError, KeyError) as exc:
-    raise ImproperlyConfigured(f"DATABASE_URL={DATABASE_URL!r}: {exc}") from exc
+except (ValueError, KeyError) as exc:  # the URL's password never reaches the message
+    raise ImproperlyConfigured(
+        f"DATABASE_URL={_without_password(DATABASE_URL)!r}: {str(exc).replace(DATABASE_URL, '')}"
+    ) from None
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE transactions serialise writers up front, so a read-then-append (the hash
     # chains) never fails half-way with "database is locked".

@@ -301,3 +301,14 @@ def test_english_dates_are_written_as_the_statement_writes_them():
         assert date_format(dt.datetime(2026, 12, 5, 13, 45), "DATETIME_FORMAT") == (
             "5 December 2026, 13:45"
         )
+
+
+@pytest.mark.clause("QS-3")
+def test_a_malformed_database_url_is_reported_without_its_password(tmp_path):
+    url = "postgress://kf:S3cretPassw0rd@db.example:5432/keepfaith"
+    result = _keepfaith("check", extra_env={"DATABASE_URL": url}, tmp_path=tmp_path)
+    assert result.returncode == 2
+    [line] = result.stderr.strip().splitlines()
+    assert "S3cretPassw0rd" not in result.stderr + result.stdout
+    assert "postgress://kf:***@db.example:5432/keepfaith" in line
+    assert "postgress://" in line  # the part that is wrong is still named

@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from keepfaith.audit.models import AuditEntry
 from keepfaith.jobs import services
@@ -119,3 +120,15 @@ def test_the_compaction_job_merges_a_days_parts_and_audits_the_rewrite(
     assert f"logs-compact: compacted the Parquet parts of {days} days" in out
     assert len(list(paths.raw_hits.rglob("*.parquet"))) < before
     assert entry.categories == ["user.device.ip_address"] and entry.outcome == "rewritten"
+
+
+@pytest.mark.clause("QS-6")
+def test_run_once_exits_non_zero_when_a_job_fails(db, clock, settings, tmp_path):
+    """cron alerts on a non-zero exit: a failed retention job must not exit 0."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the web-log store should be", encoding="utf-8")
+    settings.WEBLOG_DIR = blocker
+    err = StringIO()
+    with pytest.raises(CommandError, match=r"job\(s\) failed"):
+        call_command("jobs", "run", "--once", stdout=StringIO(), stderr=err)
+    assert "logs-purge: failed:" in err.getvalue()

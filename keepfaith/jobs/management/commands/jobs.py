@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from keepfaith.jobs import services
 from keepfaith.jobs.selectors import job_runs
@@ -16,10 +16,11 @@ RULES = "; ".join(f"{job.name} (every {job.period}): {job.rule}" for job in serv
 
 class Command(BaseCommand):
     help = (
-        "Periodic retention jobs. `run --once` runs what is due and exits (for cron, e.g. "
-        "hourly); `run` keeps running and sleeps until the next job is due. A job runs at "
-        "most once per period, also across restarts (the last run is stored). Jobs: "
-        f"{RULES}. Outgoing mail is sent by `keepfaith mail worker`, run beside this one."
+        "Periodic retention jobs. `run --once` runs what is due and exits, non-zero if a "
+        "job failed (for cron, e.g. hourly); `run` keeps running and sleeps until the next "
+        "job is due. A job runs at most once per period, also across restarts (the last run "
+        f"is stored). Jobs: {RULES}. Outgoing mail is sent by `keepfaith mail worker`, run "
+        "beside this one."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -39,8 +40,10 @@ class Command(BaseCommand):
             self._list()
             return
         while True:
-            self._run_due()
+            failed = self._run_due()
             if options["once"]:
+                if failed:  # cron alerts on a non-zero exit
+                    raise CommandError(f"{failed} job(s) failed; each is named above")
                 return
             try:
                 time.sleep(self._pause(options["poll"]))
@@ -48,12 +51,16 @@ class Command(BaseCommand):
                 self.stdout.write("jobs runner stopped")
                 return
 
-    def _run_due(self) -> None:
+    def _run_due(self) -> int:
+        """Run the jobs that are due; the number that failed."""
+        failed = 0
         for result in services.jobs_run_due():
             if result.error:
+                failed += 1
                 self.stderr.write(f"{result.name}: failed: {result.error}")
             else:
                 self.stdout.write(f"{result.name}: {result.outcome}")
+        return failed
 
     def _pause(self, poll: float) -> float:
         due = services.jobs_next_due()
