@@ -24,41 +24,57 @@ class CommandEntry:
 
 COMMANDS: tuple[CommandEntry, ...] = (
     CommandEntry(
-        "policy", "Policy", "check, render, publish, diff and export privacy policy files"
+        "policy", "Policy", "check, render, publish, notify, diff and export the privacy policy"
     ),
     CommandEntry(
         "trace", "Policy", "each clause with the policy text, code and tests that keep it"
     ),
-    CommandEntry("audit", "Audit and consent", "verify the hash chains; the head; latest entries"),
     CommandEntry(
-        "consent", "Audit and consent", "verify or rebuild the consent ledger; a subject's choices"
+        "audit", "Audit and consent", "verify the hash chains; the head; tail: latest entries"
     ),
     CommandEntry(
-        "rights", "Audit and consent", "data-subject requests: list, show, export, erase, extend"
+        "consent",
+        "Audit and consent",
+        "verify or rebuild the consent ledger; show a subject's choices",
     ),
     CommandEntry(
-        "staff", "Staff", "staff accounts: add with a role and a second factor, list, reset"
-    ),
-    CommandEntry("store", "Customers and orders", "send data queued for outside parties (BE-10)"),
-    CommandEntry(
-        "vault", "Customers and orders", "rotate the card vault's key; re-wrap stored cards"
+        "rights",
+        "Audit and consent",
+        "data-subject requests: list, show, ready, erase, restrict, extend",
     ),
     CommandEntry(
-        "certs", "Customers and orders", "check CSRs, match keys, test a TLS server, refresh"
+        "staff",
+        "Staff",
+        "staff accounts: add, list, reset-password, reset-otp; code: a second factor",
     ),
     CommandEntry(
-        "support", "Customers and orders", "delete requests and tickets whose retention ran out"
+        "store", "Customers and orders", "transfers: send data queued for outside parties (BE-10)"
     ),
-    CommandEntry("campaign", "Mail", "marketing campaigns: create a draft, send it, its progress"),
+    CommandEntry(
+        "vault", "Customers and orders", "rotate the card vault's key; rewrap stored cards; status"
+    ),
+    CommandEntry(
+        "certs", "Customers and orders", "check-csr, match keys, test a TLS server, refresh; pebble"
+    ),
+    CommandEntry(
+        "support", "Customers and orders", "purge requests and tickets whose retention ran out"
+    ),
+    CommandEntry("campaign", "Mail", "marketing campaigns: create a draft, send it, its status"),
     CommandEntry("announce", "Mail", "a service announcement to every customer with a service"),
     CommandEntry("mail", "Mail", "the outbox worker; opt-out mail: listen, import, process"),
     CommandEntry(
-        "logs", "Web logs and partners", "web-log analytics: ingest, report, aggregate, purge"
+        "logs",
+        "Web logs and partners",
+        "web-log analytics: ingest, forget, aggregate, report, purge, compact",
     ),
     CommandEntry(
-        "share", "Web logs and partners", "partner releases of aggregates: export, list, budget"
+        "share",
+        "Web logs and partners",
+        "partner releases of aggregates: export, list, budget, verify",
     ),
-    CommandEntry("jobs", "Operations", "the retention and upkeep jobs on their schedule"),
+    CommandEntry(
+        "jobs", "Operations", "run the retention and upkeep jobs on their schedule; list them"
+    ),
     CommandEntry("demo", "Operations", "load the demo data (never in production)"),
 )
 OWN = frozenset(entry.name for entry in COMMANDS)

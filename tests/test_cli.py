@@ -34,6 +34,27 @@ def test_every_command_is_listed_with_a_description_and_its_own_help():
         assert str(command.help).strip(), f"{entry.name} has no --help text"
 
 
+def test_each_summary_names_every_subcommand_there_is_and_no_other(db):
+    """``keepfaith --help`` once named a ``rights export`` that does not exist and left out
+    ``ready`` and ``restrict``: each summary now names exactly the command's subcommands."""
+    import argparse
+
+    on_disk = _commands_on_disk()
+    for entry in COMMANDS:
+        parser = import_module(on_disk[entry.name]).Command().create_parser("keepfaith", entry.name)
+        choices: set[str] = set()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction) or (
+                action.dest == "action" and action.choices
+            ):
+                choices |= set(action.choices)
+        words = set(re.findall(r"[a-z][a-z-]*", entry.summary))
+        assert choices <= words, (entry.name, sorted(choices - words))
+        if entry.name in ("rights",):  # a list of actions: nothing that is not one of them
+            listed = entry.summary.split(":", 1)[1]
+            assert set(re.findall(r"[a-z][a-z-]*", listed)) == choices, entry.summary
+
+
 def test_every_command_is_in_the_readme_table():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("## Commands") :].split("\n## ", 1)[0]
