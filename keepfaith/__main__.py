@@ -1,7 +1,8 @@
 """The ``keepfaith`` command: Django's management entry point with our settings.
 
 A missing or bad setting is one line on standard error naming the variable, and exit status 2
-(not a traceback through Django's start-up).
+(not a traceback through Django's start-up). A database without its tables or out of reach is
+one line and status 1; Ctrl-C is one line and status 130.
 
 Start-up is kept short: ``keepfaith``, ``keepfaith --help`` and ``keepfaith help`` print the
 command table (``keepfaith.commands``) without starting Django; keepfaith's own commands skip
@@ -80,9 +81,9 @@ def main() -> None:
         return
     from django.core.management import execute_from_command_line
 
-    if sys.argv[1:2] != ["runserver"]:  # its reloader starts Django itself, and survives errors
-        _start_quietly()
     try:
+        if sys.argv[1:2] != ["runserver"]:  # its reloader starts Django itself, survives errors
+            _start_quietly()
         execute_from_command_line(_arguments(sys.argv))
         # The process ends now: the last collection at exit would walk every object once
         # more (a quarter of a second after a `logs ingest`). Objects are still freed as
@@ -92,6 +93,33 @@ def main() -> None:
     except BrokenPipeError:  # the reader stopped early (`keepfaith rights list | head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error
         sys.exit(141)  # as a shell reports SIGPIPE
+    except KeyboardInterrupt:  # Ctrl-C: each command commits its steps, so a re-run goes on
+        sys.stderr.write("\nkeepfaith: interrupted\n")
+        sys.exit(130)  # as a shell reports SIGINT
+    except Exception as exc:
+        message = database_problem(exc)
+        if message is None:
+            raise
+        sys.stderr.write(f"keepfaith: {message}\n")
+        sys.exit(1)
+
+
+def database_problem(exc: BaseException) -> str | None:
+    """One line for an operator's database mistake (tables not made yet, a database that
+    cannot be reached or does not exist), or None for anything else (a traceback: a bug)."""
+    from django.db import OperationalError, ProgrammingError
+
+    if not isinstance(exc, (OperationalError, ProgrammingError)):
+        return None
+    text = " ".join(str(exc).split())[:300]
+    if "no such table" in text or ("relation" in text and "does not exist" in text):
+        return f"the database has no tables for this yet ({text}): run `keepfaith migrate`"
+    if isinstance(exc, OperationalError):
+        from django.db import connection
+
+        where = connection.settings_dict.get("NAME") or "?"
+        return f"cannot use the database {where}: {text}"
+    return None
 
 
 if __name__ == "__main__":

@@ -3,9 +3,12 @@ description and in the README's command table; the help starts without Django.""
 
 from __future__ import annotations
 
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from importlib import import_module
 from pathlib import Path
 
@@ -181,3 +184,66 @@ def test_the_reports_command_is_read_as_the_console_reads_them(settings, tmp_pat
     assert [(e.actor, e.outcome) for e in entries] == [
         (mia.email, "read"), (bob.email, "refused"), ("logs report", "read"),
     ]  # fmt: skip
+
+
+def _keepfaith(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "keepfaith", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+def test_a_database_without_tables_is_one_line_saying_to_migrate(tmp_path):
+    env = {"KEEPFAITH_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/new.db"}
+    for args in (["audit", "verify"], ["staff", "list"], ["jobs", "list"]):
+        result = _keepfaith(*args, env=env)
+        assert result.returncode == 1, (args, result.stderr)
+        assert "Traceback" not in result.stderr, result.stderr
+        [line] = result.stderr.strip().splitlines()
+        assert line.startswith("keepfaith: the database has no tables for this yet"), line
+        assert line.endswith("run `keepfaith migrate`"), line
+
+
+def test_a_database_that_cannot_be_reached_is_one_line(tmp_path):
+    env = {"KEEPFAITH_VAR_DIR": str(tmp_path),
+           "DATABASE_URL": "postgres://kf:secret-pw@127.0.0.1:9/kf_nowhere"}  # fmt: skip
+    result = _keepfaith("audit", "verify", env=env)
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("keepfaith: cannot use the database kf_nowhere: "), line
+    assert "secret-pw" not in result.stderr
+
+
+def _opened(pid: int, name: str, seconds: float = 60) -> bool:
+    """Whether process ``pid`` opens a file called ``name`` within ``seconds``."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
+        except OSError:
+            links = []
+        if any(link.endswith(name) for link in links):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_ctrl_c_ends_a_command_with_one_line_and_status_130(tmp_path):
+    env = {"KEEPFAITH_VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/kf.db"}
+    assert _keepfaith("migrate", "-v", "0", env=env).returncode == 0
+    with subprocess.Popen(
+        [sys.executable, "-m", "keepfaith", "mail", "worker", "--poll", "30"],
+        env={**os.environ, **env}, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    ) as process:  # fmt: skip
+        assert _opened(process.pid, "kf.db"), "the worker never opened its database"
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert err.strip() == "keepfaith: interrupted", err
