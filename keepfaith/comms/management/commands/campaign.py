@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -28,18 +27,35 @@ def staff_actor(email: str, permission: str) -> Actor:
     return Actor(ActorKind.STAFF, user.email)
 
 
+MAIL_FILE_MAX_BYTES = 1_000_000  # a mail's text or HTML part; far more than any real one
+
+
 def read_text(path: str | None) -> str:
+    """The UTF-8 text of the file at ``path`` ("" for none), read no further than a mail's
+    size limit; a file that is too large, not UTF-8 or holds a NUL is a ``CommandError``."""
     if not path:
         return ""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        with open(path, "rb") as handle:
+            raw = handle.read(MAIL_FILE_MAX_BYTES + 1)
     except OSError as error:
         raise CommandError(f"cannot read {path}: {error.strerror}") from None
+    if len(raw) > MAIL_FILE_MAX_BYTES:
+        raise CommandError(
+            f"{path}: larger than {MAIL_FILE_MAX_BYTES:,} bytes; a mail's text or HTML must be "
+            "smaller"
+        )
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise CommandError(
             f"{path}: not UTF-8 text (byte {error.start + 1} cannot be read); "
             "save the mail's text as UTF-8"
         ) from None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise CommandError(f"{path}:{line}: a NUL character, which a mail cannot carry")
+    return text
 
 
 class Command(BaseCommand):

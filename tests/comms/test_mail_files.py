@@ -1,0 +1,36 @@
+"""The text and HTML files `campaign create` and `announce` read: hostile sizes and bytes are
+a clear error naming the file, and nothing is stored."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from keepfaith.comms.models import Campaign
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"x" * 1_000_001, r"larger than 1,000,000 bytes"),
+        (b"Hello\nsecond line\x00 third", r"mail\.txt:2: a NUL character"),
+    ],
+)
+def test_a_mail_file_too_large_or_with_a_nul_is_refused(published, mia, pat, tmp_path, content,
+                                                        message):  # fmt: skip
+    text = tmp_path / "mail.txt"
+    text.write_bytes(content)
+    for command, who in (
+        (["campaign", "create", "--kind", "newsletter", "--subject", "S"], mia),
+        (["announce", "--subject", "S"], pat),
+    ):
+        with pytest.raises(CommandError, match=message):
+            call_command(*command, "--text", str(text), "--as", who.email)
+    assert not Campaign.objects.exists()
+
+
+def test_an_endless_file_is_read_no_further_than_the_limit(published, mia):
+    with pytest.raises(CommandError, match="larger than"):
+        call_command("campaign", "create", "--kind", "newsletter", "--subject", "S",
+                     "--text", "/dev/zero", "--as", mia.email)  # fmt: skip
