@@ -261,3 +261,20 @@ def test_the_command_names_a_file_too_large_to_be_a_request(tmp_path):
     huge.write_bytes(b"A" * (MAX_INPUT_BYTES * 4))
     with pytest.raises(CommandError, match=rf"{huge}: larger than 65536 bytes"):
         call_command("certs", "check-csr", str(huge))
+
+
+def test_match_names_the_file_that_is_not_readable(tmp_path):
+    from django.core.management.base import CommandError
+
+    leaf = make_leaf(None, NAMES)
+    (tmp_path / "c.pem").write_bytes(leaf.cert_pem())
+    (tmp_path / "bin.yaml").write_bytes(b"\x00\x01garbage: yes\n")
+    with pytest.raises(CommandError) as caught:
+        call_command("certs", "match", str(tmp_path / "c.pem"), str(tmp_path / "bin.yaml"))
+    message = str(caught.value)
+    assert message.startswith(f"{tmp_path / 'bin.yaml'} (to compare with the certificate): ")
+    assert "certificate request, public key, certificate or private key" in message
+    with pytest.raises(CommandError, match=r"bin\.yaml \(the certificate\): "):
+        call_command("certs", "match", str(tmp_path / "bin.yaml"), str(tmp_path / "c.pem"))
+    with pytest.raises(CommandError, match=r"bin\.yaml: "):
+        call_command("certs", "check-csr", str(tmp_path / "bin.yaml"))

@@ -29,7 +29,12 @@ from keepfaith.audit.services import Actor
 from keepfaith.certs.csrcheck import csr_check, key_match
 from keepfaith.certs.daily import certificates_daily
 from keepfaith.certs.findings import Finding, has_errors
-from keepfaith.certs.inputs import MAX_INPUT_BYTES, InputError
+from keepfaith.certs.inputs import (
+    MAX_INPUT_BYTES,
+    InputError,
+    load_certificates,
+    load_public_key,
+)
 from keepfaith.certs.names import names_parse
 from keepfaith.certs.sslscan import ScanFailed, ServerReport, server_test
 from keepfaith.certs.targets import TargetRefused
@@ -122,7 +127,10 @@ class Command(BaseCommand):
             self.stdout.write("\n".join(lines))
 
     def _check(self, options: dict[str, Any]) -> bool:
-        report = csr_check(data=_read(options["file"]), names=names_parse(options["names"]))
+        try:
+            report = csr_check(data=_read(options["file"]), names=names_parse(options["names"]))
+        except InputError as exc:
+            raise CommandError(f"{options['file']}: {exc}") from None
         lines = [
             f"subject: {', '.join(f'{k}={v}' for k, v in report.subject) or '-'}",
             f"names: {', '.join(report.names) or '-'}",
@@ -135,11 +143,25 @@ class Command(BaseCommand):
         return has_errors(report.findings)
 
     def _match(self, options: dict[str, Any]) -> bool:
-        report = key_match(
-            certificate=_read(options["certificate"]),
-            other=_read(options["other"]),
-            allow_private=True,
-        )
+        """Each file read and checked on its own, so an error names the one at fault."""
+        first, second = options["certificate"], options["other"]
+        certificate, other = _read(first), _read(second)
+        try:
+            load_certificates(certificate)
+        except InputError as exc:
+            raise CommandError(f"{first} (the certificate): {exc}") from None
+        try:
+            load_public_key(other, allow_private=True)
+        except InputError as exc:
+            reason = (
+                str(exc)
+                if b"-----BEGIN" in other
+                else (
+                    "not a certificate request, public key, certificate or private key (PEM or DER)"
+                )
+            )
+            raise CommandError(f"{second} (to compare with the certificate): {reason}") from None
+        report = key_match(certificate=certificate, other=other, allow_private=True)
         verdict = "match" if report.matches else "DO NOT MATCH"
         mine, theirs = report.certificate_key, report.other_key
         lines = [
