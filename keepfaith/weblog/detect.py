@@ -18,6 +18,7 @@ from keepfaith.weblog.parse import LogRecord, log_record
 
 SAMPLE_LINES = 200
 SAMPLE_BYTES = 256 * 1024
+HEAD_MAX_BYTES = 65 * SAMPLE_BYTES  # how far a first line longer than the sample is read
 # Presets tried, most fields first; nginx's default reads the same lines as combined.
 DETECTED = ("vhost_combined", "combined", "nginx", "common")
 MOSTLY = 0.5  # more than this share malformed: the lines are not in the format
@@ -82,6 +83,11 @@ def format_name(fmt: LogFormat) -> str:
 
 def mismatch_message(path: str, chosen: FormatGuess, likely: FormatGuess) -> str:
     """Why a file is refused, and the format its lines look like."""
+    if not chosen.sampled:
+        return (
+            f"{path}: no line ends in its first {HEAD_MAX_BYTES:,} bytes: not a text web log. "
+            "Nothing of the file was read."
+        )
     head = (
         f"{path}: {chosen.malformed} of the first {chosen.sampled} lines are not in the "
         f"{chosen.name!r} format"

@@ -58,6 +58,7 @@ from keepfaith.weblog.commits import (
     request_times,
 )
 from keepfaith.weblog.detect import (
+    HEAD_MAX_BYTES,
     SAMPLE_BYTES,
     format_guess,
     format_name,
@@ -266,7 +267,7 @@ def _file_format(
     with log_open(path) as handle:
         head = handle.read(SAMPLE_BYTES)
         if b"\n" not in head:  # a first line longer than the sample: read on to its end
-            head += handle.read(64 * SAMPLE_BYTES)
+            head += handle.read(HEAD_MAX_BYTES - len(head))
         lines = sample_lines(head)
     guess = format_guess(lines, configured)
     chosen = guess

@@ -34,3 +34,21 @@ def test_an_endless_file_is_read_no_further_than_the_limit(published, mia):
     with pytest.raises(CommandError, match="larger than"):
         call_command("campaign", "create", "--kind", "newsletter", "--subject", "S",
                      "--text", "/dev/zero", "--as", mia.email)  # fmt: skip
+
+
+def test_sending_a_campaign_twice_says_nothing_was_queued_again(published, mia, tmp_path):
+    from io import StringIO
+
+    from tests.comms.conftest import make_customer
+
+    make_customer("gus@example.com")
+    text = tmp_path / "mail.txt"
+    text.write_text("Hello", encoding="utf-8")
+    call_command("campaign", "create", "--kind", "newsletter", "--subject", "S",
+                 "--text", str(text), "--as", mia.email, stdout=StringIO())  # fmt: skip
+    campaign = Campaign.objects.get()
+    first, again = StringIO(), StringIO()
+    call_command("campaign", "send", str(campaign.pk), "--as", mia.email, stdout=first)
+    call_command("campaign", "send", str(campaign.pk), "--as", mia.email, stdout=again)
+    assert f"campaign {campaign.pk} queued: 1 message" in first.getvalue()
+    assert f"campaign {campaign.pk} was queued already: nothing queued again" in again.getvalue()

@@ -212,3 +212,13 @@ def test_a_file_that_cannot_be_read_fails_the_command_and_the_others_are_read(
     call_command("logs", "ingest", str(one), stdout=out)
     assert "1 new line, 1 request, 0 malformed" in out.getvalue()
     assert "1 request in total; 1 day aggregated" in out.getvalue()
+
+
+def test_a_file_with_no_line_end_is_refused_as_not_a_text_log(store_config, tmp_path):
+    log = tmp_path / "zeros.log"
+    log.write_bytes(b"\x00" * (17 * 1024 * 1024 + 1))
+    (refused,) = ingest(store_config, log, spec=None).refused
+    assert refused == (
+        f"{log}: no line ends in its first 17,039,360 bytes: not a text web log. "
+        "Nothing of the file was read."
+    )

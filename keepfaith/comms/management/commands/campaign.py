@@ -112,10 +112,20 @@ class Command(BaseCommand):
         gate = now.gate(actor=actor)
         if not gate.mail_kind(campaign.kind).unsubscribable:
             raise CommandError("service announcements are sent with `keepfaith announce`")
+        before = campaign.status
         campaign = campaign_queue(
             campaign_id=campaign_id, actor=actor, gate=gate, language=now.language(None)
         )
-        self.stdout.write(f"campaign {campaign.pk} queued: {campaign.audience_size} messages")
+        if before != Campaign.Status.DRAFT:  # sending is idempotent: say that nothing was
+            self.stdout.write(
+                f"campaign {campaign.pk} was {before} already: nothing queued again "
+                f"(`keepfaith campaign status {campaign.pk}`)"
+            )
+            return
+        size = campaign.audience_size
+        self.stdout.write(
+            f"campaign {campaign.pk} queued: {size} message{'' if size == 1 else 's'}"
+        )
 
     def _status(self, campaign_id: int) -> None:
         campaign = Campaign.objects.filter(pk=campaign_id).first()

@@ -64,7 +64,7 @@ class Command(BaseCommand):
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
-        addresses = ", ".join(optout_addresses(policy=in_force().policy))
+        addresses = ", ".join(dict.fromkeys(optout_addresses(policy=in_force().policy)))
         self.stdout.write(f"listening on {handle.host}:{handle.port} for {addresses}")
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
