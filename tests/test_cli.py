@@ -247,3 +247,23 @@ def test_ctrl_c_ends_a_command_with_one_line_and_status_130(tmp_path):
         _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert err.strip() == "keepfaith: interrupted", err
+
+
+def test_operator_mistakes_are_one_line_errors(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match=r"\(no address\): an e-mail address is required"):
+        call_command("staff", "add", "", "--role", "support", stdout=StringIO())
+    with pytest.raises(CommandError, match="invalid choice: 'zz'"):
+        call_command("policy", "diff", "a", "b", "--lang", "zz")
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(CommandError, match=f"cannot listen on 127.0.0.1:{port}: "):
+            call_command("mail", "listen", "--port", str(port), stdout=StringIO())

@@ -230,7 +230,13 @@ def partner_folder(*, drop_dir: Path, partner: str) -> Path:
     """The partner's drop folder (created 0700: the operator grants the partner's own
     account read access, e.g. an SFTP chroot; files never go out by e-mail)."""
     folder = drop_dir / partner
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:  # KEEPFAITH_SHARING_DIR is a file, say, or not writable
+        raise ReleaseRefused(
+            f"cannot make the drop folder {folder}: {exc.strerror or exc} "
+            "(check KEEPFAITH_SHARING_DIR)"
+        ) from None
     return folder
 
 

@@ -60,7 +60,13 @@ def spark_session(
     )
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
-    return builder.getOrCreate()
+    try:
+        return builder.getOrCreate()
+    except Exception as exc:  # PySpark's own errors: a master it cannot reach or parse
+        if type(exc).__module__.split(".")[0] not in ("pyspark", "py4j"):
+            raise
+        reason = " ".join(str(exc).split())[:300]
+        raise SparkEngineError(f"cannot start Spark on master {master!r}: {reason}") from None
 
 
 def spark_requests(spark: SparkSession, *, uris: list[str], base: str | None) -> Any:

@@ -209,3 +209,21 @@ def test_a_restricted_customer_is_left_out_of_the_partners_counts(db):
     consent_record(subject=first.subject_ref, key=RESTRICTION_KEY, event="withdrawn",
                    source="rights")  # fmt: skip
     assert people() == 2
+
+
+def test_a_drop_folder_that_cannot_be_made_is_a_refusal_and_spends_nothing(
+    published, pat_actor, settings, tmp_path
+):
+    blocker = tmp_path / "sharing-is-a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    settings.SHARING_DIR = blocker
+    buyers(count=12, address="Nellikevej 1, 2625 Vallensbaek", products=["dv"], paid=PAID)
+    with pytest.raises(
+        ReleaseRefused, match=r"cannot make the drop folder .*KEEPFAITH_SHARING_DIR"
+    ):
+        release(pat_actor)
+    assert not PartnerRelease.objects.exists()
+    assert AuditEntry.objects.get(action="sharing.release").outcome == "refused"
+    from keepfaith.sharing.models import PrivacyBudget
+
+    assert all(row.epsilon_spent == 0 for row in PrivacyBudget.objects.all())

@@ -134,10 +134,11 @@ class Command(BaseCommand):
                 actor=_actor(),
                 replace=options["replace"],
             )
-        except (ValidationError, UnknownRole, StaffAccountExists) as exc:
+        except (ValidationError, UnknownRole, StaffAccountExists, ValueError) as exc:
             raise CommandError(
-                f"{options['email']}: {'; '.join(getattr(exc, 'messages', [str(exc)]))}"
-            ) from exc
+                f"{options['email'] or '(no address)'}: "
+                f"{'; '.join(getattr(exc, 'messages', [str(exc)]))}"
+            ) from None
         self.stdout.write(f"staff account {user.email} with roles {', '.join(user.role_names)}")
         if generated:
             self.stdout.write(f"password (shown once): {password}")

@@ -64,6 +64,10 @@ class Command(BaseCommand):
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
+        except OSError as error:  # the port is taken, or the address is not this machine's
+            raise CommandError(
+                f"cannot listen on {host}:{port}: {error.strerror or error}"
+            ) from None
         addresses = ", ".join(dict.fromkeys(optout_addresses(policy=in_force().policy)))
         self.stdout.write(f"listening on {handle.host}:{handle.port} for {addresses}")
         stop = threading.Event()

@@ -51,7 +51,7 @@ class Command(BaseCommand):
         diff = sub.add_parser("diff", help="what changed between two files or published versions")
         diff.add_argument("old", help="a policy file, or the label of a published version")
         diff.add_argument("new", help="a policy file, or the label of a published version")
-        diff.add_argument("--lang", default="en")
+        diff.add_argument("--lang", choices=("en", "da"), default="en")
         export = sub.add_parser("export", help="write the policy in another format")
         export.add_argument("file", type=Path)
         export.add_argument("--format", choices=("fides",), default="fides")
