@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from keepfaith.accounts.models import CONTACT_FIELD_CATEGORY, CONTACT_FIELD_LABELS, User
 from keepfaith.audit.services import audit_append
@@ -182,6 +181,8 @@ def _step(request: HttpRequest, rights_ref: str, action: str) -> HttpResponse:
                 request=asked, customer=customer, actor=actor, note=post.get("note", "")
             )
         else:
+            if asked.kind in CONFIRMED_KINDS and post.get("confirm") != "yes":
+                raise RightsError(_confirm_missing(asked))
             values = _corrections(request, asked, gate) if asked.kind == "rectification" else {}
             if invisible_characters(post.get("change", ""), multiline=True):
                 raise RightsError(_("The note has invisible control characters: please retype it."))
@@ -199,6 +200,15 @@ def _step(request: HttpRequest, rights_ref: str, action: str) -> HttpResponse:
         return _request_page(request, asked, step=action, status=400)
     messages.success(request, _("Done."))
     return redirect("console:rights_request", rights_ref=asked.reference)
+
+
+def _confirm_missing(asked: RightsRequest) -> str:
+    if asked.kind == RightKind.ERASURE:
+        return _(
+            "Nothing was erased: tick the box to confirm that you understand the erasure "
+            "cannot be undone."
+        )
+    return _("Nothing was carried out: tick the box to confirm that you understand what it does.")
 
 
 # The details a correction may set here; the login address changes only by the customer's
@@ -303,10 +313,19 @@ def _corrections(request: HttpRequest, asked: RightsRequest, gate: Gate) -> dict
     return values
 
 
+STEPS = ("extend", "refuse", "identify", "complete", "lift")
+CONFIRMED_KINDS = (RightKind.ERASURE, RightKind.RESTRICTION, RightKind.OBJECTION)
+"""The kinds whose carrying out cannot be taken back by the console's next click: an erasure
+for good, a restriction or objection that stops uses of the customer's data at once. Each
+asks for the "I understand" box, which the server checks."""
+
+
 @staff_view(HANDLE)
 @staff_read(RIGHTS_REQUEST)
-@require_POST
 def rights_step(request: HttpRequest, rights_ref: str, action: str) -> HttpResponse:
-    if action not in ("extend", "refuse", "identify", "complete", "lift"):
-        raise Http404("no such step")
+    if action not in STEPS:
+        raise Http404("no such step")  # the console's 404 (staff_view)
+    if request.method != "POST":
+        # a step's address opened (a reload, a bookmark): the request's page, where its form is
+        return redirect("console:rights_request", rights_ref=rights_ref[:64])
     return _step(request, rights_ref, action)

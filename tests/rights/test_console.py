@@ -321,7 +321,7 @@ def test_a_carried_out_erasure_s_plan_reads_in_the_staff_member_s_language(
         customer=alice, kind="erasure", details="", language="da", policy=in_force().policy
     )
     client = verified_client(pat)
-    client.post(f"/console/rights/{req.reference}/complete/", {})
+    client.post(f"/console/rights/{req.reference}/complete/", {"confirm": "yes"})
     req.refresh_from_db()
     assert not req.is_open and req.receipt.get("plan")
     page = client.get(f"/console/rights/{req.reference}/").content.decode()
@@ -340,3 +340,73 @@ def test_the_customer_sees_what_they_wrote_on_their_requests_page(carol: User) -
     page = client.get(f"/account/privacy/{req.reference}/").content.decode()
     assert 'id="request-details"' in page
     assert "My phone number is wrong" in page and "+45 11 22 33 44" in page
+
+
+@pytest.mark.clause("RIGHTS-17")
+def test_an_erasure_runs_only_once_the_privacy_officer_ticks_that_it_cannot_be_undone(
+    alice: User, pat: User
+) -> None:
+    """One click on "Carry out the erasure" erased the account (found by a browser walk):
+    the server now asks for the box naming the customer, and does nothing without it."""
+    from keepfaith.inforce import in_force
+    from keepfaith.rights.services import request_open_signed_in
+
+    req, *_ = request_open_signed_in(
+        customer=alice, kind="erasure", details="", language="en", policy=in_force().policy
+    )
+    client = verified_client(pat)
+    page = client.get(f"/console/rights/{req.reference}/").content.decode()
+    form = page[page.index('id="complete-form"') :]
+    form = form[: form.index("</form>")]
+    assert 'name="confirm"' in form and "data-confirm=" in form
+    assert f"customer {alice.subject_ref} for good" in form
+    refused = client.post(f"/console/rights/{req.reference}/complete/", {})
+    assert refused.status_code == 400
+    assert "Nothing was erased" in refused.content.decode()
+    req.refresh_from_db()
+    alice.refresh_from_db()
+    assert req.is_open and alice.is_active
+    assert not req.steps.filter(action="erased").exists()
+    done = client.post(f"/console/rights/{req.reference}/complete/", {"confirm": "yes"})
+    assert done.status_code == 302
+    req.refresh_from_db()
+    assert not req.is_open
+
+
+@pytest.mark.clause("RIGHTS-18")
+def test_a_restriction_is_carried_out_only_with_the_box_ticked(carol: User, pat: User) -> None:
+    from keepfaith.inforce import in_force
+    from keepfaith.rights.services import request_open_signed_in
+
+    req, *_ = request_open_signed_in(
+        customer=carol, kind="restriction", details="", language="en", policy=in_force().policy
+    )
+    assert req.is_open
+    client = verified_client(pat)
+    refused = client.post(f"/console/rights/{req.reference}/complete/", {}, follow=True)
+    assert "Nothing was carried out: tick the box" in refused.content.decode()
+    req.refresh_from_db()
+    assert req.is_open
+    client.post(f"/console/rights/{req.reference}/complete/", {"confirm": "yes"})
+    req.refresh_from_db()
+    assert not req.is_open
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_a_step_s_address_opened_leads_to_the_request_and_an_unknown_step_is_the_404(
+    alice: User, pat: User
+) -> None:
+    """A GET of a form's address was a bare 405 (Chromium's "HTTP ERROR 405")."""
+    ask(signed_in(alice), "rectification", details="wrong name")
+    req = RightsRequest.objects.get()
+    client = verified_client(pat)
+    for step in ("identify", "complete", "extend", "refuse", "lift"):
+        opened = client.get(f"/console/rights/{req.reference}/{step}/")
+        assert opened.status_code == 302, step
+        assert opened["Location"] == f"/console/rights/{req.reference}/"
+    for method in (client.get, client.post):
+        bogus = method(f"/console/rights/{req.reference}/bogus/")
+        assert bogus.status_code == 404
+        assert "There is nothing at this address" in bogus.content.decode()
+    req.refresh_from_db()
+    assert req.is_open
