@@ -18,6 +18,8 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -30,9 +32,9 @@ from keepfaith.policy import phrases as ph
 from keepfaith.policy.phrases import join_words
 from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
-from keepfaith.sharing.models import PrivacyBudget, ReleaseFormat
-from keepfaith.sharing.periods import last_full_month, month_end
-from keepfaith.sharing.selectors import release_get, releases_recent
+from keepfaith.sharing.models import PartnerRelease, PrivacyBudget, ReleaseFormat
+from keepfaith.sharing.periods import Period, last_full_month, month_end
+from keepfaith.sharing.selectors import budget_spent, release_get, releases_recent
 from keepfaith.sharing.services import (
     ReleaseRefused,
     ReleaseRequest,
@@ -66,6 +68,11 @@ class ReleaseForm(forms.Form):
     file_format = forms.ChoiceField(
         label=gettext_lazy("Format"), choices=ReleaseFormat.choices, initial=ReleaseFormat.CSV
     )
+    # The confirmation step's boxes (shown once the release is described; checked here)
+    confirm = forms.BooleanField(required=False)
+    confirm_again = forms.BooleanField(required=False)
+
+    CONFIRMATIONS = ("confirm", "confirm_again")
 
     def __init__(self, *args: Any, partners: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -121,6 +128,66 @@ def _partner_rows(policy: Policy) -> list[dict[str, Any]]:
     ]
 
 
+def _period_words(first: dt.date, last: dt.date) -> str:
+    """A period as staff read it: "2026-10", or "2026-10" to "2026-11" with an en dash."""
+    return (
+        f"{first:%Y-%m}"
+        if (first.year, first.month) == (last.year, last.month)
+        else (f"{first:%Y-%m} \N{EN DASH} {last:%Y-%m}")
+    )
+
+
+def _pending(policy: Policy, data: dict[str, Any]) -> dict[str, Any]:
+    """What the release the form asks for would do, for its confirmation: the partner, the
+    period, the aggregates, the releases that already covered any of its months, and with
+    differential privacy the budget each month has spent and what this release would spend."""
+    key, first, last = data["partner"], data["first_month"], data["last_month"]
+    spec = next((p for p in policy.recipients.partners if p.key == key), None)
+    earlier = list(
+        PartnerRelease.objects.filter(
+            partner=key, period_start__lte=last, period_end__gte=first
+        ).order_by("-created")[:10]
+    )
+    dp = spec.differential_privacy if spec is not None else None
+    months = Period(first, last).months()
+    budget = (
+        [
+            {"month": month, "spent": spent, "after": spent + dp.epsilon_per_release}
+            for month, spent in budget_spent(partner=key, months=months).items()
+        ]
+        if dp is not None
+        else []
+    )
+    return {
+        "token": f"{key}:{first:%Y-%m}:{last:%Y-%m}",
+        "partner": _partner_name(policy, key),
+        "period": _period_words(first, last),
+        "aggregates": _aggregate_words(spec.aggregates) if spec is not None else "",
+        "earlier": [(r, _period_words(r.period_start, r.period_end)) for r in earlier],
+        "dp": dp,
+        "budget": budget,
+    }
+
+
+def _unconfirmed(form: ReleaseForm, pending: dict[str, Any], confirmed: str) -> str | None:
+    """Why the release may not go yet (None: confirmed): the box that names the partner and
+    the period, ticked for this partner and period (``confirmed``: those the boxes were shown
+    for), and for a period already released the second box."""
+    data = form.cleaned_data
+    if confirmed != pending["token"]:
+        return _("Nothing was released: check the partner and the period below and confirm.")
+    if not data.get("confirm"):
+        return _(
+            "Nothing was released: tick the box to confirm that %(partner)s receives %(period)s."
+        ) % {"partner": pending["partner"], "period": pending["period"]}
+    if pending["earlier"] and not data.get("confirm_again"):
+        return _(
+            "Nothing was released: %(partner)s already received %(period)s. Tick the second "
+            "box to release it again."
+        ) % {"partner": pending["partner"], "period": pending["period"]}
+    return None
+
+
 def _release(request: HttpRequest, form: ReleaseForm) -> HttpResponse | None:
     """Release what the form asks for; None (the error in the messages) when refused."""
     now = in_force()
@@ -137,11 +204,18 @@ def _release(request: HttpRequest, form: ReleaseForm) -> HttpResponse | None:
         messages.error(request, _("Refused: %(reason)s") % {"reason": refused})
         return None
     else:
+        download = reverse("console:sharing_download", args=[release.pk])
         messages.success(
             request,
-            _("Released to %(partner)s: %(file)s (%(withheld)d figures withheld).")
-            % {"partner": _partner_name(now.policy, release.partner), "file": release.file_name,
-               "withheld": release.suppressed},
+            format_html(
+                '{} <a href="{}">{}</a>',
+                _("Released to %(partner)s: %(period)s (%(withheld)d figures withheld).")
+                % {"partner": _partner_name(now.policy, release.partner),
+                   "period": _period_words(release.period_start, release.period_end),
+                   "withheld": release.suppressed},
+                download,
+                _("Download the file"),
+            ),
         )  # fmt: skip
     return redirect("console:sharing")
 
@@ -149,20 +223,33 @@ def _release(request: HttpRequest, form: ReleaseForm) -> HttpResponse | None:
 @enforces("BE-6")
 @staff_view(PERMISSION)
 def sharing(request: HttpRequest) -> HttpResponse:
-    """What each partner receives, a form to release a period, and every release."""
+    """What each partner receives, a form to release a period, and every release. A release
+    goes only once confirmed: the form first describes it (partner, period, aggregates, an
+    earlier release of the same months and the budget it would spend) with the boxes to tick,
+    and the server refuses it, releasing nothing, while a box is missing."""
     policy = in_force().policy
     partners = [(p.key, text_in(p.name, get_language())) for p in policy.recipients.partners]
     last = last_full_month(today=dt.date.today())
     initial = {"first_month": f"{last.start:%Y-%m}", "last_month": f"{last.start:%Y-%m}"}
     form = ReleaseForm(request.POST or None, partners=partners, initial=initial)
-    refused = False
+    refused, pending = False, None
     if request.method == "POST" and form.is_valid():
-        done = _release(request, form)
-        if done is not None:
-            return done
-        refused = True  # the page again, with the form as it was sent
+        pending = _pending(policy, form.cleaned_data)
+        problem = _unconfirmed(form, pending, request.POST.get("confirmed", ""))
+        if problem is None:
+            done = _release(request, form)
+            if done is not None:
+                return done
+            refused = True  # the page again, with the form as it was sent
+        elif "confirmed" in request.POST:  # the confirmation was shown: a box left out
+            messages.error(request, problem)
+            refused = True
+        else:  # the form sent first: the confirmation below it
+            messages.info(request, problem)
     context = {
         "form": form,
+        "pending": pending,
+        "fields": [f for f in form if f.name not in ReleaseForm.CONFIRMATIONS],
         "partners": _partner_rows(policy),
         "releases": [
             (r, _partner_name(policy, r.partner), _aggregate_words(r.aggregates))

@@ -120,7 +120,7 @@ def _partner_release(pat: User) -> int:
     response = verified_client(pat).post(
         "/console/sharing/",
         {"partner": "affiliates", "first_month": "2026-10", "last_month": "2026-10",
-         "file_format": "csv"},
+         "file_format": "csv", "confirmed": "affiliates:2026-10:2026-10", "confirm": "on"},
     )  # fmt: skip
     assert response.status_code == 302
     return PartnerRelease.objects.get().pk

@@ -36,7 +36,7 @@ def test_a_release_from_the_page_is_listed_and_downloaded(published, pat):
     response = client.post(
         "/console/sharing/",
         {"partner": "affiliates", "first_month": "2026-10", "last_month": "2026-11",
-         "file_format": "json"},
+         "file_format": "json", "confirmed": "affiliates:2026-10:2026-11", "confirm": "on"},
     )  # fmt: skip
     assert response.status_code == 302
     row = PartnerRelease.objects.get()
@@ -46,7 +46,9 @@ def test_a_release_from_the_page_is_listed_and_downloaded(published, pat):
     said = page.content.decode()  # names, not the policy's keys
     assert "visitors per country, browsers used and customers per product and country" in said
     assert "orders_by_product_country" not in said and "<td>affiliates</td>" not in said
-    assert "Released to Reseller and affiliate partners: " in said
+    assert "Released to Reseller and affiliate partners: 2026-10 \N{EN DASH} 2026-11 " in said
+    assert row.file_name not in said  # partner, period and a link, not the file's path
+    assert f'<a href="/console/sharing/{row.pk}/download/">Download the file</a>' in said
     download = client.get(f"/console/sharing/{row.pk}/download/")
     assert download.status_code == 200
     assert hashlib.sha256(download.content).hexdigest() == row.sha256
@@ -57,7 +59,9 @@ def test_a_release_from_the_page_is_listed_and_downloaded(published, pat):
 def test_a_changed_file_is_not_handed_out(published, pat):
     client = verified_client(pat)
     client.post("/console/sharing/", {"partner": "affiliates", "first_month": "2026-11",
-                                      "last_month": "2026-11", "file_format": "csv"})  # fmt: skip
+                                      "last_month": "2026-11", "file_format": "csv",
+                                      "confirmed": "affiliates:2026-11:2026-11",
+                                      "confirm": "on"})  # fmt: skip
     row = PartnerRelease.objects.get()
     path = Path(settings.SHARING_DIR) / row.file_name
     path.write_text(path.read_text() + "countries,visitor_days,registry_country,IS,,,1,no\n")
