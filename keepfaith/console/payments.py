@@ -9,8 +9,8 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from keepfaith.console import reads
 from keepfaith.console.access import (
@@ -53,7 +53,9 @@ def refund_rows(request: HttpRequest) -> dict[str, Any] | None:
     cases = [case for case in cases if case.subject not in closed]
     settled = [item for item in settled if item.subject not in closed]
     request.audited_subjects.extend(sorted(subjects - closed))  # type: ignore[attr-defined]
+    posted = _posted_pop(request)
     return {
+        "posted": posted,
         "order_placed": any(item.order_number for item in settled),
         "settled": [
             {
@@ -67,7 +69,9 @@ def refund_rows(request: HttpRequest) -> dict[str, Any] | None:
             {
                 "case": case,
                 "customer": numbers[case.subject],
+                "who": _who(numbers[case.subject]),
                 "amount": money(case.amount_minor, case.currency),
+                "posted": posted if posted.get("charge") == case.charge_reference else {},
             }
             for case in cases
         ],
@@ -78,12 +82,45 @@ def refund_rows(request: HttpRequest) -> dict[str, Any] | None:
     }
 
 
+_POSTED = "console_refund_posted"
+"""The session key of a refund answer that was refused: its form shows again with what was
+typed and the error beside it (the page is reached by a redirect, so that a reload works)."""
+
+
+def _posted_keep(request: HttpRequest, reference: str, decision: str, error: str) -> None:
+    typed = request.POST.get("refund_reference", "")
+    request.session[_POSTED] = {
+        "charge": reference,
+        "decision": decision,
+        # what was typed, shown back in its field (a hostile value only as printable text)
+        "refund_reference": "".join(c for c in typed[: REFERENCE_MAX * 2] if c.isprintable()),
+        "error": error,
+    }
+
+
+def _posted_pop(request: HttpRequest) -> dict[str, str]:
+    found = request.session.pop(_POSTED, None) if hasattr(request, "session") else None
+    return found if isinstance(found, dict) else {}
+
+
+def _who(customer: Any) -> str:
+    """Whom a refund goes to, as its confirmation names them."""
+    number = getattr(customer, "customer_number", "") or ""
+    if number:
+        return _("customer %(number)s") % {"number": number}
+    return _("an account that no longer exists")
+
+
 @staff_view(REFUND_PERMISSION)
-@require_POST
 @staff_read(reads.REFUNDS)
 def refund_resolve(request: HttpRequest, reference: str) -> HttpResponse:
     """Billing's answer to one payment without an order: ``retry`` asks the processor again,
-    ``by_hand`` records the reference of a refund made in the processor's dashboard."""
+    ``by_hand`` records the reference of a refund made in the processor's dashboard. Either
+    moves money or says it moved, so it goes only with the box that names the customer and
+    the amount ticked (checked here: nothing is done without it). A refused answer goes back
+    to the orders page with its form as it was typed and the error beside it."""
+    if request.method != "POST":  # the form's address opened: the page the form is on
+        return redirect("console:orders")
     reference = reference[:100]
     case = refund_case(reference)
     if case is None:
@@ -94,6 +131,18 @@ def refund_resolve(request: HttpRequest, reference: str) -> HttpResponse:
     if decision not in ("retry", "by_hand"):
         return HttpResponseBadRequest(_("Choose how to refund the payment."))
     shown = {"reference": reference, "amount": money(case.amount_minor, case.currency)}
+    if request.POST.get("confirm") != "yes":
+        _posted_keep(
+            request,
+            reference,
+            decision,
+            _(
+                "Nothing was done: tick the box to confirm that you understand what happens "
+                "to %(amount)s."
+            )
+            % shown,
+        )
+        return redirect(_orders_at(reference))
     now = in_force()
     gate = now.gate(actor=staff_actor(request))
     try:
@@ -122,8 +171,16 @@ def refund_resolve(request: HttpRequest, reference: str) -> HttpResponse:
                 % shown,
             )
     except RefundCaseError as error:
+        if decision == "by_hand" and refund_case(reference) is not None:
+            _posted_keep(request, reference, decision, _refund_error(error))
+            return redirect(_orders_at(reference))
         messages.error(request, _refund_error(error))
     return redirect("console:orders")
+
+
+def _orders_at(reference: str) -> str:
+    """The orders page at the refused answer's form."""
+    return f"{reverse('console:orders')}#refund-form-{reference}"
 
 
 def _refund_error(error: RefundCaseError) -> str:

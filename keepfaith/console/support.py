@@ -177,6 +177,11 @@ def support_ticket_close_view(request: HttpRequest, ticket_ref: str) -> HttpResp
         return redirect("console:support_ticket", ticket_ref=ticket_ref)
     ticket = _ticket_or_404(ticket_ref)
     subject_opened(request, ticket.customer_number)
+    if request.POST.get("confirm") != "yes":  # closing ends the conversation: confirmed
+        messages.error(
+            request, _("The ticket is still open: tick the box to confirm that it is closed.")
+        )
+        return redirect("console:support_ticket", ticket_ref=ticket.reference)
     closed = support_ticket_close(
         ticket=ticket, policy=in_force().policy, actor=staff_actor(request)
     )

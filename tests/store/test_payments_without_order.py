@@ -53,7 +53,11 @@ def test_billing_sees_a_failed_refund_and_asks_the_processor_again(alice, monkey
     assert read is not None and read.actor == "bill@staff.example"
     assert alice.customer_number in read.detail["subjects"]
 
-    done = bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"}, follow=True)
+    done = bill.post(
+        f"/console/payments/{reference}/refund/",
+        {"confirm": "yes", "decision": "retry"},
+        follow=True,
+    )
     assert "was refunded" in done.content.decode()
     [refund] = processor().refund_ledger
     assert refund.charge_reference == reference
@@ -66,7 +70,11 @@ def test_billing_sees_a_failed_refund_and_asks_the_processor_again(alice, monkey
     assert 'id="refund-1"' not in after and "None waits for a refund." in after
     assert 'id="refunds-settled"' in after  # what billing answered stays in sight
     assert refund.reference in after and "bill@staff.example, through the processor" in after
-    again = bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"}, follow=True)
+    again = bill.post(
+        f"/console/payments/{reference}/refund/",
+        {"confirm": "yes", "decision": "retry"},
+        follow=True,
+    )
     assert "no longer waiting for a refund" in again.content.decode()
     assert len(processor().refund_ledger) == 1
 
@@ -77,10 +85,12 @@ def test_a_refund_made_by_hand_needs_its_reference_and_is_audited(alice, monkeyp
     reference = failed_refund(alice, monkeypatch)
     bill = verified_client(make_staff("bill@staff.example", "billing"))
     url = f"/console/payments/{reference}/refund/"
-    empty = bill.post(url, {"decision": "by_hand", "refund_reference": "  "}, follow=True)
+    empty = bill.post(
+        url, {"confirm": "yes", "decision": "by_hand", "refund_reference": "  "}, follow=True
+    )
     assert "Give the refund&#x27;s reference" in empty.content.decode()
     assert outcomes(reference)[-1][0] == "failed"
-    bill.post(url, {"decision": "by_hand", "refund_reference": "re_manual_42"})
+    bill.post(url, {"confirm": "yes", "decision": "by_hand", "refund_reference": "re_manual_42"})
     last = AuditEntry.objects.filter(action=REFUND_ACTION).order_by("seq").last()
     assert last is not None and last.outcome == "refunded" and last.actor == "bill@staff.example"
     assert last.detail["refund_reference"] == "re_manual_42" and last.detail["by_hand"] is True
@@ -97,7 +107,7 @@ def test_the_customer_reads_that_the_money_is_back_in_their_language(alice, monk
     alice.save(update_fields=["language"])
     reference = failed_refund(alice, monkeypatch)
     bill = verified_client(make_staff("bill@staff.example", "billing"))
-    bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"})
+    bill.post(f"/console/payments/{reference}/refund/", {"confirm": "yes", "decision": "retry"})
     [notice] = [m for m in mail.outbox if reference in m.body]
     assert notice.subject.startswith("Din betaling på")
     assert "Refusionsreference" in notice.body
@@ -109,7 +119,9 @@ def test_support_neither_sees_nor_refunds_payments(alice, monkeypatch):
     reference = failed_refund(alice, monkeypatch)
     bob = verified_client(make_staff("bob@staff.example", "support"))
     assert bob.get(PAGE).status_code == 403  # the orders page is billing's
-    refused = bob.post(f"/console/payments/{reference}/refund/", {"decision": "retry"})
+    refused = bob.post(
+        f"/console/payments/{reference}/refund/", {"confirm": "yes", "decision": "retry"}
+    )
     assert refused.status_code == 403
     assert not processor().refund_ledger
     assert outcomes(reference)[-1][0] == "failed"
@@ -145,7 +157,7 @@ def test_a_payment_whose_checkout_placed_an_order_after_all_is_not_refunded(alic
     assert refunds_to_check() == []
     bill = verified_client(make_staff("bill@staff.example", "billing"))
     assert reference not in bill.get(PAGE).content.decode()
-    bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"})
+    bill.post(f"/console/payments/{reference}/refund/", {"confirm": "yes", "decision": "retry"})
     assert not processor().refund_ledger
     assert outcomes(reference)[-1][0] == "failed"
 
@@ -160,7 +172,9 @@ def test_a_restricted_customers_payment_is_counted_not_shown_and_waits(alice, mo
     page = bill.get(PAGE).content.decode()
     assert 'id="refunds-restricted"' in page and "1 payment is left out" in page
     assert reference not in page
-    refused = bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"})
+    refused = bill.post(
+        f"/console/payments/{reference}/refund/", {"confirm": "yes", "decision": "retry"}
+    )
     assert refused.status_code == 403
     assert not processor().refund_ledger
 
@@ -171,7 +185,12 @@ def test_an_unknown_answer_is_refused_and_nothing_is_refunded(alice, monkeypatch
     reference = failed_refund(alice, monkeypatch)
     bill = verified_client(make_staff("bill@staff.example", "billing"))
     url = f"/console/payments/{reference}/refund/"
-    assert bill.post(url, {"decision": "by_hnad", "refund_reference": "re_1"}).status_code == 400
+    assert (
+        bill.post(
+            url, {"confirm": "yes", "decision": "by_hnad", "refund_reference": "re_1"}
+        ).status_code
+        == 400
+    )
     assert not processor().refund_ledger
     assert outcomes(reference)[-1][0] == "failed"
 
@@ -193,12 +212,14 @@ def test_asking_again_holds_no_lock_and_a_second_answer_meanwhile_is_refused(ali
 
     def slow_refund(**kwargs):
         assert not connection.in_atomic_block
-        answer = ada.post(url, {"decision": "by_hand", "refund_reference": "re_x"}, follow=True)
+        answer = ada.post(
+            url, {"confirm": "yes", "decision": "by_hand", "refund_reference": "re_x"}, follow=True
+        )
         meanwhile.append(answer.content.decode())
         return refund(**kwargs)
 
     monkeypatch.setattr(processor(), "refund", slow_refund)
-    bill.post(url, {"decision": "retry"})
+    bill.post(url, {"confirm": "yes", "decision": "retry"})
     assert "no longer waiting for a refund" in meanwhile[0]
     assert [o for o, _ in outcomes(reference)] == ["queued", "failed", "queued", "refunded"]
     assert outcomes(reference)[-1][1] == "bill@staff.example"
@@ -279,7 +300,9 @@ def test_an_email_that_fails_never_undoes_a_refund_made(alice, monkeypatch):
 
     monkeypatch.setattr(refunds, "send_refund_notice", broken_mail)
     bill = verified_client(make_staff("bill@staff.example", "billing"))
-    answer = bill.post(f"/console/payments/{reference}/refund/", {"decision": "retry"})
+    answer = bill.post(
+        f"/console/payments/{reference}/refund/", {"confirm": "yes", "decision": "retry"}
+    )
     assert answer.status_code == 302
     assert outcomes(reference)[-1] == ("refunded", "bill@staff.example")
     assert refunds_to_check(now=timezone.now() + timedelta(minutes=11)) == []
@@ -304,7 +327,8 @@ def test_a_payment_whose_account_is_gone_is_still_refunded_by_hand(db):
     page = bill.get(PAGE).content.decode()
     assert "ch_gone" in page and "an account that no longer exists" in page
     bill.post(
-        "/console/payments/ch_gone/refund/", {"decision": "by_hand", "refund_reference": "re_9"}
+        "/console/payments/ch_gone/refund/",
+        {"confirm": "yes", "decision": "by_hand", "refund_reference": "re_9"},
     )
     assert refunds_to_check() == [] and refunds_settled()[0].refund_reference == "re_9"
     assert not [m for m in mail.outbox if "ch_gone" in m.body]
@@ -335,11 +359,15 @@ def test_each_answer_is_audited_as_a_read_of_that_customer_refused_ones_too(alic
     reference = failed_refund(alice, monkeypatch)
     bill = verified_client(make_staff("bill@staff.example", "billing"))
     url = f"/console/payments/{reference}/refund/"
-    bill.post(url, {"decision": "by_hand", "refund_reference": ""})  # refused: no reference
-    bill.post(url, {"decision": "by_hand", "refund_reference": "re_7"})
+    bill.post(
+        url, {"confirm": "yes", "decision": "by_hand", "refund_reference": ""}
+    )  # refused: no reference
+    bill.post(url, {"confirm": "yes", "decision": "by_hand", "refund_reference": "re_7"})
     reads = AuditEntry.objects.filter(action="console.orders.refunds", outcome="read")
     assert [(r.actor, r.subject) for r in reads] == [("bill@staff.example", alice.subject_ref)] * 2
-    bill.post(url, {"decision": "by_hand", "refund_reference": "re_8"})  # settled: finds none
+    bill.post(
+        url, {"confirm": "yes", "decision": "by_hand", "refund_reference": "re_8"}
+    )  # settled: finds none
     assert reads.count() == 2  # a form that found no customer read nobody's data
 
 
@@ -369,9 +397,13 @@ def test_a_hostile_refund_reference_is_refused_with_a_clear_error_and_nothing_re
     bill = verified_client(make_staff("bill@staff.example", "billing"))
     url = f"/console/payments/{reference}/refund/"
     for hostile in ("re_1\x00", "re_\u202e1", "r" * 101, "re\n1"):
-        answer = bill.post(url, {"decision": "by_hand", "refund_reference": hostile}, follow=True)
+        answer = bill.post(
+            url, {"confirm": "yes", "decision": "by_hand", "refund_reference": hostile}, follow=True
+        )
         text = answer.content.decode()
         assert "letters, digits and punctuation" in text or "reference from the payment" in text
     assert outcomes(reference)[-1][0] == "failed"
-    too_long = bill.post(f"/console/payments/{'x' * 5000}/refund/", {"decision": "retry"})
+    too_long = bill.post(
+        f"/console/payments/{'x' * 5000}/refund/", {"confirm": "yes", "decision": "retry"}
+    )
     assert too_long.status_code == 302 and not processor().refund_ledger

@@ -190,7 +190,7 @@ def test_staff_assign_and_close_from_the_console(alice_client, bob, published):
     staff.post(f"/console/support/{ticket.reference}/assign/", {"agent": str(second.pk)})
     ticket.refresh_from_db()
     assert ticket.assigned_to == second
-    staff.post(f"/console/support/{ticket.reference}/close/")
+    staff.post(f"/console/support/{ticket.reference}/close/", {"confirm": "yes"})
     ticket.refresh_from_db()
     assert ticket.status == "closed"
     assert ticket.expires_at is not None
