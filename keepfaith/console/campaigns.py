@@ -21,7 +21,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from keepfaith.accounts.selectors import customer_by_number
 from keepfaith.comms.campaigns import (
@@ -292,10 +291,11 @@ def campaign_preview(request: HttpRequest, campaign_id: int) -> HttpResponse:
 
 
 @staff_view(SEND)
-@require_POST
 def campaign_action(request: HttpRequest, campaign_id: int) -> HttpResponse:
     """Test to oneself, schedule, unschedule or delete a draft."""
     campaign = get_object_or_404(Campaign, pk=campaign_id)
+    if request.method != "POST":  # the forms' address opened: the campaign's page
+        return redirect("console:campaign", campaign_id=campaign.pk)
     now = in_force()
     gate = now.gate(actor=staff_actor(request))
     actor = staff_actor(request)

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
 
@@ -89,8 +88,9 @@ def staff_verify(request: HttpRequest) -> HttpResponse:
     return render(request, "console/verify.html", {"form": form, **shown})
 
 
-@require_POST
 def staff_logout(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":  # only the form signs out (a link could be forged)
+        return redirect("console:dashboard")
     logout(request)
     return redirect("console:login")
 

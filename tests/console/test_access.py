@@ -124,8 +124,11 @@ def test_privacy_officer_sees_and_verifies_the_audit_log(pat, bob, alice):
 
 
 def test_logout_needs_post(bob):
+    """A GET signs no one out; it leads to the dashboard instead of a bare 405."""
     client = verified_client(bob)
-    assert client.get("/console/logout/").status_code == 405
+    opened = client.get("/console/logout/")
+    assert opened.status_code == 302 and opened["Location"] == "/console/"
+    assert client.get("/console/").status_code == 200  # still signed in
     assert client.post("/console/logout/").status_code == 302
     assert client.get("/console/").status_code == 302
 
