@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_POST
 
 from keepfaith.accounts.selectors import customer_by_number, customer_list
 from keepfaith.comms.inbound import parse_inbound
@@ -87,9 +87,10 @@ def _queue_page(request: HttpRequest, *, failed: int | None = None) -> HttpRespo
 
 
 @staff_view("comms.handle_optout_queue")
-@require_POST
 @staff_read(reads.OPTOUT_QUEUE)
 def mail_queue_resolve(request: HttpRequest, item_id: int) -> HttpResponse:
+    if request.method != "POST":  # the form's address opened: the queue, at the item
+        return redirect(f"{reverse('console:mail_queue')}#item-{item_id}")
     item = get_object_or_404(OptOutQueueItem, pk=item_id)
     note = request.POST.get("note", "")
     number = request.POST.get("customer", "").strip()
@@ -121,4 +122,11 @@ def mail_queue_resolve(request: HttpRequest, item_id: int) -> HttpResponse:
             queue_dismiss(item_id=item.pk, actor=staff_actor(request), note=note)
     except ValueError as error:
         messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Opt-out applied for customer %(number)s.") % {"number": number[:16]}
+            if apply
+            else _("Message dismissed: no one's choices were changed."),
+        )
     return redirect("console:mail_queue")

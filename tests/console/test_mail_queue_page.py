@@ -58,3 +58,41 @@ def test_an_unknown_customer_number_is_said_in_words_and_the_form_keeps_its_valu
     assert 'value="newsletter" checked' in page
     item.refresh_from_db()
     assert item.status == "open"
+
+
+@pytest.mark.clause("BE-9")
+def test_a_decision_is_confirmed_and_decided_items_say_what_happened_in_words(published, pat):
+    """Deciding said nothing, and a decided item showed the raw status ("applied by ..."),
+    English in the Danish console too; the form's address opened was a bare 405."""
+    hans = make_customer("hans@example.com")
+    items = []
+    for subject in ("stop one", "stop two"):
+        raw = customer_mail(sender="Hans <hans@example.com>", to="someone@else.example",
+                            subject=subject, body="Please stop.")  # fmt: skip
+        row, _ = inbound_store(raw=raw, origin="test")
+        inbound_process(message_id=row.pk)
+        items.append(row.queue)
+    client = verified_client(pat)
+    opened = client.get(f"/console/mail/queue/{items[0].pk}/")
+    assert opened.status_code == 302
+    assert opened["Location"] == f"/console/mail/queue/#item-{items[0].pk}"
+    assert client.get("/console/mail/queue/999999/").status_code == 302
+    applied = client.post(
+        f"/console/mail/queue/{items[0].pk}/",
+        {"decision": "apply", "customer": hans.customer_number},
+        follow=True,
+    ).content.decode()
+    assert f"Opt-out applied for customer {hans.customer_number}." in applied
+    dismissed = client.post(
+        f"/console/mail/queue/{items[1].pk}/", {"decision": "dismiss"}, follow=True
+    ).content.decode()
+    assert "Message dismissed: no one&#x27;s choices were changed." in dismissed
+    page = client.get("/console/mail/queue/?all=1").content.decode()
+    assert "Opt-out applied by pat@staff.example on " in page
+    assert "Dismissed by pat@staff.example on " in page
+    assert ">applied by pat" not in page and ">dismissed by pat" not in page
+    pat.language = "da"
+    pat.save()
+    danish = client.get("/console/mail/queue/?all=1").content.decode()
+    assert "Afmelding gennemført af pat@staff.example" in danish
+    assert "Afvist af pat@staff.example" in danish
