@@ -33,6 +33,7 @@ from django.utils.translation import gettext_noop
 from django_otp import user_has_device
 
 from keepfaith.accounts.roles import CONSOLE, ROLE_PERMISSIONS
+from keepfaith.accounts.selectors import customer_by_number
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.consent.selectors import LedgerChoices, is_restricted, restricted_subjects
@@ -384,12 +385,31 @@ def _subject_refused_page(
     lang = translation.get_language() or "en"
     permits = (policy.rights.restriction_permits if policy.rights else ()) or ()
     uses = [text_in(u.name, lang) for key in permits if (u := policy.use_by_key(key))]
-    summary = _(
-        "This customer has restricted the use of their data. Until the privacy officer lifts "
-        "the restriction, their data is only stored, and used only for: %(uses)s."
-    ) % {"uses": join_words(uses, lang) or _("nothing else")}
+    words = {"uses": join_words(uses, lang) or _("nothing else")}
+    if _erased(refused.subject):  # an erasure restricts for good: no one lifts it
+        summary = (
+            _(
+                "This customer's account was erased. The erasure restricts the use of what is "
+                "kept of their data for good: it is only stored, and used only for: %(uses)s."
+            )
+            % words
+        )
+    else:
+        summary = (
+            _(
+                "This customer has restricted the use of their data. Until the privacy officer "
+                "lifts the restriction, their data is only stored, and used only for: %(uses)s."
+            )
+            % words
+        )
     needs = readers_of(gate=subject_gate(request), read=refused.read, subject=refused.subject)
     return refused_page(request, reason=refused.decision.reason, summary=summary, needs=needs)
+
+
+def _erased(subject: str) -> bool:
+    """Was ``subject``'s account erased? (An erased account is no longer active.)"""
+    found = customer_by_number(number=subject)
+    return found is not None and not found.is_active
 
 
 @enforces("QS-3", features=("staff.reads-by-policy",))

@@ -122,9 +122,17 @@ def preferences(request: HttpRequest) -> HttpResponse:
 def customers(request: HttpRequest) -> HttpResponse:
     rows = list(customer_list(search=request.GET.get("q", ""))[:200])
     closed = closed_by_restriction(request, (c.subject_ref for c in rows))
+    # an erased account is restricted for good: counted apart, not "restricted" (which the
+    # privacy officer may lift); an erased account is no longer active
+    erased = sum(1 for c in rows if c.subject_ref in closed and not c.is_active)
     rows = [c for c in rows if c.subject_ref not in closed]
     request.audited_subjects.extend(c.subject_ref for c in rows)  # type: ignore[attr-defined]
-    context = {"customers": rows, "q": request.GET.get("q", ""), "restricted": len(closed)}
+    context = {
+        "customers": rows,
+        "q": request.GET.get("q", ""),
+        "restricted": len(closed) - erased,
+        "erased": erased,
+    }
     return render(request, "console/customers.html", context)
 
 
@@ -135,12 +143,22 @@ def orders(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     rows = list(orders_for_billing(search=q)[:200])
     closed = closed_by_restriction(request, (o.customer.subject_ref for o in rows))
+    left_out = {
+        o.customer.subject_ref: o.customer for o in rows if o.customer.subject_ref in closed
+    }
+    erased = sum(1 for c in left_out.values() if not c.is_active)
     rows = [o for o in rows if o.customer.subject_ref not in closed]
     request.audited_subjects.extend(  # type: ignore[attr-defined]
         sorted({o.customer.subject_ref for o in rows})
     )
     shown = [(o, money(o.total_minor, o.currency)) for o in rows]
-    context = {"orders": shown, "q": q, "restricted": len(closed), "refunds": refund_rows(request)}
+    context = {
+        "orders": shown,
+        "q": q,
+        "restricted": len(closed) - erased,
+        "erased": erased,
+        "refunds": refund_rows(request),
+    }
     return render(request, "console/orders.html", context)
 
 

@@ -410,3 +410,38 @@ def test_a_step_s_address_opened_leads_to_the_request_and_an_unknown_step_is_the
         assert "There is nothing at this address" in bogus.content.decode()
     req.refresh_from_db()
     assert req.is_open
+
+
+@pytest.mark.clause("RIGHTS-17")
+@pytest.mark.clause("RIGHTS-18")
+def test_an_erased_customer_is_said_to_be_erased_not_restricted(
+    alice: User, carol: User, bob: User
+) -> None:
+    """The customer list counted an erased customer among those "who restricted the use of
+    their data", and their page said the privacy officer could lift it."""
+    from tests.conftest import PASSWORD
+
+    erasing = signed_in(alice)
+    erasing.post("/account/privacy/", {"kind": "erasure", "password": PASSWORD})
+    erasing.post("/account/privacy/erase/", {"password": PASSWORD})
+    alice.refresh_from_db()
+    assert alice.is_active is False
+    ask(signed_in(carol), "restriction", details="")
+    client = verified_client(bob)
+    listing = client.get("/console/customers/").content.decode()
+    erased = listing[listing.index('id="erased-left-out"') :]
+    assert erased[: erased.index("</p>")].endswith(
+        "1 customer whose account was erased is left out: the erasure restricts the use of "
+        "their data for good."
+    )
+    restricted = listing[listing.index('id="restricted-left-out"') :]
+    assert restricted[: restricted.index("</p>")].startswith(
+        'id="restricted-left-out">1 customer who restricted'
+    )
+    page = client.get(f"/console/customers/{alice.customer_number}/")
+    assert page.status_code == 403
+    said = page.content.decode()
+    assert "This customer&#x27;s account was erased." in said
+    assert "Until the privacy officer lifts" not in said
+    other = client.get(f"/console/customers/{carol.customer_number}/").content.decode()
+    assert "This customer has restricted the use of their data." in other
