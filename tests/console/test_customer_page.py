@@ -143,3 +143,24 @@ def test_a_restricted_customer_is_open_only_for_the_uses_a_restriction_permits(
                    source="rights")  # fmt: skip
     page = bob.get(f"/console/customers/{alice.customer_number}/").content.decode()
     assert "alice@example.com" in page and 'id="restricted"' not in page
+
+
+@pytest.mark.clause("QS-4")
+def test_changes_to_details_hidden_from_the_role_are_said_to_be_hidden(alice_with_history):
+    """Support read "No changes." under the contact changes while the customer's postal
+    address had changed: the change is hidden from support, and the page now says some are."""
+    from keepfaith.accounts.models import ContactDetailsChange
+
+    alice, _ = alice_with_history
+    ContactDetailsChange.objects.create(
+        customer=alice, field="postal_address", old="", new=alice.postal_address
+    )
+    bob = verified_client(make_staff("bob@staff.example", "support"))
+    page = bob.get(f"/console/customers/{alice.customer_number}/").content.decode()
+    history = page[page.index("Changes to contact details</h3>") : page.index('id="orders"')]
+    assert "No changes." not in history and "Nørregade" not in history
+    assert "No changes to the details shown." in history
+    assert "Changes to contact details not open to your role are not shown." in history
+    bill = verified_client(make_staff("bill@staff.example", "billing"))
+    billing = bill.get(f"/console/customers/{alice.customer_number}/").content.decode()
+    assert "Nørregade" in billing[billing.index("Changes to contact details</h3>") :]
