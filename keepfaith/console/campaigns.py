@@ -281,9 +281,12 @@ def campaign_preview(request: HttpRequest, campaign_id: int) -> HttpResponse:
     previews = [
         (lang, campaign_render(campaign=campaign, gate=gate, language=lang)) for lang in languages
     ]
+    # a language written without an HTML part is sent as text only: said, not an empty frame
+    html_in = {lang for lang in languages if campaign.words(lang)[2].strip()}
     context = {
         "campaign": campaign,
         "previews": previews,
+        "html_in": html_in,
         "recipient": recipient,
         "may_see_choices": may_see_choices,
     }

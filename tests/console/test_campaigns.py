@@ -268,3 +268,24 @@ def test_a_campaign_is_written_in_each_language_and_sent_in_the_reader_s(draft):
     deliver_pending()
     to_gus = [m for m in mail.outbox if m.to == ["gus@example.com"]]
     assert to_gus and to_gus[0].subject == "Efterårsnyt" and "Hej med dig" in to_gus[0].body
+
+
+def test_a_language_without_an_html_part_is_said_to_get_the_text_only(draft):
+    """The preview showed "The HTML part" over an empty frame for Danish, written without
+    one."""
+    client, campaign = draft
+    client.post(
+        f"/console/campaigns/{campaign.pk}/",
+        {"kind": "newsletter", "subject": "Autumn news", "text": "Hello",
+         "html": "<p>Hello in <b>HTML</b></p>", "subject_da": "Efterårsnyt",
+         "text_da": "Hej med dig"},
+    )  # fmt: skip
+    campaign.refresh_from_db()
+    assert campaign.html_body and not campaign.translations["da"].get("html")
+    page = client.get(f"/console/campaigns/{campaign.pk}/preview/").content.decode()
+    english = page[page.index('id="preview-en"') : page.index('id="preview-da"')]
+    danish = page[page.index('id="preview-da"') :]
+    danish = danish[: danish.index("</section>")]
+    assert "mail-html" in english
+    assert "mail-html" not in danish and "The HTML part" not in danish
+    assert "readers in Danish get the text part only" in danish
