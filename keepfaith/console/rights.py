@@ -83,6 +83,13 @@ def _request_or_404(reference: str) -> RightsRequest:
 @staff_view(HANDLE)
 @staff_read(RIGHTS_REQUEST)
 def rights_request(request: HttpRequest, rights_ref: str) -> HttpResponse:
+    """The request's page; its forms post here with their ``step``, so that a step refused
+    shows the page again at its own address (a reload then opens the page)."""
+    if request.method == "POST":
+        step = request.POST.get("step", "")
+        if step not in STEPS:
+            raise Http404("no such step")
+        return _step(request, rights_ref, step)
     asked = _request_or_404(rights_ref)
     if asked.subject:
         subject_opened(request, asked.subject)

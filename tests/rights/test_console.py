@@ -445,3 +445,26 @@ def test_an_erased_customer_is_said_to_be_erased_not_restricted(
     assert "Until the privacy officer lifts" not in said
     other = client.get(f"/console/customers/{carol.customer_number}/").content.decode()
     assert "This customer has restricted the use of their data." in other
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_the_request_s_forms_post_to_its_page_so_a_refused_step_reloads_there(
+    alice: User, pat: User
+) -> None:
+    """A refused step was shown at the step's address (…/refuse/), which a reload could not
+    open; the forms now post to the request's page with their step."""
+    ask(signed_in(alice), "rectification", details="wrong name")
+    req = RightsRequest.objects.get()
+    client = verified_client(pat)
+    url = f"/console/rights/{req.reference}/"
+    page = client.get(url).content.decode()
+    refuse = page[page.index('id="refuse-form"') - 60 :]
+    assert f'action="{url}"' in refuse[: refuse.index(">")]
+    assert '<input type="hidden" name="step" value="refuse">' in refuse
+    refused = client.post(url, {"step": "extend", "months": "1", "reason": ""})
+    assert refused.status_code == 400
+    assert 'id="extend-form"' in refused.content.decode()
+    assert client.post(url, {"step": "bogus"}).status_code == 404
+    client.post(url, {"step": "refuse", "reason": "Not ours to correct"})
+    req.refresh_from_db()
+    assert req.state == "refused"
