@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from typing import Any
 
 from django import forms
@@ -23,6 +24,8 @@ from keepfaith.console import reads
 from keepfaith.console.access import staff_read, staff_view
 from keepfaith.console.forms import DayField, FilterForm
 from keepfaith.inforce import in_force
+from keepfaith.policy.phrases import category_name
+from keepfaith.policy.schema import text_in
 
 PAGE_SIZE = 50
 EXPORT_MAX = 50_000
@@ -134,9 +137,17 @@ def detail_summary(detail: object) -> str:
 
 def detail_shown(detail: object) -> str:
     """The detail's facts as one line in the reader's language. The values are what was
-    recorded (a gate's reason is recorded in English, and the chain's hash covers it)."""
+    recorded (a gate's reason is recorded in English, and the chain's hash covers it), a
+    reason with the policy's names for the keys it quotes (``reason_shown``)."""
     parts = [
-        (key, _recipient(value) if key == "recipient" else value)
+        (
+            key,
+            _recipient(value)
+            if key == "recipient"
+            else reason_shown(str(value))
+            if key == "reason"
+            else value,
+        )
         for key, value in detail_parts(detail)
     ]
     return "; ".join(f"{DETAIL_WORDS[key]}: {value}" for key, value in parts)[:400]
@@ -148,6 +159,38 @@ def _recipient(value: object) -> str:
     key = str(value)
     named = in_force().policy.recipient_name(key, (get_language() or "en")[:2])
     return named or gettext(key)
+
+
+_QUOTED_USE = re.compile(r"\buse '([\w.\-]+)'")
+_QUOTED_RECIPIENT = re.compile(r"\b(recipient|partner|outside party) '([\w.\-]+)'")
+_WHERE = re.compile(r" \((?:policy: )?uses\[\d+\](?:, choice [\w-]+)?\)")
+_PROCESS = re.compile(r"(may process )([\w.\-]+(?:, [\w.\-]+)*)")
+
+
+def use_shown(key: str) -> str:
+    """A use by the policy's name for it in the reader's language (the key, if the policy
+    in force does not declare it)."""
+    found = in_force().policy.use_by_key(key) if key else None
+    return text_in(found.name, (get_language() or "en")[:2]) if found is not None else key
+
+
+def reason_shown(reason: str) -> str:
+    """A gate's recorded reason for people: the uses, recipients and data categories it
+    quotes by the policy's names, without the policy path (``(uses[5], choice none)``);
+    the CSV export keeps the reason as recorded."""
+    lang = (get_language() or "en")[:2]
+    policy = in_force().policy
+    declared = {c.key: text_in(c.name, lang) for c in policy.taxonomy.data_categories}
+    shown = _WHERE.sub("", reason)
+    shown = _QUOTED_USE.sub(lambda m: f"use “{use_shown(m.group(1))}”", shown)
+    shown = _QUOTED_RECIPIENT.sub(lambda m: f"{m.group(1)} “{_recipient(m.group(2))}”", shown)
+    return _PROCESS.sub(
+        lambda m: (
+            m.group(1)
+            + ", ".join(category_name(k, lang, declared=declared) for k in m.group(2).split(", "))
+        ),
+        shown,
+    )
 
 
 def outcome_shown(outcome: str) -> str:
@@ -172,7 +215,9 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "page": page,
-        "rows": [(e, outcome_shown(e.outcome), detail_shown(e.detail)) for e in page],
+        "rows": [
+            (e, outcome_shown(e.outcome), detail_shown(e.detail), use_shown(e.use)) for e in page
+        ],
         "query": query.urlencode(),
         "verdicts": verdicts,
     }

@@ -150,3 +150,38 @@ def test_times_and_day_filters_are_in_the_company_s_time_zone(published, pat, se
     assert "C-LATE</a>" not in before.content.decode()
     export = client.get("/console/audit/export.csv", {"subject": "C-LATE"}).content.decode()
     assert "2026-12-04T23:30:00+00:00" in export  # the file keeps UTC, with its offset
+
+
+def test_uses_and_reasons_read_in_the_policy_s_names_the_export_keeps_the_keys(published, pat):
+    """The page showed dotted use keys and a Python-ish reason ("allowed: use '...'
+    (uses[5], choice none) may process ..."); the policy names its uses in each language."""
+    from keepfaith.inforce import in_force
+    from keepfaith.policy.schema import text_in
+
+    use = "essential.service.security"
+    reason = (
+        f"allowed: use '{use}' (uses[5], choice none) may process user.unique_id "
+        "for recipient 'privacy officer'"
+    )
+    audit_append(
+        actor=Actor.system("test"),
+        action="console.read",
+        outcome="read",
+        subject="C-EEEE",
+        use=use,
+        detail={"reason": reason},
+    )
+    declared = in_force().policy.use_by_key(use)
+    assert declared is not None
+    name = declared.name
+    client = verified_client(pat)
+    page = client.get("/console/audit/", {"subject": "C-EEEE"}).content.decode()
+    assert f'<span title="{use}">{text_in(name, "en")}</span>' in page
+    assert f"allowed: use “{text_in(name, 'en')}” may process " in page
+    assert "uses[5]" not in page and f"'{use}'" not in page
+    pat.language = "da"
+    pat.save(update_fields=["language"])
+    danish = client.get("/console/audit/", {"subject": "C-EEEE"}).content.decode()
+    assert f'<span title="{use}">{text_in(name, "da")}</span>' in danish
+    export = client.get("/console/audit/export.csv", {"subject": "C-EEEE"}).content.decode()
+    assert use in export and "uses[5], choice none" in export
