@@ -243,3 +243,44 @@ def test_the_correction_boxes_sit_beside_their_labels(page, live_server, transac
     assert 0 <= gap < 24, f"the label starts {gap}px after its box"
     assert words["lines"] == 1
     fits(page, "correction")
+
+
+@pytest.mark.clause("RIGHTS-17")
+def test_an_erasure_waits_for_the_box_and_the_question(page, live_server, transactional_db):
+    """ "Carry out the erasure" erased on one click: the box naming the customer must be
+    ticked (the browser holds the form, the server checks it too), then the page asks."""
+    from keepfaith.inforce import in_force
+    from keepfaith.rights.models import RightsRequest
+    from keepfaith.rights.services import request_open_signed_in
+
+    _publish()
+    alice = make_customer("alice@example.com")
+    asked, _ = request_open_signed_in(
+        customer=alice, kind="erasure", details="", language="en", policy=in_force().policy
+    )
+    pat = make_staff("pat@staff.example", "privacy officer")
+    sign_in(page, live_server.url, pat.email, f"/console/rights/{asked.reference}/")
+    button = page.locator("#complete-form button[type=submit]")
+    questions: list[str] = []
+
+    def dismiss(dialog) -> None:
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", dismiss)
+    button.click()
+    page.wait_for_timeout(300)
+    assert questions == []  # the box is required: the browser did not send the form
+    box = page.locator("#complete-confirm input[name=confirm]")
+    box_at = box.bounding_box()
+    assert box_at is not None and box_at["width"] < 40
+    box.check()
+    button.click()
+    page.wait_for_timeout(300)
+    assert questions == [f"Erase customer {alice.customer_number} for good? This cannot be undone."]
+    assert RightsRequest.objects.get(pk=asked.pk).is_open
+    page.remove_listener("dialog", dismiss)
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        button.click()
+    assert not RightsRequest.objects.get(pk=asked.pk).is_open
