@@ -250,7 +250,6 @@ MAIN_THREAD = (
     "open and sweep",
     "waiting for workers",
     "ordered commits",
-    "days passed aggregated",
     "day aggregates",
     "keys closed and parts merged",
 )

@@ -119,18 +119,13 @@ AGGREGATES: tuple[str, ...] = tuple(
 )
 
 
-def _day_batches(
-    con: duckdb.DuckDBPyConnection, batch_rows: int, before: dt.date | None = None
-) -> list[list[dt.date]]:
-    """The dirty days (before ``before``, if given) in runs of at most ``batch_rows`` fact rows
-    (a bigger day goes alone)."""
+def _day_batches(con: duckdb.DuckDBPyConnection, batch_rows: int) -> list[list[dt.date]]:
+    """The dirty days in runs of at most ``batch_rows`` fact rows (a bigger day goes alone)."""
     batches: list[list[dt.date]] = []
     size = 0
     for day, rows in con.execute(
         "SELECT d.day, coalesce(sum(f.rows), 0) FROM dirty_days d "
-        "LEFT JOIN fact_files f ON f.day = d.day WHERE ?::DATE IS NULL OR d.day < ?::DATE "
-        "GROUP BY d.day ORDER BY d.day",
-        [before, before],
+        "LEFT JOIN fact_files f ON f.day = d.day GROUP BY d.day ORDER BY d.day"
     ).fetchall():
         if not batches or size + rows > batch_rows:
             batches.append([])
@@ -147,30 +142,13 @@ def dirty_days_refresh(
     visit_gap_minutes: int,
     batch_rows: int = 1_000_000,
 ) -> int:
-    """Recompute the aggregates of every dirty day from its listed fact parts; return count."""
-    return len(
-        dirty_days_aggregate(
-            con=con, paths=paths, visit_gap_minutes=visit_gap_minutes, batch_rows=batch_rows
-        )
-    )
-
-
-def dirty_days_aggregate(
-    *,
-    con: duckdb.DuckDBPyConnection,
-    paths: WeblogPaths,
-    visit_gap_minutes: int,
-    batch_rows: int = 1_000_000,
-    before: dt.date | None = None,
-) -> list[dt.date]:
-    """Recompute the aggregates of the dirty days (those before ``before``, if given) from
-    their listed fact parts; return the days.
+    """Recompute the aggregates of every dirty day from its listed fact parts; return count.
 
     Days go in batches of at most ``batch_rows`` requests, so memory follows the batch, not
     the backlog. A batch's dirty marks are cleared in the transaction that replaces its
     aggregates, so a run killed half-way leaves the remaining days for the next run.
     """
-    batches = _day_batches(con, batch_rows, before)
+    batches = _day_batches(con, batch_rows)
     for days in batches:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE scope_days AS SELECT unnest(?::DATE[]) AS day", [days]
@@ -185,7 +163,7 @@ def dirty_days_aggregate(
         con.execute("DELETE FROM dirty_days WHERE day IN (SELECT day FROM scope_days)")
         con.execute("COMMIT")
     con.execute("DROP TABLE IF EXISTS visit_pages")
-    return [day for days in batches for day in days]
+    return sum(len(days) for days in batches)
 
 
 def logs_aggregate(

@@ -294,10 +294,8 @@ def _file_ingest(
     config: WeblogConfig,
     now: dt.datetime,
     progress: Progress | None,
-    committed: Callable[[], None] | None = None,
 ) -> FileReport:
-    """Ingest one file: workers prepare chunks in parallel, commits follow file order;
-    ``committed`` runs after each commit, while the workers prepare the next chunks."""
+    """Ingest one file: workers prepare chunks in parallel, commits follow file order."""
     report = FileReport(path=str(path))
     candidates = file_fingerprints(path=path)
     if not candidates:
@@ -334,10 +332,6 @@ def _file_ingest(
             batch_flush(con, cur, report, batch, config.paths)
             if progress is not None:
                 progress(cur.path, cur.offset, total)
-            if committed is not None:
-                began = time.perf_counter()
-                committed()
-                add_times(report.phases, {"days passed aggregated": time.perf_counter() - began})
 
         def settle_oldest() -> None:
             future, worker = pending.popleft()
@@ -418,25 +412,6 @@ def logs_ingest(
         report.run_phases[phase] = report.run_phases.get(phase, 0.0) + now - began
         began = now
 
-    aggregated: set[dt.date] = set()
-
-    def aggregate_passed() -> None:
-        """Aggregate the dirty days before the newest one, which the log has moved past, on
-        this connection's one thread while the workers prepare the next chunks; a line of
-        such a day that comes later marks it dirty again, for the end of the run."""
-        newest = con.execute("SELECT max(day) FROM dirty_days").fetchone()
-        if newest is not None and newest[0] is not None:
-            aggregated.update(_aggregate(before=newest[0]))
-
-    def _aggregate(before: dt.date | None = None) -> list[dt.date]:
-        return aggregate.dirty_days_aggregate(
-            con=con,
-            paths=config.paths,
-            visit_gap_minutes=config.visit_gap_minutes,
-            batch_rows=config.aggregate_batch_rows,
-            before=before,
-        )
-
     try:
         for parts in (fact_parts(config.paths), raw_parts(config.paths)):
             parts.sweep(con)
@@ -452,7 +427,6 @@ def logs_ingest(
                         config=config,
                         now=moment,
                         progress=progress,
-                        committed=aggregate_passed if aggregate_days else None,
                     )
                 )
             except LogSourceError as exc:
@@ -460,8 +434,12 @@ def logs_ingest(
         began = time.perf_counter()
         con.execute(f"SET threads = {int(config.threads)}")
         if aggregate_days:
-            aggregated.update(_aggregate())
-            report.days_aggregated = len(aggregated)
+            report.days_aggregated = aggregate.dirty_days_refresh(
+                con=con,
+                paths=config.paths,
+                visit_gap_minutes=config.visit_gap_minutes,
+                batch_rows=config.aggregate_batch_rows,
+            )
         lap("day aggregates")
         report.keys_destroyed = day_keys_close(
             con=con, now=moment, grace_days=config.key_grace_days

@@ -578,26 +578,3 @@ def test_log_times_are_kept_in_utc_whatever_the_site_s_time_zone(
         con.close()
     assert days == [(dt.date(2024, 3, 4), 3)]
     assert times[0].startswith("2024-03-04 00:10:00") and times[-1].startswith("2024-03-04 23:30")
-
-
-@pytest.mark.clause("BE-5")
-def test_days_aggregated_while_reading_equal_days_aggregated_at_the_end(tmp_path):
-    """Days the log has moved past are aggregated after each commit while the rest is read;
-    a late line of such a day makes it count again at the end, so the reports are those of
-    one aggregation after the last line."""
-    lines = list(sample_log_lines(lines=6000, seed=11))
-    late = [lines.pop(10), lines.pop(20)]  # two lines of the first day, written last
-    log = tmp_path / "access.log"
-    log.write_text("\n".join([*lines, *late]) + "\n", encoding="utf-8")
-    small = WeblogConfig(paths=WeblogPaths(tmp_path / "often"), chunk_bytes=64 * 1024,
-                         commit_chunks=1)  # fmt: skip
-    once = WeblogConfig(paths=WeblogPaths(tmp_path / "once"), chunk_bytes=64 * 1024,
-                        commit_chunks=10_000)  # fmt: skip
-    often_report, once_report = ingest(small, log), ingest(once, log)
-    assert often_report.requests == once_report.requests == 6000
-    days = _count(once, "SELECT count(DISTINCT day) FROM requests")
-    assert days >= 5
-    assert often_report.days_aggregated == once_report.days_aggregated == days
-    assert often_report.phases.get("days passed aggregated", 0) > 0
-    assert _aggregates(small) == _aggregates(once)
-    assert _count(small, "SELECT sum(requests) FROM traffic_daily") == 6000
