@@ -20,6 +20,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from keepfaith.accounts.models import User
@@ -43,6 +44,7 @@ from keepfaith.rights.models import (
 
 _REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_ATTEMPTS = 5
+REASON_MAX_CHARS = 2000  # an extension's reason, mailed to the requester
 
 
 class RightsError(Exception):
@@ -360,6 +362,11 @@ def request_extend(
         )
     if not reason.strip():
         raise RightsError(_("Give the reason; it is sent to the requester."))
+    if len(reason.strip()) > REASON_MAX_CHARS:
+        raise RightsError(
+            _("Keep the reason within %(limit)s characters: it is sent to the requester whole.")
+            % {"limit": number_format(REASON_MAX_CHARS, force_grouping=True)}
+        )
     if now > add_months(request.received_at, rights.response_months):
         raise RightsError(
             _("The first deadline has passed: the request can no longer be extended.")
@@ -367,7 +374,7 @@ def request_extend(
     with transaction.atomic():
         request.due_at = add_months(request.due_at, months)
         request.extended_at = now
-        request.extension_reason = reason.strip()[:2000]
+        request.extension_reason = reason.strip()
         request.save(update_fields=["due_at", "extended_at", "extension_reason"])
         step_add(
             request=request,

@@ -468,3 +468,27 @@ def test_the_request_s_forms_post_to_its_page_so_a_refused_step_reloads_there(
     client.post(url, {"step": "refuse", "reason": "Not ours to correct"})
     req.refresh_from_db()
     assert req.state == "refused"
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_an_extension_reason_too_long_to_send_whole_is_refused_in_the_reader_s_language(
+    alice: User, pat: User
+) -> None:
+    """The reason was cut to 2,000 characters without a word, so the requester got less than
+    the privacy officer wrote; now it is refused, the typed text kept, nothing extended."""
+    ask(signed_in(alice), "rectification", details="wrong name")
+    req = RightsRequest.objects.get()
+    client = verified_client(pat)
+    url = f"/console/rights/{req.reference}/"
+    long = "We need to check with the certificate authority. " * 41  # 2,050 characters
+    refused = client.post(url, {"step": "extend", "months": "1", "reason": long})
+    assert refused.status_code == 400
+    said = refused.content.decode()
+    assert "Keep the reason within 2,000 characters" in said
+    assert long.strip()[:200] in said  # what was typed is still there
+    req.refresh_from_db()
+    assert req.extended_at is None
+    pat.language = "da"
+    pat.save(update_fields=["language"])
+    danish = verified_client(pat).post(url, {"step": "extend", "months": "1", "reason": long})
+    assert "Hold begrundelsen inden for 2.000 tegn" in danish.content.decode()
