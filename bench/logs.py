@@ -129,7 +129,8 @@ class Sides:
         self.keepfaith = (
             [str(keepfaith)] if keepfaith.exists() else [sys.executable, "-m", "keepfaith"]
         )
-        self.env = {**os.environ, "KEEPFAITH_VAR_DIR": str(tmp / "var")}
+        # This checkout's code, whichever checkout the virtualenv was installed from.
+        self.env = {**os.environ, "KEEPFAITH_VAR_DIR": str(tmp / "var"), "PYTHONPATH": str(ROOT)}
         subprocess.run([*self.keepfaith, "migrate", "--noinput"], env=self.env, check=True,
                        stdout=subprocess.DEVNULL, cwd=ROOT)  # fmt: skip
 
