@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import zoneinfo
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from csp.constants import NONE, SELF
@@ -38,12 +37,15 @@ if PRODUCTION and DEBUG:
 
 
 def _without_password(url: str) -> str:
-    """``url`` with any password in it replaced by ``***`` (for messages)."""
-    parts = urlsplit(url)
-    if parts.password is None:
+    """``url`` with whatever stands between the user name and the last ``@`` replaced by
+    ``***`` (for messages). Read off the text, not parsed: a password with ``/``, ``#`` or
+    ``?`` in it is what makes a URL malformed, and a parser then finds no password."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
         return url
-    host = parts.netloc.rsplit("@", 1)[-1]
-    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:***@{host}"))
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0] if ":" in credentials else None
+    return f"{scheme}://{user}:***@{host}" if user is not None else f"{scheme}://***@{host}"
 
 
 def _secret(name: str, dev_file: str) -> str:
