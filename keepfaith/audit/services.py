@@ -93,6 +93,13 @@ def _locked_head(cursor: Any, name: str) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
+def chain_lock(model: type[ChainedRecord]) -> None:
+    """Hold ``model``'s chain head until the transaction ends (inside ``atomic``): what is
+    read after it is read as no other append of that chain can change it meanwhile."""
+    with connection.cursor() as cursor:
+        _locked_head(cursor, model.CHAIN)
+
+
 @functools.cache
 def _insert_plan(model: type[ChainedRecord]) -> tuple[str, tuple[Any, ...]]:
     fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from keepfaith.audit.services import Actor, audit_append, chain_append
+from keepfaith.audit.services import Actor, audit_append, chain_append, chain_lock
 from keepfaith.policy import PolicyError, Problem, load_policy_text
 from keepfaith.policy.diff import diff_to_dict, policy_diff
 from keepfaith.policy.render import policy_content_hash
@@ -36,7 +36,8 @@ def policy_publish(
     text = source.decode("utf-8") if isinstance(source, bytes) else source  # valid: UTF-8
     content_hash = policy_content_hash(policy)
     with transaction.atomic():
-        previous = PolicyVersion.objects.select_for_update().order_by("-seq").first()
+        chain_lock(PolicyVersion)  # two publishes at once: the second reads the first's
+        previous = PolicyVersion.objects.order_by("-seq").first()
         existing = PolicyVersion.objects.filter(content_hash=content_hash).first()
         if existing is not None and previous is not None and existing.pk == previous.pk:
             return existing, False

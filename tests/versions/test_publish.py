@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -16,7 +18,7 @@ from keepfaith.audit.selectors import chain_verify
 from keepfaith.demo import earlier_policy_text
 from keepfaith.policy import Policy, PolicyError, load_policy_text
 from keepfaith.versions.models import PolicyVersion
-from keepfaith.versions.services import policy_publish, policy_publish_file
+from keepfaith.versions.services import PublishRefused, policy_publish, policy_publish_file
 from tests.conftest import relabelled
 
 BE = Path("examples/qualityssl/policy.yaml")
@@ -201,3 +203,45 @@ def test_a_version_stored_before_a_newer_rule_still_loads_and_can_be_followed(db
 def objection_uses(policy: Policy) -> tuple[str, ...]:
     assert policy.rights is not None
     return policy.rights.objection_uses
+
+
+def _at_once(works: list[Callable[[], Any]]) -> list[Any]:
+    """Run ``works`` in threads at once; what each returned or raised."""
+    import threading
+
+    from django.db import connection as conn
+
+    results: list[Any] = [None] * len(works)
+    start = threading.Barrier(len(works))
+
+    def run(i: int) -> None:
+        try:
+            start.wait()
+            results[i] = works[i]()
+        except Exception as exc:
+            results[i] = exc
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(works))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publishes_at_once_read_each_other(tmp_path):
+    """Two hosts publishing the same file at start-up: one publishes, the others find it in
+    force; the same label with other content at once: one wins, the other is refused."""
+    same = _at_once([lambda: policy_publish_file(path=BE) for _ in range(4)])
+    assert sorted(created for _, created in same) == [False, False, False, True], same
+    assert PolicyVersion.objects.count() == 1
+    text = BE.read_text(encoding="utf-8")
+    first = relabelled(text, "2031.1")
+    second = relabelled(text.replace("retention: 90d", "retention: 30d", 1), "2031.1")
+    raced = _at_once([lambda: policy_publish(source=first), lambda: policy_publish(source=second)])
+    assert sum(isinstance(r, PublishRefused) for r in raced) == 1, raced
+    assert PolicyVersion.objects.filter(label="2031.1").count() == 1
+    assert chain_verify(PolicyVersion).intact is True
