@@ -38,6 +38,11 @@ def login_identity(typed: str) -> str:
     return normalise_email(unicodedata.normalize("NFKC", typed))
 
 
+def erased_address(pk: int) -> str:
+    """The login address an erased account keeps: unique, and no one's (RFC 2606)."""
+    return f"erased-{pk}@erased.invalid"
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
@@ -109,6 +114,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = normalise_email(self.email)  # stored lower-case, so unique ignores case
         super().save(*args, **kwargs)
+
+    @property
+    def is_erased(self) -> bool:
+        """Was this account erased (``account_erase``)? Not the same as inactive: a sign-up
+        waiting for its confirmation, or an account staff switched off, is inactive too."""
+        return self.pk is not None and self.email == erased_address(self.pk)
 
     @property
     def subject_ref(self) -> str:

@@ -19,6 +19,7 @@ from keepfaith.accounts.models import (
     ContactDetailsChange,
     EmailChangeRequest,
     User,
+    erased_address,
     normalise_email,
 )
 from keepfaith.accounts.roles import ROLES
@@ -313,7 +314,7 @@ def account_erase(customer: User) -> None:
     changes. The row stays, without anything that links it to the person, as the anchor of
     the customer number the hash-chained logs hold."""
     EmailChangeRequest.objects.filter(customer=customer).delete()
-    customer.email = f"erased-{customer.pk}@erased.invalid"
+    customer.email = erased_address(customer.pk)
     customer.full_name = customer.phone = customer.organization = customer.postal_address = ""
     customer.set_unusable_password()
     customer.is_active = False

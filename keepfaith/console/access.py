@@ -407,9 +407,9 @@ def _subject_refused_page(
 
 
 def _erased(subject: str) -> bool:
-    """Was ``subject``'s account erased? (An erased account is no longer active.)"""
+    """Was ``subject``'s account erased?"""
     found = customer_by_number(number=subject)
-    return found is not None and not found.is_active
+    return found is not None and found.is_erased
 
 
 @enforces("QS-3", features=("staff.reads-by-policy",))

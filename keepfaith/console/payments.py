@@ -49,7 +49,7 @@ def refund_rows(request: HttpRequest) -> dict[str, Any] | None:
     closed = closed_by_restriction(request, subjects)
     numbers = {subject: customer_of(subject) for subject in subjects}
     left_out = [case for case in cases if case.subject in closed]
-    erased = sum(1 for case in left_out if not getattr(numbers[case.subject], "is_active", 0))
+    erased = sum(1 for case in left_out if getattr(numbers[case.subject], "is_erased", False))
     cases = [case for case in cases if case.subject not in closed]
     settled = [item for item in settled if item.subject not in closed]
     request.audited_subjects.extend(sorted(subjects - closed))  # type: ignore[attr-defined]

@@ -123,8 +123,8 @@ def customers(request: HttpRequest) -> HttpResponse:
     rows = list(customer_list(search=request.GET.get("q", ""))[:200])
     closed = closed_by_restriction(request, (c.subject_ref for c in rows))
     # an erased account is restricted for good: counted apart, not "restricted" (which the
-    # privacy officer may lift); an erased account is no longer active
-    erased = sum(1 for c in rows if c.subject_ref in closed and not c.is_active)
+    # privacy officer may lift)
+    erased = sum(1 for c in rows if c.subject_ref in closed and c.is_erased)
     rows = [c for c in rows if c.subject_ref not in closed]
     request.audited_subjects.extend(c.subject_ref for c in rows)  # type: ignore[attr-defined]
     context = {
@@ -146,7 +146,7 @@ def orders(request: HttpRequest) -> HttpResponse:
     left_out = {
         o.customer.subject_ref: o.customer for o in rows if o.customer.subject_ref in closed
     }
-    erased = sum(1 for c in left_out.values() if not c.is_active)
+    erased = sum(1 for c in left_out.values() if c.is_erased)
     rows = [o for o in rows if o.customer.subject_ref not in closed]
     request.audited_subjects.extend(  # type: ignore[attr-defined]
         sorted({o.customer.subject_ref for o in rows})

@@ -445,6 +445,14 @@ def test_an_erased_customer_is_said_to_be_erased_not_restricted(
     assert "Until the privacy officer lifts" not in said
     other = client.get(f"/console/customers/{carol.customer_number}/").content.decode()
     assert "This customer has restricted the use of their data." in other
+    # an account that is only inactive (switched off, or never confirmed) is not erased:
+    # its restriction can still be lifted
+    User.objects.filter(pk=carol.pk).update(is_active=False)
+    again = client.get(f"/console/customers/{carol.customer_number}/").content.decode()
+    assert "This customer has restricted the use of their data." in again
+    assert "account was erased" not in again
+    listing = client.get("/console/customers/").content.decode()
+    assert 'id="restricted-left-out">1 customer who restricted' in listing
 
 
 @pytest.mark.clause("RIGHTS-12")
