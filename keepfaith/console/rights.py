@@ -84,7 +84,8 @@ def _request_or_404(reference: str) -> RightsRequest:
 @staff_read(RIGHTS_REQUEST)
 def rights_request(request: HttpRequest, rights_ref: str) -> HttpResponse:
     """The request's page; its forms post here with their ``step``, so that a step refused
-    shows the page again at its own address (a reload then opens the page)."""
+    shows the page again at its own address, with what was typed (a reload sends the form
+    again and is checked again; opening the address opens the page, never a step's)."""
     if request.method == "POST":
         step = request.POST.get("step", "")
         if step not in STEPS:

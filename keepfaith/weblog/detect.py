@@ -85,8 +85,8 @@ def mismatch_message(path: str, chosen: FormatGuess, likely: FormatGuess) -> str
     """Why a file is refused, and the format its lines look like."""
     if not chosen.sampled:
         return (
-            f"{path}: no line ends in its first {HEAD_MAX_BYTES:,} bytes: not a text web log. "
-            "Nothing of the file was read."
+            f"{path}: no line ends in it (read up to {HEAD_MAX_BYTES:,} bytes): not a text web "
+            "log. Nothing of the file was read."
         )
     head = (
         f"{path}: {chosen.malformed} of the first {chosen.sampled} lines are not in the "

@@ -219,6 +219,6 @@ def test_a_file_with_no_line_end_is_refused_as_not_a_text_log(store_config, tmp_
     log.write_bytes(b"\x00" * (17 * 1024 * 1024 + 1))
     (refused,) = ingest(store_config, log, spec=None).refused
     assert refused == (
-        f"{log}: no line ends in its first 17,039,360 bytes: not a text web log. "
+        f"{log}: no line ends in it (read up to 17,039,360 bytes): not a text web log. "
         "Nothing of the file was read."
     )
