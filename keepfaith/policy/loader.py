@@ -232,16 +232,26 @@ def _order(problem: Problem) -> tuple[int, int, int, str]:
     return (problem.line, problem.column, problem.severity != "error", problem.message)
 
 
-def check_policy(path: str | os.PathLike[str]) -> Report:
-    """Every problem of the policy file at ``path``, errors and warnings; never raises."""
+def policy_file_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of the policy file at ``path``, read no further than one byte past the size
+    limit (which ``policy_report`` then reports); ``PolicyError`` naming a file that cannot
+    be read."""
     name = str(path)
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
+            return handle.read(MAX_BYTES + 1)
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
-        return Report(name, (Problem(name, 1, 1, "", f"cannot read the file: {reason}"),))
-    return policy_report(raw=raw, file=name)
+        raise PolicyError((Problem(name, 1, 1, "", f"cannot read the file: {reason}"),)) from None
+
+
+def check_policy(path: str | os.PathLike[str]) -> Report:
+    """Every problem of the policy file at ``path``, errors and warnings; never raises."""
+    try:
+        raw = policy_file_bytes(path)
+    except PolicyError as exc:
+        return Report(str(path), exc.problems)
+    return policy_report(raw=raw, file=str(path))
 
 
 def load_policy(path: str | os.PathLike[str]) -> Policy:
@@ -260,4 +270,4 @@ def load_policy_text(text: bytes | str, *, file: str = "<policy>", stored: bool 
     return report.policy
 
 
-__all__ = ["check_policy", "load_policy", "load_policy_text", "policy_report"]
+__all__ = ["check_policy", "load_policy", "load_policy_text", "policy_file_bytes", "policy_report"]

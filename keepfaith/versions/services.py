@@ -8,11 +8,11 @@ from pathlib import Path
 from django.db import transaction
 
 from keepfaith.audit.services import Actor, audit_append, chain_append, chain_lock
-from keepfaith.policy import PolicyError, Problem, load_policy_text
+from keepfaith.policy import load_policy_text
 from keepfaith.policy.diff import diff_to_dict, policy_diff
+from keepfaith.policy.loader import policy_file_bytes
 from keepfaith.policy.render import policy_content_hash
 from keepfaith.policy.trace import enforces
-from keepfaith.policy.yamlsource import MAX_BYTES
 from keepfaith.versions.models import PolicyVersion
 from keepfaith.versions.selectors import active_version_forget
 
@@ -84,11 +84,4 @@ def policy_publish(
 def policy_publish_file(*, path: Path) -> tuple[PolicyVersion, bool]:
     """``policy_publish`` of the file at ``path``; one that cannot be read, or is larger than
     a policy may be, is a ``PolicyError`` naming it (read no further than that limit)."""
-    name = str(path)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_BYTES + 1)
-    except (OSError, ValueError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise PolicyError([Problem(name, 1, 1, "", f"cannot read the file: {reason}")]) from None
-    return policy_publish(source=raw, source_name=name)
+    return policy_publish(source=policy_file_bytes(path), source_name=str(path))
