@@ -23,7 +23,7 @@ from keepfaith.audit.services import Actor
 from keepfaith.inforce import in_force
 from keepfaith.rights.demo import demo_requests
 from keepfaith.versions.models import PolicyVersion
-from keepfaith.versions.services import policy_publish, policy_publish_file
+from keepfaith.versions.services import PublishRefused, policy_publish, policy_publish_file
 
 DEMO_PASSWORD = "keepfaith-demo"  # noqa: S105 - demo accounts only; the demo refuses production
 DEMO_STAFF = (
@@ -101,7 +101,13 @@ def demo_policy() -> list[str]:
         earlier = earlier_policy_text(path.read_text(encoding="utf-8"))
         if earlier is not None:
             policy_publish(source=earlier, source_name=f"{path} (demo: an earlier version)")
-    version, _ = policy_publish_file(path=path)
+    try:
+        version, _ = policy_publish_file(path=path)
+    except PublishRefused as refused:  # the file was edited under the label in force
+        return [
+            f"Policy in force: {in_force().label}, kept: {refused}",
+            "  (see /privacy/ and /privacy/updates/)",
+        ]
     return [f"Policy in force: {version.label} from {path} (see /privacy/ and /privacy/updates/)"]
 
 

@@ -101,3 +101,22 @@ def test_every_page_the_demo_points_at_exists(db, settings):
     assert missing == []
     ticket = SupportTicket.objects.get(customer__email="alice@example.com")
     assert ticket.status == "waiting"  # bob asked her something
+
+
+def test_a_policy_file_edited_under_its_label_keeps_the_demo_running(db, settings, tmp_path):
+    """`make run` after editing the policy without a new `version:` label: the version in
+    force stays, and the demo says why instead of stopping with a traceback."""
+    from keepfaith.demo import demo_policy
+
+    original = Path(settings.POLICY_PATH)
+    edited = tmp_path / "policy.yaml"
+    edited.write_text(original.read_text(encoding="utf-8"), encoding="utf-8")
+    settings.POLICY_PATH = edited
+    assert demo_policy()[0].startswith("Policy in force: 2024.1 from ")
+    edited.write_text(
+        original.read_text(encoding="utf-8").replace("retention: 90d", "retention: 30d", 1),
+        encoding="utf-8",
+    )
+    said = demo_policy()
+    assert said[0].startswith("Policy in force: 2024.1, kept: "), said
+    assert "give this policy a new version label" in said[0]
