@@ -26,6 +26,7 @@ from keepfaith.console.forms import DayField, FilterForm
 from keepfaith.inforce import in_force
 from keepfaith.policy.phrases import category_name
 from keepfaith.policy.schema import text_in
+from keepfaith.rights.templatetags.rights_tags import STEP_TITLES
 
 PAGE_SIZE = 50
 EXPORT_MAX = 50_000
@@ -115,6 +116,81 @@ OUTCOME_WORDS = {
     "dismissed": _("dismissed"),
     "free": _("free of charge"),
 }
+
+
+# What each recorded action is called on the page (the key stays in a tooltip, the filter
+# and the CSV). A rights request's steps read "Rights request: <step>" with the step's name
+# the request page uses; an action the list does not know is shown as recorded.
+ACTION_WORDS = {
+    "accounts.staff.add": _("Staff account added"),
+    "accounts.staff.authenticator": _("Staff authenticator set up"),
+    "accounts.staff.password": _("Staff password set"),
+    "accounts.staff.replace": _("Staff account replaced"),
+    "admin.request": _("Administration site used"),
+    "certs.ca_transfer": _("Sent to the certificate authority"),
+    "comms.campaign.delete": _("Campaign deleted"),
+    "comms.campaign.queue": _("Campaign queued"),
+    "comms.campaign.test": _("Campaign test sent"),
+    "comms.policy_change.queue": _("Policy change notice queued"),
+    "comms.queue.applied": _("Opt-out by e-mail applied"),
+    "comms.queue.dismissed": _("Opt-out by e-mail dismissed"),
+    "console.action": _("Staff action"),
+    "console.analytics.raw_hits": _("Web log lines read"),
+    "console.analytics.report": _("Site statistics read"),
+    "console.audit.list": _("Audit log read"),
+    "console.consent.show": _("Customer's choices read"),
+    "console.customer.orders": _("Customer's orders read"),
+    "console.customer.show": _("Customer read"),
+    "console.customer.tickets": _("Customer's tickets read"),
+    "console.customers.list": _("Customer list read"),
+    "console.mail.queue": _("Opt-out mail read"),
+    "console.order.show": _("Order read"),
+    "console.orders.list": _("Order list read"),
+    "console.orders.refunds": _("Open payments read"),
+    "console.rights.queue": _("Rights requests read"),
+    "console.rights.rectified": _("Correction read"),
+    "console.rights.rectify": _("Details corrected"),
+    "console.rights.request": _("Rights request read"),
+    "console.support.list": _("Support tickets read"),
+    "console.support.request.phone": _("Requester's phone number read"),
+    "console.support.requests": _("Information requests read"),
+    "console.support.ticket": _("Support ticket read"),
+    "cookie.blocked": _("Cookie blocked"),
+    "cookie.gpc": _("Global Privacy Control signal recorded"),
+    "gate.check": _("Gate decision"),
+    "policy.publish": _("Policy version published"),
+    "rights.erased": _("Account erased"),
+    "rights.kept-expired": _("Kept data deleted at the end of its period"),
+    "sharing.download": _("Partner file downloaded"),
+    "sharing.release": _("Released to a partner"),
+    "store.checkout_refund": _("Payment refund"),
+    "store.order_cancel": _("Order cancelled"),
+    "store.order_place": _("Order placed"),
+    "store.outside_transfer": _("Sent to an outside party"),
+    "store.renewal_charge": _("Renewal charged"),
+    "support.assign": _("Ticket assigned"),
+    "support.close": _("Ticket closed"),
+    "support.purge": _("Closed tickets deleted"),
+    "support.reply": _("Ticket reply"),
+    "support.request.answer": _("Information request answered"),
+    "vault.disclose": _("Card passed to the payment processor"),
+    "vault.rotate": _("Card vault key rotated"),
+    "weblog.compact": _("Web log statistics compacted"),
+    "weblog.purge": _("Raw web log addresses deleted"),
+}
+RIGHTS_PREFIX = "rights."
+
+
+def action_shown(action: str) -> str:
+    """An action as the page names it, in the reader's language (as recorded, if unknown)."""
+    named = ACTION_WORDS.get(action)
+    if named is not None:
+        return str(named)
+    if action.startswith(RIGHTS_PREFIX):
+        step = STEP_TITLES.get(action.removeprefix(RIGHTS_PREFIX))
+        if step is not None:
+            return gettext("Rights request: %(step)s") % {"step": step}
+    return action
 
 
 def detail_parts(detail: object) -> list[tuple[str, object]]:
@@ -216,7 +292,14 @@ def audit_log(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "rows": [
-            (e, outcome_shown(e.outcome), detail_shown(e.detail), use_shown(e.use)) for e in page
+            (
+                e,
+                action_shown(e.action),
+                outcome_shown(e.outcome),
+                detail_shown(e.detail),
+                use_shown(e.use),
+            )
+            for e in page
         ],
         "query": query.urlencode(),
         "verdicts": verdicts,

@@ -185,3 +185,64 @@ def test_uses_and_reasons_read_in_the_policy_s_names_the_export_keeps_the_keys(p
     assert f'<span title="{use}">{text_in(name, "da")}</span>' in danish
     export = client.get("/console/audit/export.csv", {"subject": "C-EEEE"}).content.decode()
     assert use in export and "uses[5], choice none" in export
+
+
+def _recorded_actions() -> set[str]:
+    """Every action the code records as a literal: ``audit_append(action="...")``, a
+    module's own ``_audit(actor, thing, "...")`` and the first argument (or ``action=``) of
+    each ``StaffRead`` a console page audits."""
+    import ast
+    from pathlib import Path
+
+    import keepfaith
+
+    found: set[str] = set()
+    for path in Path(keepfaith.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            given = [k.value for k in node.keywords if k.arg == "action"]
+            if name == "StaffRead" and node.args:
+                given.append(node.args[0])
+            if name == "_audit":  # a module's own writer: (actor, thing, action, ...)
+                given += [
+                    a for a in node.args if isinstance(a, ast.Constant) and "." in str(a.value)
+                ]
+            if name in ("audit_append", "StaffRead", "_audit"):
+                found |= {str(g.value) for g in given if isinstance(g, ast.Constant)}
+    return found
+
+
+def test_every_action_the_code_records_has_a_name_on_the_page():
+    from keepfaith.console.audit import ACTION_WORDS, action_shown
+    from keepfaith.cookies.gpc import GPC_ACTION
+    from keepfaith.rights.templatetags.rights_tags import STEP_TITLES
+    from keepfaith.store.refunds import REFUND_ACTION
+
+    # Named by a constant, or (the gate's decisions) by the entry the gate hands its writer.
+    recorded = _recorded_actions() | {GPC_ACTION, REFUND_ACTION, "gate.check"}
+    assert {"store.order_place", "console.customer.show", "weblog.purge"} <= recorded
+    # The families whose last word is a variable: staff accounts, the opt-out mail queue,
+    # a rights request's steps.
+    recorded |= {f"accounts.staff.{w}" for w in ("add", "replace", "password", "authenticator")}
+    recorded |= {"comms.queue.applied", "comms.queue.dismissed"}
+    recorded |= {f"rights.{step}" for step in STEP_TITLES}
+    unnamed = sorted(a for a in recorded if action_shown(a) == a)
+    assert unnamed == []
+    assert not set(ACTION_WORDS) - recorded, "names for actions nothing records"
+
+
+def test_actions_read_as_names_in_the_reader_s_language_the_key_stays_for_filters(published, pat):
+    for action in ("store.order_place", "rights.received", "test.unknown"):
+        audit_append(actor=Actor.system("test"), action=action, outcome="done", subject="C-EEEE")
+    page = verified_client(pat).get("/console/audit/", {"subject": "C-EEEE"}).content.decode()
+    assert 'title="store.order_place">Order placed</a>' in page
+    assert ">Rights request: received</a>" in page
+    assert ">test.unknown</a>" in page  # not known: shown as recorded
+    assert 'href="?action=store.order_place"' in page
+    pat.language = "da"
+    pat.save(update_fields=["language"])
+    page = verified_client(pat).get("/console/audit/", {"subject": "C-EEEE"}).content.decode()
+    assert ">Ordre afgivet</a>" in page
+    assert ">Anmodning fra registreret: modtaget</a>" in page
