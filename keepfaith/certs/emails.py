@@ -8,7 +8,7 @@ import datetime as dt
 from django.utils import timezone
 
 from keepfaith.certs.models import CertificateOrder, CertState
-from keepfaith.comms.emails import site_url
+from keepfaith.comms.emails import page_url
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.gate import Gate
 from keepfaith.policy import Policy
@@ -34,7 +34,7 @@ def certificate_expiry_reminders(
         context = {
             "certificate": certificate,
             "number": certificate.number,
-            "url": site_url(f"/account/certificates/{certificate.number}/", lang),
+            "url": page_url("portal:certificate", lang, number=certificate.number),
             "controller": display_name(policy),
         }
         mail_send(

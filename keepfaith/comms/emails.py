@@ -73,13 +73,6 @@ def page_url(name: str, language: str, query: str = "", **kwargs: str) -> str:
     return f"{settings.PUBLIC_URL}{path}{query}"
 
 
-def site_url(path: str, language: str) -> str:
-    """An absolute link to the page at ``path`` (``/account/...``) in ``language``: the
-    language's URL prefix (``/da/...``) unless it is the site's default (SITE-5)."""
-    prefix = "" if language == settings.LANGUAGE_CODE else f"/{language}"
-    return f"{settings.PUBLIC_URL}{prefix}{path}"
-
-
 def unsubscribe_url(*, subject_ref: str, kind: str) -> str:
     """The https one-click link for ``subject_ref`` and ``kind`` (signed, never expires)."""
     token = unsubscribe_token(

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from keepfaith.accounts.models import User
-from keepfaith.comms.emails import site_url
+from keepfaith.comms.emails import page_url
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.gate import Gate
 from keepfaith.policy import Policy
@@ -52,7 +52,7 @@ def send_order_receipt(*, order: Order, policy: Policy, gate: Gate) -> None:
         "subtotal": money(order.subtotal_minor, order.currency, lang=lang),
         "vat": money(order.vat_minor, order.currency, lang=lang),
         "total": money(order.total_minor, order.currency, lang=lang),
-        "url": site_url(f"/account/orders/{order.number}/", lang),
+        "url": page_url("portal:order", lang, number=order.number),
         "controller": display_name(policy),
     }
     mail_send(
@@ -85,7 +85,7 @@ def send_refund_notice(
         "charge_reference": charge_reference,
         "paid": paid,
         "refund_reference": refund_reference,
-        "url": site_url("/shop/", lang),
+        "url": page_url("portal:shop", lang),
         "controller": display_name(policy),
     }
     mail_send(

@@ -35,7 +35,7 @@ from django.utils.translation import gettext as _
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor, audit_append
-from keepfaith.comms.emails import site_url
+from keepfaith.comms.emails import page_url
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.consent.answers import choices_decline
 from keepfaith.consent.services import consent_record
@@ -277,7 +277,7 @@ def _mail(
         "order": order,
         "line": renewal.line,
         "card": order.card_masked(),
-        "url": site_url(f"/account/orders/{order.number}/", lang),
+        "url": page_url("portal:order", lang, number=order.number),
         "controller": display_name(policy),
     }
     for field, value in amounts.items():
