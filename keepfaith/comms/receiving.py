@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 from django.conf import settings
@@ -42,6 +43,7 @@ from keepfaith.comms.services import optout_record
 from keepfaith.gate import Gate
 from keepfaith.inforce import InForce, in_force
 from keepfaith.policy import Policy
+from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
 
 __all__ = [
@@ -159,6 +161,17 @@ def _to_queue(row: InboundMessage, reason: str) -> None:
     row.outcome = reason
 
 
+def _kind_names(kinds: Sequence[str], *, now: InForce, language: str) -> list[str]:
+    """Mail kinds as the reader knows them: the policy's name of each kind's use, in
+    ``language`` (the key only for a kind the policy no longer has)."""
+    names = []
+    for kind in kinds:
+        rule = now.rulebook.mail_kinds.get(kind)
+        use = now.policy.use_by_key(rule.use) if rule is not None else None
+        names.append(text_in(use.name, language) if use is not None else kind)
+    return names
+
+
 def _confirm(
     row: InboundMessage,
     *,
@@ -170,12 +183,13 @@ def _confirm(
     message_id: str,
 ) -> None:
     """Queue the confirmation reply (transactional) for an opt-out received by e-mail."""
+    language = now.language(request.language)
     mail_send(
         name="optout_confirmation",
-        to=Recipient(address=to, subject=customer, language=now.language(request.language)),
+        to=Recipient(address=to, subject=customer, language=language),
         context={
-            "kinds": kinds,
-            "refused_kinds": list(request.refused_kinds),
+            "kinds": _kind_names(kinds, now=now, language=language),
+            "refused_kinds": _kind_names(request.refused_kinds, now=now, language=language),
             "all_marketing": request.outcome == OptOutOutcome.OPT_OUT_ALL_MARKETING,
         },
         key=f"reply:inbound:{row.pk}",
