@@ -62,6 +62,12 @@ def test_the_readable_page_is_in_the_customers_language(alice: User) -> None:
     alice.language = "da"
     alice.save()
     client = place_order(alice)
+    from keepfaith.comms.models import InboundMessage
+
+    for outcome in ("rights_request", "unclear"):  # mail she sent: filed, and to the queue
+        InboundMessage.objects.create(
+            origin="smtp", raw=b"x", customer=str(alice.customer_number), outcome=outcome
+        )
     ask(client, "portability")
     req = RightsRequest.objects.get(customer=alice)
     page = _zip(client, req.reference).read("index.html").decode()
@@ -76,6 +82,8 @@ def test_the_readable_page_is_in_the_customers_language(alice: User) -> None:
     assert shown == {}  # the readable page speaks words; data.json keeps the exact values
     assert "blev orienteret I formularen „Bestilling og betaling“" in text  # words, in Danish
     assert "qualityssl-mobile" not in text and " active " not in text  # names, not codes
+    assert "rights_request" not in text and "unclear" not in text
+    assert "registreret som en anmodning om dine oplysninger" in text
 
 
 @pytest.mark.clause("RIGHTS-12")

@@ -221,6 +221,14 @@ _STATUS_WORDS = {
     "skipped": _("not sent"),
     "failed": _("could not be sent"),
 }
+# What became of an e-mail the customer sent to the opt-out or privacy address; anything
+# else it can say is a reason it went to the staff queue.
+_RECEIVED_WORDS = {
+    "opt_out_all_marketing": _("you were opted out of all marketing e-mail"),
+    "opt_out_kinds": _("you were opted out of the kinds of e-mail you named"),
+    "rights_request": _("filed as a request about your data"),
+    "opted_out": _("you were opted out"),
+}
 _TRANSFER_WORDS = {
     "order queued": _("your order's details, waiting to be sent"),
     "order sent": _("your order's details"),
@@ -316,6 +324,8 @@ def readable_cell(context: Any, row: dict[str, Any], table: str, column: str) ->
         return str(_EVENT_WORDS.get(str(value), value))
     if table == "mail_sent" and column == "status":
         return str(_STATUS_WORDS.get(str(value), value))
+    if table == "mail_received" and column == "outcome":
+        return str(_RECEIVED_WORDS.get(str(value), _("passed to our staff to read")))
     if table == "rights_requests" and column in ("kind", "state"):
         from keepfaith.rights.models import RequestState, RightKind
 
