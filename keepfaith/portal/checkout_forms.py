@@ -191,6 +191,10 @@ class OutsidePartyForm(CollectionPointForm):
     """What an outside party needs (its collection point, e.g. ``organisation-validation``)
     and the customer's explicit choice to go on or wait; nothing is preselected (BE-10)."""
 
+    # "Not now" needs none of the authority's details, so the browser must not demand them
+    # (HTML ``required``); the server requires them when the customer goes on.
+    use_required_attribute = False
+
     name = collects("user.name", forms.CharField(label=_("Name"), max_length=200), if_declared=True)
     email = collects(
         "user.contact.email", forms.EmailField(label=_("E-mail"), max_length=200), if_declared=True

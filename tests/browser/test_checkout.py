@@ -128,3 +128,32 @@ def test_a_certificate_with_organisation_validation(
     assert OutsideTransfer.objects.filter(order=order, status="queued").count() == 1
     consent = ConsentEvent.objects.get(key="outside_party:certificate-authority")
     assert consent.event == "given"
+
+
+@pytest.mark.clause("BE-10")
+def test_not_now_needs_none_of_the_certificate_authority_s_details(
+    page, live_server, transactional_db, shop_settings
+):
+    """The page offers "Not now" with the authority's fields empty, so the browser must not
+    demand them: they are needed (and checked by the server) only for going on."""
+    shop_settings.POLICY_PATH = EXAMPLES / "qualityssl" / "policy.yaml"
+    alice = User.objects.create_user("alice@example.com", PASSWORD, full_name="Alice")
+    page.goto(f"{live_server.url}/shop/qualityssl/")
+    page.click("text=Add to cart")
+    page.wait_for_url("**/cart/")
+    log_in_and_pay(page, alice.email)
+    for name in ("phone", "organisation"):
+        page.fill(f"input[name={name}]", "")
+    page.check("input[name=go_ahead][value=proceed]")
+    page.click("text=Place order and pay")  # going on without them: the server says what is missing
+    page.wait_for_load_state()
+    assert "/checkout/" in page.url and not Order.objects.exists()
+    assert page.locator(".errorlist").count() >= 2
+    page.fill("input[name=card_number]", "4242 4242 4242 4242")  # card fields are not kept
+    page.fill("input[name=security_code]", "123")
+    page.check("input[name=go_ahead][value=wait]")
+    page.click("text=Place order and pay")
+    page.wait_for_url("**/account/orders/O-*/thanks/")
+    order = Order.objects.get(customer=alice)
+    assert order.go_ahead_given is None or order.go_ahead_given is False
+    assert not OutsideTransfer.objects.filter(order=order).exists()
