@@ -94,10 +94,16 @@ def pending_count() -> tuple[int, int]:
     return due, later
 
 
+ONE_TIME_REMOVED = "(removed once sent: it held a one-time link or code)"
+
+
 def _finish(row: OutboxMessage, status: str, error: str = "") -> None:
+    """Close the row; a one-time mail keeps no copy of its link or code from then on."""
     fields: dict[str, Any] = {"status": status, "lease_until": None, "last_error": error[:300]}
     if status == OutboxStatus.SENT:
         fields["sent_at"] = _now()
+    if row.one_time:
+        fields.update(text_body=ONE_TIME_REMOVED, html_body="")
     OutboxMessage.objects.filter(pk=row.pk, status=OutboxStatus.SENDING).update(**fields)
 
 

@@ -96,6 +96,10 @@ class OutboxMessage(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
+    one_time = models.BooleanField(
+        default=False,
+        help_text="Holds a one-time link or code: its bodies are dropped once it is sent.",
+    )
 
     class Meta:
         indexes = [models.Index(fields=["status", "available_at"])]

@@ -41,6 +41,11 @@ class Recipient:
     language: str
 
 
+# Mails that carry a link or code that opens an account or confirms a request: a copy kept
+# after sending would let whoever reads the database (or a backup) use it.
+ONE_TIME_MAILS = frozenset({"verify", "password_reset", "email_change_confirm", "rights_code"})
+
+
 @enforces("BE-8")
 def mail_send(
     *,
@@ -70,6 +75,7 @@ def mail_send(
         mail=mail,
         language=to.language,
         in_reply_to=in_reply_to,
+        one_time=name in ONE_TIME_MAILS,
     )
     transaction.on_commit(functools.partial(_send_now, row_id=row.pk))
     return row

@@ -196,9 +196,11 @@ def mail_enqueue(
     mail: RenderedMail,
     language: str,
     in_reply_to: str = "",
+    one_time: bool = False,
 ) -> OutboxMessage:
     """Queue one message to one person (rendered already) under idempotency key ``key``.
-    Call ``keepfaith.comms.outgoing.mail_send``, which asks the gate first."""
+    Call ``keepfaith.comms.outgoing.mail_send``, which asks the gate first. ``one_time``: it
+    holds a link or code that opens an account; its bodies are dropped once it is sent."""
     row, _ = OutboxMessage.objects.get_or_create(
         idempotency_key=key,
         defaults={
@@ -210,6 +212,7 @@ def mail_enqueue(
             "text_body": mail.text,
             "html_body": mail.html,
             "in_reply_to": in_reply_to[:300],
+            "one_time": one_time,
         },
     )
     transaction.on_commit(delivery_kick)

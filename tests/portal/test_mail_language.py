@@ -83,3 +83,35 @@ def test_every_link_in_account_mail_is_on_the_public_address(alice, published, s
     assert "testserver" not in "".join(bodies)
     to_alice = [str(m.body) for m in mail.outbox if m.to == [alice.email]]
     assert all("https://shop.example/da/account/" in body for body in to_alice), to_alice
+
+
+@pytest.mark.clause("QS-5")
+def test_no_one_time_link_is_kept_once_its_mail_is_sent(alice, published, settings):
+    """A reset or verification link kept in the outbox would open the account to whoever
+    reads the database or a backup: the mail goes out with it, the stored copy does not keep
+    it. Other mail keeps its text (a receipt, an answer)."""
+    from keepfaith.comms.delivery import ONE_TIME_REMOVED
+    from keepfaith.comms.models import OutboxMessage
+
+    settings.PUBLIC_URL = "https://shop.example"
+    client = Client()
+    client.post("/account/password/reset/", {"email": alice.email})
+    client.post(
+        "/account/signup/",
+        {
+            "full_name": "Nina",
+            "email": "nina@example.com",
+            "password1": "a long enough secret phrase",
+            "password2": "a long enough secret phrase",
+            "shown_policy_version": published.label,
+        },
+    )
+    rows = list(OutboxMessage.objects.order_by("pk"))
+    assert len(rows) == 2 and all(row.one_time for row in rows)
+    deliver_pending()
+    sent = [str(m.body) for m in mail.outbox]
+    assert all("https://shop.example/account/" in body for body in sent), sent
+    for row in OutboxMessage.objects.all():
+        assert row.status == "sent"
+        assert (row.text_body, row.html_body) == (ONE_TIME_REMOVED, "")
+        assert "shop.example" not in row.subject
