@@ -125,7 +125,8 @@ _PARSE_ERRORS = (
 
 @enforces("QS-3")
 class RequestBodyMiddleware:
-    """Parse a POST body once, up front; answer 400 if it cannot be parsed.
+    """Parse a POST body once, up front; answer 400 if it cannot be parsed, or if the address
+    or a form field holds a NUL character.
 
     The raw body is read first (bounded by ``DATA_UPLOAD_MAX_MEMORY_SIZE``: the site takes no
     file uploads), so a view may still read ``request.body`` after the form was parsed.
@@ -147,7 +148,22 @@ class RequestBodyMiddleware:
                     limit = filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
                     return error_page(request, 413, {"limit": limit})
                 return bad_request(request, error)
+        if _holds_nul(request):
+            logger.warning("request refused: a NUL character in its address or form")
+            return bad_request(request)
         return self.get_response(request)
+
+
+def _holds_nul(request: HttpRequest) -> bool:
+    """Whether the address (path or query) or a form field holds a NUL character: no text
+    here may hold one, and PostgreSQL refuses it in a query (a 500 instead of a 400)."""
+    if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+        return True
+    if request.method == "POST":
+        return any(
+            "\x00" in key or "\x00" in "".join(values) for key, values in request.POST.lists()
+        )
+    return False
 
 
 def environ_refusal(environ: Mapping[str, Any]) -> str | None:
