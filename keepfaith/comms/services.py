@@ -12,6 +12,7 @@ Rules kept here:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -269,6 +270,16 @@ def optout_record(
         evidence=dict(evidence),
         actor=actor or Actor(ActorKind.CUSTOMER, subject),
     )
+
+
+def inbound_purge(*, before: dt.datetime) -> int:
+    """Delete the messages received at the opt-out and privacy addresses before ``before``
+    (with their staff-queue items, answered or not); returns how many messages."""
+    with transaction.atomic():
+        old = InboundMessage.objects.filter(received_at__lt=before)
+        OptOutQueueItem.objects.filter(message__in=old).delete()
+        gone, _ = old.delete()
+    return gone
 
 
 def mail_erase(subject: str, *, address: str) -> None:

@@ -161,6 +161,7 @@ ACTION_WORDS = {
     "policy.publish": _("Policy version published"),
     "rights.erased": _("Account erased"),
     "rights.kept-expired": _("Kept data deleted at the end of its period"),
+    "rights.requests-purge": _("Old requests and received e-mail deleted"),
     "sharing.download": _("Partner file downloaded"),
     "sharing.release": _("Released to a partner"),
     "store.checkout_refund": _("Payment refund"),

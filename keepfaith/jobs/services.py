@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from keepfaith.audit.services import Actor
+from keepfaith.audit.services import Actor, audit_append
 from keepfaith.jobs.models import JobRun
 from keepfaith.policy.trace import enforces
 
@@ -141,6 +141,48 @@ def _campaigns(now: dt.datetime) -> str:
     return f"queued {queued} scheduled campaigns"
 
 
+LEGAL_USE = "essential.legal_obligation"
+
+
+@enforces("BE-9", "RIGHTS-12")
+def _requests_purge(now: dt.datetime) -> str:
+    from django.db import transaction
+
+    from keepfaith.comms.services import inbound_purge
+    from keepfaith.inforce import in_force
+    from keepfaith.policy.schema import duration_hours
+    from keepfaith.rights.daily import requests_purge
+
+    use = in_force().policy.use_by_key(LEGAL_USE)
+    hours = duration_hours(use.retention) if use is not None else None
+    if hours is None:
+        return f"nothing deleted: the policy gives {LEGAL_USE} no period"
+    before = now - dt.timedelta(hours=hours)
+    with transaction.atomic():
+        messages = inbound_purge(before=before)
+        requests = requests_purge(before=before, today=timezone.localdate(now))
+        audit_append(
+            actor=Actor.system("jobs requests-purge"),
+            action="rights.requests-purge",
+            outcome="deleted",
+            categories=["user.contact.email", "user.name", "user.unique_id"],
+            use=LEGAL_USE,
+            clauses=["BE-9", "RIGHTS-12"],
+            detail={"before": before.isoformat(), "messages": messages, "requests": requests},
+        )
+    return f"deleted {messages} received messages and {requests} closed requests"
+
+
+@enforces("QS-6")
+def _attempts_purge(now: dt.datetime) -> str:
+    from axes.models import AccessAttempt
+    from django.conf import settings
+
+    before = now - dt.timedelta(hours=settings.AXES_COOLOFF_TIME)
+    gone, _ = AccessAttempt.objects.filter(attempt_time__lt=before).delete()
+    return f"deleted {gone} failed sign-in attempts older than the cool-off"
+
+
 DAY = dt.timedelta(days=1)
 JOBS: tuple[Job, ...] = (
     Job(
@@ -195,6 +237,23 @@ JOBS: tuple[Job, ...] = (
         "whole calendar month, once, after the month ends (checked daily, so a missed day "
         "catches up); small figures withheld, noise within the partner's budget (BE-6)",
         _sharing_monthly,
+    ),
+    Job(
+        "requests-purge",
+        DAY,
+        "messages received at the opt-out and privacy addresses, and requests about people's "
+        "data once closed, are deleted when the retention of essential.legal_obligation in "
+        "the policy has run out (1y in the examples); an erasure's request stays while data "
+        "it kept is still to be deleted",
+        _requests_purge,
+    ),
+    Job(
+        "attempts-purge",
+        DAY,
+        "failed sign-in attempts (login address, IP address, browser) are deleted once the "
+        "sign-in cool-off has passed (KEEPFAITH_LOGIN_COOLOFF_MINUTES), whether or not "
+        "anyone signs in again",
+        _attempts_purge,
     ),
     Job(
         "email-change-purge",

@@ -47,6 +47,32 @@ def kept_data_expire(*, today: dt.date) -> int:
     return done
 
 
+def _still_keeps(request: RightsRequest, today: dt.date) -> bool:
+    """Whether an erasure's receipt still names kept data whose date has not come: the
+    request is what tells the daily run to delete it then (``kept_data_expire``)."""
+    receipt = request.receipt or {}
+    expired = set(receipt.get("expired", []))
+    return any(
+        not item["erase"]
+        and item["store"] not in expired
+        and item["until"]
+        and dt.date.fromisoformat(item["until"]) >= today
+        for item in receipt.get("plan", [])
+    )
+
+
+def requests_purge(*, before: dt.datetime, today: dt.date) -> int:
+    """Delete the requests about people's data closed before ``before`` (with their steps and
+    recipient notices), except an erasure whose kept data is still to be deleted; returns how
+    many."""
+    closed = RightsRequest.objects.filter(closed_at__lt=before)
+    doomed = [r.pk for r in closed.only("pk", "receipt") if not _still_keeps(r, today)]
+    if not doomed:
+        return 0
+    RightsRequest.objects.filter(pk__in=doomed).delete()
+    return len(doomed)
+
+
 @enforces("RIGHTS-12", features=("rights.deadlines",))
 def rights_daily(*, policy: Policy, now: dt.datetime) -> str:
     """What the daily job reports: overdue, soon-due and stalled requests; kept data expired."""

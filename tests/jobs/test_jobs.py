@@ -132,3 +132,69 @@ def test_run_once_exits_non_zero_when_a_job_fails(db, clock, settings, tmp_path)
     with pytest.raises(CommandError, match=r"job\(s\) failed"):
         call_command("jobs", "run", "--once", stdout=StringIO(), stderr=err)
     assert "logs-purge: failed:" in err.getvalue()
+
+
+def _job(name: str) -> services.Job:
+    return next(job for job in services.JOBS if job.name == name)
+
+
+@pytest.mark.clause("BE-9")
+@pytest.mark.clause("RIGHTS-12")
+def test_requests_and_received_mail_are_deleted_after_the_policy_s_year(db, published):
+    """The statement says received messages and requests about one's data are kept a year
+    (essential.legal_obligation: 1y): the job deletes them then, and an erasure's request
+    stays while data it kept is still to be deleted (RIGHTS-17)."""
+    from keepfaith.comms.models import InboundMessage, OptOutQueueItem
+    from keepfaith.rights.models import RightsRequest
+
+    def mail(at: dt.datetime) -> InboundMessage:
+        row = InboundMessage.objects.create(origin="smtp", raw=b"x", received_at=at)
+        OptOutQueueItem.objects.create(message=row, reason="unclear")
+        return row
+
+    def request(
+        ref: str, closed: dt.datetime | None, kind: str = "access", receipt: dict[str, object] | None = None
+    ) -> RightsRequest:
+        return RightsRequest.objects.create(
+            reference=ref, kind=kind, state="done" if closed else "open", channel="portal",
+            received_at=T0 - dt.timedelta(days=800), due_at=T0, closed_at=closed,
+            receipt=receipt or {},
+        )  # fmt: skip
+
+    year_ago = T0 - dt.timedelta(days=366)
+    old_mail, new_mail = mail(year_ago), mail(T0 - dt.timedelta(days=300))
+    request("DSR-OLD", year_ago)
+    request("DSR-NEW", T0 - dt.timedelta(days=10))
+    request("DSR-OPEN", None)
+    keeps = {"plan": [{"store": "orders", "erase": False, "until": "2031-12-31"}]}
+    request("DSR-KEEPS", year_ago, kind="erasure", receipt=keeps)
+    done = {"plan": [{"store": "orders", "erase": False, "until": "2025-12-31"}],
+            "expired": ["orders"]}  # fmt: skip
+    request("DSR-KEPT-GONE", year_ago, kind="erasure", receipt=done)
+    outcome = _job("requests-purge").run(T0)
+    assert outcome == "deleted 1 received messages and 2 closed requests"
+    assert list(InboundMessage.objects.values_list("pk", flat=True)) == [new_mail.pk]
+    assert not OptOutQueueItem.objects.filter(message_id=old_mail.pk).exists()
+    left = set(RightsRequest.objects.values_list("reference", flat=True))
+    assert left == {"DSR-NEW", "DSR-OPEN", "DSR-KEEPS"}
+    entry = AuditEntry.objects.get(action="rights.requests-purge")
+    assert entry.detail["messages"] == 1 and entry.detail["requests"] == 2
+
+
+@pytest.mark.clause("QS-6")
+def test_failed_sign_ins_are_deleted_once_the_cool_off_has_passed(db, settings):
+    """A failed sign-in keeps the login address, IP address and browser; django-axes deletes
+    old ones only when someone else signs in, so without the job they stayed for good."""
+    from axes.models import AccessAttempt
+
+    def attempt(at: dt.datetime, address: str) -> None:
+        row = AccessAttempt.objects.create(
+            username="carol@example.com", ip_address=address, user_agent="x",
+            get_data="", post_data="", failures_since_start=1,
+        )  # fmt: skip
+        AccessAttempt.objects.filter(pk=row.pk).update(attempt_time=at)
+
+    attempt(T0 - dt.timedelta(days=3), "203.0.113.9")
+    attempt(T0 - dt.timedelta(minutes=5), "203.0.113.10")  # still counts towards a lockout
+    assert _job("attempts-purge").run(T0).startswith("deleted 1 failed sign-in")
+    assert AccessAttempt.objects.count() == 1
