@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -153,7 +154,10 @@ def test_requests_and_received_mail_are_deleted_after_the_policy_s_year(db, publ
         return row
 
     def request(
-        ref: str, closed: dt.datetime | None, kind: str = "access", receipt: dict[str, object] | None = None
+        ref: str,
+        closed: dt.datetime | None,
+        kind: str = "access",
+        receipt: Any = None,
     ) -> RightsRequest:
         return RightsRequest.objects.create(
             reference=ref, kind=kind, state="done" if closed else "open", channel="portal",
