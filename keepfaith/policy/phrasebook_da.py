@@ -17,7 +17,7 @@ DANISH: dict[str, str] = {
     "h.cookies": "Cookies",
     "h.log-files": "Logfiler",
     "h.sharing": "Hvem der modtager dine oplysninger",
-    "h.outside-parties": "Eksterne parter, der selv indsamler oplysninger",
+    "h.outside-parties": "Eksterne parter, der modtager oplysninger til en tjeneste, du bestiller",
     "h.choices": "Dine valg, og hvordan du bruger dem",
     "h.external-links": "Links til andre websteder",
     "h.renewals": "Fornyelse",
@@ -28,8 +28,9 @@ DANISH: dict[str, str] = {
     "properties_intro": "Politikken gælder for disse websteder:",
     "property_item": "{site}: {description}",
     "browsing_nothing": (
-        "Hvis du blot besøger vores websteder, gemmer vi intet, der identificerer dig, og "
-        "sætter ingen cookies, som ikke er nødvendige."
+        "Hvis du blot besøger vores websteder, sætter vi ingen cookies, som ikke er "
+        "nødvendige; hvad vores webserver registrerer om dit besøg, og hvor længe, står under "
+        "\u00bbLogfiler\u00ab."
     ),
     "collection_intro": (
         "Vi indsamler kun personoplysninger i formularerne nedenfor og kun de felter, "
@@ -131,12 +132,17 @@ DANISH: dict[str, str] = {
     ),
     "no_partners": ("Vi deler ingen personoplysninger med partnere, heller ikke som samlede tal."),
     "nobody_else": "Ingen andre modtager personoplysninger fra os.",
+    "nobody_else_but_outside": (
+        "Ud over de eksterne parter nedenfor modtager ingen andre personoplysninger fra os."
+    ),
     "outside_always": (
         "Vi fortæller dig altid, før en ekstern part indsamler dine oplysninger, og du kan "
         "vælge ikke at fortsætte med den tjeneste, der kræver det."
     ),
-    "outside_item": "{name} indsamler selv {categories} til {uses}.",
-    "outside_forms": "Du møder den i: {forms}.",
+    "outside_item": (
+        "{name} modtager {categories} fra os til {uses} og er selv ansvarlig for dem derefter."
+    ),
+    "outside_forms": "Det sker ved: {forms}.",
     "outside_notice": (
         "Før vi sender noget til den, ser du denne besked og vælger, om du vil fortsætte: "
         "\u00bb{notice}\u00ab"

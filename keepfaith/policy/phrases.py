@@ -30,7 +30,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "h.cookies": "Cookies",
         "h.log-files": "Log files",
         "h.sharing": "Who receives your data",
-        "h.outside-parties": "Outside parties that collect data themselves",
+        "h.outside-parties": "Outside parties that receive data for a service you order",
         "h.choices": "Your choices and how to use them",
         "h.external-links": "Links to other sites",
         "h.renewals": "Renewals",
@@ -41,8 +41,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "properties_intro": "This statement covers these sites:",
         "property_item": "{site}: {description}",
         "browsing_nothing": (
-            "If you only browse our sites, we keep no record that identifies you and set "
-            "no cookie that is not essential."
+            "If you only browse our sites, we set no cookie that is not essential; what our "
+            "web server records of your visit, and for how long, is under \u201cLog files\u201d."
         ),
         "collection_intro": (
             "We collect personal data only in the forms listed below, and only the fields "
@@ -138,12 +138,18 @@ PHRASES: dict[str, dict[str, str]] = {
         ),
         "no_partners": "We share no personal data with partners, not even as totals.",
         "nobody_else": "Nobody else receives personal data from us.",
+        "nobody_else_but_outside": (
+            "Apart from the outside parties below, nobody else receives personal data from us."
+        ),
         "outside_always": (
             "We always tell you before an outside party collects your data, and you can decide "
             "not to go on with the service that needs it."
         ),
-        "outside_item": "{name} collects {categories} itself, for {uses}.",
-        "outside_forms": "You meet it in: {forms}.",
+        "outside_item": (
+            "{name} receives {categories} from us, for {uses}, and is responsible for them "
+            "from then on."
+        ),
+        "outside_forms": "This happens in: {forms}.",
         "outside_notice": (
             "Before we send it anything, you see this notice and choose whether to go on: "
             "\u201c{notice}\u201d"
@@ -256,6 +262,7 @@ RETENTIONS: dict[str, dict[str, str]] = {
     "transaction": {"en": "for the transaction only", "da": "kun under transaktionen"},
     "while-customer": {"en": "while you are a customer", "da": "så længe du er kunde"},
     "until-withdrawn": {"en": "until you say no", "da": "indtil du siger fra"},
+    "permanent": {"en": "for good", "da": "permanent"},
 }
 
 ROLES: dict[str, dict[str, str]] = {

@@ -31,7 +31,13 @@ from keepfaith.policy.clauses import is_known_clause
 
 DURATION_RE = re.compile(r"^([1-9][0-9]{0,4})([hdwmy])$")
 _UNIT_HOURS = {"h": 1, "d": 24, "w": 24 * 7, "m": 24 * 30, "y": 24 * 365}
-RETENTION_KEYWORDS = ("session", "transaction", "while-customer", "until-withdrawn")
+RETENTION_KEYWORDS = (
+    "session",
+    "transaction",
+    "while-customer",
+    "until-withdrawn",
+    "permanent",
+)
 TAXONOMY_KEY_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")
 IDENT_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
@@ -217,7 +223,8 @@ class Use(PolicyModel):
     ``choice`` says what the subject may decide: ``none`` (needed for the service),
     ``opt-out`` (on unless declined) or ``opt-in`` (off until consent). ``audience`` says
     whom the use may reach. ``retention`` is a duration or ``session``, ``transaction``,
-    ``while-customer``, ``until-withdrawn``. ``portal_preference`` means the customer portal
+    ``while-customer``, ``until-withdrawn``, ``permanent`` (a record that is never shortened,
+    such as the audit log). ``portal_preference`` means the customer portal
     shows a switch for it on the preferences page, ``order_preference`` on the page of each
     order it concerns (automatic renewal); ``opt_out_by_email`` means mail to the
     controller's opt-out address is honoured for it (QS-4, BE-9). ``description`` says the

@@ -383,7 +383,10 @@ def sharing_section(w: Writer) -> Section:
         if partners
         else Paragraph((w.say("no_partners"),)),
         Paragraph((" ".join(after),), r_cl, ("sharing.releases-recorded",)) if partners else None,
-        Paragraph((w.say("nobody_else"),), merge_clauses(p_cl, r_cl)),
+        Paragraph(
+            (w.say("nobody_else_but_outside" if rec.outside_parties else "nobody_else"),),
+            merge_clauses(p_cl, r_cl),
+        ),
     )
 
 

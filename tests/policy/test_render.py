@@ -178,7 +178,7 @@ def test_partners_get_aggregates_with_small_cells_left_out() -> None:
 def test_processor_is_named_with_what_it_receives() -> None:
     text = statement(qs_policy()).section("sharing").text
     assert "Card payment processor (United States)" in text
-    assert "name and card number" in text
+    assert "Receives card number, for" in text and "name and card number" not in text  # no name
     assert "not even as totals" in text
 
 
@@ -431,11 +431,15 @@ def test_the_record_of_staff_access_is_not_said_to_end_with_the_visit(
     policy: Policy, lang: str
 ) -> None:
     """The audit log is append-only and names the customer number: the security use that
-    announces it is kept while the person is a customer, and the statement says what for."""
+    announces it is kept for good (it is never shortened, not even by an erasure), and the
+    statement says what for, and how long a failed sign-in is kept (attempts-purge)."""
     security = policy.use_by_key("essential.service.security")
-    assert security is not None and security.retention == "while-customer"
+    assert security is not None and security.retention == "permanent"
+    assert {"user.contact.email", "user.device.ip_address"} <= set(security.categories)
     text = statement(policy, lang=lang).section("uses").text
     assert "the record of staff access, which names you only by your customer number" in text
+    assert "is never shortened" in text and "for good (the record of staff access" in text
+    assert "a failed sign-in (login address, IP address, browser) is deleted within a day" in text
 
 
 @pytest.mark.clause("QS-7")
