@@ -19,6 +19,8 @@ names the variable to fix:
 - ``keepfaith.E007`` plain HTTP would still be served: ``KEEPFAITH_SSL_REDIRECT`` is off or
   ``KEEPFAITH_HSTS_SECONDS`` is under a year (the policy promises every page over TLS only;
   Django's own checks only warn).
+- ``keepfaith.E008`` ``KEEPFAITH_EMAIL_HOST`` is not set: mail (receipts, reset links) would
+  be written to files under the var directory and never delivered.
 
 The shipped gunicorn configuration (``keepfaith/gunicorn_conf.py``) runs these at start and
 refuses to serve while any fails.
@@ -173,6 +175,20 @@ def production_settings_check(app_configs: Any = None, **kwargs: Any) -> list[Ch
         *_secrets(),
         *_database_file(),
         *_tls(),
+        *_mail_server(),
+    ]
+
+
+def _mail_server() -> list[CheckMessage]:
+    if settings.EMAIL_HOST:
+        return []
+    return [
+        Error(
+            "KEEPFAITH_EMAIL_HOST is not set: mail would be written to files under the var "
+            "directory, never delivered",
+            hint="Set KEEPFAITH_EMAIL_HOST (and _PORT, _USER, _PASSWORD, _TLS) to the mail relay.",
+            id="keepfaith.E008",
+        )
     ]
 
 

@@ -40,6 +40,7 @@ PRODUCTION = {
     "KEEPFAITH_UNSUBSCRIBE_SECRET": secrets.token_urlsafe(50),
     "KEEPFAITH_PUBLIC_URL": "https://shop.example.com",
     "KEEPFAITH_EMAIL_FROM": "Shop <noreply@shop.example.com>",
+    "KEEPFAITH_EMAIL_HOST": "smtp.shop.example.com",  # never reached by the checks
     "KEEPFAITH_PAYMENT_PROCESSOR": "tests.adapters.ProviderAdapterForDeployChecks",
 }
 
@@ -148,6 +149,7 @@ def test_check_deploy_fails_for_each_production_setting_that_breaks(tmp_path):
         "KEEPFAITH_ALLOWED_HOSTS": "shop.example.com,*",
         "KEEPFAITH_AUDIT_KEY_FALLBACKS": "retired-but-weak-" * 4,
         "DATABASE_URL": f"sqlite:///{database}",
+        "KEEPFAITH_EMAIL_HOST": "",
     }
     result = _keepfaith("check", "--deploy", extra_env=broken, tmp_path=tmp_path)
     assert result.returncode == 1, result.stderr
@@ -158,6 +160,7 @@ def test_check_deploy_fails_for_each_production_setting_that_breaks(tmp_path):
         "keepfaith.E004": "KEEPFAITH_ALLOWED_HOSTS holds '*'",
         "keepfaith.E005": "KEEPFAITH_AUDIT_KEY_FALLBACKS is too weak",
         "keepfaith.E006": "can be read by others than its owner",
+        "keepfaith.E008": "KEEPFAITH_EMAIL_HOST is not set",
     }
     for check_id, text in expected.items():
         lines = [line for line in result.stderr.splitlines() if check_id in line]
