@@ -97,7 +97,11 @@ def mail_queue_resolve(request: HttpRequest, item_id: int) -> HttpResponse:
     if item.status != OptOutQueueItem.Status.OPEN:
         messages.error(request, _("This message was decided already."))
         return redirect("console:mail_queue")
-    apply = request.POST.get("decision") == "apply"
+    decision = request.POST.get("decision")
+    if decision not in ("apply", "dismiss"):  # a form cut short decides nothing
+        messages.error(request, _("Choose “Opt out” or “Dismiss” for this message."))
+        return _queue_page(request, failed=item.pk)
+    apply = decision == "apply"
     if apply and not number:
         messages.error(request, _("Give the number of the customer to opt out."))
         return _queue_page(request, failed=item.pk)

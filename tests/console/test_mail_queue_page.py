@@ -96,3 +96,21 @@ def test_a_decision_is_confirmed_and_decided_items_say_what_happened_in_words(pu
     danish = client.get("/console/mail/queue/?all=1").content.decode()
     assert "Afmelding gennemført af pat@staff.example" in danish
     assert "Afvist af pat@staff.example" in danish
+
+
+@pytest.mark.clause("BE-9")
+def test_a_post_without_a_decision_decides_nothing(published, pat):
+    """Only the two buttons decide: a post cut short (no decision) used to dismiss."""
+    raw = customer_mail(sender="Stranger <nobody@example.org>", to="someone@else.example",
+                        subject="stop", body="Please stop sending me mail.")  # fmt: skip
+    row, _ = inbound_store(raw=raw, origin="test")
+    inbound_process(message_id=row.pk)
+    item = row.queue
+    for decision in ({}, {"decision": "whatever"}):
+        response = verified_client(pat).post(
+            f"/console/mail/queue/{item.pk}/", {"note": "half a form", **decision}
+        )
+        assert response.status_code == 400
+        assert "Choose “Opt out” or “Dismiss” for this message." in response.content.decode()
+        item.refresh_from_db()
+        assert item.status == "open"
