@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils.crypto import constant_time_compare
@@ -167,6 +168,9 @@ def customer_signup(
     with transaction.atomic():
         user = User.objects.select_for_update().filter(email=address).first()
         if user is not None and (user.is_active or user.is_staff or user.last_login):
+            # The password is hashed all the same: an answer as quick as a lookup would tell
+            # a stranger that the address has an account.
+            make_password(password)
             return SignupOutcome(user=None, created=False, already_active=True)
         if user is None:
             user = User.objects.create_user(
