@@ -28,6 +28,7 @@ split, never backtracked over.
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote_plus
 
 from keepfaith.memo import short_text_cache
 
@@ -122,7 +123,18 @@ def _url_shown(match: re.Match[str]) -> str:
 
 
 def _value_shown(match: re.Match[str]) -> str:
+    """A query value: a reference or token replaced whole; an e-mail address replaced; a
+    path (``next=/account/orders/O-.../``, encoded or not) shown as ``path_shown`` shows it,
+    with any reference in it replaced."""
     value = match.group(1)
     if _REFERENCE.fullmatch(value) is not None:
         return "=:number"
-    return "=:token" if _is_token(value, False) else match.group(0)
+    if _is_token(value, False):
+        return "=:token"
+    plain = unquote_plus(value) if "%" in value or "+" in value else value
+    if "@" in plain:
+        return "=:email"
+    if "/" in plain:
+        shown = references_shown(path_shown(plain.partition("?")[0]))
+        return match.group(0) if shown == plain else f"={shown}"
+    return match.group(0)

@@ -73,6 +73,21 @@ def test_references_and_tokens_in_a_query_are_replaced_too():
     assert scrub_urls("/x/?page=2&q=ssl") == "/x/?page=2&q=ssl"
 
 
+@pytest.mark.clause("QS-6")
+def test_a_path_or_address_given_in_a_query_loses_what_names_someone():
+    """A sign-in redirect carries the page asked for (``next=``), a search the address typed:
+    both went to the server log, and from there to the web-log store, as they were."""
+    line = '"GET /account/login/?next=/account/orders/O-47VT-AN4V/ HTTP/1.1" 302'
+    assert scrub_urls(line) == '"GET /account/login/?next=/account/orders/:number/ HTTP/1.1" 302'
+    assert scrub_urls("/console/customers/?q=alice%40example.com&page=2") == (
+        "/console/customers/?q=:email&page=2"
+    )
+    assert scrub_urls("/console/?q=alice@example.com") == "/console/?q=:email"
+    encoded = "/console/login/?next=%2Fconsole%2Fcustomers%2FKF-9X127-S98AR%2F"
+    assert "KF-9X127" not in scrub_urls(encoded)
+    assert scrub_urls("/cookies/?next=/shop/") == "/cookies/?next=/shop/"  # names no one
+
+
 def test_a_long_segment_is_replaced_whole():
     long = "/unsubscribe/" + "ab12" * 1000 + "/"
     assert scrub_urls(long) == "/unsubscribe/:token/"

@@ -4,10 +4,10 @@ paths) out of every log record.
 
 Rules kept here:
 
-- A card-number-like run (13 to 19 digits, a single space, dash, ``+`` or ``%20`` allowed
-  between them, as typed or as a URL carries them; Luhn-valid) is replaced by
-  ``[card ending 4242]`` wherever it appears: the message, its ``%`` arguments, the exception
-  text and the stack text.
+- A card-number-like run (12 to 19 digits, the lengths card numbers have, Maestro's from 12;
+  a single space, dash, ``+`` or ``%20`` allowed between them, as typed or as a URL carries
+  them; Luhn-valid) is replaced by ``[card ending 4242]`` wherever it appears: the message,
+  its ``%`` arguments, the exception text and the stack text.
 - A value of 3 or 4 digits given for a security-code field (``cvc=123``, ``"cvv": "1234"``,
   ``security_code: 123``) is replaced by ``***``.
 - A filter never drops a record and never raises; it rewrites the record before any handler
@@ -35,7 +35,7 @@ from keepfaith.cardcheck import luhn_valid
 from keepfaith.policy.trace import enforces
 from keepfaith.urlsecrets import scrub_urls
 
-_CARD_LIKE = re.compile(r"(?<![\d])\d(?:(?:[ +-]|%20)?\d){12,18}(?![\d])")
+_CARD_LIKE = re.compile(r"(?<![\d])\d(?:(?:[ +-]|%20)?\d){11,18}(?![\d])")
 _SECURITY_CODE = re.compile(
     r"(?i)(\b(?:cvc2?|cvv2?|cid|csc|card[_ -]?code|security[_ -]?code|card[_ -]?verification)"
     r"[\"']?\s{0,16}[:=]\s{0,16}[\"']?)\d{3,4}(?!\d)"
@@ -45,7 +45,7 @@ _SEPARATORS = re.compile(r"[ +-]|%20")
 
 def _mask_card(match: re.Match[str]) -> str:
     digits = _SEPARATORS.sub("", match.group(0))
-    if len(digits) < 13 or not luhn_valid(digits):
+    if len(digits) < 12 or not luhn_valid(digits):
         return match.group(0)
     return f"[card ending {digits[-4:]}]"
 
