@@ -177,6 +177,7 @@ ACTION_WORDS = {
     "vault.disclose": _("Card passed to the payment processor"),
     "vault.rotate": _("Card vault key rotated"),
     "weblog.compact": _("Web log statistics compacted"),
+    "weblog.expire": _("Old web log statistics deleted"),
     "weblog.purge": _("Raw web log addresses deleted"),
 }
 RIGHTS_PREFIX = "rights."

@@ -63,6 +63,20 @@ def _logs_compact(now: dt.datetime) -> str:
     return f"compacted the Parquet parts of {days} days"
 
 
+def _logs_expire(now: dt.datetime) -> str:
+    from keepfaith.inforce import in_force
+    from keepfaith.weblog.conf import statistics_retention, weblog_config_in_force
+    from keepfaith.weblog.retention import logs_expire
+
+    policy = in_force().policy
+    keep = statistics_retention(policy=policy)
+    if keep is None:
+        return "nothing deleted: no use of the web log's statistics has a period"
+    config = weblog_config_in_force(policy=policy)
+    days = logs_expire(config=config, keep=keep, now=now, actor=Actor.system("jobs logs-expire"))
+    return f"deleted the facts and statistics of {days} days older than {keep.days} days"
+
+
 def _renewals(now: dt.datetime) -> str:
     from keepfaith.inforce import in_force
     from keepfaith.store.renewals import renewals_run
@@ -206,6 +220,14 @@ JOBS: tuple[Job, ...] = (
         "the web-log facts and raw requests of each closed day are merged into one Parquet "
         "part (rows unchanged; the raw retention still applies)",
         _logs_compact,
+    ),
+    Job(
+        "logs-expire",
+        DAY,
+        "the web log's pseudonymous request facts and statistics of each day are deleted once "
+        "the longest retention among the policy's log_files.uses has run out (2y in the "
+        "QualitySSL example)",
+        _logs_expire,
     ),
     Job(
         "renewals",

@@ -3,7 +3,7 @@ call time, not import)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -67,3 +67,29 @@ def weblog_config_in_force(*, policy: Policy) -> WeblogConfig:
         return config
     promised = policy_raw_ip_days(retention=policy.log_files.raw_ip_retention)
     return replace(config, raw_ip_retention_days=min(config.raw_ip_retention_days, promised))
+
+
+@dataclass(frozen=True, slots=True)
+class StatisticsRetention:
+    """How long the web log's pseudonymous facts and statistics are kept: the longest period
+    among the policy's ``log_files.uses`` (each of them reads them), and that use's key."""
+
+    days: int
+    use: str
+
+
+def statistics_retention(*, policy: Policy) -> StatisticsRetention | None:
+    """The retention of the web log's facts and statistics under ``policy`` (None: no use of
+    them has a period, so nothing is deleted by age)."""
+    if policy.log_files is None:
+        return None
+    periods = []
+    for key in policy.log_files.uses:
+        found = policy.use_by_key(key)
+        hours = duration_hours(found.retention) if found is not None else None
+        if hours is not None:
+            periods.append((hours // 24, key))
+    if not periods:
+        return None
+    days, key = max(periods, key=lambda period: period[0])  # the first of equals
+    return StatisticsRetention(days=days, use=key)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.policy.trace import enforces
+from keepfaith.weblog.conf import StatisticsRetention
 from keepfaith.weblog.ingest import WeblogConfig
 from keepfaith.weblog.store import (
     day_keys_close,
@@ -101,3 +102,71 @@ def logs_compact(
             detail={"days_merged": days},
         )
     return days
+
+
+# Every table of the analytics store kept per day; what ``logs_expire`` deletes of old days.
+_DAY_TABLES = (
+    "dirty_days",
+    "traffic_hourly",
+    "traffic_daily",
+    "dimension_counts",
+    "entry_pages",
+    "exit_pages",
+    "transitions",
+    "files",
+    "errors",
+)
+
+
+@enforces("BE-5", "BE-6", features=("logs.statistics-retention",))
+def logs_expire(
+    *,
+    config: WeblogConfig,
+    keep: StatisticsRetention,
+    now: dt.datetime | None = None,
+    actor: Actor = _UPKEEP,
+) -> int:
+    """Delete every day older than ``keep.days``: its pseudonymous request facts, its
+    statistics and anything left of its raw requests and key; audit it as ``actor``. Returns
+    how many days went."""
+    keep_days = keep.days
+    moment = now or dt.datetime.now(dt.UTC)
+    cutoff = moment.date() - dt.timedelta(days=keep_days)
+    con = weblog_connect(paths=config.paths, threads=config.threads, memory_mb=config.memory_mb)
+    try:
+        facts, raw = fact_parts(config.paths), raw_parts(config.paths)
+        days = {
+            row[0]
+            for table in ("fact_files", "traffic_daily", "diag.raw_files")
+            for row in con.execute(
+                f"SELECT DISTINCT day FROM {table} WHERE day < ?",  # noqa: S608 - our tables
+                [cutoff],
+            ).fetchall()
+        }
+        day = cutoff.isoformat()  # a date of ours, no input
+        older = f"SELECT DISTINCT day FROM fact_files WHERE day < DATE '{day}'"  # noqa: S608
+        older_raw = older.replace("fact_files", "diag.raw_files")
+        old = [(facts, facts.listed(con, older)), (raw, raw.listed(con, older_raw))]
+        for store in (("diag.raw_files", "diag.day_keys"), ("fact_files", *_DAY_TABLES)):
+            con.execute("BEGIN")  # one transaction per store file (DuckDB's rule)
+            for table in store:
+                con.execute(f"DELETE FROM {table} WHERE day < ?", [cutoff])  # noqa: S608
+            con.execute("COMMIT")
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    for parts, listed in old:
+        for part in listed:
+            (parts.folder / part).unlink(missing_ok=True)
+    if old[1][1]:
+        store_vacuum(paths=config.paths)
+    audit_append(
+        actor=actor,
+        action="weblog.expire",
+        outcome="deleted",
+        categories=["user.device.ip_address"],
+        use=keep.use,
+        clauses=["BE-5", "BE-6"],
+        detail={"keep_days": keep_days, "before": cutoff.isoformat(), "days": len(days)},
+    )
+    return len(days)

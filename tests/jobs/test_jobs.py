@@ -94,6 +94,41 @@ def test_the_purge_job_removes_raw_addresses_past_the_policy_retention(
     assert entry.detail["retention_days"] == 7
 
 
+@pytest.mark.clause("BE-5")
+@pytest.mark.clause("BE-6")
+def test_statistics_older_than_the_policy_s_two_years_are_deleted(
+    db, published, settings, tmp_path
+):
+    """The statement keeps site statistics and partner totals 2 years (the policy's longest
+    log_files use): the job deletes each older day's facts and statistics, and no other."""
+    import duckdb
+
+    settings.WEBLOG_DIR = tmp_path / "weblog"
+    log = write_sample_log(path=tmp_path / "access.log", lines=3000, seed=5, start=T0)
+    logs_ingest(config=weblog_config(), sources=[log], fmt=log_format(spec="combined"), now=T0)
+    paths = weblog_config().paths
+
+    def days(table: str) -> list[dt.date]:
+        con = duckdb.connect(str(paths.analytics), read_only=True)
+        try:
+            rows = con.execute(f"SELECT DISTINCT day FROM {table} ORDER BY 1").fetchall()
+            return [r[0] for r in rows]
+        finally:
+            con.close()
+
+    before = days("traffic_daily")
+    assert len(before) >= 7 and days("fact_files") == before
+    parquet_before = sorted(paths.parquet.rglob("*.parquet"))
+    later = dt.datetime.combine(before[3], dt.time(12), dt.UTC) + dt.timedelta(days=730)
+    outcome = _job("logs-expire").run(later)
+    assert outcome == "deleted the facts and statistics of 3 days older than 730 days"
+    assert days("traffic_daily") == days("fact_files") == before[3:]
+    assert days("dimension_counts")[0] == before[3]
+    assert len(sorted(paths.parquet.rglob("*.parquet"))) < len(parquet_before)
+    entry = AuditEntry.objects.get(action="weblog.expire")
+    assert entry.detail["days"] == 3 and entry.use == "analytics.reporting"
+
+
 def test_the_help_states_each_retention_rule():
     from keepfaith.jobs.management.commands.jobs import Command
 
