@@ -164,6 +164,7 @@ ACTION_WORDS = {
     "rights.requests-purge": _("Old requests and received e-mail deleted"),
     "sharing.download": _("Partner file downloaded"),
     "sharing.release": _("Released to a partner"),
+    "sharing.expire": _("Old partner files deleted"),
     "store.checkout_refund": _("Payment refund"),
     "store.order_cancel": _("Order cancelled"),
     "store.order_place": _("Order placed"),

@@ -125,6 +125,21 @@ def _sharing_monthly(now: dt.datetime) -> str:
     )
 
 
+def _sharing_expire(now: dt.datetime) -> str:
+    from django.conf import settings
+
+    from keepfaith.inforce import in_force
+    from keepfaith.sharing.services import releases_expire
+
+    gone = releases_expire(
+        policy=in_force().policy,
+        drop_dir=settings.SHARING_DIR,
+        now=now,
+        actor=Actor.system("jobs sharing-expire"),
+    )
+    return f"deleted {gone} partner release files past their retention"
+
+
 def _email_change_purge(now: dt.datetime) -> str:
     from keepfaith.accounts.services import email_change_purge
 
@@ -276,6 +291,14 @@ JOBS: tuple[Job, ...] = (
         "sign-in cool-off has passed (KEEPFAITH_LOGIN_COOLOFF_MINUTES), whether or not "
         "anyone signs in again",
         _attempts_purge,
+    ),
+    Job(
+        "sharing-expire",
+        DAY,
+        "a partner release file is deleted from the drop folder once the longest retention "
+        "among its partner's uses has run out (2y in the QualitySSL example); the record of "
+        "the release (what went to whom, when, its hash) stays",
+        _sharing_expire,
     ),
     Job(
         "email-change-purge",

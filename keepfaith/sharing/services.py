@@ -33,7 +33,7 @@ from keepfaith.audit.services import Actor, audit_append
 from keepfaith.gate import Gate
 from keepfaith.policy import Policy
 from keepfaith.policy.aggregates import AGGREGATES, aggregate_categories, aggregate_kind
-from keepfaith.policy.schema import DifferentialPrivacy, Partner
+from keepfaith.policy.schema import DifferentialPrivacy, Partner, duration_hours
 from keepfaith.policy.trace import enforces
 from keepfaith.sharing.exportfile import release_csv, release_json
 from keepfaith.sharing.figures import (
@@ -224,6 +224,43 @@ def _render(*, request: ReleaseRequest, period: Period, version: str, k: int,
             partner=request.partner, period=period, policy_version=version, k=k, figures=figures
         )
     return release_csv(figures=figures)
+
+
+def release_keep_days(*, policy: Policy, partner: str) -> int | None:
+    """How long a release file for ``partner`` is kept: the longest retention among the
+    partner's uses in ``policy`` (None: no period, or the partner is no longer declared)."""
+    found = next((p for p in policy.recipients.partners if p.key == partner), None)
+    if found is None:
+        return None
+    uses = [policy.use_by_key(key) for key in found.uses]
+    hours = [duration_hours(u.retention) for u in uses if u is not None]
+    periods = [h // 24 for h in hours if h is not None]
+    return max(periods) if periods else None
+
+
+@enforces("BE-6")
+def releases_expire(*, policy: Policy, drop_dir: Path, now: dt.datetime, actor: Actor) -> int:
+    """Delete the release files older than their partner's retention (the record of each
+    release stays: what went to whom, when, its hash); audit it; return how many files."""
+    gone: list[str] = []
+    for release in PartnerRelease.objects.order_by("pk"):
+        keep = release_keep_days(policy=policy, partner=release.partner)
+        if keep is None or release.created >= now - dt.timedelta(days=keep):
+            continue
+        path = drop_dir / release.file_name
+        if path.is_file():
+            path.unlink()
+            gone.append(release.file_name)
+    if gone:
+        audit_append(
+            actor=actor,
+            action="sharing.expire",
+            outcome="deleted",
+            use="third_party_sharing",
+            clauses=["BE-6"],
+            detail={"files": len(gone)},
+        )
+    return len(gone)
 
 
 def partner_folder(*, drop_dir: Path, partner: str) -> Path:

@@ -33,3 +33,21 @@ def test_each_partner_gets_last_month_once(published):
 def test_a_job_that_ran_today_is_not_run_again_today(published):
     jobs_run_due(jobs=[JOB], now=dt.datetime(2027, 1, 1, 1, tzinfo=dt.UTC))
     assert jobs_run_due(jobs=[JOB], now=dt.datetime(2027, 1, 1, 5, tzinfo=dt.UTC)) == []
+
+
+def test_release_files_are_deleted_after_the_partner_s_two_years(published, settings, tmp_path):
+    """The statement keeps the totals shared with partners 2 years: the files go then, the
+    record of each release (what, to whom, when, its hash) stays."""
+    settings.SHARING_DIR = tmp_path / "sharing"
+    released = dt.datetime(2026, 12, 2, 3, tzinfo=dt.UTC)
+    jobs_run_due(jobs=[JOB], now=released)
+    files = [settings.SHARING_DIR / r.file_name for r in PartnerRelease.objects.all()]
+    assert len(files) == 2 and all(f.is_file() for f in files)
+    PartnerRelease.objects.update(created=released)
+    expire = next(job for job in JOBS if job.name == "sharing-expire")
+    assert expire.run(released + dt.timedelta(days=729)).startswith("deleted 0 ")
+    assert all(f.is_file() for f in files)
+    assert expire.run(released + dt.timedelta(days=731)).startswith("deleted 2 ")
+    assert not any(f.exists() for f in files)
+    assert PartnerRelease.objects.count() == 2
+    assert AuditEntry.objects.get(action="sharing.expire").detail == {"files": 2}
