@@ -238,14 +238,19 @@ def release_keep_days(*, policy: Policy, partner: str) -> int | None:
     return max(periods) if periods else None
 
 
+def release_expired(*, release: PartnerRelease, policy: Policy, now: dt.datetime) -> bool:
+    """Whether ``release``'s file is past its partner's retention (so deleted, or due)."""
+    keep = release_keep_days(policy=policy, partner=release.partner)
+    return keep is not None and release.created < now - dt.timedelta(days=keep)
+
+
 @enforces("BE-6")
 def releases_expire(*, policy: Policy, drop_dir: Path, now: dt.datetime, actor: Actor) -> int:
     """Delete the release files older than their partner's retention (the record of each
     release stays: what went to whom, when, its hash); audit it; return how many files."""
     gone: list[str] = []
     for release in PartnerRelease.objects.order_by("pk"):
-        keep = release_keep_days(policy=policy, partner=release.partner)
-        if keep is None or release.created >= now - dt.timedelta(days=keep):
+        if not release_expired(release=release, policy=policy, now=now):
             continue
         path = drop_dir / release.file_name
         if path.is_file():

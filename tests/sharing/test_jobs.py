@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 
 from keepfaith.audit.models import AuditEntry
 from keepfaith.jobs.services import JOBS, jobs_run_due
@@ -43,11 +46,16 @@ def test_release_files_are_deleted_after_the_partner_s_two_years(published, sett
     jobs_run_due(jobs=[JOB], now=released)
     files = [settings.SHARING_DIR / r.file_name for r in PartnerRelease.objects.all()]
     assert len(files) == 2 and all(f.is_file() for f in files)
-    PartnerRelease.objects.update(created=released)
+    now = timezone.now()
     expire = next(job for job in JOBS if job.name == "sharing-expire")
-    assert expire.run(released + dt.timedelta(days=729)).startswith("deleted 0 ")
+    PartnerRelease.objects.update(created=now - dt.timedelta(days=729))
+    assert expire.run(now).startswith("deleted 0 ")
     assert all(f.is_file() for f in files)
-    assert expire.run(released + dt.timedelta(days=731)).startswith("deleted 2 ")
+    PartnerRelease.objects.update(created=now - dt.timedelta(days=731))
+    assert expire.run(now).startswith("deleted 2 ")
     assert not any(f.exists() for f in files)
     assert PartnerRelease.objects.count() == 2
     assert AuditEntry.objects.get(action="sharing.expire").detail == {"files": 2}
+    out = StringIO()
+    call_command("share", "verify", stdout=out)  # a file gone by the policy is not "missing"
+    assert "(2 files deleted after its retention)" in out.getvalue()

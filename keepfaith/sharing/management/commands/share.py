@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.models import ActorKind
@@ -18,6 +19,7 @@ from keepfaith.sharing.services import (
     ReleaseRefused,
     ReleaseRequest,
     release_create,
+    release_expired,
     release_file_intact,
     sharing_where,
 )
@@ -143,15 +145,21 @@ class Command(BaseCommand):
         self.stdout.write(_describe(release))
 
     def _verify(self) -> None:
-        where = sharing_where(policy=in_force().policy)
-        bad = 0
+        policy = in_force().policy
+        where = sharing_where(policy=policy)
+        bad = expired = 0
         for release in PartnerRelease.objects.order_by("pk"):
-            if not release_file_intact(release=release, drop_dir=where.drop_dir):
-                bad += 1
-                self.stdout.write(f"release {release.pk}: {release.file_name} missing or changed")
+            if release_file_intact(release=release, drop_dir=where.drop_dir):
+                continue
+            if release_expired(release=release, policy=policy, now=timezone.now()):
+                expired += 1  # deleted by the sharing-expire job, as the policy says
+                continue
+            bad += 1
+            self.stdout.write(f"release {release.pk}: {release.file_name} missing or changed")
         if bad:
             raise CommandError(f"{bad} release files missing or changed")
-        self.stdout.write("every release file matches its recorded SHA-256")
+        gone = f" ({_count(expired, 'file')} deleted after its retention)" if expired else ""
+        self.stdout.write(f"every release file kept matches its recorded SHA-256{gone}")
 
 
 def _count(n: int, noun: str) -> str:
