@@ -14,6 +14,7 @@ import itertools
 from collections.abc import Iterator, Mapping, Sequence
 
 from django.db import transaction
+from django.urls import translate_url
 
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.comms.emails import RenderedMail, render_mail
@@ -60,7 +61,7 @@ def policy_change_notify(
             context={
                 "label": label,
                 "changes": changes[lang],
-                "url": update_url,
+                "url": translate_url(update_url, lang),  # the page in the reader's language
                 "controller": controller,
             },
         )

@@ -54,7 +54,9 @@ def test_publishing_a_change_mails_every_customer_once_in_their_language(db):
         == "Vores privatlivspolitik er ændret (version 2024.1)"
     )
     english = by_address["bo@example.com"]
-    assert "/privacy/updates/" in english.body
+    assert "/privacy/updates/" in english.body and "/da/privacy/updates/" not in english.body
+    danish = str(by_address["anna@example.com"].body)
+    assert "/da/privacy/updates/" in danish and "Dette er ændret:" in danish
     assert (
         "Full IP addresses in our web server logs: kept 7 days (before: 14 days)." in english.body
     )
