@@ -14,11 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import get_language, ngettext
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
@@ -29,9 +29,12 @@ from keepfaith.policy.phrases import join_words
 from keepfaith.policy.schema import Cookie, Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.context_processors import policy_text
+from keepfaith.portal.errors import error_page
 from keepfaith.portal.language import prefixed
 
-CROSS_SITE_REFUSAL = "Cross-site request refused: a cookie choice can only be made on this site."
+CROSS_SITE_REFUSAL = gettext_lazy(
+    "This request came from another site: a cookie choice can only be made on this site."
+)
 
 
 def _origin_of(url: str) -> str:
@@ -150,10 +153,11 @@ def cookie_settings(request: HttpRequest) -> HttpResponse:
         raise LookupError("CookieConsentMiddleware is not installed (see docs/cookies.md)")
     if request.method == "POST":
         if not same_origin_post(request):
-            return HttpResponseForbidden(CROSS_SITE_REFUSAL)
+            return error_page(request, 403, {"message": CROSS_SITE_REFUSAL})
         accepted = _chosen(request, consent)
         if accepted is None:
-            return HttpResponse("Choose accept, reject or save.", status=400)
+            message = _("Choose “Accept all”, “Reject all” or “Save my choice”.")
+            return error_page(request, 400, {"message": message})
         response = redirect(_next_url(request, request.POST.get("next")))
         consent_choice_store(request, response, accepted=accepted)
         return response

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -18,6 +19,7 @@ from keepfaith.policy.render import to_json
 from keepfaith.policy.schema import text_in
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.cookie_pages import same_origin_post
+from keepfaith.portal.errors import error_page
 from keepfaith.versions.models import PolicyVersion
 from keepfaith.versions.selectors import policy_versions
 
@@ -93,7 +95,8 @@ def notice_dismiss(request: HttpRequest) -> HttpResponse:
     """Close the change notice: a cookie naming the version (the only thing it holds), so it
     stays closed for this version and shows again for the next one."""
     if not same_origin_post(request):
-        return HttpResponseForbidden("Cross-site request refused.")
+        message = _("This request came from another site: the notice can only be closed here.")
+        return error_page(request, 403, {"message": message})
     now = in_force()
     target = request.POST.get("next") or "/"
     if not url_has_allowed_host_and_scheme(

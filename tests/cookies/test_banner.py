@@ -112,8 +112,18 @@ def test_cross_site_choice_is_refused(db, headers):
     client = Client()
     response = client.post("/cookies/", {"choice": "accept", "next": "/"}, **headers)
     assert response.status_code == 403
-    assert b"Cross-site request refused" in response.content
+    assert "a cookie choice can only be made on this site" in response.content.decode()
     assert set(response.cookies) == set()
+
+
+@pytest.mark.clause("SITE-5")
+def test_a_refused_choice_is_said_on_the_site_s_page_in_danish(db):
+    response = Client().post("/da/cookies/", {"choice": "accept"}, HTTP_ORIGIN="https://x.example")
+    page = response.content.decode()
+    assert response.status_code == 403 and '<html lang="da"' in page
+    assert "et cookievalg kan kun træffes på dette websted" in page
+    refused = Client().post("/da/cookies/", {"choice": "maybe"}, HTTP_ORIGIN="http://testserver")
+    assert refused.status_code == 400 and "Vælg »Accepter alle«" in refused.content.decode()
 
 
 def test_same_origin_referer_is_enough_without_origin(client, db):
@@ -146,7 +156,7 @@ def test_saving_on_the_danish_page_goes_back_in_danish(client, db):
 def test_unknown_action_is_a_clear_error(client, db):
     response = choose(client, "maybe")
     assert response.status_code == 400
-    assert b"Choose accept, reject or save." in response.content
+    assert "Choose “Accept all”, “Reject all” or “Save my choice”." in response.content.decode()
 
 
 @pytest.mark.clause("BE-4")
