@@ -101,22 +101,28 @@ def test_the_console_names_the_recipients_told_in_the_staff_language(
 def test_a_correction_is_told_only_to_recipients_that_received_the_detail(
     carol: User, pat: User
 ) -> None:
-    """The card processor received a name and a card, never a phone number: a corrected
-    phone number is not its business; a corrected name is."""
+    """The card processor received the card, never a name or a phone number: a corrected
+    name or phone number is not its business; the certificate authority received both."""
+    from keepfaith.store.models import Order, OutsideTransfer
+
     place_order(carol)
-    ask(signed_in(carol), "rectification", details="My phone number is wrong")
-    req = RightsRequest.objects.get()
     client = verified_client(pat)
-    client.post(f"/console/rights/{req.reference}/complete/", {"correct-phone": "+45 12 34 56 78"})
-    req.refresh_from_db()
-    assert req.state == "done"
-    assert not RecipientNotice.objects.filter(request=req).exists()
-    ask(signed_in(carol), "rectification", details="My name is spelt wrong")
-    second = RightsRequest.objects.exclude(pk=req.pk).get()
-    client.post(
-        f"/console/rights/{second.reference}/complete/", {"correct-full_name": "Carol Berg"}
-    )
-    assert RecipientNotice.objects.filter(request=second, recipient="payment-processor").exists()
+
+    def correct(details: str, field: str, value: str) -> set[str]:
+        ask(signed_in(carol), "rectification", details=details)
+        req = RightsRequest.objects.filter(state="open").get()
+        client.post(f"/console/rights/{req.reference}/complete/", {f"correct-{field}": value})
+        req.refresh_from_db()
+        assert req.state == "done"
+        return set(RecipientNotice.objects.filter(request=req).values_list("recipient", flat=True))
+
+    assert correct("My phone number is wrong", "phone", "+45 12 34 56 78") == set()
+    OutsideTransfer.objects.create(
+        order=Order.objects.get(customer=carol), party="certificate-authority",
+        use="essential.service.certificate_validation", status="sent",
+        categories=["user.name", "user.contact.phone_number"],
+    )  # fmt: skip
+    assert correct("My name is spelt wrong", "full_name", "Carol Berg") == {"certificate-authority"}
 
 
 @pytest.mark.clause("RIGHTS-18")
