@@ -6,7 +6,7 @@ key and placeholder for placeholder.
 
 DANISH: dict[str, str] = {
     "title": "Privatlivspolitik for {name}",
-    "trading_as": "Vi driver forretning som {trading}.",
+    "trading_as": "Vi driver virksomhed under navnet {trading}.",
     "quoted": "\u00bb{text}\u00ab",
     "intro": "Version {version}, gældende fra {effective}.",
     "h.controller": "Hvem vi er, og hvordan du kontakter os",
@@ -22,7 +22,9 @@ DANISH: dict[str, str] = {
     "h.external-links": "Links til andre websteder",
     "h.renewals": "Fornyelse",
     "h.changes": "Sådan offentliggør vi ændringer",
-    "controller_is": "{name} er ansvarlig for de personoplysninger, der beskrives her.",
+    "controller_is": (
+        "{name} er dataansvarlig for behandlingen af de personoplysninger, der beskrives her."
+    ),
     "controller_postal": "Postadresse: {address}.",
     "controller_email": "Send spørgsmål om privatliv til {email}.",
     "properties_intro": "Politikken gælder for disse websteder:",
@@ -57,7 +59,7 @@ DANISH: dict[str, str] = {
     "th.purpose": "Formål",
     "th.what": "Hvad vi gør",
     "th.data": "Oplysninger",
-    "th.basis": "Retsgrundlag",
+    "th.basis": "Behandlingsgrundlag",
     "th.choice": "Dit valg",
     "th.kept": "Opbevares",
     "cookies_rule": (
@@ -104,8 +106,8 @@ DANISH: dict[str, str] = {
         "Logdata kobles aldrig til en kundekonto eller til noget andet, der fortæller, hvem du er."
     ),
     "processors_intro": (
-        "Disse virksomheder behandler oplysninger for os efter vores anvisninger og "
-        "modtager kun det, formålet kræver:"
+        "Disse virksomheder er vores databehandlere: de behandler oplysninger på vores vegne "
+        "efter vores instruks og modtager kun det, formålet kræver:"
     ),
     "processor_item": "{name} ({country}): {description} Modtager {categories} til {uses}.",
     "no_processors": "Ingen virksomhed behandler personoplysninger på vores vegne.",

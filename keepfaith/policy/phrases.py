@@ -236,7 +236,7 @@ CATEGORY_NAMES: dict[str, dict[str, str]] = {
 
 LEGAL_BASES: dict[str, dict[str, str]] = {
     "consent": {"en": "your consent", "da": "dit samtykke"},
-    "contract": {"en": "our contract with you", "da": "vores aftale med dig"},
+    "contract": {"en": "our contract with you", "da": "opfyldelse af vores aftale med dig"},
     "legal_obligation": {"en": "a legal obligation", "da": "en retlig forpligtelse"},
     "vital_interests": {"en": "someone's vital interests", "da": "vitale interesser"},
     "public_task": {
