@@ -96,3 +96,25 @@ def send_refund_notice(
         gate=gate,
         purpose=f"refund of payment {charge_reference}",
     )
+
+
+@enforces("SITE-2")
+def send_cancel_notice(*, order: Order, customer: User, policy: Policy, gate: Gate) -> None:
+    """Confirm to the customer that ``order`` (cancelled while it waited for their go-ahead)
+    is cancelled, with the refund if there was one: once per order."""
+    to, lang = _to(customer, policy)
+    context: dict[str, Any] = {
+        "number": order.number,
+        "amount": money(order.refunded_minor or 0, order.currency, lang=lang),
+        "refund_reference": order.refund_reference,
+        "url": page_url("portal:order", lang, number=order.number),
+        "controller": display_name(policy),
+    }
+    mail_send(
+        name="order_cancelled",
+        to=to,
+        context=context,
+        key=f"cancelled:{order.number}",
+        gate=gate,
+        purpose=f"cancellation of {order.number}",
+    )

@@ -23,6 +23,7 @@ from keepfaith.audit.services import Actor, audit_append
 from keepfaith.gate import Decision, Gate
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
+from keepfaith.store.emails import send_cancel_notice
 from keepfaith.store.models import Order, OrderStatus, OutsideTransfer, Renewal
 from keepfaith.vault.gateway import CARD_CATEGORY, PAYMENT_USE, payment_processor
 from keepfaith.vault.processors import ProcessorError, RefundResult
@@ -93,6 +94,7 @@ def order_cancel_waiting(*, order: Order, customer: User, policy: Policy, gate: 
         refused = _refund_refusal(locked, policy, gate, customer.subject_ref)
         if refused is None:
             _cancel(locked, customer, policy)
+            send_cancel_notice(order=locked, customer=customer, policy=policy, gate=gate)
     if refused is not None:  # after the block: the refusal's audit entry is committed
         raise RefundRefused(refused.reason, by_choice=refused.choice_state is not None)
     return locked

@@ -62,6 +62,29 @@ def test_cancelling_refunds_the_payment_exactly_once_on_a_double_submit(alice):
     assert "4242" not in str(kept)
 
 
+@pytest.mark.clause("SITE-2")
+def test_a_cancellation_is_confirmed_by_mail_in_the_customer_s_language(alice):
+    """Before, the refund was shown on the page only: no written confirmation of money sent
+    back. Once, however often the form is sent."""
+    from django.core import mail
+
+    from keepfaith.comms.delivery import deliver_pending
+
+    alice.language = "da"
+    alice.save(update_fields=["language"])
+    client, order = waiting_order(alice)
+    mail.outbox.clear()
+    for _ in range(2):
+        client.post(f"/account/orders/{order.number}/cancel/")
+    deliver_pending()
+    order.refresh_from_db()
+    [sent] = [m for m in mail.outbox if "annulleret" in m.subject]  # the receipt went too
+    assert sent.subject == f"Din ordre {order.number} er annulleret" and sent.to == [alice.email]
+    body = str(sent.body)
+    assert f"Refusionsreference: {order.refund_reference}" in body
+    assert f"/da/account/orders/{order.number}/" in body
+
+
 @pytest.mark.clause("BE-10")
 def test_a_refused_refund_leaves_the_order_waiting(alice, monkeypatch):
     client, order = waiting_order(alice)
