@@ -38,10 +38,10 @@ def _signed_in(user) -> Client:  # type: ignore[no-untyped-def]
 def test_the_danish_statement_names_the_processor_and_the_authority_in_danish(db):
     danish = _text(Client().get("/da/privacy/"))
     assert "Kortbetalingsudbyder" in danish
-    assert "Certifikatudsteder indsamler selv" in danish
+    assert "Certifikatudsteder modtager" in danish
     assert not [name for name in ENGLISH if name in danish]
     english = _text(Client().get("/privacy/"))
-    assert "Card payment processor" in english and "Certificate authority collects" in english
+    assert "Card payment processor" in english and "Certificate authority receives" in english
     assert "Kortbetalingsudbyder" not in english
 
 
