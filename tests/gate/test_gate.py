@@ -333,6 +333,6 @@ def test_the_gate_names_an_outside_party_by_its_key(
         return be_gate.check(use=VALIDATION, categories=org, subject="alice", recipient=recipient)
 
     assert send("certificate-authority").allowed is True
-    for name in ("Certificate authority", "Certifikatudsteder"):
+    for name in ("Certificate authority", "Certifikatudstederen"):
         refused = send(name)
         assert f"recipient {name!r} is not declared in the policy" in refused.reason

@@ -192,7 +192,7 @@ def test_a_processor_or_outside_party_may_have_one_name_for_every_language():
     )
     text = mutate(
         text,
-        "name:\n        en: Certificate authority\n        da: Certifikatudsteder",
+        "name:\n        en: Certificate authority\n        da: Certifikatudstederen",
         "name: GlobalSign",
     )
     policy = load_policy_text(text)

@@ -38,7 +38,7 @@ def _signed_in(user) -> Client:  # type: ignore[no-untyped-def]
 def test_the_danish_statement_names_the_processor_and_the_authority_in_danish(db):
     danish = _text(Client().get("/da/privacy/"))
     assert "Kortbetalingsudbyder" in danish
-    assert "Certifikatudsteder modtager" in danish
+    assert "Certifikatudstederen modtager" in danish
     assert not [name for name in ENGLISH if name in danish]
     english = _text(Client().get("/privacy/"))
     assert "Card payment processor" in english and "Certificate authority receives" in english
@@ -51,7 +51,7 @@ def test_the_danish_checkout_notice_names_the_authority_in_danish(alice):
     client = _signed_in(alice)
     add_to_cart(client, "qualityssl")
     page = client.get("/da/checkout/")
-    assert page.context["party"].party_notice.name == "Certifikatudsteder"
+    assert page.context["party"].party_notice.name == "Certifikatudstederen"
     danish = _text(page)
     assert "Certifikatudsteder" in danish
     assert "Certificate authority" not in danish
@@ -89,8 +89,8 @@ def test_a_danish_consent_receipt_names_the_authority_in_danish(alice):
         source="checkout",
     )
     danish = consent_receipt(event=event, policy=in_force().policy, lang="da")
-    assert danish["services"][0]["service"] == "Certifikatudsteder"
-    assert danish["services"][0]["purposes"][0]["thirdPartyName"] == "Certifikatudsteder"
+    assert danish["services"][0]["service"] == "Certifikatudstederen"
+    assert danish["services"][0]["purposes"][0]["thirdPartyName"] == "Certifikatudstederen"
     english = consent_receipt(event=event, policy=in_force().policy, lang="en")
     assert english["services"][0]["service"] == "Certificate authority"
 
