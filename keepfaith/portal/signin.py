@@ -24,7 +24,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from keepfaith.accounts.models import User, login_identity
+from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
+from keepfaith.comms.emails import page_url
 from keepfaith.comms.outgoing import Recipient, mail_send
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
@@ -88,6 +90,22 @@ def verify_resend(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/verify_resent.html", {"email": email})
 
 
+def password_changed_mail(customer: User, *, by_link: bool) -> None:
+    """Tell the customer, at their address and in their language, that their password was
+    changed, with the way back if it was not them (a changed password is how an account is
+    taken over)."""
+    now = in_force()
+    language = now.language(customer.language or get_language())
+    mail_send(
+        name="password_changed",
+        to=Recipient(customer.email, customer.subject_ref, language),
+        context={"by_link": by_link, "reset_url": page_url("portal:password_reset", language)},
+        key=f"password-changed:{customer.pk}:{timezone.now().isoformat()}",
+        gate=now.gate(actor=Actor(ActorKind.CUSTOMER, customer.subject_ref)),
+        purpose="a changed password",
+    )
+
+
 @enforces("SITE-1")
 class CustomerPasswordChangeView(auth_views.PasswordChangeView):
     """Change the password while signed in: the current one first; the session stays."""
@@ -102,5 +120,6 @@ class CustomerPasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        password_changed_mail(form.user, by_link=False)
         messages.success(self.request, _("Your password is changed."))
         return response

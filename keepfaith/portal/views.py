@@ -15,7 +15,7 @@ from keepfaith.policy.trace import enforces
 from keepfaith.portal.home import home_customer_context
 from keepfaith.portal.language import site_languages, url_in
 from keepfaith.portal.password_forms import CustomerPasswordResetForm
-from keepfaith.portal.signin import CustomerLoginForm
+from keepfaith.portal.signin import CustomerLoginForm, password_changed_mail
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -74,3 +74,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def get_user(self, uidb64: str) -> Any:
         user = super().get_user(uidb64)
         return None if user is None or user.is_staff else user
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        password_changed_mail(form.user, by_link=True)
+        return response

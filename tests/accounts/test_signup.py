@@ -169,6 +169,31 @@ def test_password_reset_sends_a_link_and_reveals_nothing(client, alice, publishe
     assert done["Location"] == "/account/password/reset/complete/"
     alice.refresh_from_db()
     assert alice.check_password("another long passphrase") is True
+    deliver_pending()
+    [notice] = [m for m in mail.outbox if m.subject == "Your password was changed"]
+    assert notice.to == ["alice@example.com"]
+    assert "with a link from a reset e-mail" in str(notice.body)
+    assert "/account/password/reset/" in str(notice.body)  # the way back if it was not her
+
+
+@pytest.mark.clause("SITE-1")
+def test_a_password_changed_while_signed_in_is_told_at_the_address_in_danish(alice, published):
+    """A changed password is how an account is taken over: its owner hears of it."""
+    alice.language = "da"
+    alice.save(update_fields=["language"])
+    client = Client()
+    client.force_login(alice)
+    new = "a-New-passw0rd-2026"
+    response = client.post(
+        "/da/account/password/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
+    assert response.status_code == 302
+    deliver_pending()
+    [notice] = [m for m in mail.outbox if m.to == ["alice@example.com"]]
+    assert notice.subject == "Din adgangskode er ændret"
+    assert "/da/account/password/reset/" in str(notice.body)
+    assert "med et link" not in str(notice.body)
 
 
 def password_refused(
