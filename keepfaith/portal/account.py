@@ -42,7 +42,8 @@ from keepfaith.audit.services import Actor
 from keepfaith.collection.forms import gate_submission
 from keepfaith.comms.emails import page_url
 from keepfaith.comms.outgoing import Recipient, mail_send
-from keepfaith.inforce import InForce
+from keepfaith.comms.services import language_name
+from keepfaith.inforce import InForce, in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.email_change import email_change_mails, email_change_requested_message
 from keepfaith.portal.preferences import preferences
@@ -65,7 +66,16 @@ def customer_of(request: HttpRequest) -> User:
 @login_required
 def account(request: HttpRequest) -> HttpResponse:
     customer = customer_of(request)
-    context = {"tickets": customer_tickets(customer=customer)[:20]}
+    mail_language = in_force().language(customer.language)
+    page_language = get_language() or mail_language
+    context = {
+        "tickets": customer_tickets(customer=customer)[:20],
+        # Mail follows the account's language, which the header's switch sets: a customer
+        # who signed in on a page in another language is offered that one here.
+        "mail_language": language_name(mail_language),
+        "page_language": page_language if page_language != mail_language else None,
+        "page_language_name": language_name(page_language),
+    }
     return render(request, "portal/account.html", context)
 
 

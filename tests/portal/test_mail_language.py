@@ -115,3 +115,19 @@ def test_no_one_time_link_is_kept_once_its_mail_is_sent(alice, published, settin
         assert row.status == "sent"
         assert (row.text_body, row.html_body) == (ONE_TIME_REMOVED, "")
         assert "shop.example" not in row.subject
+
+
+@pytest.mark.clause("SITE-5")
+def test_the_account_page_says_which_language_mail_is_in_and_offers_the_page_s(alice, published):
+    """Receipts follow the account's language; a customer who signed in on the Danish pages
+    while the account said English got English mail, and nothing said why or how to change."""
+    client = Client()
+    client.force_login(alice)
+    english = client.get("/account/").content.decode()
+    assert "in English" in english and "Write to me in" not in english
+    danish = client.get("/da/account/").content.decode()
+    assert "på engelsk" in danish and 'value="da">Skriv til mig på dansk</button>' in danish
+    client.post("/language/", {"language": "da", "next": "/da/account/"})
+    alice.refresh_from_db()
+    assert alice.language == "da"
+    assert "Skriv til mig på" not in client.get("/da/account/").content.decode()
