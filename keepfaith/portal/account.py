@@ -158,6 +158,10 @@ def verify_email(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
     found = User.objects.filter(pk=pk, is_staff=False, is_active=False) if pk is not None else None
     user = found.first() if found is not None else None  # an open account needs no link
     if user is None or not email_verification_token.check_token(user, token):
+        if pk is not None and request.user.is_authenticated and request.user.pk == pk:
+            # the link again, from the account it opened: nothing is wrong
+            messages.info(request, _("Your e-mail address is confirmed already."))
+            return redirect("portal:account")
         return render(request, "portal/verify_failed.html", status=400)
     customer_verify(user=user)
     login(request, user, backend=MODEL_BACKEND)

@@ -65,8 +65,12 @@ def test_sign_up_opens_an_inactive_account_until_the_link_is_followed(client, pu
     user.refresh_from_db()
     assert user.is_active is True
     assert client.get("/account/").context["user"] == user
-    # the link works once: an active account's token no longer matches
-    assert client.get(urlsplit(link_in(message)).path).status_code == 400
+    # the link works once: an active account's token no longer matches; opened again by
+    # the account it opened, it says so instead of "sign up again"
+    again = client.get(urlsplit(link_in(message)).path, follow=True)
+    assert again.redirect_chain == [("/account/", 302)]
+    assert "Your e-mail address is confirmed already." in again.content.decode()
+    assert Client().get(urlsplit(link_in(message)).path).status_code == 400  # anyone else
 
 
 @pytest.mark.feature("consent.version-recorded")
