@@ -275,7 +275,8 @@ def to_json(policy: Policy) -> dict[str, Any]:
 def policy_from_json(data: dict[str, Any]) -> Policy:
     """Read /privacy.json back into a ``Policy``; ValueError when the format is unknown or
     the content hash does not match the content."""
-    body = {k: v for k, v in data.items() if k not in ("keepfaith_format", "content_hash")}
+    meta = ("keepfaith_format", "content_hash", "in_force_from")
+    body = {k: v for k, v in data.items() if k not in meta}
     if data.get("keepfaith_format") != KEEPFAITH_FORMAT:
         raise ValueError(f"unknown keepfaith_format {data.get('keepfaith_format')!r}")
     policy = Policy.model_validate(body)

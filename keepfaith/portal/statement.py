@@ -50,8 +50,13 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 
 def privacy_json(request: HttpRequest) -> JsonResponse:
-    policy = in_force().policy
-    return JsonResponse(to_json(policy), json_dumps_params={"ensure_ascii": False, "indent": 2})
+    """The machine-readable policy, with the day it took effect here (``in_force_from``, as
+    the statement says it) beside the policy's own ``effective`` date."""
+    now = in_force()
+    data = to_json(now.policy)
+    if now.version is not None:
+        data["in_force_from"] = now.version.in_force_from.isoformat()
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
 
 
 def _changes(old: PolicyVersion, new: PolicyVersion, lang: str) -> list[str]:

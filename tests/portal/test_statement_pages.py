@@ -57,6 +57,14 @@ def test_privacy_json_is_the_policy_with_its_hash(published):
     data = Client().get("/privacy.json").json()
     assert data["controller"]["privacy_email"] == "privacy@qualityssl.com"
     assert data["content_hash"] == published.content_hash
+    # the day it took effect here, as the statement says it, beside the policy's own date
+    assert data["in_force_from"] == published.in_force_from.isoformat()
+    assert data["effective"] == "2024-01-01"
+    page = Client().get("/privacy/").content.decode()
+    assert "in force from" in page
+    from keepfaith.policy.render import policy_from_json
+
+    assert policy_from_json(data).version == data["version"]  # still reads back
 
 
 @pytest.mark.feature("changes.update-page")
