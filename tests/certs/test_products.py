@@ -70,13 +70,13 @@ def test_an_intranet_csr_may_name_internal_servers():
 @pytest.mark.parametrize(
     ("names", "english", "danish"),
     [
-        (["a.example.;"], "“;” may only have letters", "„;“ må kun have bogstaver"),
-        (["bad_name.example"], "“bad_name” may only have", "„bad_name“ må kun have"),
+        (["a.example.;"], "“;” may only have letters", "»;« må kun have bogstaver"),
+        (["bad_name.example"], "“bad_name” may only have", "»bad_name« må kun have"),
         (["a..example"], "two dots in a row", "to punktummer i træk"),
         (["mailserver"], "full domain name", "fuldt domænenavn"),
-        (["\U0001f600.example"], "“\U0001f600” has characters", "„\U0001f600“ har tegn"),
+        (["\U0001f600.example"], "“\U0001f600” has characters", "»\U0001f600« har tegn"),
         # a hidden direction mark is refused, and not printed to turn the message around
-        (["\u202emoc.example"], "“moc” has characters", "„moc“ har tegn"),
+        (["\u202emoc.example"], "“moc” has characters", "»moc« har tegn"),
     ],
 )
 def test_a_name_problem_is_said_in_the_readers_language(names, english, danish):

@@ -142,14 +142,14 @@ def test_the_footer_names_the_mail_by_the_policy_s_name_in_the_reader_s_language
     # the footer follows the separator line; an unsubscribe token may itself hold "--"
     footers = {m.to[0]: m.body.rsplit("\n--\n", 1)[1] for m in mail.outbox}
     assert "you said yes to “Newsletter”" in footers[hal.email]
-    assert "du har sagt ja til „Nyhedsbrev“" in footers[gus.email]
+    assert "du har sagt ja til »Nyhedsbrev«" in footers[gus.email]
     assert "newsletter" not in " ".join(footers.values())
     gate = in_force().gate(actor=Actor.system("test"))
     promotion = Campaign(kind="partner_promotions", subject="Offer", text_body="Hi")
     english = campaign_render(campaign=promotion, gate=gate, language="en").text
     danish = campaign_render(campaign=promotion, gate=gate, language="da").text
     assert "you said yes to “Partner promotions”" in english
-    assert "du har sagt ja til „Tilbud fra partnere“" in danish
+    assert "du har sagt ja til »Tilbud fra partnere«" in danish
 
 
 def test_the_status_command_says_what_the_console_says(draft):

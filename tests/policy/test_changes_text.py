@@ -49,9 +49,9 @@ def test_each_change_is_one_sentence_in_the_policy_s_words():
     ]
     danish = diff_sentences(diff, old=old, new=new, lang="da")
     assert danish[:2] + danish[3:] == [
-        "„Kampagnemåling“: gemmes 180 dage (før: 90 dage).",
+        "»Kampagnemåling«: gemmes 180 dage (før: 90 dage).",
         "Fulde IP-adresser i vores webserverlogge: gemmes 3 dage (før: 7 dage).",
-        "Ny cookie „kf_survey“, gemmes 30 dage.",
+        "Ny cookie »kf_survey«, gemmes 30 dage.",
     ]
     assert danish[2].startswith("Det, vi skal gemme, når du lukker din konto, til ")
     assert "orders" not in danish[2] and "gemmes 6 år (før: 5 år)" in danish[2]

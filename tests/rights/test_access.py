@@ -80,7 +80,7 @@ def test_the_readable_page_is_in_the_customers_language(alice: User) -> None:
 
     shown = {name: m.group(0) for name, p in INTERNAL.items() if (m := p.search(text))}
     assert shown == {}  # the readable page speaks words; data.json keeps the exact values
-    assert "blev orienteret I formularen „Bestilling og betaling“" in text  # words, in Danish
+    assert "blev orienteret I formularen »Bestilling og betaling«" in text  # words, in Danish
     assert "qualityssl-mobile" not in text and " active " not in text  # names, not codes
     assert "rights_request" not in text and "unclear" not in text
     assert "registreret som en anmodning om dine oplysninger" in text
