@@ -126,7 +126,7 @@ def test_privacy_officer_filters_and_verifies_the_audit_log(
     sign_in(page, live_server.url, pat.email, "/console/audit/")
     page.fill("input[name=subject]", alice.customer_number)
     go(page, "text=Filter")
-    assert page.locator("td.ref", has_text="console.customer.show").count() >= 1
+    assert page.locator("a[title='console.customer.show']").count() >= 1
     go(page, "text=Verify every chain now")
     assert page.locator("#verdicts .ok").count() >= 2
     fits(page, "audit")
