@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -23,7 +24,7 @@ from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.account import customer_of
 from keepfaith.store.catalog import Catalog
-from keepfaith.store.models import Order
+from keepfaith.store.models import Order, RenewalCharge
 from keepfaith.store.ordercancel import (
     OrderNotCancellable,
     RefundFailed,
@@ -90,20 +91,63 @@ def order_invoice(request: HttpRequest, number: str) -> HttpResponse:
     """The invoice as a page to print (or save as PDF from the browser's print dialogue)."""
     order = _order(request, number)
     lang = _lang()
-    now = in_force()
-    catalog = active_catalog(policy=now.policy)
-    controller = now.policy.controller
+    catalog = active_catalog(policy=in_force().policy)
     context = {
         "order": order,
+        "invoice": {"number": order.number, "date": order.paid_at, "whole_order": True},
         "lines": _lines(order, catalog, lang),
         "amounts": _amounts(order, lang),
-        "seller": {
-            "legal_name": controller.legal_name,
-            "trading_name": (controller.trading_names or (controller.legal_name,))[0],
-            "address": controller.postal_address,
-            "vat_number": catalog.vat.seller_vat_number,
-            "email": catalog.vat.seller_email or controller.privacy_email,
+        "seller": _seller(catalog),
+        "vat_rate": order.vat_rate.normalize(),
+    }
+    return render(request, "portal/order_invoice.html", context)
+
+
+def _seller(catalog: Catalog) -> dict[str, Any]:
+    controller = in_force().policy.controller
+    return {
+        "legal_name": controller.legal_name,
+        "trading_name": (controller.trading_names or (controller.legal_name,))[0],
+        "address": controller.postal_address,
+        "vat_number": catalog.vat.seller_vat_number,
+        "email": catalog.vat.seller_email or controller.privacy_email,
+    }
+
+
+@enforces("SITE-2")
+@login_required
+def renewal_invoice(request: HttpRequest, number: str, charge: int) -> HttpResponse:
+    """The invoice of one renewal charge of the order (numbered after the order: the
+    order's number, ``-R`` and the charge's place among the order's renewals)."""
+    order = _order(request, number)
+    charges = RenewalCharge.objects.filter(renewal__line__order=order).order_by("charged_at", "pk")
+    found = next(((n, c) for n, c in enumerate(charges.select_related("renewal__line"), 1)
+                  if c.pk == charge), None)  # fmt: skip
+    if found is None:
+        raise Http404("no such renewal charge")
+    place, paid = found
+    lang = _lang()
+    catalog = active_catalog(policy=in_force().policy)
+    period = f"{date_format(paid.period_start)} \u2013 {date_format(paid.period_end)}"  # a dash
+    what = line_words(paid.renewal.line, catalog, lang)
+    net = money(paid.net_minor, paid.currency, lang=lang)
+    context = {
+        "order": order,
+        "invoice": {"number": f"{order.number}-R{place}", "date": paid.charged_at},
+        "lines": [
+            {
+                "name": _("Renewal of %(what)s, %(period)s") % {"what": what, "period": period},
+                "quantity": 1,
+                "unit": net,
+                "total": net,
+            }
+        ],
+        "amounts": {
+            "net": net,
+            "vat": money(paid.vat_minor, paid.currency, lang=lang),
+            "total": money(paid.total_minor, paid.currency, lang=lang),
         },
+        "seller": _seller(catalog),
         "vat_rate": order.vat_rate.normalize(),
     }
     return render(request, "portal/order_invoice.html", context)

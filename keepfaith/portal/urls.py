@@ -54,6 +54,11 @@ urlpatterns = [
     path("account/orders/<str:number>/go-ahead/", shop.order_go_ahead, name="order_go_ahead"),
     path("account/orders/<str:number>/thanks/", receipts.order_thanks, name="order_thanks"),
     path("account/orders/<str:number>/invoice/", receipts.order_invoice, name="order_invoice"),
+    path(
+        "account/orders/<str:number>/renewals/<int:charge>/invoice/",
+        receipts.renewal_invoice,
+        name="renewal_invoice",
+    ),
     path("account/orders/<str:number>/cancel/", receipts.order_cancel, name="order_cancel"),
     path(
         "account/orders/<str:number>/renew/<int:line>/",

@@ -280,6 +280,11 @@ def _mail(
         "url": page_url("portal:order", lang, number=order.number),
         "controller": display_name(policy),
     }
+    if "charge" in amounts:  # a receipt: the charge's own invoice
+        number, charge = order.number, str(amounts["charge"])
+        context["invoice_url"] = page_url(
+            "portal:renewal_invoice", lang, number=number, charge=charge
+        )
     for field, value in amounts.items():
         if field.endswith("_minor") and isinstance(value, int):
             context[field] = money(value, order.currency, lang=lang)
@@ -300,6 +305,7 @@ def _receipt(charge: RenewalCharge, gate: Gate, policy: Policy) -> None:
         "period_start": charge.period_start,
         "period_end": charge.period_end,
         "automatic": charge.trigger == RenewalCharge.Trigger.AUTOMATIC,
+        "charge": charge.pk,
     }
     _mail(charge.renewal, "renewal_receipt", amounts, gate, policy, key=f"renewal:{charge.pk}")
 

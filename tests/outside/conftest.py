@@ -26,7 +26,7 @@ from keepfaith.consent.services import consent_record
 from keepfaith.inforce import in_force
 from keepfaith.rights.models import RightsRequest
 from keepfaith.sharing.models import PartnerRelease
-from keepfaith.store.models import Order
+from keepfaith.store.models import Order, Renewal, RenewalCharge
 from keepfaith.support.models import InformationRequest, SupportTicket
 from keepfaith.vault.gateway import payment_processor_reset
 from tests.campaigns import create_campaign
@@ -78,7 +78,14 @@ def _things(customer: User, phone: str, summary: str) -> Things:
     checkout(shopper)
     order = Order.objects.get(customer=customer)
     certificate = _issued_certificate(customer, summary.split("'")[0].lower())
+    renewal = Renewal.objects.get(line__order=order)
+    charge = RenewalCharge.objects.create(
+        renewal=renewal, period_start=renewal.due, period_end=renewal.due, net_minor=100,
+        vat_minor=25, total_minor=125, currency=order.currency, payment_reference="ch_test",
+        trigger=RenewalCharge.Trigger.CUSTOMER,
+    )  # fmt: skip
     params = {
+        "charge": charge.pk,
         "certificate": certificate.number,
         "number": order.number,
         "line": 1,

@@ -18,6 +18,7 @@ from keepfaith.consent.services import consent_record
 from keepfaith.gate import PolicyViolation
 from keepfaith.inforce import in_force
 from keepfaith.store.models import Order, Renewal, RenewalCharge
+from keepfaith.store.pricing import money
 from keepfaith.store.renewals import add_months, renewal_charge, renewals_run
 from keepfaith.store.selectors import line_place
 from tests.conftest import make_staff, verified_client
@@ -66,7 +67,7 @@ def test_a_renewal_is_not_offered_a_year_early(alice):
 @pytest.mark.clause("SITE-2")
 @pytest.mark.clause("QS-5")
 def test_a_renewal_shows_the_charge_asks_for_confirmation_and_charges_once(
-    alice, django_capture_on_commit_callbacks
+    alice, carol, django_capture_on_commit_callbacks
 ):
     renewal = due_in(bought(alice), 20)
     order = renewal.line.order
@@ -96,6 +97,17 @@ def test_a_renewal_shows_the_charge_asks_for_confirmation_and_charges_once(
     assert "renewal" in receipt.subject.lower() and "Visa •••• 4242" in receipt.body
     assert AuditEntry.objects.filter(action="store.renewal_charge", outcome="paid").count() == 1
     assert AuditEntry.objects.get(action="vault.disclose").outcome == "disclosed"
+    # the charge has its own invoice (a business needs one per charge), linked from the
+    # order page and the receipt; the order's invoice stays the order's
+    invoice_url = f"/account/orders/{order.number}/renewals/{charge.pk}/invoice/"
+    assert invoice_url in receipt.body
+    assert invoice_url in client.get(f"/account/orders/{order.number}/").content.decode()
+    invoice = client.get(invoice_url)
+    page = invoice.content.decode()
+    assert invoice.status_code == 200 and f"{order.number}-R1" in page
+    assert invoice.context["amounts"]["total"] == money(charge.total_minor, charge.currency)
+    assert "Renewal of" in page and "VAT 25 %" in page
+    assert signed_in(carol).get(invoice_url).status_code == 404  # another customer's
 
 
 @pytest.mark.clause("SITE-2")
