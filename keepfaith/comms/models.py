@@ -160,3 +160,22 @@ class OptOutQueueItem(models.Model):
 
     def __str__(self) -> str:
         return f"queue #{self.pk} {self.reason} {self.status}"
+
+
+class CampaignResult(models.Model):
+    """What a campaign link brought, per day: sign-ups and orders of browsers that carried its
+    code (``kf_campaign``, set only after consent to campaign measurement). Totals only: no
+    person, browser or order is named."""
+
+    code = models.CharField(max_length=32)
+    day = models.DateField()
+    signups = models.PositiveIntegerField(default=0)
+    orders = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["code", "day"], name="comms_one_result_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.day}: {self.signups} sign-ups, {self.orders} orders"

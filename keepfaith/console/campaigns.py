@@ -33,6 +33,7 @@ from keepfaith.comms.campaigns import (
     campaign_update,
 )
 from keepfaith.comms.models import Campaign
+from keepfaith.comms.results import campaign_results
 from keepfaith.comms.selectors import audience_for, campaign_list
 from keepfaith.comms.services import (
     CampaignError,
@@ -55,6 +56,8 @@ STATE_WORDS = {
     "sending": gettext_lazy("sending"),
     "sent": gettext_lazy("sent"),
 }
+
+RESULT_DAYS = 90  # the measurement cookie's lifetime in the examples
 
 
 class CampaignForm(forms.Form):
@@ -190,7 +193,13 @@ def campaigns(request: HttpRequest) -> HttpResponse:
     rows = [
         (c, kind_label(c.kind), campaign_state(campaign=c).state) for c in campaign_list()[:100]
     ]
-    context = {"form": form, "campaigns": rows, "state_words": STATE_WORDS}
+    context = {
+        "form": form,
+        "campaigns": rows,
+        "state_words": STATE_WORDS,
+        "results": campaign_results(days=RESULT_DAYS),
+        "result_days": RESULT_DAYS,
+    }
     return render(request, "console/campaigns.html", context)
 
 

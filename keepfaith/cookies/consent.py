@@ -148,3 +148,13 @@ def consent_cookies_apply(
         code = campaign_code((request.GET.get("utm_campaign"), request.GET.get("campaign")))
         if code is not None and request.COOKIES.get(CAMPAIGN_COOKIE) != code:
             _set(response, registry, CAMPAIGN_COOKIE, code)
+
+
+@enforces("QS-7", "BE-4")
+def campaign_carried(request: HttpRequest) -> str | None:
+    """The campaign code this browser carries, when its choice still allows campaign
+    measurement (a refusal since, or GPC, makes it count for nothing)."""
+    consent = visitor_consent(request)
+    if consent is None or not consent.registry.allowed(CAMPAIGN_COOKIE, consent.accepted):
+        return None
+    return campaign_code((request.COOKIES.get(CAMPAIGN_COOKIE),))

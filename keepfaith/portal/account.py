@@ -42,7 +42,9 @@ from keepfaith.audit.services import Actor
 from keepfaith.collection.forms import gate_submission
 from keepfaith.comms.emails import page_url
 from keepfaith.comms.outgoing import Recipient, mail_send
+from keepfaith.comms.results import campaign_result_count
 from keepfaith.comms.services import language_name
+from keepfaith.cookies.consent import campaign_carried
 from keepfaith.inforce import InForce, in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.email_change import email_change_mails, email_change_requested_message
@@ -108,6 +110,8 @@ def signup(request: HttpRequest) -> HttpResponse:
                 gate_submission(form, actor=actor, subject=subject)
                 form.save_consent(subject=subject, actor=actor)
             _signup_mail(form.in_force, outcome.user, data["email"])
+            if outcome.created and (code := campaign_carried(request)) is not None:
+                campaign_result_count(code=code, result="signups")
         return redirect("portal:signup_sent")
     return render(request, "portal/signup.html", {"form": form})
 

@@ -27,7 +27,9 @@ from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor
 from keepfaith.certs.ordering import certificate_lines, certificates_place_waiting
 from keepfaith.collection.forms import gate_submission
+from keepfaith.comms.results import campaign_result_count
 from keepfaith.consent.selectors import is_restricted
+from keepfaith.cookies.consent import campaign_carried
 from keepfaith.inforce import in_force
 from keepfaith.policy.phrases import category_name
 from keepfaith.policy.trace import enforces
@@ -341,6 +343,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
         form.errors.clear()  # only the card is missing now: the decline says why
         context["error"] = str(exc)
         return _checkout_render(request, form, party, context, status=400)
+    if (code := campaign_carried(request)) is not None:
+        campaign_result_count(code=code, result="orders")
     visitor_cart = CartCookie.read(request)
     cart_clear(visitor_cart)
     checkout_token(request.session, renew=True)
