@@ -16,7 +16,7 @@ from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.services import consent_record
 from keepfaith.inforce import in_force
 from keepfaith.rights.services import request_open_signed_in
-from keepfaith.store.models import Order
+from keepfaith.store.models import Order, Renewal, RenewalCharge
 from keepfaith.support.models import SupportTicket
 from tests.conftest import without_random_tokens
 from tests.store.conftest import add_to_cart, checkout
@@ -75,9 +75,16 @@ def alices_things(alice, published) -> dict[str, Any]:
     add_to_cart(shopper, "qualityssl-mobile", term="12")
     checkout(shopper)
     order = Order.objects.get(customer=alice)
+    renewal = Renewal.objects.get(line__order=order)
+    charge = RenewalCharge.objects.create(
+        renewal=renewal, period_start=renewal.due, period_end=renewal.due, net_minor=100,
+        vat_minor=25, total_minor=125, currency=order.currency, payment_reference="ch_test",
+        trigger=RenewalCharge.Trigger.CUSTOMER,
+    )  # fmt: skip
     return {
         "number": order.number,
         "line": 1,
+        "charge": charge.pk,
         "product_id": "qualityssl",  # a public page: only the rule "no alice data" applies
         "receipt_ref": event.receipt_ref,
         "ticket_ref": ticket.reference,
