@@ -158,3 +158,13 @@ def campaign_carried(request: HttpRequest) -> str | None:
     if consent is None or not consent.registry.allowed(CAMPAIGN_COOKIE, consent.accepted):
         return None
     return campaign_code((request.COOKIES.get(CAMPAIGN_COOKIE),))
+
+
+@enforces("QS-7", "BE-4")
+def returning_visitor(request: HttpRequest) -> bool:
+    """Whether this browser came before and its choice allows being recognised: it carries
+    the ``kf_returning`` id an earlier response set."""
+    consent = visitor_consent(request)
+    if consent is None or not consent.registry.allowed(RETURNING_COOKIE, consent.accepted):
+        return False
+    return RETURNING_COOKIE in request.COOKIES

@@ -11,6 +11,7 @@ from django.templatetags.static import static
 from django.urls import reverse_lazy
 
 from keepfaith.accounts.selectors import customer_subject
+from keepfaith.cookies.consent import returning_visitor
 from keepfaith.policy.trace import enforces
 from keepfaith.portal.home import home_customer_context
 from keepfaith.portal.language import site_languages, url_in
@@ -23,7 +24,8 @@ def home(request: HttpRequest) -> HttpResponse:
     customer = customer_subject(request.user)
     if customer is not None and request.user.is_authenticated:
         return render(request, "portal/home_customer.html", home_customer_context(request.user))
-    return render(request, "portal/home.html")
+    # the use behind kf_returning: a browser that agreed to be recognised is greeted back
+    return render(request, "portal/home.html", {"returning": returning_visitor(request)})
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

@@ -50,3 +50,18 @@ def test_a_choice_withdrawn_since_counts_for_nothing(published):
     client.cookies["kf_campaign"] = "spring"  # a browser that kept it anyway
     sign_up(client, published.label, email="nina@example.com")
     assert not CampaignResult.objects.exists()
+
+
+@pytest.mark.feature("cookies.returning-greeting")
+def test_a_returning_browser_that_agreed_is_greeted_back_and_no_other(db):
+    """What kf_returning is for: the home page greets a browser it recognises. Before, the id
+    was set after consent and read by nothing."""
+    agreed = Client()
+    choose(agreed, "accept")
+    assert "kf_returning" in agreed.cookies
+    assert "data-returning" in agreed.get("/").content.decode()
+    refused = Client()
+    choose(refused, "reject")
+    refused.cookies["kf_returning"] = "kept-anyway"
+    assert "data-returning" not in refused.get("/").content.decode()
+    assert "data-returning" not in Client().get("/").content.decode()
