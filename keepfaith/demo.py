@@ -119,6 +119,8 @@ def demo_cookies() -> list[str]:
         "Cookies (see /cookies/): the banner asks first; browsing sets none.",
         f"  strictly necessary: {', '.join(essential)}",
         f"  only after consent: {', '.join(optional)} (try /?utm_campaign=spring)",
+        "  accept them, open /?utm_campaign=spring and sign up or order: the campaign's totals",
+        "  show on /console/campaigns/ (mia); come back to / and the home page greets you",
     ]
 
 
