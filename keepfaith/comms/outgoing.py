@@ -12,6 +12,7 @@ Campaigns (one message to many) are queued by ``comms.services.campaign_queue``.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,6 +47,12 @@ class Recipient:
 ONE_TIME_MAILS = frozenset({"verify", "password_reset", "email_change_confirm", "rights_code"})
 
 
+def one_time_key(key: str) -> str:
+    """A one-time mail's idempotency key as stored: a hash (its key may hold the token of the
+    link it carries, as ``password-reset:<id>:<token>`` does); the same key, the same hash."""
+    return "one-time:" + hashlib.sha256(key.encode()).hexdigest()
+
+
 @enforces("BE-8")
 def mail_send(
     *,
@@ -67,15 +74,16 @@ def mail_send(
     rule = gate.mail_kind(kind)
     gate.require(use=rule.use, categories=ADDRESS, subject=to.subject, purpose_context=purpose)
     mail = render_mail(name=name, language=to.language, context=dict(context))
+    one_time = name in ONE_TIME_MAILS
     row = mail_enqueue(
-        key=key,
+        key=one_time_key(key) if one_time else key,
         kind=kind,
         recipient=to.subject or "",
         to=to.address,
         mail=mail,
         language=to.language,
         in_reply_to=in_reply_to,
-        one_time=name in ONE_TIME_MAILS,
+        one_time=one_time,
     )
     transaction.on_commit(functools.partial(_send_now, row_id=row.pk))
     return row

@@ -115,6 +115,11 @@ def test_no_one_time_link_is_kept_once_its_mail_is_sent(alice, published, settin
         assert row.status == "sent"
         assert (row.text_body, row.html_body) == (ONE_TIME_REMOVED, "")
         assert "shop.example" not in row.subject
+        # nor in its key: "password-reset:<id>:<token>" rebuilt the link (a hash now)
+        assert row.idempotency_key.startswith("one-time:") and ":" not in row.idempotency_key[9:]
+    for link in re.findall(r"https://shop\.example/account/\S+", " ".join(sent)):
+        token = link.rstrip("/").rsplit("/", 1)[-1]
+        assert not OutboxMessage.objects.filter(idempotency_key__contains=token).exists()
 
 
 @pytest.mark.clause("SITE-5")
@@ -131,3 +136,34 @@ def test_the_account_page_says_which_language_mail_is_in_and_offers_the_page_s(a
     alice.refresh_from_db()
     assert alice.language == "da"
     assert "Skriv til mig på" not in client.get("/da/account/").content.decode()
+
+
+def test_one_time_rows_queued_before_lose_their_token_and_link(db):
+    """Rows sent before the change still held the link (body) and the token (key)."""
+    import importlib
+
+    from django.apps import apps
+
+    from keepfaith.comms.delivery import ONE_TIME_REMOVED
+    from keepfaith.comms.models import OutboxMessage
+
+    migration = importlib.import_module("keepfaith.comms.migrations.0008_one_time_rows_kept_before")
+
+    def row(key: str, status: str) -> OutboxMessage:
+        return OutboxMessage.objects.create(
+            idempotency_key=key, kind="transactional", recipient="KF-1", to_address="a@b.example",
+            subject="s", text_body="https://shop.example/account/password/reset/MQ/tok-123/",
+            status=status,
+        )  # fmt: skip
+
+    sent = row("password-reset:1:tok-123", "sent")
+    queued = row("verify:2:tok-456", "queued")
+    receipt = row("receipt:O-1", "sent")
+    migration.forward(apps, None)
+    for kept in (sent, queued, receipt):
+        kept.refresh_from_db()
+    assert sent.one_time and sent.idempotency_key.startswith("one-time:")
+    assert "tok-123" not in sent.idempotency_key and sent.text_body == ONE_TIME_REMOVED
+    assert queued.one_time and "tok-456" not in queued.idempotency_key
+    assert "tok-123" in queued.text_body  # not sent yet: it still has to go out
+    assert receipt.idempotency_key == "receipt:O-1" and not receipt.one_time
