@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
@@ -28,7 +28,13 @@ from keepfaith.accounts.models import User
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.comms.emails import RenderedMail
-from keepfaith.comms.models import Campaign, InboundMessage, OptOutQueueItem, OutboxMessage
+from keepfaith.comms.models import (
+    Campaign,
+    InboundMessage,
+    InboundStatus,
+    OptOutQueueItem,
+    OutboxMessage,
+)
 from keepfaith.comms.selectors import audience_rows, marketing_kinds
 from keepfaith.comms.unsubscribe import UnsubscribeClaim, read_unsubscribe_token
 from keepfaith.consent.answers import choices_decline
@@ -273,12 +279,21 @@ def optout_record(
 
 
 def inbound_purge(*, before: dt.datetime) -> int:
-    """Delete the messages received at the opt-out and privacy addresses before ``before``
-    (with their staff-queue items, answered or not); returns how many messages."""
+    """Delete the messages received at the opt-out and privacy addresses that were acted on
+    before ``before``: an opt-out recorded or a request filed from one received then, a
+    staff-queue item decided then (with the item). A message waiting for staff, or not yet
+    processed (kept for a retry), stays however old. Returns how many messages."""
+    acted = Q(status__in=(InboundStatus.OPTED_OUT, InboundStatus.RIGHTS_REQUEST)) & Q(
+        received_at__lt=before
+    )
+    decided = Q(status=InboundStatus.QUEUED) & Q(
+        queue__resolved_at__lt=before,
+        queue__status__in=(OptOutQueueItem.Status.APPLIED, OptOutQueueItem.Status.DISMISSED),
+    )
     with transaction.atomic():
-        old = InboundMessage.objects.filter(received_at__lt=before)
-        OptOutQueueItem.objects.filter(message__in=old).delete()
-        gone, _ = old.delete()
+        old = list(InboundMessage.objects.filter(acted | decided).values_list("pk", flat=True))
+        OptOutQueueItem.objects.filter(message__in=old).delete()  # first: they protect it
+        gone, _ = InboundMessage.objects.filter(pk__in=old).delete()
     return gone
 
 

@@ -122,6 +122,7 @@ OUTCOME_WORDS = {
 # and the CSV). A rights request's steps read "Rights request: <step>" with the step's name
 # the request page uses; an action the list does not know is shown as recorded.
 ACTION_WORDS = {
+    "accounts.attempts-purge": _("Old failed sign-ins deleted"),
     "accounts.staff.add": _("Staff account added"),
     "accounts.staff.authenticator": _("Staff authenticator set up"),
     "accounts.staff.password": _("Staff password set"),

@@ -189,7 +189,7 @@ def _requests_purge(now: dt.datetime) -> str:
     before = now - dt.timedelta(hours=hours)
     with transaction.atomic():
         messages = inbound_purge(before=before)
-        requests = requests_purge(before=before, today=timezone.localdate(now))
+        requests = requests_purge(before=before)
         audit_append(
             actor=Actor.system("jobs requests-purge"),
             action="rights.requests-purge",
@@ -209,6 +209,15 @@ def _attempts_purge(now: dt.datetime) -> str:
 
     before = now - dt.timedelta(hours=settings.AXES_COOLOFF_TIME)
     gone, _ = AccessAttempt.objects.filter(attempt_time__lt=before).delete()
+    audit_append(
+        actor=Actor.system("jobs attempts-purge"),
+        action="accounts.attempts-purge",
+        outcome="deleted",
+        categories=["user.contact.email", "user.device.ip_address"],
+        use="essential.service.security",
+        clauses=["QS-6"],
+        detail={"before": before.isoformat(), "attempts": gone},
+    )
     return f"deleted {gone} failed sign-in attempts older than the cool-off"
 
 
@@ -276,15 +285,6 @@ JOBS: tuple[Job, ...] = (
         _sharing_monthly,
     ),
     Job(
-        "requests-purge",
-        DAY,
-        "messages received at the opt-out and privacy addresses, and requests about people's "
-        "data once closed, are deleted when the retention of essential.legal_obligation in "
-        "the policy has run out (1y in the examples); an erasure's request stays while data "
-        "it kept is still to be deleted",
-        _requests_purge,
-    ),
-    Job(
         "attempts-purge",
         DAY,
         "failed sign-in attempts (login address, IP address, browser) are deleted once the "
@@ -313,6 +313,15 @@ JOBS: tuple[Job, ...] = (
         "without progress for rights.stalled_after are listed; what an erasure kept under "
         "rights.kept_after_erasure is deleted when its period ends",
         _rights,
+    ),
+    Job(
+        "requests-purge",
+        DAY,
+        "messages received at the opt-out and privacy addresses, and requests about people's "
+        "data once closed, are deleted when the retention of essential.legal_obligation in "
+        "the policy has run out (1y in the examples); an erasure's request stays while data "
+        "it kept is still to be deleted",
+        _requests_purge,
     ),
 )
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
+from keepfaith.rights.actions import restriction_holding
 from keepfaith.rights.erasure import erase_kept_store
 from keepfaith.rights.models import RightsRequest
 from keepfaith.rights.selectors import due_report
@@ -47,26 +48,30 @@ def kept_data_expire(*, today: dt.date) -> int:
     return done
 
 
-def _still_keeps(request: RightsRequest, today: dt.date) -> bool:
-    """Whether an erasure's receipt still names kept data whose date has not come: the
-    request is what tells the daily run to delete it then (``kept_data_expire``)."""
+def _still_needed(request: RightsRequest) -> bool:
+    """Whether the request still does something: an erasure's receipt names kept data not
+    yet deleted (``kept_data_expire`` reads it, on the day or late), or a restriction it
+    recorded still holds (lifting it starts from the request)."""
     receipt = request.receipt or {}
     expired = set(receipt.get("expired", []))
-    return any(
-        not item["erase"]
-        and item["store"] not in expired
-        and item["until"]
-        and dt.date.fromisoformat(item["until"]) >= today
+    if any(
+        not item["erase"] and item["store"] not in expired and item["until"]
         for item in receipt.get("plan", [])
-    )
+    ):
+        return True
+    customer = request.customer
+    if request.kind != "restriction" or customer is None:
+        return False
+    holding = restriction_holding(customer=customer)
+    return holding is not None and holding.pk == request.pk
 
 
-def requests_purge(*, before: dt.datetime, today: dt.date) -> int:
+def requests_purge(*, before: dt.datetime) -> int:
     """Delete the requests about people's data closed before ``before`` (with their steps and
-    recipient notices), except an erasure whose kept data is still to be deleted; returns how
-    many."""
-    closed = RightsRequest.objects.filter(closed_at__lt=before)
-    doomed = [r.pk for r in closed.only("pk", "receipt") if not _still_keeps(r, today)]
+    recipient notices), except one that still does something (``_still_needed``); returns
+    how many."""
+    closed = RightsRequest.objects.filter(closed_at__lt=before).select_related("customer")
+    doomed = [r.pk for r in closed if not _still_needed(r)]
     if not doomed:
         return 0
     RightsRequest.objects.filter(pk__in=doomed).delete()

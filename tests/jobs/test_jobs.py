@@ -178,21 +178,28 @@ def _job(name: str) -> services.Job:
 @pytest.mark.clause("RIGHTS-12")
 def test_requests_and_received_mail_are_deleted_after_the_policy_s_year(db, published):
     """The statement says received messages and requests about one's data are kept a year
-    (essential.legal_obligation: 1y): the job deletes them then, and an erasure's request
-    stays while data it kept is still to be deleted (RIGHTS-17)."""
+    (essential.legal_obligation: 1y): the job deletes them then. What still does something
+    stays: a message waiting for staff or for a retry, an erasure's request whose kept data
+    is still to be deleted (also when its day has passed: RIGHTS-17), a restriction's
+    request while the restriction holds (RIGHTS-18)."""
     from keepfaith.comms.models import InboundMessage, OptOutQueueItem
     from keepfaith.rights.models import RightsRequest
 
-    def mail(at: dt.datetime) -> InboundMessage:
-        row = InboundMessage.objects.create(origin="smtp", raw=b"x", received_at=at)
-        OptOutQueueItem.objects.create(message=row, reason="unclear")
+    year_ago = T0 - dt.timedelta(days=366)
+
+    def mail(status: str, *, decided: dt.datetime | None = None) -> InboundMessage:
+        row = InboundMessage.objects.create(
+            origin="smtp", raw=b"x", received_at=year_ago, status=status
+        )
+        if status == "queued":
+            OptOutQueueItem.objects.create(
+                message=row, reason="unclear", status="dismissed" if decided else "open",
+                resolved_at=decided,
+            )  # fmt: skip
         return row
 
     def request(
-        ref: str,
-        closed: dt.datetime | None,
-        kind: str = "access",
-        receipt: Any = None,
+        ref: str, closed: dt.datetime | None, kind: str = "access", receipt: Any = None
     ) -> RightsRequest:
         return RightsRequest.objects.create(
             reference=ref, kind=kind, state="done" if closed else "open", channel="portal",
@@ -200,24 +207,53 @@ def test_requests_and_received_mail_are_deleted_after_the_policy_s_year(db, publ
             receipt=receipt or {},
         )  # fmt: skip
 
-    year_ago = T0 - dt.timedelta(days=366)
-    old_mail, new_mail = mail(year_ago), mail(T0 - dt.timedelta(days=300))
+    opted_out, decided = mail("opted_out"), mail("queued", decided=year_ago)
+    waiting, retry = mail("queued"), mail("failed")
+    recent = mail("queued", decided=T0 - dt.timedelta(days=10))
     request("DSR-OLD", year_ago)
     request("DSR-NEW", T0 - dt.timedelta(days=10))
     request("DSR-OPEN", None)
     keeps = {"plan": [{"store": "orders", "erase": False, "until": "2031-12-31"}]}
     request("DSR-KEEPS", year_ago, kind="erasure", receipt=keeps)
+    late = {"plan": [{"store": "orders", "erase": False, "until": "2025-12-31"}]}
+    request("DSR-DAY-MISSED", year_ago, kind="erasure", receipt=late)  # the rights job was down
     done = {"plan": [{"store": "orders", "erase": False, "until": "2025-12-31"}],
             "expired": ["orders"]}  # fmt: skip
     request("DSR-KEPT-GONE", year_ago, kind="erasure", receipt=done)
     outcome = _job("requests-purge").run(T0)
-    assert outcome == "deleted 1 received messages and 2 closed requests"
-    assert list(InboundMessage.objects.values_list("pk", flat=True)) == [new_mail.pk]
-    assert not OptOutQueueItem.objects.filter(message_id=old_mail.pk).exists()
-    left = set(RightsRequest.objects.values_list("reference", flat=True))
-    assert left == {"DSR-NEW", "DSR-OPEN", "DSR-KEEPS"}
+    assert outcome == "deleted 2 received messages and 2 closed requests"
+    left = set(InboundMessage.objects.values_list("pk", flat=True))
+    assert left == {waiting.pk, retry.pk, recent.pk}
+    assert not {opted_out.pk, decided.pk} & left
+    assert set(OptOutQueueItem.objects.values_list("message_id", flat=True)) == {
+        waiting.pk,
+        recent.pk,
+    }
+    left_requests = set(RightsRequest.objects.values_list("reference", flat=True))
+    assert left_requests == {"DSR-NEW", "DSR-OPEN", "DSR-KEEPS", "DSR-DAY-MISSED"}
     entry = AuditEntry.objects.get(action="rights.requests-purge")
-    assert entry.detail["messages"] == 1 and entry.detail["requests"] == 2
+    assert entry.detail["messages"] == 2 and entry.detail["requests"] == 2
+
+
+@pytest.mark.clause("RIGHTS-18")
+def test_a_restriction_that_still_holds_keeps_its_request(db, published, alice):
+    """Lifting a restriction starts from its request: deleted after a year while the
+    restriction held, nobody could ever lift it."""
+    from keepfaith.rights.actions import restriction_holding
+    from keepfaith.rights.models import RightsRequest
+    from tests.rights.conftest import ask, signed_in
+
+    ask(signed_in(alice), "restriction")
+    held = restriction_holding(customer=alice)
+    assert held is not None and held.closed_at is not None
+    RightsRequest.objects.filter(pk=held.pk).update(closed_at=T0 - dt.timedelta(days=400))
+    assert _job("requests-purge").run(T0).endswith("and 0 closed requests")
+    assert restriction_holding(customer=alice) == held
+
+
+def test_the_rights_job_runs_before_the_requests_purge():
+    names = [job.name for job in services.JOBS]
+    assert names.index("rights") < names.index("requests-purge")
 
 
 @pytest.mark.clause("QS-6")
@@ -237,3 +273,4 @@ def test_failed_sign_ins_are_deleted_once_the_cool_off_has_passed(db, settings):
     attempt(T0 - dt.timedelta(minutes=5), "203.0.113.10")  # still counts towards a lockout
     assert _job("attempts-purge").run(T0).startswith("deleted 1 failed sign-in")
     assert AccessAttempt.objects.count() == 1
+    assert AuditEntry.objects.get(action="accounts.attempts-purge").detail["attempts"] == 1
