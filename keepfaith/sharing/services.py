@@ -33,7 +33,8 @@ from keepfaith.audit.services import Actor, audit_append
 from keepfaith.gate import Gate
 from keepfaith.policy import Policy
 from keepfaith.policy.aggregates import AGGREGATES, aggregate_categories, aggregate_kind
-from keepfaith.policy.schema import DifferentialPrivacy, Partner, duration_hours
+from keepfaith.policy.retention import uses_kept_days
+from keepfaith.policy.schema import DifferentialPrivacy, Partner
 from keepfaith.policy.trace import enforces
 from keepfaith.sharing.exportfile import release_csv, release_json
 from keepfaith.sharing.figures import (
@@ -228,14 +229,11 @@ def _render(*, request: ReleaseRequest, period: Period, version: str, k: int,
 
 def release_keep_days(*, policy: Policy, partner: str) -> int | None:
     """How long a release file for ``partner`` is kept: the longest retention among the
-    partner's uses in ``policy`` (None: no period, or the partner is no longer declared)."""
+    partner's uses in ``policy`` (None: a use without a fixed period, or the partner is no
+    longer declared: the file is kept)."""
     found = next((p for p in policy.recipients.partners if p.key == partner), None)
-    if found is None:
-        return None
-    uses = [policy.use_by_key(key) for key in found.uses]
-    hours = [duration_hours(u.retention) for u in uses if u is not None]
-    periods = [h // 24 for h in hours if h is not None]
-    return max(periods) if periods else None
+    kept = uses_kept_days(policy=policy, uses=found.uses) if found is not None else None
+    return kept[0] if kept is not None else None
 
 
 def release_expired(*, release: PartnerRelease, policy: Policy, now: dt.datetime) -> bool:
@@ -252,7 +250,7 @@ def releases_expire(*, policy: Policy, drop_dir: Path, now: dt.datetime, actor: 
     for release in PartnerRelease.objects.order_by("pk"):
         if not release_expired(release=release, policy=policy, now=now):
             continue
-        path = drop_dir / release.file_name
+        path = release_file_path(release=release, drop_dir=drop_dir)
         if path.is_file():
             path.unlink()
             gone.append(release.file_name)

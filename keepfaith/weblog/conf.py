@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from keepfaith.policy import Policy
+from keepfaith.policy.retention import uses_kept_days
 from keepfaith.policy.schema import duration_hours
 from keepfaith.weblog.formats import LogFormat, LogFormatError, log_format
 from keepfaith.weblog.ingest import WeblogConfig
@@ -79,17 +80,9 @@ class StatisticsRetention:
 
 
 def statistics_retention(*, policy: Policy) -> StatisticsRetention | None:
-    """The retention of the web log's facts and statistics under ``policy`` (None: no use of
-    them has a period, so nothing is deleted by age)."""
+    """The retention of the web log's facts and statistics under ``policy`` (None: a use of
+    them keeps data without a fixed period, or none is declared: nothing is deleted by age)."""
     if policy.log_files is None:
         return None
-    periods = []
-    for key in policy.log_files.uses:
-        found = policy.use_by_key(key)
-        hours = duration_hours(found.retention) if found is not None else None
-        if hours is not None:
-            periods.append((hours // 24, key))
-    if not periods:
-        return None
-    days, key = max(periods, key=lambda period: period[0])  # the first of equals
-    return StatisticsRetention(days=days, use=key)
+    kept = uses_kept_days(policy=policy, uses=policy.log_files.uses)
+    return StatisticsRetention(days=kept[0], use=kept[1]) if kept is not None else None

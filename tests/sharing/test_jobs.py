@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from keepfaith.audit.models import AuditEntry
@@ -59,3 +60,6 @@ def test_release_files_are_deleted_after_the_partner_s_two_years(published, sett
     out = StringIO()
     call_command("share", "verify", stdout=out)  # a file gone by the policy is not "missing"
     assert "(2 files deleted after its retention)" in out.getvalue()
+    files[0].write_text("figures someone changed")  # one that is there but changed still is
+    with pytest.raises(CommandError, match="1 release files missing or changed"):
+        call_command("share", "verify", stdout=StringIO())

@@ -21,6 +21,7 @@ from keepfaith.sharing.services import (
     release_create,
     release_expired,
     release_file_intact,
+    release_file_path,
     sharing_where,
 )
 
@@ -151,7 +152,8 @@ class Command(BaseCommand):
         for release in PartnerRelease.objects.order_by("pk"):
             if release_file_intact(release=release, drop_dir=where.drop_dir):
                 continue
-            if release_expired(release=release, policy=policy, now=timezone.now()):
+            missing = not release_file_path(release=release, drop_dir=where.drop_dir).exists()
+            if missing and release_expired(release=release, policy=policy, now=timezone.now()):
                 expired += 1  # deleted by the sharing-expire job, as the policy says
                 continue
             bad += 1
