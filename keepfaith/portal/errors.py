@@ -155,9 +155,11 @@ class RequestBodyMiddleware:
 
 
 def _holds_nul(request: HttpRequest) -> bool:
-    """Whether the address (path or query) or a form field holds a NUL character: no text
-    here may hold one, and PostgreSQL refuses it in a query (a 500 instead of a 400)."""
+    """Whether the address (path or query), a cookie or a form field holds a NUL character: no
+    text here may hold one, and PostgreSQL refuses it in a query (a 500 instead of a 400)."""
     if "\x00" in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+        return True
+    if any("\x00" in value for value in request.COOKIES.values()):  # a quoted "\000"
         return True
     if request.method == "POST":
         return any(

@@ -45,3 +45,11 @@ def test_text_without_nul_is_untouched(published, alice):
     customer.force_login(alice)
     page = customer.get("/account/orders/O-NONE/")
     assert page.status_code == 404
+
+
+def test_a_session_cookie_holding_nul_is_a_400_page_not_a_database_error(published):
+    """A quoted cookie value may spell NUL (``"\\000..."``): the session key read from it
+    went to the database, which PostgreSQL refuses (a 500 on nearly every page)."""
+    client = Client()
+    client.cookies["sessionid"] = "\x00abcdefghijkl"
+    assert client.get("/shop/").status_code == 400
