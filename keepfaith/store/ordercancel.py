@@ -15,18 +15,22 @@ once; the second finds the order cancelled. A free order refunds nothing.
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
 from keepfaith.accounts.models import User
 from keepfaith.audit.services import Actor, audit_append
-from keepfaith.gate import Decision, Gate
+from keepfaith.gate import Decision, Gate, PolicyViolation
 from keepfaith.policy import Policy
 from keepfaith.policy.trace import enforces
 from keepfaith.store.emails import send_cancel_notice
 from keepfaith.store.models import Order, OrderStatus, OutsideTransfer, Renewal
 from keepfaith.vault.gateway import CARD_CATEGORY, PAYMENT_USE, payment_processor
 from keepfaith.vault.processors import ProcessorError, RefundResult
+
+log = logging.getLogger(__name__)
 
 __all__ = ["OrderNotCancellable", "RefundFailed", "RefundRefused", "order_cancel_waiting"]
 
@@ -94,7 +98,10 @@ def order_cancel_waiting(*, order: Order, customer: User, policy: Policy, gate: 
         refused = _refund_refusal(locked, policy, gate, customer.subject_ref)
         if refused is None:
             _cancel(locked, customer, policy)
-            send_cancel_notice(order=locked, customer=customer, policy=policy, gate=gate)
+            try:  # the refund went out: a mail the gate refuses must not undo the cancel
+                send_cancel_notice(order=locked, customer=customer, policy=policy, gate=gate)
+            except PolicyViolation as refusal:
+                log.error("cancellation notice for %s not sent: %s", locked.number, refusal)
     if refused is not None:  # after the block: the refusal's audit entry is committed
         raise RefundRefused(refused.reason, by_choice=refused.choice_state is not None)
     return locked
