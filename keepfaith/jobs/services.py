@@ -317,10 +317,11 @@ JOBS: tuple[Job, ...] = (
     Job(
         "requests-purge",
         DAY,
-        "messages received at the opt-out and privacy addresses, and requests about people's "
-        "data once closed, are deleted when the retention of essential.legal_obligation in "
-        "the policy has run out (1y in the examples); an erasure's request stays while data "
-        "it kept is still to be deleted",
+        "messages received at the opt-out and privacy addresses once acted on, and requests "
+        "about people's data once closed, are deleted when the retention of "
+        "essential.legal_obligation in the policy has run out (1y in the examples); a message "
+        "waiting for staff stays, as do an erasure's request while data it kept is still to "
+        "be deleted and a restriction's request while the restriction holds",
         _requests_purge,
     ),
 )

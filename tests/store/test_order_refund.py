@@ -249,3 +249,23 @@ def test_an_order_placed_in_english_reads_in_danish_on_a_danish_page(alice):
     assert order.lines.get().description.endswith("12 months")
     page = client.get(f"/da/account/orders/{order.number}/").content.decode()
     assert "12 måneder" in page and "12 months" not in page
+
+
+@pytest.mark.clause("BE-10")
+def test_a_notice_the_gate_refuses_leaves_the_order_cancelled(alice, monkeypatch):
+    """The refund went out before the mail is queued: a refused mail must not roll the
+    cancel back (the money would be returned and the order still open)."""
+    from keepfaith.gate import PolicyViolation
+    from keepfaith.store import ordercancel
+
+    def refuse(*, gate: Any, customer: Any, **kwargs: Any) -> None:
+        refused = gate.check(use="no.such.use", categories=("user.contact.email",),
+                             subject=customer.subject_ref)  # fmt: skip
+        assert not refused.allowed
+        raise PolicyViolation(refused)
+
+    monkeypatch.setattr(ordercancel, "send_cancel_notice", refuse)
+    _, order = waiting_order(alice)
+    cancelled = order_cancel_waiting(order=order, customer=alice, **_policy_and_gate(alice))
+    order.refresh_from_db()
+    assert cancelled.status == order.status == OrderStatus.CANCELLED and len(refunds()) == 1
