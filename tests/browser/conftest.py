@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,3 +86,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in str(item.fspath):
             item.add_marker(pytest.mark.browser)
+
+
+def full_page_screenshot(page: Any, path: Path | str) -> None:
+    """A full-page screenshot for people to look at (the checks read the page itself).
+    Headless Chromium's compositor now and then cannot produce the frame
+    (Page.captureScreenshot: "Unable to capture screenshot", a known Chromium failure, seen
+    here once in CI with both cores busy, on a page that captures fine alone): the capture is
+    asked once more after the next frame; a second failure fails the test."""
+    from playwright.sync_api import Error
+
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    except Error as error:
+        if "Unable to capture screenshot" not in str(error):
+            raise
+        page.evaluate("() => new Promise(done => requestAnimationFrame(() => done(null)))")
+        page.screenshot(path=str(path), full_page=True)

@@ -12,6 +12,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from keepfaith.accounts.totp import current_code
 from keepfaith.comms.delivery import deliver_pending
+from tests.browser.conftest import full_page_screenshot
 from tests.comms.conftest import make_customer
 from tests.conftest import PASSWORD, make_staff
 from tests.console.factories import order_with_renewal_charge, ticket_for
@@ -54,7 +55,7 @@ def fits(page, name: str) -> None:
     scroll = page.evaluate("document.documentElement.scrollWidth")
     if SHOTS:
         Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{SHOTS}/{name}-{width}.png", full_page=True)
+        full_page_screenshot(page, f"{SHOTS}/{name}-{width}.png")
     assert scroll <= width + 1, f"{name} is {scroll}px wide at {width}px"
 
 

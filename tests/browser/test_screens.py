@@ -25,6 +25,7 @@ from keepfaith.support.forms import SupportTicketForm
 from keepfaith.support.models import SupportTicket
 from keepfaith.support.services import support_ticket_create
 from keepfaith.vault.gateway import payment_processor_reset
+from tests.browser.conftest import full_page_screenshot
 from tests.conftest import PASSWORD, make_staff
 from tests.portal.test_danish_pages import ENGLISH_UI, PROGRAM_WORDS
 from tests.store.conftest import OV_DETAILS, card_fields, checkout_page
@@ -232,7 +233,7 @@ def _visit(
     url = f"{base}{prefix}{path}"
     page.goto(url)
     name = f"{lang}-{width}-{who}-{path.strip('/').replace('/', '_') or 'home'}.png"
-    page.screenshot(path=str(out / name), full_page=True)
+    full_page_screenshot(page, out / name)
     return _check(page, f"{prefix}{path} @{width}", lang, f"{prefix}{path}")
 
 
