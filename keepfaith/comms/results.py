@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
@@ -27,17 +26,8 @@ def campaign_result_count(*, code: str, result: str, day: dt.date | None = None)
     if result not in RESULTS:
         raise ValueError(f"not a campaign result: {result!r}")
     when = day or timezone.localdate()
-    with transaction.atomic():
-        updated = CampaignResult.objects.filter(code=code, day=when).update(
-            **{result: F(result) + 1}
-        )
-        if updated:
-            return
-        try:
-            with transaction.atomic():
-                CampaignResult.objects.create(code=code, day=when, **{result: 1})
-        except IntegrityError:  # another request made the row first
-            CampaignResult.objects.filter(code=code, day=when).update(**{result: F(result) + 1})
+    row, _ = CampaignResult.objects.get_or_create(code=code, day=when)  # a race: one row
+    CampaignResult.objects.filter(pk=row.pk).update(**{result: F(result) + 1})
 
 
 @dataclass(frozen=True, slots=True)

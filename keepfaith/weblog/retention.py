@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.policy.trace import enforces
+from keepfaith.weblog.aggregate import AGGREGATE_TABLES
 from keepfaith.weblog.conf import StatisticsRetention
 from keepfaith.weblog.ingest import WeblogConfig
 from keepfaith.weblog.store import (
@@ -105,17 +106,7 @@ def logs_compact(
 
 
 # Every table of the analytics store kept per day; what ``logs_expire`` deletes of old days.
-_DAY_TABLES = (
-    "dirty_days",
-    "traffic_hourly",
-    "traffic_daily",
-    "dimension_counts",
-    "entry_pages",
-    "exit_pages",
-    "transitions",
-    "files",
-    "errors",
-)
+_DAY_TABLES = ("fact_files", "dirty_days", *AGGREGATE_TABLES)
 
 
 @enforces("BE-5", "BE-6", features=("logs.statistics-retention",))
@@ -144,10 +135,12 @@ def logs_expire(
             ).fetchall()
         }
         day = cutoff.isoformat()  # a date of ours, no input
-        older = f"SELECT DISTINCT day FROM fact_files WHERE day < DATE '{day}'"  # noqa: S608
-        older_raw = older.replace("fact_files", "diag.raw_files")
-        old = [(facts, facts.listed(con, older)), (raw, raw.listed(con, older_raw))]
-        for store in (("diag.raw_files", "diag.day_keys"), ("fact_files", *_DAY_TABLES)):
+        before = f"day < DATE '{day}'"
+        old = [
+            (parts, parts.listed(con, f"SELECT day FROM {parts.catalog} WHERE {before}"))  # noqa: S608
+            for parts in (facts, raw)
+        ]
+        for store in (("diag.raw_files", "diag.day_keys"), _DAY_TABLES):
             con.execute("BEGIN")  # one transaction per store file (DuckDB's rule)
             for table in store:
                 con.execute(f"DELETE FROM {table} WHERE day < ?", [cutoff])  # noqa: S608
