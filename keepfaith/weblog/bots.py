@@ -32,5 +32,10 @@ def crawler_name(*, user_agent: str, device_family: str | None = None) -> str | 
         name = match.group(0).strip("+-_.;")
         return name.split("/")[0][:NAME_MAX] or "crawler"
     if device_family == "Spider":
-        return agent.split("/")[0][:NAME_MAX] or "crawler"
+        return spider_name(user_agent=agent)
     return None
+
+
+def spider_name(*, user_agent: str) -> str:
+    """The name a crawler that ua-parser knows by its rules (a ``Spider`` device) goes by."""
+    return user_agent.strip().split("/")[0][:NAME_MAX] or "crawler"

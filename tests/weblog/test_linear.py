@@ -78,13 +78,12 @@ def counted(monkeypatch) -> Iterator[Work]:
     """Count every engine call the agent path makes (caches cleared: no call is skipped)."""
     work = Work()
     monkeypatch.setattr(bots, "_SELF_NAMED", CountingPattern(bots._SELF_NAMED, work))
-    resolver: Any = ua_parser.parser.resolver
-    rust: Any = resolver.parser
+    rules = useragents.rules()
     rust_kind: Any = ua_parser.RegexResolver
-    assert isinstance(rust, rust_kind), "ua-parser is not on its Rust matcher"
-    for name in ("ua", "os", "de"):
-        monkeypatch.setattr(rust, name, CountingExtractor(getattr(rust, name), work))
-    monkeypatch.setattr(resolver, "cache", type(resolver.cache)(1))  # a fresh, tiny cache
+    for rust in (rules.families, rules.later_spiders, rules.all_devices()):
+        assert isinstance(rust, rust_kind), "ua-parser is not on its Rust matcher"
+        for name in ("ua", "os", "de"):
+            monkeypatch.setattr(rust, name, CountingExtractor(getattr(rust, name), work))
     useragents.agent_families.cache_clear()
     yield work
     useragents.agent_families.cache_clear()
@@ -108,13 +107,14 @@ def agent_work(work: Work, agent: str) -> tuple[int, int]:
 def test_work_on_8kb_and_100kb_agents_grows_linearly(counted):
     per_size = {size: agent_work(counted, hostile_agent(size)) for size in SIZES}
     calls = {got[0] for got in per_size.values()}
-    assert len(calls) == 1 and calls.pop() >= 4  # the crawler search and three extractors
+    # the crawler search, three extractors and the later crawler rules
+    assert len(calls) == 1 and calls.pop() >= 5
     small, large = per_size[8 * 1024][1], per_size[100 * 1024][1]
     assert large <= small * (100 / 8) * 1.01
     for size in (8 * 1024, 100 * 1024):  # n against 2n: twice the text, twice the work
         assert per_size[2 * size][1] <= 2 * per_size[size][1]
     # The count is real work: each character passed through each engine.
-    assert small >= 4 * 8 * 1024
+    assert small >= 5 * 8 * 1024
 
 
 @pytest.mark.clause("BE-5")
