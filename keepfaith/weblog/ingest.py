@@ -218,6 +218,7 @@ def _prepare(
     cutoff: dt.datetime,
     now: dt.datetime,
     keys_lock: Lock,
+    known_keys: dict[dt.date, bytes],
 ) -> Prepared:
     """Everything about a chunk that needs no order: parse, lookups, the Parquet parts."""
     start, chunk = job
@@ -233,7 +234,10 @@ def _prepare(
 
         def keys(days: list[dt.date]) -> dict[dt.date, bytes]:
             with keys_lock:  # one day, one key: workers meeting a new day create it once
-                return day_keys(con=con, days=days, now=now)
+                missing = [day for day in days if day not in known_keys]
+                if missing:  # a query costs 2 ms: each day's key is read once per file
+                    known_keys.update(day_keys(con=con, days=missing, now=now))
+                return {day: known_keys[day] for day in days}
 
         facts = chunk_facts(parsed, day_keys=keys)
         facts = facts.append_column("source", _same(fingerprint, len(facts)))
@@ -318,6 +322,7 @@ def _file_ingest(
         cutoff=cutoff,
         now=now,
         keys_lock=Lock(),
+        known_keys={},  # the day keys read so far: no key is destroyed while a file is read
     )
     workers = max(1, config.workers)
     with log_open(path) as handle, ThreadPoolExecutor(max_workers=workers) as pool:
