@@ -132,6 +132,7 @@ class Rulebook:
     restriction_permits: frozenset[str] | None = None
     objection_uses: frozenset[str] = frozenset()
     rights_clauses: tuple[str, ...] = ()
+    complaints_to: tuple[str, str] | None = None  # the supervisory authority: (name, URL)
 
     def restriction_refuses(self, use: str) -> bool:
         """Does a restriction (Art. 18) stop ``use`` for the subject who asked for it?"""
@@ -177,6 +178,9 @@ def _compile(policy: Policy, digest: str) -> Rulebook:
         restriction_permits=None if rights is None else frozenset(rights.restriction_permits),
         objection_uses=frozenset() if rights is None else frozenset(rights.objection_uses),
         rights_clauses=() if rights is None else tuple(rights.clauses),
+        complaints_to=None
+        if rights is None
+        else (rights.supervisory_authority.name, rights.supervisory_authority.url),
     )
 
 

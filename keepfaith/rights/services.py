@@ -410,6 +410,7 @@ def requester_tell(request: RightsRequest, name: str, *, gate: Gate, **context: 
             "request_url",
             page_url("portal:rights_request", language, reference=request.reference),
         )
+    authority = gate.rulebook.complaints_to
     mail_send(
         name=name,
         to=Recipient(address, request.subject or None, language),
@@ -417,6 +418,9 @@ def requester_tell(request: RightsRequest, name: str, *, gate: Gate, **context: 
             "reference": request.reference,
             "kind": request.kind,
             "due": request.due_at,
+            # where to complain (Art. 12(4), 77), as the policy in force names it
+            "authority": authority[0] if authority else "",
+            "authority_url": authority[1] if authority else "",
             **context,
         },
         key=f"{name}:{request.reference}:{request.last_step_at.isoformat()}",

@@ -108,6 +108,12 @@ def test_a_refusal_carries_its_reason_to_the_requester(alice: User, pat: User) -
     deliver_pending()
     mail = OutboxMessage.objects.get(subject__contains="refused")
     assert "The data is correct." in mail.text_body
+    # where to complain, by the name and address the policy in force gives (Art. 12(4))
+    from keepfaith.inforce import in_force
+
+    authority = in_force().policy.rights.supervisory_authority  # type: ignore[union-attr]
+    assert f"you may complain to {authority.name}: {authority.url}" in mail.text_body
+    assert f'<a href="{authority.url}">' in mail.html_body
 
 
 @pytest.mark.clause("RIGHTS-17")
@@ -500,3 +506,24 @@ def test_an_extension_reason_too_long_to_send_whole_is_refused_in_the_reader_s_l
     pat.save(update_fields=["language"])
     danish = verified_client(pat).post(url, {"step": "extend", "months": "1", "reason": long})
     assert "Hold begrundelsen inden for 2.000 tegn" in danish.content.decode()
+
+
+@pytest.mark.clause("RIGHTS-12")
+def test_the_closing_mail_names_the_authority_in_the_reader_s_language() -> None:
+    from keepfaith.comms.emails import render_mail
+
+    context = {
+        "reference": "R-1",
+        "kind": "erasure",
+        "refused": True,
+        "outcome": "x",
+        "authority": "Datatilsynet",
+        "authority_url": "https://www.datatilsynet.dk",
+    }
+    mail = render_mail(name="rights_closed", language="da", context=context)
+    assert "Hvis du er uenig, kan du klage til Datatilsynet: https://www.datatilsynet.dk" in (
+        mail.text
+    )
+    # a policy that names no authority keeps the general sentence
+    bare = render_mail(name="rights_closed", language="en", context={**context, "authority": ""})
+    assert "complain to the supervisory authority" in bare.text

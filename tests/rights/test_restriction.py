@@ -192,6 +192,8 @@ def test_the_privacy_officer_lifts_a_restriction_with_a_reason_the_customer_is_t
     told = [m for m in mail.outbox if "is lifted" in m.subject]
     assert len(told) == 1 and told[0].to == [carol.email]
     assert "The dispute is settled." in told[0].body
+    authority = in_force().policy.rights.supervisory_authority  # type: ignore[union-attr]
+    assert f"{authority.name}: {authority.url}" in told[0].body
     assert 'id="lift-form"' not in staff.get(f"/console/rights/{req.reference}/").content.decode()
     # the console's consent history says what happened, not "opted out"
     history = staff.get(f"/console/customers/{carol.customer_number}/").content.decode()
