@@ -10,8 +10,9 @@ CSR, checked at once. Then:
   then sends it. Nothing reaches the CA before.
 - Each paid renewal period of the line (``RenewalCharge``) gets a new certificate order for
   each live certificate of the line, re-using its CSR (``certificates_renew_paid``, run right
-  after the customer's renewal and by the daily job for automatic ones); the customer may
-  reissue with a new CSR at any time (``certificate_reissue``).
+  after the customer's renewal and by the daily job for automatic ones); a certificate not
+  issued yet serves the renewed period instead, once issued. The customer may reissue with a
+  new CSR at any time (``certificate_reissue``).
 
 A unit is "open" (to set up) while it has no live certificate: a failed validation or a
 revocation opens it again.
@@ -57,6 +58,7 @@ CATEGORY_WORDS = {
 # A certificate that still counts for its unit (a newer order replacing it takes its place).
 LIVE = (CertState.ORDERED, CertState.WAITING, CertState.ISSUED, CertState.EXPIRING,
         CertState.EXPIRED)  # fmt: skip
+NOT_ISSUED = (CertState.ORDERED, CertState.WAITING)
 
 
 @dataclass(frozen=True)
@@ -249,8 +251,9 @@ def certificates_renew_paid(
 ) -> int:
     """For each paid renewal period (of ``line``, or of every line), a new certificate order
     for each current certificate of the line that does not serve that period yet, with the
-    same names and CSR. Idempotent (one renewal per certificate and period). Returns how many
-    were ordered; one the gate or the CA refuses stays for the next run."""
+    same names and CSR; one not issued yet serves it once issued. Idempotent (one renewal per
+    certificate and period). Returns how many were ordered; one the gate or the CA refuses
+    stays for the next run."""
     charges = RenewalCharge.objects.select_related("renewal__line")
     if line is not None:
         charges = charges.filter(renewal__line=line)
@@ -260,8 +263,20 @@ def certificates_renew_paid(
             served = old.period_start is not None and old.period_start >= charge.period_start
             if old.state not in LIVE or served:
                 continue
+            if old.state in NOT_ISSUED:
+                _serve_when_issued(old, charge)
+                continue
             made += _renew_for_period(old, charge, actor, gate, authority)
     return made
+
+
+def _serve_when_issued(certificate: CertificateOrder, charge: RenewalCharge) -> None:
+    """A certificate not issued yet (waiting for validation or for the customer's go-ahead)
+    is issued after the renewal was paid, so it serves the renewed period: a second order for
+    the same names and key beside it would only leave one of the two at the CA unused."""
+    CertificateOrder.objects.filter(pk=certificate.pk, state__in=NOT_ISSUED).filter(
+        Q(period_start__isnull=True) | Q(period_start__lt=charge.period_start)
+    ).update(period_start=charge.period_start)
 
 
 def _renew_for_period(

@@ -199,13 +199,42 @@ def test_each_paid_renewal_orders_the_certificate_again_with_the_same_csr(alice)
 def test_the_renewal_page_orders_the_renewed_certificate_at_once(alice):
     client, order = bought(alice)
     client.post(setup_url(client, order), {"names": "shop.example", "csr": csr()})
+    first = CertificateOrder.objects.get()
+    client.post(f"/account/certificates/{first.number}/check/", {"kind": "http-01"})
     renewal = order.lines.get().renewal
     renewal.due = timezone.localdate() + dt.timedelta(days=5)
     renewal.save(update_fields=["due"])
     url = f"/account/orders/{order.number}/renew/1/"
     response = client.post(url, {"period_start": renewal.due.isoformat(), "confirm": "yes"})
     assert response.status_code == 302, response.content.decode()[:3000]
-    assert CertificateOrder.objects.filter(period_start=renewal.due).count() == 1
+    renewed = CertificateOrder.objects.get(period_start=renewal.due)
+    assert renewed.replaces == first and renewed.state != CertState.ORDERED  # sent to the CA
+
+
+@pytest.mark.clause("SITE-2")
+def test_a_renewal_paid_while_the_certificate_waits_for_validation_orders_no_second_one(alice):
+    """The certificate still waiting when the renewal is paid serves the renewed period once
+    issued: no second order for the same names and key goes to the CA beside it."""
+    client, order = bought(alice)
+    client.post(setup_url(client, order), {"names": "shop.example", "csr": csr()})
+    waiting = CertificateOrder.objects.get()
+    assert waiting.state == CertState.WAITING
+    orders_at_ca = CaTransfer.objects.filter(action="order").count()
+    renewal = order.lines.get().renewal
+    renewal.due = timezone.localdate() + dt.timedelta(days=5)
+    renewal.save(update_fields=["due"])
+    url = f"/account/orders/{order.number}/renew/1/"
+    response = client.post(url, {"period_start": renewal.due.isoformat(), "confirm": "yes"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert CertificateOrder.objects.get() == waiting  # still the only one
+    waiting.refresh_from_db()
+    assert waiting.period_start == renewal.due
+    assert CaTransfer.objects.filter(action="order").count() == orders_at_ca
+    client.post(f"/account/certificates/{waiting.number}/check/", {"kind": "http-01"})
+    waiting.refresh_from_db()
+    assert waiting.state == CertState.ISSUED
+    actor = Actor("customer", alice.subject_ref)
+    assert certificates_renew_paid(actor=actor, gate=in_force().gate(actor=actor)) == 0
 
 
 def test_a_reissue_with_a_new_csr_replaces_the_certificate_once_issued(alice):
