@@ -136,9 +136,21 @@ class CollectionPointForm(VisibleTextForm):
             require_declared(point=self.point, categories=[str(category)], what=what)
             field.required = required[str(covering)]
 
+    anonymous_choices_need_visitors: ClassVar[bool] = False
+    """A form anyone may send without becoming a customer (a question) offers a visitor only
+    the choices whose use may reach visitors: a newsletter for customers would reach nobody
+    who asked for it there."""
+
     def offered_uses(self) -> tuple[Use, ...]:
         """The opt-out and opt-in uses this point offers, in the policy's order."""
-        return tuple(u for u in self.policy.uses_offered_at(self.point.id) if u.choice != "none")
+        return tuple(
+            u
+            for u in self.policy.uses_offered_at(self.point.id)
+            if u.choice != "none"
+            and (
+                self.subject or not self.anonymous_choices_need_visitors or "visitors" in u.audience
+            )
+        )
 
     def _add_choices(self) -> None:
         rules = self.in_force.rulebook.uses  # the gate's own reading of each choice

@@ -23,6 +23,7 @@ class InformationRequestForm(CollectionPointForm):
     """Ask us a question (SITE-3): contact details and the question."""
 
     point_id = "information-request"
+    anonymous_choices_need_visitors = True
 
     email = collects("user.contact.email", forms.EmailField(label=_("E-mail"), max_length=254))
     name = collects("user.name", forms.CharField(label=_("Name"), max_length=150), if_declared=True)

@@ -69,9 +69,11 @@ def test_an_anonymous_information_request_leaves_no_session_and_only_the_csrf_co
     assert row.expires_at is not None
     assert row.expires_at - row.created_at == dt.timedelta(days=365)  # the use's retention: 1y
     events = ConsentEvent.objects.filter(subject=f"request:{row.reference}")
+    # The newsletter reaches established customers only (its use's audience): a visitor is
+    # not offered a choice that would reach nobody, nor recorded as having made one.
+    assert f"choice.{NEWSLETTER}" not in body
     assert {(e.key, e.event) for e in events} == {
         ("essential.service.operations.information_request", "notice-acknowledged"),
-        (NEWSLETTER, "opted-out"),
     }
     assert {e.policy_version_id for e in events} == {published.pk}
 
@@ -81,7 +83,9 @@ def test_an_anonymous_information_request_leaves_no_session_and_only_the_csrf_co
 def test_a_signed_in_customer_s_request_choices_go_to_their_record(alice, published):
     client = Client()
     client.force_login(alice)
-    assert "alice@example.com" in client.get("/support/request/").content.decode()
+    page = client.get("/support/request/").content.decode()
+    assert "alice@example.com" in page
+    assert f'name="choice.{NEWSLETTER}"' in page  # a customer is in the newsletter's audience
     # the box showed "on" (she never declined the newsletter); she unticks it
     shown = {f"initial-choice.{NEWSLETTER}": "True"}
     client.post("/support/request/", request_data(published.label, **shown))
