@@ -2,11 +2,11 @@
 
 The statements are plain SQL over one input table, ``requests`` (the columns of
 :data:`keepfaith.weblog.store.ANALYTICS_SCHEMA`), restricted to ``scope_days``. They use
-only window functions, ``GROUP BY``, ``count(DISTINCT)`` and ``FILTER``, which Spark SQL,
-Trino and DuckDB read alike: to run them on a distributed engine, register the Parquet
-partitions as ``requests`` and the days to refresh as ``scope_days`` and run
-:data:`AGGREGATES` in order (see ``docs/weblog.md``). Only :func:`dirty_days_refresh`
-(transactions, reading the listed fact parts) is DuckDB-specific.
+only window functions, ``GROUP BY`` (with ``GROUPING SETS``), ``count(DISTINCT)`` and
+``FILTER``, which Spark SQL, Trino and DuckDB read alike: to run them on a distributed
+engine, register the Parquet partitions as ``requests`` and the days to refresh as
+``scope_days`` and run :data:`AGGREGATES` in order (see ``docs/weblog.md``). Only
+:func:`dirty_days_refresh` (transactions, reading the listed fact parts) is DuckDB-specific.
 
 Rules: crawlers never count as visitors or visits; a visit is a run of page views of one
 visitor with gaps of at most the visit gap; pseudonyms change daily, so visits and unique
