@@ -199,8 +199,11 @@ def refused_page(
 ) -> HttpResponse:
     """The console's 403: what was refused and why, in the console's chrome: ``summary`` in
     words (a read: the data the page shows), ``needs`` the roles that may, ``reason`` the
-    policy's own (the gate's, naming the section to change)."""
-    context = {"reason": reason, "needs": needs, "summary": summary}
+    policy's own (the gate's, naming the section to change), with the uses and data it
+    quotes by the policy's names, as the audit log shows them."""
+    from keepfaith.console.audit import reason_shown  # the audit page builds on this module
+
+    context = {"reason": reason_shown(reason), "needs": needs, "summary": summary}
     return render(request, "console/refused.html", context, status=403)
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
+from keepfaith.accounts.models import CONTACT_FIELD_LABELS
 from keepfaith.audit.models import AuditEntry
 from keepfaith.audit.selectors import audit_entries, chain_verify, chained_models
 from keepfaith.console import reads
@@ -183,6 +184,7 @@ ACTION_WORDS = {
     "weblog.purge": _("Raw web log addresses deleted"),
 }
 RIGHTS_PREFIX = "rights."
+CONTACT_READ_PREFIX = "console.customer.contact."  # + the field (console.reads)
 
 
 def action_shown(action: str) -> str:
@@ -194,6 +196,10 @@ def action_shown(action: str) -> str:
         step = STEP_TITLES.get(action.removeprefix(RIGHTS_PREFIX))
         if step is not None:
             return gettext("Rights request: %(step)s") % {"step": step}
+    if action.startswith(CONTACT_READ_PREFIX):
+        label = CONTACT_FIELD_LABELS.get(action.removeprefix(CONTACT_READ_PREFIX))
+        if label is not None:
+            return gettext("Customer's contact detail read: %(detail)s") % {"detail": label}
     return action
 
 
@@ -243,8 +249,12 @@ def _recipient(value: object) -> str:
 
 _QUOTED_USE = re.compile(r"\buse '([\w.\-]+)'")
 _QUOTED_RECIPIENT = re.compile(r"\b(recipient|partner|outside party) '([\w.\-]+)'")
-_WHERE = re.compile(r" \((?:policy: )?uses\[\d+\](?:, choice [\w-]+)?\)")
-_PROCESS = re.compile(r"(may process )([\w.\-]+(?:, [\w.\-]+)*)")
+_WHERE = re.compile(
+    r" \((?:policy: )?\w+(?:\.\w+|\[\d+\])*\[\d+\](?:\.\w+|\[\d+\])*(?:, choice [\w-]+)?\)"
+)
+_PROCESS = re.compile(r"((?:may process|receives only) )([\w.\-]+(?:, [\w.\-]+)*)")
+_USES = re.compile(r"(declared only for )([\w.\-]+(?:, [\w.\-]+)*)")
+_QUOTED_CATEGORY = re.compile(r"\breceive '([\w.\-]+)'")
 
 
 def use_shown(key: str) -> str:
@@ -264,6 +274,13 @@ def reason_shown(reason: str) -> str:
     shown = _WHERE.sub("", reason)
     shown = _QUOTED_USE.sub(lambda m: f"use “{use_shown(m.group(1))}”", shown)
     shown = _QUOTED_RECIPIENT.sub(lambda m: f"{m.group(1)} “{_recipient(m.group(2))}”", shown)
+    shown = _USES.sub(
+        lambda m: m.group(1) + ", ".join(f"“{use_shown(k)}”" for k in m.group(2).split(", ")),
+        shown,
+    )
+    shown = _QUOTED_CATEGORY.sub(
+        lambda m: f"receive “{category_name(m.group(1), lang, declared=declared)}”", shown
+    )
     return _PROCESS.sub(
         lambda m: (
             m.group(1)

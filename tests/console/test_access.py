@@ -85,6 +85,10 @@ def test_a_read_refusal_says_in_words_what_the_page_shows_and_who_may_open_it(bo
     # the gate's own words stay, folded away, for the privacy officer's fix
     assert "<summary>The policy's reason, for the privacy officer</summary>" in page
     assert "staff role &#x27;support&#x27; does not receive" in page
+    # ... quoting the use and the data by the policy's names, not its keys
+    reason = page.split("<summary>The policy's reason", 1)[1].split("</details>", 1)[0]
+    assert "essential.service" not in reason and "recipients.staff[" not in reason
+    assert "Orders and payment" in reason
 
 
 def test_reading_customers_writes_an_audit_entry(bob, alice, carol):

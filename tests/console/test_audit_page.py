@@ -215,7 +215,9 @@ def _recorded_actions() -> set[str]:
 
 
 def test_every_action_the_code_records_has_a_name_on_the_page():
+    from keepfaith.accounts.models import CONTACT_FIELD_CATEGORY
     from keepfaith.console.audit import ACTION_WORDS, action_shown
+    from keepfaith.console.reads import contact_field_read
     from keepfaith.cookies.gpc import GPC_ACTION
     from keepfaith.rights.templatetags.rights_tags import STEP_TITLES
     from keepfaith.store.refunds import REFUND_ACTION
@@ -228,6 +230,7 @@ def test_every_action_the_code_records_has_a_name_on_the_page():
     recorded |= {f"accounts.staff.{w}" for w in ("add", "replace", "password", "authenticator")}
     recorded |= {"comms.queue.applied", "comms.queue.dismissed"}
     recorded |= {f"rights.{step}" for step in STEP_TITLES}
+    recorded |= {contact_field_read(field).action for field in CONTACT_FIELD_CATEGORY}
     unnamed = sorted(a for a in recorded if action_shown(a) == a)
     assert unnamed == []
     assert not set(ACTION_WORDS) - recorded, "names for actions nothing records"

@@ -81,7 +81,7 @@ def test_a_policy_without_the_billing_entry_closes_bill_s_pages_at_once(publishe
     refused = bill.get("/console/orders/")
     assert refused.status_code == 403
     reason = refused.content.decode()
-    assert "recipient &#x27;billing&#x27; is not declared in the policy" in reason
+    assert "recipient “billing” is not declared in the policy" in reason  # shown by its name
     assert bill.get("/console/customers/").status_code == 403
     assert "/console/orders/" not in bill.get("/console/").content.decode()
     assert AuditEntry.objects.filter(
