@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from keepfaith.audit.services import audit_append
 from keepfaith.console.access import refused_page, staff_actor, staff_view
+from keepfaith.console.audit import reason_shown
 from keepfaith.console.forms import day_in_range, day_range_message
 from keepfaith.inforce import in_force
 from keepfaith.policy import Policy
@@ -201,7 +202,8 @@ def _release(request: HttpRequest, form: ReleaseForm) -> HttpResponse | None:
                                  version=now.label, actor=actor,
                                  where=sharing_where(policy=now.policy))  # fmt: skip
     except ReleaseRefused as refused:
-        messages.error(request, _("Refused: %(reason)s") % {"reason": refused})
+        reason = refused.for_people() or reason_shown(str(refused))
+        messages.error(request, _("Refused: %(reason)s") % {"reason": reason})
         return None
     else:
         download = reverse("console:sharing_download", args=[release.pk])

@@ -21,20 +21,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext
 
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.gate import Gate
 from keepfaith.policy import Policy
 from keepfaith.policy.aggregates import AGGREGATES, aggregate_categories, aggregate_kind
 from keepfaith.policy.retention import uses_kept_days
-from keepfaith.policy.schema import DifferentialPrivacy, Partner
+from keepfaith.policy.schema import DifferentialPrivacy, Partner, text_in
 from keepfaith.policy.trace import enforces
 from keepfaith.sharing.exportfile import release_csv, release_json
 from keepfaith.sharing.figures import (
@@ -56,7 +58,31 @@ _EPS_SLACK = 1e-9
 
 
 class ReleaseRefused(Exception):
-    """A release that may not happen; the message says why and what would allow it."""
+    """A release that may not happen; the message says why and what would allow it, as the
+    audit log records it. ``shown`` is the same for people, in the reader's language and by
+    the policy's names (worked out when shown: the language is the page's)."""
+
+    def __init__(self, reason: str, *, shown: Callable[[], str] | None = None) -> None:
+        super().__init__(reason)
+        self.shown = shown
+
+    def for_people(self) -> str | None:
+        """The refusal in the reader's words, or None when only the recorded reason exists."""
+        return self.shown() if self.shown is not None else None
+
+
+def _budget_spent_words(partner: Partner, month: dt.date) -> Callable[[], str]:
+    def shown() -> str:
+        lang = (get_language() or "en")[:2]
+        return gettext(
+            "The privacy budget of %(partner)s for %(month)s is used up: no more releases of "
+            "that month's data."
+        ) % {
+            "partner": text_in(partner.name, lang),
+            "month": date_format(month, "YEAR_MONTH_FORMAT"),
+        }
+
+    return shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +106,12 @@ class Where:
 
 
 def _refuse(
-    *, actor: Actor, request: ReleaseRequest, reason: str, cats: Sequence[str] = ()
+    *,
+    actor: Actor,
+    request: ReleaseRequest,
+    reason: str,
+    cats: Sequence[str] = (),
+    shown: Callable[[], str] | None = None,
 ) -> NoReturn:
     audit_append(
         actor=actor,
@@ -96,7 +127,7 @@ def _refuse(
             "reason": reason,
         },
     )
-    raise ReleaseRefused(reason)
+    raise ReleaseRefused(reason, shown=shown)
 
 
 def _use_of(spec: Partner | None) -> str:
@@ -141,13 +172,16 @@ def _split(dp: DifferentialPrivacy, parts: int) -> DifferentialPrivacy:
     )
 
 
-def _budget_refusal(*, partner: str, dp: DifferentialPrivacy, period: Period) -> str | None:
-    for month, spent in budget_spent(partner=partner, months=period.months()).items():
+def _budget_refusal(
+    *, partner: Partner, dp: DifferentialPrivacy, period: Period
+) -> ReleaseRefused | None:
+    for month, spent in budget_spent(partner=partner.key, months=period.months()).items():
         if spent + dp.epsilon_per_release > dp.budget_per_period + _EPS_SLACK:
-            return (
-                f"the privacy budget of partner {partner!r} for {month:%Y-%m} is spent "
+            return ReleaseRefused(
+                f"the privacy budget of partner {partner.key!r} for {month:%Y-%m} is spent "
                 f"({spent:g} of {dp.budget_per_period:g}; a release needs "
-                f"{dp.epsilon_per_release:g}): no more releases of that month's data"
+                f"{dp.epsilon_per_release:g}): no more releases of that month's data",
+                shown=_budget_spent_words(partner, month),
             )
     return None
 
@@ -324,8 +358,8 @@ def release_create(
     spec = policy.partner(request.partner)
     assert spec is not None  # the gate refused an unknown partner
     dp = spec.differential_privacy
-    if dp is not None and (reason := _budget_refusal(partner=spec.key, dp=dp, period=period)):
-        _refuse(actor=actor, request=request, reason=reason, cats=cats)
+    if dp is not None and (spent := _budget_refusal(partner=spec, dp=dp, period=period)):
+        _refuse(actor=actor, request=request, reason=str(spent), cats=cats, shown=spent.shown)
     k = int(spec.min_cell_size or 2)
     figures = _figures(names=names, spec=spec, period=period, policy=policy, where=where)
     body = _render(request=request, period=period, version=version, k=k, figures=figures)
@@ -333,7 +367,7 @@ def release_create(
     try:
         return _record(draft=draft, actor=actor, drop_dir=where.drop_dir, dp=dp)
     except ReleaseRefused as refused:  # the budget ran out meanwhile
-        _refuse(actor=actor, request=request, reason=str(refused), cats=cats)
+        _refuse(actor=actor, request=request, reason=str(refused), cats=cats, shown=refused.shown)
         raise
 
 

@@ -70,8 +70,15 @@ def test_releases_stay_within_the_budget_and_are_refused_beyond_it(published, pa
     assert budget.releases == 2
     with pytest.raises(
         ReleaseRefused, match="privacy budget of partner 'market-survey' for 2026-11"
-    ):
+    ) as spent:
         release(pat_actor, partner="market-survey", start=NOV, end=month_end(NOV))
+    # people read it by the partner's name, in their language (the console shows this)
+    from django.utils import translation
+
+    with translation.override("da"):
+        shown = spent.value.for_people()
+    assert shown is not None and "market-survey" not in shown
+    assert "Markedsundersøgelse af certifikater" in shown and "november 2026" in shown
     # a release that covers the spent month is refused too, and spends nothing on October
     with pytest.raises(ReleaseRefused, match="2026-11 is spent"):
         release(pat_actor, partner="market-survey", start=OCT, end=month_end(NOV))
