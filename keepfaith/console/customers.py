@@ -99,7 +99,14 @@ def _contact(request: HttpRequest, customer: Any) -> tuple[list[ContactRow], lis
     """The contact details the reader's roles may see, their history, and whether any was
     left out."""
     shown = [f for f in CONTACT_FIELDS if section_read(request, reads.contact_field_read(f))]
-    rows = [ContactRow(str(FIELD_LABELS[f]), getattr(customer, f) or "") for f in shown]
+    erased = customer.is_erased  # the address left is a placeholder, no one's
+
+    def value(field: str) -> str:
+        if erased and field == "email":
+            return _("(erased)")
+        return getattr(customer, field) or ""
+
+    rows = [ContactRow(str(FIELD_LABELS[f]), value(f)) for f in shown]
     history = [
         {"at": c.at, "label": FIELD_LABELS[c.field], "old": c.old, "new": c.new}
         for c in contact_history(customer=customer).filter(field__in=shown)[:200]

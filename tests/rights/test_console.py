@@ -259,6 +259,10 @@ def test_a_correction_s_values_show_only_to_a_role_the_policy_grants_them(
     call_command("rights", "show", req.reference, "--as", pat.email, stdout=out)
     assert "Andersen ApS" not in out.getvalue()
     assert "(the corrected details are not open to your role)" in out.getvalue()
+    # times as the console shows them: local, with the zone named
+    import re
+
+    assert re.search(r"received \d{4}-\d\d-\d\d \d\d:\d\d (CET|CEST), due", out.getvalue())
     refused = AuditEntry.objects.filter(action="console.rights.rectified", outcome="refused")
     assert refused.get().detail["command"] == "rights show"
 
@@ -421,7 +425,7 @@ def test_a_step_s_address_opened_leads_to_the_request_and_an_unknown_step_is_the
 @pytest.mark.clause("RIGHTS-17")
 @pytest.mark.clause("RIGHTS-18")
 def test_an_erased_customer_is_said_to_be_erased_not_restricted(
-    alice: User, carol: User, bob: User
+    alice: User, carol: User, bob: User, pat: User
 ) -> None:
     """The customer list counted an erased customer among those "who restricted the use of
     their data", and their page said the privacy officer could lift it."""
@@ -449,6 +453,13 @@ def test_an_erased_customer_is_said_to_be_erased_not_restricted(
     said = page.content.decode()
     assert "This customer&#x27;s account was erased." in said
     assert "Until the privacy officer lifts" not in said
+    # whoever may still open it (the privacy officer) reads "erased", never the placeholder
+    # address or a restriction someone could lift
+    officer = verified_client(pat)
+    erased_page = officer.get(f"/console/customers/{alice.customer_number}/").content.decode()
+    assert "Erased account" in erased_page and 'id="erased"' in erased_page
+    assert "erased.invalid" not in erased_page and 'id="restricted"' not in erased_page
+    assert "erased.invalid" not in officer.get("/console/customers/").content.decode()
     other = client.get(f"/console/customers/{carol.customer_number}/").content.decode()
     assert "This customer has restricted the use of their data." in other
     # an account that is only inactive (switched off, or never confirmed) is not erased:
