@@ -19,10 +19,11 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 
 from keepfaith.accounts.selectors import customer_by_number
+from keepfaith.audit.services import Actor
 from keepfaith.comms.campaigns import (
     campaign_delete,
     campaign_missing_languages,
@@ -145,10 +146,21 @@ class ScheduleForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    confirm = forms.BooleanField(required=True)
+
+    def __init__(self, *args: Any, audience_size: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         zone = timezone.get_current_timezone_name()
         self.fields["at"].label = _("Send at (%(zone)s)") % {"zone": zone}
+        # Scheduling sends to everyone at that time: the same "yes" as sending now asks.
+        self.fields["confirm"].label = ngettext(
+            "Send it then to everyone in its audience (%(count)d customer now)",
+            "Send it then to everyone in its audience (%(count)d customers now)",
+            audience_size,
+        ) % {"count": audience_size}
+        self.fields["confirm"].error_messages["required"] = _(
+            "Nothing was scheduled: tick the box to send it to everyone at that time."
+        )
 
 
 def kind_label(kind: str) -> str:
@@ -207,12 +219,13 @@ def _detail_context(request: HttpRequest, campaign: Campaign, gate: Gate) -> dic
     state = campaign_state(campaign=campaign)
     languages = in_force().policy.controller.languages
     missing = campaign_missing_languages(campaign=campaign, languages=languages)
+    size = _audience_size(campaign, gate)
     return {
         "campaign": campaign,
         "kind": kind_label(campaign.kind),
         "state": state,
         "state_word": STATE_WORDS[state.state],
-        "audience_size": _audience_size(campaign, gate),
+        "audience_size": size,
         "may_send": campaign.kind in dict(_kinds(request, gate)),
         "form": CampaignForm(
             initial=_initial(campaign), kinds=_kinds(request, gate), others=_others()
@@ -220,7 +233,8 @@ def _detail_context(request: HttpRequest, campaign: Campaign, gate: Gate) -> dic
         "missing_languages": [language_name(lang) for lang in missing],
         "first_language": language_name(languages[0]),
         "schedule_form": ScheduleForm(
-            initial={"at": campaign.scheduled_for or timezone.now() + dt.timedelta(days=1)}
+            initial={"at": campaign.scheduled_for or timezone.now() + dt.timedelta(days=1)},
+            audience_size=size,
         ),
         "languages": in_force().policy.controller.languages,
     }
@@ -323,11 +337,7 @@ def campaign_action(request: HttpRequest, campaign_id: int) -> HttpResponse:
                 request, _("A test is on its way to %(address)s.") % {"address": address}
             )
         elif action == "schedule":
-            form = ScheduleForm(request.POST)
-            if not form.is_valid():
-                raise CampaignError(_("Give a date and time to send at."))
-            campaign_schedule(campaign_id=campaign.pk, at=form.cleaned_data["at"], actor=actor)
-            messages.success(request, _("Scheduled."))
+            return _schedule(request, campaign, gate, actor)
         elif action == "unschedule":
             campaign_schedule(campaign_id=campaign.pk, at=None, actor=actor)
             messages.success(request, _("No longer scheduled: the campaign is a draft again."))
@@ -340,6 +350,21 @@ def campaign_action(request: HttpRequest, campaign_id: int) -> HttpResponse:
     except CampaignError as error:
         messages.error(request, str(error))
     return redirect("console:campaign", campaign_id=campaign.pk)
+
+
+def _schedule(request: HttpRequest, campaign: Campaign, gate: Gate, actor: Actor) -> HttpResponse:
+    """Schedule the draft, or show its page again with what was typed and what is wrong."""
+    form = ScheduleForm(request.POST, audience_size=_audience_size(campaign, gate))
+    if form.is_valid():
+        try:
+            campaign_schedule(campaign_id=campaign.pk, at=form.cleaned_data["at"], actor=actor)
+        except CampaignError as error:
+            form.add_error("at", str(error))
+        else:
+            messages.success(request, _("Scheduled."))
+            return redirect("console:campaign", campaign_id=campaign.pk)
+    context = {**_detail_context(request, campaign, gate), "schedule_form": form}
+    return render(request, "console/campaign.html", context, status=400)
 
 
 @enforces("BE-8", "QS-4")

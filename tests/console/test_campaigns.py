@@ -107,7 +107,15 @@ def test_a_scheduled_draft_is_queued_by_the_campaigns_job_at_its_time(draft):
     page = client.get(f"/console/campaigns/{campaign.pk}/").content.decode()
     zone = timezone.get_current_timezone_name()
     assert f"Send at ({zone})" in page  # the time typed is the company's, and says so
-    client.post(f"/console/campaigns/{campaign.pk}/act/", {"action": "schedule", "at": at})
+    # scheduling sends to everyone then: it asks the same "yes" as sending now, with the count
+    assert "Send it then to everyone in its audience (1 customer now)" in page
+    url = f"/console/campaigns/{campaign.pk}/act/"
+    unticked = client.post(url, {"action": "schedule", "at": at})
+    assert unticked.status_code == 400 and Campaign.objects.get().scheduled_for is None
+    shown_again = unticked.content.decode()
+    assert "Nothing was scheduled: tick the box" in shown_again
+    assert f'value="{at}"' in shown_again  # what was typed stays
+    client.post(url, {"action": "schedule", "at": at, "confirm": "on"})
     assert Campaign.objects.get().scheduled_for is not None
     shown = client.get(f"/console/campaigns/{campaign.pk}/").content.decode()
     assert f"({zone})" in shown and " UTC" not in shown
@@ -229,10 +237,14 @@ def test_a_campaign_refusal_is_said_in_the_staff_member_s_language(draft, mia):
     mia.language = "da"
     mia.save()
     past = (timezone.now() - dt.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
-    page = client.post(
-        f"/console/campaigns/{campaign.pk}/act/", {"action": "schedule", "at": past}, follow=True
-    ).content.decode()
+    refused = client.post(
+        f"/console/campaigns/{campaign.pk}/act/",
+        {"action": "schedule", "at": past, "confirm": "on"},
+    )
+    assert refused.status_code == 400  # the page again, with the time typed and why not
+    page = refused.content.decode()
     assert "Tidspunktet for afsendelse skal ligge i fremtiden." in page
+    assert f'value="{past}"' in page
 
 
 def test_a_campaign_is_written_in_each_language_and_sent_in_the_reader_s(draft):
