@@ -16,6 +16,15 @@ from typing import IO, Any
 Advance = Callable[[int], None]
 
 
+def shell_time(at: Any, *, seconds: bool = False) -> str:
+    """A moment as a person at the shell reads it: the site's local time with its zone
+    (``2026-12-06 11:45 CET``), as the console shows it; never UTC unlabelled."""
+    from django.utils import timezone
+
+    local = timezone.localtime(at)
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z" if seconds else "%Y-%m-%d %H:%M %Z")
+
+
 def is_terminal(stream: IO[str] | Any) -> bool:
     isatty = getattr(stream, "isatty", None)
     return bool(isatty and isatty())

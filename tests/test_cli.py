@@ -124,6 +124,19 @@ def test_logs_report_is_a_table_when_asked_and_json_when_piped(settings, tmp_pat
     assert "Traffic per day" in table.getvalue() and "Registry countries" in table.getvalue()
 
 
+def test_a_report_range_that_ends_before_it_starts_is_refused_before_any_read_is_audited(
+    settings, tmp_path, db
+):
+    from django.core.management import CommandError, call_command
+
+    from keepfaith.audit.models import AuditEntry
+
+    settings.WEBLOG_DIR = tmp_path / "weblog"
+    with pytest.raises(CommandError, match=r"ends .2026-11-01. before it starts .2026-11-30."):
+        call_command("logs", "report", "--from", "2026-11-30", "--to", "2026-11-01")
+    assert not AuditEntry.objects.filter(action__contains="report").exists()
+
+
 def test_numeric_options_outside_their_range_are_usage_errors():
     """-n -5, twenty digits, 1e3: the option and its range in argparse's usage error, never
     a traceback from the database or DuckDB the number would have reached."""

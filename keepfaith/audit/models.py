@@ -94,4 +94,5 @@ class AuditEntry(ChainedRecord):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.seq} {self.at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.outcome}"
+        at = timezone.localtime(self.at).strftime("%Y-%m-%d %H:%M:%S %Z")  # as the console shows
+        return f"#{self.seq} {at} {self.actor} {self.action} {self.outcome}"

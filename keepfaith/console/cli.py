@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from django.core.management.base import CommandError
 
 from keepfaith.accounts.models import User
+from keepfaith.accounts.roles import ROLE_PERMISSIONS
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
 from keepfaith.console.access import StaffRead, read_decision, subject_gate
@@ -25,6 +26,16 @@ def _staff(email: str) -> tuple[User, Actor]:
     if user is None:
         raise CommandError(f"--as {email}: no active staff account with that e-mail")
     return user, Actor(ActorKind.STAFF, user.email)
+
+
+def staff_cli_actor(email: str, permission: str) -> Actor:
+    """The staff member ``--as`` names, for an action (send a campaign, release partner data):
+    refused, naming the roles that may, when their role lacks ``permission``."""
+    user, actor = _staff(email)
+    if not user.has_perm(permission):
+        may = ", ".join(role for role, perms in ROLE_PERMISSIONS.items() if permission in perms)
+        raise CommandError(f"--as {email}: only these roles may do this: {may}")
+    return actor
 
 
 def staff_cli_allowed(*, email: str, read: StaffRead) -> bool:

@@ -52,3 +52,28 @@ def test_sending_a_campaign_twice_says_nothing_was_queued_again(published, mia, 
     call_command("campaign", "send", str(campaign.pk), "--as", mia.email, stdout=again)
     assert f"campaign {campaign.pk} queued: 1 message" in first.getvalue()
     assert f"campaign {campaign.pk} was queued already: nothing queued again" in again.getvalue()
+
+
+def test_a_campaign_with_nobody_in_its_audience_is_not_marked_sent_from_the_shell(
+    published, mia, tmp_path
+):
+    """As the console refuses it: a campaign queued to nobody is "sent" and cannot be sent
+    later, when the audience has grown."""
+    from io import StringIO
+
+    text = tmp_path / "mail.txt"
+    text.write_text("Hello", encoding="utf-8")
+    call_command("campaign", "create", "--kind", "newsletter", "--subject", "S",
+                 "--text", str(text), "--as", mia.email, stdout=StringIO())  # fmt: skip
+    campaign = Campaign.objects.get()
+    with pytest.raises(CommandError, match="nobody is in the audience now"):
+        call_command("campaign", "send", str(campaign.pk), "--as", mia.email)
+    campaign.refresh_from_db()
+    assert campaign.status == Campaign.Status.DRAFT
+
+
+def test_a_staff_member_without_the_permission_is_told_which_roles_may(published, bob):
+    with pytest.raises(CommandError) as refused:
+        call_command("campaign", "send", "1", "--as", bob.email)
+    assert "only these roles may do this: marketing, administrator" in str(refused.value)
+    assert "comms." not in str(refused.value)

@@ -206,6 +206,11 @@ def test_a_file_that_cannot_be_read_fails_the_command_and_the_others_are_read(
         call_command("logs", "ingest", "--format", "combined", str(wrong), stdout=out, stderr=err)
     said = out.getvalue() + err.getvalue() + str(raised.value)
     assert said.count("run again with --format 'common'") == 1
+    assert "in total" not in out.getvalue()  # nothing was read: the error alone, no "0 requests"
+    out = StringIO()
+    with pytest.raises(CommandError, match="cannot read"):
+        call_command("logs", "ingest", str(tmp_path / "nope.log"), stdout=out)
+    assert out.getvalue() == ""
     one = tmp_path / "one.log"
     one.write_text(line(), encoding="utf-8")
     out = StringIO()

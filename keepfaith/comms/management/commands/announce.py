@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from keepfaith.comms.management.commands.campaign import read_text, staff_actor
+from keepfaith.comms.management.commands.campaign import read_text
 from keepfaith.comms.services import CampaignError, campaign_create, campaign_queue
+from keepfaith.console.cli import staff_cli_actor
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 from keepfaith.store.selectors import customers_with_active_service
@@ -29,7 +30,7 @@ class Command(BaseCommand):
 
     @enforces("BE-8")
     def handle(self, *args: Any, **options: Any) -> None:
-        actor = staff_actor(options["actor"], "comms.send_announcement")
+        actor = staff_cli_actor(options["actor"], "comms.send_announcement")
         now = in_force()
         gate = now.gate(actor=actor)
         try:

@@ -6,26 +6,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from keepfaith.accounts.models import User
-from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
 from keepfaith.comms.campaigns import campaign_state
 from keepfaith.comms.models import Campaign
 from keepfaith.comms.selectors import audience_for, campaign_progress
 from keepfaith.comms.services import CampaignError, campaign_create, campaign_queue
+from keepfaith.console.cli import staff_cli_actor
 from keepfaith.inforce import in_force
 from keepfaith.terminal import whole_number
-
-
-def staff_actor(email: str, permission: str) -> Actor:
-    """The staff member named by ``--as``; refuses one whose role lacks ``permission``."""
-    user = User.objects.filter(email=email.strip().lower(), is_staff=True).first()
-    if user is None or not user.is_active:
-        raise CommandError(f"--as {email}: no active staff account with that e-mail")
-    if not user.has_perm(permission):
-        raise CommandError(f"--as {email}: their role does not include {permission}")
-    return Actor(ActorKind.STAFF, user.email)
-
 
 MAIL_FILE_MAX_BYTES = 1_000_000  # a mail's text or HTML part; far more than any real one
 
@@ -80,7 +68,7 @@ class Command(BaseCommand):
         if action == "status":
             self._status(options["campaign"])
             return
-        actor = staff_actor(options["actor"], "comms.send_campaign")
+        actor = staff_cli_actor(options["actor"], "comms.send_campaign")
         if action == "create":
             self._create(options, actor)
         else:
@@ -113,6 +101,12 @@ class Command(BaseCommand):
         if not gate.mail_kind(campaign.kind).unsubscribable:
             raise CommandError("service announcements are sent with `keepfaith announce`")
         before = campaign.status
+        if (
+            before == Campaign.Status.DRAFT
+            and not audience_for(kind=campaign.kind, gate=gate).exists()
+        ):
+            # as the console refuses it: a campaign marked sent to nobody cannot be sent later
+            raise CommandError("nobody is in the audience now: there is nothing to send")
         campaign = campaign_queue(
             campaign_id=campaign_id, actor=actor, gate=gate, language=now.language(None)
         )

@@ -11,7 +11,9 @@ from keepfaith.audit.selectors import chain_verify
 from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.selectors import consent_history, current_choices, pending_reconsent
 from keepfaith.consent.services import consent_rebuild
+from keepfaith.consent.words import choice_name, event_word, source_word, status_word
 from keepfaith.inforce import in_force
+from keepfaith.terminal import shell_time
 
 
 class Command(BaseCommand):
@@ -70,6 +72,8 @@ class Command(BaseCommand):
             return text.upper()
         if ConsentEvent.objects.filter(subject=text).exists():
             return text
+        if not text:
+            raise CommandError("give a customer number, an e-mail address or a ledger subject")
         raise CommandError(f"no customer number {text}, and the consent ledger has no {text}")
 
     def _verify(self) -> None:
@@ -85,18 +89,22 @@ class Command(BaseCommand):
         self.stdout.write(f"{subject}: current choices")
         if not choices:
             self.stdout.write("  (none recorded: every use reads 'not asked')")
+        # By the policy's names, as the console shows them (a person reads this, not a key).
+        policy = in_force().policy
         for key, state in sorted(choices.items()):
             shown = f" (policy {state.policy_version})" if state.policy_version else ""
-            self.stdout.write(f"  {key:<55} {state.status}{shown}")
+            name = choice_name(policy, key)
+            self.stdout.write(f"  {name:<55} {status_word(state.status, key)}{shown}")
         from keepfaith.accounts.selectors import customer_joined
 
         joined = customer_joined(subject=subject)
-        for key in pending_reconsent(subject=subject, policy=in_force().policy, joined=joined):
-            self.stdout.write(f"  needs fresh consent: {key}")
+        for key in pending_reconsent(subject=subject, policy=policy, joined=joined):
+            self.stdout.write(f"  needs fresh consent: {choice_name(policy, key)}")
         self.stdout.write("history, newest first:")
         for event in consent_history(subject=subject):
-            version = f" policy {event.policy_version.label}" if event.policy_version else ""
+            version = f"; policy {event.policy_version.label}" if event.policy_version else ""
             self.stdout.write(
-                f"  #{event.seq} {event.at:%Y-%m-%d %H:%M:%S} {event.event:<19} {event.key} "
-                f"via {event.source}{version} by {event.actor}"
+                f"  #{event.seq} {shell_time(event.at, seconds=True)} "
+                f"{event_word(event.event, event.key)}: {choice_name(policy, event.key)} "
+                f"({source_word(policy, event.source)}{version}, by {event.actor})"
             )

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from keepfaith.inforce import in_force
 from keepfaith.rights.models import KIND_FOR_STAFF, RightKind, RightsRequest
-from keepfaith.terminal import whole_number
+from keepfaith.terminal import shell_time, whole_number
 
 # The kinds of request each carrying-out command is for.
 KINDS = {
@@ -130,11 +130,11 @@ class Command(BaseCommand):
         kind = KIND_FOR_STAFF[RightKind(request.kind)]
         self.stdout.write(f"{request.reference} {kind} ({request.get_state_display()})")
         self.stdout.write(
-            f"received {request.received_at:%Y-%m-%d %H:%M}, due "
+            f"received {shell_time(request.received_at)}, due "
             f"{request.due_at:%Y-%m-%d}, customer {request.subject or '-'}"
         )
         for step in request.steps.all():
-            self.stdout.write(f"  {step.at:%Y-%m-%d %H:%M} {step.action} by {step.actor}")
+            self.stdout.write(f"  {shell_time(step.at)} {step.action} by {step.actor}")
         if request.outcome:
             self.stdout.write(self._outcome(request))
 

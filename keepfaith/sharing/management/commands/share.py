@@ -9,9 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from keepfaith.accounts.models import User
-from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor
+from keepfaith.console.cli import staff_cli_actor
 from keepfaith.inforce import in_force, in_force_scope
 from keepfaith.sharing.models import PartnerRelease, PrivacyBudget
 from keepfaith.sharing.selectors import releases_recent
@@ -24,6 +23,7 @@ from keepfaith.sharing.services import (
     release_file_path,
     sharing_where,
 )
+from keepfaith.terminal import shell_time
 
 PERMISSION = "sharing.release_partner_data"
 
@@ -38,12 +38,7 @@ def _date(text: str) -> dt.date:
 def _actor(email: str | None) -> Actor:
     if not email:
         return Actor.system("keepfaith share export")
-    user = User.objects.filter(email=email.strip().lower(), is_staff=True).first()
-    if user is None or not user.is_active:
-        raise CommandError(f"--as {email}: no active staff account with that e-mail")
-    if not user.has_perm(PERMISSION):
-        raise CommandError(f"--as {email}: their role does not include {PERMISSION}")
-    return Actor(ActorKind.STAFF, user.email)
+    return staff_cli_actor(email, PERMISSION)
 
 
 def _describe(release: PartnerRelease) -> str:
@@ -52,7 +47,7 @@ def _describe(release: PartnerRelease) -> str:
         f"release {release.pk}: {release.partner} {release.period_start}..{release.period_end} "
         f"{','.join(release.aggregates)} ({release.file_format}, {release.suppressed} withheld"
         f"{noise}) policy {release.policy_version} by {release.actor} at "
-        f"{release.created.isoformat()}\n  {release.file_name} sha256 {release.sha256}"
+        f"{shell_time(release.created)}\n  {release.file_name} sha256 {release.sha256}"
     )
 
 

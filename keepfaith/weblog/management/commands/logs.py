@@ -138,6 +138,10 @@ class Command(BaseCommand):
         elif action == "forget":
             self._forget(options["paths"])
         elif action == "report":
+            if options["end"] < options["start"]:  # refused before any read is recorded
+                raise CommandError(
+                    f"report range ends ({options['end']}) before it starts ({options['start']})"
+                )
             self._report_read(options["actor"], options["start"], options["end"])
             self._report(options["start"], options["end"], options["output"], options["limit"])
         elif action == "compact":
@@ -236,6 +240,10 @@ class Command(BaseCommand):
             )
             for reason, number, excerpt in item.samples:
                 self.stdout.write(f"  {item.path}:{number}: malformed ({reason}): {excerpt}")
+        failed = all(item.unreadable or item.refused for item in result.files)
+        quiet = not (result.days_aggregated or result.keys_destroyed or result.days_merged)
+        if failed and quiet:  # nothing was read or done: the error alone says it, once
+            return
         self.stdout.write(
             f"{_count(result.requests, 'request')} in total; "
             f"{_count(result.days_aggregated, 'day')} aggregated; "
