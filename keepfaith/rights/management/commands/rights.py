@@ -46,7 +46,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("reference", nargs="?", default="")
         parser.add_argument("--as", dest="actor", required=True, help="staff e-mail")
-        parser.add_argument("--months", type=whole_number(0, 2), default=0, help="extend: 1 or 2")
+        parser.add_argument(
+            "--months", type=whole_number(1, 2), default=None, help="extend: by 1 or 2 months"
+        )
         parser.add_argument("--reason", default="", help="extend: sent to the requester")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -114,6 +116,8 @@ class Command(BaseCommand):
                 done = carry_out(request=request, policy=now.policy, actor=actor, gate=gate)
                 self.stdout.write(f"{done.reference}: {done.outcome}")
             else:
+                if options["months"] is None:
+                    raise CommandError("rights extend needs --months 1 or 2, and --reason")
                 request_extend(
                     request=request,
                     months=options["months"],
