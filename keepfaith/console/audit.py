@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from keepfaith.accounts.models import CONTACT_FIELD_LABELS
@@ -128,6 +128,7 @@ ACTION_WORDS = {
     "accounts.staff.authenticator": _("Staff authenticator set up"),
     "accounts.staff.password": _("Staff password set"),
     "accounts.staff.replace": _("Staff account replaced"),
+    "accounts.staff.sign-in": pgettext_lazy("audit action", "Staff sign-in"),
     "admin.request": _("Administration site used"),
     "certs.ca_transfer": _("Sent to the certificate authority"),
     "comms.campaign.delete": _("Campaign deleted"),

@@ -16,9 +16,11 @@ from django.utils.translation import gettext as _
 from django_otp import login as otp_login
 from django_otp import user_has_device
 
-from keepfaith.accounts.models import User
+from keepfaith.accounts.models import User, login_identity
 from keepfaith.accounts.selectors import customer_list
 from keepfaith.accounts.services import staff_language_set
+from keepfaith.audit.models import ActorKind
+from keepfaith.audit.services import Actor, audit_append
 from keepfaith.console import reads
 from keepfaith.console.access import (
     closed_by_restriction,
@@ -58,6 +60,20 @@ def _sign_in_language(request: HttpRequest) -> dict[str, str]:
     return {"lang": chosen, "next": _next_url(request)}
 
 
+def _sign_in_audit(email: str, outcome: str, step: str) -> None:
+    """A staff member's sign-in, or a failed step of it, in the audit log (who opened the
+    console, and who was tried). Only for a staff account: a typed address that is no staff
+    member's is not kept (failed sign-ins are kept only for the lock-out's cool-off)."""
+    staff = User.objects.filter(email=email, is_staff=True).only("email").first()
+    if staff is not None:
+        audit_append(
+            actor=Actor(ActorKind.STAFF, staff.email),
+            action="accounts.staff.sign-in",
+            outcome=outcome,
+            detail={"step": step},
+        )
+
+
 def staff_login(request: HttpRequest) -> HttpResponse:
     shown = _sign_in_language(request)
     form = StaffLoginForm(request, data=request.POST or None)
@@ -68,6 +84,8 @@ def staff_login(request: HttpRequest) -> HttpResponse:
             return render(request, "console/no_second_factor.html", status=403)
         query = {key: shown[key] for key in ("next", "lang") if shown[key]}
         return redirect(f"/console/verify/?{urlencode(query, safe='/')}")
+    if request.method == "POST":
+        _sign_in_audit(login_identity(request.POST.get("username", "")), "refused", "password")
     return render(request, "console/login.html", {"form": form, **shown})
 
 
@@ -84,7 +102,10 @@ def staff_verify(request: HttpRequest) -> HttpResponse:
         # A new session key for the verified session: a key seen before the second factor
         # (fixed by someone else, or read off this screen) never opens the console.
         request.session.cycle_key()
+        _sign_in_audit(user.email, "done", "second factor")
         return redirect(_next_url(request))
+    if request.method == "POST":
+        _sign_in_audit(user.email, "refused", "second factor")
     return render(request, "console/verify.html", {"form": form, **shown})
 
 

@@ -50,6 +50,24 @@ def test_full_sign_in_with_password_and_totp(bob):
     assert response.status_code == 302
     assert response["Location"] == "/console/"
     assert b"Dashboard" in client.get("/console/").content
+    # who opened the console, and the failed step before it, are in the audit log
+    entries = AuditEntry.objects.filter(action="accounts.staff.sign-in").order_by("seq")
+    assert [(e.actor, e.outcome, e.detail["step"]) for e in entries] == [
+        (bob.email, "refused", "second factor"),
+        (bob.email, "done", "second factor"),
+    ]
+
+
+def test_a_wrong_staff_password_is_audited_and_a_stranger_s_address_is_not_kept(bob):
+    Client().post("/console/login/", {"username": bob.email.upper(), "password": "wrong"})
+    Client().post("/console/login/", {"username": "nobody@example.org", "password": "wrong"})
+    [entry] = AuditEntry.objects.filter(action="accounts.staff.sign-in")
+    assert (entry.actor, entry.outcome, entry.detail) == (
+        bob.email,
+        "refused",
+        {"step": "password"},
+    )
+    assert not AuditEntry.objects.filter(actor__contains="nobody").exists()
 
 
 def test_a_customer_cannot_sign_in_to_the_console(alice):
