@@ -196,18 +196,24 @@ def test_each_paid_renewal_orders_the_certificate_again_with_the_same_csr(alice)
     assert RenewalCharge.objects.count() == 1
 
 
-def test_the_renewal_page_orders_the_renewed_certificate_at_once(alice):
-    client, order = bought(alice)
-    client.post(setup_url(client, order), {"names": "shop.example", "csr": csr()})
-    first = CertificateOrder.objects.get()
-    client.post(f"/account/certificates/{first.number}/check/", {"kind": "http-01"})
+def renew_on_its_page(client: Client, order: Order) -> dt.date:
+    """The customer renews the order's first line on its page (due in 5 days); its due date."""
     renewal = order.lines.get().renewal
     renewal.due = timezone.localdate() + dt.timedelta(days=5)
     renewal.save(update_fields=["due"])
     url = f"/account/orders/{order.number}/renew/1/"
     response = client.post(url, {"period_start": renewal.due.isoformat(), "confirm": "yes"})
     assert response.status_code == 302, response.content.decode()[:3000]
-    renewed = CertificateOrder.objects.get(period_start=renewal.due)
+    return renewal.due
+
+
+def test_the_renewal_page_orders_the_renewed_certificate_at_once(alice):
+    client, order = bought(alice)
+    client.post(setup_url(client, order), {"names": "shop.example", "csr": csr()})
+    first = CertificateOrder.objects.get()
+    client.post(f"/account/certificates/{first.number}/check/", {"kind": "http-01"})
+    due = renew_on_its_page(client, order)
+    renewed = CertificateOrder.objects.get(period_start=due)
     assert renewed.replaces == first and renewed.state != CertState.ORDERED  # sent to the CA
 
 
@@ -220,15 +226,10 @@ def test_a_renewal_paid_while_the_certificate_waits_for_validation_orders_no_sec
     waiting = CertificateOrder.objects.get()
     assert waiting.state == CertState.WAITING
     orders_at_ca = CaTransfer.objects.filter(action="order").count()
-    renewal = order.lines.get().renewal
-    renewal.due = timezone.localdate() + dt.timedelta(days=5)
-    renewal.save(update_fields=["due"])
-    url = f"/account/orders/{order.number}/renew/1/"
-    response = client.post(url, {"period_start": renewal.due.isoformat(), "confirm": "yes"})
-    assert response.status_code == 302, response.content.decode()[:3000]
+    due = renew_on_its_page(client, order)
     assert CertificateOrder.objects.get() == waiting  # still the only one
     waiting.refresh_from_db()
-    assert waiting.period_start == renewal.due
+    assert waiting.period_start == due
     assert CaTransfer.objects.filter(action="order").count() == orders_at_ca
     client.post(f"/account/certificates/{waiting.number}/check/", {"kind": "http-01"})
     waiting.refresh_from_db()
