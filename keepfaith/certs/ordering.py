@@ -10,9 +10,9 @@ CSR, checked at once. Then:
   then sends it. Nothing reaches the CA before.
 - Each paid renewal period of the line (``RenewalCharge``) gets a new certificate order for
   each live certificate of the line, re-using its CSR (``certificates_renew_paid``, run right
-  after the customer's renewal and by the daily job for automatic ones); a certificate not
-  issued yet serves the renewed period instead, once issued. The customer may reissue with a
-  new CSR at any time (``certificate_reissue``).
+  after the customer's renewal and by the daily job for automatic ones); a certificate issued
+  after the renewal was paid serves the renewed period instead. The customer may reissue with
+  a new CSR at any time (``certificate_reissue``).
 
 A unit is "open" (to set up) while it has no live certificate: a failed validation or a
 revocation opens it again.
@@ -25,6 +25,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -251,8 +252,8 @@ def certificates_renew_paid(
 ) -> int:
     """For each paid renewal period (of ``line``, or of every line), a new certificate order
     for each current certificate of the line that does not serve that period yet, with the
-    same names and CSR; one not issued yet serves it once issued. Idempotent (one renewal per
-    certificate and period). Returns how many were ordered; one the gate or the CA refuses
+    same names and CSR; one issued after the renewal was paid serves it. Idempotent (one
+    renewal per certificate and period). Returns how many were ordered; one the gate or the CA refuses
     stays for the next run."""
     charges = RenewalCharge.objects.select_related("renewal__line")
     if line is not None:
@@ -260,23 +261,21 @@ def certificates_renew_paid(
     made = 0
     for charge in charges.filter(renewal__line__certificates__isnull=False).distinct():
         for old in _current(charge.renewal.line):
-            served = old.period_start is not None and old.period_start >= charge.period_start
-            if old.state not in LIVE or served:
-                continue
-            if old.state in NOT_ISSUED:
-                _serve_when_issued(old, charge)
+            if old.state not in LIVE or old.state in NOT_ISSUED or _serves(old, charge):
                 continue
             made += _renew_for_period(old, charge, actor, gate, authority)
     return made
 
 
-def _serve_when_issued(certificate: CertificateOrder, charge: RenewalCharge) -> None:
-    """A certificate not issued yet (waiting for validation or for the customer's go-ahead)
-    is issued after the renewal was paid, so it serves the renewed period: a second order for
-    the same names and key beside it would only leave one of the two at the CA unused."""
-    CertificateOrder.objects.filter(pk=certificate.pk, state__in=NOT_ISSUED).filter(
-        Q(period_start__isnull=True) | Q(period_start__lt=charge.period_start)
-    ).update(period_start=charge.period_start)
+def _serves(certificate: CertificateOrder, charge: RenewalCharge) -> bool:
+    """Does ``certificate`` already serve the period ``charge`` paid for? It was ordered for
+    that period or a later one, or it was issued after the renewal was paid (set up, or still
+    waiting for validation or the go-ahead, when the customer renewed): a second order for the
+    same names and key beside it would only leave one of the two unused. A certificate not
+    issued yet waits: it serves the period once issued, or its unit opens again if it fails."""
+    if certificate.period_start is not None and certificate.period_start >= charge.period_start:
+        return True
+    return certificate.issued_at is not None and certificate.issued_at >= charge.charged_at
 
 
 def _renew_for_period(
@@ -287,6 +286,9 @@ def _renew_for_period(
         with transaction.atomic():
             new = _successor(old, old.csr_pem, charge.period_start, actor, gate, authority)
     except IntegrityError:  # another run ordered it meanwhile
+        return 0
+    except ValidationError as exc:  # e.g. the period's renewal exists: never stop the others
+        log.warning("renewal certificate for %s not ordered: %s", old.number, exc)
         return 0
     try:
         certificate_order_place(certificate=new, actor=actor, authority=authority, gate=gate)
