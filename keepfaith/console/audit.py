@@ -250,9 +250,10 @@ def _recipient(value: object) -> str:
 
 _QUOTED_USE = re.compile(r"\buse '([\w.\-]+)'")
 _QUOTED_RECIPIENT = re.compile(r"\b(recipient|partner|outside party) '([\w.\-]+)'")
-_WHERE = re.compile(
-    r" \((?:policy: )?\w+(?:\.\w+|\[\d+\])*\[\d+\](?:\.\w+|\[\d+\])*(?:, choice [\w-]+)?\)"
-)
+# a policy path such as "(policy: recipients.staff[0])" or "(uses[5], choice none)": the
+# path is matched possessively (no backtracking into it: linear on any text), and only one
+# with an index is a path (the callback checks for "[")
+_WHERE = re.compile(r" \((?:policy: )?\w+(?:\.\w+|\[\d+\])*+(?:, choice [\w-]+)?\)")
 _PROCESS = re.compile(r"((?:may process|receives only) )([\w.\-]+(?:, [\w.\-]+)*)")
 _USES = re.compile(r"(declared only for )([\w.\-]+(?:, [\w.\-]+)*)")
 _QUOTED_CATEGORY = re.compile(r"\breceive '([\w.\-]+)'")
@@ -272,7 +273,7 @@ def reason_shown(reason: str) -> str:
     lang = (get_language() or "en")[:2]
     policy = in_force().policy
     declared = {c.key: text_in(c.name, lang) for c in policy.taxonomy.data_categories}
-    shown = _WHERE.sub("", reason)
+    shown = _WHERE.sub(lambda m: "" if "[" in m.group(0) else m.group(0), reason)
     shown = _QUOTED_USE.sub(lambda m: f"use “{use_shown(m.group(1))}”", shown)
     shown = _QUOTED_RECIPIENT.sub(lambda m: f"{m.group(1)} “{_recipient(m.group(2))}”", shown)
     shown = _USES.sub(

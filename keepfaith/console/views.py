@@ -81,6 +81,7 @@ def staff_login(request: HttpRequest) -> HttpResponse:
         user = form.get_user()
         login(request, user)
         if not user_has_device(user):
+            _sign_in_audit(user.email, "refused", "no second factor set up")
             return render(request, "console/no_second_factor.html", status=403)
         query = {key: shown[key] for key in ("next", "lang") if shown[key]}
         return redirect(f"/console/verify/?{urlencode(query, safe='/')}")

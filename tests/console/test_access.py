@@ -34,6 +34,9 @@ def test_staff_without_a_second_factor_cannot_reach_the_console(bob):
     assert response.status_code == 403
     assert b"Second factor required" in response.content
     assert client.get("/console/").status_code == 403
+    entry = AuditEntry.objects.get(action="accounts.staff.sign-in")
+    assert (entry.actor, entry.outcome) == (bob.email, "refused")
+    assert entry.detail == {"step": "no second factor set up"}
 
 
 def test_full_sign_in_with_password_and_totp(bob):
@@ -229,3 +232,13 @@ def test_a_refused_release_is_said_in_the_staff_language_and_keeps_the_form(pat,
     for month in ("0000-01", "9999-12"):
         bad = client.post("/console/sharing/", {**sent, "first_month": month})
         assert bad.status_code == 400
+
+
+def test_a_policy_reason_loses_its_policy_paths_and_nothing_else(published):
+    from keepfaith.console.audit import reason_shown
+
+    shown = reason_shown(
+        "staff role 'support' may not (policy: recipients.staff[0]); see it (optional) "
+        "(uses[5], choice none) and (policy: rights)"
+    )
+    assert shown == "staff role 'support' may not; see it (optional) and (policy: rights)"
