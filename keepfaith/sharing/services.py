@@ -366,8 +366,10 @@ def release_create(
     draft = _Draft(request, period, version, names, cats, clauses, k, figures, body)
     try:
         return _record(draft=draft, actor=actor, drop_dir=where.drop_dir, dp=dp)
-    except ReleaseRefused as refused:  # the budget ran out meanwhile
-        _refuse(actor=actor, request=request, reason=str(refused), cats=cats, shown=refused.shown)
+    except ReleaseRefused as refused:  # the budget ran out meanwhile: said as above
+        spent = _budget_refusal(partner=spec, dp=dp, period=period) if dp is not None else None
+        shown = refused.shown or (spent.shown if spent is not None else None)
+        _refuse(actor=actor, request=request, reason=str(refused), cats=cats, shown=shown)
         raise
 
 

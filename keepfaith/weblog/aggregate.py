@@ -53,7 +53,7 @@ VISIT_PAGES = "CREATE OR REPLACE TEMP TABLE visit_pages AS " + VISIT_PAGES_SELEC
 # The dimensions in two statements of GROUPING SETS, one for what people requested (country,
 # browser, OS, referrer: crawlers never count) and one over every request (status, method,
 # crawler), so the facts are read twice instead of seven times: 0.26 -> 0.20 s on a week of
-# 1,000,000 requests, holding about 50 MB more while they run (docs/weblog.md, "Speed").
+# 1,000,000 requests, holding about 40 MB more while they run (docs/weblog.md, "Speed").
 # Not one UNION ALL over a shared CTE: DuckDB kept the CTE (the whole batch of facts) and
 # every branch's count(DISTINCT) table alive at once (115 MB on a day of 1,000,000 requests).
 # A column outside a row's grouping set is NULL there; grouping() tells which set a row is of.

@@ -57,8 +57,10 @@ def test_the_cli_lists_requests_as_an_audited_staff_read(alice: User, pat: User,
     with pytest.raises(CommandError, match="refused by the policy"):
         call_command("rights", "list", "--as", bob.email)
     # an extension says what it needs, in the words its help uses
+    reads = AuditEntry.objects.count()
     with pytest.raises(CommandError, match="needs --months 1 or 2"):
         call_command("rights", "extend", ref, "--reason", "x", "--as", pat.email)
+    assert AuditEntry.objects.count() == reads  # refused before any read is recorded
     extended = io.StringIO()
     call_command(
         "rights", "extend", ref, "--months", "1", "--reason", "Many files", "--as", pat.email,

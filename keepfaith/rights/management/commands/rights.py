@@ -72,6 +72,8 @@ class Command(BaseCommand):
                 f"rights {action} needs a request's reference (DSR-...): "
                 "see `keepfaith rights list`"
             )
+        if action == "extend" and options["months"] is None:  # before any read is recorded
+            raise CommandError("rights extend needs --months 1 or 2, and --reason")
         request = RightsRequest.objects.filter(reference=options["reference"].upper()).first()
         if request is None:
             raise CommandError(f"no request {options['reference']!r}: see `keepfaith rights list`")
@@ -116,8 +118,6 @@ class Command(BaseCommand):
                 done = carry_out(request=request, policy=now.policy, actor=actor, gate=gate)
                 self.stdout.write(f"{done.reference}: {done.outcome}")
             else:
-                if options["months"] is None:
-                    raise CommandError("rights extend needs --months 1 or 2, and --reason")
                 request_extend(
                     request=request,
                     months=options["months"],
