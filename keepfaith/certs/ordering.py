@@ -253,8 +253,8 @@ def certificates_renew_paid(
     """For each paid renewal period (of ``line``, or of every line), a new certificate order
     for each current certificate of the line that does not serve that period yet, with the
     same names and CSR; one issued after the renewal was paid serves it. Idempotent (one
-    renewal per certificate and period). Returns how many were ordered; one the gate or the CA refuses
-    stays for the next run."""
+    renewal per certificate and period). Returns how many were ordered; one the gate or the
+    CA refuses stays for the next run."""
     charges = RenewalCharge.objects.select_related("renewal__line")
     if line is not None:
         charges = charges.filter(renewal__line=line)
