@@ -55,7 +55,8 @@ def campaign_update(
     translations: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Campaign:
     """Change a draft: its kind, subject and bodies, in each language (a queued campaign
-    never changes)."""
+    never changes). A scheduled draft is no longer scheduled: what was confirmed for sending
+    (its kind, so its audience, and its words) is not what it says now."""
     rule = campaign_kind_checked(kind=kind, subject=subject, text=text, gate=gate)
     checked = campaign_translations_checked(translations)
     with transaction.atomic():
@@ -63,8 +64,14 @@ def campaign_update(
         campaign.kind, campaign.subject = rule.kind, subject.strip()
         campaign.text_body, campaign.html_body = text, html
         campaign.translations = checked
+        campaign.scheduled_for, campaign.scheduled_by = None, ""
         campaign.full_clean()
-        campaign.save(update_fields=["kind", "subject", "text_body", "html_body", "translations"])
+        campaign.save(
+            update_fields=[
+                "kind", "subject", "text_body", "html_body", "translations", "scheduled_for",
+                "scheduled_by",
+            ]
+        )  # fmt: skip
     return campaign
 
 

@@ -254,7 +254,14 @@ def campaign_detail(request: HttpRequest, campaign_id: int) -> HttpResponse:
             except CampaignError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(request, _("Draft saved."))
+                if campaign.scheduled_for is not None:
+                    messages.success(
+                        request,
+                        _("Draft saved. It is no longer scheduled: schedule it again when it "
+                          "is ready."),
+                    )  # fmt: skip
+                else:
+                    messages.success(request, _("Draft saved."))
                 return redirect("console:campaign", campaign_id=campaign.pk)
     return render(request, "console/campaign.html", context)
 

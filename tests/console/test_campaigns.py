@@ -127,6 +127,21 @@ def test_a_scheduled_draft_is_queued_by_the_campaigns_job_at_its_time(draft):
     assert (queued.status, queued.audience_size) == ("queued", 1)
 
 
+def test_editing_a_scheduled_draft_unschedules_it(draft):
+    """What was confirmed for sending (the kind, so the audience, and the words) is not what
+    the draft says after an edit: it waits to be scheduled again."""
+    client, campaign = draft
+    at = timezone.localtime(timezone.now() + dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
+    url = f"/console/campaigns/{campaign.pk}/act/"
+    client.post(url, {"action": "schedule", "at": at, "confirm": "on"})
+    assert Campaign.objects.get().scheduled_for is not None
+    edit = {"kind": "promotions", "subject": "Deals", "text": "Buy", "html": ""}
+    page = client.post(f"/console/campaigns/{campaign.pk}/", edit, follow=True).content.decode()
+    assert "It is no longer scheduled" in page
+    edited = Campaign.objects.get()
+    assert (edited.kind, edited.scheduled_for, edited.scheduled_by) == ("promotions", None, "")
+
+
 def test_a_draft_is_deleted_and_a_queued_campaign_cannot_be(draft):
     client, campaign = draft
     client.post(f"/console/campaigns/{campaign.pk}/act/", {"action": "delete"})
