@@ -94,5 +94,7 @@ class AuditEntry(ChainedRecord):
         ]
 
     def __str__(self) -> str:
-        at = timezone.localtime(self.at).strftime("%Y-%m-%d %H:%M:%S %Z")  # as the console shows
+        from keepfaith.terminal import shell_time  # as the console shows it: local, zone named
+
+        at = shell_time(self.at, seconds=True)
         return f"#{self.seq} {at} {self.actor} {self.action} {self.outcome}"

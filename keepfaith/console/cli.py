@@ -12,10 +12,9 @@ from collections.abc import Iterable
 from django.core.management.base import CommandError
 
 from keepfaith.accounts.models import User
-from keepfaith.accounts.roles import ROLE_PERMISSIONS
 from keepfaith.audit.models import ActorKind
 from keepfaith.audit.services import Actor, audit_append
-from keepfaith.console.access import StaffRead, read_decision, subject_gate
+from keepfaith.console.access import StaffRead, read_decision, roles_with, subject_gate
 from keepfaith.inforce import in_force
 from keepfaith.policy.trace import enforces
 
@@ -33,8 +32,7 @@ def staff_cli_actor(email: str, permission: str) -> Actor:
     refused, naming the roles that may, when their role lacks ``permission``."""
     user, actor = _staff(email)
     if not user.has_perm(permission):
-        may = ", ".join(role for role, perms in ROLE_PERMISSIONS.items() if permission in perms)
-        raise CommandError(f"--as {email}: only these roles may do this: {may}")
+        raise CommandError(f"--as {email}: only these roles may do this: {roles_with(permission)}")
     return actor
 
 
