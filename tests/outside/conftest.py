@@ -26,14 +26,13 @@ from keepfaith.consent.services import consent_record
 from keepfaith.inforce import in_force
 from keepfaith.rights.models import RightsRequest
 from keepfaith.sharing.models import PartnerRelease
-from keepfaith.store.models import Order, Renewal, RenewalCharge
 from keepfaith.support.models import InformationRequest, SupportTicket
 from keepfaith.vault.gateway import payment_processor_reset
 from tests.campaigns import create_campaign
 from tests.certs.pki import make_csr
 from tests.comms.mailbuild import customer_mail
 from tests.conftest import PASSWORD, make_staff, verified_client
-from tests.store.conftest import add_to_cart, checkout
+from tests.store.conftest import renewal_charged
 
 STAFF_ROLES = {
     "bob": "support",
@@ -72,18 +71,8 @@ def _things(customer: User, phone: str, summary: str) -> Things:
         description=f"only {customer.full_name} may read this",
         operating_system="SecretOS 1",
     )
-    shopper = Client()
-    shopper.force_login(customer)
-    add_to_cart(shopper, "qualityssl-mobile", term="12")
-    checkout(shopper)
-    order = Order.objects.get(customer=customer)
+    order, charge = renewal_charged(customer)
     certificate = _issued_certificate(customer, summary.split("'")[0].lower())
-    renewal = Renewal.objects.get(line__order=order)
-    charge = RenewalCharge.objects.create(
-        renewal=renewal, period_start=renewal.due, period_end=renewal.due, net_minor=100,
-        vat_minor=25, total_minor=125, currency=order.currency, payment_reference="ch_test",
-        trigger=RenewalCharge.Trigger.CUSTOMER,
-    )  # fmt: skip
     params = {
         "charge": charge.pk,
         "certificate": certificate.number,

@@ -16,10 +16,9 @@ from keepfaith.consent.models import ConsentEvent
 from keepfaith.consent.services import consent_record
 from keepfaith.inforce import in_force
 from keepfaith.rights.services import request_open_signed_in
-from keepfaith.store.models import Order, Renewal, RenewalCharge
 from keepfaith.support.models import SupportTicket
 from tests.conftest import without_random_tokens
-from tests.store.conftest import add_to_cart, checkout
+from tests.store.conftest import renewal_charged
 
 ALLOWED_STATUS = {200, 302, 400, 403, 404, 405}
 
@@ -70,17 +69,7 @@ def alices_things(alice, published) -> dict[str, Any]:
         description="only alice may read this",
         operating_system="AliceOS 1",
     )
-    shopper = Client()
-    shopper.force_login(alice)
-    add_to_cart(shopper, "qualityssl-mobile", term="12")
-    checkout(shopper)
-    order = Order.objects.get(customer=alice)
-    renewal = Renewal.objects.get(line__order=order)
-    charge = RenewalCharge.objects.create(
-        renewal=renewal, period_start=renewal.due, period_end=renewal.due, net_minor=100,
-        vat_minor=25, total_minor=125, currency=order.currency, payment_reference="ch_test",
-        trigger=RenewalCharge.Trigger.CUSTOMER,
-    )  # fmt: skip
+    order, charge = renewal_charged(alice)
     return {
         "number": order.number,
         "line": 1,

@@ -109,3 +109,22 @@ def bought_at_new_year(customer: Any, settings: Any) -> tuple[Client, Any]:
     late = NEW_YEAR_IN_COPENHAGEN
     Order.objects.filter(customer=customer).update(created=late, paid_at=late)
     return client, Order.objects.get(customer=customer)
+
+
+def renewal_charged(customer: Any) -> tuple[Any, Any]:
+    """``customer`` buys a mobile certificate for 12 months, and its renewal is charged once
+    (a row as a paid renewal leaves it): the order and the charge."""
+    from keepfaith.store.models import Order, Renewal, RenewalCharge
+
+    shopper = Client()
+    shopper.force_login(customer)
+    add_to_cart(shopper, "qualityssl-mobile", term="12")
+    checkout(shopper)
+    order = Order.objects.get(customer=customer)
+    renewal = Renewal.objects.get(line__order=order)
+    charge = RenewalCharge.objects.create(
+        renewal=renewal, period_start=renewal.due, period_end=renewal.due, net_minor=100,
+        vat_minor=25, total_minor=125, currency=order.currency, payment_reference="ch_test",
+        trigger=RenewalCharge.Trigger.CUSTOMER,
+    )  # fmt: skip
+    return order, charge
