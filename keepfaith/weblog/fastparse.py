@@ -122,6 +122,20 @@ def utf8_clean(chunk: bytes) -> bytes:
     return text.encode("utf-8")
 
 
+_ROWS = pa.array(range(1 << 16), pa.int32())
+
+
+def row_numbers(n: int) -> pa.Array:
+    """0 .. n - 1 as int32: a slice of one array kept for the process, grown when a chunk
+    has more lines. Built from a Python ``range`` per chunk, it held the GIL 2 ms a chunk,
+    while the other worker waited for it (docs/weblog.md, "Speed")."""
+    global _ROWS
+    rows = _ROWS
+    if n > len(rows):
+        rows = _ROWS = pa.array(range(max(n, 2 * len(rows))), pa.int32())
+    return rows.slice(0, n)
+
+
 def _strings(n: int, offsets: bytes, data: bytes) -> pa.Array:
     return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
 
@@ -160,7 +174,7 @@ def scanned_table(chunk: bytes, plan: ScanPlan, fmt: LogFormat) -> tuple[pa.Tabl
 
     table = pa.table(
         [
-            pa.array(range(n), pa.int32()),
+            row_numbers(n),
             line,
             text("host"),
             pa.Array.from_buffers(pa.timestamp("us"), n, [pa.py_buffer(ok), pa.py_buffer(ts)]),
@@ -183,7 +197,7 @@ def lines_table(chunk: bytes) -> pa.Table:
     """The chunk's lines (without newlines) numbered from 0, for the SQL parser."""
     lines = pc.split_pattern(pa.array([chunk.decode("utf-8")], pa.large_string()), "\n").flatten()
     lines = lines.slice(0, len(lines) - 1)  # the chunk ends with a newline
-    return pa.table({"n": pa.array(range(len(lines)), pa.int32()), "line": lines})
+    return pa.table({"n": row_numbers(len(lines)), "line": lines})
 
 
 # What the facts keep (a path, a referring page): an agent or a host is kept only raw.
