@@ -249,7 +249,7 @@ def profile(runs: list[Run]) -> None:
 
 MAIN_THREAD = (
     "open and sweep",
-    "file start: fingerprint, format",
+    "file start and format detection",
     "reading the file",
     "waiting for workers",
     "ordered commits",

@@ -68,9 +68,18 @@ def format_guess(lines: Sequence[str], configured: LogFormat | None = None) -> F
     one with more fields."""
     candidates = [(configured, "configured")] if configured is not None else []
     candidates += [(format_named(name), name) for name in DETECTED]
-    scored = [format_score(fmt, name, lines) for fmt, name in candidates]
-    return max(scored, key=lambda guess: (guess.parsed, guess.name == "configured",
-                                          len(guess.fmt.fields)))  # fmt: skip
+    # Tried in the order of preference on a tie (stable: the first of equals stays first), a
+    # candidate that reads every line is the answer, and the rest need not be parsed.
+    candidates.sort(key=lambda item: (item[1] == "configured", len(item[0].fields)), reverse=True)
+    best: FormatGuess | None = None
+    for fmt, name in candidates:
+        guess = format_score(fmt, name, lines)
+        if best is None or guess.parsed > best.parsed:
+            best = guess
+        if guess.parsed == len(lines):
+            break
+    assert best is not None  # the presets are always tried
+    return best
 
 
 def format_name(fmt: LogFormat) -> str:

@@ -322,7 +322,7 @@ def _file_ingest(
     report.fingerprint = fingerprint
     cur = file_cursor(con, fingerprint, path)
     chosen = _file_format(path, cur, report, fmt, configured)
-    add_times(report.phases, {"file start: fingerprint, format": time.perf_counter() - began})
+    add_times(report.phases, {"file start and format detection": time.perf_counter() - began})
     if chosen is None:
         return report
     fmt, cur.format = chosen, chosen.spec

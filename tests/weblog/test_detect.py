@@ -13,8 +13,12 @@ from typing import Any
 import duckdb
 import pytest
 from django.core.management import CommandError, call_command
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from keepfaith.weblog.aggregate import AGGREGATE_TABLES
+from keepfaith.weblog.detect import DETECTED, FormatGuess, format_guess, format_score
 from keepfaith.weblog.forget import LogForgetError, logs_forget
 from keepfaith.weblog.formats import log_format
 from keepfaith.weblog.ingest import WeblogConfig
@@ -227,3 +231,36 @@ def test_a_file_with_no_line_end_is_refused_as_not_a_text_log(store_config, tmp_
         f"{log}: no line ends in it (read up to 17,039,360 bytes): not a text web log. "
         "Nothing of the file was read."
     )
+
+
+def _guess_of_all(lines: list[str], configured: Any) -> FormatGuess:
+    """Every candidate parsed, the best by reads, then configured, then fields (the first of
+    equals): what ``format_guess`` gives while parsing fewer of them."""
+    candidates = [(configured, "configured")] if configured is not None else []
+    candidates += [(log_format(spec=name), name) for name in DETECTED]
+    scored = [format_score(fmt, name, lines) for fmt, name in candidates]
+    return max(scored, key=lambda g: (g.parsed, g.name == "configured", len(g.fmt.fields)))
+
+
+_LAYOUT_LINES = {
+    layout: list(sample_log_lines(lines=40, seed=3, layout=layout))
+    for layout in ("common", "combined", "vhost_combined")
+}
+
+
+@hypothesis_settings(max_examples=80, deadline=None)
+@given(
+    picks=st.lists(
+        st.tuples(st.sampled_from(["common", "combined", "vhost_combined", "junk"]),
+                  st.integers(0, 39)),
+        max_size=30,
+    ),
+    configured=st.sampled_from([None, "common", "combined", '%h %t "%r" %>s %b "%{Referer}i"']),
+)  # fmt: skip
+def test_format_guess_gives_the_best_candidate_while_parsing_fewer(picks, configured):
+    lines = [
+        "not a log line at all" if layout == "junk" else _LAYOUT_LINES[layout][at]
+        for layout, at in picks
+    ]
+    fmt = None if configured is None else log_format(spec=configured)
+    assert format_guess(lines, fmt) == _guess_of_all(lines, fmt)
