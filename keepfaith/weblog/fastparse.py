@@ -123,6 +123,7 @@ def utf8_clean(chunk: bytes) -> bytes:
 
 
 _ROWS = pa.array([], pa.int32())
+ROWS_KEPT = 1 << 18  # lines; a chunk of more (lines of 16 bytes or less) gets its own array
 
 
 def row_numbers(n: int) -> pa.Array:
@@ -132,7 +133,9 @@ def row_numbers(n: int) -> pa.Array:
     global _ROWS
     rows = _ROWS
     if n > len(rows):
-        rows = _ROWS = pa.array(range(max(n, 2 * len(rows))), pa.int32())
+        if n > ROWS_KEPT:
+            return pa.array(range(n), pa.int32())
+        rows = _ROWS = pa.array(range(min(max(n, 2 * len(rows)), ROWS_KEPT)), pa.int32())
     return rows.slice(0, n)
 
 

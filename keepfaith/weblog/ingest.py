@@ -182,7 +182,7 @@ def _raw_requests(parsed: pa.Table, first: int, cutoff: dt.datetime, source: str
         pc.and_(pc.is_null(parsed.column("problem")), pc.greater_equal(parsed.column("n"), first)),
         pc.greater_equal(parsed.column("ts"), pa.scalar(cutoff, pa.timestamp("us"))),
     )
-    # Usually every row is kept: a filter would copy the whole chunk (a tenth of the raw part)
+    # Usually every row is kept: a filter would copy the whole chunk (a sixth of the raw part)
     whole = pc.sum(pc.fill_null(keep, False)).as_py() == len(parsed)
     rows = parsed if whole else parsed.filter(keep)
     return pa.table({

@@ -100,22 +100,32 @@ def line_chunks(handle: BinaryIO, start: int, size: int) -> Iterator[tuple[int, 
         return
     offset = start
     while True:
-        # Where the chunk ends is read first (its last newline in the last TAIL_BYTES), then
-        # the chunk itself, exactly: cutting it from a larger read copied 4 MB holding the
-        # GIL, while the workers waited for it (docs/weblog.md, "Speed").
+        # The chunk's end is found first (its last newline in its last TAIL_BYTES), then the
+        # chunk is read exactly: cutting it from a larger read copied 4 MB holding the GIL,
+        # while the workers waited for it (docs/weblog.md, "Speed").
         handle.seek(offset + size - TAIL_BYTES)
         last = handle.read(TAIL_BYTES).rfind(b"\n")
-        length = size - TAIL_BYTES + last + 1
-        if last < 0:
-            break  # the end of the file, or a line longer than TAIL_BYTES: as a stream
+        if last >= 0:
+            length = size - TAIL_BYTES + last + 1
+            handle.seek(offset)
+            chunk = handle.read(length)
+            if len(chunk) == length and chunk.endswith(b"\n"):  # else rewritten meanwhile
+                yield offset, chunk
+                offset += length
+                continue
+        # Near the file's end, or a line longer than TAIL_BYTES where the chunk would end:
+        # one read, cut after its last newline, as a stream is cut.
         handle.seek(offset)
-        chunk = handle.read(length)
-        if len(chunk) < length:
-            break  # the file was cut meanwhile
-        yield offset, chunk
-        offset += length
-    handle.seek(offset)
-    yield from _chunks_read_on(handle, offset, size, skip=0)
+        data = handle.read(size)
+        cut = data.rfind(b"\n")
+        if cut < 0:  # no line ends within a chunk's size: the rest as a stream
+            handle.seek(offset)
+            yield from _chunks_read_on(handle, offset, size, skip=0)
+            return
+        yield offset, data[: cut + 1]
+        offset += cut + 1
+        if len(data) - cut - 1 > MAX_LINE_BYTES:  # as a stream says it, past its last newline
+            raise LineTooLong(offset)
 
 
 def _chunks_read_on(

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from keepfaith.weblog import sources
 from keepfaith.weblog.formats import LogFormat, log_format
 from keepfaith.weblog.ingest import IngestReport, WeblogConfig, logs_ingest
 from keepfaith.weblog.store import WeblogPaths
@@ -14,6 +15,16 @@ from keepfaith.weblog.store import WeblogPaths
 # The generated logs cover 2024-03-04 onwards; "now" is shortly after, so raw addresses are
 # still inside their 7-day retention.
 NOW = dt.datetime(2024, 3, 6, 12, 0, tzinfo=dt.UTC)
+
+
+# Where a plain file's chunk looks for its end: smaller than the tests' chunks (8 to 64 KiB),
+# so that they are read as production reads its 4 MB ones.
+TEST_TAIL_BYTES = 1024
+
+
+@pytest.fixture(autouse=True)
+def chunks_read_as_in_production(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources, "TAIL_BYTES", TEST_TAIL_BYTES)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from keepfaith.weblog.ingest import WeblogConfig
 from keepfaith.weblog.sample import write_sample_log
 from keepfaith.weblog.store import WeblogPaths, facts_view, raw_hits_connect
 
-from .conftest import NOW, ingest
+from .conftest import NOW, TEST_TAIL_BYTES, ingest
 
 CHILD = """
 import datetime as dt, sys
@@ -24,6 +24,9 @@ from pathlib import Path
 from keepfaith.weblog.formats import log_format
 from keepfaith.weblog.ingest import WeblogConfig, logs_ingest
 from keepfaith.weblog.store import WeblogPaths
+from keepfaith.weblog import sources
+
+sources.TAIL_BYTES = {tail}  # chunks read as production reads them (tests/weblog/conftest.py)
 
 def progress(path, done, total):
     print(done, flush=True)
@@ -40,6 +43,7 @@ print("done", flush=True)
 def _killed_run(root: Path, logs: list[Path], after: int, commit: int) -> bool:
     """Start an ingest, SIGKILL it after ``after`` commits; True if it was killed."""
     code = CHILD.replace("{now}", NOW.isoformat()).replace("{commit}", str(commit))
+    code = code.replace("{tail}", str(TEST_TAIL_BYTES))
     child = subprocess.Popen(
         [sys.executable, "-c", code, str(root), *map(str, logs)],
         stdout=subprocess.PIPE,
